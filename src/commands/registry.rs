@@ -1,0 +1,224 @@
+//! The registry: every family's commands gathered into one lookup table,
+//! built once. Each command and subcommand gets an id, which indexes the
+//! per-command statistics (INFO commandstats).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::error::{self, CommandError};
+
+use super::table::Command;
+
+/// All top-level commands, family by family.
+fn families() -> impl Iterator<Item = &'static Command> {
+    [
+        super::connection::COMMANDS,
+        super::strings::COMMANDS,
+        super::keys::COMMANDS,
+        super::server::COMMANDS,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// A command found for a request.
+#[derive(Clone, Copy)]
+pub struct Resolved {
+    pub command: &'static Command,
+    /// Index into the statistics.
+    pub id: usize,
+    /// `get`, or `config|get` for a subcommand.
+    pub full_name: &'static str,
+}
+
+impl std::fmt::Debug for Resolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.full_name)
+    }
+}
+
+/// One registered command or subcommand.
+pub struct Registered {
+    pub command: &'static Command,
+    pub full_name: &'static str,
+    /// The container's entry index, for subcommands.
+    pub parent: Option<usize>,
+}
+
+pub struct Registry {
+    entries: Vec<Registered>,
+    /// Top-level name → entry index.
+    by_name: HashMap<&'static str, usize>,
+    /// (container entry index, subcommand name) → entry index.
+    subs: HashMap<(usize, &'static str), usize>,
+}
+
+/// The registry (built on first use).
+pub fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(Registry::build)
+}
+
+impl Registry {
+    fn build() -> Registry {
+        let mut registry = Registry {
+            entries: Vec::new(),
+            by_name: HashMap::new(),
+            subs: HashMap::new(),
+        };
+        for command in families() {
+            let id = registry.entries.len();
+            registry.entries.push(Registered {
+                command,
+                full_name: command.name,
+                parent: None,
+            });
+            let previous = registry.by_name.insert(command.name, id);
+            assert!(
+                previous.is_none(),
+                "command {} declared twice",
+                command.name
+            );
+            for sub in command.subcommands {
+                let sub_id = registry.entries.len();
+                let full_name: &'static str =
+                    Box::leak(format!("{}|{}", command.name, sub.name).into_boxed_str());
+                registry.entries.push(Registered {
+                    command: sub,
+                    full_name,
+                    parent: Some(id),
+                });
+                registry.subs.insert((id, sub.name), sub_id);
+            }
+        }
+        registry
+    }
+
+    /// Number of commands and subcommands (the size of the statistics table).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn entries(&self) -> &[Registered] {
+        &self.entries
+    }
+
+    /// Top-level commands only.
+    pub fn top_level(&self) -> impl Iterator<Item = (usize, &Registered)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.parent.is_none())
+    }
+
+    /// Finds a top-level command by name, in any case.
+    pub fn find(&self, name: &[u8]) -> Option<Resolved> {
+        let lower = lowercase(name)?;
+        let &id = self.by_name.get(lower.as_str())?;
+        Some(self.resolved(id))
+    }
+
+    /// Finds a command or `container|sub` by full name, in any case.
+    pub fn find_full(&self, full_name: &[u8]) -> Option<Resolved> {
+        let lower = lowercase(full_name)?;
+        match lower.split_once('|') {
+            None => self.find(full_name),
+            Some((parent, sub)) => {
+                let &pid = self.by_name.get(parent)?;
+                let &id = self.subs.get(&(pid, sub))?;
+                Some(self.resolved(id))
+            }
+        }
+    }
+
+    fn resolved(&self, id: usize) -> Resolved {
+        let entry = &self.entries[id];
+        Resolved {
+            command: entry.command,
+            id,
+            full_name: entry.full_name,
+        }
+    }
+
+    /// The (sub)command a request names, or Redis's unknown command /
+    /// unknown subcommand error.
+    pub fn resolve(&self, args: &[Vec<u8>]) -> Result<Resolved, CommandError> {
+        let Some(top) = self.find(&args[0]) else {
+            return Err(unknown_command(args));
+        };
+        if !top.command.is_container() || args.len() < 2 {
+            // A container called without a subcommand fails the arity check.
+            return Ok(top);
+        }
+        let sub = lowercase(&args[1]).and_then(|s| self.subs.get(&(top.id, s.as_str())).copied());
+        match sub {
+            Some(id) => Ok(self.resolved(id)),
+            None => Err(error::unknown_subcommand(top.command.name, &args[1])),
+        }
+    }
+}
+
+/// ASCII-lowercases a command name; `None` for names too long or not UTF-8
+/// to be any command.
+fn lowercase(name: &[u8]) -> Option<String> {
+    if name.len() > 64 {
+        return None;
+    }
+    let s = std::str::from_utf8(name).ok()?;
+    Some(s.to_ascii_lowercase())
+}
+
+/// `ERR unknown command '<name>', with args beginning with: '<a1>' '<a2>' `,
+/// exactly as Redis builds it: the name cut at 128 bytes, then quoted
+/// arguments while the list is under 128 bytes, each cut to what is left.
+pub fn unknown_command(args: &[Vec<u8>]) -> CommandError {
+    let mut list = Vec::new();
+    for arg in &args[1..] {
+        if list.len() >= 128 {
+            break;
+        }
+        let room = 128 - list.len();
+        list.push(b'\'');
+        list.extend_from_slice(error::c_str_prefix(arg, room));
+        list.extend_from_slice(b"' ");
+    }
+    let mut text = b"ERR unknown command '".to_vec();
+    text.extend_from_slice(error::c_str_prefix(&args[0], 128));
+    text.extend_from_slice(b"', with args beginning with: ");
+    text.extend_from_slice(&list);
+    CommandError::from_bytes(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(items: &[&str]) -> Vec<Vec<u8>> {
+        items.iter().map(|s| s.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn unknown_command_text_matches_redis() {
+        let err = unknown_command(&argv(&["foo", "a", "b\r\nc"]));
+        assert_eq!(
+            err.text(),
+            "ERR unknown command 'foo', with args beginning with: 'a' 'b  c' "
+        );
+        let err = unknown_command(&argv(&["foo"]));
+        assert_eq!(
+            err.text(),
+            "ERR unknown command 'foo', with args beginning with: "
+        );
+    }
+
+    #[test]
+    fn lookups_ignore_case() {
+        let r = registry();
+        assert_eq!(r.find(b"GeT").map(|c| c.full_name), Some("get"));
+        assert!(r.find(b"nosuchcommand").is_none());
+    }
+}

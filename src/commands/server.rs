@@ -1,0 +1,106 @@
+//! Server commands: DBSIZE FLUSHDB FLUSHALL SHUTDOWN TIME.
+
+use crate::error::{self, CommandResult};
+use crate::server::ShutdownMode;
+use crate::store::Mode;
+
+use super::Ctx;
+use super::args;
+use super::table::{Command, Locks, flags::*};
+
+pub static COMMANDS: &[Command] = &[
+    Command::new("dbsize", 1, dbsize)
+        .flags(READONLY | FAST)
+        .acl(&["@keyspace", "@read", "@fast"])
+        .locks(Locks::Db(Mode::Read))
+        .doc("server", "1.0.0", "Returns the number of keys in the database.", "O(1)"),
+    Command::new("flushdb", -1, flushdb)
+        .flags(WRITE)
+        .acl(&["@keyspace", "@write", "@slow", "@dangerous"])
+        .locks(Locks::Db(Mode::Write))
+        .doc("server", "1.0.0", "Remove all keys from the current database.", "O(N) where N is the number of keys in the selected database"),
+    Command::new("flushall", -1, flushall)
+        .flags(WRITE)
+        .acl(&["@keyspace", "@write", "@slow", "@dangerous"])
+        .locks(Locks::All(Mode::Write))
+        .doc("server", "1.0.0", "Removes all keys from all databases.", "O(N) where N is the total number of keys in all databases"),
+    Command::new("shutdown", -1, shutdown)
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY)
+        .acl(&["@admin", "@slow", "@dangerous"])
+        .doc("server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
+    Command::new("time", 1, time)
+        .flags(LOADING | STALE | FAST)
+        .acl(&["@fast"])
+        .doc("server", "2.6.0", "Returns the server time.", "O(1)"),
+];
+
+/// `DBSIZE`
+fn dbsize(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
+    let size = ctx.db().len();
+    ctx.out.int(size as i64);
+    Ok(())
+}
+
+/// FLUSHDB / FLUSHALL take an optional ASYNC or SYNC; both free memory
+/// before replying here (there is no background freeing), which satisfies
+/// either contract.
+fn flush_mode_ok(args: &[Vec<u8>]) -> CommandResult {
+    match args.get(1) {
+        None => Ok(()),
+        Some(mode) if args.len() == 2 && (args::is(mode, "async") || args::is(mode, "sync")) => {
+            Ok(())
+        }
+        Some(_) => Err(error::SYNTAX),
+    }
+}
+
+/// `FLUSHDB [ASYNC|SYNC]`
+fn flushdb(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    flush_mode_ok(args)?;
+    let removed = ctx.db().flush();
+    ctx.dirty += removed as u64;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// `FLUSHALL [ASYNC|SYNC]`
+fn flushall(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    flush_mode_ok(args)?;
+    let mut removed = 0;
+    for db in 0..ctx.keyspace().databases() {
+        removed += ctx.db_at(db).flush();
+    }
+    // Redis counts FLUSHALL as at least one change even on an empty dataset.
+    ctx.dirty += removed as u64 + 1;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`. On success the server
+/// stops and the client gets no reply: its connection closes.
+fn shutdown(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let mut mode = ShutdownMode::Default;
+    for arg in &args[1..] {
+        if args::is(arg, "nosave") {
+            mode = ShutdownMode::NoSave;
+        } else if args::is(arg, "save") {
+            mode = ShutdownMode::Save;
+        } else if args::is(arg, "now") || args::is(arg, "force") {
+            // No replicas to wait for and nothing that could fail to save yet.
+        } else {
+            return Err(error::SYNTAX);
+        }
+    }
+    ctx.client.close_after_reply = true;
+    ctx.state.shutdown.request(mode);
+    Ok(())
+}
+
+/// `TIME`: unix seconds and microseconds, as two bulk strings.
+fn time(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
+    let us = crate::store::clock::unix_us();
+    ctx.out.array(2);
+    ctx.out.bulk_int(us / 1_000_000);
+    ctx.out.bulk_int(us % 1_000_000);
+    Ok(())
+}

@@ -1,0 +1,256 @@
+//! The command table's types: what Redis's `redisCommand` struct says about a
+//! command (name, arity, flags, key positions, documentation), plus how
+//! sedis locks the keyspace for it. Every family module declares its commands
+//! with these; [`super::registry`] gathers them.
+
+use crate::error::CommandResult;
+use crate::server::client::Client;
+use crate::store::{Keyspace, LockPlan, Mode};
+
+use super::Ctx;
+
+/// A command handler. Arity, authentication and the other generic checks
+/// have already been done when it runs; `args[0]` is the command name (and
+/// `args[1]` the subcommand name for container commands).
+pub type Handler = fn(&mut Ctx<'_>, &[Vec<u8>]) -> CommandResult;
+
+/// Command flags, with Redis's names (as COMMAND INFO reports them).
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const PUBSUB: u32 = 1 << 4;
+    pub const NOSCRIPT: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    pub const FAST: u32 = 1 << 11;
+    pub const NO_AUTH: u32 = 1 << 12;
+    pub const MAY_REPLICATE: u32 = 1 << 13;
+    pub const NO_MULTI: u32 = 1 << 14;
+    pub const ALLOW_BUSY: u32 = 1 << 15;
+    pub const SENTINEL: u32 = 1 << 16;
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
+    pub const PROTECTED: u32 = 1 << 18;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 19;
+
+    /// Names in the order Redis lists them in COMMAND INFO.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (SENTINEL, "sentinel"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (PROTECTED, "protected"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// Where a command's keys are in its arguments.
+#[derive(Clone, Copy)]
+pub enum KeySpec {
+    None,
+    /// Redis's legacy triple: first key index, last key index (negative counts
+    /// from the end: -1 is the last argument), step between keys.
+    Range {
+        first: i32,
+        last: i32,
+        step: i32,
+    },
+    /// Keys found by a function (commands with a `numkeys` argument...).
+    /// It must cope with any arguments without panicking.
+    Find(fn(&[Vec<u8>]) -> Vec<usize>),
+}
+
+impl KeySpec {
+    /// The indexes of the keys in `args`.
+    pub fn positions(&self, args: &[Vec<u8>]) -> Vec<usize> {
+        match *self {
+            KeySpec::None => Vec::new(),
+            KeySpec::Range { first, last, step } => {
+                let argc = args.len() as i32;
+                let last = if last < 0 { argc + last } else { last };
+                if first <= 0 || step <= 0 {
+                    return Vec::new();
+                }
+                (first..=last.min(argc - 1))
+                    .step_by(step as usize)
+                    .map(|i| i as usize)
+                    .collect()
+            }
+            KeySpec::Find(find) => {
+                let mut positions = find(args);
+                positions.retain(|&i| i < args.len());
+                positions
+            }
+        }
+    }
+
+    /// The legacy (first, last, step) COMMAND INFO reports.
+    pub fn legacy_range(&self) -> (i32, i32, i32) {
+        match *self {
+            KeySpec::None | KeySpec::Find(_) => (0, 0, 0),
+            KeySpec::Range { first, last, step } => (first, last, step),
+        }
+    }
+}
+
+/// What a lock-planning function sees.
+pub struct LockContext<'a> {
+    pub keyspace: &'a Keyspace,
+    pub client: &'a Client,
+    pub args: &'a [Vec<u8>],
+}
+
+/// Which shards a command locks while it runs.
+#[derive(Clone, Copy)]
+pub enum Locks {
+    /// The command does not touch the keyspace.
+    None,
+    /// The shards of its keys (per its [`KeySpec`]) in the client's database.
+    Keys(Mode),
+    /// Every shard of the client's database (KEYS, SCAN, FLUSHDB...).
+    Db(Mode),
+    /// Every shard of every database (FLUSHALL...).
+    All(Mode),
+    /// Computed from the arguments (MOVE, SWAPDB, EXEC...).
+    Custom(fn(&LockContext<'_>) -> LockPlan),
+}
+
+/// Human documentation, for COMMAND DOCS and `sedis-cli help`.
+#[derive(Clone, Copy)]
+pub struct Doc {
+    pub summary: &'static str,
+    pub since: &'static str,
+    pub group: &'static str,
+    pub complexity: &'static str,
+}
+
+/// One command (or subcommand).
+#[derive(Clone, Copy)]
+pub struct Command {
+    /// Lowercase name; subcommands carry only their own name (`get` for
+    /// `config|get`).
+    pub name: &'static str,
+    /// Positive: exact argument count (name included); negative: minimum.
+    pub arity: i32,
+    pub flags: u32,
+    /// ACL categories, e.g. `&["@string", "@fast"]` (write/read/admin ones
+    /// implied by flags are added when reported).
+    pub acl: &'static [&'static str],
+    pub keys: KeySpec,
+    pub locks: Locks,
+    pub handler: Handler,
+    pub doc: Doc,
+    /// Subcommands, for container commands such as CONFIG and CLIENT.
+    pub subcommands: &'static [Command],
+}
+
+impl Command {
+    /// A command with no flags, no keys and no documentation yet; chain the
+    /// builder methods below to fill it in.
+    pub const fn new(name: &'static str, arity: i32, handler: Handler) -> Self {
+        Command {
+            name,
+            arity,
+            flags: 0,
+            acl: &[],
+            keys: KeySpec::None,
+            locks: Locks::None,
+            handler,
+            doc: Doc {
+                summary: "",
+                since: "1.0.0",
+                group: "generic",
+                complexity: "",
+            },
+            subcommands: &[],
+        }
+    }
+
+    pub const fn flags(mut self, flags: u32) -> Self {
+        self.flags = flags;
+        self
+    }
+
+    pub const fn acl(mut self, acl: &'static [&'static str]) -> Self {
+        self.acl = acl;
+        self
+    }
+
+    /// Keys at `first..=last` every `step`, locked for writing if the command
+    /// is flagged WRITE or touches keys, else for reading. Use `.locks()` after
+    /// this to choose otherwise.
+    pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Self {
+        self.keys = KeySpec::Range { first, last, step };
+        self.locks = Locks::Keys(Mode::Write);
+        self
+    }
+
+    /// Keys found by a function.
+    pub const fn find_keys(mut self, find: fn(&[Vec<u8>]) -> Vec<usize>) -> Self {
+        self.keys = KeySpec::Find(find);
+        self.locks = Locks::Keys(Mode::Write);
+        self
+    }
+
+    pub const fn locks(mut self, locks: Locks) -> Self {
+        self.locks = locks;
+        self
+    }
+
+    pub const fn doc(
+        mut self,
+        group: &'static str,
+        since: &'static str,
+        summary: &'static str,
+        complexity: &'static str,
+    ) -> Self {
+        self.doc = Doc {
+            summary,
+            since,
+            group,
+            complexity,
+        };
+        self
+    }
+
+    pub const fn subcommands(mut self, subcommands: &'static [Command]) -> Self {
+        self.subcommands = subcommands;
+        self
+    }
+
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    pub fn is_container(&self) -> bool {
+        !self.subcommands.is_empty()
+    }
+
+    /// True if `argc` arguments (name included) satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i32;
+        if self.arity >= 0 {
+            argc == self.arity
+        } else {
+            argc >= -self.arity
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! # sedis
+//!
+//! A Redis-compatible, in-memory key-value server built on the standard
+//! library's threads: no async runtime. It speaks RESP2 and RESP3, answers
+//! byte for byte as Redis 7.0.15 does, and can run inside your program:
+//!
+//! ```
+//! use sedis::{Config, Server};
+//! use std::io::{Read, Write};
+//!
+//! let mut config = Config::default();
+//! config.port = 0; // any free port
+//! let server = Server::bind(config)?.spawn()?;
+//!
+//! let mut conn = std::net::TcpStream::connect(server.local_addr())?;
+//! conn.write_all(b"*3\r\n$3\r\nSET\r\n$5\r\nhello\r\n$5\r\nworld\r\n")?;
+//! let mut reply = [0u8; 5];
+//! conn.read_exact(&mut reply)?;
+//! assert_eq!(&reply, b"+OK\r\n");
+//!
+//! server.shutdown()?; // stops and joins every thread it started
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! ## Layout
+//!
+//! Read it top-down; each layer talks only to the one below it.
+//!
+//! - [`server`]: the listener, the worker pool, one connection's read →
+//!   execute → reply loop, client registry, shutdown.
+//! - [`resp`]: the wire protocol: requests in (multibulk and inline), replies
+//!   out (RESP2 and RESP3), and replies back into values for clients.
+//! - [`commands`]: the command table and dispatcher (arity, auth,
+//!   transactions, locking), then one module per command family.
+//! - [`store`]: databases split into shards behind `RwLock`s, LRU-ordered
+//!   keys, values, lazy and active expiry.
+//! - [`config`], [`log`], [`error`]: options, Redis-format logging, the
+//!   canned error replies.
+//! - [`glob`], [`num`], [`rng`]: Redis's glob patterns, number parsing and
+//!   formatting, a small PRNG.
+
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod glob;
+pub mod log;
+pub mod num;
+pub mod resp;
+pub mod rng;
+pub mod server;
+pub mod store;
+
+pub use config::Config;
+pub use server::{Server, ServerHandle};
+
+/// The Redis version sedis is compatible with; reported where Redis reports
+/// its own version, so that clients that gate features on it work.
+pub const REDIS_VERSION: &str = "7.0.15";
+
+/// sedis's own version.
+pub const SEDIS_VERSION: &str = env!("CARGO_PKG_VERSION");

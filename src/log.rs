@@ -1,0 +1,190 @@
+//! Logging in Redis's format, so tools and people who read Redis logs read
+//! ours the same way:
+//!
+//! ```text
+//! 12345:M 24 Nov 2026 12:00:00.123 * Ready to accept connections tcp
+//! ```
+//!
+//! PID, role (`M`: the main server), local time with milliseconds, then a
+//! level mark: `.` debug, `-` verbose, `*` notice, `#` warning.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use parking_lot::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Debug = 0,
+    Verbose = 1,
+    Notice = 2,
+    Warning = 3,
+    /// Logs nothing.
+    Nothing = 4,
+}
+
+impl LogLevel {
+    pub fn parse(name: &str) -> Option<LogLevel> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "debug" => LogLevel::Debug,
+            "verbose" => LogLevel::Verbose,
+            "notice" => LogLevel::Notice,
+            "warning" => LogLevel::Warning,
+            "nothing" => LogLevel::Nothing,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Verbose => "verbose",
+            LogLevel::Notice => "notice",
+            LogLevel::Warning => "warning",
+            LogLevel::Nothing => "nothing",
+        }
+    }
+
+    fn mark(self) -> char {
+        match self {
+            LogLevel::Debug => '.',
+            LogLevel::Verbose => '-',
+            LogLevel::Notice => '*',
+            LogLevel::Warning | LogLevel::Nothing => '#',
+        }
+    }
+
+    fn from_u8(n: u8) -> LogLevel {
+        match n {
+            0 => LogLevel::Debug,
+            1 => LogLevel::Verbose,
+            2 => LogLevel::Notice,
+            3 => LogLevel::Warning,
+            _ => LogLevel::Nothing,
+        }
+    }
+}
+
+/// Where log lines go, and the least severe level written.
+#[derive(Debug)]
+pub struct Logger {
+    level: AtomicU8,
+    /// `None`: standard error.
+    file: Option<Mutex<File>>,
+}
+
+impl Logger {
+    /// A logger writing to `logfile` (appending), or to stderr if it is empty.
+    pub fn new(level: LogLevel, logfile: &str) -> io::Result<Logger> {
+        let file = if logfile.is_empty() {
+            None
+        } else {
+            let file = OpenOptions::new().create(true).append(true).open(logfile)?;
+            Some(Mutex::new(file))
+        };
+        Ok(Logger {
+            level: AtomicU8::new(level as u8),
+            file,
+        })
+    }
+
+    pub fn set_level(&self, level: LogLevel) {
+        self.level.store(level as u8, Ordering::Relaxed);
+    }
+
+    pub fn enabled(&self, level: LogLevel) -> bool {
+        level >= LogLevel::from_u8(self.level.load(Ordering::Relaxed)) && level != LogLevel::Nothing
+    }
+
+    pub fn log(&self, level: LogLevel, message: &str) {
+        if !self.enabled(level) {
+            return;
+        }
+        let line = format!(
+            "{}:M {} {} {}\n",
+            std::process::id(),
+            timestamp(),
+            level.mark(),
+            message
+        );
+        // A log line that cannot be written is dropped: logging must never
+        // take the server down.
+        match &self.file {
+            Some(file) => {
+                let _ = file.lock().write_all(line.as_bytes());
+            }
+            None => {
+                let _ = io::stderr().lock().write_all(line.as_bytes());
+            }
+        }
+    }
+
+    pub fn debug(&self, message: &str) {
+        self.log(LogLevel::Debug, message);
+    }
+
+    pub fn verbose(&self, message: &str) {
+        self.log(LogLevel::Verbose, message);
+    }
+
+    pub fn notice(&self, message: &str) {
+        self.log(LogLevel::Notice, message);
+    }
+
+    pub fn warning(&self, message: &str) {
+        self.log(LogLevel::Warning, message);
+    }
+}
+
+/// `24 Nov 2026 12:00:00.123` in local time.
+fn timestamp() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() as libc::time_t;
+    let millis = now.subsec_millis();
+    // SAFETY: localtime_r writes only into the `tm` we pass; `secs` is a
+    // valid time_t on the stack.
+    let tm = unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::localtime_r(&secs, &mut tm);
+        tm
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{:02} {} {} {:02}:{:02}:{:02}.{:03}",
+        tm.tm_mday,
+        MONTHS[tm.tm_mon.clamp(0, 11) as usize],
+        tm.tm_year + 1900,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        millis
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_filter() {
+        let log = Logger::new(LogLevel::Notice, "").unwrap();
+        assert!(!log.enabled(LogLevel::Verbose));
+        assert!(log.enabled(LogLevel::Warning));
+        log.set_level(LogLevel::Nothing);
+        assert!(!log.enabled(LogLevel::Warning));
+    }
+
+    #[test]
+    fn timestamp_has_redis_shape() {
+        let ts = timestamp();
+        // "24 Nov 2026 12:00:00.123"
+        let parts: Vec<&str> = ts.split(' ').collect();
+        assert_eq!(parts.len(), 4, "{ts}");
+        assert_eq!(parts[3].len(), 12, "{ts}");
+    }
+}

@@ -1,0 +1,309 @@
+//! The reply encoder. Handlers write replies straight into the connection's
+//! output buffer through a [`ReplyWriter`]; it chooses RESP2 or RESP3 framing
+//! for each reply type the way Redis's `addReply*` functions do, so handlers
+//! never think about the protocol version.
+
+use crate::error::CommandError;
+use crate::num;
+
+/// The protocol version a client speaks, chosen with `HELLO`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    #[default]
+    Resp2,
+    Resp3,
+}
+
+impl Protocol {
+    pub fn version(self) -> i64 {
+        match self {
+            Protocol::Resp2 => 2,
+            Protocol::Resp3 => 3,
+        }
+    }
+}
+
+/// Encodes replies into a byte buffer.
+#[derive(Debug, Default)]
+pub struct ReplyWriter {
+    buf: Vec<u8>,
+    protocol: Protocol,
+}
+
+/// A place in the buffer where an aggregate's length will go once known
+/// (Redis's `addReplyDeferredLen`).
+#[derive(Debug)]
+#[must_use = "a deferred length must be filled in with set_deferred_len"]
+pub struct Deferred {
+    at: usize,
+    kind: u8,
+}
+
+impl ReplyWriter {
+    pub fn new(protocol: Protocol) -> Self {
+        ReplyWriter {
+            buf: Vec::new(),
+            protocol,
+        }
+    }
+
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    pub fn set_protocol(&mut self, protocol: Protocol) {
+        self.protocol = protocol;
+    }
+
+    pub fn is_resp3(&self) -> bool {
+        self.protocol == Protocol::Resp3
+    }
+
+    /// The encoded bytes so far.
+    pub fn buffer(&self) -> &[u8] {
+        &self.buf
+    }
+
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Drops everything after `len` (to retract a reply, e.g. `CLIENT REPLY OFF`).
+    pub fn truncate(&mut self, len: usize) {
+        self.buf.truncate(len);
+    }
+
+    /// Empties the buffer, keeping its allocation unless it grew large (so a
+    /// single huge reply does not pin memory for the connection's lifetime).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        if self.buf.capacity() > 64 * 1024 {
+            self.buf = Vec::new();
+        }
+    }
+
+    /// Takes the encoded bytes, leaving the writer empty.
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
+    }
+
+    /// Appends already-encoded protocol bytes.
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    fn header(&mut self, kind: u8, n: i64) {
+        let mut digits = [0u8; 20];
+        self.buf.push(kind);
+        self.buf.extend_from_slice(num::format_i64(n, &mut digits));
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// `+OK`
+    pub fn ok(&mut self) {
+        self.buf.extend_from_slice(b"+OK\r\n");
+    }
+
+    /// A simple string (`+text`). The text must not contain CR or LF.
+    pub fn simple(&mut self, text: &str) {
+        self.simple_bytes(text.as_bytes());
+    }
+
+    pub fn simple_bytes(&mut self, text: &[u8]) {
+        self.buf.push(b'+');
+        self.buf.extend_from_slice(text);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// An error reply (`-CODE message`).
+    pub fn error(&mut self, err: &CommandError) {
+        self.buf.push(b'-');
+        self.buf.extend_from_slice(err.bytes());
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    pub fn int(&mut self, n: i64) {
+        self.header(b':', n);
+    }
+
+    pub fn bulk(&mut self, bytes: &[u8]) {
+        self.header(b'$', bytes.len() as i64);
+        self.buf.extend_from_slice(bytes);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// An integer sent as a bulk string (Redis's `addReplyBulkLongLong`).
+    pub fn bulk_int(&mut self, n: i64) {
+        let mut digits = [0u8; 20];
+        self.bulk(num::format_i64(n, &mut digits));
+    }
+
+    /// The null reply: `$-1` in RESP2, `_` in RESP3.
+    pub fn null(&mut self) {
+        match self.protocol {
+            Protocol::Resp2 => self.buf.extend_from_slice(b"$-1\r\n"),
+            Protocol::Resp3 => self.buf.extend_from_slice(b"_\r\n"),
+        }
+    }
+
+    /// The null array: `*-1` in RESP2, `_` in RESP3.
+    pub fn null_array(&mut self) {
+        match self.protocol {
+            Protocol::Resp2 => self.buf.extend_from_slice(b"*-1\r\n"),
+            Protocol::Resp3 => self.buf.extend_from_slice(b"_\r\n"),
+        }
+    }
+
+    pub fn array(&mut self, len: usize) {
+        self.header(b'*', len as i64);
+    }
+
+    /// A map of `len` pairs: `%` in RESP3, a flat array of `2*len` in RESP2.
+    pub fn map(&mut self, len: usize) {
+        match self.protocol {
+            Protocol::Resp2 => self.header(b'*', 2 * len as i64),
+            Protocol::Resp3 => self.header(b'%', len as i64),
+        }
+    }
+
+    /// A set: `~` in RESP3, an array in RESP2.
+    pub fn set(&mut self, len: usize) {
+        match self.protocol {
+            Protocol::Resp2 => self.header(b'*', len as i64),
+            Protocol::Resp3 => self.header(b'~', len as i64),
+        }
+    }
+
+    /// A push message: `>` in RESP3, an array in RESP2.
+    pub fn push(&mut self, len: usize) {
+        match self.protocol {
+            Protocol::Resp2 => self.header(b'*', len as i64),
+            Protocol::Resp3 => self.header(b'>', len as i64),
+        }
+    }
+
+    /// A double: `,<%.17g>` in RESP3, a bulk string in RESP2.
+    pub fn double(&mut self, value: f64) {
+        let text = num::format_g17(value);
+        match self.protocol {
+            Protocol::Resp2 => self.bulk(text.as_bytes()),
+            Protocol::Resp3 => {
+                self.buf.push(b',');
+                self.buf.extend_from_slice(text.as_bytes());
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
+    /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
+    pub fn boolean(&mut self, value: bool) {
+        match (self.protocol, value) {
+            (Protocol::Resp2, true) => self.buf.extend_from_slice(b":1\r\n"),
+            (Protocol::Resp2, false) => self.buf.extend_from_slice(b":0\r\n"),
+            (Protocol::Resp3, true) => self.buf.extend_from_slice(b"#t\r\n"),
+            (Protocol::Resp3, false) => self.buf.extend_from_slice(b"#f\r\n"),
+        }
+    }
+
+    /// Verbatim text (`=len\r\ntxt:...` in RESP3, a bulk string in RESP2), as
+    /// Redis sends INFO and CLIENT LIST.
+    pub fn verbatim(&mut self, text: &[u8]) {
+        match self.protocol {
+            Protocol::Resp2 => self.bulk(text),
+            Protocol::Resp3 => {
+                self.header(b'=', text.len() as i64 + 4);
+                self.buf.extend_from_slice(b"txt:");
+                self.buf.extend_from_slice(text);
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
+    /// An array of bulk strings.
+    pub fn bulk_array<I, B>(&mut self, items: I)
+    where
+        I: IntoIterator<Item = B>,
+        I::IntoIter: ExactSizeIterator,
+        B: AsRef<[u8]>,
+    {
+        let items = items.into_iter();
+        self.array(items.len());
+        for item in items {
+            self.bulk(item.as_ref());
+        }
+    }
+
+    /// Reserves the header of an array whose length is not known yet.
+    pub fn deferred_array(&mut self) -> Deferred {
+        Deferred {
+            at: self.buf.len(),
+            kind: b'*',
+        }
+    }
+
+    /// Reserves the header of a map whose length is not known yet.
+    pub fn deferred_map(&mut self) -> Deferred {
+        Deferred {
+            at: self.buf.len(),
+            kind: b'%',
+        }
+    }
+
+    /// Writes the header reserved by `deferred_*` now that `len` is known.
+    /// For a map, `len` counts pairs.
+    pub fn set_deferred_len(&mut self, deferred: Deferred, len: usize) {
+        let (kind, n) = match (deferred.kind, self.protocol) {
+            (b'%', Protocol::Resp2) => (b'*', 2 * len),
+            (kind, _) => (kind, len),
+        };
+        let mut header = Vec::with_capacity(24);
+        let mut digits = [0u8; 20];
+        header.push(kind);
+        header.extend_from_slice(num::format_i64(n as i64, &mut digits));
+        header.extend_from_slice(b"\r\n");
+        self.buf.splice(deferred.at..deferred.at, header);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(protocol: Protocol, f: impl FnOnce(&mut ReplyWriter)) -> Vec<u8> {
+        let mut w = ReplyWriter::new(protocol);
+        f(&mut w);
+        w.take()
+    }
+
+    #[test]
+    fn types_follow_the_protocol_version() {
+        use Protocol::*;
+        assert_eq!(encode(Resp2, |w| w.null()), b"$-1\r\n");
+        assert_eq!(encode(Resp3, |w| w.null()), b"_\r\n");
+        assert_eq!(encode(Resp2, |w| w.null_array()), b"*-1\r\n");
+        assert_eq!(encode(Resp2, |w| w.map(2)), b"*4\r\n");
+        assert_eq!(encode(Resp3, |w| w.map(2)), b"%2\r\n");
+        assert_eq!(encode(Resp2, |w| w.double(1.5)), b"$3\r\n1.5\r\n");
+        assert_eq!(encode(Resp3, |w| w.double(1.5)), b",1.5\r\n");
+        assert_eq!(encode(Resp3, |w| w.double(f64::INFINITY)), b",inf\r\n");
+        assert_eq!(encode(Resp2, |w| w.boolean(true)), b":1\r\n");
+        assert_eq!(encode(Resp3, |w| w.verbatim(b"hi")), b"=6\r\ntxt:hi\r\n");
+        assert_eq!(encode(Resp2, |w| w.bulk_int(-7)), b"$2\r\n-7\r\n");
+    }
+
+    #[test]
+    fn deferred_lengths_are_spliced_in() {
+        let out = encode(Protocol::Resp2, |w| {
+            w.int(1);
+            let d = w.deferred_map();
+            w.bulk(b"a");
+            w.int(2);
+            w.set_deferred_len(d, 1);
+        });
+        assert_eq!(out, b":1\r\n*2\r\n$1\r\na\r\n:2\r\n");
+    }
+}

@@ -1,0 +1,164 @@
+//! The registry of connected clients: what CLIENT LIST, CLIENT KILL and INFO
+//! clients see of connections owned by other threads, and how shutdown
+//! reaches every socket.
+
+use std::collections::BTreeMap;
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use parking_lot::Mutex;
+
+/// What other threads may read (or do) about one connection.
+#[derive(Debug)]
+pub struct ClientHandle {
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub fd: i32,
+    pub created: Instant,
+    /// A clone of the socket, so another thread can shut it down: the
+    /// owning worker's blocked read then returns and the connection ends.
+    stream: TcpStream,
+    /// Set by CLIENT KILL; the owner closes the connection when it sees it.
+    pub killed: AtomicBool,
+    /// Fields the owner refreshes after each command.
+    pub info: Mutex<ClientInfo>,
+}
+
+/// The listable state of a connection (CLIENT LIST / CLIENT INFO).
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub name: Vec<u8>,
+    pub db: usize,
+    /// Full name of the last command (`client|list`).
+    pub last_command: &'static str,
+    pub last_interaction: Instant,
+    /// Commands queued in MULTI, or -1 outside a transaction.
+    pub multi: i64,
+    pub resp: i64,
+    pub lib_name: Vec<u8>,
+    pub lib_ver: Vec<u8>,
+    /// Bytes of a partly received request.
+    pub query_buffer: usize,
+    pub subscriptions: usize,
+    pub pattern_subscriptions: usize,
+    pub shard_subscriptions: usize,
+    /// Extra CLIENT LIST flags beyond `N` (e.g. `x` in MULTI).
+    pub flags: String,
+}
+
+impl ClientHandle {
+    /// Closes the socket from outside the owning thread.
+    pub fn close(&self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    /// Marks the client killed and closes its socket.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        self.close();
+    }
+}
+
+/// All connected clients.
+#[derive(Debug, Default)]
+pub struct ClientRegistry {
+    clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
+    next_id: AtomicU64,
+    /// Clients accepted and not yet finished (for maxclients admission).
+    /// Counted from hand-off, a little before registration.
+    active: AtomicUsize,
+}
+
+impl ClientRegistry {
+    /// Registers a new connection and returns its handle.
+    pub fn register(&self, stream: &TcpStream) -> std::io::Result<Arc<ClientHandle>> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let handle = Arc::new(ClientHandle {
+            id,
+            addr: stream.peer_addr()?,
+            laddr: stream.local_addr()?,
+            fd: raw_fd(stream),
+            created: Instant::now(),
+            stream: stream.try_clone()?,
+            killed: AtomicBool::new(false),
+            info: Mutex::new(ClientInfo {
+                name: Vec::new(),
+                db: 0,
+                last_command: "NULL",
+                last_interaction: Instant::now(),
+                multi: -1,
+                resp: 2,
+                lib_name: Vec::new(),
+                lib_ver: Vec::new(),
+                query_buffer: 0,
+                subscriptions: 0,
+                pattern_subscriptions: 0,
+                shard_subscriptions: 0,
+                flags: String::new(),
+            }),
+        });
+        self.clients.lock().insert(id, handle.clone());
+        Ok(handle)
+    }
+
+    pub fn unregister(&self, id: u64) {
+        self.clients.lock().remove(&id);
+    }
+
+    /// Connected clients, in id order.
+    pub fn list(&self) -> Vec<Arc<ClientHandle>> {
+        self.clients.lock().values().cloned().collect()
+    }
+
+    pub fn get(&self, id: u64) -> Option<Arc<ClientHandle>> {
+        self.clients.lock().get(&id).cloned()
+    }
+
+    /// Number of registered clients.
+    pub fn len(&self) -> usize {
+        self.clients.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Closes every client's socket (shutdown).
+    pub fn close_all(&self) {
+        for client in self.clients.lock().values() {
+            client.close();
+        }
+    }
+
+    /// Admission: counts a client in if fewer than `max` are active.
+    pub fn try_admit(&self, max: usize) -> bool {
+        self.active
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// A client admitted by `try_admit` has finished.
+    pub fn release(&self) {
+        self.active.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    pub fn active(&self) -> usize {
+        self.active.load(Ordering::Acquire)
+    }
+}
+
+#[cfg(unix)]
+fn raw_fd(stream: &TcpStream) -> i32 {
+    use std::os::fd::AsRawFd;
+    stream.as_raw_fd()
+}
+
+#[cfg(not(unix))]
+fn raw_fd(_: &TcpStream) -> i32 {
+    -1
+}

@@ -1,0 +1,293 @@
+//! Serving one connection: read requests, execute them, write replies.
+//!
+//! The worker reads with blocking I/O through a `BufReader`. Every complete
+//! request already buffered is executed before anything is written, and the
+//! replies go out in one write once no complete request is left (pipelining
+//! costs one syscall per batch, not per command). A request that is only
+//! partly buffered never holds replies back: they are flushed before the
+//! worker blocks for more input.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crate::commands;
+use crate::error::CommandError;
+use crate::resp::{Limits, Protocol, ReplyWriter, RequestParser};
+use crate::store::LockPlan;
+
+use super::client::{Client, ReplyMode};
+use super::state::State;
+
+/// Size of the read buffer (Redis's `PROTO_IOBUF_LEN`).
+const READ_BUFFER: usize = 16 * 1024;
+/// Replies are written early if a pipeline produces more than this, so one
+/// long pipeline cannot buffer unbounded output.
+const FLUSH_THRESHOLD: usize = 64 * 1024;
+/// Large arguments are read straight into their buffer in chunks of this.
+const DIRECT_READ_CHUNK: usize = 1024 * 1024;
+
+/// Serves `stream` until the client leaves, is killed, or the server stops.
+pub fn serve(state: &State, stream: TcpStream) {
+    let _ = stream.set_nodelay(true);
+    let handle = match state.clients.register(&stream) {
+        Ok(handle) => handle,
+        Err(_) => return, // the peer is already gone
+    };
+    // Registered first, then the flag: a shutdown that started before we
+    // registered is seen here; one that starts after will close our socket.
+    if state.shutdown.is_requested() {
+        state.clients.unregister(handle.id);
+        return;
+    }
+    state
+        .stats
+        .total_connections_received
+        .fetch_add(1, Ordering::Relaxed);
+    let mut conn = Connection {
+        state,
+        client: Client::new(state, handle),
+        out: ReplyWriter::new(Protocol::Resp2),
+        parser: RequestParser::new(),
+    };
+    let reader = match stream.try_clone() {
+        Ok(clone) => BufReader::with_capacity(READ_BUFFER, clone),
+        Err(_) => return conn.finish(),
+    };
+    let result = conn.run(reader, stream);
+    if let Err(err) = result {
+        state
+            .log
+            .debug(&format!("Client id={} closed: {err}", conn.client.id));
+    }
+    conn.finish();
+}
+
+struct Connection<'s> {
+    state: &'s State,
+    client: Client,
+    out: ReplyWriter,
+    parser: RequestParser,
+}
+
+impl Connection<'_> {
+    fn limits(&self) -> Limits {
+        let config = self.state.config();
+        Limits {
+            max_bulk_len: config.proto_max_bulk_len as i64,
+            max_query_len: config.client_query_buffer_limit,
+            unauthenticated: self.client.auth_required(self.state),
+        }
+    }
+
+    fn run(&mut self, mut reader: BufReader<TcpStream>, mut writer: TcpStream) -> io::Result<()> {
+        let mut limits = self.limits();
+        let mut timeout = None;
+        loop {
+            // Execute every complete request already buffered.
+            loop {
+                let buffered = reader.buffer();
+                if buffered.is_empty() {
+                    break;
+                }
+                let (used, request) = match self.parser.advance(buffered, &limits) {
+                    Ok(step) => step,
+                    Err(err) => {
+                        if let Some(text) = err.reply_text() {
+                            self.out.error(&CommandError::from_bytes(text.into_bytes()));
+                        }
+                        self.state.log.verbose(&format!(
+                            "Protocol error ({err}) from client id={}",
+                            self.client.id
+                        ));
+                        self.flush(&mut writer)?;
+                        return Ok(());
+                    }
+                };
+                reader.consume(used);
+                self.count_input(used);
+                let Some(args) = request else { break };
+                self.execute(&args);
+                if self.client.close_after_reply {
+                    self.flush(&mut writer)?;
+                    return Ok(());
+                }
+                if self.out.len() > FLUSH_THRESHOLD {
+                    self.flush(&mut writer)?;
+                }
+                // AUTH or CONFIG SET may have changed the limits.
+                limits = self.limits();
+            }
+            self.flush(&mut writer)?;
+            if self.client.handle.killed.load(Ordering::SeqCst)
+                || self.state.shutdown.is_requested()
+            {
+                return Ok(());
+            }
+            // A large argument in progress: read it straight into place.
+            if let Some(pending) = self.parser.pending_bulk()
+                && pending > READ_BUFFER
+                && reader.buffer().is_empty()
+            {
+                self.read_bulk_directly(reader.get_mut(), pending)?;
+                continue;
+            }
+            let wanted = self.idle_timeout();
+            if wanted != timeout {
+                reader.get_ref().set_read_timeout(wanted)?;
+                timeout = wanted;
+            }
+            match reader.fill_buf() {
+                Ok([]) => return Ok(()), // the client closed the connection
+                Ok(_) => {}
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    self.state.log.verbose("Closing idle client");
+                    return Ok(());
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// The `timeout` option: idle clients are closed after that many seconds.
+    fn idle_timeout(&self) -> Option<Duration> {
+        let seconds = self.state.config().timeout;
+        (seconds > 0).then(|| Duration::from_secs(seconds))
+    }
+
+    fn read_bulk_directly(&mut self, stream: &mut TcpStream, pending: usize) -> io::Result<()> {
+        let want = pending.min(DIRECT_READ_CHUNK);
+        let buf = self.parser.bulk_buffer(want);
+        let start = buf.len();
+        buf.resize(start + want, 0);
+        let n = match stream.read(&mut buf[start..]) {
+            Ok(n) => n,
+            Err(err) => {
+                buf.truncate(start);
+                return Err(err);
+            }
+        };
+        buf.truncate(start + n);
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        self.parser.bulk_filled(n);
+        self.count_input(n);
+        Ok(())
+    }
+
+    fn count_input(&self, n: usize) {
+        self.state
+            .stats
+            .total_net_input_bytes
+            .fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    fn flush(&mut self, writer: &mut TcpStream) -> io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let result = writer.write_all(self.out.buffer());
+        self.state
+            .stats
+            .total_net_output_bytes
+            .fetch_add(self.out.len() as u64, Ordering::Relaxed);
+        self.out.clear();
+        result
+    }
+
+    /// Runs one request, honouring CLIENT REPLY, and records it.
+    fn execute(&mut self, args: &[Vec<u8>]) {
+        if args.is_empty() {
+            return;
+        }
+        // Redis drops connections that look like HTTP/SMTP cross-protocol
+        // attacks ("POST", "Host:") without a reply.
+        if args[0].eq_ignore_ascii_case(b"post") || args[0].eq_ignore_ascii_case(b"host:") {
+            self.state.log.warning(
+                "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.",
+            );
+            self.client.close_after_reply = true;
+            return;
+        }
+        if self.client.reply_mode == ReplyMode::SkipNext {
+            self.client.reply_mode = ReplyMode::Skip;
+        }
+        let reply_start = self.out.len();
+        let (state, client, out) = (self.state, &mut self.client, &mut self.out);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            commands::process(state, client, out, args)
+        }));
+        let command = outcome.as_ref().ok().copied().flatten();
+        if outcome.is_err() {
+            // A bug, not the client's fault: answer, drop this connection,
+            // keep the server.
+            self.out.truncate(reply_start);
+            self.out.error(&CommandError::err(
+                "internal error while executing the command",
+            ));
+            self.client.close_after_reply = true;
+            self.state.log.warning(&format!(
+                "Command '{}' panicked; closing client id={}",
+                String::from_utf8_lossy(&args[0]),
+                self.client.id
+            ));
+        }
+        match self.client.reply_mode {
+            ReplyMode::Off => self.out.truncate(reply_start),
+            ReplyMode::Skip => {
+                self.out.truncate(reply_start);
+                self.client.reply_mode = ReplyMode::On;
+            }
+            ReplyMode::On | ReplyMode::SkipNext => {}
+        }
+        self.state
+            .stats
+            .total_commands_processed
+            .fetch_add(1, Ordering::Relaxed);
+        self.publish_info(command.map_or("NULL", |c| c.full_name));
+    }
+
+    /// Mirrors what CLIENT LIST shows into the shared handle.
+    fn publish_info(&self, last_command: &'static str) {
+        let mut info = self.client.handle.info.lock();
+        info.last_command = last_command;
+        info.last_interaction = Instant::now();
+        info.db = self.client.db;
+        info.resp = self.out.protocol().version();
+        info.multi = self
+            .client
+            .multi
+            .as_ref()
+            .map_or(-1, |m| m.queue.len() as i64);
+        if info.name != self.client.name {
+            info.name = self.client.name.clone();
+        }
+    }
+
+    /// Releases everything the connection held.
+    fn finish(&mut self) {
+        if !self.client.watched.is_empty() {
+            let ks = self.state.keyspace();
+            let mut plan = LockPlan::new();
+            for (db, key) in &self.client.watched {
+                plan.add_key(ks, *db, key.as_bytes(), crate::store::Mode::Write);
+            }
+            let mut locks = ks.lock(&plan);
+            for (db, key) in std::mem::take(&mut self.client.watched) {
+                locks
+                    .db(db, 0)
+                    .unwatch(key.as_bytes(), &self.client.watch_flag);
+            }
+        }
+        self.state.clients.unregister(self.client.id);
+    }
+}

@@ -1,0 +1,330 @@
+//! The server: a listener thread, a pool of worker threads, and the reaper,
+//! all inside one `crossbeam::scope`, so stopping the server joins every
+//! thread it started before `run` returns.
+//!
+//! ```text
+//!           accept()              bounded(0) hand-off          one worker per live client
+//! listener ─────────► acceptor ───────────────────────► worker pool (crossbeam scope)
+//!                        │ over maxclients?
+//!                        └─► "-ERR max number of clients reached", close
+//! ```
+//!
+//! - [`state`]: what all threads share. [`clients`]: the registry of
+//!   connections. [`client`]: one connection's own state.
+//! - [`connection`]: the read → execute → reply loop of one connection.
+//! - [`shutdown`]: the stop signal.
+//!
+//! Workers are started on demand, up to `maxclients`, and then kept: a
+//! worker that finishes a client waits for the next one on the hand-off
+//! channel. The pool's size is fixed by `maxclients`; only idle memory is
+//! saved by not starting threads nobody needs.
+
+pub mod client;
+pub mod clients;
+pub mod connection;
+pub mod shutdown;
+pub mod state;
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+
+use crossbeam::channel::{self, Receiver, Sender, TrySendError};
+
+use crate::config::Config;
+use crate::log::Logger;
+use crate::store::expire::Reaper;
+
+pub use shutdown::ShutdownMode;
+pub use state::State;
+
+/// Worker stack size. Commands are shallow; a small stack keeps the memory
+/// cost of thousands of workers low (only touched pages count anyway).
+const WORKER_STACK: usize = 256 * 1024;
+/// Redis's default `tcp-backlog`. std's `bind` uses 128, which drops
+/// connections when hundreds of clients connect at once.
+const LISTEN_BACKLOG: i32 = 511;
+
+/// A server ready to run: configuration loaded and port bound.
+pub struct Server {
+    listener: TcpListener,
+    state: Arc<State>,
+}
+
+/// Controls a server running on a background thread.
+pub struct ServerHandle {
+    state: Arc<State>,
+    thread: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl Server {
+    /// Binds the configured address (port 0 picks a free port) and prepares
+    /// the server. Nothing runs until [`Server::run`] or [`Server::spawn`].
+    pub fn bind(config: Config) -> io::Result<Server> {
+        let log = Logger::new(config.loglevel, &config.logfile)?;
+        let listener = bind_listener(&config.bind, config.port)?;
+        let local_addr = listener.local_addr()?;
+        let state = Arc::new(State::new(config, local_addr, log));
+        Ok(Server { listener, state })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.state.local_addr()
+    }
+
+    /// The shared state (for embedding programs that inspect the server).
+    pub fn state(&self) -> &Arc<State> {
+        &self.state
+    }
+
+    /// Serves clients on the calling thread until shutdown is requested, then
+    /// stops every thread and returns.
+    pub fn run(self) -> io::Result<()> {
+        let Server { listener, state } = self;
+        state.log.notice(&format!(
+            "Ready to accept connections tcp (port {})",
+            state.local_addr().port()
+        ));
+        let state = &*state;
+        let result = crossbeam::scope(|scope| {
+            scope
+                .builder()
+                .name("sedis-reaper".into())
+                .spawn(|_| Reaper::run(state.keyspace()))
+                .expect("spawn reaper");
+            let acceptor = scope
+                .builder()
+                .name("sedis-acceptor".into())
+                .spawn(|scope| accept_loop(scope, state, &listener))
+                .expect("spawn acceptor");
+            let mode = state.shutdown.wait();
+            state
+                .log
+                .warning(&format!("User requested shutdown... ({mode:?})"));
+            // The acceptor has been woken by `request`; once it returns, no
+            // new client can register, so closing the registered ones
+            // releases every worker.
+            let _ = acceptor.join();
+            state.clients.close_all();
+            state.keyspace().reaper.shutdown();
+        });
+        drop(listener);
+        state.log.warning("sedis is now ready to exit, bye bye...");
+        result.map_err(|_| io::Error::other("a server thread panicked"))
+    }
+
+    /// Runs the server on a background thread and returns a handle to it.
+    pub fn spawn(self) -> io::Result<ServerHandle> {
+        let state = self.state.clone();
+        let thread = std::thread::Builder::new()
+            .name("sedis-server".into())
+            .spawn(move || self.run())?;
+        Ok(ServerHandle {
+            state,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl ServerHandle {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.state.local_addr()
+    }
+
+    pub fn state(&self) -> &Arc<State> {
+        &self.state
+    }
+
+    /// Stops the server and waits until every thread it started has ended.
+    pub fn shutdown(mut self) -> io::Result<()> {
+        self.stop()
+    }
+
+    /// Waits for the server to stop by itself (SHUTDOWN, signals).
+    pub fn join(mut self) -> io::Result<()> {
+        match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("server thread panicked"))),
+            None => Ok(()),
+        }
+    }
+
+    fn stop(&mut self) -> io::Result<()> {
+        self.state.shutdown.request(ShutdownMode::Default);
+        self.join_inner()
+    }
+
+    fn join_inner(&mut self) -> io::Result<()> {
+        match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("server thread panicked"))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            let _ = self.stop();
+        }
+    }
+}
+
+/// Binds every address in `binds` is not supported yet beyond the first
+/// that works; Redis's default of one loopback address is the common case.
+fn bind_listener(binds: &[String], port: u16) -> io::Result<TcpListener> {
+    let mut last_err = None;
+    for host in binds {
+        let host = host.trim_start_matches('-');
+        let addrs = match (host, port).to_socket_addrs() {
+            Ok(addrs) => addrs,
+            Err(err) => {
+                last_err = Some(err);
+                continue;
+            }
+        };
+        for addr in addrs {
+            match TcpListener::bind(addr) {
+                Ok(listener) => {
+                    set_backlog(&listener);
+                    return Ok(listener);
+                }
+                Err(err) => last_err = Some(err),
+            }
+        }
+    }
+    Err(last_err.unwrap_or_else(|| io::Error::other("no bind address configured")))
+}
+
+/// Raises the accept backlog; calling listen() again on a listening socket
+/// only updates the backlog.
+#[cfg(unix)]
+fn set_backlog(listener: &TcpListener) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: listen() on a valid socket descriptor we own; no memory involved.
+    unsafe {
+        libc::listen(listener.as_raw_fd(), LISTEN_BACKLOG);
+    }
+}
+
+#[cfg(not(unix))]
+fn set_backlog(_: &TcpListener) {}
+
+/// The pool: a rendezvous channel to idle workers, and a count of started ones.
+struct Pool<'s> {
+    state: &'s State,
+    handoff: Sender<TcpStream>,
+    queue: Receiver<TcpStream>,
+    started: AtomicUsize,
+}
+
+fn accept_loop<'env>(
+    scope: &crossbeam::thread::Scope<'env>,
+    state: &'env State,
+    listener: &TcpListener,
+) {
+    let (handoff, queue) = channel::bounded::<TcpStream>(0);
+    let pool = Pool {
+        state,
+        handoff,
+        queue,
+        started: AtomicUsize::new(0),
+    };
+    for incoming in listener.incoming() {
+        if state.shutdown.is_requested() {
+            break;
+        }
+        let stream = match incoming {
+            Ok(stream) => stream,
+            Err(err) => {
+                state
+                    .log
+                    .warning(&format!("Accepting client connection: {err}"));
+                // EMFILE and friends: don't spin at full speed.
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                continue;
+            }
+        };
+        admit(scope, &pool, stream);
+    }
+    // Dropping `pool` drops the last sender: idle workers' recv() fails and
+    // they exit; busy ones exit when their client's socket is closed.
+}
+
+fn admit<'env>(scope: &crossbeam::thread::Scope<'env>, pool: &Pool<'env>, stream: TcpStream) {
+    let state = pool.state;
+    if let Some(reason) = deny_reason(state, &stream) {
+        state
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = (&stream).write_all(reason.as_bytes());
+        return;
+    }
+    let maxclients = state.config().maxclients;
+    if !state.clients.try_admit(maxclients) {
+        state
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = (&stream).write_all(b"-ERR max number of clients reached\r\n");
+        return;
+    }
+    // An idle worker takes it at once...
+    let stream = match pool.handoff.try_send(stream) {
+        Ok(()) => return,
+        Err(TrySendError::Full(stream)) => stream,
+        Err(TrySendError::Disconnected(_)) => return state.clients.release(),
+    };
+    // ...else start a worker, if the pool is not at its size yet...
+    if pool.started.load(Ordering::Relaxed) < maxclients {
+        pool.started.fetch_add(1, Ordering::Relaxed);
+        let queue = pool.queue.clone();
+        let spawned = scope
+            .builder()
+            .name("sedis-worker".into())
+            .stack_size(WORKER_STACK)
+            .spawn(move |_| worker(state, Some(stream), queue));
+        if spawned.is_err() {
+            pool.started.fetch_sub(1, Ordering::Relaxed);
+            state.clients.release();
+        }
+        return;
+    }
+    // ...else every worker exists and, since this client was admitted, one of
+    // them is between clients: wait for it.
+    if pool.handoff.send(stream).is_err() {
+        state.clients.release();
+    }
+}
+
+/// Protected mode: with no password set, only loopback clients are served
+/// (Redis's DENIED reply explains how to change that).
+fn deny_reason(state: &State, stream: &TcpStream) -> Option<&'static str> {
+    let config = state.config();
+    if !config.protected_mode || !config.requirepass.is_empty() {
+        return None;
+    }
+    let peer = stream.peer_addr().ok()?;
+    if peer.ip().is_loopback() {
+        return None;
+    }
+    Some(crate::error::DENIED_PROTECTED_MODE)
+}
+
+fn worker(state: &State, first: Option<TcpStream>, queue: Receiver<TcpStream>) {
+    if let Some(stream) = first {
+        connection::serve(state, stream);
+        state.clients.release();
+    }
+    while let Ok(stream) = queue.recv() {
+        connection::serve(state, stream);
+        state.clients.release();
+    }
+}

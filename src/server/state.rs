@@ -1,0 +1,189 @@
+//! Server-wide state shared by every thread: configuration, the keyspace,
+//! connected clients, statistics, and the shutdown signal.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Mutex, RwLock, RwLockReadGuard};
+
+use crate::commands::registry;
+use crate::config::Config;
+use crate::error::CommandError;
+use crate::log::Logger;
+use crate::store::Keyspace;
+use crate::store::clock::unix_ms;
+
+use super::clients::ClientRegistry;
+use super::shutdown::Shutdown;
+
+/// Server-wide counters for INFO stats.
+#[derive(Debug, Default)]
+pub struct ServerStats {
+    pub total_connections_received: AtomicU64,
+    pub total_commands_processed: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub total_net_input_bytes: AtomicU64,
+    pub total_net_output_bytes: AtomicU64,
+    pub total_error_replies: AtomicU64,
+    /// Failed AUTH / HELLO AUTH attempts.
+    pub acl_access_denied_auth: AtomicU64,
+    /// Error replies by code (`ERR`, `WRONGTYPE`...): INFO errorstats.
+    pub errors_by_code: Mutex<HashMap<String, u64>>,
+}
+
+impl ServerStats {
+    pub fn count_error(&self, err: &CommandError) {
+        self.total_error_replies.fetch_add(1, Ordering::Relaxed);
+        *self
+            .errors_by_code
+            .lock()
+            .entry(err.code().into_owned())
+            .or_default() += 1;
+    }
+
+    pub fn reset(&self) {
+        for counter in [
+            &self.total_connections_received,
+            &self.total_commands_processed,
+            &self.rejected_connections,
+            &self.total_net_input_bytes,
+            &self.total_net_output_bytes,
+            &self.total_error_replies,
+            &self.acl_access_denied_auth,
+        ] {
+            counter.store(0, Ordering::Relaxed);
+        }
+        self.errors_by_code.lock().clear();
+    }
+}
+
+/// Per-command counters for INFO commandstats.
+#[derive(Debug, Default)]
+pub struct CommandStats {
+    pub calls: AtomicU64,
+    pub usec: AtomicU64,
+    pub rejected_calls: AtomicU64,
+    pub failed_calls: AtomicU64,
+}
+
+impl CommandStats {
+    pub fn count_call(&self, took: Duration) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.usec
+            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    pub fn count_rejected(&self) {
+        self.rejected_calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_failed(&self) {
+        self.failed_calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn reset(&self) {
+        for counter in [
+            &self.calls,
+            &self.usec,
+            &self.rejected_calls,
+            &self.failed_calls,
+        ] {
+            counter.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Everything the server's threads share.
+pub struct State {
+    config: RwLock<Config>,
+    keyspace: Keyspace,
+    pub stats: ServerStats,
+    /// Indexed by the registry's command ids.
+    pub command_stats: Box<[CommandStats]>,
+    pub clients: ClientRegistry,
+    pub shutdown: Shutdown,
+    pub log: Logger,
+    /// Changes since the last save (`rdb_changes_since_last_save`).
+    dirty: AtomicU64,
+    /// Unix seconds of the last successful save (LASTSAVE).
+    pub lastsave: AtomicI64,
+    /// Mirrors "requirepass is set", read on every command.
+    password_set: AtomicBool,
+    /// The address the listener is bound to.
+    local_addr: SocketAddr,
+    pub started: Instant,
+    pub started_unix_ms: i64,
+    /// 40 hex characters, new each start (INFO's `run_id`).
+    pub run_id: String,
+}
+
+impl State {
+    pub fn new(config: Config, local_addr: SocketAddr, log: Logger) -> Self {
+        let stats = (0..registry().len())
+            .map(|_| CommandStats::default())
+            .collect();
+        let password_set = !config.requirepass.is_empty();
+        State {
+            keyspace: Keyspace::new(config.databases),
+            config: RwLock::new(config),
+            stats: ServerStats::default(),
+            command_stats: stats,
+            clients: ClientRegistry::default(),
+            shutdown: Shutdown::new(local_addr),
+            log,
+            dirty: AtomicU64::new(0),
+            lastsave: AtomicI64::new(unix_ms() / 1000),
+            password_set: AtomicBool::new(password_set),
+            local_addr,
+            started: Instant::now(),
+            started_unix_ms: unix_ms(),
+            run_id: new_run_id(),
+        }
+    }
+
+    pub fn keyspace(&self) -> &Keyspace {
+        &self.keyspace
+    }
+
+    /// Reads the configuration (a shared lock: keep it short).
+    pub fn config(&self) -> RwLockReadGuard<'_, Config> {
+        self.config.read()
+    }
+
+    /// Changes the configuration through `f`, then refreshes the mirrors that
+    /// hot paths read without locking.
+    pub fn update_config<R>(&self, f: impl FnOnce(&mut Config) -> R) -> R {
+        let mut config = self.config.write();
+        let result = f(&mut config);
+        self.password_set
+            .store(!config.requirepass.is_empty(), Ordering::Release);
+        self.log.set_level(config.loglevel);
+        result
+    }
+
+    /// True if clients must authenticate (requirepass is set).
+    pub fn password_set(&self) -> bool {
+        self.password_set.load(Ordering::Acquire)
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn add_dirty(&self, n: u64) {
+        self.dirty.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn dirty(&self) -> u64 {
+        self.dirty.load(Ordering::Relaxed)
+    }
+}
+
+fn new_run_id() -> String {
+    let mut rng = crate::rng::Rng::new();
+    (0..40)
+        .map(|_| char::from(b"0123456789abcdef"[rng.below(16) as usize]))
+        .collect()
+}

@@ -1,0 +1,104 @@
+//! Active expiry: the reaper thread. Lazy expiry (on lookup) alone would keep
+//! keys nobody reads forever; the reaper deletes them when they are due.
+//!
+//! It sleeps on a `parking_lot::Condvar` until the earliest deadline in the
+//! keyspace. A command that sets a sooner deadline wakes it, after releasing
+//! its shard locks, and only if the deadline really is sooner than the
+//! planned wake-up: the common case costs one atomic load.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use super::clock::unix_ms;
+use super::keyspace::Keyspace;
+
+/// Keys expired per lock hold before the lock is released and retaken, so
+/// a mass expiry never stalls other clients on one shard.
+const BATCH: usize = 64;
+
+#[derive(Debug)]
+struct State {
+    /// When the reaper will next wake (unix ms). `i64::MAX` while it is
+    /// sweeping: every new deadline then counts as sooner, so none is missed.
+    wake_at: i64,
+    shutdown: bool,
+}
+
+/// The reaper's wake-up channel, owned by the keyspace.
+#[derive(Debug)]
+pub struct Reaper {
+    state: Mutex<State>,
+    cond: Condvar,
+    /// Mirror of `state.wake_at` for the lock-free check in `deadline_added`.
+    wake_at: AtomicI64,
+}
+
+impl Default for Reaper {
+    fn default() -> Self {
+        Reaper {
+            state: Mutex::new(State {
+                wake_at: i64::MAX,
+                shutdown: false,
+            }),
+            cond: Condvar::new(),
+            wake_at: AtomicI64::new(i64::MAX),
+        }
+    }
+}
+
+impl Reaper {
+    /// Called after a command set a deadline `at`: wakes the reaper if it
+    /// planned to sleep past it.
+    pub fn deadline_added(&self, at: i64) {
+        if at >= self.wake_at.load(Ordering::Acquire) {
+            return;
+        }
+        let mut state = self.state.lock();
+        if at < state.wake_at {
+            state.wake_at = at;
+            self.wake_at.store(at, Ordering::Release);
+            self.cond.notify_one();
+        }
+    }
+
+    /// Asks the reaper loop to end.
+    pub fn shutdown(&self) {
+        self.state.lock().shutdown = true;
+        self.cond.notify_all();
+    }
+
+    /// The reaper loop: run it on its own thread; returns after `shutdown`.
+    pub fn run(keyspace: &Keyspace) {
+        let reaper = &keyspace.reaper;
+        loop {
+            {
+                let mut state = reaper.state.lock();
+                if state.shutdown {
+                    return;
+                }
+                state.wake_at = i64::MAX;
+                reaper.wake_at.store(i64::MAX, Ordering::Release);
+            }
+            let next = keyspace.expire_due(unix_ms(), BATCH);
+            let mut state = reaper.state.lock();
+            // Deadlines added during the sweep lowered `wake_at` below MAX.
+            let target = next.min(state.wake_at);
+            state.wake_at = target;
+            reaper.wake_at.store(target, Ordering::Release);
+            if state.shutdown {
+                return;
+            }
+            let now = unix_ms();
+            if target > now {
+                let wait = if target == i64::MAX {
+                    Duration::from_secs(3600)
+                } else {
+                    Duration::from_millis((target - now) as u64)
+                };
+                reaper.cond.wait_until(&mut state, Instant::now() + wait);
+            }
+        }
+    }
+}

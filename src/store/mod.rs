@@ -1,0 +1,21 @@
+//! The data: databases of sharded, LRU-ordered keys, their values, and expiry.
+//!
+//! - [`keyspace`]: databases, shards, the locking discipline, the `Db` view
+//!   commands use (Redis's `db.c`).
+//! - [`shard`]: one shard's keys, deadlines and watchers.
+//! - [`value`]: what a key holds (Redis's object types and encodings).
+//! - [`key`]: compact binary keys.
+//! - [`clock`]: wall-clock time and the LRU access clock.
+//! - [`expire`]: the reaper thread (active expiry).
+
+pub mod clock;
+pub mod expire;
+pub mod key;
+pub mod keyspace;
+pub mod shard;
+pub mod value;
+
+pub use key::Key;
+pub use keyspace::{Db, Keyspace, LockPlan, LockSet, Mode};
+pub use shard::{Entry, WatchFlag};
+pub use value::{StrValue, Value};

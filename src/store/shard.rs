@@ -1,0 +1,338 @@
+//! One shard of one database: the keys that hash to it, in LRU order, with
+//! the deadlines of those that expire. A shard is always used under its
+//! `RwLock` (see [`crate::store::keyspace`]); nothing here locks.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use lru::LruCache;
+
+use super::key::Key;
+use super::value::Value;
+
+/// A key's value and metadata.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expiry in unix milliseconds; 0 when the key does not expire.
+    /// Redis stores absolute times too, so a TTL never drifts with load.
+    pub(crate) expire_at: i64,
+    /// Access-clock stamp of the last use (see [`crate::store::clock`]).
+    pub(crate) access: u64,
+}
+
+impl Entry {
+    pub fn new(value: Value) -> Self {
+        Entry {
+            value,
+            expire_at: 0,
+            access: 0,
+        }
+    }
+
+    /// The absolute expiry time in unix ms, if any.
+    pub fn expire_at(&self) -> Option<i64> {
+        (self.expire_at != 0).then_some(self.expire_at)
+    }
+
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        self.expire_at != 0 && self.expire_at <= now_ms
+    }
+
+    /// The access-clock stamp of the last use.
+    pub fn access_stamp(&self) -> u64 {
+        self.access
+    }
+}
+
+/// A client's "my watched keys changed" flag (see WATCH). Writers set it;
+/// the watching client reads it at EXEC.
+pub type WatchFlag = Arc<AtomicBool>;
+
+/// The keys, their deadlines and their watchers.
+#[derive(Default)]
+pub struct Shard {
+    pub(crate) data: ShardData,
+    /// Clients watching keys of this shard. Kept apart from `data` because
+    /// SWAPDB moves data between databases but watchers stay with their db.
+    watched: HashMap<Key, Vec<WatchFlag>>,
+}
+
+/// What SWAPDB swaps: the keyspace contents of the shard.
+pub struct ShardData {
+    /// Every key, least recently used last. Unbounded: eviction decides
+    /// what to drop, across shards, not the cache.
+    pub(crate) entries: LruCache<Key, Entry>,
+    /// Deadlines, soonest first. Entries go stale when a key is deleted or its
+    /// TTL changes; they are checked against the entry when popped, and the heap
+    /// is rebuilt when stale entries outnumber live ones.
+    expires: BinaryHeap<Reverse<(i64, Key)>>,
+    /// Keys with a TTL (INFO keyspace's `expires=`).
+    volatile: usize,
+}
+
+impl Default for ShardData {
+    fn default() -> Self {
+        ShardData {
+            entries: LruCache::unbounded(),
+            expires: BinaryHeap::new(),
+            volatile: 0,
+        }
+    }
+}
+
+impl Shard {
+    pub fn len(&self) -> usize {
+        self.data.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.entries.is_empty()
+    }
+
+    /// Keys with a TTL.
+    pub fn volatile_count(&self) -> usize {
+        self.data.volatile
+    }
+
+    /// The entry, without touching its LRU position.
+    pub fn peek(&self, key: &[u8]) -> Option<&Entry> {
+        self.data.entries.peek(key)
+    }
+
+    /// The entry, mutable, without touching its LRU position.
+    pub fn peek_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.data.entries.peek_mut(key)
+    }
+
+    /// The entry, moved to the most-recently-used end and stamped.
+    pub fn touch(&mut self, key: &[u8], stamp: u64) -> Option<&mut Entry> {
+        let entry = self.data.entries.get_mut(key)?;
+        entry.access = stamp;
+        Some(entry)
+    }
+
+    /// Inserts or replaces a key. The new entry's expiry is registered.
+    /// Returns the entry that was there.
+    pub fn insert(&mut self, key: Key, entry: Entry) -> Option<Entry> {
+        let deadline = entry.expire_at;
+        if deadline != 0 {
+            self.data.volatile += 1;
+            self.data.expires.push(Reverse((deadline, key.clone())));
+        }
+        let old = self.data.entries.put(key, entry);
+        if let Some(old) = &old
+            && old.expire_at != 0
+        {
+            self.data.volatile -= 1;
+        }
+        old
+    }
+
+    /// Removes a key, returning its entry.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let old = self.data.entries.pop(key)?;
+        if old.expire_at != 0 {
+            self.data.volatile -= 1;
+            self.compact_expires();
+        }
+        Some(old)
+    }
+
+    /// Sets (`Some`) or clears (`None`) a key's deadline. Returns false if the
+    /// key does not exist.
+    pub fn set_expire(&mut self, key: &[u8], deadline: Option<i64>) -> bool {
+        let Some(entry) = self.data.entries.peek_mut(key) else {
+            return false;
+        };
+        let was_volatile = entry.expire_at != 0;
+        entry.expire_at = deadline.unwrap_or(0);
+        match (was_volatile, deadline) {
+            (false, Some(_)) => self.data.volatile += 1,
+            (true, None) => self.data.volatile -= 1,
+            _ => {}
+        }
+        if let Some(at) = deadline {
+            self.data.expires.push(Reverse((at, Key::new(key))));
+        }
+        self.compact_expires();
+        true
+    }
+
+    /// The earliest registered deadline (possibly stale; never too late).
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.data.expires.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// Pops the next key whose deadline has passed, if its entry still has that
+    /// deadline. Stale heap entries met on the way are discarded. Returns the
+    /// removed key and entry.
+    pub fn pop_expired(&mut self, now_ms: i64) -> Option<(Key, Entry)> {
+        while let Some(Reverse((at, _))) = self.data.expires.peek() {
+            if *at > now_ms {
+                return None;
+            }
+            let Reverse((at, key)) = self.data.expires.pop().expect("peeked");
+            let live = self
+                .data
+                .entries
+                .peek(key.as_bytes())
+                .is_some_and(|e| e.expire_at == at);
+            if live {
+                let entry = self.data.entries.pop(key.as_bytes()).expect("checked live");
+                self.data.volatile -= 1;
+                return Some((key, entry));
+            }
+        }
+        None
+    }
+
+    /// Rebuilds the deadline heap when most of it is stale, so rewriting TTLs
+    /// over and over cannot grow it without bound.
+    fn compact_expires(&mut self) {
+        let heap_len = self.data.expires.len();
+        if heap_len > 64 && heap_len > 2 * self.data.volatile {
+            let live: Vec<_> = self
+                .data
+                .entries
+                .iter()
+                .filter(|(_, e)| e.expire_at != 0)
+                .map(|(k, e)| Reverse((e.expire_at, k.clone())))
+                .collect();
+            self.data.expires = BinaryHeap::from(live);
+        }
+    }
+
+    /// Iterates entries from least to most recently used.
+    pub fn iter_lru_first(&self) -> impl Iterator<Item = (&Key, &Entry)> {
+        self.data.entries.iter().rev()
+    }
+
+    /// Iterates entries in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Entry)> {
+        self.data.entries.iter()
+    }
+
+    /// The least recently used entry.
+    pub fn peek_lru(&self) -> Option<(&Key, &Entry)> {
+        self.data.entries.peek_lru()
+    }
+
+    /// Removes every key; returns how many there were.
+    pub fn clear(&mut self) -> usize {
+        let n = self.len();
+        self.data = ShardData::default();
+        n
+    }
+
+    /// Swaps contents (not watchers) with another shard: SWAPDB.
+    pub fn swap_data(&mut self, other: &mut Shard) {
+        std::mem::swap(&mut self.data, &mut other.data);
+    }
+
+    /// Registers a client's watch on a key.
+    pub fn watch(&mut self, key: &[u8], flag: &WatchFlag) {
+        let watchers = self.watched.entry(Key::new(key)).or_default();
+        if !watchers.iter().any(|f| Arc::ptr_eq(f, flag)) {
+            watchers.push(flag.clone());
+        }
+    }
+
+    /// Removes a client's watch on a key.
+    pub fn unwatch(&mut self, key: &[u8], flag: &WatchFlag) {
+        if let Some(watchers) = self.watched.get_mut(key) {
+            watchers.retain(|f| !Arc::ptr_eq(f, flag));
+            if watchers.is_empty() {
+                self.watched.remove(key);
+            }
+        }
+    }
+
+    /// Marks every client watching `key` dirty (Redis's `signalModifiedKey`).
+    pub fn signal_modified(&self, key: &[u8]) {
+        if self.watched.is_empty() {
+            return;
+        }
+        if let Some(watchers) = self.watched.get(key) {
+            for flag in watchers {
+                flag.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// Marks dirty every watcher of a key that exists in this shard, as
+    /// FLUSHDB and SWAPDB do (`touchAllWatchedKeysInDb`). `also_exists` lets
+    /// SWAPDB count keys present in the other database too.
+    pub fn signal_all_watched(&self, also_exists: impl Fn(&[u8]) -> bool) {
+        for (key, watchers) in &self.watched {
+            if self.data.entries.contains(key.as_bytes()) || also_exists(key.as_bytes()) {
+                for flag in watchers {
+                    flag.store(true, Ordering::Release);
+                }
+            }
+        }
+    }
+
+    /// True if any client watches a key in this shard.
+    pub fn has_watchers(&self) -> bool {
+        !self.watched.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::value::StrValue;
+
+    fn entry(s: &str, expire_at: i64) -> Entry {
+        Entry {
+            value: Value::Str(StrValue::from_slice(s.as_bytes())),
+            expire_at,
+            access: 0,
+        }
+    }
+
+    #[test]
+    fn expired_keys_pop_in_deadline_order_and_stale_deadlines_are_skipped() {
+        let mut shard = Shard::default();
+        shard.insert(Key::new(b"a"), entry("1", 300));
+        shard.insert(Key::new(b"b"), entry("2", 100));
+        shard.insert(Key::new(b"c"), entry("3", 200));
+        shard.set_expire(b"c", Some(1000)); // the 200 deadline goes stale
+        shard.remove(b"a");
+        assert_eq!(shard.volatile_count(), 2);
+        assert_eq!(shard.pop_expired(500).map(|(k, _)| k), Some(Key::new(b"b")));
+        assert!(shard.pop_expired(500).is_none());
+        assert_eq!(
+            shard.pop_expired(1000).map(|(k, _)| k),
+            Some(Key::new(b"c"))
+        );
+        assert_eq!(shard.volatile_count(), 0);
+        assert!(shard.is_empty());
+    }
+
+    #[test]
+    fn rewriting_ttls_does_not_grow_the_heap_without_bound() {
+        let mut shard = Shard::default();
+        shard.insert(Key::new(b"k"), entry("v", 10));
+        for i in 0..10_000 {
+            shard.set_expire(b"k", Some(100 + i));
+        }
+        assert!(shard.data.expires.len() <= 130);
+    }
+
+    #[test]
+    fn watchers_are_signalled() {
+        let mut shard = Shard::default();
+        let flag = WatchFlag::default();
+        shard.watch(b"k", &flag);
+        shard.signal_modified(b"other");
+        assert!(!flag.load(Ordering::Acquire));
+        shard.signal_modified(b"k");
+        assert!(flag.load(Ordering::Acquire));
+        shard.unwatch(b"k", &flag);
+        assert!(!shard.has_watchers());
+    }
+}

@@ -1,0 +1,144 @@
+//! Test support: an in-process server on a free port, and two ways to talk
+//! to it: raw RESP bytes (when the wire format is the point) and the `redis`
+//! crate (when behaviour is).
+#![allow(dead_code)] // each test binary uses a different part of this
+
+use std::io::{BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use sedis::resp::Frame;
+use sedis::{Config, Server, ServerHandle};
+
+/// A running server, stopped (and all its threads joined) when dropped.
+pub struct TestServer {
+    handle: Option<ServerHandle>,
+    pub addr: SocketAddr,
+}
+
+impl TestServer {
+    pub fn start() -> Self {
+        Self::with_config(|_| {})
+    }
+
+    /// Starts a server on a free port after letting `tweak` adjust the config.
+    pub fn with_config(tweak: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config {
+            port: 0,
+            loglevel: sedis::log::LogLevel::Warning,
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let handle = Server::bind(config).expect("bind").spawn().expect("spawn");
+        let addr = handle.local_addr();
+        TestServer {
+            handle: Some(handle),
+            addr,
+        }
+    }
+
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.addr)
+    }
+
+    pub fn client(&self) -> redis::Connection {
+        let url = format!("redis://{}/", self.addr);
+        redis::Client::open(url)
+            .expect("client")
+            .get_connection()
+            .expect("connect")
+    }
+
+    /// Stops the server, returning once every server thread has ended.
+    pub fn stop(mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.shutdown().expect("clean shutdown");
+        }
+    }
+
+    pub fn handle(&self) -> &ServerHandle {
+        self.handle.as_ref().expect("running")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.shutdown();
+        }
+    }
+}
+
+/// A raw connection: write bytes, read replies as frames.
+pub struct Raw {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Raw {
+    pub fn connect(addr: SocketAddr) -> Raw {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        Raw {
+            reader: BufReader::new(stream.try_clone().expect("clone")),
+            writer: stream,
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write");
+    }
+
+    /// Sends a command as a multibulk request.
+    pub fn cmd(&mut self, args: &[&str]) {
+        let mut out = Vec::new();
+        Frame::encode_request(args, &mut out);
+        self.send(&out);
+    }
+
+    /// Sends a command and returns the raw bytes of its reply.
+    pub fn call(&mut self, args: &[&str]) -> Vec<u8> {
+        self.cmd(args);
+        self.read_raw()
+    }
+
+    /// Reads one reply and re-encodes it: the exact bytes the server sent.
+    pub fn read_raw(&mut self) -> Vec<u8> {
+        let frame = self.read();
+        let mut out = Vec::new();
+        frame.encode(&mut out);
+        out
+    }
+
+    pub fn read(&mut self) -> Frame {
+        Frame::read(&mut self.reader).expect("read reply")
+    }
+
+    /// Reads until the server closes the connection; returns what came.
+    pub fn read_to_close(&mut self) -> Vec<u8> {
+        let mut rest = Vec::new();
+        let _ = self.reader.read_to_end(&mut rest);
+        rest
+    }
+
+    pub fn stream(&self) -> &TcpStream {
+        &self.writer
+    }
+}
+
+/// Asserts that `call(args)` replies exactly `expected` (raw RESP).
+#[macro_export]
+macro_rules! assert_reply {
+    ($conn:expr, [$($arg:expr),* $(,)?], $expected:expr) => {{
+        let got = $conn.call(&[$($arg),*]);
+        let expected: &[u8] = $expected;
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(expected),
+            "reply to {:?}",
+            [$($arg),*]
+        );
+    }};
+}
