@@ -3,6 +3,7 @@
 //! per-command statistics (INFO commandstats).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use crate::error::{self, CommandError};
@@ -45,12 +46,38 @@ pub struct Registered {
     pub parent: Option<usize>,
 }
 
+/// FNV-1a: command names are short and the tables are fixed at start-up
+/// (clients can only look names up, never insert), so a simple fast hash is
+/// enough where SipHash would cost more than the rest of the lookup.
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type NameMap<K> = HashMap<K, usize, BuildHasherDefault<NameHasher>>;
+
 pub struct Registry {
     entries: Vec<Registered>,
     /// Top-level name → entry index.
-    by_name: HashMap<&'static str, usize>,
+    by_name: NameMap<&'static str>,
     /// (container entry index, subcommand name) → entry index.
-    subs: HashMap<(usize, &'static str), usize>,
+    subs: NameMap<(usize, &'static str)>,
 }
 
 /// The registry (built on first use).
@@ -63,8 +90,8 @@ impl Registry {
     fn build() -> Registry {
         let mut registry = Registry {
             entries: Vec::new(),
-            by_name: HashMap::new(),
-            subs: HashMap::new(),
+            by_name: NameMap::default(),
+            subs: NameMap::default(),
         };
         for command in families() {
             let id = registry.entries.len();
@@ -117,14 +144,16 @@ impl Registry {
 
     /// Finds a top-level command by name, in any case.
     pub fn find(&self, name: &[u8]) -> Option<Resolved> {
-        let lower = lowercase(name)?;
-        let &id = self.by_name.get(lower.as_str())?;
+        let mut buf = [0u8; MAX_NAME];
+        let lower = lowercase(name, &mut buf)?;
+        let &id = self.by_name.get(lower)?;
         Some(self.resolved(id))
     }
 
     /// Finds a command or `container|sub` by full name, in any case.
     pub fn find_full(&self, full_name: &[u8]) -> Option<Resolved> {
-        let lower = lowercase(full_name)?;
+        let mut buf = [0u8; MAX_NAME];
+        let lower = lowercase(full_name, &mut buf)?;
         match lower.split_once('|') {
             None => self.find(full_name),
             Some((parent, sub)) => {
@@ -154,7 +183,8 @@ impl Registry {
             // A container called without a subcommand fails the arity check.
             return Ok(top);
         }
-        let sub = lowercase(&args[1]).and_then(|s| self.subs.get(&(top.id, s.as_str())).copied());
+        let mut buf = [0u8; MAX_NAME];
+        let sub = lowercase(&args[1], &mut buf).and_then(|s| self.subs.get(&(top.id, s)).copied());
         match sub {
             Some(id) => Ok(self.resolved(id)),
             None => Err(error::unknown_subcommand(top.command.name, &args[1])),
@@ -162,14 +192,17 @@ impl Registry {
     }
 }
 
-/// ASCII-lowercases a command name; `None` for names too long or not UTF-8
-/// to be any command.
-fn lowercase(name: &[u8]) -> Option<String> {
-    if name.len() > 64 {
-        return None;
+/// No command name (with its subcommand) is longer than this.
+const MAX_NAME: usize = 64;
+
+/// ASCII-lowercases a command name into `buf` (no allocation: this runs for
+/// every request); `None` for names too long or not UTF-8 to be any command.
+fn lowercase<'b>(name: &[u8], buf: &'b mut [u8; MAX_NAME]) -> Option<&'b str> {
+    let out = buf.get_mut(..name.len())?;
+    for (o, c) in out.iter_mut().zip(name) {
+        *o = c.to_ascii_lowercase();
     }
-    let s = std::str::from_utf8(name).ok()?;
-    Some(s.to_ascii_lowercase())
+    std::str::from_utf8(out).ok()
 }
 
 /// `ERR unknown command '<name>', with args beginning with: '<a1>' '<a2>' `,

@@ -130,7 +130,18 @@ pub struct RequestParser {
     args_left: usize,
     /// Bytes held by the request in progress (for the query buffer limit).
     request_bytes: u64,
+    /// Argument buffers from earlier requests, cleared, kept for reuse: a
+    /// steady stream of small requests then parses without allocating.
+    spare_args: Vec<Vec<u8>>,
+    /// An emptied argument vector from an earlier request.
+    spare_argv: Option<Argv>,
 }
+
+/// Recycled argument buffers larger than this are freed instead of kept, so
+/// one huge request does not pin its memory to the connection.
+const MAX_SPARE_ARG: usize = 4 * 1024;
+/// At most this many argument buffers are kept for reuse.
+const MAX_SPARE_ARGS: usize = 32;
 
 impl Default for RequestParser {
     fn default() -> Self {
@@ -146,6 +157,24 @@ impl RequestParser {
             argv: Vec::new(),
             args_left: 0,
             request_bytes: 0,
+            spare_args: Vec::new(),
+            spare_argv: None,
+        }
+    }
+
+    /// Hands a finished request's buffers back for reuse by later requests.
+    pub fn recycle(&mut self, mut argv: Argv) {
+        for mut arg in argv.drain(..) {
+            if self.spare_args.len() >= MAX_SPARE_ARGS {
+                break;
+            }
+            if arg.capacity() <= MAX_SPARE_ARG {
+                arg.clear();
+                self.spare_args.push(arg);
+            }
+        }
+        if argv.capacity() <= INITIAL_ARGV_CAPACITY {
+            self.spare_argv = Some(argv);
         }
     }
 
@@ -226,32 +255,50 @@ impl RequestParser {
                 }
                 State::MultibulkCount { saw_cr } | State::BulkHeader { saw_cr } => {
                     let is_count = matches!(self.state, State::MultibulkCount { .. });
-                    if saw_cr {
-                        // Redis skips the byte after '\r' without looking at it.
-                        pos += 1;
+                    let rest = &input[pos..];
+                    // Fast path: the whole header line is here and nothing of
+                    // it was buffered before, so parse it in place.
+                    if !saw_cr
+                        && self.line.is_empty()
+                        && let Some(i) = memchr(b'\r', rest).filter(|&i| i + 1 < rest.len())
+                    {
+                        if i > INLINE_MAX_SIZE {
+                            return Err(too_big_header(is_count));
+                        }
+                        pos += i + 2; // the byte after '\r' is skipped unchecked
                         let done = if is_count {
-                            self.finish_count(limits)?
+                            self.finish_count(&rest[..i], limits)?
                         } else {
-                            self.finish_bulk_header(limits)?
+                            self.finish_bulk_header(&rest[..i], limits)?
                         };
                         if let Some(argv) = done {
                             return Ok((pos, Some(argv)));
                         }
                         continue;
                     }
-                    let too_big = if is_count {
-                        ProtocolError::TooBigMultibulkCount
-                    } else {
-                        ProtocolError::TooBigBulkCount
-                    };
-                    let rest = &input[pos..];
+                    if saw_cr {
+                        // Redis skips the byte after '\r' without looking at it.
+                        pos += 1;
+                        let line = std::mem::take(&mut self.line);
+                        let done = if is_count {
+                            self.finish_count(&line, limits)
+                        } else {
+                            self.finish_bulk_header(&line, limits)
+                        };
+                        self.line = line;
+                        self.line.clear();
+                        if let Some(argv) = done? {
+                            return Ok((pos, Some(argv)));
+                        }
+                        continue;
+                    }
                     match memchr(b'\r', rest) {
                         None => {
-                            self.push_line(rest, too_big)?;
+                            self.push_line(rest, too_big_header(is_count))?;
                             pos = input.len();
                         }
                         Some(i) => {
-                            self.push_line(&rest[..i], too_big)?;
+                            self.push_line(&rest[..i], too_big_header(is_count))?;
                             pos += i + 1;
                             self.state = if is_count {
                                 State::MultibulkCount { saw_cr: true }
@@ -323,38 +370,48 @@ impl RequestParser {
 
     /// Handles a complete `*<count>` line. Returns an (empty) request for
     /// counts of zero or less, which Redis silently skips.
-    fn finish_count(&mut self, limits: &Limits) -> Result<Option<Argv>, ProtocolError> {
-        let count = crate::num::parse_i64(&self.line[1..])
+    fn finish_count(
+        &mut self,
+        line: &[u8],
+        limits: &Limits,
+    ) -> Result<Option<Argv>, ProtocolError> {
+        let count = crate::num::parse_i64(&line[1..])
             .filter(|&n| n <= i64::from(i32::MAX))
             .ok_or(ProtocolError::InvalidMultibulkLength)?;
         if count > UNAUTH_MAX_ARGS && limits.unauthenticated {
             return Err(ProtocolError::UnauthenticatedMultibulkLength);
         }
-        self.line.clear();
         if count <= 0 {
             self.state = State::Idle;
             return Ok(Some(Vec::new()));
         }
         self.args_left = count as usize;
-        self.argv = Vec::with_capacity(self.args_left.min(INITIAL_ARGV_CAPACITY));
+        self.argv = match self.spare_argv.take() {
+            Some(argv) => argv,
+            None => Vec::with_capacity(self.args_left.min(INITIAL_ARGV_CAPACITY)),
+        };
         self.request_bytes = 0;
         self.state = State::BulkHeader { saw_cr: false };
         Ok(None)
     }
 
-    fn finish_bulk_header(&mut self, limits: &Limits) -> Result<Option<Argv>, ProtocolError> {
-        let first = self.line.first().copied().unwrap_or(b'\r');
+    fn finish_bulk_header(
+        &mut self,
+        line: &[u8],
+        limits: &Limits,
+    ) -> Result<Option<Argv>, ProtocolError> {
+        let first = line.first().copied().unwrap_or(b'\r');
         if first != b'$' {
             return Err(ProtocolError::ExpectedDollar(first));
         }
-        let len = crate::num::parse_i64(&self.line[1..])
+        let len = crate::num::parse_i64(&line[1..])
             .filter(|&n| n >= 0 && n <= limits.max_bulk_len)
             .ok_or(ProtocolError::InvalidBulkLength)?;
         if len > UNAUTH_MAX_BULK && limits.unauthenticated {
             return Err(ProtocolError::UnauthenticatedBulkLength);
         }
-        self.line.clear();
-        self.argv.push(Vec::new());
+        let arg = self.spare_args.pop().unwrap_or_default();
+        self.argv.push(arg);
         self.state = if len == 0 {
             State::BulkTrailer { remaining: 2 }
         } else {
@@ -381,6 +438,14 @@ fn reserve_for(arg: &mut Vec<u8>, extra: usize, full_len: usize) {
     if needed > arg.capacity() {
         let target = needed.max(arg.capacity() * 2).min(full_len);
         arg.reserve_exact(target - arg.len());
+    }
+}
+
+fn too_big_header(is_count: bool) -> ProtocolError {
+    if is_count {
+        ProtocolError::TooBigMultibulkCount
+    } else {
+        ProtocolError::TooBigBulkCount
     }
 }
 
@@ -601,6 +666,25 @@ mod tests {
         assert!(req.is_none());
         assert!(parser.argv[0].capacity() < 1024);
         assert_eq!(parser.pending_bulk(), Some(500_000_000 - 3));
+    }
+
+    #[test]
+    fn recycled_buffers_are_reused_and_cleared() {
+        let mut parser = RequestParser::new();
+        let limits = Limits::default();
+        let (_, first) = parser
+            .advance(b"*2\r\n$3\r\nGET\r\n$5\r\nhello\r\n", &limits)
+            .unwrap();
+        let first = first.unwrap();
+        let ptr = first[1].as_ptr();
+        parser.recycle(first);
+        let (_, second) = parser
+            .advance(b"*2\r\n$3\r\nGET\r\n$1\r\nx\r\n", &limits)
+            .unwrap();
+        let second = second.unwrap();
+        assert_eq!(second, vec![b"GET".to_vec(), b"x".to_vec()]);
+        // The last buffer returned is the first reused (a stack).
+        assert_eq!(second[0].as_ptr(), ptr);
     }
 
     #[test]

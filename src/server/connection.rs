@@ -110,6 +110,7 @@ impl Connection<'_> {
                 self.count_input(used);
                 let Some(args) = request else { break };
                 self.execute(&args);
+                self.parser.recycle(args);
                 if self.client.close_after_reply {
                     self.flush(&mut writer)?;
                     return Ok(());

@@ -12,13 +12,13 @@
 //! [`LockPlan`] says which shards to lock; [`Keyspace::lock`] takes them and
 //! returns a [`LockSet`]; [`Db`] is a view of one database through it.
 
-use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::clock::AccessClock;
 use super::expire::Reaper;
+use super::hash::KeyHasher;
 use super::key::Key;
 use super::shard::{Entry, Shard, WatchFlag};
 use super::value::Value;
@@ -65,7 +65,7 @@ pub struct Keyspace {
     databases: usize,
     /// Picks a key's shard (low bits) and its SCAN range (high bits). Seeded
     /// per process so clients cannot aim many keys at one shard.
-    hasher: RandomState,
+    hasher: KeyHasher,
     pub(crate) clock: AccessClock,
     pub stats: KeyspaceStats,
     pub(crate) reaper: Reaper,
@@ -83,7 +83,7 @@ impl Keyspace {
         Keyspace {
             slots,
             databases,
-            hasher: RandomState::new(),
+            hasher: KeyHasher::new(),
             clock: AccessClock::new(),
             stats: KeyspaceStats::default(),
             reaper: Reaper::default(),
@@ -95,7 +95,7 @@ impl Keyspace {
     }
 
     fn hash(&self, key: &[u8]) -> u64 {
-        self.hasher.hash_one(key)
+        self.hasher.hash(key)
     }
 
     /// The slot index of `key` in database `db`.
@@ -105,17 +105,22 @@ impl Keyspace {
 
     /// Locks the shards in `plan`, in ascending order.
     pub fn lock(&self, plan: &LockPlan) -> LockSet<'_> {
-        let mut guards = Vec::with_capacity(plan.slots.len());
-        for &(slot, mode) in &plan.slots {
+        let take = |&(slot, mode): &(u32, Mode)| {
             let lock = &self.slots[slot as usize].lock;
-            guards.push((
-                slot,
-                match mode {
-                    Mode::Read => Guard::Read(lock.read()),
-                    Mode::Write => Guard::Write(lock.write()),
-                },
-            ));
-        }
+            let guard = match mode {
+                Mode::Read => Guard::Read(lock.read()),
+                Mode::Write => Guard::Write(lock.write()),
+            };
+            (slot, guard)
+        };
+        let guards = match plan.as_slice() {
+            [] => Guards::None,
+            [only] => {
+                let (slot, guard) = take(only);
+                Guards::One(slot, guard)
+            }
+            many => Guards::Many(many.iter().map(take).collect()),
+        };
         LockSet {
             ks: self,
             guards,
@@ -174,19 +179,27 @@ impl Keyspace {
 }
 
 /// How a shard is locked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Mode {
     /// Shared: the command only reads, and does not move keys in the LRU.
+    #[default]
     Read,
     /// Exclusive: the command writes, or touches keys (LRU order changes).
     Write,
 }
 
+/// Plans this small are kept inline: most commands touch one to three keys,
+/// and planning runs for every command, so it should not allocate.
+const INLINE_PLAN: usize = 4;
+
 /// The shards a command (or a transaction) needs, sorted, each once, with the
 /// strongest mode anyone asked for.
 #[derive(Debug, Clone, Default)]
 pub struct LockPlan {
-    slots: Vec<(u32, Mode)>,
+    inline: [(u32, Mode); INLINE_PLAN],
+    len: usize,
+    /// Used instead of `inline` once the plan outgrows it.
+    spilled: Vec<(u32, Mode)>,
 }
 
 impl LockPlan {
@@ -195,14 +208,40 @@ impl LockPlan {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.as_slice().is_empty()
+    }
+
+    /// The planned shards, ascending.
+    pub fn as_slice(&self) -> &[(u32, Mode)] {
+        if self.spilled.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.spilled
+        }
     }
 
     fn add_slot(&mut self, slot: usize, mode: Mode) {
         let slot = slot as u32;
-        match self.slots.binary_search_by_key(&slot, |&(s, _)| s) {
-            Ok(i) => self.slots[i].1 = self.slots[i].1.max(mode),
-            Err(i) => self.slots.insert(i, (slot, mode)),
+        match self.as_slice().binary_search_by_key(&slot, |&(s, _)| s) {
+            Ok(i) => {
+                let entry = if self.spilled.is_empty() {
+                    &mut self.inline[i]
+                } else {
+                    &mut self.spilled[i]
+                };
+                entry.1 = entry.1.max(mode);
+            }
+            Err(i) if self.spilled.is_empty() && self.len < INLINE_PLAN => {
+                self.inline.copy_within(i..self.len, i + 1);
+                self.inline[i] = (slot, mode);
+                self.len += 1;
+            }
+            Err(i) => {
+                if self.spilled.is_empty() {
+                    self.spilled.extend_from_slice(&self.inline[..self.len]);
+                }
+                self.spilled.insert(i, (slot, mode));
+            }
         }
     }
 
@@ -227,7 +266,7 @@ impl LockPlan {
 
     /// Merges another plan into this one (EXEC locks the union of its commands).
     pub fn merge(&mut self, other: &LockPlan) {
-        for &(slot, mode) in &other.slots {
+        for &(slot, mode) in other.as_slice() {
             self.add_slot(slot as usize, mode);
         }
     }
@@ -238,12 +277,20 @@ enum Guard<'k> {
     Write(RwLockWriteGuard<'k, Shard>),
 }
 
+/// The guards a command holds, sorted by slot. One shard is by far the
+/// common case and needs no allocation.
+enum Guards<'k> {
+    None,
+    One(u32, Guard<'k>),
+    Many(Vec<(u32, Guard<'k>)>),
+}
+
 /// The shards a command holds. Dropping it releases them, then wakes the
 /// reaper if the command set a deadline sooner than the reaper's next wake-up
 /// (after the locks are gone, so the reaper never wakes only to block).
 pub struct LockSet<'k> {
     ks: &'k Keyspace,
-    guards: Vec<(u32, Guard<'k>)>,
+    guards: Guards<'k>,
     new_deadline: i64,
 }
 
@@ -262,16 +309,43 @@ impl<'k> LockSet<'k> {
         }
     }
 
-    fn position(&self, slot: usize) -> usize {
-        self.guards
-            .binary_search_by_key(&(slot as u32), |(s, _)| *s)
-            .unwrap_or_else(|_| {
-                panic!("shard {slot} used without being locked: the command's key spec is wrong")
-            })
+    /// True if the command holds no shard at all.
+    pub fn is_empty(&self) -> bool {
+        matches!(self.guards, Guards::None)
+    }
+
+    fn not_locked(slot: usize) -> ! {
+        panic!("shard {slot} used without being locked: the command's key spec is wrong")
+    }
+
+    fn guard(&self, slot: usize) -> &Guard<'k> {
+        match &self.guards {
+            Guards::One(s, guard) if *s as usize == slot => guard,
+            Guards::Many(guards) => {
+                match guards.binary_search_by_key(&(slot as u32), |(s, _)| *s) {
+                    Ok(i) => &guards[i].1,
+                    Err(_) => Self::not_locked(slot),
+                }
+            }
+            _ => Self::not_locked(slot),
+        }
+    }
+
+    fn guard_mut(&mut self, slot: usize) -> &mut Guard<'k> {
+        match &mut self.guards {
+            Guards::One(s, guard) if *s as usize == slot => guard,
+            Guards::Many(guards) => {
+                match guards.binary_search_by_key(&(slot as u32), |(s, _)| *s) {
+                    Ok(i) => &mut guards[i].1,
+                    Err(_) => Self::not_locked(slot),
+                }
+            }
+            _ => Self::not_locked(slot),
+        }
     }
 
     fn shard(&self, slot: usize) -> &Shard {
-        match &self.guards[self.position(slot)].1 {
+        match self.guard(slot) {
             Guard::Read(g) => g,
             Guard::Write(g) => g,
         }
@@ -279,11 +353,30 @@ impl<'k> LockSet<'k> {
 
     /// The shard, writable if it was write-locked.
     fn shard_mut(&mut self, slot: usize) -> Option<&mut Shard> {
-        let i = self.position(slot);
-        match &mut self.guards[i].1 {
+        match self.guard_mut(slot) {
             Guard::Read(_) => None,
             Guard::Write(g) => Some(g),
         }
+    }
+
+    /// Two different write-locked shards at once (SWAPDB).
+    fn shard_pair_mut(&mut self, a: usize, b: usize) -> (&mut Shard, &mut Shard) {
+        let Guards::Many(guards) = &mut self.guards else {
+            panic!("two shards need a multi-shard plan");
+        };
+        let find = |slot: usize| {
+            guards
+                .binary_search_by_key(&(slot as u32), |(s, _)| *s)
+                .unwrap_or_else(|_| Self::not_locked(slot))
+        };
+        let (pa, pb) = (find(a), find(b));
+        assert_ne!(pa, pb, "two different shards");
+        let (lo, hi) = (pa.min(pb), pa.max(pb));
+        let (left, right) = guards.split_at_mut(hi);
+        let (Guard::Write(x), Guard::Write(y)) = (&mut left[lo].1, &mut right[0].1) else {
+            panic!("both shards must be write-locked");
+        };
+        if pa < pb { (x, y) } else { (y, x) }
     }
 
     fn write_shard(&mut self, slot: usize) -> &mut Shard {
@@ -302,7 +395,7 @@ impl<'k> LockSet<'k> {
 
 impl Drop for LockSet<'_> {
     fn drop(&mut self) {
-        self.guards.clear();
+        self.guards = Guards::None;
         if self.new_deadline != i64::MAX {
             self.ks.reaper.deadline_added(self.new_deadline);
         }
@@ -563,12 +656,7 @@ impl<'k> Db<'_, 'k> {
         }
         for i in 0..SHARDS {
             let (a, b) = (self.db * SHARDS + i, other * SHARDS + i);
-            let (pa, pb) = (self.locks.position(a), self.locks.position(b));
-            let (lo, hi) = (pa.min(pb), pa.max(pb));
-            let (left, right) = self.locks.guards.split_at_mut(hi);
-            let (Guard::Write(x), Guard::Write(y)) = (&mut left[lo].1, &mut right[0].1) else {
-                panic!("SWAPDB needs write locks on both databases");
-            };
+            let (x, y) = self.locks.shard_pair_mut(a, b);
             x.signal_all_watched(|k| y.peek(k).is_some());
             y.signal_all_watched(|k| x.peek(k).is_some());
             x.swap_data(y);
@@ -598,7 +686,7 @@ impl<'k> Db<'_, 'k> {
                 if entry.is_expired(self.now) {
                     continue;
                 }
-                let h = hasher.hash_one(key.as_bytes());
+                let h = hasher.hash(key.as_bytes());
                 if pos.contains(h) {
                     f(key, entry);
                     offered += 1;
@@ -730,7 +818,21 @@ mod tests {
         plan.add_slot(2, Mode::Write);
         plan.add_slot(5, Mode::Write);
         plan.add_slot(2, Mode::Read);
-        assert_eq!(plan.slots, vec![(2, Mode::Write), (5, Mode::Write)]);
+        assert_eq!(plan.as_slice(), [(2, Mode::Write), (5, Mode::Write)]);
+        for slot in (0..10).rev() {
+            plan.add_slot(slot, Mode::Read);
+        }
+        let slots: Vec<u32> = plan.as_slice().iter().map(|&(s, _)| s).collect();
+        assert_eq!(
+            slots,
+            (0..10).collect::<Vec<_>>(),
+            "spilled plans stay sorted"
+        );
+        assert_eq!(
+            plan.as_slice()[2],
+            (2, Mode::Write),
+            "modes survive the spill"
+        );
     }
 
     #[test]

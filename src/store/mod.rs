@@ -7,9 +7,11 @@
 //! - [`key`]: compact binary keys.
 //! - [`clock`]: wall-clock time and the LRU access clock.
 //! - [`expire`]: the reaper thread (active expiry).
+//! - [`hash`]: the keyed hash that picks a key's shard.
 
 pub mod clock;
 pub mod expire;
+pub mod hash;
 pub mod key;
 pub mod keyspace;
 pub mod shard;

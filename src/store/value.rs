@@ -98,8 +98,23 @@ impl StrValue {
         }
     }
 
+    /// Like [`StrValue::from_bytes`], copying only when the value does not
+    /// fit inline.
     pub fn from_slice(bytes: &[u8]) -> Self {
-        Self::from_bytes(bytes.to_vec())
+        if bytes.len() <= MAX_INT_DIGITS
+            && let Some(n) = num::parse_i64(bytes)
+        {
+            return StrValue::Int(n);
+        }
+        if bytes.len() <= INLINE {
+            let mut inline = [0u8; INLINE];
+            inline[..bytes.len()].copy_from_slice(bytes);
+            return StrValue::Inline {
+                len: bytes.len() as u8,
+                bytes: inline,
+            };
+        }
+        StrValue::Boxed(bytes.into())
     }
 
     pub fn from_i64(n: i64) -> Self {
