@@ -36,11 +36,12 @@
 //!   keys, values, lazy and active expiry.
 //! - [`config`], [`log`], [`error`]: options, Redis-format logging, the
 //!   canned error replies.
-//! - [`glob`], [`num`], [`rng`]: Redis's glob patterns, number parsing and
-//!   formatting, a small PRNG.
+//! - [`glob`], [`num`], [`rng`], [`counter`]: Redis's glob patterns, number
+//!   parsing and formatting, a small PRNG, contention-free statistics counters.
 
 pub mod commands;
 pub mod config;
+pub mod counter;
 pub mod error;
 pub mod glob;
 pub mod log;

@@ -12,11 +12,12 @@
 //! [`LockPlan`] says which shards to lock; [`Keyspace::lock`] takes them and
 //! returns a [`LockSet`]; [`Db`] is a view of one database through it.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::clock::AccessClock;
+use crate::counter::Counter;
+
 use super::expire::Reaper;
 use super::hash::KeyHasher;
 use super::key::Key;
@@ -31,10 +32,10 @@ const SHARD_BITS: u32 = SHARDS.trailing_zeros();
 /// Counters the keyspace keeps for INFO.
 #[derive(Debug, Default)]
 pub struct KeyspaceStats {
-    pub expired_keys: AtomicU64,
-    pub evicted_keys: AtomicU64,
-    pub keyspace_hits: AtomicU64,
-    pub keyspace_misses: AtomicU64,
+    pub expired_keys: Counter,
+    pub evicted_keys: Counter,
+    pub keyspace_hits: Counter,
+    pub keyspace_misses: Counter,
 }
 
 impl KeyspaceStats {
@@ -45,7 +46,7 @@ impl KeyspaceStats {
             &self.keyspace_hits,
             &self.keyspace_misses,
         ] {
-            counter.store(0, Ordering::Relaxed);
+            counter.reset();
         }
     }
 }
@@ -66,7 +67,6 @@ pub struct Keyspace {
     /// Picks a key's shard (low bits) and its SCAN range (high bits). Seeded
     /// per process so clients cannot aim many keys at one shard.
     hasher: KeyHasher,
-    pub(crate) clock: AccessClock,
     pub stats: KeyspaceStats,
     pub(crate) reaper: Reaper,
 }
@@ -84,7 +84,6 @@ impl Keyspace {
             slots,
             databases,
             hasher: KeyHasher::new(),
-            clock: AccessClock::new(),
             stats: KeyspaceStats::default(),
             reaper: Reaper::default(),
         }
@@ -162,9 +161,7 @@ impl Keyspace {
                         shard.signal_modified(key.as_bytes());
                         expired += 1;
                     }
-                    self.stats
-                        .expired_keys
-                        .fetch_add(expired as u64, Ordering::Relaxed);
+                    self.stats.expired_keys.add(expired as u64);
                     let due = shard.next_deadline().unwrap_or(i64::MAX);
                     slot.next_expiry.store(due, Ordering::Release);
                     if expired < batch || due > now_ms {
@@ -445,7 +442,7 @@ impl<'k> Db<'_, 'k> {
         if let Some(shard) = self.locks.shard_mut(slot) {
             shard.remove(key);
             shard.signal_modified(key);
-            self.stats().expired_keys.fetch_add(1, Ordering::Relaxed);
+            self.stats().expired_keys.incr();
         }
         true
     }
@@ -460,7 +457,7 @@ impl<'k> Db<'_, 'k> {
         } else {
             &stats.keyspace_misses
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.incr();
         found
     }
 
@@ -476,10 +473,9 @@ impl<'k> Db<'_, 'k> {
             return None;
         }
         let slot = self.slot(key);
-        let stamp = self.locks.ks.clock.stamp(self.now);
         // Touching reorders the LRU, so lookups need the write lock; commands
         // that hold only read locks use `peek`.
-        self.locks.write_shard(slot).touch(key, stamp)
+        self.locks.write_shard(slot).touch(key, self.now)
     }
 
     /// The entry without touching it (EXISTS, TYPE, TTL, OBJECT). Expired
@@ -512,14 +508,13 @@ impl<'k> Db<'_, 'k> {
 
     fn store(&mut self, key: &[u8], value: Value, expire_at: Option<i64>) {
         let slot = self.slot(key);
-        let stamp = self.locks.ks.clock.stamp(self.now);
         let entry = Entry {
             value,
             expire_at: expire_at.unwrap_or(0),
-            access: stamp,
+            access: 0,
         };
         let shard = self.locks.write_shard(slot);
-        shard.insert(Key::new(key), entry);
+        shard.insert(Key::new(key), entry, self.now);
         shard.signal_modified(key);
         if let Some(at) = expire_at {
             self.locks.note_deadline(slot, at);
@@ -528,12 +523,11 @@ impl<'k> Db<'_, 'k> {
 
     /// Inserts a whole entry (value and deadline) under `key`, e.g. the entry
     /// RENAME or MOVE took from elsewhere. Replaces what was there.
-    pub fn insert_entry(&mut self, key: &[u8], mut entry: Entry) {
+    pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
         let slot = self.slot(key);
-        entry.access = self.locks.ks.clock.stamp(self.now);
         let at = entry.expire_at;
         let shard = self.locks.write_shard(slot);
-        shard.insert(Key::new(key), entry);
+        shard.insert(Key::new(key), entry, self.now);
         shard.signal_modified(key);
         if at != 0 {
             self.locks.note_deadline(slot, at);
@@ -849,7 +843,7 @@ mod tests {
         assert_eq!(db.len(), 1, "not reaped yet");
         assert!(db.lookup_read(b"k").is_none());
         assert_eq!(db.len(), 0, "lookup deleted it");
-        assert_eq!(ks.stats.expired_keys.load(Ordering::Relaxed), 1);
+        assert_eq!(ks.stats.expired_keys.get(), 1);
     }
 
     #[test]

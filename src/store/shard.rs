@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use lru::LruCache;
 
+use super::clock;
 use super::key::Key;
 use super::value::Value;
 
@@ -55,6 +56,9 @@ pub type WatchFlag = Arc<AtomicBool>;
 #[derive(Default)]
 pub struct Shard {
     pub(crate) data: ShardData,
+    /// The latest access stamp handed out in this shard (see
+    /// [`crate::store::clock`]).
+    last_stamp: u64,
     /// Clients watching keys of this shard. Kept apart from `data` because
     /// SWAPDB moves data between databases but watchers stay with their db.
     watched: HashMap<Key, Vec<WatchFlag>>,
@@ -107,16 +111,24 @@ impl Shard {
         self.data.entries.peek_mut(key)
     }
 
+    /// An access stamp for a use of this shard at `now_ms`.
+    fn next_stamp(&mut self, now_ms: i64) -> u64 {
+        self.last_stamp = clock::stamp(now_ms, self.last_stamp);
+        self.last_stamp
+    }
+
     /// The entry, moved to the most-recently-used end and stamped.
-    pub fn touch(&mut self, key: &[u8], stamp: u64) -> Option<&mut Entry> {
+    pub fn touch(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        let stamp = self.next_stamp(now_ms);
         let entry = self.data.entries.get_mut(key)?;
         entry.access = stamp;
         Some(entry)
     }
 
-    /// Inserts or replaces a key. The new entry's expiry is registered.
-    /// Returns the entry that was there.
-    pub fn insert(&mut self, key: Key, entry: Entry) -> Option<Entry> {
+    /// Inserts or replaces a key, stamping it as used at `now_ms`. The new
+    /// entry's expiry is registered. Returns the entry that was there.
+    pub fn insert(&mut self, key: Key, mut entry: Entry, now_ms: i64) -> Option<Entry> {
+        entry.access = self.next_stamp(now_ms);
         let deadline = entry.expire_at;
         if deadline != 0 {
             self.data.volatile += 1;
@@ -297,9 +309,9 @@ mod tests {
     #[test]
     fn expired_keys_pop_in_deadline_order_and_stale_deadlines_are_skipped() {
         let mut shard = Shard::default();
-        shard.insert(Key::new(b"a"), entry("1", 300));
-        shard.insert(Key::new(b"b"), entry("2", 100));
-        shard.insert(Key::new(b"c"), entry("3", 200));
+        shard.insert(Key::new(b"a"), entry("1", 300), 0);
+        shard.insert(Key::new(b"b"), entry("2", 100), 0);
+        shard.insert(Key::new(b"c"), entry("3", 200), 0);
         shard.set_expire(b"c", Some(1000)); // the 200 deadline goes stale
         shard.remove(b"a");
         assert_eq!(shard.volatile_count(), 2);
@@ -316,7 +328,7 @@ mod tests {
     #[test]
     fn rewriting_ttls_does_not_grow_the_heap_without_bound() {
         let mut shard = Shard::default();
-        shard.insert(Key::new(b"k"), entry("v", 10));
+        shard.insert(Key::new(b"k"), entry("v", 10), 0);
         for i in 0..10_000 {
             shard.set_expire(b"k", Some(100 + i));
         }
