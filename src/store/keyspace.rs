@@ -401,6 +401,22 @@ impl<'k> Db<'_, 'k> {
         self.peek(key).is_some()
     }
 
+    /// [`Db::peek`] that counts a keyspace hit or miss, as Redis's
+    /// `lookupKeyReadWithFlags(LOOKUP_NOTOUCH)` does for EXISTS, TYPE, TTL
+    /// and OBJECT: no LRU touch, so it works under read locks, but the
+    /// lookup still shows in INFO's `keyspace_hits` / `keyspace_misses`.
+    pub fn peek_read(&self, key: &[u8]) -> Option<&Entry> {
+        let found = self.peek(key);
+        let stats = self.stats();
+        let counter = if found.is_some() {
+            &stats.keyspace_hits
+        } else {
+            &stats.keyspace_misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
     /// Sets a key to a new value, clearing any TTL (Redis's `setKey`).
     pub fn set(&mut self, key: &[u8], value: Value) {
         self.store(key, value, None);
@@ -638,6 +654,44 @@ impl<'k> Db<'_, 'k> {
                 }
                 pick -= size;
             }
+        }
+        None
+    }
+
+    /// A live key chosen at random (RANDOMKEY). Expired keys drawn on the
+    /// way are deleted, as Redis's `dbRandomKey` does, so a live key is
+    /// found whenever one exists however many expired keys the reaper has
+    /// not reached yet: each draw either returns or removes a key. The plan
+    /// must write-lock every shard of the database.
+    pub fn random_live_key(&mut self, rng: &mut crate::rng::Rng) -> Option<Key> {
+        let mut sizes: Vec<usize> = self
+            .all_slots()
+            .map(|s| self.locks.shard(s).len())
+            .collect();
+        let mut total: usize = sizes.iter().sum();
+        while total > 0 {
+            let mut pick = rng.below(total as u64) as usize;
+            let i = sizes.iter().position(|&size| {
+                if pick < size {
+                    return true;
+                }
+                pick -= size;
+                false
+            })?;
+            let slot = self.db * SHARDS + i;
+            let (key, expired) = {
+                let (key, entry) = self.locks.shard(slot).iter().nth(pick)?;
+                (key.clone(), entry.is_expired(self.now))
+            };
+            if !expired {
+                return Some(key);
+            }
+            let shard = self.locks.write_shard(slot);
+            shard.remove(key.as_bytes());
+            shard.signal_modified(key.as_bytes());
+            self.stats().expired_keys.fetch_add(1, Ordering::Relaxed);
+            sizes[i] -= 1;
+            total -= 1;
         }
         None
     }
