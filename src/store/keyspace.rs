@@ -872,6 +872,41 @@ mod tests {
     }
 
     #[test]
+    fn random_live_key_reaps_expired_draws_until_it_finds_a_live_key() {
+        let ks = Keyspace::new(1);
+        let mut rng = crate::rng::Rng::with_seed(7);
+        let mut locks = ks.lock(&plan_all(&ks));
+        assert!(locks.db(0, 1000).random_live_key(&mut rng).is_none());
+        let mut db = locks.db(0, 1000);
+        for i in 0..2000 {
+            db.set_with_expire(format!("old{i}").as_bytes(), s("v"), Some(1500));
+        }
+        db.set(b"live", s("v"));
+        let mut db = locks.db(0, 2000);
+        assert_eq!(db.random_live_key(&mut rng), Some(Key::new(b"live")));
+        let reaped = ks.stats.expired_keys.load(Ordering::Relaxed);
+        assert_eq!(db.len() as u64, 2001 - reaped, "draws were deleted");
+        db.delete(b"live");
+        assert!(db.random_live_key(&mut rng).is_none());
+        assert_eq!(db.len(), 0, "every expired key was drawn and deleted");
+    }
+
+    #[test]
+    fn peek_read_counts_hits_and_misses_without_touching() {
+        let ks = Keyspace::new(1);
+        let mut locks = ks.lock(&plan_all(&ks));
+        let mut db = locks.db(0, 1000);
+        db.set(b"k", s("v"));
+        let stamp = db.peek(b"k").map(Entry::access_stamp);
+        let db = locks.db(0, 5000);
+        assert!(db.peek_read(b"k").is_some());
+        assert!(db.peek_read(b"missing").is_none());
+        assert_eq!(db.peek(b"k").map(Entry::access_stamp), stamp);
+        assert_eq!(ks.stats.keyspace_hits.load(Ordering::Relaxed), 1);
+        assert_eq!(ks.stats.keyspace_misses.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
     fn swapdb_swaps_contents_and_deadlines() {
         let ks = Keyspace::new(2);
         let mut locks = ks.lock(&plan_all(&ks));
