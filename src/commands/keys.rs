@@ -1,10 +1,21 @@
-//! Keyspace commands (Redis's `db.c` and `expire.c` commands).
+//! Keyspace commands, whatever the value's type (Redis's "generic" group:
+//! the commands of `db.c` and `expire.c`, and OBJECT from `object.c`):
+//! deleting and inspecting keys, renaming, copying and moving them between
+//! databases, iterating the keyspace, and reading or changing time to live.
+//!
+//! Locking follows what each command does to the keyspace: commands that only
+//! peek (EXISTS, TYPE, TTL, OBJECT) take read locks and never touch the LRU
+//! order; commands that walk a database (KEYS, SCAN, RANDOMKEY) lock all of
+//! its shards; commands that reach into another database (MOVE, COPY ... DB,
+//! SWAPDB) compute their plan from the arguments.
 
-use crate::error::CommandResult;
-use crate::store::Mode;
+use crate::error::{self, CommandError, CommandResult};
+use crate::glob::Pattern;
+use crate::store::clock::idle_ms;
+use crate::store::{Entry, Key, LockPlan, Mode, StrValue, Value};
 
-use super::Ctx;
-use super::table::{Command, Locks, flags::*};
+use super::table::{Command, LockContext, Locks, flags::*};
+use super::{Ctx, args};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("del", -2, del)
@@ -38,9 +49,318 @@ pub static COMMANDS: &[Command] = &[
             "Determines whether one or more keys exist.",
             "O(N) where N is the number of keys to check.",
         ),
+    Command::new("type", 2, type_command)
+        .flags(READONLY | FAST)
+        .acl(&["@keyspace", "@read", "@fast"])
+        .keys(1, 1, 1)
+        .locks(Locks::Keys(Mode::Read))
+        .doc(
+            "generic",
+            "1.0.0",
+            "Returns the type of the value stored at a key.",
+            "O(1)",
+        ),
+    Command::new("keys", 2, keys)
+        .flags(READONLY)
+        .acl(&["@keyspace", "@read", "@slow", "@dangerous"])
+        .locks(Locks::Db(Mode::Read))
+        .doc(
+            "generic",
+            "1.0.0",
+            "Returns all key names that match a pattern.",
+            "O(N) with N being the number of keys in the database.",
+        ),
+    Command::new("scan", -2, scan)
+        .flags(READONLY)
+        .acl(&["@keyspace", "@read", "@slow"])
+        .locks(Locks::Db(Mode::Read))
+        .doc(
+            "generic",
+            "2.8.0",
+            "Iterates over the key names in the database.",
+            "O(1) for every call. O(N) for a complete iteration.",
+        ),
+    // Write locks: expired keys it draws are deleted on the spot (see
+    // `Db::random_live_key`), which is what lets it always find a live key.
+    Command::new("randomkey", 1, randomkey)
+        .flags(READONLY)
+        .acl(&["@keyspace", "@read", "@slow"])
+        .locks(Locks::Db(Mode::Write))
+        .doc(
+            "generic",
+            "1.0.0",
+            "Returns a random key name from the database.",
+            "O(1)",
+        ),
+    Command::new("rename", 3, rename)
+        .flags(WRITE)
+        .acl(&["@keyspace", "@write", "@slow"])
+        .keys(1, 2, 1)
+        .doc("generic", "1.0.0", "Renames a key, overwriting the destination.", "O(1)"),
+    Command::new("renamenx", 3, renamenx)
+        .flags(WRITE | FAST)
+        .acl(&["@keyspace", "@write", "@fast"])
+        .keys(1, 2, 1)
+        .doc(
+            "generic",
+            "1.0.0",
+            "Renames a key only when the destination does not exist.",
+            "O(1)",
+        ),
+    Command::new("copy", -3, copy)
+        .flags(WRITE | DENYOOM)
+        .acl(&["@keyspace", "@write", "@slow"])
+        .keys(1, 2, 1)
+        .locks(Locks::Custom(copy_plan))
+        .doc(
+            "generic",
+            "6.2.0",
+            "Copies the value of a key to a new key, possibly in another database.",
+            "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+        ),
+    Command::new("move", 3, move_command)
+        .flags(WRITE | FAST)
+        .acl(&["@keyspace", "@write", "@fast"])
+        .keys(1, 1, 1)
+        .locks(Locks::Custom(move_plan))
+        .doc("generic", "1.0.0", "Moves a key to another database.", "O(1)"),
+    Command::new("swapdb", 3, swapdb)
+        .flags(WRITE | FAST)
+        .acl(&["@keyspace", "@write", "@fast", "@dangerous"])
+        .locks(Locks::Custom(swapdb_plan))
+        .doc(
+            "server",
+            "4.0.0",
+            "Swaps the contents of two databases.",
+            "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+        ),
+    Command::new("expire", -3, expire)
+        .flags(WRITE | FAST)
+        .acl(&["@keyspace", "@write", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "generic",
+            "1.0.0",
+            "Sets a key's time to live in seconds.",
+            "O(1)",
+        ),
+    Command::new("pexpire", -3, pexpire)
+        .flags(WRITE | FAST)
+        .acl(&["@keyspace", "@write", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "generic",
+            "2.6.0",
+            "Sets a key's time to live in milliseconds.",
+            "O(1)",
+        ),
+    Command::new("expireat", -3, expireat)
+        .flags(WRITE | FAST)
+        .acl(&["@keyspace", "@write", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "generic",
+            "1.2.0",
+            "Sets the expiration time of a key to a unix timestamp in seconds.",
+            "O(1)",
+        ),
+    Command::new("pexpireat", -3, pexpireat)
+        .flags(WRITE | FAST)
+        .acl(&["@keyspace", "@write", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "generic",
+            "2.6.0",
+            "Sets the expiration time of a key to a unix timestamp in milliseconds.",
+            "O(1)",
+        ),
+    Command::new("ttl", 2, ttl)
+        .flags(READONLY | FAST)
+        .acl(&["@keyspace", "@read", "@fast"])
+        .keys(1, 1, 1)
+        .locks(Locks::Keys(Mode::Read))
+        .doc(
+            "generic",
+            "1.0.0",
+            "Returns a key's remaining time to live in seconds.",
+            "O(1)",
+        ),
+    Command::new("pttl", 2, pttl)
+        .flags(READONLY | FAST)
+        .acl(&["@keyspace", "@read", "@fast"])
+        .keys(1, 1, 1)
+        .locks(Locks::Keys(Mode::Read))
+        .doc(
+            "generic",
+            "2.6.0",
+            "Returns a key's remaining time to live in milliseconds.",
+            "O(1)",
+        ),
+    Command::new("expiretime", 2, expiretime)
+        .flags(READONLY | FAST)
+        .acl(&["@keyspace", "@read", "@fast"])
+        .keys(1, 1, 1)
+        .locks(Locks::Keys(Mode::Read))
+        .doc(
+            "generic",
+            "7.0.0",
+            "Returns a key's expiration time as a unix timestamp in seconds.",
+            "O(1)",
+        ),
+    Command::new("pexpiretime", 2, pexpiretime)
+        .flags(READONLY | FAST)
+        .acl(&["@keyspace", "@read", "@fast"])
+        .keys(1, 1, 1)
+        .locks(Locks::Keys(Mode::Read))
+        .doc(
+            "generic",
+            "7.0.0",
+            "Returns a key's expiration time as a unix timestamp in milliseconds.",
+            "O(1)",
+        ),
+    Command::new("persist", 2, persist)
+        .flags(WRITE | FAST)
+        .acl(&["@keyspace", "@write", "@fast"])
+        .keys(1, 1, 1)
+        .doc("generic", "2.2.0", "Removes a key's time to live.", "O(1)"),
+    // Write locks although READONLY: touching moves keys in the LRU order.
+    Command::new("touch", -2, touch)
+        .flags(READONLY | FAST)
+        .acl(&["@keyspace", "@read", "@fast"])
+        .keys(1, -1, 1)
+        .doc(
+            "generic",
+            "3.2.1",
+            "Updates the last access time of keys; returns how many exist.",
+            "O(N) where N is the number of keys that will be touched.",
+        ),
+    Command::new("object", -2, object)
+        .acl(&["@slow"])
+        .doc(
+            "generic",
+            "2.2.3",
+            "A container for object introspection commands.",
+            "Depends on subcommand.",
+        )
+        .subcommands(OBJECT_SUBCOMMANDS),
 ];
 
-/// `DEL key [key ...]` and `UNLINK key [key ...]`
+static OBJECT_SUBCOMMANDS: &[Command] = &[
+    Command::new("encoding", 3, object_encoding)
+        .flags(READONLY)
+        .acl(&["@keyspace", "@read", "@slow"])
+        .keys(2, 2, 1)
+        .locks(Locks::Keys(Mode::Read))
+        .doc(
+            "generic",
+            "2.2.3",
+            "Returns the internal encoding of a key's value.",
+            "O(1)",
+        ),
+    Command::new("freq", 3, object_freq)
+        .flags(READONLY)
+        .acl(&["@keyspace", "@read", "@slow"])
+        .keys(2, 2, 1)
+        .locks(Locks::Keys(Mode::Read))
+        .doc(
+            "generic",
+            "4.0.0",
+            "Returns the logarithmic access frequency counter of a key's value.",
+            "O(1)",
+        ),
+    Command::new("help", 2, object_help)
+        .flags(LOADING | STALE)
+        .acl(&["@keyspace", "@slow"])
+        .doc(
+            "generic",
+            "6.2.0",
+            "Returns helpful text about the OBJECT subcommands.",
+            "O(1)",
+        ),
+    Command::new("idletime", 3, object_idletime)
+        .flags(READONLY)
+        .acl(&["@keyspace", "@read", "@slow"])
+        .keys(2, 2, 1)
+        .locks(Locks::Keys(Mode::Read))
+        .doc(
+            "generic",
+            "2.2.3",
+            "Returns the seconds since a key was last accessed.",
+            "O(1)",
+        ),
+    Command::new("refcount", 3, object_refcount)
+        .flags(READONLY)
+        .acl(&["@keyspace", "@read", "@slow"])
+        .keys(2, 2, 1)
+        .locks(Locks::Keys(Mode::Read))
+        .doc(
+            "generic",
+            "2.2.3",
+            "Returns the reference count of a key's value.",
+            "O(1)",
+        ),
+];
+
+// ---- Argument parsing shared by several commands -------------------------
+
+/// Redis's `getIntFromObjectOrReply` with no custom message: an integer,
+/// then one that fits a C `int`.
+fn int32(arg: &[u8]) -> CommandResult<i64> {
+    let n = args::int(arg)?;
+    if n < i64::from(i32::MIN) || n > i64::from(i32::MAX) {
+        return Err(CommandError::canned(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        ));
+    }
+    Ok(n)
+}
+
+/// A database index as MOVE and COPY ... DB read it: an `int`, then an
+/// existing database.
+fn db_arg(arg: &[u8], databases: usize) -> CommandResult<usize> {
+    let index = int32(arg)?;
+    if index < 0 || index as usize >= databases {
+        return Err(error::DB_INDEX_OUT_OF_RANGE);
+    }
+    Ok(index as usize)
+}
+
+/// A SCAN-family cursor, read as Redis reads it with C's `strtoul`: an
+/// optional sign and decimal digits (a minus wraps around, as `strtoul`
+/// negates in unsigned arithmetic), nothing else up to the end or to a NUL
+/// byte; leading whitespace and values beyond 64 bits are
+/// `ERR invalid cursor`. An empty cursor is 0.
+pub fn parse_scan_cursor(arg: &[u8]) -> CommandResult<u64> {
+    let text = error::c_str_prefix(arg, usize::MAX);
+    if text.is_empty() {
+        return Ok(0);
+    }
+    let (negative, digits) = match text[0] {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(error::INVALID_CURSOR);
+    }
+    let mut value: u64 = 0;
+    for &d in digits {
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(d - b'0')))
+            .ok_or(error::INVALID_CURSOR)?;
+    }
+    Ok(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
+}
+
+// ---- DEL UNLINK EXISTS TYPE TOUCH ------------------------------------------
+
+/// `DEL key [key ...]` and `UNLINK key [key ...]`: values are freed before
+/// the reply in both cases (there is no background freeing).
 fn del(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let mut db = ctx.db();
     let deleted = args[1..].iter().filter(|key| db.delete(key)).count();
@@ -52,7 +372,627 @@ fn del(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `EXISTS key [key ...]`: counts repeated keys each time.
 fn exists(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let db = ctx.db();
-    let found = args[1..].iter().filter(|key| db.exists(key)).count();
+    let found = args[1..]
+        .iter()
+        .filter(|key| db.peek_read(key).is_some())
+        .count();
     ctx.out.int(found as i64);
     Ok(())
+}
+
+/// `TYPE key`: the type name as a status reply, `none` if missing.
+fn type_command(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let (db, out) = ctx.db_and_out();
+    let name = db
+        .peek_read(&args[1])
+        .map_or("none", |entry| entry.value.type_name());
+    out.simple(name);
+    Ok(())
+}
+
+/// `TOUCH key [key ...]`: looks each key up as a read would (LRU touch,
+/// hit/miss counters) and counts those that exist.
+fn touch(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let mut db = ctx.db();
+    let found = args[1..]
+        .iter()
+        .filter(|key| db.lookup_read(key).is_some())
+        .count();
+    ctx.out.int(found as i64);
+    Ok(())
+}
+
+// ---- KEYS SCAN RANDOMKEY ---------------------------------------------------
+
+/// `KEYS pattern`. A bare `*` returns every key, the empty key included
+/// (Redis skips matching for it, and `*` alone does not match "").
+fn keys(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let pattern = Pattern::new(&args[1], false);
+    let all = pattern.is_match_all();
+    let (db, out) = ctx.db_and_out();
+    let header = out.deferred_array();
+    let mut found = 0;
+    db.for_each_key(|key, _| {
+        if all || pattern.matches(key.as_bytes()) {
+            out.bulk(key.as_bytes());
+            found += 1;
+        }
+    });
+    out.set_deferred_len(header, found);
+    Ok(())
+}
+
+/// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`
+///
+/// The cursor is sedis's own (see `Db::scan`), but the contract is Redis's:
+/// a full iteration returns every key that exists from its start to its end,
+/// whatever else is added or removed meanwhile, and COUNT is a hint of how
+/// much work one call does, not how many keys it returns.
+fn scan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let cursor = parse_scan_cursor(&args[1])?;
+    let mut count: i64 = 10;
+    let mut pattern = None;
+    let mut type_name: Option<&[u8]> = None;
+    let mut i = 2;
+    while i < args.len() {
+        let has_value = i + 1 < args.len();
+        if args::is(&args[i], "count") && has_value {
+            count = args::int(&args[i + 1])?;
+            if count < 1 {
+                return Err(error::SYNTAX);
+            }
+        } else if args::is(&args[i], "match") && has_value {
+            // Exactly `*` matches everything, the empty key included.
+            pattern = Some(Pattern::new(&args[i + 1], false)).filter(|p| !p.is_match_all());
+        } else if args::is(&args[i], "type") && has_value {
+            // Compared as a C string, as Redis's `strcasecmp` does.
+            type_name = Some(error::c_str_prefix(&args[i + 1], usize::MAX));
+        } else {
+            return Err(error::SYNTAX);
+        }
+        i += 2;
+    }
+
+    let (db, out) = ctx.db_and_out();
+    let mut candidates: Vec<Key> = Vec::new();
+    let next = db.scan(cursor, count as usize, |key, _| {
+        if pattern.as_ref().is_none_or(|p| p.matches(key.as_bytes())) {
+            candidates.push(key.clone());
+        }
+    });
+    if let Some(wanted) = type_name {
+        // Redis looks each candidate up to learn its type, which counts as
+        // a keyspace hit; `peek_read` keeps INFO's counters the same.
+        candidates.retain(|key| {
+            db.peek_read(key.as_bytes())
+                .is_some_and(|e| e.value.type_name().as_bytes().eq_ignore_ascii_case(wanted))
+        });
+    }
+    out.array(2);
+    out.bulk(next.to_string().as_bytes());
+    out.bulk_array(candidates.iter().map(Key::as_bytes));
+    Ok(())
+}
+
+/// `RANDOMKEY`: a random live key, or null when the database is empty.
+fn randomkey(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
+    // The database view and the client's generator are disjoint fields.
+    let mut db = ctx.locks.db(ctx.client.db, ctx.now_ms);
+    match db.random_live_key(&mut ctx.client.rng) {
+        Some(key) => ctx.out.bulk(key.as_bytes()),
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+// ---- RENAME RENAMENX COPY MOVE SWAPDB --------------------------------------
+
+/// `RENAME key newkey`
+fn rename(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    rename_generic(ctx, args, false)
+}
+
+/// `RENAMENX key newkey`
+fn renamenx(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    rename_generic(ctx, args, true)
+}
+
+/// RENAME and RENAMENX: the value moves with its TTL; a missing source is an
+/// error even when both names are the same, and renaming a key to itself
+/// changes nothing.
+fn rename_generic(ctx: &mut Ctx, args: &[Vec<u8>], nx: bool) -> CommandResult {
+    let (src, dst) = (&args[1], &args[2]);
+    let mut db = ctx.db();
+    if db.lookup_write(src).is_none() {
+        return Err(error::NO_SUCH_KEY);
+    }
+    // Nothing to do for the same name, or (RENAMENX) a taken destination.
+    // The destination is looked up either way so that, as in Redis, an
+    // expired one is reaped (and counted) before being replaced.
+    let blocked = src == dst || (db.lookup_write(dst).is_some() && nx);
+    let done = !blocked;
+    if done {
+        let entry = db.take(src).ok_or(error::NO_SUCH_KEY)?;
+        // Replaces (and signals) whatever `dst` held.
+        db.insert_entry(dst, entry);
+    }
+    ctx.dirty += u64::from(done);
+    match (nx, done) {
+        (true, done) => ctx.out.int(i64::from(done)),
+        (false, _) => ctx.out.ok(),
+    }
+    Ok(())
+}
+
+/// COPY's options: the target database (last DB wins) and REPLACE.
+struct CopyOptions {
+    db: Option<usize>,
+    replace: bool,
+}
+
+/// Parses `[DB destination-db] [REPLACE]` in Redis's order: each error is
+/// reported where it is met, left to right.
+fn copy_options(args: &[Vec<u8>], databases: usize) -> CommandResult<CopyOptions> {
+    let mut options = CopyOptions {
+        db: None,
+        replace: false,
+    };
+    let mut i = 3;
+    while i < args.len() {
+        if args::is(&args[i], "replace") {
+            options.replace = true;
+        } else if args::is(&args[i], "db") && i + 1 < args.len() {
+            options.db = Some(db_arg(&args[i + 1], databases)?);
+            i += 1;
+        } else {
+            return Err(error::SYNTAX);
+        }
+        i += 1;
+    }
+    Ok(options)
+}
+
+/// COPY locks the source in the client's database and the destination in
+/// the target one. With options that fail to parse the handler errors
+/// before touching anything, so any valid plan will do.
+fn copy_plan(lc: &LockContext<'_>) -> LockPlan {
+    let (ks, db) = (lc.keyspace, lc.client.db);
+    let mut plan = LockPlan::new();
+    let (Some(src), Some(dst)) = (lc.args.get(1), lc.args.get(2)) else {
+        return plan;
+    };
+    let target = copy_options(lc.args, ks.databases())
+        .ok()
+        .and_then(|o| o.db)
+        .unwrap_or(db);
+    plan.add_key(ks, db, src, Mode::Write);
+    plan.add_key(ks, target, dst, Mode::Write);
+    plan
+}
+
+/// `COPY source destination [DB destination-db] [REPLACE]`: the copy keeps
+/// the source's TTL.
+fn copy(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let options = copy_options(args, ctx.keyspace().databases())?;
+    let (src, dst) = (&args[1], &args[2]);
+    let src_db = ctx.client.db;
+    let dst_db = options.db.unwrap_or(src_db);
+    if src_db == dst_db && src == dst {
+        return Err(error::SAME_OBJECT);
+    }
+    let Some(entry) = ctx.db().lookup_read(src).cloned() else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    let mut target = ctx.db_at(dst_db);
+    if target.lookup_write(dst).is_some() && !options.replace {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    target.insert_entry(dst, entry);
+    ctx.dirty += 1;
+    ctx.out.int(1);
+    Ok(())
+}
+
+/// MOVE locks the key in the client's database and, if the index names a
+/// database, in that one too.
+fn move_plan(lc: &LockContext<'_>) -> LockPlan {
+    let (ks, db) = (lc.keyspace, lc.client.db);
+    let mut plan = LockPlan::new();
+    let (Some(key), Some(index)) = (lc.args.get(1), lc.args.get(2)) else {
+        return plan;
+    };
+    plan.add_key(ks, db, key, Mode::Write);
+    if let Ok(target) = db_arg(index, ks.databases()) {
+        plan.add_key(ks, target, key, Mode::Write);
+    }
+    plan
+}
+
+/// `MOVE key db`: 0 if the key is missing here or already exists there.
+fn move_command(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let key = &args[1];
+    let target = db_arg(&args[2], ctx.keyspace().databases())?;
+    if target == ctx.client.db {
+        return Err(error::SAME_OBJECT);
+    }
+    if ctx.db().lookup_write(key).is_none() || ctx.db_at(target).lookup_write(key).is_some() {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    let Some(entry) = ctx.db().take(key) else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    ctx.db_at(target).insert_entry(key, entry);
+    ctx.dirty += 1;
+    ctx.out.int(1);
+    Ok(())
+}
+
+/// SWAPDB's two indexes, with Redis's messages: each must be an `int`
+/// (`invalid first/second DB index`), then both must exist.
+fn swapdb_indexes(args: &[Vec<u8>], databases: usize) -> CommandResult<(usize, usize)> {
+    let parse =
+        |arg: &[u8], which: &'static str| int32(arg).map_err(|_| CommandError::canned(which));
+    let a = parse(&args[1], "ERR invalid first DB index")?;
+    let b = parse(&args[2], "ERR invalid second DB index")?;
+    let valid = |i: i64| i >= 0 && (i as usize) < databases;
+    if !valid(a) || !valid(b) {
+        return Err(error::DB_INDEX_OUT_OF_RANGE);
+    }
+    Ok((a as usize, b as usize))
+}
+
+/// SWAPDB write-locks every shard of both databases (nothing if the
+/// indexes are invalid: the handler then only replies the error).
+fn swapdb_plan(lc: &LockContext<'_>) -> LockPlan {
+    let mut plan = LockPlan::new();
+    if lc.args.len() < 3 {
+        return plan;
+    }
+    if let Ok((a, b)) = swapdb_indexes(lc.args, lc.keyspace.databases()) {
+        plan.add_db(a, Mode::Write);
+        plan.add_db(b, Mode::Write);
+    }
+    plan
+}
+
+/// `SWAPDB index1 index2`: clients stay on their database number and see
+/// the other's data; watchers of keys in either are marked dirty.
+fn swapdb(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let (a, b) = swapdb_indexes(args, ctx.keyspace().databases())?;
+    ctx.db_at(a).swap_with(b);
+    ctx.dirty += 1;
+    ctx.out.ok();
+    Ok(())
+}
+
+// ---- EXPIRE family, TTL family, PERSIST ------------------------------------
+
+/// EXPIRE's `[NX | XX | GT | LT]` conditions.
+#[derive(Debug, Default, Clone, Copy)]
+struct ExpireConditions {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+}
+
+/// Parses the conditions after the time, with Redis's errors: an unknown
+/// word first, then the incompatible combinations.
+fn expire_conditions(args: &[Vec<u8>]) -> CommandResult<ExpireConditions> {
+    let mut c = ExpireConditions::default();
+    for opt in &args[3..] {
+        if args::is(opt, "nx") {
+            c.nx = true;
+        } else if args::is(opt, "xx") {
+            c.xx = true;
+        } else if args::is(opt, "gt") {
+            c.gt = true;
+        } else if args::is(opt, "lt") {
+            c.lt = true;
+        } else {
+            let mut text = b"ERR Unsupported option ".to_vec();
+            text.extend_from_slice(error::c_str_prefix(opt, usize::MAX));
+            return Err(CommandError::from_bytes(text));
+        }
+    }
+    if c.nx && (c.xx || c.gt || c.lt) {
+        return Err(CommandError::canned(
+            "ERR NX and XX, GT or LT options at the same time are not compatible",
+        ));
+    }
+    if c.gt && c.lt {
+        return Err(CommandError::canned(
+            "ERR GT and LT options at the same time are not compatible",
+        ));
+    }
+    Ok(c)
+}
+
+/// `EXPIRE key seconds [NX | XX | GT | LT]`
+fn expire(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let now = ctx.now_ms;
+    expire_generic(ctx, args, now, true, "expire")
+}
+
+/// `PEXPIRE key milliseconds [NX | XX | GT | LT]`
+fn pexpire(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let now = ctx.now_ms;
+    expire_generic(ctx, args, now, false, "pexpire")
+}
+
+/// `EXPIREAT key unix-time-seconds [NX | XX | GT | LT]`
+fn expireat(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    expire_generic(ctx, args, 0, true, "expireat")
+}
+
+/// `PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT]`
+fn pexpireat(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    expire_generic(ctx, args, 0, false, "pexpireat")
+}
+
+/// The EXPIRE family (Redis's `expireGenericCommand`): the time becomes an
+/// absolute unix-ms deadline (`base` is now for relative forms, 0 for the
+/// `AT` forms). Negative times are allowed; only overflow is an error. A
+/// deadline already past deletes the key, and that still replies 1.
+fn expire_generic(
+    ctx: &mut Ctx,
+    args: &[Vec<u8>],
+    base: i64,
+    seconds: bool,
+    name: &str,
+) -> CommandResult {
+    let conditions = expire_conditions(args)?;
+    let mut when = args::int(&args[2])?;
+    if seconds {
+        when = when
+            .checked_mul(1000)
+            .ok_or_else(|| error::invalid_expire(name))?;
+    }
+    let when = when
+        .checked_add(base)
+        .ok_or_else(|| error::invalid_expire(name))?;
+
+    let key = &args[1];
+    let now = ctx.now_ms;
+    let mut db = ctx.db();
+    if db.lookup_write(key).is_none() {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    let current = db.peek(key).and_then(Entry::expire_at);
+    // A key without a TTL counts as expiring never: GT always fails on it,
+    // LT always passes.
+    let refused = (conditions.nx && current.is_some())
+        || (conditions.xx && current.is_none())
+        || (conditions.gt && current.is_none_or(|at| when <= at))
+        || (conditions.lt && current.is_some_and(|at| when >= at));
+    if refused {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    if when <= now {
+        db.delete(key);
+    } else {
+        db.set_expire(key, when);
+    }
+    ctx.dirty += 1;
+    ctx.out.int(1);
+    Ok(())
+}
+
+/// `TTL key`
+fn ttl(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    ttl_generic(ctx, &args[1], false, false)
+}
+
+/// `PTTL key`
+fn pttl(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    ttl_generic(ctx, &args[1], true, false)
+}
+
+/// `EXPIRETIME key`
+fn expiretime(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    ttl_generic(ctx, &args[1], false, true)
+}
+
+/// `PEXPIRETIME key`
+fn pexpiretime(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    ttl_generic(ctx, &args[1], true, true)
+}
+
+/// TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 for one
+/// without TTL; a remaining time is never negative. Second values round to
+/// nearest as Redis's `(ms + 500) / 1000` does (computed wide, so a deadline
+/// near `i64::MAX` gives the exact quotient Redis prints).
+fn ttl_generic(ctx: &mut Ctx, key: &[u8], millis: bool, absolute: bool) -> CommandResult {
+    let (db, out) = ctx.db_and_out();
+    let reply = match db.peek_read(key) {
+        None => -2,
+        Some(entry) => match entry.expire_at() {
+            None => -1,
+            Some(at) => {
+                let ms = if absolute { at } else { at - db.now_ms() }.max(0);
+                if millis {
+                    ms
+                } else {
+                    ((i128::from(ms) + 500) / 1000) as i64
+                }
+            }
+        },
+    };
+    out.int(reply);
+    Ok(())
+}
+
+/// `PERSIST key`: 1 if a TTL was removed.
+fn persist(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let key = &args[1];
+    let mut db = ctx.db();
+    let removed = db.lookup_write(key).is_some() && db.persist(key);
+    if removed {
+        ctx.dirty += 1;
+    }
+    ctx.out.int(i64::from(removed));
+    Ok(())
+}
+
+// ---- OBJECT ------------------------------------------------------------------
+
+/// `OBJECT <subcommand> ...`: the registry resolves the subcommand before
+/// any handler runs, so this only answers a name it could not resolve.
+fn object(_ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    Err(error::unknown_subcommand(
+        "object",
+        args.get(1).map_or(&b""[..], Vec::as_slice),
+    ))
+}
+
+/// Replies with the entry OBJECT's subcommands inspect, or null if the key
+/// is missing; `f` writes the reply for an existing key.
+fn object_inspect(
+    ctx: &mut Ctx,
+    key: &[u8],
+    f: impl FnOnce(&Entry, i64, &mut crate::resp::ReplyWriter) -> CommandResult,
+) -> CommandResult {
+    let (db, out) = ctx.db_and_out();
+    let now = db.now_ms();
+    match db.peek_read(key) {
+        Some(entry) => f(entry, now, out),
+        None => {
+            out.null();
+            Ok(())
+        }
+    }
+}
+
+/// `OBJECT ENCODING key`
+fn object_encoding(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    object_inspect(ctx, &args[2], |entry, _, out| {
+        out.bulk(entry.value.encoding_name().as_bytes());
+        Ok(())
+    })
+}
+
+/// `OBJECT IDLETIME key`: whole seconds since the last access.
+fn object_idletime(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    object_inspect(ctx, &args[2], |entry, now, out| {
+        out.int(idle_ms(entry.access_stamp(), now) / 1000);
+        Ok(())
+    })
+}
+
+/// Redis's `OBJ_SHARED_REFCOUNT`: what OBJECT REFCOUNT reports for a shared
+/// object.
+const SHARED_REFCOUNT: i64 = i32::MAX as i64;
+
+/// Integers Redis keeps as shared objects (`OBJ_SHARED_INTEGERS`).
+const SHARED_INTEGERS: std::ops::Range<i64> = 0..10_000;
+
+/// `OBJECT REFCOUNT key`. sedis shares no values, but Redis stores the
+/// integers 0..9999 as shared objects (with no maxmemory policy, which sedis
+/// does not have yet), and clients see that in this count; every other value
+/// has one reference.
+fn object_refcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    object_inspect(ctx, &args[2], |entry, _, out| {
+        let refcount = match &entry.value {
+            Value::Str(StrValue::Int(n)) if SHARED_INTEGERS.contains(n) => SHARED_REFCOUNT,
+            _ => 1,
+        };
+        out.int(refcount);
+        Ok(())
+    })
+}
+
+/// `OBJECT FREQ key`: access frequency is tracked only under an LFU
+/// maxmemory policy, which sedis does not offer, so an existing key always
+/// gets Redis's "not selected" error (a missing one gets null first).
+fn object_freq(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    object_inspect(ctx, &args[2], |_, _, _| {
+        Err(CommandError::canned(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        ))
+    })
+}
+
+/// `OBJECT HELP`
+fn object_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    const LINES: &[&str] = &[
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+    ];
+    reply_help(ctx, &args[0], LINES);
+    Ok(())
+}
+
+/// Redis's `addReplyHelp`: a header naming the command as the client typed
+/// it (uppercased), the lines, then the HELP entry, all as status replies.
+pub fn reply_help(ctx: &mut Ctx, command: &[u8], lines: &[&str]) {
+    let out = &mut *ctx.out;
+    out.array(lines.len() + 3);
+    let mut header = command.to_ascii_uppercase();
+    header.extend_from_slice(b" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    out.simple_bytes(&header);
+    for line in lines {
+        out.simple(line);
+    }
+    out.simple("HELP");
+    out.simple("    Prints this help.");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_cursors_parse_like_strtoul() {
+        assert_eq!(parse_scan_cursor(b"0"), Ok(0));
+        assert_eq!(parse_scan_cursor(b""), Ok(0));
+        assert_eq!(parse_scan_cursor(b"+7"), Ok(7));
+        assert_eq!(parse_scan_cursor(b"-1"), Ok(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"-18446744073709551615"), Ok(1));
+        assert_eq!(parse_scan_cursor(b"18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"12\0junk"), Ok(12));
+        for bad in [
+            &b"18446744073709551616"[..],
+            b" 0",
+            b"0 ",
+            b"abc",
+            b"0x10",
+            b"-",
+            b"+",
+            b"1.5",
+        ] {
+            assert_eq!(
+                parse_scan_cursor(bad),
+                Err(error::INVALID_CURSOR),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn db_indexes_are_ints_first() {
+        assert_eq!(db_arg(b"3", 16), Ok(3));
+        assert_eq!(db_arg(b"abc", 16), Err(error::NOT_INTEGER));
+        assert_eq!(db_arg(b"16", 16), Err(error::DB_INDEX_OUT_OF_RANGE));
+        assert_eq!(db_arg(b"-1", 16), Err(error::DB_INDEX_OUT_OF_RANGE));
+        assert_eq!(
+            db_arg(b"2147483648", 16).unwrap_err().text(),
+            "ERR value is out of range, value must between -2147483648 and 2147483647"
+        );
+    }
 }

@@ -490,6 +490,22 @@ impl<'k> Db<'_, 'k> {
         self.peek(key).is_some()
     }
 
+    /// [`Db::peek`] that counts a keyspace hit or miss, as Redis's
+    /// `lookupKeyReadWithFlags(LOOKUP_NOTOUCH)` does for EXISTS, TYPE, TTL
+    /// and OBJECT: no LRU touch, so it works under read locks, but the
+    /// lookup still shows in INFO's `keyspace_hits` / `keyspace_misses`.
+    pub fn peek_read(&self, key: &[u8]) -> Option<&Entry> {
+        let found = self.peek(key);
+        let stats = self.stats();
+        let counter = if found.is_some() {
+            &stats.keyspace_hits
+        } else {
+            &stats.keyspace_misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
     /// Sets a key to a new value, clearing any TTL (Redis's `setKey`).
     pub fn set(&mut self, key: &[u8], value: Value) {
         self.store(key, value, None);
@@ -723,6 +739,44 @@ impl<'k> Db<'_, 'k> {
         }
         None
     }
+
+    /// A live key chosen at random (RANDOMKEY). Expired keys drawn on the
+    /// way are deleted, as Redis's `dbRandomKey` does, so a live key is
+    /// found whenever one exists however many expired keys the reaper has
+    /// not reached yet: each draw either returns or removes a key. The plan
+    /// must write-lock every shard of the database.
+    pub fn random_live_key(&mut self, rng: &mut crate::rng::Rng) -> Option<Key> {
+        let mut sizes: Vec<usize> = self
+            .all_slots()
+            .map(|s| self.locks.shard(s).len())
+            .collect();
+        let mut total: usize = sizes.iter().sum();
+        while total > 0 {
+            let mut pick = rng.below(total as u64) as usize;
+            let i = sizes.iter().position(|&size| {
+                if pick < size {
+                    return true;
+                }
+                pick -= size;
+                false
+            })?;
+            let slot = self.db * SHARDS + i;
+            let (key, expired) = {
+                let (key, entry) = self.locks.shard(slot).iter().nth(pick)?;
+                (key.clone(), entry.is_expired(self.now))
+            };
+            if !expired {
+                return Some(key);
+            }
+            let shard = self.locks.write_shard(slot);
+            shard.remove(key.as_bytes());
+            shard.signal_modified(key.as_bytes());
+            self.stats().expired_keys.fetch_add(1, Ordering::Relaxed);
+            sizes[i] -= 1;
+            total -= 1;
+        }
+        None
+    }
 }
 
 /// A SCAN position. The cursor packs: the shard (low 6 bits), how many high
@@ -911,6 +965,41 @@ mod tests {
         for cursor in [1, u64::MAX, 12345678901234, 1 << 40] {
             db.scan(cursor, 10, |_, _| {});
         }
+    }
+
+    #[test]
+    fn random_live_key_reaps_expired_draws_until_it_finds_a_live_key() {
+        let ks = Keyspace::new(1);
+        let mut rng = crate::rng::Rng::with_seed(7);
+        let mut locks = ks.lock(&plan_all(&ks));
+        assert!(locks.db(0, 1000).random_live_key(&mut rng).is_none());
+        let mut db = locks.db(0, 1000);
+        for i in 0..2000 {
+            db.set_with_expire(format!("old{i}").as_bytes(), s("v"), Some(1500));
+        }
+        db.set(b"live", s("v"));
+        let mut db = locks.db(0, 2000);
+        assert_eq!(db.random_live_key(&mut rng), Some(Key::new(b"live")));
+        let reaped = ks.stats.expired_keys.load(Ordering::Relaxed);
+        assert_eq!(db.len() as u64, 2001 - reaped, "draws were deleted");
+        db.delete(b"live");
+        assert!(db.random_live_key(&mut rng).is_none());
+        assert_eq!(db.len(), 0, "every expired key was drawn and deleted");
+    }
+
+    #[test]
+    fn peek_read_counts_hits_and_misses_without_touching() {
+        let ks = Keyspace::new(1);
+        let mut locks = ks.lock(&plan_all(&ks));
+        let mut db = locks.db(0, 1000);
+        db.set(b"k", s("v"));
+        let stamp = db.peek(b"k").map(Entry::access_stamp);
+        let db = locks.db(0, 5000);
+        assert!(db.peek_read(b"k").is_some());
+        assert!(db.peek_read(b"missing").is_none());
+        assert_eq!(db.peek(b"k").map(Entry::access_stamp), stamp);
+        assert_eq!(ks.stats.keyspace_hits.load(Ordering::Relaxed), 1);
+        assert_eq!(ks.stats.keyspace_misses.load(Ordering::Relaxed), 1);
     }
 
     #[test]
