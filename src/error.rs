@@ -89,7 +89,6 @@ pub const NO_SUCH_KEY: CommandError = CommandError::canned("ERR no such key");
 pub const OUT_OF_RANGE: CommandError = CommandError::canned("ERR index out of range");
 pub const DB_INDEX_OUT_OF_RANGE: CommandError =
     CommandError::canned("ERR DB index is out of range");
-pub const INVALID_DB_INDEX: CommandError = CommandError::canned("ERR invalid DB index");
 pub const SAME_OBJECT: CommandError =
     CommandError::canned("ERR source and destination objects are the same");
 pub const NOAUTH: CommandError = CommandError::canned("NOAUTH Authentication required.");

@@ -153,12 +153,7 @@ fn type_names_the_value_or_none() {
 fn peeking_commands_count_keyspace_hits_and_misses_like_redis() {
     let server = TestServer::start();
     let stats = &server.handle().state().keyspace().stats;
-    let counts = || {
-        (
-            stats.keyspace_hits.load(Ordering::Relaxed),
-            stats.keyspace_misses.load(Ordering::Relaxed),
-        )
-    };
+    let counts = || (stats.keyspace_hits.get(), stats.keyspace_misses.get());
     let mut c = server.raw();
     assert_reply!(c, ["SET", "a", "1"], b"+OK\r\n");
     assert_reply!(c, ["SET", "b", "2"], b"+OK\r\n");

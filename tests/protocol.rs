@@ -187,3 +187,22 @@ fn quit_replies_then_closes() {
     c.send(b"QUIT\r\nPING\r\n");
     assert_eq!(c.read_to_close(), b"+OK\r\n");
 }
+
+#[test]
+fn select_reads_its_index_as_redis_does() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    assert_reply!(
+        c,
+        ["SELECT", "abc"],
+        b"-ERR value is not an integer or out of range\r\n"
+    );
+    assert_reply!(
+        c,
+        ["SELECT", "99999999999"],
+        b"-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"
+    );
+    assert_reply!(c, ["SELECT", "-1"], b"-ERR DB index is out of range\r\n");
+    assert_reply!(c, ["SELECT", "16"], b"-ERR DB index is out of range\r\n");
+    assert_reply!(c, ["SELECT", "15"], b"+OK\r\n");
+}

@@ -19,10 +19,22 @@ pub fn float(arg: &[u8]) -> CommandResult<f64> {
     num::parse_f64(arg).ok_or(error::NOT_FLOAT)
 }
 
-/// A database index for SELECT, MOVE, SWAPDB, COPY ... DB: an integer, then
-/// in range.
+/// An argument Redis reads as a C `int` (`getIntFromObjectOrReply`): an
+/// integer, then within 32 bits, each with its own error.
+pub fn int32(arg: &[u8]) -> CommandResult<i64> {
+    let n = int(arg)?;
+    if n < i64::from(i32::MIN) || n > i64::from(i32::MAX) {
+        return Err(CommandError::canned(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        ));
+    }
+    Ok(n)
+}
+
+/// A database index as SELECT, MOVE and COPY ... DB read it: an `int`, then
+/// an existing database.
 pub fn db_index(arg: &[u8], databases: usize) -> CommandResult<usize> {
-    let index = int_or(arg, error::INVALID_DB_INDEX)?;
+    let index = int32(arg)?;
     if index < 0 || index as usize >= databases {
         return Err(error::DB_INDEX_OUT_OF_RANGE);
     }

@@ -303,28 +303,6 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
 
 // ---- Argument parsing shared by several commands -------------------------
 
-/// Redis's `getIntFromObjectOrReply` with no custom message: an integer,
-/// then one that fits a C `int`.
-fn int32(arg: &[u8]) -> CommandResult<i64> {
-    let n = args::int(arg)?;
-    if n < i64::from(i32::MIN) || n > i64::from(i32::MAX) {
-        return Err(CommandError::canned(
-            "ERR value is out of range, value must between -2147483648 and 2147483647",
-        ));
-    }
-    Ok(n)
-}
-
-/// A database index as MOVE and COPY ... DB read it: an `int`, then an
-/// existing database.
-fn db_arg(arg: &[u8], databases: usize) -> CommandResult<usize> {
-    let index = int32(arg)?;
-    if index < 0 || index as usize >= databases {
-        return Err(error::DB_INDEX_OUT_OF_RANGE);
-    }
-    Ok(index as usize)
-}
-
 /// A SCAN-family cursor, read as Redis reads it with C's `strtoul`: an
 /// optional sign and decimal digits (a minus wraps around, as `strtoul`
 /// negates in unsigned arithmetic), nothing else up to the end or to a NUL
@@ -542,7 +520,7 @@ fn copy_options(args: &[Vec<u8>], databases: usize) -> CommandResult<CopyOptions
         if args::is(&args[i], "replace") {
             options.replace = true;
         } else if args::is(&args[i], "db") && i + 1 < args.len() {
-            options.db = Some(db_arg(&args[i + 1], databases)?);
+            options.db = Some(args::db_index(&args[i + 1], databases)?);
             i += 1;
         } else {
             return Err(error::SYNTAX);
@@ -604,7 +582,7 @@ fn move_plan(lc: &LockContext<'_>) -> LockPlan {
         return plan;
     };
     plan.add_key(ks, db, key, Mode::Write);
-    if let Ok(target) = db_arg(index, ks.databases()) {
+    if let Ok(target) = args::db_index(index, ks.databases()) {
         plan.add_key(ks, target, key, Mode::Write);
     }
     plan
@@ -613,7 +591,7 @@ fn move_plan(lc: &LockContext<'_>) -> LockPlan {
 /// `MOVE key db`: 0 if the key is missing here or already exists there.
 fn move_command(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let key = &args[1];
-    let target = db_arg(&args[2], ctx.keyspace().databases())?;
+    let target = args::db_index(&args[2], ctx.keyspace().databases())?;
     if target == ctx.client.db {
         return Err(error::SAME_OBJECT);
     }
@@ -635,7 +613,7 @@ fn move_command(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// (`invalid first/second DB index`), then both must exist.
 fn swapdb_indexes(args: &[Vec<u8>], databases: usize) -> CommandResult<(usize, usize)> {
     let parse =
-        |arg: &[u8], which: &'static str| int32(arg).map_err(|_| CommandError::canned(which));
+        |arg: &[u8], which: &'static str| args::int32(arg).map_err(|_| CommandError::canned(which));
     let a = parse(&args[1], "ERR invalid first DB index")?;
     let b = parse(&args[2], "ERR invalid second DB index")?;
     let valid = |i: i64| i >= 0 && (i as usize) < databases;
@@ -986,12 +964,12 @@ mod tests {
 
     #[test]
     fn db_indexes_are_ints_first() {
-        assert_eq!(db_arg(b"3", 16), Ok(3));
-        assert_eq!(db_arg(b"abc", 16), Err(error::NOT_INTEGER));
-        assert_eq!(db_arg(b"16", 16), Err(error::DB_INDEX_OUT_OF_RANGE));
-        assert_eq!(db_arg(b"-1", 16), Err(error::DB_INDEX_OUT_OF_RANGE));
+        assert_eq!(args::db_index(b"3", 16), Ok(3));
+        assert_eq!(args::db_index(b"abc", 16), Err(error::NOT_INTEGER));
+        assert_eq!(args::db_index(b"16", 16), Err(error::DB_INDEX_OUT_OF_RANGE));
+        assert_eq!(args::db_index(b"-1", 16), Err(error::DB_INDEX_OUT_OF_RANGE));
         assert_eq!(
-            db_arg(b"2147483648", 16).unwrap_err().text(),
+            args::db_index(b"2147483648", 16).unwrap_err().text(),
             "ERR value is out of range, value must between -2147483648 and 2147483647"
         );
     }

@@ -502,7 +502,7 @@ impl<'k> Db<'_, 'k> {
         } else {
             &stats.keyspace_misses
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.incr();
         found
     }
 
@@ -771,7 +771,7 @@ impl<'k> Db<'_, 'k> {
             let shard = self.locks.write_shard(slot);
             shard.remove(key.as_bytes());
             shard.signal_modified(key.as_bytes());
-            self.stats().expired_keys.fetch_add(1, Ordering::Relaxed);
+            self.stats().expired_keys.incr();
             sizes[i] -= 1;
             total -= 1;
         }
@@ -980,7 +980,7 @@ mod tests {
         db.set(b"live", s("v"));
         let mut db = locks.db(0, 2000);
         assert_eq!(db.random_live_key(&mut rng), Some(Key::new(b"live")));
-        let reaped = ks.stats.expired_keys.load(Ordering::Relaxed);
+        let reaped = ks.stats.expired_keys.get();
         assert_eq!(db.len() as u64, 2001 - reaped, "draws were deleted");
         db.delete(b"live");
         assert!(db.random_live_key(&mut rng).is_none());
@@ -998,8 +998,8 @@ mod tests {
         assert!(db.peek_read(b"k").is_some());
         assert!(db.peek_read(b"missing").is_none());
         assert_eq!(db.peek(b"k").map(Entry::access_stamp), stamp);
-        assert_eq!(ks.stats.keyspace_hits.load(Ordering::Relaxed), 1);
-        assert_eq!(ks.stats.keyspace_misses.load(Ordering::Relaxed), 1);
+        assert_eq!(ks.stats.keyspace_hits.get(), 1);
+        assert_eq!(ks.stats.keyspace_misses.get(), 1);
     }
 
     #[test]
