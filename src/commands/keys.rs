@@ -42,7 +42,6 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, -1, 1)
-        .locks(Locks::Keys(Mode::Read))
         .doc(
             "generic",
             "1.0.0",
@@ -53,7 +52,6 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
-        .locks(Locks::Keys(Mode::Read))
         .doc(
             "generic",
             "1.0.0",
@@ -70,10 +68,11 @@ pub static COMMANDS: &[Command] = &[
             "Returns all key names that match a pattern.",
             "O(N) with N being the number of keys in the database.",
         ),
+    // A write lock: SCAN deletes the expired keys it meets, as Redis does.
     Command::new("scan", -2, scan)
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow"])
-        .locks(Locks::Db(Mode::Read))
+        .locks(Locks::Db(Mode::Write))
         .doc(
             "generic",
             "2.8.0",
@@ -178,7 +177,6 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
-        .locks(Locks::Keys(Mode::Read))
         .doc(
             "generic",
             "1.0.0",
@@ -189,7 +187,6 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
-        .locks(Locks::Keys(Mode::Read))
         .doc(
             "generic",
             "2.6.0",
@@ -200,7 +197,6 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
-        .locks(Locks::Keys(Mode::Read))
         .doc(
             "generic",
             "7.0.0",
@@ -211,7 +207,6 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
-        .locks(Locks::Keys(Mode::Read))
         .doc(
             "generic",
             "7.0.0",
@@ -250,7 +245,6 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow"])
         .keys(2, 2, 1)
-        .locks(Locks::Keys(Mode::Read))
         .doc(
             "generic",
             "2.2.3",
@@ -261,7 +255,6 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow"])
         .keys(2, 2, 1)
-        .locks(Locks::Keys(Mode::Read))
         .doc(
             "generic",
             "4.0.0",
@@ -281,7 +274,6 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow"])
         .keys(2, 2, 1)
-        .locks(Locks::Keys(Mode::Read))
         .doc(
             "generic",
             "2.2.3",
@@ -292,7 +284,6 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow"])
         .keys(2, 2, 1)
-        .locks(Locks::Keys(Mode::Read))
         .doc(
             "generic",
             "2.2.3",
@@ -349,7 +340,7 @@ fn del(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `EXISTS key [key ...]`: counts repeated keys each time.
 fn exists(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let db = ctx.db();
+    let mut db = ctx.db();
     let found = args[1..]
         .iter()
         .filter(|key| db.peek_read(key).is_some())
@@ -360,7 +351,7 @@ fn exists(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `TYPE key`: the type name as a status reply, `none` if missing.
 fn type_command(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (db, out) = ctx.db_and_out();
+    let (mut db, out) = ctx.db_and_out();
     let name = db
         .peek_read(&args[1])
         .map_or("none", |entry| entry.value.type_name());
@@ -431,7 +422,7 @@ fn scan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         i += 2;
     }
 
-    let (db, out) = ctx.db_and_out();
+    let (mut db, out) = ctx.db_and_out();
     let mut candidates: Vec<Key> = Vec::new();
     let next = db.scan(cursor, count as usize, |key, _| {
         if pattern.as_ref().is_none_or(|p| p.matches(key.as_bytes())) {
@@ -787,7 +778,7 @@ fn pexpiretime(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// nearest as Redis's `(ms + 500) / 1000` does (computed wide, so a deadline
 /// near `i64::MAX` gives the exact quotient Redis prints).
 fn ttl_generic(ctx: &mut Ctx, key: &[u8], millis: bool, absolute: bool) -> CommandResult {
-    let (db, out) = ctx.db_and_out();
+    let (mut db, out) = ctx.db_and_out();
     let reply = match db.peek_read(key) {
         None => -2,
         Some(entry) => match entry.expire_at() {
@@ -836,7 +827,7 @@ fn object_inspect(
     key: &[u8],
     f: impl FnOnce(&Entry, i64, &mut crate::resp::ReplyWriter) -> CommandResult,
 ) -> CommandResult {
-    let (db, out) = ctx.db_and_out();
+    let (mut db, out) = ctx.db_and_out();
     let now = db.now_ms();
     match db.peek_read(key) {
         Some(entry) => f(entry, now, out),

@@ -494,7 +494,11 @@ impl<'k> Db<'_, 'k> {
     /// `lookupKeyReadWithFlags(LOOKUP_NOTOUCH)` does for EXISTS, TYPE, TTL
     /// and OBJECT: no LRU touch, so it works under read locks, but the
     /// lookup still shows in INFO's `keyspace_hits` / `keyspace_misses`.
-    pub fn peek_read(&self, key: &[u8]) -> Option<&Entry> {
+    ///
+    /// An expired key is deleted if the shard is write-locked (as Redis's
+    /// lookups do), else only reported missing.
+    pub fn peek_read(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.expire_if_needed(key);
         let found = self.peek(key);
         let stats = self.stats();
         let counter = if found.is_some() {
@@ -681,11 +685,12 @@ impl<'k> Db<'_, 'k> {
     /// One step of SCAN (see [`ScanCursor`]): calls `f` for the live keys of
     /// the next part of the keyspace and returns the cursor to continue from
     /// (0 when the scan is complete). Stops once `count` keys were offered.
-    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&Key, &Entry)) -> u64 {
+    pub fn scan(&mut self, cursor: u64, count: usize, mut f: impl FnMut(&Key, &Entry)) -> u64 {
         let hasher = &self.locks.ks.hasher;
         let mut pos = ScanCursor::decode(cursor);
         let mut offered = 0;
-        loop {
+        let mut expired = Vec::new();
+        let next = loop {
             let shard = self.locks.shard(self.db * SHARDS + pos.shard);
             if pos.range_bits == 0 && pos.range == 0 {
                 // First visit: split a large shard into hash ranges so one
@@ -693,51 +698,31 @@ impl<'k> Db<'_, 'k> {
                 pos.range_bits = ScanCursor::bits_for(shard.len(), count);
             }
             for (key, entry) in shard.iter() {
-                if entry.is_expired(self.now) {
+                let h = hasher.hash(key.as_bytes());
+                if !pos.contains(h) {
                     continue;
                 }
-                let h = hasher.hash(key.as_bytes());
-                if pos.contains(h) {
-                    f(key, entry);
-                    offered += 1;
+                if entry.is_expired(self.now) {
+                    expired.push(key.clone());
+                    continue;
                 }
+                f(key, entry);
+                offered += 1;
             }
             match pos.next() {
-                None => return 0,
+                None => break 0,
                 Some(next) => pos = next,
             }
             if offered >= count {
-                return pos.encode();
+                break pos.encode();
             }
+        };
+        // Like Redis, a scan deletes the expired keys it met (when it holds
+        // write locks; under read locks they are only skipped).
+        for key in expired {
+            self.expire_if_needed(key.as_bytes());
         }
-    }
-
-    /// A key chosen at random (RANDOMKEY), skipping expired ones.
-    pub fn random_key(&self, rng: &mut crate::rng::Rng) -> Option<Key> {
-        let sizes: Vec<usize> = self
-            .all_slots()
-            .map(|s| self.locks.shard(s).len())
-            .collect();
-        let total: usize = sizes.iter().sum();
-        if total == 0 {
-            return None;
-        }
-        // Expired keys may be drawn; retry a bounded number of times as Redis does.
-        for _ in 0..100 {
-            let mut pick = rng.below(total as u64) as usize;
-            for (i, &size) in sizes.iter().enumerate() {
-                if pick < size {
-                    let shard = self.locks.shard(self.db * SHARDS + i);
-                    let (key, entry) = shard.iter().nth(pick)?;
-                    if !entry.is_expired(self.now) {
-                        return Some(key.clone());
-                    }
-                    break;
-                }
-                pick -= size;
-            }
-        }
-        None
+        next
     }
 
     /// A live key chosen at random (RANDOMKEY). Expired keys drawn on the
@@ -961,7 +946,7 @@ mod tests {
     fn arbitrary_cursors_do_not_panic() {
         let ks = Keyspace::new(1);
         let mut locks = ks.lock(&plan_all(&ks));
-        let db = locks.db(0, 0);
+        let mut db = locks.db(0, 0);
         for cursor in [1, u64::MAX, 12345678901234, 1 << 40] {
             db.scan(cursor, 10, |_, _| {});
         }
@@ -994,12 +979,38 @@ mod tests {
         let mut db = locks.db(0, 1000);
         db.set(b"k", s("v"));
         let stamp = db.peek(b"k").map(Entry::access_stamp);
-        let db = locks.db(0, 5000);
+        let mut db = locks.db(0, 5000);
         assert!(db.peek_read(b"k").is_some());
         assert!(db.peek_read(b"missing").is_none());
         assert_eq!(db.peek(b"k").map(Entry::access_stamp), stamp);
         assert_eq!(ks.stats.keyspace_hits.get(), 1);
         assert_eq!(ks.stats.keyspace_misses.get(), 1);
+    }
+
+    #[test]
+    fn non_touching_lookups_and_scans_delete_expired_keys_under_write_locks() {
+        let ks = Keyspace::new(1);
+        let mut locks = ks.lock(&plan_all(&ks));
+        let mut db = locks.db(0, 1000);
+        db.set_with_expire(b"a", s("1"), Some(1500));
+        db.set_with_expire(b"b", s("2"), Some(1500));
+        db.set(b"c", s("3"));
+        drop(locks);
+        let mut read_plan = LockPlan::new();
+        read_plan.add_db(0, Mode::Read);
+        let mut locks = ks.lock(&read_plan);
+        let mut db = locks.db(0, 2000);
+        assert!(db.peek_read(b"a").is_none());
+        assert_eq!(db.len(), 3, "a read lock cannot delete");
+        drop(locks);
+        let mut locks = ks.lock(&plan_all(&ks));
+        let mut db = locks.db(0, 2000);
+        assert!(db.peek_read(b"a").is_none());
+        assert_eq!(db.len(), 2, "EXISTS/TYPE/TTL-style lookups delete");
+        let mut seen = Vec::new();
+        assert_eq!(db.scan(0, 100, |k, _| seen.push(k.clone())), 0);
+        assert_eq!(seen, vec![Key::new(b"c")]);
+        assert_eq!(db.len(), 1, "SCAN deletes the expired keys it meets");
     }
 
     #[test]
