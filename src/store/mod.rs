@@ -5,11 +5,14 @@
 //! - [`shard`]: one shard's keys, deadlines and watchers.
 //! - [`value`]: what a key holds (Redis's object types and encodings).
 //! - [`key`]: compact binary keys.
+//! - [`dict`]: the hash table of the aggregate types (cursor scans, random
+//!   elements).
 //! - [`clock`]: wall-clock time and the LRU access clock.
 //! - [`expire`]: the reaper thread (active expiry).
 //! - [`hash`]: the keyed hash that picks a key's shard.
 
 pub mod clock;
+pub mod dict;
 pub mod expire;
 pub mod hash;
 pub mod key;
