@@ -34,6 +34,7 @@
 //!   transactions, locking), then one module per command family.
 //! - [`store`]: databases split into shards behind `RwLock`s, LRU-ordered
 //!   keys, values, lazy and active expiry.
+//! - [`persist`]: RDB and AOF in Redis's formats.
 //! - [`config`], [`log`], [`error`]: options, Redis-format logging, the
 //!   canned error replies.
 //! - [`glob`], [`num`], [`rng`], [`counter`]: Redis's glob patterns, number
@@ -46,6 +47,7 @@ pub mod error;
 pub mod glob;
 pub mod log;
 pub mod num;
+pub mod persist;
 pub mod resp;
 pub mod rng;
 pub mod server;
