@@ -525,7 +525,7 @@ fn copy_options(args: &[Vec<u8>], databases: usize) -> CommandResult<CopyOptions
 /// the target one. With options that fail to parse the handler errors
 /// before touching anything, so any valid plan will do.
 fn copy_plan(lc: &LockContext<'_>) -> LockPlan {
-    let (ks, db) = (lc.keyspace, lc.client.db);
+    let (ks, db) = (lc.keyspace, lc.db);
     let mut plan = LockPlan::new();
     let (Some(src), Some(dst)) = (lc.args.get(1), lc.args.get(2)) else {
         return plan;
@@ -567,7 +567,7 @@ fn copy(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// MOVE locks the key in the client's database and, if the index names a
 /// database, in that one too.
 fn move_plan(lc: &LockContext<'_>) -> LockPlan {
-    let (ks, db) = (lc.keyspace, lc.client.db);
+    let (ks, db) = (lc.keyspace, lc.db);
     let mut plan = LockPlan::new();
     let (Some(key), Some(index)) = (lc.args.get(1), lc.args.get(2)) else {
         return plan;

@@ -7,7 +7,7 @@
 //! Handlers therefore never re-check the generic conditions.
 //!
 //! Families (Redis's `t_*.c` files): [`strings`], [`keys`], [`connection`],
-//! [`server`].
+//! [`server`], [`tx`].
 
 pub mod args;
 pub mod connection;
@@ -16,6 +16,7 @@ pub mod registry;
 pub mod server;
 pub mod strings;
 pub mod table;
+pub mod tx;
 
 use std::time::Instant;
 
@@ -28,16 +29,19 @@ use crate::store::{Db, Keyspace, LockPlan, LockSet};
 pub use registry::{Resolved, registry};
 pub use table::{Command, Handler, KeySpec, LockContext, Locks, flags};
 
-/// Everything a handler works with while it runs.
-pub struct Ctx<'c> {
+/// Everything a handler works with while it runs. `'k` is the server's
+/// lifetime (state and the shard locks borrow from it); `'c` is the
+/// command's borrow of its connection. Keeping them apart lets EXEC move its
+/// locks into each queued command's context and take them back.
+pub struct Ctx<'c, 'k> {
     /// Server-wide state: config, keyspace, clients, stats.
-    pub state: &'c State,
+    pub state: &'k State,
     /// The calling connection.
     pub client: &'c mut Client,
     /// Where the reply goes.
     pub out: &'c mut ReplyWriter,
     /// The shards this command holds (see [`Locks`]).
-    pub locks: LockSet<'c>,
+    pub locks: LockSet<'k>,
     /// The time the command runs at (unix ms), read once per command.
     pub now_ms: i64,
     /// Changes made to the dataset (Redis's `server.dirty` increments):
@@ -45,24 +49,24 @@ pub struct Ctx<'c> {
     pub dirty: u64,
 }
 
-impl<'c> Ctx<'c> {
+impl<'k> Ctx<'_, 'k> {
     /// The client's current database, through this command's locks.
-    pub fn db(&mut self) -> Db<'_, 'c> {
+    pub fn db(&mut self) -> Db<'_, 'k> {
         self.locks.db(self.client.db, self.now_ms)
     }
 
     /// The client's database and the reply writer together, for handlers
     /// that reply with data borrowed from the store (no copy).
-    pub fn db_and_out(&mut self) -> (Db<'_, 'c>, &mut ReplyWriter) {
+    pub fn db_and_out(&mut self) -> (Db<'_, 'k>, &mut ReplyWriter) {
         (self.locks.db(self.client.db, self.now_ms), &mut *self.out)
     }
 
     /// Another database, through this command's locks.
-    pub fn db_at(&mut self, index: usize) -> Db<'_, 'c> {
+    pub fn db_at(&mut self, index: usize) -> Db<'_, 'k> {
         self.locks.db(index, self.now_ms)
     }
 
-    pub fn keyspace(&self) -> &'c Keyspace {
+    pub fn keyspace(&self) -> &'k Keyspace {
         self.state.keyspace()
     }
 }
@@ -154,23 +158,29 @@ fn reject(
     out.error(err);
 }
 
-/// The shards `cmd` must hold to run with `args` for `client`.
-pub fn lock_plan(state: &State, client: &Client, cmd: &Command, args: &[Vec<u8>]) -> LockPlan {
-    let ks = state.keyspace();
+/// The shards `cmd` must hold to run with `args` for `client` in database `db`.
+pub fn lock_plan(
+    ks: &Keyspace,
+    client: &Client,
+    db: usize,
+    cmd: &Command,
+    args: &[Vec<u8>],
+) -> LockPlan {
     let mut plan = LockPlan::new();
     match cmd.locks {
         Locks::None => {}
         Locks::Keys(mode) => {
             for i in cmd.keys.positions(args) {
-                plan.add_key(ks, client.db, &args[i], mode);
+                plan.add_key(ks, db, &args[i], mode);
             }
         }
-        Locks::Db(mode) => plan.add_db(client.db, mode),
+        Locks::Db(mode) => plan.add_db(db, mode),
         Locks::All(mode) => plan.add_all(ks, mode),
         Locks::Custom(plan_fn) => {
             plan = plan_fn(&LockContext {
                 keyspace: ks,
                 client,
+                db,
                 args,
             })
         }
@@ -178,8 +188,8 @@ pub fn lock_plan(state: &State, client: &Client, cmd: &Command, args: &[Vec<u8>]
     plan
 }
 
-/// Executes a command that passed the checks: locks, runs, counts. Used by
-/// [`process`] and by EXEC for each queued command.
+/// Executes a command that passed the checks: locks its shards, runs it,
+/// counts it, and writes its error reply if it failed.
 pub fn call(
     state: &State,
     client: &mut Client,
@@ -187,38 +197,31 @@ pub fn call(
     resolved: &Resolved,
     args: &[Vec<u8>],
 ) {
-    let plan = lock_plan(state, client, resolved.command, args);
-    let locks = state.keyspace().lock(&plan);
-    let result = run_locked(state, client, out, locks, resolved, args);
-    if let Err(err) = result {
-        out.error(&err);
-    }
-}
-
-/// Runs a handler under locks already taken (EXEC takes the union of its
-/// commands' locks once and runs them all through here). Counts the call.
-pub fn run_locked<'c>(
-    state: &'c State,
-    client: &'c mut Client,
-    out: &'c mut ReplyWriter,
-    locks: LockSet<'c>,
-    resolved: &Resolved,
-    args: &[Vec<u8>],
-) -> CommandResult {
-    let started = Instant::now();
+    let plan = lock_plan(state.keyspace(), client, client.db, resolved.command, args);
     let mut ctx = Ctx {
         state,
         client,
         out,
-        locks,
+        locks: state.keyspace().lock(&plan),
         now_ms: crate::store::clock::unix_ms(),
         dirty: 0,
     };
-    let result = (resolved.command.handler)(&mut ctx, args);
-    let dirty = ctx.dirty;
-    drop(ctx);
-    if dirty > 0 {
-        state.add_dirty(dirty);
+    if let Err(err) = run(&mut ctx, resolved, args) {
+        ctx.out.error(&err);
+    }
+}
+
+/// Runs a handler in a context whose locks are already held, and counts
+/// the call: time, failure, changes. EXEC runs each queued command through
+/// here inside its own context.
+pub fn run(ctx: &mut Ctx, resolved: &Resolved, args: &[Vec<u8>]) -> CommandResult {
+    let started = Instant::now();
+    let dirty_before = ctx.dirty;
+    let result = (resolved.command.handler)(ctx, args);
+    let state = ctx.state;
+    let changes = ctx.dirty - dirty_before;
+    if changes > 0 {
+        state.add_dirty(changes);
     }
     let stats = &state.command_stats[resolved.id];
     stats.count_call(started.elapsed());

@@ -17,6 +17,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::strings::COMMANDS,
         super::keys::COMMANDS,
         super::server::COMMANDS,
+        super::tx::COMMANDS,
     ]
     .into_iter()
     .flatten()

@@ -12,7 +12,7 @@ use super::Ctx;
 /// A command handler. Arity, authentication and the other generic checks
 /// have already been done when it runs; `args[0]` is the command name (and
 /// `args[1]` the subcommand name for container commands).
-pub type Handler = fn(&mut Ctx<'_>, &[Vec<u8>]) -> CommandResult;
+pub type Handler = fn(&mut Ctx<'_, '_>, &[Vec<u8>]) -> CommandResult;
 
 /// Command flags, with Redis's names (as COMMAND INFO reports them).
 pub mod flags {
@@ -115,6 +115,9 @@ impl KeySpec {
 pub struct LockContext<'a> {
     pub keyspace: &'a Keyspace,
     pub client: &'a Client,
+    /// The database the command will run in: the client's, or for a command
+    /// queued in MULTI, the one selected when it will run inside EXEC.
+    pub db: usize,
     pub args: &'a [Vec<u8>],
 }
 

@@ -43,6 +43,9 @@ pub struct Client {
     /// authenticated when one is set later.
     pub authenticated: bool,
     pub multi: Option<MultiState>,
+    /// True while EXEC runs the queued commands: blocking commands then
+    /// behave as non-blocking, as Redis's CLIENT_DENY_BLOCKING does.
+    pub in_exec: bool,
     /// Set by any write to a watched key; EXEC fails if it is set.
     pub watch_flag: WatchFlag,
     /// The keys this client watches, with their databases.
@@ -63,6 +66,7 @@ impl Client {
             db: 0,
             authenticated: !state.password_set(),
             multi: None,
+            in_exec: false,
             watch_flag: WatchFlag::default(),
             watched: Vec::new(),
             close_after_reply: false,

@@ -605,13 +605,22 @@ impl<'k> Db<'_, 'k> {
     /// `delete` and the TTL methods do it themselves.
     pub fn signal_modified(&mut self, key: &[u8]) {
         let slot = self.slot(key);
-        self.locks.shard(slot).signal_modified(key);
+        self.locks.write_shard(slot).signal_modified(key);
     }
 
     /// Registers a WATCH on `key` for the client owning `flag`.
     pub fn watch(&mut self, key: &[u8], flag: &WatchFlag) {
         let slot = self.slot(key);
-        self.locks.write_shard(slot).watch(key, flag);
+        let now = self.now;
+        self.locks.write_shard(slot).watch(key, flag, now);
+    }
+
+    /// True if this client's WATCH on `key` saw a live key that has expired
+    /// since (EXEC must then fail).
+    pub fn watched_key_expired_since(&self, key: &[u8], flag: &WatchFlag) -> bool {
+        self.locks
+            .shard(self.slot(key))
+            .watched_key_expired_since(key, flag, self.now)
     }
 
     /// Removes a WATCH.
@@ -652,7 +661,7 @@ impl<'k> Db<'_, 'k> {
         let mut removed = 0;
         for slot in self.all_slots() {
             let shard = self.locks.write_shard(slot);
-            shard.signal_all_watched(|_| false);
+            shard.signal_all_watched(None, self.now);
             removed += shard.clear();
             self.locks.ks.slots[slot]
                 .next_expiry
@@ -671,8 +680,8 @@ impl<'k> Db<'_, 'k> {
         for i in 0..SHARDS {
             let (a, b) = (self.db * SHARDS + i, other * SHARDS + i);
             let (x, y) = self.locks.shard_pair_mut(a, b);
-            x.signal_all_watched(|k| y.peek(k).is_some());
-            y.signal_all_watched(|k| x.peek(k).is_some());
+            x.signal_all_watched(Some(y), self.now);
+            y.signal_all_watched(Some(x), self.now);
             x.swap_data(y);
             let hints = &self.locks.ks.slots;
             let (ha, hb) = (&hints[a].next_expiry, &hints[b].next_expiry);

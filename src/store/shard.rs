@@ -52,6 +52,15 @@ impl Entry {
 /// the watching client reads it at EXEC.
 pub type WatchFlag = Arc<AtomicBool>;
 
+/// One client's WATCH on one key.
+#[derive(Debug)]
+struct Watcher {
+    flag: WatchFlag,
+    /// The key existed but had already expired when it was watched. Its
+    /// deletion then is no logical change (Redis's `watchedKey.expired`).
+    expired: bool,
+}
+
 /// The keys, their deadlines and their watchers.
 #[derive(Default)]
 pub struct Shard {
@@ -61,7 +70,7 @@ pub struct Shard {
     last_stamp: u64,
     /// Clients watching keys of this shard. Kept apart from `data` because
     /// SWAPDB moves data between databases but watchers stay with their db.
-    watched: HashMap<Key, Vec<WatchFlag>>,
+    watched: HashMap<Key, Vec<Watcher>>,
 }
 
 /// What SWAPDB swaps: the keyspace contents of the shard.
@@ -244,45 +253,88 @@ impl Shard {
         std::mem::swap(&mut self.data, &mut other.data);
     }
 
-    /// Registers a client's watch on a key.
-    pub fn watch(&mut self, key: &[u8], flag: &WatchFlag) {
+    /// Registers a client's watch on a key, remembering whether the key was
+    /// already expired (present but past its deadline) at `now_ms`.
+    pub fn watch(&mut self, key: &[u8], flag: &WatchFlag, now_ms: i64) {
+        let expired = self.peek(key).is_some_and(|e| e.is_expired(now_ms));
         let watchers = self.watched.entry(Key::new(key)).or_default();
-        if !watchers.iter().any(|f| Arc::ptr_eq(f, flag)) {
-            watchers.push(flag.clone());
+        if !watchers.iter().any(|w| Arc::ptr_eq(&w.flag, flag)) {
+            watchers.push(Watcher {
+                flag: flag.clone(),
+                expired,
+            });
         }
     }
 
     /// Removes a client's watch on a key.
     pub fn unwatch(&mut self, key: &[u8], flag: &WatchFlag) {
         if let Some(watchers) = self.watched.get_mut(key) {
-            watchers.retain(|f| !Arc::ptr_eq(f, flag));
+            watchers.retain(|w| !Arc::ptr_eq(&w.flag, flag));
             if watchers.is_empty() {
                 self.watched.remove(key);
             }
         }
     }
 
-    /// Marks every client watching `key` dirty (Redis's `signalModifiedKey`).
-    pub fn signal_modified(&self, key: &[u8]) {
+    /// True if the client's watch on `key` was placed on a live key that
+    /// has expired since (EXEC then fails, as in Redis).
+    pub fn watched_key_expired_since(&self, key: &[u8], flag: &WatchFlag, now_ms: i64) -> bool {
+        let Some(watchers) = self.watched.get(key) else {
+            return false;
+        };
+        watchers
+            .iter()
+            .any(|w| Arc::ptr_eq(&w.flag, flag) && !w.expired)
+            && self.peek(key).is_some_and(|e| e.is_expired(now_ms))
+    }
+
+    /// Marks every client watching `key` dirty (Redis's `signalModifiedKey`),
+    /// except watchers of an already-expired key that is now gone: deleting
+    /// an expired key changes nothing logically.
+    pub fn signal_modified(&mut self, key: &[u8]) {
         if self.watched.is_empty() {
             return;
         }
-        if let Some(watchers) = self.watched.get(key) {
-            for flag in watchers {
-                flag.store(true, Ordering::Release);
+        let exists = self.data.entries.contains(key);
+        if let Some(watchers) = self.watched.get_mut(key) {
+            for w in watchers {
+                if w.expired && !exists {
+                    w.expired = false;
+                } else {
+                    w.flag.store(true, Ordering::Release);
+                }
             }
         }
     }
 
-    /// Marks dirty every watcher of a key that exists in this shard, as
-    /// FLUSHDB and SWAPDB do (`touchAllWatchedKeysInDb`). `also_exists` lets
-    /// SWAPDB count keys present in the other database too.
-    pub fn signal_all_watched(&self, also_exists: impl Fn(&[u8]) -> bool) {
-        for (key, watchers) in &self.watched {
-            if self.data.entries.contains(key.as_bytes()) || also_exists(key.as_bytes()) {
-                for flag in watchers {
-                    flag.store(true, Ordering::Release);
+    /// FLUSHDB and SWAPDB (Redis's `touchAllWatchedKeysInDb`): marks dirty
+    /// the watchers of keys present in this shard (before it is emptied or
+    /// swapped), or in `replacement` (the other database's shard, for
+    /// SWAPDB), with Redis's exceptions for keys that were, or will be,
+    /// expired.
+    pub fn signal_all_watched(&mut self, replacement: Option<&Shard>, now_ms: i64) {
+        let entries = &self.data.entries;
+        for (key, watchers) in self.watched.iter_mut() {
+            let here = entries.contains(key.as_bytes());
+            let there = replacement.and_then(|r| r.peek(key.as_bytes()));
+            if !here && there.is_none() {
+                continue;
+            }
+            let there_expired = there.is_some_and(|e| e.is_expired(now_ms));
+            for w in watchers.iter_mut() {
+                if w.expired {
+                    if there.is_none() {
+                        w.expired = false; // an expired key deleted: no change
+                        continue;
+                    } else if there_expired {
+                        continue; // expired before, expired after
+                    }
+                } else if !here && there_expired {
+                    // A missing key replaced by an expired one.
+                    w.expired = true;
+                    continue;
                 }
+                w.flag.store(true, Ordering::Release);
             }
         }
     }
@@ -339,12 +391,40 @@ mod tests {
     fn watchers_are_signalled() {
         let mut shard = Shard::default();
         let flag = WatchFlag::default();
-        shard.watch(b"k", &flag);
+        shard.watch(b"k", &flag, 0);
         shard.signal_modified(b"other");
         assert!(!flag.load(Ordering::Acquire));
         shard.signal_modified(b"k");
         assert!(flag.load(Ordering::Acquire));
         shard.unwatch(b"k", &flag);
         assert!(!shard.has_watchers());
+    }
+
+    #[test]
+    fn deleting_a_key_that_was_expired_when_watched_is_no_change() {
+        let mut shard = Shard::default();
+        shard.insert(Key::new(b"k"), entry("v", 100), 0);
+        let flag = WatchFlag::default();
+        shard.watch(b"k", &flag, 200); // already expired
+        assert!(!shard.watched_key_expired_since(b"k", &flag, 300));
+        shard.remove(b"k");
+        shard.signal_modified(b"k");
+        assert!(
+            !flag.load(Ordering::Acquire),
+            "expired key deleted: no change"
+        );
+        shard.insert(Key::new(b"k"), entry("new", 0), 0);
+        shard.signal_modified(b"k");
+        assert!(flag.load(Ordering::Acquire), "recreated: a change");
+    }
+
+    #[test]
+    fn a_live_watched_key_that_expires_is_reported() {
+        let mut shard = Shard::default();
+        shard.insert(Key::new(b"k"), entry("v", 500), 0);
+        let flag = WatchFlag::default();
+        shard.watch(b"k", &flag, 100);
+        assert!(!shard.watched_key_expired_since(b"k", &flag, 400));
+        assert!(shard.watched_key_expired_since(b"k", &flag, 600));
     }
 }

@@ -25,7 +25,7 @@ impl TestServer {
     pub fn with_config(tweak: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config {
             port: 0,
-            loglevel: sedis::log::LogLevel::Warning,
+            loglevel: sedis::log::LogLevel::Nothing,
             ..Config::default()
         };
         tweak(&mut config);

@@ -1,0 +1,246 @@
+//! MULTI / EXEC / DISCARD / WATCH / UNWATCH with Redis 7.0.15's replies, and
+//! EXEC's atomicity under concurrent load.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use common::TestServer;
+
+#[test]
+fn queueing_and_exec() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["MULTI"], b"-ERR MULTI calls can not be nested\r\n");
+    assert_reply!(c, ["SET", "a", "1"], b"+QUEUED\r\n");
+    assert_reply!(c, ["GET", "a"], b"+QUEUED\r\n");
+    assert_reply!(c, ["EXEC"], b"*2\r\n+OK\r\n$1\r\n1\r\n");
+    assert_reply!(c, ["EXEC"], b"-ERR EXEC without MULTI\r\n");
+    assert_reply!(c, ["DISCARD"], b"-ERR DISCARD without MULTI\r\n");
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["EXEC"], b"*0\r\n");
+}
+
+#[test]
+fn errors_while_queueing_abort_exec() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["SET", "a", "1"], b"+QUEUED\r\n");
+    assert_reply!(
+        c,
+        ["NOSUCH"],
+        b"-ERR unknown command 'NOSUCH', with args beginning with: \r\n"
+    );
+    assert_reply!(
+        c,
+        ["GET"],
+        b"-ERR wrong number of arguments for 'get' command\r\n"
+    );
+    assert_reply!(
+        c,
+        ["EXEC"],
+        b"-EXECABORT Transaction discarded because of previous errors.\r\n"
+    );
+    assert_reply!(c, ["GET", "a"], b"$-1\r\n");
+    // Commands that may not run in a transaction abort it too.
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(
+        c,
+        ["SHUTDOWN"],
+        b"-ERR Command not allowed inside a transaction\r\n"
+    );
+    assert_reply!(
+        c,
+        ["EXEC"],
+        b"-EXECABORT Transaction discarded because of previous errors.\r\n"
+    );
+}
+
+#[test]
+fn runtime_errors_stay_inside_the_reply_and_the_rest_runs() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["SET", "a", "1"], b"+QUEUED\r\n");
+    assert_reply!(c, ["SET", "b", "2", "EX", "0"], b"+QUEUED\r\n");
+    assert_reply!(c, ["GET", "a"], b"+QUEUED\r\n");
+    assert_reply!(
+        c,
+        ["EXEC"],
+        b"*3\r\n+OK\r\n-ERR invalid expire time in 'set' command\r\n$1\r\n1\r\n"
+    );
+}
+
+#[test]
+fn discard_and_select_inside_multi() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["SET", "k", "v"], b"+QUEUED\r\n");
+    assert_reply!(c, ["DISCARD"], b"+OK\r\n");
+    assert_reply!(c, ["GET", "k"], b"$-1\r\n");
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["SET", "k", "v"], b"+QUEUED\r\n");
+    assert_reply!(c, ["SELECT", "1"], b"+QUEUED\r\n");
+    assert_reply!(c, ["SET", "k", "w"], b"+QUEUED\r\n");
+    assert_reply!(c, ["GET", "k"], b"+QUEUED\r\n");
+    assert_reply!(c, ["EXEC"], b"*4\r\n+OK\r\n+OK\r\n+OK\r\n$1\r\nw\r\n");
+    assert_reply!(c, ["GET", "k"], b"$1\r\nw\r\n");
+    assert_reply!(c, ["SELECT", "0"], b"+OK\r\n");
+    assert_reply!(c, ["GET", "k"], b"$1\r\nv\r\n");
+}
+
+#[test]
+fn watch_aborts_exec_when_another_client_writes() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    let mut other = server.raw();
+    assert_reply!(c, ["WATCH", "w"], b"+OK\r\n");
+    assert_reply!(other, ["SET", "w", "1"], b"+OK\r\n");
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["SET", "x", "1"], b"+QUEUED\r\n");
+    assert_reply!(c, ["EXEC"], b"*-1\r\n");
+    assert_reply!(c, ["GET", "x"], b"$-1\r\n");
+    // EXEC unwatched everything: the next transaction runs.
+    assert_reply!(other, ["SET", "w", "2"], b"+OK\r\n");
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["EXEC"], b"*0\r\n");
+    // RESP3: a null, not a null array.
+    c.call(&["HELLO", "3"]);
+    assert_reply!(c, ["WATCH", "w"], b"+OK\r\n");
+    assert_reply!(other, ["DEL", "w"], b":1\r\n");
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["EXEC"], b"_\r\n");
+}
+
+#[test]
+fn unwatch_watch_inside_multi_and_untouched_keys() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    let mut other = server.raw();
+    assert_reply!(c, ["WATCH", "a", "b", "a"], b"+OK\r\n");
+    assert_reply!(c, ["UNWATCH"], b"+OK\r\n");
+    assert_reply!(other, ["SET", "a", "1"], b"+OK\r\n");
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(
+        c,
+        ["WATCH", "a"],
+        b"-ERR WATCH inside MULTI is not allowed\r\n"
+    );
+    assert_reply!(c, ["PING"], b"+QUEUED\r\n");
+    assert_reply!(c, ["EXEC"], b"*1\r\n+PONG\r\n");
+    // Writing a different key does not abort.
+    assert_reply!(c, ["WATCH", "a"], b"+OK\r\n");
+    assert_reply!(other, ["SET", "unrelated", "1"], b"+OK\r\n");
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["EXEC"], b"*0\r\n");
+}
+
+#[test]
+fn flushdb_and_swapdb_touch_watched_keys_that_exist() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    let mut other = server.raw();
+    assert_reply!(c, ["SET", "k", "v"], b"+OK\r\n");
+    assert_reply!(c, ["WATCH", "k", "missing"], b"+OK\r\n");
+    assert_reply!(other, ["FLUSHDB"], b"+OK\r\n");
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["EXEC"], b"*-1\r\n");
+    // Only keys that exist count: flushing an empty db changes nothing.
+    assert_reply!(c, ["WATCH", "missing"], b"+OK\r\n");
+    assert_reply!(other, ["FLUSHDB"], b"+OK\r\n");
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["EXEC"], b"*0\r\n");
+    // SWAPDB bringing a key into the watched db counts.
+    assert_reply!(other, ["SELECT", "1"], b"+OK\r\n");
+    assert_reply!(other, ["SET", "s", "1"], b"+OK\r\n");
+    assert_reply!(c, ["WATCH", "s"], b"+OK\r\n");
+    assert_reply!(other, ["SWAPDB", "0", "1"], b"+OK\r\n");
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["EXEC"], b"*-1\r\n");
+}
+
+#[test]
+fn a_watched_key_expiring_aborts_but_one_already_expired_does_not() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    // Live when watched, expired by EXEC: aborted, as Redis does.
+    assert_reply!(c, ["SET", "k", "v", "PX", "50"], b"+OK\r\n");
+    assert_reply!(c, ["WATCH", "k"], b"+OK\r\n");
+    std::thread::sleep(std::time::Duration::from_millis(120));
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["EXEC"], b"*-1\r\n");
+    // Watching a missing key that stays missing: runs.
+    assert_reply!(c, ["WATCH", "k"], b"+OK\r\n");
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["EXEC"], b"*0\r\n");
+}
+
+#[test]
+fn reset_leaves_the_transaction() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    assert_reply!(c, ["WATCH", "k"], b"+OK\r\n");
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["SET", "k", "1"], b"+QUEUED\r\n");
+    assert_reply!(c, ["RESET"], b"+RESET\r\n");
+    assert_reply!(c, ["EXEC"], b"-ERR EXEC without MULTI\r\n");
+    assert_reply!(c, ["GET", "k"], b"$-1\r\n");
+}
+
+/// Writers move two keys together inside transactions while readers read
+/// both inside transactions: no reader may ever see them differ.
+#[test]
+fn exec_is_atomic_under_load() {
+    let server = TestServer::start();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let server = &server;
+                s.spawn(move || {
+                    let mut c = server.raw();
+                    for i in 0..500 {
+                        let v = format!("{w}:{i}");
+                        c.send(format!("MULTI\r\nSET a {v}\r\nSET b {v}\r\nEXEC\r\n").as_bytes());
+                        for _ in 0..3 {
+                            c.read();
+                        }
+                        assert_eq!(c.read_raw(), b"*2\r\n+OK\r\n+OK\r\n");
+                    }
+                })
+            })
+            .collect();
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                let server = &server;
+                let stop = &stop;
+                s.spawn(move || {
+                    let mut c = server.raw();
+                    let mut checked = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        c.send(b"MULTI\r\nGET a\r\nGET b\r\nEXEC\r\n");
+                        for _ in 0..3 {
+                            c.read();
+                        }
+                        let reply = c.read();
+                        let sedis::resp::Frame::Array(items) = reply else {
+                            panic!("EXEC reply {reply:?}");
+                        };
+                        assert_eq!(items[0], items[1], "saw half a transaction");
+                        checked += 1;
+                    }
+                    checked
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().expect("writer");
+        }
+        stop.store(true, Ordering::Relaxed);
+        let checked: u64 = readers.into_iter().map(|r| r.join().expect("reader")).sum();
+        assert!(checked > 0);
+    });
+}
