@@ -1,0 +1,84 @@
+//! Arbitrary commands against a live store: whatever the arguments, a
+//! command replies (a value or an error) and never panics. The first byte
+//! picks a real command so the fuzzer spends its time inside handlers rather
+//! than on unknown names; the rest is split into arguments at 0xFF bytes.
+#![no_main]
+
+use std::net::{TcpListener, TcpStream};
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use sedis::Config;
+use sedis::commands::{self, flags, registry};
+use sedis::log::{LogLevel, Logger};
+use sedis::resp::{Protocol, ReplyWriter};
+use sedis::server::State;
+use sedis::server::client::Client;
+
+struct World {
+    state: State,
+    /// A connected socket pair: clients are registered with a real socket.
+    _listener: TcpListener,
+    stream: TcpStream,
+    names: Vec<&'static [u8]>,
+}
+
+fn world() -> &'static World {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let stream = TcpStream::connect(addr).expect("connect");
+        let config = Config::default();
+        let state = State::new(
+            config,
+            addr,
+            Logger::new(LogLevel::Nothing, "").expect("log"),
+        );
+        // Commands that would stall or stop the fuzzer are left out.
+        let names = registry()
+            .top_level()
+            .map(|(_, e)| e.command)
+            .filter(|c| !c.has(flags::BLOCKING) && !matches!(c.name, "debug" | "shutdown" | "quit"))
+            .map(|c| c.name.as_bytes())
+            .collect();
+        World {
+            state,
+            _listener: listener,
+            stream,
+            names,
+        }
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let w = world();
+    let mut args: Vec<Vec<u8>> = vec![w.names[pick as usize % w.names.len()].to_vec()];
+    args.extend(rest.split(|&b| b == 0xFF).map(<[u8]>::to_vec));
+    let handle = w.state.clients.register(&w.stream).expect("register");
+    let mut client = Client::new(&w.state, handle);
+    client.db = (pick as usize >> 4) % 2;
+    let mut out = ReplyWriter::new(if pick & 1 == 0 {
+        Protocol::Resp2
+    } else {
+        Protocol::Resp3
+    });
+    commands::process(&w.state, &mut client, &mut out, &args);
+    w.state.clients.unregister(client.id);
+    // Every command answers with at least one well-formed reply.
+    let reply = out.buffer();
+    assert!(
+        !reply.is_empty() || client.multi.is_some(),
+        "no reply to {args:?}"
+    );
+    if !reply.is_empty() {
+        assert!(
+            sedis::resp::Frame::parse(reply)
+                .expect("valid RESP")
+                .is_some()
+        );
+    }
+});
