@@ -100,10 +100,8 @@ impl Server {
                 .name("sedis-acceptor".into())
                 .spawn(|scope| accept_loop(scope, state, &listener))
                 .expect("spawn acceptor");
-            let mode = state.shutdown.wait();
-            state
-                .log
-                .warning(&format!("User requested shutdown... ({mode:?})"));
+            state.shutdown.wait();
+            state.log.warning("User requested shutdown...");
             // The acceptor has been woken by `request`; once it returns, no
             // new client can register, so closing the registered ones
             // releases every worker.
