@@ -28,10 +28,17 @@ pub struct Config {
     pub logfile: String,
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
-    /// Save points (seconds, changes). Persistence is not implemented yet,
-    /// so the default is none, and setting any is refused.
+    /// Save points: save when at least `changes` writes happened in
+    /// `seconds` (Redis's default: 3600 1, 300 100, 60 10000).
     pub save: Vec<(u64, u64)>,
     pub appendonly: bool,
+    /// Directory of the dump (and, later, the append-only file).
+    pub dir: String,
+    pub dbfilename: String,
+    pub rdbcompression: bool,
+    pub rdbchecksum: bool,
+    /// Refuse writes while the last background save failed (MISCONF).
+    pub stop_writes_on_bgsave_error: bool,
 }
 
 impl Default for Config {
@@ -48,8 +55,13 @@ impl Default for Config {
             logfile: String::new(),
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
-            save: Vec::new(),
+            save: vec![(3600, 1), (300, 100), (60, 10000)],
             appendonly: false,
+            dir: ".".into(),
+            dbfilename: "dump.rdb".into(),
+            rdbcompression: true,
+            rdbchecksum: true,
+            stop_writes_on_bgsave_error: true,
         }
     }
 }
@@ -193,11 +205,7 @@ pub static PARAMS: &[Param] = &[
         name: "save",
         mutable: true,
         set: |c, v| {
-            let points = parse_save(v)?;
-            if !points.is_empty() {
-                return Err("persistence is not available in this build".into());
-            }
-            c.save = points;
+            c.save = parse_save(v)?;
             Ok(())
         },
         get: |c| {
@@ -219,6 +227,62 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
         get: |c| yes_no_str(c.appendonly),
+    },
+    Param {
+        name: "dir",
+        mutable: true,
+        set: |c, v| {
+            if !std::path::Path::new(v).is_dir() {
+                return Err("No such file or directory".into());
+            }
+            c.dir = v.to_string();
+            Ok(())
+        },
+        get: |c| {
+            // Redis reports the absolute working directory.
+            std::fs::canonicalize(&c.dir)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| c.dir.clone())
+        },
+    },
+    Param {
+        name: "dbfilename",
+        mutable: true,
+        set: |c, v| {
+            if v.contains('/') {
+                return Err("dbfilename can't be a path, just a filename".into());
+            }
+            c.dbfilename = v.to_string();
+            Ok(())
+        },
+        get: |c| c.dbfilename.clone(),
+    },
+    Param {
+        name: "rdbcompression",
+        mutable: true,
+        set: |c, v| {
+            c.rdbcompression = yes_no(v)?;
+            Ok(())
+        },
+        get: |c| yes_no_str(c.rdbcompression),
+    },
+    Param {
+        name: "rdbchecksum",
+        mutable: true,
+        set: |c, v| {
+            c.rdbchecksum = yes_no(v)?;
+            Ok(())
+        },
+        get: |c| yes_no_str(c.rdbchecksum),
+    },
+    Param {
+        name: "stop-writes-on-bgsave-error",
+        mutable: true,
+        set: |c, v| {
+            c.stop_writes_on_bgsave_error = yes_no(v)?;
+            Ok(())
+        },
+        get: |c| yes_no_str(c.stop_writes_on_bgsave_error),
     },
 ];
 

@@ -97,6 +97,9 @@ pub const WRONGPASS: CommandError =
 pub const NO_PASSWORD_SET: CommandError = CommandError::canned(
     "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
 );
+pub const MISCONF: CommandError = CommandError::canned(
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.",
+);
 pub const OOM: CommandError =
     CommandError::canned("OOM command not allowed when used memory > 'maxmemory'.");
 pub const STRING_TOO_LONG: CommandError =

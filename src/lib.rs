@@ -8,8 +8,11 @@
 //! use sedis::{Config, Server};
 //! use std::io::{Read, Write};
 //!
-//! let mut config = Config::default();
-//! config.port = 0; // any free port
+//! let config = Config {
+//!     port: 0,          // any free port
+//!     save: Vec::new(), // no dump file: an in-memory server
+//!     ..Config::default()
+//! };
 //! let server = Server::bind(config)?.spawn()?;
 //!
 //! let mut conn = std::net::TcpStream::connect(server.local_addr())?;

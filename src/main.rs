@@ -99,7 +99,9 @@ fn install_signal_handlers(state: std::sync::Arc<sedis::server::State>) -> std::
     std::thread::Builder::new()
         .name("sedis-signals".into())
         .spawn(move || {
-            if let Some(signal) = signals.forever().next() {
+            // Every signal counts: if a final save fails the server keeps
+            // running, and a later signal asks again.
+            for signal in signals.forever() {
                 let name = if signal == SIGINT {
                     "SIGINT"
                 } else {

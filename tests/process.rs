@@ -41,9 +41,18 @@ fn help_and_version() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("7.0.15"));
 }
 
-/// Starts the server, waits for its "Ready to accept connections" line
-/// (the real readiness signal), and returns the child and its log reader.
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sedis-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Starts the server (its dump in `dir`), waits for its "Ready to accept
+/// connections" line (the real readiness signal), and returns the child and
+/// its log reader.
 fn start(
+    dir: &std::path::Path,
     extra: &[&str],
 ) -> (
     std::process::Child,
@@ -53,6 +62,7 @@ fn start(
     let port = free_port();
     let mut child = Command::new(BIN)
         .args(["--port", &port.to_string()])
+        .args(["--dir", dir.to_str().unwrap()])
         .args(extra)
         .stderr(Stdio::piped())
         .spawn()
@@ -74,12 +84,16 @@ fn start(
     (child, port, log)
 }
 
-fn stops_on(signal: i32) {
-    let (mut child, port, mut log) = start(&[]);
+/// With the default save points a signal saves before stopping, as in
+/// Redis; the dump then restores the data on the next start.
+fn stops_on(signal: i32, name: &str) {
+    let dir = temp_dir(name);
+    let (mut child, port, mut log) = start(&dir, &[]);
     let mut client = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    client.write_all(b"PING\r\n").unwrap();
-    let mut reply = [0u8; 7];
+    client.write_all(b"SET saved yes\r\n").unwrap();
+    let mut reply = [0u8; 5];
     client.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply, b"+OK\r\n");
     // SAFETY: kill(2) on our own child's pid.
     unsafe {
         libc::kill(child.id() as i32, signal);
@@ -94,16 +108,29 @@ fn stops_on(signal: i32) {
     let mut buf = Vec::new();
     assert_eq!(client.read_to_end(&mut buf).unwrap_or(0), 0);
     TcpListener::bind(("127.0.0.1", port)).expect("port free");
+    assert!(rest.contains("DB saved on disk"), "{rest}");
+    // The next start loads it.
+    let (mut child, port, _log) = start(&dir, &[]);
+    let mut client = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    client.write_all(b"GET saved\r\n").unwrap();
+    let mut reply = [0u8; 9];
+    client.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply, b"$3\r\nyes\r\n");
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    child.wait().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
-fn sigterm_stops_cleanly() {
-    stops_on(libc::SIGTERM);
+fn sigterm_saves_and_stops_cleanly() {
+    stops_on(libc::SIGTERM, "sigterm");
 }
 
 #[test]
-fn sigint_stops_cleanly() {
-    stops_on(libc::SIGINT);
+fn sigint_saves_and_stops_cleanly() {
+    stops_on(libc::SIGINT, "sigint");
 }
 
 #[test]
@@ -115,7 +142,7 @@ fn a_config_file_is_read_and_flags_override_it() {
     let port = free_port();
     let mut child = Command::new(BIN)
         .arg(&conf)
-        .args(["--port", &port.to_string()])
+        .args(["--port", &port.to_string(), "--save", ""])
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");

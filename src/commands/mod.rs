@@ -7,11 +7,12 @@
 //! Handlers therefore never re-check the generic conditions.
 //!
 //! Families (Redis's `t_*.c` files): [`strings`], [`keys`], [`connection`],
-//! [`server`], [`tx`].
+//! [`server`], [`tx`], [`persistence`].
 
 pub mod args;
 pub mod connection;
 pub mod keys;
+pub mod persistence;
 pub mod registry;
 pub mod server;
 pub mod strings;
@@ -118,6 +119,8 @@ pub fn process(
         Some(error::NOAUTH)
     } else if client.multi.is_some() && cmd.has(flags::NO_MULTI) {
         Some(error::NOT_ALLOWED_IN_MULTI)
+    } else if may_write(cmd, client) && crate::server::saving::writes_refused(state) {
+        Some(error::MISCONF)
     } else {
         None
     };
@@ -137,6 +140,19 @@ pub fn process(
     }
     call(state, client, out, &resolved, args);
     Some(resolved)
+}
+
+/// True for commands refused while persistence is failing: writes, EXEC of
+/// a transaction holding writes, and PING (as Redis does, so health checks
+/// notice).
+fn may_write(cmd: &Command, client: &Client) -> bool {
+    cmd.has(flags::WRITE)
+        || cmd.name == "ping"
+        || (cmd.name == "exec"
+            && client
+                .multi
+                .as_ref()
+                .is_some_and(|m| m.queue.iter().any(|(r, _)| r.command.has(flags::WRITE))))
 }
 
 /// Rejects a command before it runs: the error reply, the rejected-calls

@@ -18,6 +18,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::keys::COMMANDS,
         super::server::COMMANDS,
         super::tx::COMMANDS,
+        super::persistence::COMMANDS,
     ]
     .into_iter()
     .flatten()

@@ -78,20 +78,43 @@ fn flushall(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`. On success the server
 /// stops and the client gets no reply: its connection closes.
 fn shutdown(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let mut mode = ShutdownMode::Default;
+    let (mut nosave, mut save, mut force, mut abort) = (false, false, false, false);
     for arg in &args[1..] {
         if args::is(arg, "nosave") {
-            mode = ShutdownMode::NoSave;
+            nosave = true;
         } else if args::is(arg, "save") {
-            mode = ShutdownMode::Save;
-        } else if args::is(arg, "now") || args::is(arg, "force") {
-            // No replicas to wait for and nothing that could fail to save yet.
+            save = true;
+        } else if args::is(arg, "now") {
+            // There are no replicas to wait for: every shutdown is "now".
+        } else if args::is(arg, "force") {
+            force = true;
+        } else if args::is(arg, "abort") {
+            abort = true;
         } else {
             return Err(error::SYNTAX);
         }
     }
+    if (abort && args.len() > 2) || (nosave && save) {
+        return Err(error::SYNTAX);
+    }
+    if abort {
+        // A shutdown here never waits for replicas, so none is ever pending.
+        return Err(crate::error::CommandError::err("No shutdown in progress."));
+    }
+    let mode = match (nosave, save) {
+        (true, _) => ShutdownMode::NoSave,
+        (_, true) => ShutdownMode::Save,
+        _ => ShutdownMode::Default,
+    };
+    ctx.state.shutdown.request_with(mode, force);
+    // Wait for the final save's outcome: on success the server stops and
+    // this client gets no reply (its connection closes), as with Redis.
+    if ctx.state.shutdown.may_reply() {
+        return Err(crate::error::CommandError::err(
+            "Errors trying to SHUTDOWN. Check logs.",
+        ));
+    }
     ctx.client.close_after_reply = true;
-    ctx.state.shutdown.request(mode);
     Ok(())
 }
 

@@ -3,7 +3,9 @@
 //! - [`crc64`]: the RDB checksum.
 //! - [`lzf`]: the RDB string compression.
 //! - [`rdb`]: the RDB file format, encoder and decoder.
+//! - [`snapshot`]: saving the keyspace to a dump file and loading it back.
 
 pub mod crc64;
 pub mod lzf;
 pub mod rdb;
+pub mod snapshot;

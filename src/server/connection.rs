@@ -38,7 +38,7 @@ pub fn serve(state: &State, stream: TcpStream) {
     };
     // Registered first, then the flag: a shutdown that started before we
     // registered is seen here; one that starts after will close our socket.
-    if state.shutdown.is_requested() {
+    if state.shutdown.is_stopped() {
         state.clients.unregister(handle.id);
         return;
     }
@@ -195,6 +195,15 @@ impl Connection<'_> {
     fn flush(&mut self, writer: &mut TcpStream) -> io::Result<()> {
         if self.out.is_empty() {
             return Ok(());
+        }
+        // During a shutdown's final save, replies wait for its outcome; if
+        // the server stops, they are never sent (see `Shutdown`).
+        if !self.state.shutdown.may_reply() {
+            self.out.clear();
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "server stopping",
+            ));
         }
         let result = writer.write_all(self.out.buffer());
         self.state

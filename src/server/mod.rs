@@ -12,7 +12,8 @@
 //! - [`state`]: what all threads share. [`clients`]: the registry of
 //!   connections. [`client`]: one connection's own state.
 //! - [`connection`]: the read → execute → reply loop of one connection.
-//! - [`shutdown`]: the stop signal.
+//! - [`shutdown`]: the stop signal. [`saving`]: when the dump is written
+//!   (SAVE, BGSAVE, save points, the final save) and loaded.
 //!
 //! Workers are started on demand, up to `maxclients`, and then kept: a
 //! worker that finishes a client waits for the next one on the hand-off
@@ -22,6 +23,7 @@
 pub mod client;
 pub mod clients;
 pub mod connection;
+pub mod saving;
 pub mod shutdown;
 pub mod state;
 
@@ -60,13 +62,16 @@ pub struct ServerHandle {
 }
 
 impl Server {
-    /// Binds the configured address (port 0 picks a free port) and prepares
-    /// the server. Nothing runs until [`Server::run`] or [`Server::spawn`].
+    /// Binds the configured address (port 0 picks a free port), loads the
+    /// dump if there is one, and prepares the server. Nothing runs until
+    /// [`Server::run`] or [`Server::spawn`]. A dump that cannot be read is an
+    /// error: the server never starts empty over existing data.
     pub fn bind(config: Config) -> io::Result<Server> {
         let log = Logger::new(config.loglevel, &config.logfile)?;
         let listener = bind_listener(&config.bind, config.port)?;
         let local_addr = listener.local_addr()?;
         let state = Arc::new(State::new(config, local_addr, log));
+        saving::load_at_startup(&state)?;
         Ok(Server { listener, state })
     }
 
@@ -95,19 +100,26 @@ impl Server {
                 .name("sedis-reaper".into())
                 .spawn(|_| Reaper::run(state.keyspace()))
                 .expect("spawn reaper");
+            scope
+                .builder()
+                .name("sedis-saver".into())
+                .spawn(|_| saving::run_saver(state))
+                .expect("spawn saver");
             let acceptor = scope
                 .builder()
                 .name("sedis-acceptor".into())
                 .spawn(|scope| accept_loop(scope, state, &listener))
                 .expect("spawn acceptor");
-            state.shutdown.wait();
-            state.log.warning("User requested shutdown...");
-            // The acceptor has been woken by `request`; once it returns, no
-            // new client can register, so closing the registered ones
-            // releases every worker.
+            while !final_save(state) {
+                state.shutdown.call_off();
+            }
+            state.shutdown.confirm();
+            // `confirm` woke the acceptor; once it returns, no new client can
+            // register, so closing the registered ones releases every worker.
             let _ = acceptor.join();
             state.clients.close_all();
             state.keyspace().reaper.shutdown();
+            saving::stop_saver(state);
         });
         drop(listener);
         state.log.warning("sedis is now ready to exit, bye bye...");
@@ -137,23 +149,34 @@ impl ServerHandle {
     }
 
     /// Stops the server and waits until every thread it started has ended.
+    /// With save points configured it saves first, as SIGTERM does; if that
+    /// save fails the server is stopped anyway (an embedding program gets its
+    /// thread back) and the error is returned.
     pub fn shutdown(mut self) -> io::Result<()> {
         self.stop()
     }
 
     /// Waits for the server to stop by itself (SHUTDOWN, signals).
     pub fn join(mut self) -> io::Result<()> {
-        match self.thread.take() {
-            Some(thread) => thread
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("server thread panicked"))),
-            None => Ok(()),
-        }
+        self.join_inner()
     }
 
     fn stop(&mut self) -> io::Result<()> {
-        self.state.shutdown.request(ShutdownMode::Default);
-        self.join_inner()
+        let shutdown = &self.state.shutdown;
+        shutdown.request(ShutdownMode::Default);
+        let saved = !shutdown.may_reply();
+        if !saved {
+            // The final save failed and the server resumed: force the stop.
+            shutdown.request_with(ShutdownMode::NoSave, true);
+        }
+        self.join_inner()?;
+        if saved {
+            Ok(())
+        } else {
+            Err(io::Error::other(
+                "the final save failed (see the log); the server was stopped without it",
+            ))
+        }
     }
 
     fn join_inner(&mut self) -> io::Result<()> {
@@ -170,6 +193,40 @@ impl Drop for ServerHandle {
     fn drop(&mut self) {
         if self.thread.is_some() {
             let _ = self.stop();
+        }
+    }
+}
+
+/// Waits for a shutdown request and performs the final save it calls for.
+/// Returns false if that save failed: the server then keeps running, as
+/// Redis does, rather than exit with data it could not persist.
+fn final_save(state: &State) -> bool {
+    let (mode, force) = state.shutdown.wait_request();
+    state.log.warning("User requested shutdown...");
+    let wanted = match mode {
+        ShutdownMode::NoSave => false,
+        ShutdownMode::Save => true,
+        ShutdownMode::Default => !state.config().save.is_empty(),
+    };
+    if !wanted {
+        return true;
+    }
+    state
+        .log
+        .notice("Saving the final RDB snapshot before exiting.");
+    match saving::save_now(state, true) {
+        Ok(Ok(())) => true,
+        _ if force => {
+            state
+                .log
+                .warning("Error trying to save the DB. Exit anyway.");
+            true
+        }
+        _ => {
+            state
+                .log
+                .warning("Error trying to save the DB, can't exit.");
+            false
         }
     }
 }
@@ -235,7 +292,7 @@ fn accept_loop<'env>(
         started: AtomicUsize::new(0),
     };
     for incoming in listener.incoming() {
-        if state.shutdown.is_requested() {
+        if state.shutdown.is_stopped() {
             break;
         }
         let stream = match incoming {

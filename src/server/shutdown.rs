@@ -1,6 +1,16 @@
-//! The shutdown signal. Whoever asks for shutdown (the SHUTDOWN command, a
-//! signal, or the embedding program) sets the flag and wakes the acceptor,
-//! which is blocked in `accept()`, by connecting to the listening socket.
+//! The shutdown signal, and the guarantee that nothing acknowledged is lost.
+//!
+//! Whoever asks for shutdown (the SHUTDOWN command, a signal, the embedding
+//! program) calls [`Shutdown::request`]. The server's main thread then saves
+//! the final snapshot if persistence asks for one, and either stops for good
+//! or, if that save failed, resumes (as Redis does: a server that cannot
+//! persist keeps running rather than lose data).
+//!
+//! While the outcome is pending, workers still execute commands but hold
+//! their replies ([`Shutdown::may_reply`] blocks): a write is only
+//! acknowledged if it happened before the snapshot was taken, or if the
+//! server goes on running. Once stopped, the acceptor is woken by a
+//! connection to the listening socket and every client socket is closed.
 
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,19 +21,31 @@ use parking_lot::{Condvar, Mutex};
 /// How a shutdown was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShutdownMode {
-    /// Save if save points are configured (SHUTDOWN, SIGTERM).
+    /// Save if save points are configured (SHUTDOWN, SIGTERM, SIGINT).
     Default,
-    /// SHUTDOWN SAVE.
+    /// SHUTDOWN SAVE: save even without save points.
     Save,
     /// SHUTDOWN NOSAVE.
     NoSave,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Running,
+    /// Requested; the final save (if any) is in progress. `force`: stop even
+    /// if that save fails (SHUTDOWN FORCE).
+    Stopping {
+        mode: ShutdownMode,
+        force: bool,
+    },
+    Stopped,
+}
+
 pub struct Shutdown {
-    requested: AtomicBool,
-    mode: Mutex<Option<ShutdownMode>>,
-    /// Signalled when shutdown is requested, for whoever waits on it.
+    phase: Mutex<Phase>,
     cond: Condvar,
+    /// `phase != Running`, readable without the mutex on hot paths.
+    requested: AtomicBool,
     /// The listener's address, to wake `accept()`.
     wake_addr: SocketAddr,
 }
@@ -31,40 +53,83 @@ pub struct Shutdown {
 impl Shutdown {
     pub fn new(wake_addr: SocketAddr) -> Self {
         Shutdown {
-            requested: AtomicBool::new(false),
-            mode: Mutex::new(None),
+            phase: Mutex::new(Phase::Running),
             cond: Condvar::new(),
+            requested: AtomicBool::new(false),
             wake_addr,
         }
     }
 
+    /// True once a shutdown was requested (it may still be called off).
     pub fn is_requested(&self) -> bool {
         self.requested.load(Ordering::SeqCst)
     }
 
-    /// Asks the server to stop. The first request's mode wins.
+    /// True once the server is definitely stopping.
+    pub fn is_stopped(&self) -> bool {
+        *self.phase.lock() == Phase::Stopped
+    }
+
+    /// Asks the server to stop. A request while one is pending is ignored.
     pub fn request(&self, mode: ShutdownMode) {
-        {
-            let mut current = self.mode.lock();
-            if current.is_none() {
-                *current = Some(mode);
-            }
+        self.request_with(mode, false);
+    }
+
+    /// Asks the server to stop; with `force`, even if the final save fails.
+    pub fn request_with(&self, mode: ShutdownMode, force: bool) {
+        let mut phase = self.phase.lock();
+        if *phase == Phase::Running {
+            *phase = Phase::Stopping { mode, force };
             self.requested.store(true, Ordering::SeqCst);
             self.cond.notify_all();
         }
+    }
+
+    /// The main thread: blocks until a shutdown is requested; returns its
+    /// mode and whether it is forced.
+    pub fn wait_request(&self) -> (ShutdownMode, bool) {
+        let mut phase = self.phase.lock();
+        loop {
+            match *phase {
+                Phase::Stopping { mode, force } => return (mode, force),
+                Phase::Stopped => return (ShutdownMode::NoSave, true),
+                Phase::Running => self.cond.wait(&mut phase),
+            }
+        }
+    }
+
+    /// The main thread: the final save is done (or not needed); stop.
+    pub fn confirm(&self) {
+        *self.phase.lock() = Phase::Stopped;
+        self.cond.notify_all();
         // Wake the acceptor. If the connection fails the listener is already
         // gone, which is what we want anyway.
         let addr = wake_target(self.wake_addr);
         let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
     }
 
-    /// Blocks until shutdown is requested; returns its mode.
-    pub fn wait(&self) -> ShutdownMode {
-        let mut mode = self.mode.lock();
-        while mode.is_none() {
-            self.cond.wait(&mut mode);
+    /// The main thread: the final save failed; keep serving.
+    pub fn call_off(&self) {
+        *self.phase.lock() = Phase::Running;
+        self.requested.store(false, Ordering::SeqCst);
+        self.cond.notify_all();
+    }
+
+    /// Workers, before sending replies: returns false if the server is
+    /// stopping (the replies must not be sent), waiting first while a
+    /// pending shutdown's outcome is unknown.
+    pub fn may_reply(&self) -> bool {
+        if !self.is_requested() {
+            return true;
         }
-        mode.unwrap_or(ShutdownMode::Default)
+        let mut phase = self.phase.lock();
+        loop {
+            match *phase {
+                Phase::Running => return true,
+                Phase::Stopped => return false,
+                Phase::Stopping { .. } => self.cond.wait(&mut phase),
+            }
+        }
     }
 }
 

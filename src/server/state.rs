@@ -109,6 +109,8 @@ pub struct State {
     dirty: AtomicU64,
     /// Unix seconds of the last successful save (LASTSAVE).
     pub lastsave: AtomicI64,
+    /// Background saves and their outcome.
+    pub rdb: super::saving::RdbStatus,
     /// Mirrors "requirepass is set", read on every command.
     password_set: AtomicBool,
     /// The address the listener is bound to.
@@ -135,6 +137,7 @@ impl State {
             log,
             dirty: AtomicU64::new(0),
             lastsave: AtomicI64::new(unix_ms() / 1000),
+            rdb: Default::default(),
             password_set: AtomicBool::new(password_set),
             local_addr,
             started: Instant::now(),
@@ -174,6 +177,16 @@ impl State {
 
     pub fn add_dirty(&self, n: u64) {
         self.dirty.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Removes the changes a completed save included (changes made while it
+    /// ran stay counted, as in Redis).
+    pub fn subtract_dirty(&self, n: u64) {
+        let _ = self
+            .dirty
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| {
+                Some(d.saturating_sub(n))
+            });
     }
 
     pub fn dirty(&self) -> u64 {

@@ -102,13 +102,20 @@ impl Keyspace {
         db * SHARDS + (self.hash(key) as usize & (SHARDS - 1))
     }
 
+    /// Write-locks one shard. Every write lock is taken through here, so a
+    /// snapshot in progress always gets its copy before the first change.
+    fn write_slot(&self, slot: usize) -> RwLockWriteGuard<'_, Shard> {
+        let mut guard = self.slots[slot].lock.write();
+        guard.before_write();
+        guard
+    }
+
     /// Locks the shards in `plan`, in ascending order.
     pub fn lock(&self, plan: &LockPlan) -> LockSet<'_> {
         let take = |&(slot, mode): &(u32, Mode)| {
-            let lock = &self.slots[slot as usize].lock;
             let guard = match mode {
-                Mode::Read => Guard::Read(lock.read()),
-                Mode::Write => Guard::Write(lock.write()),
+                Mode::Read => Guard::Read(self.slots[slot as usize].lock.read()),
+                Mode::Write => Guard::Write(self.write_slot(slot as usize)),
             };
             (slot, guard)
         };
@@ -144,15 +151,57 @@ impl Keyspace {
         self.slots[db * SHARDS..(db + 1) * SHARDS].iter()
     }
 
+    /// Marks a point-in-time snapshot of every database (for SAVE and
+    /// BGSAVE) and returns each database's key and volatile-key counts at
+    /// that point. All shards are locked together, in order, for the mark,
+    /// so a transaction is entirely before it or entirely after it. The
+    /// caller must then collect every shard with [`Keyspace::take_snapshot`]
+    /// (or [`Keyspace::cancel_snapshot`]); only one snapshot may be in
+    /// progress at a time.
+    pub fn begin_snapshot(&self) -> Vec<(usize, usize)> {
+        let mut plan = LockPlan::new();
+        plan.add_all(self, Mode::Write);
+        let mut locks = self.lock(&plan);
+        let mut counts = vec![(0, 0); self.databases];
+        for (db, count) in counts.iter_mut().enumerate() {
+            for slot in db * SHARDS..(db + 1) * SHARDS {
+                let shard = locks.write_shard(slot);
+                shard.mark_for_snapshot();
+                count.0 += shard.len();
+                count.1 += shard.volatile_count();
+            }
+        }
+        counts
+    }
+
+    /// The snapshot's content for one shard (see [`Keyspace::begin_snapshot`]).
+    pub fn take_snapshot(&self, slot: usize) -> Vec<(Key, Entry)> {
+        // Not through `write_slot`: handing over must not copy first.
+        self.slots[slot].lock.write().take_snapshot()
+    }
+
+    /// Abandons a snapshot: shards not yet taken stop copying.
+    pub fn cancel_snapshot(&self) {
+        for slot in &self.slots {
+            slot.lock.write().cancel_snapshot();
+        }
+    }
+
+    /// Number of shard slots (`databases * SHARDS`); slot `s` belongs to
+    /// database `s / SHARDS`.
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
     /// Runs active expiry on every shard with something due: deletes expired
     /// keys in bounded batches (never holding one lock for long) and returns
     /// the earliest deadline left anywhere.
     pub(crate) fn expire_due(&self, now_ms: i64, batch: usize) -> i64 {
         let mut next = i64::MAX;
-        for slot in self.slots.iter() {
+        for (index, slot) in self.slots.iter().enumerate() {
             if slot.next_expiry.load(Ordering::Acquire) <= now_ms {
                 loop {
-                    let mut shard = slot.lock.write();
+                    let mut shard = self.write_slot(index);
                     let mut expired = 0;
                     while expired < batch {
                         let Some((key, _)) = shard.pop_expired(now_ms) else {
@@ -1020,6 +1069,48 @@ mod tests {
         assert_eq!(db.scan(0, 100, |k, _| seen.push(k.clone())), 0);
         assert_eq!(seen, vec![Key::new(b"c")]);
         assert_eq!(db.len(), 1, "SCAN deletes the expired keys it meets");
+    }
+
+    #[test]
+    fn snapshots_are_point_in_time_while_writes_continue() {
+        let ks = Keyspace::new(2);
+        {
+            let mut locks = ks.lock(&plan_all(&ks));
+            let mut db = locks.db(0, 0);
+            for i in 0..1000 {
+                db.set(format!("k{i}").as_bytes(), s("old"));
+            }
+        }
+        let counts = ks.begin_snapshot();
+        assert_eq!(counts[0], (1000, 0));
+        // Writes after the mark, through ordinary commands' locks.
+        for i in 0..1000 {
+            let mut plan = LockPlan::new();
+            plan.add_key(&ks, 0, format!("k{i}").as_bytes(), Mode::Write);
+            plan.add_key(&ks, 0, format!("extra{i}").as_bytes(), Mode::Write);
+            let mut locks = ks.lock(&plan);
+            let mut db = locks.db(0, 0);
+            if i % 2 == 0 {
+                db.set(format!("k{i}").as_bytes(), s("new"));
+            } else {
+                db.delete(format!("k{i}").as_bytes());
+            }
+            db.set(format!("extra{i}").as_bytes(), s("new"));
+        }
+        let mut seen = 0;
+        for slot in 0..ks.slot_count() {
+            for (key, entry) in ks.take_snapshot(slot) {
+                assert!(
+                    key.as_bytes().starts_with(b"k"),
+                    "{key:?} was added after the mark"
+                );
+                let Value::Str(v) = &entry.value;
+                assert_eq!(&*v.bytes(), b"old");
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 1000);
+        assert_eq!(ks.db_size(0), 1500, "the live data moved on");
     }
 
     #[test]

@@ -33,6 +33,15 @@ impl Entry {
         }
     }
 
+    /// An entry with an absolute expiry (unix ms), e.g. one loaded from disk.
+    pub fn with_expire(value: Value, expire_at: Option<i64>) -> Self {
+        Entry {
+            value,
+            expire_at: expire_at.unwrap_or(0),
+            access: 0,
+        }
+    }
+
     /// The absolute expiry time in unix ms, if any.
     pub fn expire_at(&self) -> Option<i64> {
         (self.expire_at != 0).then_some(self.expire_at)
@@ -61,10 +70,25 @@ struct Watcher {
     expired: bool,
 }
 
+/// A shard's part in a snapshot being saved (BGSAVE).
+#[derive(Default)]
+enum SnapshotState {
+    /// No snapshot in progress, or this shard was already handed over.
+    #[default]
+    None,
+    /// A snapshot was marked and this shard is unchanged since: the saver
+    /// may read it directly.
+    Pending,
+    /// A writer copied the shard before changing it; the copy is what the
+    /// snapshot holds.
+    Copied(Vec<(Key, Entry)>),
+}
+
 /// The keys, their deadlines and their watchers.
 #[derive(Default)]
 pub struct Shard {
     pub(crate) data: ShardData,
+    snapshot: SnapshotState,
     /// The latest access stamp handed out in this shard (see
     /// [`crate::store::clock`]).
     last_stamp: u64,
@@ -253,6 +277,44 @@ impl Shard {
         std::mem::swap(&mut self.data, &mut other.data);
     }
 
+    /// Joins a snapshot being marked: from now on the first writer copies
+    /// the shard before changing it.
+    pub(crate) fn mark_for_snapshot(&mut self) {
+        self.snapshot = SnapshotState::Pending;
+    }
+
+    /// Called whenever the shard is write-locked: if a snapshot still needs
+    /// this shard as it was, copy it first (copy-on-write, once per shard
+    /// per snapshot).
+    pub(crate) fn before_write(&mut self) {
+        if matches!(self.snapshot, SnapshotState::Pending) {
+            self.snapshot = SnapshotState::Copied(self.clone_entries());
+        }
+    }
+
+    /// Hands this shard's snapshot content to the saver: the copy a writer
+    /// made, or the live data if nobody wrote since the mark.
+    pub(crate) fn take_snapshot(&mut self) -> Vec<(Key, Entry)> {
+        match std::mem::take(&mut self.snapshot) {
+            SnapshotState::None => Vec::new(),
+            SnapshotState::Pending => self.clone_entries(),
+            SnapshotState::Copied(entries) => entries,
+        }
+    }
+
+    /// Drops this shard out of an abandoned snapshot.
+    pub(crate) fn cancel_snapshot(&mut self) {
+        self.snapshot = SnapshotState::None;
+    }
+
+    fn clone_entries(&self) -> Vec<(Key, Entry)> {
+        self.data
+            .entries
+            .iter()
+            .map(|(k, e)| (k.clone(), e.clone()))
+            .collect()
+    }
+
     /// Registers a client's watch on a key, remembering whether the key was
     /// already expired (present but past its deadline) at `now_ms`.
     pub fn watch(&mut self, key: &[u8], flag: &WatchFlag, now_ms: i64) {
@@ -385,6 +447,24 @@ mod tests {
             shard.set_expire(b"k", Some(100 + i));
         }
         assert!(shard.data.expires.len() <= 130);
+    }
+
+    #[test]
+    fn a_snapshot_sees_the_shard_as_it_was_when_marked() {
+        let mut shard = Shard::default();
+        shard.insert(Key::new(b"a"), entry("1", 0), 0);
+        shard.mark_for_snapshot();
+        shard.before_write();
+        shard.insert(Key::new(b"b"), entry("2", 0), 0);
+        shard.before_write(); // a second write copies nothing more
+        shard.remove(b"a");
+        let snap = shard.take_snapshot();
+        assert_eq!(snap.len(), 1);
+        assert_eq!(snap[0].0, Key::new(b"a"));
+        assert!(shard.take_snapshot().is_empty(), "handed over once");
+        // Untouched shards are read live at hand-over time.
+        shard.mark_for_snapshot();
+        assert_eq!(shard.take_snapshot().len(), 1);
     }
 
     #[test]

@@ -26,6 +26,8 @@ impl TestServer {
         let mut config = Config {
             port: 0,
             loglevel: sedis::log::LogLevel::Nothing,
+            // No save points: tests that persist set their own directory.
+            save: Vec::new(),
             ..Config::default()
         };
         tweak(&mut config);
@@ -50,9 +52,15 @@ impl TestServer {
     }
 
     /// Stops the server, returning once every server thread has ended.
-    pub fn stop(mut self) {
-        if let Some(handle) = self.handle.take() {
-            handle.shutdown().expect("clean shutdown");
+    pub fn stop(self) {
+        self.stop_result().expect("clean shutdown");
+    }
+
+    /// Stops the server and returns what `ServerHandle::shutdown` said.
+    pub fn stop_result(mut self) -> std::io::Result<()> {
+        match self.handle.take() {
+            Some(handle) => handle.shutdown(),
+            None => Ok(()),
         }
     }
 

@@ -1,0 +1,260 @@
+//! Saving the keyspace to an RDB file and loading it back.
+//!
+//! A save marks a point-in-time snapshot (see `Keyspace::begin_snapshot`:
+//! shards copy themselves before their first change after the mark), then
+//! streams it shard by shard into a temporary file in the target directory,
+//! fsyncs it, renames it over the dump and fsyncs the directory: at every
+//! moment the dump on disk is either the old one or the new one, whole.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use super::rdb::{AuxValue, Decoder, Encoder, Item, RdbError};
+use crate::store::keyspace::SHARDS;
+use crate::store::{Entry, Keyspace, LockPlan, Mode};
+
+/// Where and how to write a dump.
+#[derive(Debug, Clone)]
+pub struct SaveOptions {
+    pub path: PathBuf,
+    /// `rdbcompression`
+    pub compress: bool,
+    /// `rdbchecksum`
+    pub checksum: bool,
+    /// Reported in the `used-mem` aux field.
+    pub used_memory: u64,
+}
+
+/// What a save wrote.
+#[derive(Debug, Clone, Copy)]
+pub struct SaveReport {
+    pub keys: usize,
+    pub bytes: u64,
+}
+
+/// Takes a snapshot and writes it to `opts.path` atomically. Only one
+/// snapshot may be in progress at a time (the caller serializes saves).
+pub fn save(ks: &Keyspace, opts: &SaveOptions) -> io::Result<SaveReport> {
+    let counts = ks.begin_snapshot();
+    let temp = temp_path(&opts.path);
+    let result = write_file(ks, &counts, opts, &temp);
+    if result.is_err() {
+        ks.cancel_snapshot();
+        let _ = fs::remove_file(&temp);
+        return result;
+    }
+    if let Err(err) = fs::rename(&temp, &opts.path) {
+        let _ = fs::remove_file(&temp);
+        return Err(err);
+    }
+    sync_dir(&opts.path);
+    result
+}
+
+/// Writes the keyspace while its locks are already held by the caller (the
+/// shards are frozen, so no snapshot copy is needed): SHUTDOWN's final save.
+pub fn save_frozen(ks: &Keyspace, opts: &SaveOptions) -> io::Result<SaveReport> {
+    save(ks, opts)
+}
+
+fn temp_path(target: &Path) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let name = format!("temp-{}-{n}.rdb", std::process::id());
+    match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(name),
+        _ => PathBuf::from(name),
+    }
+}
+
+fn write_file(
+    ks: &Keyspace,
+    counts: &[(usize, usize)],
+    opts: &SaveOptions,
+    temp: &Path,
+) -> io::Result<SaveReport> {
+    let file = OpenOptions::new().write(true).create_new(true).open(temp)?;
+    let mut enc = Encoder::new(
+        BufWriter::with_capacity(1 << 20, file),
+        opts.compress,
+        opts.checksum,
+    );
+    let ctime = crate::store::clock::unix_ms() / 1000;
+    enc.header(&[
+        ("redis-ver", AuxValue::Str(crate::REDIS_VERSION.to_string())),
+        ("redis-bits", AuxValue::Int(64)),
+        ("ctime", AuxValue::Int(ctime)),
+        ("used-mem", AuxValue::Int(opts.used_memory as i64)),
+        ("aof-base", AuxValue::Int(0)),
+    ])?;
+    let mut keys = 0;
+    for (db, &(size, volatile)) in counts.iter().enumerate() {
+        let slots = db * SHARDS..(db + 1) * SHARDS;
+        if size == 0 {
+            // Nothing to write, but the shards still leave the snapshot.
+            for slot in slots {
+                ks.take_snapshot(slot);
+            }
+            continue;
+        }
+        enc.select_db(db, size, volatile)?;
+        for slot in slots {
+            for (key, entry) in ks.take_snapshot(slot) {
+                enc.key_value(key.as_bytes(), &entry.value, entry.expire_at())?;
+                keys += 1;
+            }
+        }
+    }
+    let mut out = enc.finish()?;
+    out.flush()?;
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    let bytes = file.metadata()?.len();
+    Ok(SaveReport { keys, bytes })
+}
+
+/// Makes a rename durable: fsync the directory holding the file.
+fn sync_dir(path: &Path) {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if let Ok(dir) = File::open(dir) {
+        let _ = dir.sync_all();
+    }
+}
+
+/// What a load read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadReport {
+    pub keys: usize,
+    /// Keys skipped because they had already expired.
+    pub expired: usize,
+}
+
+/// Loads a dump into an empty keyspace. `Ok(None)` if the file does not
+/// exist (a fresh start); any error means the file is unusable and the
+/// server must not start over it.
+pub fn load(ks: &Keyspace, path: &Path) -> Result<Option<LoadReport>, RdbError> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(RdbError::Io(err)),
+    };
+    let mut decoder = Decoder::new(BufReader::with_capacity(1 << 20, file))?;
+    let mut plan = LockPlan::new();
+    plan.add_all(ks, Mode::Write);
+    let mut locks = ks.lock(&plan);
+    let now = crate::store::clock::unix_ms();
+    let mut report = LoadReport::default();
+    let mut db = 0;
+    while let Some(item) = decoder.next_item()? {
+        match item {
+            Item::SelectDb(n) => {
+                if n >= ks.databases() {
+                    return Err(RdbError::Corrupt(format!(
+                        "the dump uses database {n} but only {} are configured (databases)",
+                        ks.databases()
+                    )));
+                }
+                db = n;
+            }
+            Item::Key {
+                key,
+                value,
+                expire_at,
+            } => {
+                if expire_at.is_some_and(|at| at <= now) {
+                    report.expired += 1;
+                    continue;
+                }
+                locks
+                    .db(db, now)
+                    .insert_entry(&key, Entry::with_expire(value, expire_at));
+                report.keys += 1;
+            }
+            Item::Aux { .. } | Item::ResizeDb { .. } => {}
+        }
+    }
+    Ok(Some(report))
+}
+
+/// Times a closure, for log lines like Redis's "DB saved on disk".
+pub fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let started = Instant::now();
+    let value = f();
+    (value, started.elapsed().as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{StrValue, Value};
+
+    fn dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "sedis-snapshot-{}-{}",
+            std::process::id(),
+            crate::store::clock::unix_us()
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn save_then_load_restores_keys_databases_and_ttls() {
+        let dir = dir();
+        let path = dir.join("dump.rdb");
+        let ks = Keyspace::new(4);
+        {
+            let mut plan = LockPlan::new();
+            plan.add_all(&ks, Mode::Write);
+            let mut locks = ks.lock(&plan);
+            let now = crate::store::clock::unix_ms();
+            for i in 0..500 {
+                let v = Value::Str(StrValue::from_slice(format!("v{i}").as_bytes()));
+                locks.db(i % 4, now).set(format!("k{i}").as_bytes(), v);
+            }
+            let v = Value::Str(StrValue::from_slice(b"soon"));
+            locks
+                .db(0, now)
+                .set_with_expire(b"ttl", v, Some(now + 60_000));
+            let v = Value::Str(StrValue::from_slice(b"gone"));
+            locks.db(0, now).set_with_expire(b"past", v, Some(now + 30));
+        }
+        let opts = SaveOptions {
+            path: path.clone(),
+            compress: true,
+            checksum: true,
+            used_memory: 0,
+        };
+        let report = save(&ks, &opts).unwrap();
+        assert_eq!(report.keys, 502);
+        assert!(
+            fs::read_dir(&dir).unwrap().count() == 1,
+            "no temp file left"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(40));
+        let fresh = Keyspace::new(4);
+        let loaded = load(&fresh, &path).unwrap().unwrap();
+        assert_eq!((loaded.keys, loaded.expired), (501, 1));
+        for db in 0..4 {
+            assert_eq!(fresh.db_size(db), if db == 0 { 126 } else { 125 });
+        }
+        assert!(load(&Keyspace::new(1), &path).is_err(), "too few databases");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_missing_dump_is_a_fresh_start_and_a_corrupt_one_an_error() {
+        let dir = dir();
+        let ks = Keyspace::new(1);
+        assert!(load(&ks, &dir.join("none.rdb")).unwrap().is_none());
+        fs::write(dir.join("bad.rdb"), b"REDIS0010\xfe\x00garbage").unwrap();
+        assert!(load(&ks, &dir.join("bad.rdb")).is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
