@@ -960,15 +960,12 @@ impl Screen {
     }
 }
 
-#[test]
-fn prompt_editing_and_history_on_a_terminal() {
-    let server = TestServer::start();
-    let port = server.addr.port();
-    let dir = std::env::temp_dir().join(format!("sedis-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let histfile = dir.join("history");
-    let _ = std::fs::remove_file(&histfile);
-
+/// Starts sedis-cli on a new pseudo-terminal: the child, what it shows,
+/// and the keyboard.
+fn on_terminal(
+    port: u16,
+    histfile: &std::path::Path,
+) -> (std::process::Child, Screen, std::fs::File) {
     let pty = Pty::open();
     let slave = || {
         std::fs::OpenOptions::new()
@@ -977,16 +974,16 @@ fn prompt_editing_and_history_on_a_terminal() {
             .open(&pty.slave_path)
             .expect("open the terminal")
     };
-    let mut child = Command::new(CLI)
+    let child = Command::new(CLI)
         .args(["-p", &port.to_string()])
-        .env("SEDISCLI_HISTFILE", &histfile)
+        .env("SEDISCLI_HISTFILE", histfile)
         .env("TERM", "xterm")
         .stdin(slave())
         .stdout(slave())
         .stderr(slave())
         .spawn()
         .expect("spawn");
-    let mut keyboard = pty.master.try_clone().expect("clone");
+    let keyboard = pty.master.try_clone().expect("clone");
     let mut display = pty.master;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -998,11 +995,41 @@ fn prompt_editing_and_history_on_a_terminal() {
             }
         }
     });
-    let mut screen = Screen {
+    let screen = Screen {
         chunks: rx,
         seen: Vec::new(),
         from: 0,
     };
+    (child, screen, keyboard)
+}
+
+#[test]
+fn not_connected_prompt_until_a_server_answers() {
+    let port = free_port();
+    let (mut child, mut screen, mut keyboard) =
+        on_terminal(port, std::path::Path::new("/dev/null"));
+    screen.expect(&format!(
+        "Could not connect to Redis at 127.0.0.1:{port}: Connection refused"
+    ));
+    screen.expect("not connected> ");
+    let _server = TestServer::with_config(|c| c.port = port);
+    keyboard.write_all(b"ping\r").expect("type");
+    screen.expect("PONG\r\n");
+    screen.expect(&format!("127.0.0.1:{port}> "));
+    keyboard.write_all(b"\x04").expect("type");
+    assert!(child.wait().expect("exit").success());
+}
+
+#[test]
+fn prompt_editing_and_history_on_a_terminal() {
+    let server = TestServer::start();
+    let port = server.addr.port();
+    let dir = std::env::temp_dir().join(format!("sedis-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let histfile = dir.join("history");
+    let _ = std::fs::remove_file(&histfile);
+
+    let (mut child, mut screen, mut keyboard) = on_terminal(port, &histfile);
     let mut keys = |bytes: &[u8]| keyboard.write_all(bytes).expect("type");
     let prompt = format!("127.0.0.1:{port}> ");
     let prompt2 = format!("127.0.0.1:{port}[2]> ");
