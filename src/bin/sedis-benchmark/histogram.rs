@@ -317,7 +317,12 @@ impl<'a> Walk<'a> {
     fn step(&self, percentile: f64) -> Step {
         Step {
             percentile,
-            value: self.h.highest_equivalent(self.value),
+            // Before the first slot (an empty histogram) there is no value.
+            value: if self.index < 0 {
+                0
+            } else {
+                self.h.highest_equivalent(self.value)
+            },
             cumulative: self.cumulative,
         }
     }
