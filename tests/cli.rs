@@ -589,7 +589,8 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Vec<Vec<u8>>> {
 /// A server that answers from a script: `REPLY <name>` with the canned
 /// reply of that name, HELLO with a RESP3 map, COMMAND DOCS with redis's
 /// docs (if `docs`) or an error, SUBSCRIBE with messages and then a closed
-/// connection. It runs until the test process ends.
+/// connection (`SUBSCRIBE hold`: subscribed, and the connection stays).
+/// It runs until the test process ends.
 fn scripted_server(docs: bool) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
@@ -618,6 +619,10 @@ fn serve_script(stream: TcpStream, docs: bool) {
                     .find(|canned| canned.name == wanted)
                     .map(|canned| canned.reply)
                     .expect("a canned reply of that name")
+            }
+            // Subscribed until the client goes away.
+            "SUBSCRIBE" if argv.get(1).is_some_and(|c| c == b"hold") => {
+                b"*3\r\n$9\r\nsubscribe\r\n$4\r\nhold\r\n:1\r\n"
             }
             "SUBSCRIBE" => {
                 let _ = writer.write_all(SUBSCRIBE);
@@ -958,6 +963,24 @@ impl Screen {
             }
         }
     }
+
+    /// Waits for the program to exit (its terminal then closes), killing
+    /// it if it does not; returns whether it exited successfully.
+    fn exit_status(&mut self, child: &mut std::process::Child) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.chunks.recv_timeout(left) {
+                Ok(chunk) => self.seen.extend(chunk),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let _ = child.kill();
+                    panic!("sedis-cli did not exit");
+                }
+            }
+        }
+        child.wait().expect("exit status").success()
+    }
 }
 
 /// Starts sedis-cli on a new pseudo-terminal: the child, what it shows,
@@ -1017,7 +1040,7 @@ fn not_connected_prompt_until_a_server_answers() {
     screen.expect("PONG\r\n");
     screen.expect(&format!("127.0.0.1:{port}> "));
     keyboard.write_all(b"\x04").expect("type");
-    assert!(child.wait().expect("exit").success());
+    assert!(screen.exit_status(&mut child));
 }
 
 #[test]
@@ -1073,8 +1096,7 @@ fn prompt_editing_and_history_on_a_terminal() {
     screen.expect(&prompt2);
     // Ctrl-D on an empty line ends the session.
     keys(b"\x04");
-    let status = child.wait().expect("exit");
-    assert!(status.success());
+    assert!(screen.exit_status(&mut child));
 
     let history = std::fs::read_to_string(&histfile).expect("history file");
     assert_eq!(
@@ -1082,4 +1104,29 @@ fn prompt_editing_and_history_on_a_terminal() {
         "set k v\nselect 2\nget k\nset k v\nget k\necho \"a b\"\necho hi\n"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ctrl_c_ends_subscribe_mode_and_the_prompt_returns() {
+    let port = scripted_server(false);
+    let (mut child, mut screen, mut keyboard) =
+        on_terminal(port, std::path::Path::new("/dev/null"));
+    let prompt = format!("127.0.0.1:{port}> ");
+    screen.expect(&prompt);
+    keyboard.write_all(b"subscribe hold\r").expect("type");
+    screen.expect("Reading messages... (press Ctrl-C to quit)\r\n");
+    screen.expect("3) (integer) 1\r\n");
+    // What the terminal sends the foreground program for Ctrl-C (the test's
+    // terminal is not the program's controlling one, so we send it).
+    // SAFETY: signals our own child process.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    screen.expect(&prompt);
+    keyboard.write_all(b"reply int\r").expect("type");
+    screen.expect("(integer) 42\r\n");
+    screen.expect(&prompt);
+    keyboard.write_all(b"\x04").expect("type");
+    assert!(screen.exit_status(&mut child));
 }

@@ -168,8 +168,10 @@ impl RawMode {
         raw.c_lflag &= !(libc::ECHO | libc::ICANON | libc::IEXTEN | libc::ISIG);
         raw.c_cc[libc::VMIN] = 1;
         raw.c_cc[libc::VTIME] = 0;
+        // TCSADRAIN, not linenoise's TCSAFLUSH: what was typed while the
+        // previous command ran is kept, not thrown away.
         // SAFETY: raw is a valid termios derived from the current settings.
-        if unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSAFLUSH, &raw) } != 0 {
+        if unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSADRAIN, &raw) } != 0 {
             return Err(io::Error::last_os_error());
         }
         Ok(RawMode { original })
@@ -180,7 +182,7 @@ impl Drop for RawMode {
     fn drop(&mut self) {
         // SAFETY: restores the settings read in enable().
         unsafe {
-            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSAFLUSH, &self.original);
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSADRAIN, &self.original);
         }
     }
 }
