@@ -40,9 +40,11 @@
 //! - [`persist`]: RDB and AOF in Redis's formats.
 //! - [`config`], [`log`], [`error`]: options, Redis-format logging, the
 //!   canned error replies.
+//! - [`client`]: the blocking connection `sedis-cli` and `sedis-benchmark` use.
 //! - [`glob`], [`num`], [`rng`], [`counter`]: Redis's glob patterns, number
 //!   parsing and formatting, a small PRNG, contention-free statistics counters.
 
+pub mod client;
 pub mod commands;
 pub mod config;
 pub mod counter;
