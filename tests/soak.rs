@@ -1,0 +1,341 @@
+//! Soak test: many concurrent clients run a mixed, model-checked workload
+//! against one server, then the server must be intact.
+//!
+//! ```text
+//! cargo test --test soak                                   # short run
+//! cargo test --release --test soak -- --seconds 600 --clients 500
+//! ```
+//!
+//! Each client owns its keys (`c<id>:*`) and keeps a model of them, so every
+//! reply is checked exactly; expiring keys are checked outside a tolerance
+//! window around their deadline. Shared keys exercise what only shared keys
+//! can: transactions keeping pairs equal (readers must never see half of
+//! one) and a WATCH-guarded counter that must end equal to the number of
+//! increments clients saw succeed. At the end: zero protocol errors, zero
+//! unexpected replies, RSS flat after warm-up (the drift is reported), every
+//! worker back in the pool, and a clean shutdown.
+
+use std::collections::HashMap;
+use std::io::{BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sedis::resp::Frame;
+use sedis::rng::Rng;
+use sedis::{Config, Server};
+
+struct Options {
+    seconds: u64,
+    clients: usize,
+}
+
+fn options() -> Options {
+    let mut opts = Options {
+        seconds: 8,
+        clients: 200,
+    };
+    let args: Vec<String> = std::env::args().collect();
+    let mut i = 1;
+    while i < args.len() {
+        let value = args.get(i + 1).and_then(|v| v.parse().ok());
+        match (args[i].as_str(), value) {
+            ("--seconds", Some(v)) => opts.seconds = v,
+            ("--clients", Some(v)) => opts.clients = v as usize,
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    opts
+}
+
+/// Shared tallies.
+#[derive(Default)]
+struct Tally {
+    commands: AtomicU64,
+    protocol_errors: AtomicU64,
+    unexpected: AtomicU64,
+    counter_increments: AtomicU64,
+    transactions_checked: AtomicU64,
+}
+
+struct Conn {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Conn {
+    fn open(addr: SocketAddr) -> std::io::Result<Conn> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        Ok(Conn {
+            reader: BufReader::new(stream.try_clone()?),
+            writer: stream,
+        })
+    }
+
+    fn call(&mut self, tally: &Tally, args: &[&[u8]]) -> Option<Frame> {
+        let mut out = Vec::new();
+        Frame::encode_request(args, &mut out);
+        tally.commands.fetch_add(1, Ordering::Relaxed);
+        if self.writer.write_all(&out).is_err() {
+            tally.protocol_errors.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        match Frame::read(&mut self.reader) {
+            Ok(frame) => Some(frame),
+            Err(_) => {
+                tally.protocol_errors.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+}
+
+fn unexpected(tally: &Tally, what: &str, got: &Option<Frame>) {
+    if tally.unexpected.fetch_add(1, Ordering::Relaxed) < 10 {
+        eprintln!("unexpected reply to {what}: {got:?}");
+    }
+}
+
+fn bulk(frame: &Option<Frame>) -> Option<Option<&[u8]>> {
+    match frame {
+        Some(Frame::Bulk(b)) => Some(Some(b)),
+        Some(Frame::NullBulk) => Some(None),
+        _ => None,
+    }
+}
+
+/// One client's life: a random mix of operations until `stop`.
+fn client(id: usize, addr: SocketAddr, stop: &AtomicBool, tally: &Tally) {
+    let mut conn = match Conn::open(addr) {
+        Ok(conn) => conn,
+        Err(_) => {
+            tally.protocol_errors.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+    };
+    let mut rng = Rng::with_seed(id as u64 * 7919 + 1);
+    // Model of this client's own keys: value and optional deadline.
+    let mut model: HashMap<Vec<u8>, (Vec<u8>, Option<Instant>)> = HashMap::new();
+    let ok = Some(Frame::Simple(b"OK".to_vec()));
+    // Margin around deadlines where either answer is acceptable.
+    let margin = Duration::from_millis(150);
+    while !stop.load(Ordering::Relaxed) {
+        let key = format!("c{id}:k{}", rng.below(50)).into_bytes();
+        match rng.below(10) {
+            0..=2 => {
+                let value = format!("v{}", rng.next_u64()).into_bytes();
+                let ttl = (rng.below(4) == 0).then(|| 50 + rng.below(300));
+                let reply = match ttl {
+                    Some(ms) => conn.call(
+                        tally,
+                        &[b"SET", &key, &value, b"PX", ms.to_string().as_bytes()],
+                    ),
+                    None => conn.call(tally, &[b"SET", &key, &value]),
+                };
+                if reply != ok {
+                    unexpected(tally, "SET", &reply);
+                }
+                let deadline = ttl.map(|ms| Instant::now() + Duration::from_millis(ms));
+                model.insert(key, (value, deadline));
+            }
+            3..=5 => {
+                let reply = conn.call(tally, &[b"GET", &key]);
+                let Some(got) = bulk(&reply) else {
+                    unexpected(tally, "GET", &reply);
+                    continue;
+                };
+                let now = Instant::now();
+                match model.get(&key) {
+                    None => {
+                        if got.is_some() {
+                            unexpected(tally, "GET of a missing key", &reply);
+                        }
+                    }
+                    Some((value, deadline)) => {
+                        let alive = deadline.is_none_or(|d| now + margin < d);
+                        let dead = deadline.is_some_and(|d| now > d + margin);
+                        if (alive && got != Some(value)) || (dead && got.is_some()) {
+                            unexpected(tally, "GET", &reply);
+                        }
+                        if dead {
+                            model.remove(&key);
+                        }
+                    }
+                }
+            }
+            6 => {
+                let reply = conn.call(tally, &[b"DEL", &key]);
+                if !matches!(reply, Some(Frame::Integer(0 | 1))) {
+                    unexpected(tally, "DEL", &reply);
+                }
+                model.remove(&key);
+            }
+            7 => {
+                // Move a shared pair together.
+                let pair = rng.below(5);
+                let v = rng.next_u64().to_string();
+                let (a, b) = (format!("pair{pair}:a"), format!("pair{pair}:b"));
+                conn.call(tally, &[b"MULTI"]);
+                conn.call(tally, &[b"SET", a.as_bytes(), v.as_bytes()]);
+                conn.call(tally, &[b"SET", b.as_bytes(), v.as_bytes()]);
+                let reply = conn.call(tally, &[b"EXEC"]);
+                let expected = Some(Frame::Array(vec![ok.clone().unwrap(), ok.clone().unwrap()]));
+                if reply != expected {
+                    unexpected(tally, "EXEC of a pair write", &reply);
+                }
+            }
+            8 => {
+                // Read a shared pair atomically: both halves must agree.
+                let pair = rng.below(5);
+                let (a, b) = (format!("pair{pair}:a"), format!("pair{pair}:b"));
+                conn.call(tally, &[b"MULTI"]);
+                conn.call(tally, &[b"GET", a.as_bytes()]);
+                conn.call(tally, &[b"GET", b.as_bytes()]);
+                match conn.call(tally, &[b"EXEC"]) {
+                    Some(Frame::Array(items)) if items.len() == 2 && items[0] == items[1] => {
+                        tally.transactions_checked.fetch_add(1, Ordering::Relaxed);
+                    }
+                    other => unexpected(tally, "EXEC of a pair read", &other),
+                }
+            }
+            _ => {
+                // Optimistic increment of the shared counter.
+                conn.call(tally, &[b"WATCH", b"counter"]);
+                let current = conn.call(tally, &[b"GET", b"counter"]);
+                let n: u64 = match bulk(&current) {
+                    Some(Some(v)) => std::str::from_utf8(v)
+                        .ok()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(0),
+                    Some(None) => 0,
+                    None => {
+                        unexpected(tally, "GET counter", &current);
+                        0
+                    }
+                };
+                conn.call(tally, &[b"MULTI"]);
+                conn.call(tally, &[b"SET", b"counter", (n + 1).to_string().as_bytes()]);
+                match conn.call(tally, &[b"EXEC"]) {
+                    Some(Frame::Array(items)) if items.len() == 1 => {
+                        tally.counter_increments.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Some(Frame::NullArray) => {} // lost the race: fine
+                    other => unexpected(tally, "EXEC of the counter", &other),
+                }
+            }
+        }
+    }
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn main() {
+    let opts = options();
+    let config = Config {
+        port: 0,
+        save: Vec::new(),
+        loglevel: sedis::log::LogLevel::Warning,
+        ..Config::default()
+    };
+    let server = Server::bind(config).expect("bind").spawn().expect("spawn");
+    let addr = server.local_addr();
+    let state = server.state().clone();
+    let stop = AtomicBool::new(false);
+    let tally = Tally::default();
+    let started = Instant::now();
+    let mut samples = Vec::new();
+    std::thread::scope(|s| {
+        for id in 0..opts.clients {
+            let (stop, tally) = (&stop, &tally);
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn_scoped(s, move || client(id, addr, stop, tally))
+                .expect("spawn client");
+        }
+        while started.elapsed() < Duration::from_secs(opts.seconds) {
+            std::thread::sleep(Duration::from_millis(500));
+            samples.push((started.elapsed().as_secs_f64(), rss_kib()));
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    // All clients have disconnected: every worker must be back in the pool.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while state.clients.active() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let active = state.clients.active();
+    // The counter must equal the increments clients saw succeed.
+    let mut conn = Conn::open(addr).expect("connect");
+    let counter = conn.call(&tally, &[b"GET", b"counter"]);
+    let counter: u64 = match &counter {
+        Some(Frame::Bulk(v)) => String::from_utf8_lossy(v).parse().unwrap_or(u64::MAX),
+        Some(Frame::NullBulk) => 0,
+        _ => u64::MAX,
+    };
+    drop(conn);
+    let shutdown = server.shutdown();
+
+    // RSS drift: the mean of the last third of samples against the mean of
+    // the middle third (after warm-up).
+    let third = samples.len() / 3;
+    let mean =
+        |s: &[(f64, u64)]| s.iter().map(|&(_, r)| r as f64).sum::<f64>() / s.len().max(1) as f64;
+    let middle = mean(&samples[third..2 * third]);
+    let last = mean(&samples[2 * third..]);
+    let drift = if middle > 0.0 {
+        (last - middle) / middle * 100.0
+    } else {
+        0.0
+    };
+    let commands = tally.commands.load(Ordering::Relaxed);
+    let protocol_errors = tally.protocol_errors.load(Ordering::Relaxed);
+    let unexpected = tally.unexpected.load(Ordering::Relaxed);
+    let increments = tally.counter_increments.load(Ordering::Relaxed);
+    println!(
+        "soak: {} clients, {}s, {commands} commands ({:.0}/s), {} pair reads checked, {increments} counter increments",
+        opts.clients,
+        opts.seconds,
+        commands as f64 / opts.seconds as f64,
+        tally.transactions_checked.load(Ordering::Relaxed)
+    );
+    println!(
+        "soak: protocol errors {protocol_errors}, unexpected replies {unexpected}, workers still busy {active}, RSS {:.1} -> {:.1} MiB (drift {drift:+.1}%), shutdown {:?}",
+        middle / 1024.0,
+        last / 1024.0,
+        shutdown.as_ref().map(|_| "clean")
+    );
+    let mut failed = false;
+    for (what, bad) in [
+        ("protocol errors", protocol_errors > 0),
+        ("unexpected replies", unexpected > 0),
+        ("workers not returned to the pool", active > 0),
+        (
+            "WATCH counter differs from successful increments",
+            counter != increments,
+        ),
+        ("unclean shutdown", shutdown.is_err()),
+        ("no work done", commands == 0),
+    ] {
+        if bad {
+            eprintln!("soak FAILED: {what}");
+            failed = true;
+        }
+    }
+    if failed {
+        std::process::exit(1);
+    }
+}
