@@ -6,7 +6,12 @@
 //! closely, quirks included, because clients and tests depend on them:
 //! a header line ends at `\r` and the byte after it is skipped unchecked; the
 //! two bytes after a bulk are skipped unchecked; `*0` and `*-1` are no request
-//! at all; header lines and inline requests are limited to 64 KiB.
+//! at all. Redis finds line ends with C's `strchr`, which stops at a NUL
+//! byte: a NUL before the line end means the end has not arrived (the
+//! connection then waits until the line outgrows the limit). And the 64 KiB
+//! limit on header lines and inline requests applies only while no line end
+//! has arrived: a longer line that arrives whole is accepted (and then
+//! rejected by what it says).
 //!
 //! Memory follows the bytes that arrived, never a length the client claims:
 //! an argument grows as its data comes in.
@@ -240,13 +245,13 @@ impl RequestParser {
                 }
                 State::Inline => {
                     let rest = &input[pos..];
-                    match memchr(b'\n', rest) {
+                    match self.line_end(b'\n', rest) {
                         None => {
-                            self.push_line(rest, ProtocolError::TooBigInline)?;
+                            self.push_partial_line(rest, ProtocolError::TooBigInline)?;
                             pos = input.len();
                         }
                         Some(i) => {
-                            self.push_line(&rest[..i], ProtocolError::TooBigInline)?;
+                            self.line.extend_from_slice(&rest[..i]);
                             pos += i + 1;
                             let argv = self.finish_inline()?;
                             return Ok((pos, Some(argv)));
@@ -260,11 +265,8 @@ impl RequestParser {
                     // it was buffered before, so parse it in place.
                     if !saw_cr
                         && self.line.is_empty()
-                        && let Some(i) = memchr(b'\r', rest).filter(|&i| i + 1 < rest.len())
+                        && let Some(i) = self.line_end(b'\r', rest).filter(|&i| i + 1 < rest.len())
                     {
-                        if i > INLINE_MAX_SIZE {
-                            return Err(too_big_header(is_count));
-                        }
                         pos += i + 2; // the byte after '\r' is skipped unchecked
                         let done = if is_count {
                             self.finish_count(&rest[..i], limits)?
@@ -292,13 +294,13 @@ impl RequestParser {
                         }
                         continue;
                     }
-                    match memchr(b'\r', rest) {
+                    match self.line_end(b'\r', rest) {
                         None => {
-                            self.push_line(rest, too_big_header(is_count))?;
+                            self.push_partial_line(rest, too_big_header(is_count))?;
                             pos = input.len();
                         }
                         Some(i) => {
-                            self.push_line(&rest[..i], too_big_header(is_count))?;
+                            self.line.extend_from_slice(&rest[..i]);
                             pos += i + 1;
                             self.state = if is_count {
                                 State::MultibulkCount { saw_cr: true }
@@ -350,8 +352,24 @@ impl RequestParser {
         Ok((pos, None))
     }
 
-    /// Appends to the line in progress, enforcing the 64 KiB line limit.
-    fn push_line(&mut self, bytes: &[u8], too_big: ProtocolError) -> Result<(), ProtocolError> {
+    /// Where the line in progress ends in `rest` (the index of `end`), as
+    /// Redis's `strchr` would find it: never past a NUL byte, whether that
+    /// NUL is in `rest` or already in the line.
+    fn line_end(&self, end: u8, rest: &[u8]) -> Option<usize> {
+        if self.line.contains(&0) {
+            return None;
+        }
+        let i = rest.iter().position(|&b| b == end || b == 0)?;
+        (rest[i] == end).then_some(i)
+    }
+
+    /// Appends input that holds no line end to the line in progress; past
+    /// 64 KiB without a line end the request is refused.
+    fn push_partial_line(
+        &mut self,
+        bytes: &[u8],
+        too_big: ProtocolError,
+    ) -> Result<(), ProtocolError> {
         if self.line.len() + bytes.len() > INLINE_MAX_SIZE {
             return Err(too_big);
         }
@@ -457,7 +475,8 @@ fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
 /// (Redis's `sdssplitargs`): `"..."` with `\n \r \t \b \a \xHH` escapes,
 /// `'...'` with `\'`, and a closing quote that must be followed by a space.
 /// Returns `None` for unbalanced quotes. A NUL byte ends the line, as it does
-/// for Redis's C string functions.
+/// for Redis's C string functions (requests never contain one: the parser
+/// treats a NUL as "no line end yet"; configuration files may).
 pub fn split_args(line: &[u8]) -> Option<Argv> {
     let line = match memchr(0, line) {
         Some(nul) => &line[..nul],
@@ -603,6 +622,21 @@ mod tests {
                 ],
                 args(&["PING"])
             ]
+        );
+    }
+
+    #[test]
+    fn a_long_line_that_arrives_whole_is_not_too_big() {
+        let mut line = vec![b'a'; INLINE_MAX_SIZE + 100];
+        line.extend_from_slice(b"\r\n");
+        let got = parse_in_steps(&line, line.len()).unwrap();
+        assert_eq!(got[0][0].len(), INLINE_MAX_SIZE + 100);
+        let mut count = b"*".to_vec();
+        count.extend(vec![b'1'; INLINE_MAX_SIZE + 100]);
+        count.extend_from_slice(b"\r\n");
+        assert_eq!(
+            parse_in_steps(&count, count.len()).unwrap_err(),
+            ProtocolError::InvalidMultibulkLength
         );
     }
 
