@@ -648,32 +648,24 @@ fn strlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     Ok(())
 }
 
-/// Replaces the string at `key`, which the caller found through
-/// `lookup_write`, keeping its TTL (Redis's `dbOverwrite`), or creates it.
-fn overwrite_string(db: &mut Db, key: &[u8], existed: bool, value: StrValue) {
-    if existed {
-        if let Some(entry) = db.lookup_write(key) {
-            entry.value = Value::Str(value);
-        }
-        db.signal_modified(key);
-    } else {
-        db.set(key, Value::Str(value));
-    }
-}
-
 /// Redis's `incrDecrCommand`: add `incr` to the integer at `key` (0 if
-/// missing), refusing non-integers and overflow.
+/// missing), refusing non-integers and overflow. An existing value is
+/// replaced in place, so the key keeps its TTL (as `dbOverwrite` does).
 fn incr_decr(ctx: &mut Ctx, key: &[u8], incr: i64) -> CommandResult {
     let mut db = ctx.db();
-    let current = match lookup_str(db.lookup_write(key))? {
-        None => None,
-        Some(s) => Some(s.as_i64().ok_or(error::NOT_INTEGER)?),
+    let value = match lookup_str(db.lookup_write(key))? {
+        Some(s) => {
+            let current = s.as_i64().ok_or(error::NOT_INTEGER)?;
+            let value = current.checked_add(incr).ok_or(error::OVERFLOW)?;
+            *s = StrValue::from_i64(value);
+            db.signal_modified(key);
+            value
+        }
+        None => {
+            db.set(key, Value::Str(StrValue::from_i64(incr)));
+            incr
+        }
     };
-    let value = current
-        .unwrap_or(0)
-        .checked_add(incr)
-        .ok_or(error::OVERFLOW)?;
-    overwrite_string(&mut db, key, current.is_some(), StrValue::from_i64(value));
     ctx.dirty += 1;
     ctx.out.int(value);
     Ok(())
@@ -707,14 +699,24 @@ fn decrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `INCRBYFLOAT key increment`
 fn incrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let key = &args[1];
+    let (key, incr) = (&args[1], &args[2]);
     let mut db = ctx.db();
-    let current = lookup_str(db.lookup_write(key))?.map(|s| s.bytes().to_vec());
-    // Redis computes in `long double`; see `num::ldouble`.
-    let sum = ldouble::incr_by_float(current.as_deref().unwrap_or(b"0"), &args[2])?;
-    // Stored as a string, never as `int`, as Redis stores the formatted sum.
-    let stored = StrValue::from_bytes_no_int(sum.clone());
-    overwrite_string(&mut db, key, current.is_some(), stored);
+    // Redis computes in `long double` (see `num::ldouble`) and stores the
+    // formatted sum as a string, never as `int`. An existing value is
+    // replaced in place, keeping its TTL.
+    let sum = match lookup_str(db.lookup_write(key))? {
+        Some(s) => {
+            let sum = ldouble::incr_by_float(&s.bytes(), incr)?;
+            *s = StrValue::from_bytes_no_int(sum.clone());
+            db.signal_modified(key);
+            sum
+        }
+        None => {
+            let sum = ldouble::incr_by_float(b"0", incr)?;
+            db.set(key, Value::Str(StrValue::from_bytes_no_int(sum.clone())));
+            sum
+        }
+    };
     ctx.dirty += 1;
     ctx.out.bulk(&sum);
     Ok(())
