@@ -1,6 +1,15 @@
-//! String commands (Redis's `t_string.c`).
+//! String commands (Redis's `t_string.c`): reading and writing whole values
+//! (GET, SET and its variants, MGET, MSET), in-place edits (APPEND,
+//! SETRANGE), counters (INCR..., INCRBYFLOAT), substrings (GETRANGE) and the
+//! longest common subsequence of two values (LCS).
+//!
+//! Values are stored with the encoding Redis would give them (see
+//! [`StrValue`]): whole values set by a client go through `from_slice`
+//! (Redis's `tryObjectEncoding`), counters are integers, INCRBYFLOAT results
+//! are strings, and values edited in place become `raw`.
 
-use crate::error::{self, CommandResult};
+use crate::error::{self, CommandError, CommandResult};
+use crate::num::ldouble;
 use crate::store::{Db, Entry, StrValue, Value};
 
 use super::Ctx;
@@ -23,6 +32,201 @@ pub static COMMANDS: &[Command] = &[
             "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
             "O(1)",
         ),
+    Command::new("setnx", 3, setnx)
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(&["@write", "@string", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "1.0.0",
+            "Sets the string value of a key only if the key doesn't exist.",
+            "O(1)",
+        ),
+    Command::new("setex", 4, setex)
+        .flags(WRITE | DENYOOM)
+        .acl(&["@write", "@string", "@slow"])
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "2.0.0",
+            "Sets the string value and expiration time in seconds of a key.",
+            "O(1)",
+        ),
+    Command::new("psetex", 4, psetex)
+        .flags(WRITE | DENYOOM)
+        .acl(&["@write", "@string", "@slow"])
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "2.6.0",
+            "Sets the string value and expiration time in milliseconds of a key.",
+            "O(1)",
+        ),
+    Command::new("getset", 3, getset)
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(&["@write", "@string", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "1.0.0",
+            "Returns the previous string value of a key after setting it to a new value.",
+            "O(1)",
+        ),
+    Command::new("getdel", 2, getdel)
+        .flags(WRITE | FAST)
+        .acl(&["@write", "@string", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "6.2.0",
+            "Returns the string value of a key after deleting the key.",
+            "O(1)",
+        ),
+    Command::new("getex", -2, getex)
+        .flags(WRITE | FAST)
+        .acl(&["@write", "@string", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "6.2.0",
+            "Returns the string value of a key after setting its expiration time.",
+            "O(1)",
+        ),
+    Command::new("mget", -2, mget)
+        .flags(READONLY | FAST)
+        .acl(&["@read", "@string", "@fast"])
+        .keys(1, -1, 1)
+        .doc(
+            "string",
+            "1.0.0",
+            "Atomically returns the string values of one or more keys.",
+            "O(N) where N is the number of keys to retrieve.",
+        ),
+    Command::new("mset", -3, mset)
+        .flags(WRITE | DENYOOM)
+        .acl(&["@write", "@string", "@slow"])
+        .keys(1, -1, 2)
+        .doc(
+            "string",
+            "1.0.1",
+            "Atomically creates or modifies the string values of one or more keys.",
+            "O(N) where N is the number of keys to set.",
+        ),
+    Command::new("msetnx", -3, msetnx)
+        .flags(WRITE | DENYOOM)
+        .acl(&["@write", "@string", "@slow"])
+        .keys(1, -1, 2)
+        .doc(
+            "string",
+            "1.0.1",
+            "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+            "O(N) where N is the number of keys to set.",
+        ),
+    Command::new("append", 3, append)
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(&["@write", "@string", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "2.0.0",
+            "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+            "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
+        ),
+    Command::new("strlen", 2, strlen)
+        .flags(READONLY | FAST)
+        .acl(&["@read", "@string", "@fast"])
+        .keys(1, 1, 1)
+        .doc("string", "2.2.0", "Returns the length of a string value.", "O(1)"),
+    Command::new("incr", 2, incr)
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(&["@write", "@string", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "1.0.0",
+            "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+            "O(1)",
+        ),
+    Command::new("decr", 2, decr)
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(&["@write", "@string", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "1.0.0",
+            "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+            "O(1)",
+        ),
+    Command::new("incrby", 3, incrby)
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(&["@write", "@string", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "1.0.0",
+            "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+            "O(1)",
+        ),
+    Command::new("decrby", 3, decrby)
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(&["@write", "@string", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "1.0.0",
+            "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+            "O(1)",
+        ),
+    Command::new("incrbyfloat", 3, incrbyfloat)
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(&["@write", "@string", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "2.6.0",
+            "Increments the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+            "O(1)",
+        ),
+    Command::new("getrange", 4, getrange)
+        .flags(READONLY)
+        .acl(&["@read", "@string", "@slow"])
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "2.4.0",
+            "Returns a substring of the string stored at a key.",
+            "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
+        ),
+    Command::new("setrange", 4, setrange)
+        .flags(WRITE | DENYOOM)
+        .acl(&["@write", "@string", "@slow"])
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "2.2.0",
+            "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+            "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
+        ),
+    Command::new("substr", 4, getrange)
+        .flags(READONLY)
+        .acl(&["@read", "@string", "@slow"])
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "1.0.0",
+            "Returns a substring from a string value (deprecated: use GETRANGE).",
+            "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
+        ),
+    Command::new("lcs", -3, lcs)
+        .flags(READONLY)
+        .acl(&["@read", "@string", "@slow"])
+        .keys(1, 2, 1)
+        .doc(
+            "string",
+            "7.0.0",
+            "Finds the longest common subsequence of two string values.",
+            "O(N*M) where N and M are the lengths of s1 and s2, respectively",
+        ),
 ];
 
 /// The string in a looked-up entry: `Ok(None)` if missing, WRONGTYPE if the
@@ -44,6 +248,27 @@ fn reply_get(ctx: &mut Ctx, key: &[u8]) -> CommandResult {
     Ok(())
 }
 
+/// True if an option argument is `keyword`, compared the way Redis compares
+/// options, as C strings, case-insensitively: the argument ends at its first
+/// NUL byte, so `NX\0junk` is NX.
+fn option_is(arg: &[u8], keyword: &str) -> bool {
+    error::c_str_prefix(arg, usize::MAX).eq_ignore_ascii_case(keyword.as_bytes())
+}
+
+/// Redis's `checkStringLength`: a string may not grow past
+/// `proto-max-bulk-len` (`max`).
+fn check_string_length(max: u64, size: u64, append: u64) -> CommandResult {
+    match size.checked_add(append) {
+        Some(total) if total <= max => Ok(()),
+        _ => Err(error::STRING_TOO_LONG),
+    }
+}
+
+/// The configured `proto-max-bulk-len`, the largest string a client may build.
+fn max_string_len(ctx: &Ctx) -> u64 {
+    ctx.state.config().proto_max_bulk_len
+}
+
 /// `GET key`
 fn get(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     reply_get(ctx, &args[1])
@@ -62,6 +287,13 @@ pub enum ExpireArg {
     PxAt,
 }
 
+impl ExpireArg {
+    /// Absolute kinds name a moment rather than a delay.
+    fn is_absolute(self) -> bool {
+        matches!(self, ExpireArg::ExAt | ExpireArg::PxAt)
+    }
+}
+
 /// Converts an expire argument into an absolute unix-ms deadline, with
 /// Redis's checks (`getExpireMillisecondsOrReply`): positive, and no overflow.
 pub fn expire_deadline(
@@ -76,7 +308,8 @@ pub fn expire_deadline(
         return Err(error::invalid_expire(command));
     }
     let mut ms = if seconds { value * 1000 } else { value };
-    if matches!(kind, ExpireArg::Ex | ExpireArg::Px) {
+    if !kind.is_absolute() {
+        // Redis adds in C and then sees the overflow as a negative result.
         ms = ms.checked_add(now_ms).unwrap_or(-1);
     }
     if ms <= 0 {
@@ -85,34 +318,47 @@ pub fn expire_deadline(
     Ok(ms)
 }
 
+/// Which command an option list belongs to: SET takes NX, XX, GET and
+/// KEEPTTL; GETEX takes PERSIST; both take the four expire forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OptionsFor {
+    Set,
+    GetEx,
+}
+
 #[derive(Debug, Default)]
-struct SetOptions {
+struct ExtendedOptions {
     nx: bool,
     xx: bool,
     get: bool,
     keep_ttl: bool,
+    persist: bool,
+    /// The expire kind and the index of its value argument.
     expire: Option<(ExpireArg, usize)>,
 }
 
-/// Parses SET's options with Redis's exact acceptance rules: each option may
-/// repeat, but conflicting ones (NX/XX, KEEPTTL/EX..., two different expire
-/// kinds) are a syntax error, as is an expire keyword with no value.
-fn parse_set_options(args: &[Vec<u8>]) -> CommandResult<SetOptions> {
-    let mut o = SetOptions::default();
-    let mut j = 3;
+/// Parses SET's or GETEX's options with Redis's exact acceptance rules
+/// (`parseExtendedStringArgumentsOrReply`): an option may repeat, but
+/// conflicting ones (NX/XX, KEEPTTL or PERSIST with an expire, two different
+/// expire kinds) are a syntax error, as is an expire keyword with no value.
+fn parse_extended_options(args: &[Vec<u8>], command: OptionsFor) -> CommandResult<ExtendedOptions> {
+    let set = command == OptionsFor::Set;
+    let mut o = ExtendedOptions::default();
+    let mut j = if set { 3 } else { 2 };
     while j < args.len() {
         let opt = &args[j];
         let has_next = j + 1 < args.len();
         let expire_kind = o.expire.map(|(k, _)| k);
-        let other_expire = |k: ExpireArg| expire_kind.is_some_and(|e| e != k);
-        if args::is(opt, "nx") && !o.xx {
+        if option_is(opt, "nx") && !o.xx && set {
             o.nx = true;
-        } else if args::is(opt, "xx") && !o.nx {
+        } else if option_is(opt, "xx") && !o.nx && set {
             o.xx = true;
-        } else if args::is(opt, "get") {
+        } else if option_is(opt, "get") && set {
             o.get = true;
-        } else if args::is(opt, "keepttl") && expire_kind.is_none() {
+        } else if option_is(opt, "keepttl") && !o.persist && expire_kind.is_none() && set {
             o.keep_ttl = true;
+        } else if option_is(opt, "persist") && !set && expire_kind.is_none() && !o.keep_ttl {
+            o.persist = true;
         } else if let Some(kind) = [
             ("ex", ExpireArg::Ex),
             ("px", ExpireArg::Px),
@@ -120,10 +366,13 @@ fn parse_set_options(args: &[Vec<u8>]) -> CommandResult<SetOptions> {
             ("pxat", ExpireArg::PxAt),
         ]
         .iter()
-        .find(|(name, _)| args::is(opt, name))
+        .find(|(name, _)| option_is(opt, name))
         .map(|&(_, kind)| kind)
-        .filter(|&kind| !o.keep_ttl && !other_expire(kind) && has_next)
-        {
+        // The same kind may repeat (the last value wins); a different one
+        // may not.
+        .filter(|&kind| {
+            !o.keep_ttl && !o.persist && expire_kind.is_none_or(|e| e == kind) && has_next
+        }) {
             o.expire = Some((kind, j + 1));
             j += 1;
         } else {
@@ -150,14 +399,31 @@ pub fn store_string(
     }
 }
 
-/// `SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL]`
-fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let options = parse_set_options(args)?;
-    let expire_at = match options.expire {
-        Some((kind, at)) => Some(expire_deadline(&args[at], kind, ctx.now_ms, "set")?),
+/// What a SET-family command replies when it sets, or declines to set the
+/// key because of NX/XX.
+#[derive(Clone, Copy)]
+enum SetReplies {
+    /// `+OK` or null (SET, SETEX, PSETEX).
+    OkOrNull,
+    /// `:1` or `:0` (SETNX).
+    OneOrZero,
+}
+
+/// Redis's `setGenericCommand`: validate the expire, reply the old value for
+/// GET, apply NX/XX, then store.
+fn set_generic(
+    ctx: &mut Ctx,
+    key: &[u8],
+    value: &[u8],
+    options: &ExtendedOptions,
+    expire: Option<(ExpireArg, &[u8])>,
+    command: &str,
+    replies: SetReplies,
+) -> CommandResult {
+    let expire_at = match expire {
+        Some((kind, arg)) => Some(expire_deadline(arg, kind, ctx.now_ms, command)?),
         None => None,
     };
-    let key = &args[1];
     if options.get {
         reply_get(ctx, key)?;
     }
@@ -165,20 +431,655 @@ fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let found = db.lookup_write(key).is_some();
     if (options.nx && found) || (options.xx && !found) {
         if !options.get {
-            ctx.out.null();
+            match replies {
+                SetReplies::OkOrNull => ctx.out.null(),
+                SetReplies::OneOrZero => ctx.out.int(0),
+            }
         }
         return Ok(());
     }
     store_string(
         &mut db,
         key,
-        StrValue::from_slice(&args[2]),
+        StrValue::from_slice(value),
         options.keep_ttl,
         expire_at,
     );
     ctx.dirty += 1;
     if !options.get {
+        match replies {
+            SetReplies::OkOrNull => ctx.out.ok(),
+            SetReplies::OneOrZero => ctx.out.int(1),
+        }
+    }
+    Ok(())
+}
+
+/// `SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL]`
+fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let options = parse_extended_options(args, OptionsFor::Set)?;
+    let expire = options.expire.map(|(kind, at)| (kind, args[at].as_slice()));
+    set_generic(
+        ctx,
+        &args[1],
+        &args[2],
+        &options,
+        expire,
+        "set",
+        SetReplies::OkOrNull,
+    )
+}
+
+/// `SETNX key value`
+fn setnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let options = ExtendedOptions {
+        nx: true,
+        ..ExtendedOptions::default()
+    };
+    set_generic(
+        ctx,
+        &args[1],
+        &args[2],
+        &options,
+        None,
+        "setnx",
+        SetReplies::OneOrZero,
+    )
+}
+
+/// `SETEX key seconds value`
+fn setex(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let expire = Some((ExpireArg::Ex, args[2].as_slice()));
+    set_generic(
+        ctx,
+        &args[1],
+        &args[3],
+        &ExtendedOptions::default(),
+        expire,
+        "setex",
+        SetReplies::OkOrNull,
+    )
+}
+
+/// `PSETEX key milliseconds value`
+fn psetex(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let expire = Some((ExpireArg::Px, args[2].as_slice()));
+    set_generic(
+        ctx,
+        &args[1],
+        &args[3],
+        &ExtendedOptions::default(),
+        expire,
+        "psetex",
+        SetReplies::OkOrNull,
+    )
+}
+
+/// `GETSET key value`
+fn getset(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    reply_get(ctx, &args[1])?;
+    ctx.db()
+        .set(&args[1], Value::Str(StrValue::from_slice(&args[2])));
+    ctx.dirty += 1;
+    Ok(())
+}
+
+/// `GETDEL key`
+fn getdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    reply_get(ctx, &args[1])?;
+    if ctx.db().delete(&args[1]) {
+        ctx.dirty += 1;
+    }
+    Ok(())
+}
+
+/// `GETEX key [EX s|PX ms|EXAT ts|PXAT ms-ts|PERSIST]`
+fn getex(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let options = parse_extended_options(args, OptionsFor::GetEx)?;
+    let key = &args[1];
+    let now = ctx.now_ms;
+    let (mut db, out) = ctx.db_and_out();
+    let Some(value) = lookup_str(db.lookup_read(key))? else {
+        // A missing key is null before the expire value is even looked at.
+        out.null();
+        return Ok(());
+    };
+    let deadline = match options.expire {
+        Some((kind, at)) => Some((kind, expire_deadline(&args[at], kind, now, "getex")?)),
+        None => None,
+    };
+    out.bulk(&value.bytes());
+    let changed = match deadline {
+        // An absolute time already past deletes the key, as EXPIREAT does.
+        Some((kind, at)) if kind.is_absolute() && at <= now => db.delete(key),
+        Some((_, at)) => db.set_expire(key, at),
+        None => options.persist && db.persist(key),
+    };
+    if changed {
+        ctx.dirty += 1;
+    }
+    Ok(())
+}
+
+/// `MGET key [key ...]`
+fn mget(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let (mut db, out) = ctx.db_and_out();
+    out.array(args.len() - 1);
+    for key in &args[1..] {
+        // A key of another type reads as null here, not as an error.
+        match db.lookup_read(key).and_then(|e| e.value.as_str_mut()) {
+            Some(s) => out.bulk(&s.bytes()),
+            None => out.null(),
+        }
+    }
+    Ok(())
+}
+
+/// Redis's `msetGenericCommand`: key/value pairs, all set or (for MSETNX
+/// when any key exists) none. Atomic because the dispatcher holds every
+/// key's shard for the whole command.
+fn mset_generic(ctx: &mut Ctx, args: &[Vec<u8>], nx: bool) -> CommandResult {
+    if args.len().is_multiple_of(2) {
+        return Err(error::wrong_arity(if nx { "msetnx" } else { "mset" }));
+    }
+    let mut db = ctx.db();
+    if nx
+        && args[1..]
+            .iter()
+            .step_by(2)
+            .any(|k| db.lookup_write(k).is_some())
+    {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    for pair in args[1..].chunks_exact(2) {
+        db.set(&pair[0], Value::Str(StrValue::from_slice(&pair[1])));
+    }
+    ctx.dirty += (args.len() as u64 - 1) / 2;
+    if nx {
+        ctx.out.int(1);
+    } else {
         ctx.out.ok();
     }
     Ok(())
+}
+
+/// `MSET key value [key value ...]`
+fn mset(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    mset_generic(ctx, args, false)
+}
+
+/// `MSETNX key value [key value ...]`
+fn msetnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    mset_generic(ctx, args, true)
+}
+
+/// `APPEND key value`
+fn append(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let (key, tail) = (&args[1], &args[2]);
+    let max = max_string_len(ctx);
+    let mut db = ctx.db();
+    let total = match lookup_str(db.lookup_write(key))? {
+        None => {
+            // A new key holds the argument as SET would store it (an
+            // integer stays `int`), even when it is empty.
+            db.set(key, Value::Str(StrValue::from_slice(tail)));
+            tail.len()
+        }
+        Some(s) => {
+            check_string_length(max, s.len() as u64, tail.len() as u64)?;
+            let raw = s.make_raw();
+            raw.extend_from_slice(tail);
+            let total = raw.len();
+            db.signal_modified(key);
+            total
+        }
+    };
+    ctx.dirty += 1;
+    ctx.out.int(total as i64);
+    Ok(())
+}
+
+/// `STRLEN key`
+fn strlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let (mut db, out) = ctx.db_and_out();
+    let len = lookup_str(db.lookup_read(&args[1]))?.map_or(0, |s| s.len());
+    out.int(len as i64);
+    Ok(())
+}
+
+/// Redis's `incrDecrCommand`: add `incr` to the integer at `key` (0 if
+/// missing), refusing non-integers and overflow. An existing value is
+/// replaced in place, so the key keeps its TTL (as `dbOverwrite` does).
+fn incr_decr(ctx: &mut Ctx, key: &[u8], incr: i64) -> CommandResult {
+    let mut db = ctx.db();
+    let value = match lookup_str(db.lookup_write(key))? {
+        Some(s) => {
+            let current = s.as_i64().ok_or(error::NOT_INTEGER)?;
+            let value = current.checked_add(incr).ok_or(error::OVERFLOW)?;
+            *s = StrValue::from_i64(value);
+            db.signal_modified(key);
+            value
+        }
+        None => {
+            db.set(key, Value::Str(StrValue::from_i64(incr)));
+            incr
+        }
+    };
+    ctx.dirty += 1;
+    ctx.out.int(value);
+    Ok(())
+}
+
+/// `INCR key`
+fn incr(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    incr_decr(ctx, &args[1], 1)
+}
+
+/// `DECR key`
+fn decr(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    incr_decr(ctx, &args[1], -1)
+}
+
+/// `INCRBY key increment`
+fn incrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let incr = args::int(&args[2])?;
+    incr_decr(ctx, &args[1], incr)
+}
+
+/// `DECRBY key decrement`
+fn decrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let decr = args::int(&args[2])?;
+    // Negating i64::MIN overflows before any addition happens.
+    if decr == i64::MIN {
+        return Err(CommandError::err("decrement would overflow"));
+    }
+    incr_decr(ctx, &args[1], -decr)
+}
+
+/// `INCRBYFLOAT key increment`
+fn incrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let (key, incr) = (&args[1], &args[2]);
+    let mut db = ctx.db();
+    // Redis computes in `long double` (see `num::ldouble`) and stores the
+    // formatted sum as a string, never as `int`. An existing value is
+    // replaced in place, keeping its TTL.
+    let sum = match lookup_str(db.lookup_write(key))? {
+        Some(s) => {
+            let sum = ldouble::incr_by_float(&s.bytes(), incr)?;
+            *s = StrValue::from_bytes_no_int(sum.clone());
+            db.signal_modified(key);
+            sum
+        }
+        None => {
+            let sum = ldouble::incr_by_float(b"0", incr)?;
+            db.set(key, Value::Str(StrValue::from_bytes_no_int(sum.clone())));
+            sum
+        }
+    };
+    ctx.dirty += 1;
+    ctx.out.bulk(&sum);
+    Ok(())
+}
+
+/// The byte range GETRANGE returns for a string of `len` bytes, with Redis's
+/// index rules: negative indexes count from the end, both ends are clamped,
+/// and an inverted range is empty.
+fn substring_range(len: usize, start: i64, end: i64) -> Option<std::ops::Range<usize>> {
+    let len = len as i64;
+    if start < 0 && end < 0 && start > end {
+        return None;
+    }
+    let start = if start < 0 { len + start } else { start }.max(0);
+    let end = if end < 0 { len + end } else { end }.max(0).min(len - 1);
+    if start > end || len == 0 {
+        return None;
+    }
+    Some(start as usize..end as usize + 1)
+}
+
+/// `GETRANGE key start end` (and the deprecated `SUBSTR key start end`)
+fn getrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let start = args::int(&args[2])?;
+    let end = args::int(&args[3])?;
+    let (mut db, out) = ctx.db_and_out();
+    match lookup_str(db.lookup_read(&args[1]))? {
+        None => out.bulk(b""),
+        Some(s) => {
+            let bytes = s.bytes();
+            match substring_range(bytes.len(), start, end) {
+                Some(range) => out.bulk(&bytes[range]),
+                None => out.bulk(b""),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `SETRANGE key offset value`
+fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let (key, value) = (&args[1], &args[3]);
+    let offset = args::int(&args[2])?;
+    if offset < 0 {
+        return Err(CommandError::err("offset is out of range"));
+    }
+    let max = max_string_len(ctx);
+    let needed = offset as u64 + value.len() as u64;
+    let mut db = ctx.db();
+    let total = match lookup_str(db.lookup_write(key))? {
+        // Nothing to write: report the length, create nothing.
+        None if value.is_empty() => 0,
+        Some(s) if value.is_empty() => s.len(),
+        None => {
+            check_string_length(max, offset as u64, value.len() as u64)?;
+            // A new key made by SETRANGE is `raw`, however short.
+            let mut bytes = zeroed(needed as usize)?;
+            bytes[offset as usize..].copy_from_slice(value);
+            db.set(key, Value::Str(StrValue::Raw(bytes)));
+            ctx.dirty += 1;
+            needed as usize
+        }
+        Some(s) => {
+            check_string_length(max, offset as u64, value.len() as u64)?;
+            let (offset, needed) = (offset as usize, needed as usize);
+            let raw = s.make_raw();
+            if raw.len() < needed {
+                raw.try_reserve_exact(needed - raw.len())
+                    .map_err(|_| STRING_ALLOC_FAILED)?;
+                raw.resize(needed, 0);
+            }
+            raw[offset..needed].copy_from_slice(value);
+            let total = raw.len();
+            db.signal_modified(key);
+            ctx.dirty += 1;
+            total
+        }
+    };
+    ctx.out.int(total as i64);
+    Ok(())
+}
+
+/// Replied when memory for a string the client asked for (within
+/// `proto-max-bulk-len`) cannot be had. Redis would abort on out-of-memory
+/// instead; a server that keeps running is the better failure here.
+const STRING_ALLOC_FAILED: CommandError =
+    CommandError::canned("ERR Insufficient memory, failed allocating memory for the string");
+
+/// `len` zero bytes, or an error reply if the memory is not available.
+fn zeroed(len: usize) -> CommandResult<Vec<u8>> {
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(len)
+        .map_err(|_| STRING_ALLOC_FAILED)?;
+    bytes.resize(len, 0);
+    Ok(bytes)
+}
+
+/// What LCS should reply.
+#[derive(Debug, Default)]
+struct LcsOptions {
+    len: bool,
+    idx: bool,
+    with_match_len: bool,
+    min_match_len: u64,
+}
+
+/// `LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]`
+fn lcs(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    // Both values, copied: the table below is far larger anyway.
+    let (a, b) = {
+        let mut db = ctx.db();
+        let mut read = |key: &[u8]| match db.lookup_read(key) {
+            None => Ok(Vec::new()),
+            Some(entry) => match entry.value.as_str_mut() {
+                Some(s) => Ok(s.bytes().to_vec()),
+                None => Err(CommandError::err(
+                    "The specified keys must contain string values",
+                )),
+            },
+        };
+        let a = read(&args[1]);
+        let b = read(&args[2]);
+        (a?, b?)
+    };
+    let mut o = LcsOptions::default();
+    let mut j = 3;
+    while j < args.len() {
+        let opt = &args[j];
+        let more_args = j + 1 < args.len();
+        if option_is(opt, "idx") {
+            o.idx = true;
+        } else if option_is(opt, "len") {
+            o.len = true;
+        } else if option_is(opt, "withmatchlen") {
+            o.with_match_len = true;
+        } else if option_is(opt, "minmatchlen") && more_args {
+            o.min_match_len = args::int(&args[j + 1])?.max(0) as u64;
+            j += 1;
+        } else {
+            return Err(error::SYNTAX);
+        }
+        j += 1;
+    }
+    if o.len && o.idx {
+        return Err(CommandError::err(
+            "If you want both the length and indexes, please just use IDX.",
+        ));
+    }
+    // Redis indexes its table with 32-bit lengths.
+    if a.len() >= u32::MAX as usize - 1 || b.len() >= u32::MAX as usize - 1 {
+        return Err(CommandError::err("String too long for LCS"));
+    }
+    // The table has (|a|+1)·(|b|+1) 32-bit cells; Redis refuses to allocate
+    // more than proto-max-bulk-len for it.
+    let cells = (a.len() as u64 + 1) * (b.len() as u64 + 1);
+    let bytes = cells.checked_mul(4).ok_or(LCS_ALLOC_FAILED)?;
+    if bytes > max_string_len(ctx) {
+        return Err(CommandError::err(
+            "Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
+        ));
+    }
+    if o.len {
+        // Only the length: two rows of the table give the same number.
+        ctx.out.int(i64::from(lcs_length(&a, &b)));
+        return Ok(());
+    }
+    let table = LcsTable::build(&a, &b)?;
+    let walk = table.walk(&a, &b, o.min_match_len);
+    if o.idx {
+        let out = &mut *ctx.out;
+        out.map(2);
+        out.bulk(b"matches");
+        out.array(walk.matches.len());
+        for m in &walk.matches {
+            out.array(2 + usize::from(o.with_match_len));
+            out.array(2);
+            out.int(i64::from(m.a_start));
+            out.int(i64::from(m.a_end));
+            out.array(2);
+            out.int(i64::from(m.b_start));
+            out.int(i64::from(m.b_end));
+            if o.with_match_len {
+                out.int(i64::from(m.len()));
+            }
+        }
+        out.bulk(b"len");
+        out.int(i64::from(table.length()));
+    } else {
+        ctx.out.bulk(&walk.common);
+    }
+    Ok(())
+}
+
+const LCS_ALLOC_FAILED: CommandError =
+    CommandError::canned("ERR Insufficient memory, failed allocating transient memory for LCS");
+
+/// The length of the longest common subsequence, in linear memory.
+fn lcs_length(a: &[u8], b: &[u8]) -> u32 {
+    let mut previous = vec![0u32; b.len() + 1];
+    let mut row = vec![0u32; b.len() + 1];
+    for &ca in a {
+        for (j, &cb) in b.iter().enumerate() {
+            row[j + 1] = if ca == cb {
+                previous[j] + 1
+            } else {
+                previous[j + 1].max(row[j])
+            };
+        }
+        std::mem::swap(&mut previous, &mut row);
+    }
+    previous[b.len()]
+}
+
+/// The dynamic-programming table: cell (i, j) holds the LCS length of
+/// `a[..i]` and `b[..j]`. The whole table is kept because the walk back
+/// from the corner decides which common subsequence (and which match
+/// ranges) is reported, and it must choose exactly as Redis does.
+struct LcsTable {
+    cells: Vec<u32>,
+    width: usize,
+}
+
+/// One run of consecutive matching bytes: `a[a_start..=a_end]` equals
+/// `b[b_start..=b_end]`.
+struct LcsMatch {
+    a_start: u32,
+    a_end: u32,
+    b_start: u32,
+    b_end: u32,
+}
+
+impl LcsMatch {
+    fn len(&self) -> u32 {
+        self.a_end - self.a_start + 1
+    }
+}
+
+/// What the walk back through the table finds.
+struct LcsWalk {
+    /// The common subsequence itself.
+    common: Vec<u8>,
+    /// The match ranges, last ones first (as Redis reports them), without
+    /// those shorter than MINMATCHLEN.
+    matches: Vec<LcsMatch>,
+}
+
+impl LcsTable {
+    fn build(a: &[u8], b: &[u8]) -> CommandResult<LcsTable> {
+        let width = b.len() + 1;
+        let size = (a.len() + 1) * width;
+        let mut cells = Vec::new();
+        cells
+            .try_reserve_exact(size)
+            .map_err(|_| LCS_ALLOC_FAILED)?;
+        cells.resize(size, 0);
+        for i in 1..=a.len() {
+            for j in 1..=b.len() {
+                cells[i * width + j] = if a[i - 1] == b[j - 1] {
+                    cells[(i - 1) * width + j - 1] + 1
+                } else {
+                    cells[(i - 1) * width + j].max(cells[i * width + j - 1])
+                };
+            }
+        }
+        Ok(LcsTable { cells, width })
+    }
+
+    fn at(&self, i: usize, j: usize) -> u32 {
+        self.cells[i * self.width + j]
+    }
+
+    fn length(&self) -> u32 {
+        *self.cells.last().unwrap_or(&0)
+    }
+
+    /// Walks back from the bottom-right corner as Redis does: on equal bytes
+    /// take the byte and go diagonally, otherwise step towards the larger
+    /// neighbour (left on a tie), closing a match range whenever the run of
+    /// diagonal steps breaks or reaches the start of either string.
+    fn walk(&self, a: &[u8], b: &[u8], min_match_len: u64) -> LcsWalk {
+        let mut common = vec![0u8; self.length() as usize];
+        let mut remaining = common.len();
+        let mut matches = Vec::new();
+        let mut current: Option<LcsMatch> = None;
+        let (mut i, mut j) = (a.len(), b.len());
+        while i > 0 && j > 0 {
+            let mut emit = false;
+            if a[i - 1] == b[j - 1] {
+                common[remaining - 1] = a[i - 1];
+                remaining -= 1;
+                let (ai, bj) = ((i - 1) as u32, (j - 1) as u32);
+                match &mut current {
+                    None => {
+                        current = Some(LcsMatch {
+                            a_start: ai,
+                            a_end: ai,
+                            b_start: bj,
+                            b_end: bj,
+                        })
+                    }
+                    // Contiguous with the range so far: extend it backwards.
+                    Some(m) if m.a_start == ai + 1 && m.b_start == bj + 1 => {
+                        m.a_start = ai;
+                        m.b_start = bj;
+                    }
+                    Some(_) => emit = true,
+                }
+                if let Some(m) = &current
+                    && (m.a_start == 0 || m.b_start == 0)
+                {
+                    emit = true;
+                }
+                i -= 1;
+                j -= 1;
+            } else {
+                if self.at(i - 1, j) > self.at(i, j - 1) {
+                    i -= 1;
+                } else {
+                    j -= 1;
+                }
+                emit |= current.is_some();
+            }
+            // A closed range is reported only if long enough.
+            if emit
+                && let Some(m) = current.take()
+                && (min_match_len == 0 || u64::from(m.len()) >= min_match_len)
+            {
+                matches.push(m);
+            }
+        }
+        LcsWalk { common, matches }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substring_ranges_follow_redis() {
+        // "hello": the cases observed on Redis 7.0.15.
+        assert_eq!(substring_range(5, -3, -1), Some(2..5));
+        assert_eq!(substring_range(5, -1, -3), None);
+        assert_eq!(substring_range(5, 0, 100), Some(0..5));
+        assert_eq!(substring_range(5, 5, 10), None);
+        assert_eq!(substring_range(5, -100, -50), Some(0..1));
+        assert_eq!(substring_range(5, 3, 2), None);
+        assert_eq!(substring_range(5, i64::MIN, i64::MAX), Some(0..5));
+        assert_eq!(substring_range(0, 0, -1), None);
+        assert_eq!(substring_range(0, -1, 0), None);
+    }
+
+    #[test]
+    fn lcs_length_agrees_with_the_table() {
+        for (a, b) in [
+            ("ohmytext", "mynewtext"),
+            ("", "abc"),
+            ("abc", "abc"),
+            ("abcbdab", "bdcaba"),
+        ] {
+            let table = LcsTable::build(a.as_bytes(), b.as_bytes()).unwrap();
+            assert_eq!(lcs_length(a.as_bytes(), b.as_bytes()), table.length());
+        }
+    }
 }

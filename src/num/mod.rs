@@ -1,6 +1,14 @@
 //! Numbers the way Redis reads and writes them: strict integer parsing
 //! (`string2ll`: no `+`, no leading zeros, no spaces), float parsing with
 //! `strtod`'s rules, and `%.17g` formatting for doubles in replies.
+//!
+//! [`ldouble`] is C's `long double`, which INCRBYFLOAT and HINCRBYFLOAT
+//! compute in; [`bigint`] is the exact integer arithmetic behind it.
+
+pub mod bigint;
+pub mod ldouble;
+
+pub use ldouble::LongDouble;
 
 /// Parses a signed 64-bit integer exactly as Redis's `string2ll` does.
 ///
