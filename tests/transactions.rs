@@ -244,3 +244,61 @@ fn exec_is_atomic_under_load() {
         assert!(checked > 0);
     });
 }
+
+/// The form the transaction contract is usually stated in: writers run
+/// MULTI; INCR a; INCR b; EXEC while readers MGET a b, and a reader never
+/// sees a != b. At the end both equal the number of transactions.
+#[test]
+fn incr_transactions_against_mget_readers() {
+    let server = TestServer::start();
+    let stop = AtomicBool::new(false);
+    const WRITERS: usize = 4;
+    const PER_WRITER: usize = 300;
+    std::thread::scope(|s| {
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|_| {
+                let server = &server;
+                s.spawn(move || {
+                    let mut c = server.raw();
+                    for _ in 0..PER_WRITER {
+                        c.send(b"MULTI\r\nINCR a\r\nINCR b\r\nEXEC\r\n");
+                        for _ in 0..3 {
+                            c.read();
+                        }
+                        let sedis::resp::Frame::Array(items) = c.read() else {
+                            panic!("EXEC failed");
+                        };
+                        assert_eq!(items[0], items[1]);
+                    }
+                })
+            })
+            .collect();
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                let (server, stop) = (&server, &stop);
+                s.spawn(move || {
+                    let mut c = server.raw();
+                    while !stop.load(Ordering::Relaxed) {
+                        let reply = c.call(&["MGET", "a", "b"]);
+                        let frame = sedis::resp::Frame::parse(&reply).unwrap().unwrap().0;
+                        let sedis::resp::Frame::Array(items) = frame else {
+                            panic!("MGET reply");
+                        };
+                        assert_eq!(items[0], items[1], "MGET saw a != b");
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+        for r in readers {
+            r.join().unwrap();
+        }
+    });
+    let total = (WRITERS * PER_WRITER).to_string();
+    let mut c = server.raw();
+    let expected = format!("*2\r\n${0}\r\n{1}\r\n${0}\r\n{1}\r\n", total.len(), total);
+    assert_eq!(c.call(&["MGET", "a", "b"]), expected.as_bytes());
+}
