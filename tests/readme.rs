@@ -1,0 +1,46 @@
+//! README's supported-commands table is generated from the command table:
+//! this test fails (and prints the right table) whenever they differ, so the
+//! README can never claim a command sedis lacks or miss one it has.
+
+use std::collections::BTreeMap;
+
+use sedis::commands::registry;
+
+fn expected_table() -> String {
+    let mut groups: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (_, entry) in registry().top_level() {
+        let cmd = entry.command;
+        let name = if cmd.subcommands.is_empty() {
+            cmd.name.to_uppercase()
+        } else {
+            let subs: Vec<String> = cmd
+                .subcommands
+                .iter()
+                .map(|s| s.name.to_uppercase())
+                .collect();
+            format!("{} ({})", cmd.name.to_uppercase(), subs.join(" "))
+        };
+        groups.entry(cmd.doc.group).or_default().push(name);
+    }
+    let mut out = String::from("| Group | Commands |\n| --- | --- |\n");
+    for (group, mut names) in groups {
+        names.sort();
+        out.push_str(&format!("| {group} | {} |\n", names.join(", ")));
+    }
+    out
+}
+
+#[test]
+fn readme_lists_exactly_the_implemented_commands() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let begin = "<!-- commands:begin -->\n";
+    let end = "<!-- commands:end -->";
+    let start = readme.find(begin).expect("commands:begin marker") + begin.len();
+    let stop = readme.find(end).expect("commands:end marker");
+    let expected = expected_table();
+    assert!(
+        readme[start..stop] == expected,
+        "README's command table is out of date; replace it with:\n\n{expected}"
+    );
+}
