@@ -39,6 +39,11 @@ pub struct Config {
     pub rdbchecksum: bool,
     /// Refuse writes while the last background save failed (MISCONF).
     pub stop_writes_on_bgsave_error: bool,
+    pub appendfilename: String,
+    pub appenddirname: String,
+    pub appendfsync: crate::persist::aof::FsyncPolicy,
+    /// Load a truncated AOF up to its last complete command (and fix it).
+    pub aof_load_truncated: bool,
 }
 
 impl Default for Config {
@@ -62,6 +67,10 @@ impl Default for Config {
             rdbcompression: true,
             rdbchecksum: true,
             stop_writes_on_bgsave_error: true,
+            appendfilename: "appendonly.aof".into(),
+            appenddirname: "appendonlydir".into(),
+            appendfsync: crate::persist::aof::FsyncPolicy::EverySec,
+            aof_load_truncated: true,
         }
     }
 }
@@ -220,10 +229,7 @@ pub static PARAMS: &[Param] = &[
         name: "appendonly",
         mutable: true,
         set: |c, v| {
-            if yes_no(v)? {
-                return Err("persistence is not available in this build".into());
-            }
-            c.appendonly = false;
+            c.appendonly = yes_no(v)?;
             Ok(())
         },
         get: |c| yes_no_str(c.appendonly),
@@ -283,6 +289,50 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
         get: |c| yes_no_str(c.stop_writes_on_bgsave_error),
+    },
+    Param {
+        name: "appendfilename",
+        mutable: false,
+        set: |c, v| {
+            if v.is_empty() || v.contains('/') {
+                return Err("appendfilename can't be a path, just a filename".into());
+            }
+            c.appendfilename = v.to_string();
+            Ok(())
+        },
+        get: |c| c.appendfilename.clone(),
+    },
+    Param {
+        name: "appenddirname",
+        mutable: false,
+        set: |c, v| {
+            if v.is_empty() || v.contains('/') {
+                return Err("appenddirname can't be a path, just a dirname".into());
+            }
+            c.appenddirname = v.to_string();
+            Ok(())
+        },
+        get: |c| c.appenddirname.clone(),
+    },
+    Param {
+        name: "appendfsync",
+        mutable: true,
+        set: |c, v| {
+            c.appendfsync = crate::persist::aof::FsyncPolicy::parse(v).ok_or_else(|| {
+                "argument(s) must be one of the following: always, everysec, no".to_string()
+            })?;
+            Ok(())
+        },
+        get: |c| c.appendfsync.name().to_string(),
+    },
+    Param {
+        name: "aof-load-truncated",
+        mutable: true,
+        set: |c, v| {
+            c.aof_load_truncated = yes_no(v)?;
+            Ok(())
+        },
+        get: |c| yes_no_str(c.aof_load_truncated),
     },
 ];
 

@@ -743,12 +743,19 @@ fn expire_generic(
         ctx.out.int(0);
         return Ok(());
     }
-    if when <= now {
+    // Logged as DEL or as PEXPIREAT with the absolute deadline (any
+    // NX/XX/GT/LT kept), so a replay ends where this ran, not later.
+    let logged = if when <= now {
         db.delete(key);
+        super::argv([b"DEL", key])
     } else {
         db.set_expire(key, when);
-    }
+        let mut logged = super::argv([b"PEXPIREAT", key, when.to_string().as_bytes()]);
+        logged.extend(args[3..].iter().cloned());
+        logged
+    };
     ctx.dirty += 1;
+    ctx.propagate_as(vec![logged]);
     ctx.out.int(1);
     Ok(())
 }

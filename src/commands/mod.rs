@@ -48,6 +48,9 @@ pub struct Ctx<'c, 'k> {
     /// Changes made to the dataset (Redis's `server.dirty` increments):
     /// drives `rdb_changes_since_last_save` and persistence.
     pub dirty: u64,
+    /// What to log to the append-only file instead of the command as
+    /// received (see [`Ctx::propagate_as`]).
+    pub propagate: Option<Vec<Vec<Vec<u8>>>>,
 }
 
 impl<'k> Ctx<'_, 'k> {
@@ -70,6 +73,52 @@ impl<'k> Ctx<'_, 'k> {
     pub fn keyspace(&self) -> &'k Keyspace {
         self.state.keyspace()
     }
+
+    /// Logs these commands to the append-only file instead of the one that
+    /// ran (Redis's `rewriteClientCommandVector`): for commands whose effect
+    /// depends on the moment (relative expiries become PXAT/PEXPIREAT), on
+    /// chance (SPOP becomes SREM) or on float formatting (INCRBYFLOAT becomes
+    /// SET ... KEEPTTL). An empty list logs nothing. Without a call, a
+    /// command that changed data is logged as received.
+    pub fn propagate_as(&mut self, commands: Vec<Vec<Vec<u8>>>) {
+        self.propagate = Some(commands);
+    }
+}
+
+/// Logs what a command changed to the append-only file, while the command
+/// still holds its shard locks, so the file orders writes to one key exactly
+/// as they ran. Inside EXEC the commands are collected and EXEC logs them as
+/// one MULTI ... EXEC block.
+fn log_for_aof(ctx: &mut Ctx, args: &[Vec<u8>], changed: bool) {
+    let log = &ctx.state.aof.log;
+    let replaced = ctx.propagate.take();
+    if !log.is_enabled() {
+        return;
+    }
+    let commands = match replaced {
+        Some(commands) => commands,
+        None if changed => vec![args.to_vec()],
+        None => return,
+    };
+    let db = ctx.client.db;
+    if ctx.client.in_exec {
+        ctx.client
+            .exec_log
+            .extend(commands.into_iter().map(|c| (db, c)));
+        return;
+    }
+    let logged: Vec<crate::persist::aof::Logged> = commands
+        .iter()
+        .map(|argv| crate::persist::aof::Logged { db: Some(db), argv })
+        .collect();
+    if let Some(offset) = log.append(&logged) {
+        ctx.client.aof_offset = offset;
+    }
+}
+
+/// Builds an argument vector from string-like parts.
+pub fn argv<const N: usize>(parts: [&[u8]; N]) -> Vec<Vec<u8>> {
+    parts.iter().map(|p| p.to_vec()).collect()
 }
 
 /// Lock plan covering the shards of every key the client watches: commands
@@ -119,8 +168,8 @@ pub fn process(
         Some(error::NOAUTH)
     } else if client.multi.is_some() && cmd.has(flags::NO_MULTI) {
         Some(error::NOT_ALLOWED_IN_MULTI)
-    } else if may_write(cmd, client) && crate::server::saving::writes_refused(state) {
-        Some(error::MISCONF)
+    } else if may_write(cmd, client) {
+        crate::server::saving::writes_refused(state)
     } else {
         None
     };
@@ -221,6 +270,7 @@ pub fn call(
         locks: state.keyspace().lock(&plan),
         now_ms: crate::store::clock::unix_ms(),
         dirty: 0,
+        propagate: None,
     };
     if let Err(err) = run(&mut ctx, resolved, args) {
         ctx.out.error(&err);
@@ -239,6 +289,7 @@ pub fn run(ctx: &mut Ctx, resolved: &Resolved, args: &[Vec<u8>]) -> CommandResul
     if changes > 0 {
         state.add_dirty(changes);
     }
+    log_for_aof(ctx, args, changes > 0);
     let stats = &state.command_stats[resolved.id];
     stats.count_call(started.elapsed());
     if let Err(err) = &result {

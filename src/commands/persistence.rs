@@ -1,5 +1,6 @@
-//! Persistence commands: SAVE BGSAVE (Redis's `rdb.c` commands). When and
-//! how dumps are written is `server::saving`'s; the format is `persist`'s.
+//! Persistence commands: SAVE BGSAVE BGREWRITEAOF (Redis's `rdb.c` and
+//! `aof.c` commands). When and how files are written is `server::saving`'s
+//! and `server::appendonly`'s; the formats are `persist`'s.
 
 use crate::error::{self, CommandError, CommandResult};
 use crate::server::saving::{self, SaveRefused};
@@ -27,7 +28,27 @@ pub static COMMANDS: &[Command] = &[
             "Asynchronously saves the database(s) to disk.",
             "O(1)",
         ),
+    Command::new("bgrewriteaof", 1, bgrewriteaof)
+        .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING)
+        .acl(&["@admin", "@slow", "@dangerous"])
+        .doc(
+            "server",
+            "1.0.0",
+            "Asynchronously rewrites the append-only file to disk.",
+            "O(1)",
+        ),
 ];
+
+/// `BGREWRITEAOF`: a new base from a snapshot, with the writes since in a
+/// new incr file (also turns the AOF on, as in Redis, when it is off).
+fn bgrewriteaof(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
+    saving::request_rewrite(ctx.state).map_err(|SaveRefused::InProgress| {
+        CommandError::err("Background append only file rewriting already in progress")
+    })?;
+    ctx.out
+        .simple("Background append only file rewriting started");
+    Ok(())
+}
 
 fn in_progress() -> CommandError {
     CommandError::err("Background save already in progress")

@@ -59,6 +59,8 @@ fn flushdb(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     flush_mode_ok(args)?;
     let removed = ctx.db().flush();
     ctx.dirty += removed as u64;
+    // Logged even when nothing was removed (Redis forces its propagation).
+    ctx.propagate_as(vec![args.to_vec()]);
     ctx.out.ok();
     Ok(())
 }
@@ -71,6 +73,7 @@ fn flushall(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         removed += ctx.db_at(db).flush();
     }
     ctx.dirty += removed as u64;
+    ctx.propagate_as(vec![args.to_vec()]);
     ctx.out.ok();
     Ok(())
 }

@@ -446,6 +446,17 @@ fn set_generic(
         expire_at,
     );
     ctx.dirty += 1;
+    // A relative expiry would restart on replay: log the absolute one.
+    if let Some(at) = expire_at {
+        let at = at.to_string();
+        ctx.propagate_as(vec![super::argv([
+            b"SET",
+            key,
+            value,
+            b"PXAT",
+            at.as_bytes(),
+        ])]);
+    }
     if !options.get {
         match replies {
             SetReplies::OkOrNull => ctx.out.ok(),
@@ -459,6 +470,7 @@ fn set_generic(
 fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let options = parse_extended_options(args, OptionsFor::Set)?;
     let expire = options.expire.map(|(kind, at)| (kind, args[at].as_slice()));
+    let dirty = ctx.dirty;
     set_generic(
         ctx,
         &args[1],
@@ -467,7 +479,18 @@ fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         expire,
         "set",
         SetReplies::OkOrNull,
-    )
+    )?;
+    // SET ... GET is logged without its GETs (an expiry was rewritten above).
+    if options.get && options.expire.is_none() && ctx.dirty > dirty {
+        let logged = args
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| *i < 3 || !option_is(a, "get"))
+            .map(|(_, a)| a.clone())
+            .collect();
+        ctx.propagate_as(vec![logged]);
+    }
+    Ok(())
 }
 
 /// `SETNX key value`
@@ -521,6 +544,7 @@ fn getset(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     ctx.db()
         .set(&args[1], Value::Str(StrValue::from_slice(&args[2])));
     ctx.dirty += 1;
+    ctx.propagate_as(vec![super::argv([b"SET", &args[1], &args[2]])]);
     Ok(())
 }
 
@@ -529,6 +553,7 @@ fn getdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     reply_get(ctx, &args[1])?;
     if ctx.db().delete(&args[1]) {
         ctx.dirty += 1;
+        ctx.propagate_as(vec![super::argv([b"DEL", &args[1]])]);
     }
     Ok(())
 }
@@ -549,14 +574,20 @@ fn getex(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         None => None,
     };
     out.bulk(&value.bytes());
-    let changed = match deadline {
+    // GETEX is never logged as itself: as DEL, PEXPIREAT or PERSIST.
+    let logged = match deadline {
         // An absolute time already past deletes the key, as EXPIREAT does.
-        Some((kind, at)) if kind.is_absolute() && at <= now => db.delete(key),
-        Some((_, at)) => db.set_expire(key, at),
-        None => options.persist && db.persist(key),
+        Some((kind, at)) if kind.is_absolute() && at <= now => {
+            db.delete(key).then(|| super::argv([b"DEL", key]))
+        }
+        Some((_, at)) => db
+            .set_expire(key, at)
+            .then(|| super::argv([b"PEXPIREAT", key, at.to_string().as_bytes()])),
+        None => (options.persist && db.persist(key)).then(|| super::argv([b"PERSIST", key])),
     };
-    if changed {
+    if let Some(logged) = logged {
         ctx.dirty += 1;
+        ctx.propagate_as(vec![logged]);
     }
     Ok(())
 }
@@ -718,6 +749,8 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         }
     };
     ctx.dirty += 1;
+    // The float formatting must not be redone on replay: log the result.
+    ctx.propagate_as(vec![super::argv([b"SET", key, &sum, b"KEEPTTL"])]);
     ctx.out.bulk(&sum);
     Ok(())
 }

@@ -15,6 +15,7 @@
 use std::sync::atomic::Ordering;
 
 use crate::error::{CommandError, CommandResult};
+use crate::persist::aof::Logged;
 use crate::store::{Key, LockPlan};
 
 use super::table::{Command, LockContext, Locks, flags::*};
@@ -145,6 +146,33 @@ fn exec_plan(lc: &LockContext<'_>) -> LockPlan {
     plan
 }
 
+/// Logs the writes EXEC's commands collected as one MULTI ... EXEC block,
+/// still under EXEC's locks, so a replay applies all of it or none.
+fn log_transaction(ctx: &mut Ctx) {
+    let collected = std::mem::take(&mut ctx.client.exec_log);
+    if collected.is_empty() {
+        return;
+    }
+    let multi = vec![b"MULTI".to_vec()];
+    let exec = vec![b"EXEC".to_vec()];
+    let mut block = Vec::with_capacity(collected.len() + 2);
+    block.push(Logged {
+        db: Some(collected[0].0),
+        argv: &multi,
+    });
+    block.extend(collected.iter().map(|(db, argv)| Logged {
+        db: Some(*db),
+        argv,
+    }));
+    block.push(Logged {
+        db: None,
+        argv: &exec,
+    });
+    if let Some(offset) = ctx.state.aof.log.append(&block) {
+        ctx.client.aof_offset = offset;
+    }
+}
+
 /// `EXEC`
 fn exec(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     let Some(multi) = ctx.client.multi.take() else {
@@ -181,6 +209,7 @@ fn exec(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
             locks,
             now_ms: ctx.now_ms,
             dirty: 0,
+            propagate: None,
         };
         if let Err(err) = run(&mut inner, resolved, args) {
             inner.out.error(&err);
@@ -189,5 +218,6 @@ fn exec(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
         ctx.locks = locks;
     }
     ctx.client.in_exec = false;
+    log_transaction(ctx);
     Ok(())
 }

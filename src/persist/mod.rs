@@ -1,10 +1,12 @@
 //! Persistence in Redis's own formats.
 //!
+//! - [`aof`]: the append-only file: manifest, log, reading it back.
 //! - [`crc64`]: the RDB checksum.
 //! - [`lzf`]: the RDB string compression.
 //! - [`rdb`]: the RDB file format, encoder and decoder.
 //! - [`snapshot`]: saving the keyspace to a dump file and loading it back.
 
+pub mod aof;
 pub mod crc64;
 pub mod lzf;
 pub mod rdb;

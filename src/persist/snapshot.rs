@@ -38,7 +38,17 @@ pub struct SaveReport {
 /// Takes a snapshot and writes it to `opts.path` atomically. Only one
 /// snapshot may be in progress at a time (the caller serializes saves).
 pub fn save(ks: &Keyspace, opts: &SaveOptions) -> io::Result<SaveReport> {
-    let counts = ks.begin_snapshot();
+    save_with(ks, opts, || {})
+}
+
+/// [`save`], running `at_mark` at the snapshot point with every shard locked
+/// (see `Keyspace::begin_snapshot_with`).
+pub fn save_with(
+    ks: &Keyspace,
+    opts: &SaveOptions,
+    at_mark: impl FnOnce(),
+) -> io::Result<SaveReport> {
+    let counts = ks.begin_snapshot_with(at_mark);
     let temp = temp_path(&opts.path);
     let result = write_file(ks, &counts, opts, &temp);
     if result.is_err() {
@@ -52,12 +62,6 @@ pub fn save(ks: &Keyspace, opts: &SaveOptions) -> io::Result<SaveReport> {
     }
     sync_dir(&opts.path);
     result
-}
-
-/// Writes the keyspace while its locks are already held by the caller (the
-/// shards are frozen, so no snapshot copy is needed): SHUTDOWN's final save.
-pub fn save_frozen(ks: &Keyspace, opts: &SaveOptions) -> io::Result<SaveReport> {
-    save(ks, opts)
 }
 
 fn temp_path(target: &Path) -> PathBuf {

@@ -46,6 +46,11 @@ pub struct Client {
     /// True while EXEC runs the queued commands: blocking commands then
     /// behave as non-blocking, as Redis's CLIENT_DENY_BLOCKING does.
     pub in_exec: bool,
+    /// Writes made inside the running EXEC, logged as one block at its end.
+    pub exec_log: Vec<(usize, Vec<Vec<u8>>)>,
+    /// The append-only file offset this client's last write reached: its
+    /// replies wait until the file holds it.
+    pub aof_offset: u64,
     /// Set by any write to a watched key; EXEC fails if it is set.
     pub watch_flag: WatchFlag,
     /// The keys this client watches, with their databases.
@@ -67,6 +72,8 @@ impl Client {
             authenticated: !state.password_set(),
             multi: None,
             in_exec: false,
+            exec_log: Vec::new(),
+            aof_offset: 0,
             watch_flag: WatchFlag::default(),
             watched: Vec::new(),
             close_after_reply: false,

@@ -20,7 +20,8 @@ pub struct ClientHandle {
     pub created: Instant,
     /// A clone of the socket, so another thread can shut it down: the
     /// owning worker's blocked read then returns and the connection ends.
-    stream: TcpStream,
+    /// `None` for internal clients (loading the append-only file).
+    stream: Option<TcpStream>,
     /// Set by CLIENT KILL; the owner closes the connection when it sees it.
     pub killed: AtomicBool,
     /// Fields the owner refreshes after each command.
@@ -52,7 +53,9 @@ pub struct ClientInfo {
 impl ClientHandle {
     /// Closes the socket from outside the owning thread.
     pub fn close(&self) {
-        let _ = self.stream.shutdown(Shutdown::Both);
+        if let Some(stream) = &self.stream {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
     }
 
     /// Marks the client killed and closes its socket.
@@ -82,7 +85,7 @@ impl ClientRegistry {
             laddr: stream.local_addr()?,
             fd: raw_fd(stream),
             created: Instant::now(),
-            stream: stream.try_clone()?,
+            stream: Some(stream.try_clone()?),
             killed: AtomicBool::new(false),
             info: Mutex::new(ClientInfo {
                 name: Vec::new(),
@@ -102,6 +105,36 @@ impl ClientRegistry {
         });
         self.clients.lock().insert(id, handle.clone());
         Ok(handle)
+    }
+
+    /// A handle for an internal client that has no socket and is not listed
+    /// (Redis's fake client that replays the append-only file).
+    pub fn internal(&self) -> Arc<ClientHandle> {
+        let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
+        Arc::new(ClientHandle {
+            id: u64::MAX,
+            addr: unspecified,
+            laddr: unspecified,
+            fd: -1,
+            created: Instant::now(),
+            stream: None,
+            killed: AtomicBool::new(false),
+            info: Mutex::new(ClientInfo {
+                name: Vec::new(),
+                db: 0,
+                last_command: "NULL",
+                last_interaction: Instant::now(),
+                multi: -1,
+                resp: 2,
+                lib_name: Vec::new(),
+                lib_ver: Vec::new(),
+                query_buffer: 0,
+                subscriptions: 0,
+                pattern_subscriptions: 0,
+                shard_subscriptions: 0,
+                flags: String::new(),
+            }),
+        })
     }
 
     pub fn unregister(&self, id: u64) {

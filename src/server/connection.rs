@@ -205,6 +205,15 @@ impl Connection<'_> {
                 "server stopping",
             ));
         }
+        // A write is acknowledged only once the append-only file holds it;
+        // if the file cannot take it, the client gets no acknowledgement.
+        if let Err(err) = super::appendonly::sync_for_reply(self.state, &self.client) {
+            self.state
+                .log
+                .warning(&format!("Error writing to the AOF file: {err}"));
+            self.out.clear();
+            return Err(err);
+        }
         let result = writer.write_all(self.out.buffer());
         self.state
             .stats

@@ -14,12 +14,14 @@
 //! - [`connection`]: the read → execute → reply loop of one connection.
 //! - [`shutdown`]: the stop signal. [`saving`]: when the dump is written
 //!   (SAVE, BGSAVE, save points, the final save) and loaded.
+//!   [`appendonly`]: the append-only file's loading, rewrites and fsyncs.
 //!
 //! Workers are started on demand, up to `maxclients`, and then kept: a
 //! worker that finishes a client waits for the next one on the hand-off
 //! channel. The pool's size is fixed by `maxclients`; only idle memory is
 //! saved by not starting threads nobody needs.
 
+pub mod appendonly;
 pub mod client;
 pub mod clients;
 pub mod connection;
@@ -71,7 +73,11 @@ impl Server {
         let listener = bind_listener(&config.bind, config.port)?;
         let local_addr = listener.local_addr()?;
         let state = Arc::new(State::new(config, local_addr, log));
-        saving::load_at_startup(&state)?;
+        appendonly::install_expire_hook(&state);
+        // The AOF, when enabled, wins over the dump, as in Redis.
+        if !appendonly::load_at_startup(&state)? {
+            saving::load_at_startup(&state)?;
+        }
         Ok(Server { listener, state })
     }
 
@@ -120,6 +126,7 @@ impl Server {
             state.clients.close_all();
             state.keyspace().reaper.shutdown();
             saving::stop_saver(state);
+            appendonly::flush_at_exit(state);
         });
         drop(listener);
         state.log.warning("sedis is now ready to exit, bye bye...");

@@ -84,6 +84,13 @@ fn resident_bytes() -> u64 {
         .map_or(0, |pages| pages * 4096)
 }
 
+impl RdbStatus {
+    /// Holds off every other save (RDB or AOF rewrite) while held.
+    pub fn saving_lock(&self) -> parking_lot::MutexGuard<'_, ()> {
+        self.saving.lock()
+    }
+}
+
 /// Saves now, in the calling thread (SAVE, and the final save at shutdown).
 /// Waits for a running background save to finish first when `wait` is set;
 /// otherwise refuses, as Redis's SAVE does.
@@ -151,6 +158,10 @@ pub fn run_saver(state: &State) {
         if requested || save_point_reached(state) {
             background_save(state);
         }
+        if state.aof.rewrite_requested.load(Ordering::Acquire) {
+            let _ = super::appendonly::rewrite(state);
+        }
+        super::appendonly::tick(state);
     }
 }
 
@@ -209,13 +220,32 @@ fn background_save(state: &State) {
     rdb.bgsave_in_progress.store(false, Ordering::Release);
 }
 
-/// True when writes must be refused because the last background save
-/// failed (`stop-writes-on-bgsave-error`, Redis's MISCONF).
-pub fn writes_refused(state: &State) -> bool {
-    !state.rdb.last_bgsave_ok.load(Ordering::Relaxed) && {
+/// Why writes are refused, if they are: the last background save failed
+/// (`stop-writes-on-bgsave-error`) or the last AOF write did (Redis's
+/// MISCONF errors).
+pub fn writes_refused(state: &State) -> Option<crate::error::CommandError> {
+    if state.aof.log.write_failed.load(Ordering::Relaxed) {
+        return Some(crate::error::CommandError::canned(
+            "MISCONF Errors writing to the AOF file: see the server log",
+        ));
+    }
+    let rdb_failed = !state.rdb.last_bgsave_ok.load(Ordering::Relaxed) && {
         let config = state.config();
         config.stop_writes_on_bgsave_error && !config.save.is_empty()
+    };
+    rdb_failed.then_some(crate::error::MISCONF)
+}
+
+/// Asks the saver thread for an AOF rewrite (BGREWRITEAOF).
+pub fn request_rewrite(state: &State) -> Result<(), SaveRefused> {
+    if state.aof.rewrite_in_progress.load(Ordering::Acquire)
+        || state.aof.rewrite_requested.swap(true, Ordering::AcqRel)
+    {
+        return Err(SaveRefused::InProgress);
     }
+    let _guard = state.rdb.requested.lock();
+    state.rdb.wake.notify_one();
+    Ok(())
 }
 
 /// Loads the dump at start-up, if there is one.

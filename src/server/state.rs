@@ -111,6 +111,8 @@ pub struct State {
     pub lastsave: AtomicI64,
     /// Background saves and their outcome.
     pub rdb: super::saving::RdbStatus,
+    /// The append-only file.
+    pub aof: super::appendonly::AofState,
     /// Mirrors "requirepass is set", read on every command.
     password_set: AtomicBool,
     /// The address the listener is bound to.
@@ -138,6 +140,7 @@ impl State {
             dirty: AtomicU64::new(0),
             lastsave: AtomicI64::new(unix_ms() / 1000),
             rdb: Default::default(),
+            aof: Default::default(),
             password_set: AtomicBool::new(password_set),
             local_addr,
             started: Instant::now(),
@@ -159,10 +162,25 @@ impl State {
     /// hot paths read without locking.
     pub fn update_config<R>(&self, f: impl FnOnce(&mut Config) -> R) -> R {
         let mut config = self.config.write();
+        let (was_appendonly, was_policy) = (config.appendonly, config.appendfsync);
         let result = f(&mut config);
         self.password_set
             .store(!config.requirepass.is_empty(), Ordering::Release);
         self.log.set_level(config.loglevel);
+        let (appendonly, policy) = (config.appendonly, config.appendfsync);
+        drop(config);
+        // Turning the AOF on writes a base first (on the saver thread);
+        // turning it off stops logging. Both as Redis does.
+        if appendonly != was_appendonly {
+            if appendonly {
+                let _ = super::saving::request_rewrite(self);
+            } else if let Err(err) = super::appendonly::disable(self) {
+                self.log.warning(&format!("Error flushing the AOF: {err}"));
+            }
+        }
+        if policy != was_policy {
+            self.aof.log.set_policy(policy);
+        }
         result
     }
 

@@ -69,7 +69,13 @@ pub struct Keyspace {
     hasher: KeyHasher,
     pub stats: KeyspaceStats,
     pub(crate) reaper: Reaper,
+    /// Told about every key deleted because it expired (database, key),
+    /// while its shard is still locked: the append-only file logs a DEL.
+    expire_hook: std::sync::OnceLock<ExpireHook>,
 }
+
+/// See [`Keyspace::set_expire_hook`].
+pub type ExpireHook = Box<dyn Fn(usize, &[u8]) + Send + Sync>;
 
 impl Keyspace {
     pub fn new(databases: usize) -> Self {
@@ -86,6 +92,20 @@ impl Keyspace {
             hasher: KeyHasher::new(),
             stats: KeyspaceStats::default(),
             reaper: Reaper::default(),
+            expire_hook: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Registers the function told about every key that expires (lazily or
+    /// by the reaper), called with the key's shard still locked. Only the
+    /// first registration takes effect.
+    pub fn set_expire_hook(&self, hook: ExpireHook) {
+        let _ = self.expire_hook.set(hook);
+    }
+
+    fn expired(&self, db: usize, key: &[u8]) {
+        if let Some(hook) = self.expire_hook.get() {
+            hook(db, key);
         }
     }
 
@@ -159,9 +179,17 @@ impl Keyspace {
     /// (or [`Keyspace::cancel_snapshot`]); only one snapshot may be in
     /// progress at a time.
     pub fn begin_snapshot(&self) -> Vec<(usize, usize)> {
+        self.begin_snapshot_with(|| {})
+    }
+
+    /// [`Keyspace::begin_snapshot`], running `at_mark` while every shard is
+    /// locked: an AOF rewrite switches to its new file there, so each write
+    /// lands in exactly one of the snapshot or the new file.
+    pub fn begin_snapshot_with(&self, at_mark: impl FnOnce()) -> Vec<(usize, usize)> {
         let mut plan = LockPlan::new();
         plan.add_all(self, Mode::Write);
         let mut locks = self.lock(&plan);
+        at_mark();
         let mut counts = vec![(0, 0); self.databases];
         for (db, count) in counts.iter_mut().enumerate() {
             for slot in db * SHARDS..(db + 1) * SHARDS {
@@ -208,6 +236,7 @@ impl Keyspace {
                             break;
                         };
                         shard.signal_modified(key.as_bytes());
+                        self.expired(index / SHARDS, key.as_bytes());
                         expired += 1;
                     }
                     self.stats.expired_keys.add(expired as u64);
@@ -492,6 +521,7 @@ impl<'k> Db<'_, 'k> {
             shard.remove(key);
             shard.signal_modified(key);
             self.stats().expired_keys.incr();
+            self.locks.ks.expired(self.db, key);
         }
         true
     }

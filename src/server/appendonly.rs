@@ -1,0 +1,302 @@
+//! When and how the server keeps its append-only file: loading it at start
+//! (it wins over the RDB dump, as in Redis), rewriting it (BGREWRITEAOF, and
+//! when CONFIG SET appendonly yes turns it on), the `everysec` fsync, and
+//! making sure a write is in the file before its reply goes out. The files
+//! and bytes are [`crate::persist::aof`]'s; commands decide what is logged
+//! (`commands::run`).
+
+use std::fs;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+use parking_lot::Mutex;
+
+use crate::persist::aof::{
+    self, AofFile, AofLog, AofPaths, FileKind, FsyncPolicy, Logged, Manifest,
+};
+use crate::persist::snapshot::{self, SaveOptions};
+use crate::store::clock::unix_ms;
+
+use super::client::Client;
+use super::state::State;
+
+/// The append-only file's state.
+pub struct AofState {
+    /// The log commands append to (shared with the keyspace's expiry hook).
+    pub log: Arc<AofLog>,
+    /// The files currently making up the AOF.
+    manifest: Mutex<Option<Manifest>>,
+    pub rewrite_in_progress: AtomicBool,
+    pub last_rewrite_ok: AtomicBool,
+    /// A rewrite is waiting for the saver thread.
+    pub rewrite_requested: AtomicBool,
+    /// Unix seconds of the last fsync by the `everysec` policy.
+    last_fsync: AtomicI64,
+}
+
+impl Default for AofState {
+    fn default() -> Self {
+        AofState {
+            log: Arc::new(AofLog::default()),
+            manifest: Mutex::new(None),
+            rewrite_in_progress: AtomicBool::new(false),
+            last_rewrite_ok: AtomicBool::new(true),
+            rewrite_requested: AtomicBool::new(false),
+            last_fsync: AtomicI64::new(0),
+        }
+    }
+}
+
+pub fn paths(state: &State) -> AofPaths {
+    let config = state.config();
+    AofPaths {
+        dir: PathBuf::from(&config.dir).join(&config.appenddirname),
+        filename: config.appendfilename.clone(),
+    }
+}
+
+/// Hooks the keyspace's expiry into the log: an expired key is logged as a
+/// DEL, so a replay never resurrects it.
+pub fn install_expire_hook(state: &State) {
+    let log = state.aof.log.clone();
+    state.keyspace().set_expire_hook(Box::new(move |db, key| {
+        let argv = vec![b"DEL".to_vec(), key.to_vec()];
+        log.append(&[Logged {
+            db: Some(db),
+            argv: &argv,
+        }]);
+    }));
+}
+
+/// Before a client's replies are sent: its writes must be in the file (and
+/// with `appendfsync always`, on disk).
+pub fn sync_for_reply(state: &State, client: &Client) -> io::Result<()> {
+    let log = &state.aof.log;
+    if client.aof_offset > 0 && log.is_enabled() {
+        log.sync_for_reply(client.aof_offset)?;
+    }
+    Ok(())
+}
+
+/// Loads the AOF at start-up when `appendonly yes`. Returns false when the
+/// AOF is off (the caller then loads the RDB dump instead).
+pub fn load_at_startup(state: &State) -> io::Result<bool> {
+    if !state.config().appendonly {
+        return Ok(false);
+    }
+    let paths = paths(state);
+    let started = unix_ms();
+    let Some(manifest) = paths.read_manifest()? else {
+        // No AOF yet: start one from the (empty) dataset.
+        rewrite(state)?;
+        return Ok(true);
+    };
+    let last_incr = manifest.incrs.last().map(|f| f.name.clone());
+    let mut commands = 0;
+    for file in manifest.files() {
+        let path = paths.file(&file.name);
+        if file.kind == FileKind::Base && file.name.ends_with(".rdb") {
+            snapshot::load(state.keyspace(), &path)
+                .map_err(|e| io::Error::other(format!("can't load '{}': {e}", path.display())))?;
+            continue;
+        }
+        let read = aof::read_commands(&path)
+            .map_err(|e| io::Error::other(format!("can't load '{}': {e}", path.display())))?;
+        if let Some(valid) = read.truncated_at {
+            let is_last = Some(&file.name) == last_incr.as_ref();
+            if !is_last || !state.config().aof_load_truncated {
+                return Err(io::Error::other(format!(
+                    "Bad file format reading the append only file '{}': truncated at {valid} bytes \
+                     (set aof-load-truncated yes to load what is complete)",
+                    path.display()
+                )));
+            }
+            state.log.warning(&format!(
+                "!!! Warning: short read while loading the AOF file {}!!!",
+                file.name
+            ));
+            state.log.warning(&format!(
+                "AOF {} loaded anyway because aof-load-truncated is enabled; truncating it to {valid} bytes",
+                file.name
+            ));
+            fs::OpenOptions::new()
+                .write(true)
+                .open(&path)?
+                .set_len(valid)?;
+        }
+        commands += read.commands.len();
+        replay(state, read.commands)?;
+    }
+    // Keep appending to the last incr file.
+    let incr = match manifest.incrs.last() {
+        Some(incr) => incr.clone(),
+        None => AofFile {
+            name: paths.incr_name(1),
+            seq: 1,
+            kind: FileKind::Incr,
+        },
+    };
+    let mut manifest = manifest;
+    if manifest.incrs.is_empty() {
+        manifest.incrs.push(incr.clone());
+        paths.write_manifest(&manifest)?;
+    }
+    let file = aof::open_incr(&paths.file(&incr.name))?;
+    state.aof.log.start(file, state.config().appendfsync);
+    *state.aof.manifest.lock() = Some(manifest);
+    state.log.notice(&format!(
+        "DB loaded from append only file: {:.3} seconds ({commands} commands)",
+        (unix_ms() - started) as f64 / 1000.0
+    ));
+    Ok(true)
+}
+
+/// Replays logged commands through the dispatcher, as Redis's fake client
+/// does. Any error reply means the file does not match what it claims.
+fn replay(state: &State, commands: Vec<Vec<Vec<u8>>>) -> io::Result<()> {
+    let mut client = Client::new(state, state.clients.internal());
+    client.authenticated = true;
+    let mut out = crate::resp::ReplyWriter::new(crate::resp::Protocol::Resp2);
+    for argv in commands {
+        crate::commands::process(state, &mut client, &mut out, &argv);
+        if let Some((crate::resp::Frame::Error(e), _)) =
+            crate::resp::Frame::parse(out.buffer()).ok().flatten()
+            && (!argv[0].eq_ignore_ascii_case(b"exec") || !e.starts_with(b"EXECABORT"))
+        {
+            return Err(io::Error::other(format!(
+                "replaying the AOF: {} failed: {}",
+                String::from_utf8_lossy(&argv[0]),
+                String::from_utf8_lossy(&e)
+            )));
+        }
+        out.clear();
+    }
+    if client.multi.is_some() {
+        // A MULTI without its EXEC at the end of the file: Redis discards it.
+        state
+            .log
+            .warning("Revert incomplete MULTI/EXEC transaction in AOF file");
+    }
+    Ok(())
+}
+
+/// Rewrites the AOF: a snapshot becomes the new base (RDB format), and from
+/// the snapshot point on, writes go to a new incr file. The manifest switches
+/// to the new files only once the base is safely on disk; old files are then
+/// removed. Starts logging if `appendonly yes` and it was not on yet (start-up
+/// without an AOF, CONFIG SET appendonly yes).
+pub fn rewrite(state: &State) -> io::Result<()> {
+    let aof = &state.aof;
+    // In progress before no longer requested: an observer never sees a
+    // moment where neither is set.
+    aof.rewrite_in_progress.store(true, Ordering::Release);
+    aof.rewrite_requested.store(false, Ordering::Release);
+    let result = rewrite_locked(state);
+    aof.last_rewrite_ok.store(result.is_ok(), Ordering::Release);
+    aof.rewrite_in_progress.store(false, Ordering::Release);
+    match &result {
+        Ok(()) => state
+            .log
+            .notice("Background AOF rewrite finished successfully"),
+        Err(err) => state.log.warning(&format!("AOF rewrite failed: {err}")),
+    }
+    result
+}
+
+fn rewrite_locked(state: &State) -> io::Result<()> {
+    let _saving = state.rdb.saving_lock();
+    let aof = &state.aof;
+    let paths = paths(state);
+    fs::create_dir_all(&paths.dir)?;
+    let current = aof
+        .manifest
+        .lock()
+        .clone()
+        .or(paths.read_manifest()?)
+        .unwrap_or_default();
+    let (base, incr) = paths.next_names(&current);
+    let incr_file = aof::open_incr(&paths.file(&incr.name))?;
+    let (policy, wanted) = {
+        let config = state.config();
+        (config.appendfsync, config.appendonly)
+    };
+    let mut opts = super::saving::save_options(state);
+    opts = SaveOptions {
+        path: paths.file(&base.name),
+        ..opts
+    };
+    let log = &aof.log;
+    let mut switch_error = None;
+    let saved = snapshot::save_with(state.keyspace(), &opts, || {
+        // Every shard is locked: from here on, writes go to the new incr file.
+        if log.is_enabled() {
+            if let Err(err) = log.rotate(incr_file) {
+                switch_error = Some(err);
+            }
+        } else if wanted {
+            log.start(incr_file, policy);
+        }
+        // With appendonly no (BGREWRITEAOF on its own), the files are
+        // written but nothing is logged.
+    });
+    if let Some(err) = switch_error {
+        return Err(err);
+    }
+    let new_manifest = match saved {
+        Ok(_) => Manifest {
+            base: Some(base),
+            incrs: vec![incr],
+        },
+        Err(err) => {
+            // The writes since the snapshot point are in the new incr file:
+            // keep it listed after the old files so nothing is lost.
+            let mut kept = current;
+            kept.incrs.push(incr);
+            paths.write_manifest(&kept)?;
+            *aof.manifest.lock() = Some(kept);
+            return Err(err);
+        }
+    };
+    paths.write_manifest(&new_manifest)?;
+    for old in current.files() {
+        if !new_manifest.files().any(|f| f.name == old.name) {
+            let _ = fs::remove_file(paths.file(&old.name));
+        }
+    }
+    *aof.manifest.lock() = Some(new_manifest);
+    Ok(())
+}
+
+/// CONFIG SET appendonly no: stop logging (the files stay).
+pub fn disable(state: &State) -> io::Result<()> {
+    state.aof.log.stop()
+}
+
+/// The saver thread's tick: the `everysec` fsync.
+pub fn tick(state: &State) {
+    let now = unix_ms() / 1000;
+    let aof = &state.aof;
+    if aof.last_fsync.swap(now, Ordering::Relaxed) != now
+        && let Err(err) = aof.log.fsync_if_due()
+    {
+        state.log.warning(&format!("Error syncing the AOF: {err}"));
+    }
+}
+
+/// At shutdown: everything logged reaches the disk.
+pub fn flush_at_exit(state: &State) {
+    if state.aof.log.is_enabled()
+        && let Err(err) = state.aof.log.sync_all()
+    {
+        state
+            .log
+            .warning(&format!("Error flushing the AOF at exit: {err}"));
+    }
+}
+
+/// The policy name for CONFIG GET.
+pub fn policy_name(policy: FsyncPolicy) -> &'static str {
+    policy.name()
+}

@@ -1,0 +1,426 @@
+//! The append-only file: what is logged, that a restart replays it to the
+//! same state (absolute expiries included), a truncated tail, turning it on
+//! at run time, BGREWRITEAOF, and crash tests that kill -9 the server while
+//! it is writing and check that no acknowledged write was lost.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
+
+use common::TestServer;
+use sedis::Config;
+use sedis::persist::aof::{AofPaths, read_commands};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "sedis-aof-{name}-{}-{}",
+        std::process::id(),
+        sedis::store::clock::unix_us()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn aof_config(dir: &Path) -> impl FnOnce(&mut Config) + '_ {
+    move |c: &mut Config| {
+        c.dir = dir.to_str().unwrap().to_string();
+        c.appendonly = true;
+        c.appendfsync = sedis::persist::aof::FsyncPolicy::Always;
+    }
+}
+
+fn paths(dir: &Path) -> AofPaths {
+    AofPaths {
+        dir: dir.join("appendonlydir"),
+        filename: "appendonly.aof".into(),
+    }
+}
+
+/// The commands in the current incr file, as readable strings.
+fn logged(dir: &Path) -> Vec<String> {
+    let paths = paths(dir);
+    let manifest = paths.read_manifest().unwrap().expect("manifest");
+    let incr = manifest.incrs.last().expect("an incr file");
+    read_commands(&paths.file(&incr.name))
+        .unwrap()
+        .commands
+        .iter()
+        .map(|c| {
+            c.iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+#[test]
+fn writes_are_logged_as_redis_logs_them() {
+    let dir = temp_dir("log");
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    c.call(&["SET", "a", "1"]);
+    c.call(&["GET", "a"]); // reads are not logged
+    c.call(&["SET", "b", "2", "EX", "100"]);
+    c.call(&["SET", "c", "3", "GET"]);
+    c.call(&["EXPIRE", "a", "50", "NX"]);
+    c.call(&["INCRBYFLOAT", "f", "1.5"]);
+    c.call(&["GETSET", "c", "4"]);
+    c.call(&["GETDEL", "c"]);
+    c.call(&["SELECT", "2"]);
+    c.call(&["SET", "x", "y"]);
+    c.call(&["SELECT", "0"]);
+    c.send(b"MULTI\r\nSET t1 1\r\nSET t2 2\r\nEXEC\r\n");
+    for _ in 0..4 {
+        c.read();
+    }
+    c.call(&["SET", "never", "x", "NX"]);
+    c.call(&["SET", "never", "y", "NX"]); // did nothing: not logged
+    c.call(&["FLUSHDB"]);
+    let log = logged(&dir);
+    let expected_shapes = [
+        "SELECT 0",
+        "SET a 1",
+        "SET b 2 PXAT ",
+        "SET c 3",
+        "PEXPIREAT a ",
+        "SET f 1.5 KEEPTTL",
+        "SET c 4",
+        "DEL c",
+        "SELECT 2",
+        "SET x y",
+        "SELECT 0",
+        "MULTI",
+        "SET t1 1",
+        "SET t2 2",
+        "EXEC",
+        "SET never x NX",
+        "FLUSHDB",
+    ];
+    assert_eq!(log.len(), expected_shapes.len(), "{log:#?}");
+    for (got, shape) in log.iter().zip(expected_shapes) {
+        assert!(
+            got.starts_with(shape),
+            "{got:?} should start with {shape:?}\n{log:#?}"
+        );
+    }
+    assert!(log[4].ends_with(" NX"), "options kept: {}", log[4]);
+    drop(c);
+    server.stop();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_restart_replays_to_the_same_state_with_absolute_expiries() {
+    let dir = temp_dir("replay");
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    c.call(&["SET", "k", "v", "PX", "2000"]);
+    c.call(&["RPUSH-NOT-A-COMMAND"]);
+    c.call(&["SET", "n", "10"]);
+    c.call(&["INCRBY", "n", "5"]);
+    c.call(&["SELECT", "3"]);
+    c.call(&["SET", "in3", "x"]);
+    c.call(&["SET", "gone", "x", "PX", "1"]);
+    server.stop();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    assert_reply!(c, ["GET", "n"], b"$2\r\n15\r\n");
+    // The TTL kept running while the server was down: it did not restart.
+    let pttl = c.call(&["PTTL", "k"]);
+    let pttl: i64 = String::from_utf8_lossy(&pttl[1..pttl.len() - 2])
+        .parse()
+        .unwrap();
+    assert!((1..1750).contains(&pttl), "pttl {pttl}");
+    assert_reply!(c, ["SELECT", "3"], b"+OK\r\n");
+    assert_reply!(c, ["GET", "in3"], b"$1\r\nx\r\n");
+    assert_reply!(c, ["EXISTS", "gone"], b":0\r\n");
+    server.stop();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_truncated_last_command_is_loaded_up_to_it_and_cut_off() {
+    let dir = temp_dir("truncated");
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    c.call(&["SET", "complete", "yes"]);
+    server.stop();
+    let paths = paths(&dir);
+    let manifest = paths.read_manifest().unwrap().unwrap();
+    let incr = paths.file(&manifest.incrs[0].name);
+    let whole_len = std::fs::metadata(&incr).unwrap().len();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&incr)
+        .unwrap()
+        .write_all(b"*3\r\n$3\r\nSET\r\n$3\r\nhal")
+        .unwrap();
+    // With aof-load-truncated no, the server refuses to start...
+    let refused = sedis::Server::bind(Config {
+        port: 0,
+        save: Vec::new(),
+        loglevel: sedis::log::LogLevel::Nothing,
+        aof_load_truncated: false,
+        dir: dir.to_str().unwrap().to_string(),
+        appendonly: true,
+        ..Config::default()
+    });
+    assert!(refused.is_err());
+    // ...with the default (yes) it loads what is complete and cuts the rest.
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    assert_reply!(c, ["GET", "complete"], b"$3\r\nyes\r\n");
+    assert_eq!(std::fs::metadata(&incr).unwrap().len(), whole_len);
+    c.call(&["SET", "after", "1"]);
+    server.stop();
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    assert_reply!(c, ["GET", "after"], b"$1\r\n1\r\n");
+    server.stop();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn turning_the_aof_on_at_run_time_writes_a_base_first_and_rewrites_compact_it() {
+    let dir = temp_dir("enable");
+    let server = TestServer::with_config(|c| c.dir = dir.to_str().unwrap().to_string());
+    let mut c = server.raw();
+    for i in 0..100 {
+        c.call(&["SET", &format!("before{i}"), "x"]);
+    }
+    let state = server.handle().state().clone();
+    state.update_config(|config| config.appendonly = true);
+    wait_for_rewrite(&state);
+    c.call(&["SET", "after", "y"]);
+    assert_eq!(logged(&dir), ["SELECT 0", "SET after y"]);
+    for i in 0..50 {
+        c.call(&["INCR", "counter"]);
+        let _ = i;
+    }
+    assert_reply!(
+        c,
+        ["BGREWRITEAOF"],
+        b"+Background append only file rewriting started\r\n"
+    );
+    wait_for_rewrite(&state);
+    let manifest = paths(&dir).read_manifest().unwrap().unwrap();
+    assert_eq!(
+        manifest.base.as_ref().unwrap().seq,
+        2,
+        "a second base replaced the first"
+    );
+    assert!(
+        logged(&dir).is_empty(),
+        "the rewrite moved everything into the base"
+    );
+    server.stop();
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    assert_reply!(c, ["GET", "counter"], b"$2\r\n50\r\n");
+    assert_reply!(c, ["GET", "before99"], b"$1\r\nx\r\n");
+    assert_reply!(c, ["DBSIZE"], b":102\r\n");
+    server.stop();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Waits until no rewrite is requested or running (the saver thread sets
+/// "in progress" before it clears "requested").
+fn wait_for_rewrite(state: &sedis::server::State) {
+    while state.aof.rewrite_requested.load(Ordering::Acquire)
+        || state.aof.rewrite_in_progress.load(Ordering::Acquire)
+    {
+        std::thread::yield_now();
+    }
+}
+
+// ---- Crash tests: the real binary, killed with SIGKILL mid-load.
+
+const BIN: &str = env!("CARGO_BIN_EXE_sedis-server");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn spawn(dir: &Path, port: u16, extra: &[&str]) -> Child {
+    let mut child = Command::new(BIN)
+        .args(["--port", &port.to_string(), "--dir", dir.to_str().unwrap()])
+        .args(extra)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("Ready to accept") {
+        line.clear();
+        assert!(log.read_line(&mut line).unwrap() > 0, "server exited early");
+    }
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
+    child
+}
+
+/// Writes SET k<i> <i> one at a time until `count` or the connection dies;
+/// returns how many were acknowledged.
+fn write_until_killed(port: u16, count: usize) -> usize {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut acked = 0;
+    let mut reply = [0u8; 5];
+    for i in 0..count {
+        let cmd = format!(
+            "*3\r\n$3\r\nSET\r\n${}\r\nk{i}\r\n${}\r\n{i}\r\n",
+            format!("k{i}").len(),
+            i.to_string().len()
+        );
+        if stream.write_all(cmd.as_bytes()).is_err() || stream.read_exact(&mut reply).is_err() {
+            break;
+        }
+        assert_eq!(&reply, b"+OK\r\n");
+        acked += 1;
+    }
+    acked
+}
+
+fn count_present(port: u16, upto: usize) -> usize {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    (0..upto)
+        .filter(|i| {
+            stream
+                .write_all(format!("EXISTS k{i}\r\n").as_bytes())
+                .unwrap();
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            line == ":1\r\n"
+        })
+        .count()
+}
+
+fn crash_test(policy: &str) {
+    let dir = temp_dir(&format!("crash-{policy}"));
+    let port = free_port();
+    let mut child = spawn(
+        &dir,
+        port,
+        &["--appendonly", "yes", "--appendfsync", policy, "--save", ""],
+    );
+    let pid = child.id() as i32;
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    });
+    let acked = write_until_killed(port, 1_000_000);
+    killer.join().unwrap();
+    child.wait().unwrap();
+    assert!(
+        acked > 0 && acked < 1_000_000,
+        "the kill landed mid-load ({acked})"
+    );
+    let port = free_port();
+    let mut child = spawn(&dir, port, &["--appendonly", "yes", "--save", ""]);
+    let present = count_present(port, acked);
+    // A process crash cannot lose what reached the kernel: every
+    // acknowledged write was written before its reply, whatever the policy
+    // (everysec/no only risk the last second on a machine crash).
+    assert_eq!(
+        present,
+        acked,
+        "{policy}: {} acknowledged writes lost",
+        acked - present
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn kill_9_with_appendfsync_always_loses_no_acknowledged_write() {
+    crash_test("always");
+}
+
+#[test]
+fn kill_9_with_appendfsync_everysec_loses_no_acknowledged_write() {
+    crash_test("everysec");
+}
+
+#[test]
+fn kill_9_during_bgsave_leaves_the_old_or_the_new_dump_never_a_torn_one() {
+    let dir = temp_dir("torn");
+    let port = free_port();
+    let mut child = spawn(&dir, port, &["--save", ""]);
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut reader = BufReader::new(c.try_clone().unwrap());
+    let mut line = String::new();
+    let mut expect = |reader: &mut BufReader<TcpStream>, want: &str| {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        assert_eq!(line, want);
+    };
+    c.write_all(b"SET first dump\r\nSAVE\r\n").unwrap();
+    expect(&mut reader, "+OK\r\n");
+    expect(&mut reader, "+OK\r\n");
+    // Enough data that a save takes a while. A second thread writes so the
+    // replies never back up against the requests.
+    let mut writer = c.try_clone().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let mut batch = Vec::new();
+        for i in 0..200_000 {
+            batch.extend_from_slice(format!("SET key:{i} {}\r\n", "v".repeat(50)).as_bytes());
+        }
+        writer.write_all(&batch).unwrap();
+    });
+    for _ in 0..200_000 {
+        expect(&mut reader, "+OK\r\n");
+    }
+    feeder.join().unwrap();
+    c.write_all(b"BGSAVE\r\n").unwrap();
+    expect(&mut reader, "+Background saving started\r\n");
+    // Kill it once the temp file exists (mid-write), or once the save is
+    // already over; either way the dump on disk must be whole.
+    let dump = dir.join("dump.rdb");
+    let first_len = std::fs::metadata(&dump).unwrap().len();
+    loop {
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        let writing = names.iter().any(|n| n.starts_with("temp-"));
+        let done = std::fs::metadata(&dump).map(|m| m.len()).unwrap_or(0) != first_len;
+        if writing || done {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+    // Whatever moment the kill hit, the dump is whole: old or new.
+    let ks = sedis::store::Keyspace::new(16);
+    let report = sedis::persist::snapshot::load(&ks, &dir.join("dump.rdb"))
+        .expect("a whole dump")
+        .expect("a dump exists");
+    assert!(
+        report.keys == 1 || report.keys == 200_001,
+        "{} keys",
+        report.keys
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .collect();
+    assert!(
+        leftovers.len() <= 2,
+        "only the dump and perhaps a temp file"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
