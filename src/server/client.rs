@@ -57,6 +57,8 @@ pub struct Client {
     pub name: Vec<u8>,
     pub handle: Arc<ClientHandle>,
     pub rng: Rng,
+    /// A blocking command's wait (BLPOP...) and the wake-up descriptor.
+    pub blocking: super::blocking::BlockState,
 }
 
 impl Client {
@@ -74,6 +76,7 @@ impl Client {
             name: Vec::new(),
             handle,
             rng: Rng::new(),
+            blocking: Default::default(),
         }
     }
 
