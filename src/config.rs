@@ -44,6 +44,13 @@ pub struct Config {
     pub appendfsync: crate::persist::aof::FsyncPolicy,
     /// Load a truncated AOF up to its last complete command (and fix it).
     pub aof_load_truncated: bool,
+    /// Size of a list's quicklist nodes (negative: -1..-5 for 4..64 KB).
+    /// Lists are not stored in nodes here; the value is kept and reported.
+    pub list_max_listpack_size: i64,
+    /// Sorted sets with more members use the skiplist encoding.
+    pub zset_max_listpack_entries: usize,
+    /// Sorted sets with a longer member use the skiplist encoding.
+    pub zset_max_listpack_value: usize,
 }
 
 impl Default for Config {
@@ -71,6 +78,9 @@ impl Default for Config {
             appenddirname: "appendonlydir".into(),
             appendfsync: crate::persist::aof::FsyncPolicy::EverySec,
             aof_load_truncated: true,
+            list_max_listpack_size: -2,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
         }
     }
 }
@@ -334,7 +344,59 @@ pub static PARAMS: &[Param] = &[
         },
         get: |c| yes_no_str(c.aof_load_truncated),
     },
+    // The ziplist names are the aliases Redis keeps from before listpacks.
+    Param {
+        name: "list-max-listpack-size",
+        mutable: true,
+        set: set_list_max_listpack_size,
+        get: |c| c.list_max_listpack_size.to_string(),
+    },
+    Param {
+        name: "list-max-ziplist-size",
+        mutable: true,
+        set: set_list_max_listpack_size,
+        get: |c| c.list_max_listpack_size.to_string(),
+    },
+    Param {
+        name: "zset-max-listpack-entries",
+        mutable: true,
+        set: set_zset_max_listpack_entries,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+    },
+    Param {
+        name: "zset-max-ziplist-entries",
+        mutable: true,
+        set: set_zset_max_listpack_entries,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+    },
+    Param {
+        name: "zset-max-listpack-value",
+        mutable: true,
+        set: set_zset_max_listpack_value,
+        get: |c| c.zset_max_listpack_value.to_string(),
+    },
+    Param {
+        name: "zset-max-ziplist-value",
+        mutable: true,
+        set: set_zset_max_listpack_value,
+        get: |c| c.zset_max_listpack_value.to_string(),
+    },
 ];
+
+fn set_list_max_listpack_size(c: &mut Config, v: &str) -> Result<(), String> {
+    c.list_max_listpack_size = int_in(v, i64::from(i32::MIN), i64::from(i32::MAX))?;
+    Ok(())
+}
+
+fn set_zset_max_listpack_entries(c: &mut Config, v: &str) -> Result<(), String> {
+    c.zset_max_listpack_entries = int_in(v, 0, i64::MAX)? as usize;
+    Ok(())
+}
+
+fn set_zset_max_listpack_value(c: &mut Config, v: &str) -> Result<(), String> {
+    c.zset_max_listpack_value = memory_in(v, 0, i64::MAX as u64)? as usize;
+    Ok(())
+}
 
 /// Finds a parameter by name (case-insensitive).
 pub fn param(name: &str) -> Option<&'static Param> {

@@ -59,6 +59,44 @@ fn logged(dir: &Path) -> Vec<String> {
 }
 
 #[test]
+fn blocking_pops_are_logged_as_the_plain_pops_they_were() {
+    let dir = temp_dir("blocking");
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    c.call(&["RPUSH", "l", "a", "b", "c"]);
+    c.call(&["BLPOP", "l", "0"]);
+    c.call(&["BLMPOP", "0", "1", "l", "RIGHT", "COUNT", "5"]);
+    c.call(&["ZADD", "z", "1", "m", "2", "n"]);
+    c.call(&["BZPOPMIN", "z", "0"]);
+    c.call(&["ZMPOP", "1", "z", "MAX", "COUNT", "9"]);
+    // A client served later: its pop is logged right after the push.
+    let mut waiter = server.raw();
+    waiter.cmd(&["BRPOPLPUSH", "src", "dst", "0"]);
+    let blocked = &server.handle().state().keyspace().blocked;
+    while blocked.count() == 0 {
+        std::thread::yield_now();
+    }
+    c.call(&["LPUSH", "src", "x"]);
+    assert_eq!(waiter.read_raw(), b"$1\r\nx\r\n");
+    assert_eq!(
+        logged(&dir),
+        [
+            "SELECT 0",
+            "RPUSH l a b c",
+            "LPOP l",
+            "RPOP l 2",
+            "ZADD z 1 m 2 n",
+            "ZPOPMIN z",
+            "ZPOPMAX z 1",
+            "LPUSH src x",
+            "LMOVE src dst RIGHT LEFT",
+        ]
+    );
+    server.stop();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn writes_are_logged_as_redis_logs_them() {
     let dir = temp_dir("log");
     let server = TestServer::with_config(aof_config(&dir));

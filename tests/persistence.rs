@@ -36,8 +36,10 @@ fn load_string(path: &Path, key: &[u8]) -> Option<Vec<u8>> {
     plan.add_key(&ks, 0, key, Mode::Write);
     let mut locks = ks.lock(&plan);
     let mut db = locks.db(0, sedis::store::clock::unix_ms());
-    let Value::Str(s) = &db.lookup_read(key)?.value;
-    Some(s.bytes().to_vec())
+    match &db.lookup_read(key)?.value {
+        Value::Str(s) => Some(s.bytes().to_vec()),
+        other => panic!("{key:?} holds a {}", other.type_name()),
+    }
 }
 
 #[test]

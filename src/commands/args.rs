@@ -98,3 +98,44 @@ impl<'a> Cursor<'a> {
         &self.args[self.pos.min(self.args.len())..]
     }
 }
+
+/// True if an argument is `keyword` as Redis compares options with
+/// `strcasecmp`: as C strings, so the argument ends at its first NUL byte
+/// (`LEFT\0junk` is LEFT).
+pub fn is_option(arg: &[u8], keyword: &str) -> bool {
+    crate::error::c_str_prefix(arg, usize::MAX).eq_ignore_ascii_case(keyword.as_bytes())
+}
+
+/// An integer argument that must lie in `min..=max` (Redis's
+/// `getRangeLongFromObjectOrReply`): with `message`, that text (as an
+/// `ERR`) for both a non-integer and an out-of-range value; without,
+/// Redis's generic texts.
+pub fn int_in_range(
+    arg: &[u8],
+    min: i64,
+    max: i64,
+    message: Option<&'static str>,
+) -> CommandResult<i64> {
+    let custom = || message.map(CommandError::err);
+    let n = num::parse_i64(arg).ok_or_else(|| custom().unwrap_or(error::NOT_INTEGER))?;
+    if n < min || n > max {
+        return Err(custom().unwrap_or_else(|| {
+            CommandError::err(format_args!(
+                "value is out of range, value must between {min} and {max}"
+            ))
+        }));
+    }
+    Ok(n)
+}
+
+/// A count that must be 0 or more (Redis's
+/// `getPositiveLongFromObjectOrReply`): `message` is the error for both a
+/// non-integer and a negative value, by default Redis's "must be positive".
+pub fn non_negative(arg: &[u8], message: Option<&'static str>) -> CommandResult<i64> {
+    int_in_range(
+        arg,
+        0,
+        i64::MAX,
+        Some(message.unwrap_or("value is out of range, must be positive")),
+    )
+}

@@ -7,17 +7,21 @@
 //! Handlers therefore never re-check the generic conditions.
 //!
 //! Families (Redis's `t_*.c` files): [`strings`], [`keys`], [`connection`],
-//! [`server`], [`tx`], [`persistence`].
+//! [`server`], [`tx`], [`persistence`], [`lists`], [`zsets`]; [`blocking`]
+//! serves clients blocked on keys after each command.
 
 pub mod args;
+pub mod blocking;
 pub mod connection;
 pub mod keys;
+pub mod lists;
 pub mod persistence;
 pub mod registry;
 pub mod server;
 pub mod strings;
 pub mod table;
 pub mod tx;
+pub mod zsets;
 
 use std::time::Instant;
 
@@ -274,6 +278,12 @@ pub fn call(
     };
     if let Err(err) = run(&mut ctx, resolved, args) {
         ctx.out.error(&err);
+    }
+    // Keys the command (or a whole EXEC) created for blocked clients are
+    // served now, under the same locks: Redis's `handleClientsBlockedOnKeys`.
+    if ctx.locks.has_ready_keys() {
+        let offset = blocking::serve_blocked_clients(state, &mut ctx.locks, ctx.now_ms);
+        ctx.client.aof_offset = ctx.client.aof_offset.max(offset);
     }
 }
 

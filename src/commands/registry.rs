@@ -19,6 +19,8 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::server::COMMANDS,
         super::tx::COMMANDS,
         super::persistence::COMMANDS,
+        super::lists::COMMANDS,
+        super::zsets::COMMANDS,
     ]
     .into_iter()
     .flatten()

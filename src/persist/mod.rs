@@ -3,11 +3,13 @@
 //! - [`aof`]: the append-only file: manifest, log, reading it back.
 //! - [`crc64`]: the RDB checksum.
 //! - [`lzf`]: the RDB string compression.
+//! - [`listpack`]: the compact blob of small sorted sets and list nodes.
 //! - [`rdb`]: the RDB file format, encoder and decoder.
 //! - [`snapshot`]: saving the keyspace to a dump file and loading it back.
 
 pub mod aof;
 pub mod crc64;
+pub mod listpack;
 pub mod lzf;
 pub mod rdb;
 pub mod snapshot;

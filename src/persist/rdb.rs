@@ -19,8 +19,11 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 
-use super::{crc64, lzf};
+use super::{crc64, listpack, lzf};
 use crate::num;
+use crate::store::key::Key;
+use crate::store::types::list::{End, List};
+use crate::store::types::zset::{AddFlags, ZSet, ZSetLimits};
 use crate::store::{StrValue, Value};
 
 pub const RDB_VERSION: u32 = 10;
@@ -250,7 +253,59 @@ impl<W: Write> Encoder<W> {
                     other => self.string(&other.bytes()),
                 }
             }
+            Value::List(list) => {
+                self.byte(types::LIST_QUICKLIST_2)?;
+                self.string(key)?;
+                self.list(list)
+            }
+            Value::ZSet(zset) if zset.is_listpack() => {
+                self.byte(types::ZSET_LISTPACK)?;
+                self.string(key)?;
+                let mut lp = listpack::Writer::new();
+                for (member, score) in zset.iter() {
+                    lp.push(member);
+                    lp.push(&listpack_score_text(score));
+                }
+                self.string(&lp.finish())
+            }
+            Value::ZSet(zset) => {
+                self.byte(types::ZSET_2)?;
+                self.string(key)?;
+                self.length(zset.len() as u64)?;
+                // Highest first, as Redis writes it (loading then inserts
+                // at the head of the index, its cheapest position).
+                for (member, score) in zset.iter_from(zset.len() - 1, true) {
+                    self.string(member)?;
+                    self.raw(&score.to_le_bytes())?;
+                }
+                Ok(())
+            }
         }
+    }
+
+    /// A list as Redis 7.0 writes one: quicklist nodes, each a listpack of
+    /// at most 8 KB (`list-max-listpack-size -2`).
+    fn list(&mut self, list: &List) -> io::Result<()> {
+        const NODE_BYTES: usize = 8 * 1024;
+        const PACKED: u64 = 2;
+        let mut nodes = Vec::new();
+        let mut node = listpack::Writer::new();
+        for element in list.iter() {
+            if node.count() > 0 && node.size() + element.len() + 11 > NODE_BYTES {
+                nodes.push(std::mem::take(&mut node).finish());
+                node = listpack::Writer::new();
+            }
+            node.push(element);
+        }
+        if node.count() > 0 {
+            nodes.push(node.finish());
+        }
+        self.length(nodes.len() as u64)?;
+        for blob in nodes {
+            self.length(PACKED)?;
+            self.string(&blob)?;
+        }
+        Ok(())
     }
 
     /// The EOF marker and the checksum; returns the writer.
@@ -489,7 +544,11 @@ impl<R: Read> Decoder<R> {
                 }
                 value_type => {
                     let key = self.string()?;
-                    let value = self.value(value_type)?;
+                    // Redis skips (with a warning) keys saved empty.
+                    let Some(value) = self.value(value_type)? else {
+                        expire_at = None;
+                        continue;
+                    };
                     return Ok(Some(Item::Key {
                         key,
                         value,
@@ -500,12 +559,134 @@ impl<R: Read> Decoder<R> {
         }
     }
 
-    fn value(&mut self, value_type: u8) -> Result<Value, RdbError> {
-        match value_type {
-            types::STRING => Ok(Value::Str(StrValue::from_bytes(self.string()?))),
-            other => Err(RdbError::Unsupported(format!("value type {other}"))),
+    /// A value of type `value_type`; `None` for an empty aggregate.
+    fn value(&mut self, value_type: u8) -> Result<Option<Value>, RdbError> {
+        let value = match value_type {
+            types::STRING => Value::Str(StrValue::from_bytes(self.string()?)),
+            types::LIST => {
+                let len = self.length()?;
+                let mut list = List::new();
+                for _ in 0..len {
+                    list.push_key(End::Right, Key::from(self.string()?));
+                }
+                Value::List(Box::new(list))
+            }
+            types::LIST_QUICKLIST_2 => Value::List(Box::new(self.quicklist()?)),
+            types::ZSET | types::ZSET_2 => {
+                let len = self.length()?;
+                let mut pairs = Vec::new();
+                for _ in 0..len {
+                    let member = self.string()?;
+                    let score = if value_type == types::ZSET_2 {
+                        let mut b = [0u8; 8];
+                        self.read_exact(&mut b)?;
+                        f64::from_le_bytes(b)
+                    } else {
+                        self.string_double()?
+                    };
+                    pairs.push((member, score));
+                }
+                Value::ZSet(Box::new(zset_from_pairs(pairs)?))
+            }
+            types::ZSET_LISTPACK => {
+                let blob = self.string()?;
+                let elements =
+                    listpack::decode(&blob).ok_or_else(|| corrupt("invalid zset listpack"))?;
+                if elements.len() % 2 != 0 {
+                    return Err(corrupt("zset listpack with an odd number of entries"));
+                }
+                let mut pairs = Vec::with_capacity(elements.len() / 2);
+                let mut it = elements.into_iter();
+                while let (Some(member), Some(score)) = (it.next(), it.next()) {
+                    let score = std::str::from_utf8(&score)
+                        .ok()
+                        .and_then(|t| t.parse::<f64>().ok())
+                        .ok_or_else(|| corrupt("invalid zset score"))?;
+                    pairs.push((member, score));
+                }
+                Value::ZSet(Box::new(zset_from_pairs(pairs)?))
+            }
+            other => return Err(RdbError::Unsupported(format!("value type {other}"))),
+        };
+        let empty = match &value {
+            Value::List(l) => l.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
+            Value::Str(_) => false,
+        };
+        Ok((!empty).then_some(value))
+    }
+
+    /// A list saved as quicklist nodes (type 18): packed nodes hold a
+    /// listpack, plain nodes a single element.
+    fn quicklist(&mut self) -> Result<List, RdbError> {
+        const PLAIN: u64 = 1;
+        const PACKED: u64 = 2;
+        let nodes = self.length()?;
+        let mut list = List::new();
+        for _ in 0..nodes {
+            let container = self.length()?;
+            let data = self.string()?;
+            match container {
+                PLAIN => list.push_key(End::Right, Key::from(data)),
+                PACKED => {
+                    let elements =
+                        listpack::decode(&data).ok_or_else(|| corrupt("invalid list listpack"))?;
+                    for element in elements {
+                        list.push_key(End::Right, Key::from(element));
+                    }
+                }
+                _ => return Err(corrupt("unknown quicklist container")),
+            }
+        }
+        Ok(list)
+    }
+
+    /// A double saved as text (type 3 sorted sets): a length byte, or 253,
+    /// 254, 255 for NaN, +inf, -inf.
+    fn string_double(&mut self) -> Result<f64, RdbError> {
+        match self.byte()? {
+            253 => Ok(f64::NAN),
+            254 => Ok(f64::INFINITY),
+            255 => Ok(f64::NEG_INFINITY),
+            len => {
+                let text = self.bytes(u64::from(len))?;
+                std::str::from_utf8(&text)
+                    .ok()
+                    .and_then(|t| t.parse::<f64>().ok())
+                    .ok_or_else(|| corrupt("invalid double"))
+            }
         }
     }
+}
+
+/// A score as Redis writes it in a listpack: whole numbers within half the
+/// `long long` range as integers (`double2ll`), others as `%.17g`.
+fn listpack_score_text(score: f64) -> Vec<u8> {
+    const HALF: f64 = (i64::MAX / 2) as f64;
+    if (-HALF..=HALF).contains(&score) && (score as i64) as f64 == score {
+        let mut buf = [0u8; 20];
+        return num::format_i64(score as i64, &mut buf).to_vec();
+    }
+    num::format_g17(score).into_bytes()
+}
+
+/// Builds a sorted set from loaded pairs, refusing NaN scores and repeated
+/// members as Redis does. The encoding follows the default limits, as
+/// Redis converts on load (listpack when small, skiplist otherwise).
+fn zset_from_pairs(pairs: Vec<(Vec<u8>, f64)>) -> Result<ZSet, RdbError> {
+    let limits = ZSetLimits::default();
+    let mut zset = ZSet::new_skiplist();
+    for (member, score) in pairs {
+        if score.is_nan() {
+            return Err(corrupt("zset with a NaN score"));
+        }
+        if zset.score(&member).is_some() {
+            return Err(corrupt("duplicate zset member"));
+        }
+        zset.add(&member, score, AddFlags::default(), limits);
+    }
+    zset.shrink_if_small(limits);
+    Ok(zset)
 }
 
 #[cfg(test)]

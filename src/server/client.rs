@@ -62,6 +62,8 @@ pub struct Client {
     pub name: Vec<u8>,
     pub handle: Arc<ClientHandle>,
     pub rng: Rng,
+    /// A blocking command's wait (BLPOP...) and the wake-up descriptor.
+    pub blocking: super::blocking::BlockState,
 }
 
 impl Client {
@@ -81,6 +83,7 @@ impl Client {
             name: Vec::new(),
             handle,
             rng: Rng::new(),
+            blocking: Default::default(),
         }
     }
 

@@ -18,6 +18,7 @@ use crate::error::CommandError;
 use crate::resp::{Limits, Protocol, ReplyWriter, RequestParser};
 use crate::store::LockPlan;
 
+use super::blocking;
 use super::client::{Client, ReplyMode};
 use super::state::State;
 
@@ -111,6 +112,15 @@ impl Connection<'_> {
                 let Some(args) = request else { break };
                 self.execute(&args);
                 self.parser.recycle(args);
+                // A blocking command with nothing to pop: send what earlier
+                // commands replied, then sleep until it is served or gives up.
+                if self.client.blocking.pending.is_some() {
+                    self.flush(&mut writer)?;
+                    if !blocking::wait_until_unblocked(self.state, &mut self.client, &mut self.out)
+                    {
+                        return Ok(());
+                    }
+                }
                 if self.client.close_after_reply {
                     self.flush(&mut writer)?;
                     return Ok(());
@@ -294,6 +304,7 @@ impl Connection<'_> {
 
     /// Releases everything the connection held.
     fn finish(&mut self) {
+        blocking::abandon(self.state, &mut self.client);
         if !self.client.watched.is_empty() {
             let ks = self.state.keyspace();
             let mut plan = LockPlan::new();

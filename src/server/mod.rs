@@ -12,6 +12,8 @@
 //! - [`state`]: what all threads share. [`clients`]: the registry of
 //!   connections. [`client`]: one connection's own state.
 //! - [`connection`]: the read → execute → reply loop of one connection.
+//! - [`wait`]: sleeping on "the socket or a wake-up" ([`wait::Waker`]);
+//!   [`blocking`]: a connection blocked in BLPOP and friends.
 //! - [`shutdown`]: the stop signal. [`saving`]: when the dump is written
 //!   (SAVE, BGSAVE, save points, the final save) and loaded.
 //!   [`appendonly`]: the append-only file's loading, rewrites and fsyncs.
@@ -22,12 +24,14 @@
 //! saved by not starting threads nobody needs.
 
 pub mod appendonly;
+pub mod blocking;
 pub mod client;
 pub mod clients;
 pub mod connection;
 pub mod saving;
 pub mod shutdown;
 pub mod state;
+pub mod wait;
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};

@@ -12,12 +12,15 @@
 //! [`LockPlan`] says which shards to lock; [`Keyspace::lock`] takes them and
 //! returns a [`LockSet`]; [`Db`] is a view of one database through it.
 
+use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::counter::Counter;
 
+use super::blocking::{BlockedClients, Waiter};
 use super::expire::Reaper;
 use super::hash::KeyHasher;
 use super::key::Key;
@@ -72,6 +75,9 @@ pub struct Keyspace {
     /// Told about every key deleted because it expired (database, key),
     /// while its shard is still locked: the append-only file logs a DEL.
     expire_hook: std::sync::OnceLock<ExpireHook>,
+    /// Clients blocked on keys (BLPOP, BZPOPMIN...), for INFO and CLIENT
+    /// UNBLOCK; the per-key queues live in the shards.
+    pub blocked: BlockedClients,
 }
 
 /// See [`Keyspace::set_expire_hook`].
@@ -93,6 +99,7 @@ impl Keyspace {
             stats: KeyspaceStats::default(),
             reaper: Reaper::default(),
             expire_hook: std::sync::OnceLock::new(),
+            blocked: BlockedClients::default(),
         }
     }
 
@@ -132,6 +139,16 @@ impl Keyspace {
 
     /// Locks the shards in `plan`, in ascending order.
     pub fn lock(&self, plan: &LockPlan) -> LockSet<'_> {
+        LockSet {
+            ks: self,
+            guards: self.take_guards(plan),
+            new_deadline: i64::MAX,
+            ready: VecDeque::new(),
+        }
+    }
+
+    /// Takes the guards of `plan`, in ascending order, waiting as needed.
+    fn take_guards(&self, plan: &LockPlan) -> Guards<'_> {
         let take = |&(slot, mode): &(u32, Mode)| {
             let guard = match mode {
                 Mode::Read => Guard::Read(self.slots[slot as usize].lock.read()),
@@ -139,18 +156,25 @@ impl Keyspace {
             };
             (slot, guard)
         };
-        let guards = match plan.as_slice() {
+        match plan.as_slice() {
             [] => Guards::None,
             [only] => {
                 let (slot, guard) = take(only);
                 Guards::One(slot, guard)
             }
             many => Guards::Many(many.iter().map(take).collect()),
-        };
-        LockSet {
-            ks: self,
-            guards,
-            new_deadline: i64::MAX,
+        }
+    }
+
+    /// Takes one shard's lock only if that needs no waiting.
+    fn try_slot(&self, slot: usize, mode: Mode) -> Option<Guard<'_>> {
+        let lock = &self.slots[slot].lock;
+        match mode {
+            Mode::Read => lock.try_read().map(Guard::Read),
+            Mode::Write => lock.try_write().map(|mut guard| {
+                guard.before_write();
+                Guard::Write(guard)
+            }),
         }
     }
 
@@ -367,6 +391,10 @@ pub struct LockSet<'k> {
     ks: &'k Keyspace,
     guards: Guards<'k>,
     new_deadline: i64,
+    /// Keys created while clients were blocked on them, in order, each once
+    /// (Redis's `server.ready_keys`): after the command (or the whole
+    /// transaction) the dispatcher serves their waiters through these locks.
+    ready: VecDeque<(usize, Key)>,
 }
 
 impl<'k> LockSet<'k> {
@@ -387,6 +415,112 @@ impl<'k> LockSet<'k> {
     /// True if the command holds no shard at all.
     pub fn is_empty(&self) -> bool {
         matches!(self.guards, Guards::None)
+    }
+
+    /// Records that `key` in `db` was created while clients were blocked on
+    /// it (kept once, in order).
+    fn signal_ready(&mut self, db: usize, key: &[u8]) {
+        if !self
+            .ready
+            .iter()
+            .any(|(d, k)| *d == db && k.as_bytes() == key)
+        {
+            self.ready.push_back((db, Key::new(key)));
+        }
+    }
+
+    /// True if some key's blocked clients may be servable now.
+    pub fn has_ready_keys(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// The next key whose blocked clients may be servable, oldest first.
+    pub fn pop_ready_key(&mut self) -> Option<(usize, Key)> {
+        self.ready.pop_front()
+    }
+
+    /// The mode this set holds `slot` in, if any.
+    fn held(&self, slot: usize) -> Option<Mode> {
+        let mode = |g: &Guard<'k>| match g {
+            Guard::Read(_) => Mode::Read,
+            Guard::Write(_) => Mode::Write,
+        };
+        match &self.guards {
+            Guards::None => None,
+            Guards::One(s, g) => (*s as usize == slot).then(|| mode(g)),
+            Guards::Many(guards) => guards
+                .binary_search_by_key(&(slot as u32), |(s, _)| *s)
+                .ok()
+                .map(|i| mode(&guards[i].1)),
+        }
+    }
+
+    /// The shards held now, as a plan.
+    fn held_plan(&self) -> LockPlan {
+        let mut plan = LockPlan::new();
+        let mut add = |slot: u32, g: &Guard<'k>| {
+            let mode = match g {
+                Guard::Read(_) => Mode::Read,
+                Guard::Write(_) => Mode::Write,
+            };
+            plan.add_slot(slot as usize, mode);
+        };
+        match &self.guards {
+            Guards::None => {}
+            Guards::One(s, g) => add(*s, g),
+            Guards::Many(guards) => guards.iter().for_each(|(s, g)| add(*s, g)),
+        }
+        plan
+    }
+
+    /// Extends the set with the shards of `plan` (serving a blocked client
+    /// can need shards the command did not lock, e.g. BLMOVE's
+    /// destination). Shards that are free are taken at once: a `try_lock`
+    /// never waits, so it cannot deadlock whatever the order. If one is busy
+    /// (or a held read lock must become a write lock), every held shard is
+    /// released and the union is locked again in ascending order. Returns
+    /// false in that case: others may have run in between, so the caller
+    /// must re-check what it read.
+    pub fn lock_more(&mut self, plan: &LockPlan) -> bool {
+        let missing: Vec<(u32, Mode)> = plan
+            .as_slice()
+            .iter()
+            .filter(|&&(slot, mode)| self.held(slot as usize).is_none_or(|m| m < mode))
+            .copied()
+            .collect();
+        if missing.is_empty() {
+            return true;
+        }
+        let mut taken = Vec::with_capacity(missing.len());
+        let all_free = missing.iter().all(|&(slot, mode)| {
+            if self.held(slot as usize).is_some() {
+                return false; // an upgrade: only a full relock can do it
+            }
+            match self.ks.try_slot(slot as usize, mode) {
+                Some(guard) => {
+                    taken.push((slot, guard));
+                    true
+                }
+                None => false,
+            }
+        });
+        if all_free {
+            let mut guards = match std::mem::replace(&mut self.guards, Guards::None) {
+                Guards::None => Vec::new(),
+                Guards::One(s, g) => vec![(s, g)],
+                Guards::Many(guards) => guards,
+            };
+            guards.extend(taken);
+            guards.sort_by_key(|(s, _)| *s);
+            self.guards = Guards::Many(guards);
+            return true;
+        }
+        drop(taken);
+        let mut union = self.held_plan();
+        union.merge(plan);
+        self.guards = Guards::None;
+        self.guards = self.ks.take_guards(&union);
+        false
     }
 
     fn not_locked(slot: usize) -> ! {
@@ -612,9 +746,14 @@ impl<'k> Db<'_, 'k> {
             expire_at: expire_at.unwrap_or(0),
             access: 0,
         };
+        let wakes = entry.value.can_unblock();
+        let now = self.now;
         let shard = self.locks.write_shard(slot);
-        shard.insert(Key::new(key), entry, self.now);
+        let old = shard.insert(Key::new(key), entry, now);
         shard.signal_modified(key);
+        if wakes && old.is_none_or(|o| o.is_expired(now)) && shard.is_blocked_on(key) {
+            self.locks.signal_ready(self.db, key);
+        }
         if let Some(at) = expire_at {
             self.locks.note_deadline(slot, at);
         }
@@ -625,9 +764,16 @@ impl<'k> Db<'_, 'k> {
     pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
         let slot = self.slot(key);
         let at = entry.expire_at;
+        let wakes = entry.value.can_unblock();
+        let now = self.now;
         let shard = self.locks.write_shard(slot);
-        shard.insert(Key::new(key), entry, self.now);
+        let old = shard.insert(Key::new(key), entry, now);
         shard.signal_modified(key);
+        // A key created where clients wait (RENAME, MOVE, COPY...) may
+        // serve them, as Redis's `dbAdd` signals.
+        if wakes && old.is_none_or(|o| o.is_expired(now)) && shard.is_blocked_on(key) {
+            self.locks.signal_ready(self.db, key);
+        }
         if at != 0 {
             self.locks.note_deadline(slot, at);
         }
@@ -685,6 +831,23 @@ impl<'k> Db<'_, 'k> {
     pub fn signal_modified(&mut self, key: &[u8]) {
         let slot = self.slot(key);
         self.locks.write_shard(slot).signal_modified(key);
+    }
+
+    /// Queues a blocked client on `key` (the shard must be write-locked).
+    pub fn block(&mut self, key: &[u8], waiter: Arc<Waiter>) {
+        let slot = self.slot(key);
+        self.locks.write_shard(slot).block(key, waiter);
+    }
+
+    /// Takes a blocked client off `key`'s queue.
+    pub fn unblock(&mut self, key: &[u8], waiter: &Arc<Waiter>) {
+        let slot = self.slot(key);
+        self.locks.write_shard(slot).unblock(key, waiter);
+    }
+
+    /// The clients blocked on `key`, first come first.
+    pub fn blocked_on(&self, key: &[u8]) -> Vec<Arc<Waiter>> {
+        self.locks.shard(self.slot(key)).blocked_on(key)
     }
 
     /// Registers a WATCH on `key` for the client owning `flag`.
@@ -762,6 +925,17 @@ impl<'k> Db<'_, 'k> {
             x.signal_all_watched(Some(y), self.now);
             y.signal_all_watched(Some(x), self.now);
             x.swap_data(y);
+            // Clients stay with their database number: those blocked on a
+            // key the swap brought in may be served (Redis's
+            // `scanDatabaseForReadyKeys`).
+            let ready_a = x.blocked_keys_with_data();
+            let ready_b = y.blocked_keys_with_data();
+            for key in ready_a {
+                self.locks.signal_ready(self.db, key.as_bytes());
+            }
+            for key in ready_b {
+                self.locks.signal_ready(other, key.as_bytes());
+            }
             let hints = &self.locks.ks.slots;
             let (ha, hb) = (&hints[a].next_expiry, &hints[b].next_expiry);
             let (va, vb) = (ha.load(Ordering::Acquire), hb.load(Ordering::Acquire));
@@ -1134,7 +1308,9 @@ mod tests {
                     key.as_bytes().starts_with(b"k"),
                     "{key:?} was added after the mark"
                 );
-                let Value::Str(v) = &entry.value;
+                let Value::Str(v) = &entry.value else {
+                    panic!("only strings were stored")
+                };
                 assert_eq!(&*v.bytes(), b"old");
                 seen += 1;
             }

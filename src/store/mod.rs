@@ -4,6 +4,8 @@
 //!   commands use (Redis's `db.c`).
 //! - [`shard`]: one shard's keys, deadlines and watchers.
 //! - [`value`]: what a key holds (Redis's object types and encodings).
+//! - [`types`]: the aggregate types' representations (lists, sorted sets).
+//! - [`blocking`]: clients blocked on keys (BLPOP and friends).
 //! - [`key`]: compact binary keys.
 //! - [`dict`]: the hash table of the aggregate types (cursor scans, random
 //!   elements).
@@ -11,6 +13,7 @@
 //! - [`expire`]: the reaper thread (active expiry).
 //! - [`hash`]: the keyed hash that picks a key's shard.
 
+pub mod blocking;
 pub mod clock;
 pub mod dict;
 pub mod expire;
@@ -18,6 +21,7 @@ pub mod hash;
 pub mod key;
 pub mod keyspace;
 pub mod shard;
+pub mod types;
 pub mod value;
 
 pub use key::Key;

@@ -3,12 +3,13 @@
 //! `RwLock` (see [`crate::store::keyspace`]); nothing here locks.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use lru::LruCache;
 
+use super::blocking::Waiter;
 use super::clock;
 use super::key::Key;
 use super::value::Value;
@@ -95,6 +96,9 @@ pub struct Shard {
     /// Clients watching keys of this shard. Kept apart from `data` because
     /// SWAPDB moves data between databases but watchers stay with their db.
     watched: HashMap<Key, Vec<Watcher>>,
+    /// Clients blocked on keys of this shard, first come first (see
+    /// [`crate::store::blocking`]). Like watchers, they stay with the db.
+    blocking: HashMap<Key, VecDeque<Arc<Waiter>>>,
 }
 
 /// What SWAPDB swaps: the keyspace contents of the shard.
@@ -404,6 +408,47 @@ impl Shard {
     /// True if any client watches a key in this shard.
     pub fn has_watchers(&self) -> bool {
         !self.watched.is_empty()
+    }
+
+    /// Queues a blocked client on `key` (after any already waiting).
+    pub fn block(&mut self, key: &[u8], waiter: Arc<Waiter>) {
+        self.blocking
+            .entry(Key::new(key))
+            .or_default()
+            .push_back(waiter);
+    }
+
+    /// Removes a blocked client from `key`'s queue.
+    pub fn unblock(&mut self, key: &[u8], waiter: &Arc<Waiter>) {
+        if let Some(queue) = self.blocking.get_mut(key) {
+            queue.retain(|w| !Arc::ptr_eq(w, waiter));
+            if queue.is_empty() {
+                self.blocking.remove(key);
+            }
+        }
+    }
+
+    /// True if any client is blocked on `key`.
+    pub fn is_blocked_on(&self, key: &[u8]) -> bool {
+        !self.blocking.is_empty() && self.blocking.contains_key(key)
+    }
+
+    /// The clients blocked on `key`, in the order they blocked.
+    pub fn blocked_on(&self, key: &[u8]) -> Vec<Arc<Waiter>> {
+        self.blocking
+            .get(key)
+            .map(|q| q.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The keys of this shard that clients are blocked on and that hold a
+    /// value now (SWAPDB must offer them to their waiters).
+    pub fn blocked_keys_with_data(&self) -> Vec<Key> {
+        self.blocking
+            .keys()
+            .filter(|k| self.data.entries.contains(k.as_bytes()))
+            .cloned()
+            .collect()
     }
 }
 

@@ -8,10 +8,16 @@
 
 use crate::num;
 
-/// The value stored at a key.
+use super::types::list::List;
+use super::types::zset::ZSet;
+
+/// The value stored at a key. Aggregates are boxed so that a value stays
+/// 32 bytes whatever it holds.
 #[derive(Debug, Clone)]
 pub enum Value {
     Str(StrValue),
+    List(Box<List>),
+    ZSet(Box<ZSet>),
 }
 
 impl Value {
@@ -19,6 +25,8 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -26,6 +34,8 @@ impl Value {
     pub fn encoding_name(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding_name(),
+            Value::List(l) => l.encoding_name(),
+            Value::ZSet(z) => z.encoding_name(),
         }
     }
 
@@ -42,7 +52,15 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_size(),
+            Value::List(l) => l.heap_size(),
+            Value::ZSet(z) => z.heap_size(),
         }
+    }
+
+    /// True for the types blocked clients wait for (lists and sorted sets):
+    /// creating such a key may serve them.
+    pub fn can_unblock(&self) -> bool {
+        matches!(self, Value::List(_) | Value::ZSet(_))
     }
 }
 

@@ -1,0 +1,282 @@
+//! Blocking commands in the command layer (Redis's `blocked.c` and
+//! `handleClientsBlockedOnKeys`): parsing a timeout, blocking a client on
+//! its keys, and serving blocked clients after a command created a key
+//! they wait for.
+//!
+//! # How a blocked client is served
+//!
+//! Creating a list or sorted-set key that clients wait on (a push, ZADD,
+//! RENAME, MOVE, COPY, SWAPDB, the destination of BLMOVE...) records the
+//! key as *ready* in the command's lock set (see `Db::insert_entry`).
+//! After the command, and after a whole EXEC since EXEC is one command
+//! here, [`serve_blocked_clients`] runs in the writer's own thread with the
+//! command's locks still held, as Redis serves in the pusher's context:
+//! for each ready key, its waiters are visited first come, first served;
+//! each that wants this key's type is served (the pop happens, the reply is
+//! encoded for that client and handed over) until the key is gone. So no
+//! other client can take a pushed element before the clients that were
+//! waiting for it, and a client that already left is never given one.
+//!
+//! Serving BLMOVE also needs the destination's shard; [`LockSet::lock_more`]
+//! adds it without waiting when it is free, else relocks everything in
+//! order (never waiting on a shard while holding a higher one), and serving
+//! that key restarts from its queue. The destination push may itself make
+//! that key ready: the loop goes on until no ready key is left.
+//!
+//! EXEC needs nothing special: it runs its queued commands under one lock
+//! set and the dispatcher calls [`serve_blocked_clients`] once, after the
+//! last of them, exactly where Redis serves them after a transaction.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::{CommandError, CommandResult};
+use crate::num::ldouble::LongDouble;
+use crate::resp::ReplyWriter;
+use crate::server::blocking::Pending;
+use crate::server::state::State;
+use crate::store::blocking::{BlockedOp, Waiter};
+use crate::store::{Key, LockPlan, LockSet, Mode, Value};
+
+use super::Ctx;
+
+/// A blocking command's timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timeout {
+    /// Timeout 0: block until served.
+    Forever,
+    /// Give up after this long.
+    After(Duration),
+    /// A deadline beyond what Redis can represent: it wraps around and the
+    /// client times out at once.
+    Expired,
+}
+
+/// Parses a timeout in seconds as Redis's `getTimeoutFromObjectOrReply`
+/// does: a `long double` (`strtold` rules), multiplied by 1000 and rounded
+/// up to whole milliseconds in a C `long long`.
+pub fn parse_timeout(arg: &[u8]) -> CommandResult<Timeout> {
+    let value = LongDouble::parse(arg)
+        .ok_or_else(|| CommandError::err("timeout is not a float or out of range"))?;
+    let seconds = long_double_to_f64(&value);
+    let ms = (seconds * 1000.0).ceil();
+    // C's conversion of an out-of-range value gives LLONG_MIN on x86-64
+    // (the "integer indefinite"), which Redis then calls negative.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    let ms = if (-LIMIT..LIMIT).contains(&ms) {
+        ms as i64
+    } else {
+        i64::MIN
+    };
+    // A tiny positive value rounds up to 1 ms even where f64 underflows.
+    let ms = if ms == 0 && seconds == 0.0 && is_positive(&value) {
+        1
+    } else {
+        ms
+    };
+    if ms < 0 {
+        return Err(CommandError::err("timeout is negative"));
+    }
+    if ms == 0 {
+        return Ok(Timeout::Forever);
+    }
+    // Redis adds the current unix time in ms; past `i64::MAX` that wraps
+    // negative and the timeout is already over.
+    let now = crate::store::clock::unix_ms();
+    if now.checked_add(ms).is_none() {
+        return Ok(Timeout::Expired);
+    }
+    Ok(Timeout::After(Duration::from_millis(ms as u64)))
+}
+
+/// The `f64` nearest to an x87 extended value (exact for every timeout a
+/// person types; only the sign and rough size matter beyond that).
+fn long_double_to_f64(v: &LongDouble) -> f64 {
+    if v.is_infinite() {
+        return if v.to_bits() >> 79 != 0 {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        };
+    }
+    let bits = v.to_bits();
+    let negative = bits >> 79 != 0;
+    let biased = ((bits >> 64) & 0x7fff) as i32;
+    let mantissa = bits as u64;
+    // value = mantissa * 2^(exponent - 63), with denormals at exponent 1.
+    let exponent = if biased == 0 {
+        1 - 16383
+    } else {
+        biased - 16383
+    };
+    let magnitude = mantissa as f64 * 2f64.powi((exponent - 63).clamp(-1100, 1100));
+    if negative { -magnitude } else { magnitude }
+}
+
+/// True for a value above zero (sign bit clear, some bit set).
+fn is_positive(v: &LongDouble) -> bool {
+    let bits = v.to_bits();
+    bits >> 79 == 0 && bits != 0
+}
+
+/// False where Redis's `CLIENT_DENY_BLOCKING` applies: inside EXEC a
+/// blocking command acts as if it timed out at once.
+pub fn may_block(ctx: &Ctx) -> bool {
+    !ctx.client.in_exec
+}
+
+/// Blocks the client on `keys` (all locked for writing by the command):
+/// queues one waiter on each key, first come first served, and leaves the
+/// wait for the connection to carry out after the command. Writes no reply.
+pub fn block(ctx: &mut Ctx, keys: &[Vec<u8>], timeout: Timeout, op: BlockedOp) -> CommandResult {
+    let socket = ctx.client.handle.fd;
+    let waker = ctx
+        .client
+        .blocking
+        .waker(socket)
+        .map_err(|e| CommandError::err(format_args!("cannot block this client: {e}")))?;
+    let mut unique: Vec<Key> = Vec::with_capacity(keys.len());
+    for key in keys {
+        if !unique.iter().any(|k| k.as_bytes() == key.as_slice()) {
+            unique.push(Key::new(key));
+        }
+    }
+    let waiter = Arc::new(Waiter::new(
+        ctx.client.id,
+        ctx.client.db,
+        unique,
+        op,
+        ctx.out.protocol(),
+        waker,
+    ));
+    let mut db = ctx.db();
+    for key in &waiter.keys {
+        db.block(key.as_bytes(), waiter.clone());
+    }
+    ctx.keyspace().blocked.register(&waiter);
+    let deadline = match timeout {
+        Timeout::Forever => None,
+        Timeout::After(d) => Some(Instant::now() + d),
+        Timeout::Expired => Some(Instant::now()),
+    };
+    ctx.client.blocking.pending = Some(Pending { waiter, deadline });
+    Ok(())
+}
+
+/// Serves the clients blocked on every key the command made ready (see
+/// the module docs). The dispatcher calls it after each command; it is a
+/// no-op when nothing became ready. The pops are logged to the append-only
+/// file; returns the log offset the writer must see written before it
+/// replies (0 when nothing was logged).
+pub fn serve_blocked_clients(state: &State, locks: &mut LockSet<'_>, now_ms: i64) -> u64 {
+    let mut offset = 0;
+    while let Some((db, key)) = locks.pop_ready_key() {
+        offset = offset.max(serve_key(state, locks, db, &key, now_ms));
+    }
+    offset
+}
+
+/// Serves the waiters of one ready key, in order, while it has data.
+fn serve_key(state: &State, locks: &mut LockSet<'_>, db: usize, key: &Key, now_ms: i64) -> u64 {
+    let ks = state.keyspace();
+    let key = key.as_bytes();
+    let mut offset = 0;
+    'restart: loop {
+        let mut plan = LockPlan::new();
+        plan.add_key(ks, db, key, Mode::Write);
+        locks.lock_more(&plan);
+        let waiters = locks.db(db, now_ms).blocked_on(key);
+        for waiter in waiters {
+            if !waiter.is_waiting() {
+                locks.db(db, now_ms).unblock(key, &waiter);
+                continue;
+            }
+            let is_list = match locks.db(db, now_ms).lookup_write(key) {
+                None => return offset,
+                Some(entry) => match entry.value {
+                    Value::List(_) => true,
+                    Value::ZSet(_) => false,
+                    // Nothing waits for other types.
+                    _ => return offset,
+                },
+            };
+            if waiter.op.wants_list() != is_list {
+                continue;
+            }
+            if let BlockedOp::ListMove { destination, .. } = &waiter.op {
+                let mut plan = LockPlan::new();
+                plan.add_key(ks, db, destination.as_bytes(), Mode::Write);
+                if !locks.lock_more(&plan) {
+                    // Others may have run while the locks were retaken.
+                    continue 'restart;
+                }
+            }
+            let mut dirty = 0;
+            waiter.try_serve(&ks.blocked, || {
+                let mut out = ReplyWriter::new(waiter.protocol);
+                let mut view = locks.db(db, now_ms);
+                let mut logged = Vec::new();
+                dirty = if is_list {
+                    super::lists::serve_blocked(&mut view, key, &waiter.op, &mut out, &mut logged)
+                } else {
+                    super::zsets::serve_blocked(&mut view, key, &waiter.op, &mut out, &mut logged)
+                };
+                offset = offset.max(log_served(state, db, &logged));
+                out.take()
+            });
+            state.add_dirty(dirty);
+            // Served or found gone: either way it leaves this queue.
+            locks.db(db, now_ms).unblock(key, &waiter);
+        }
+        return offset;
+    }
+}
+
+/// Logs what serving a blocked client did and, before the served client can
+/// see its reply, waits until the log holds it as the fsync policy demands
+/// (the served client's own connection knows nothing of the log offset).
+fn log_served(state: &State, db: usize, commands: &[Vec<Vec<u8>>]) -> u64 {
+    let log = &state.aof.log;
+    let logged: Vec<crate::persist::aof::Logged> = commands
+        .iter()
+        .map(|argv| crate::persist::aof::Logged { db: Some(db), argv })
+        .collect();
+    let Some(offset) = log.append(&logged) else {
+        return 0;
+    };
+    if let Err(err) = log.sync_for_reply(offset) {
+        state.log.warning(&format!("Error writing the AOF: {err}"));
+    }
+    offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> CommandResult<Timeout> {
+        Err(CommandError::err(text))
+    }
+
+    #[test]
+    fn timeouts_parse_like_redis() {
+        let ok = |s: &str| parse_timeout(s.as_bytes());
+        assert_eq!(ok("0"), Ok(Timeout::Forever));
+        assert_eq!(ok("-0"), Ok(Timeout::Forever));
+        assert_eq!(ok("-0.0001"), Ok(Timeout::Forever), "ceil(-0.1) is 0");
+        assert_eq!(ok("0.1"), Ok(Timeout::After(Duration::from_millis(100))));
+        assert_eq!(ok("0.0001"), Ok(Timeout::After(Duration::from_millis(1))));
+        assert_eq!(ok("1e-400"), Ok(Timeout::After(Duration::from_millis(1))));
+        assert_eq!(ok("0x1p-20"), Ok(Timeout::After(Duration::from_millis(1))));
+        assert_eq!(ok("2"), Ok(Timeout::After(Duration::from_secs(2))));
+        assert!(matches!(ok("9e15"), Ok(Timeout::After(_))));
+        let negative = err("timeout is negative");
+        for bad in ["-1", "inf", "1e300", "9.3e15", "-inf"] {
+            assert_eq!(ok(bad), negative, "{bad}");
+        }
+        let not_float = err("timeout is not a float or out of range");
+        for bad in ["", " 1", "1 ", "nan", "abc", "1\0"] {
+            assert_eq!(ok(bad), not_float, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The aggregate value types, one module each (Redis's `t_*.c` data
+//! structures, without the commands, which live in `crate::commands`).
+//!
+//! - [`list`]: lists (`quicklist` in `OBJECT ENCODING`).
+//! - [`zset`]: sorted sets (`listpack` or `skiplist`).
+//! - [`skiplist`]: the order-statistic index behind large sorted sets.
+
+pub mod list;
+pub mod skiplist;
+pub mod zset;
