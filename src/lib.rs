@@ -36,9 +36,12 @@
 //!   keys, values, lazy and active expiry.
 //! - [`config`], [`log`], [`error`]: options, Redis-format logging, the
 //!   canned error replies.
+//! - [`alloc`]: the counting allocator behind INFO's `used_memory`
+//!   (installed by `sedis-server`, optional for embedders).
 //! - [`glob`], [`num`], [`rng`]: Redis's glob patterns, number parsing and
 //!   formatting, a small PRNG.
 
+pub mod alloc;
 pub mod commands;
 pub mod config;
 pub mod error;
