@@ -3,13 +3,15 @@
 //! What other threads need to see of it is mirrored into its
 //! [`ClientHandle`](super::clients::ClientHandle).
 
+use std::cell::Cell;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use crate::commands::Resolved;
 use crate::rng::Rng;
 use crate::store::{Key, WatchFlag};
 
-use super::clients::ClientHandle;
+use super::clients::{ClientHandle, flag};
 use super::state::State;
 
 /// An open MULTI.
@@ -52,6 +54,15 @@ pub struct Client {
     pub close_after_reply: bool,
     pub reply_mode: ReplyMode,
     pub name: Vec<u8>,
+    /// CLIENT NO-EVICT: exempt from client eviction (shown as flag `e`).
+    pub no_evict: bool,
+    /// Bytes received and not executed yet, including the command running
+    /// now (CLIENT LIST's `qbuf` for the calling client, as in Redis).
+    pub query_buffer: usize,
+    /// How many queued MULTI commands `multi-mem` has counted, and their
+    /// bytes: kept so that publishing it after every command does not
+    /// re-walk the whole queue.
+    multi_mem_counted: Cell<(usize, usize)>,
     pub handle: Arc<ClientHandle>,
     pub rng: Rng,
 }
@@ -68,6 +79,9 @@ impl Client {
             close_after_reply: false,
             reply_mode: ReplyMode::On,
             name: Vec::new(),
+            no_evict: false,
+            query_buffer: 0,
+            multi_mem_counted: Cell::new((0, 0)),
             handle,
             rng: Rng::new(),
         }
@@ -76,5 +90,43 @@ impl Client {
     /// True if this client must authenticate before running most commands.
     pub fn auth_required(&self, state: &State) -> bool {
         !self.authenticated && state.password_set()
+    }
+
+    /// This client's CLIENT LIST flags ([`flag`] bits).
+    pub fn list_flags(&self) -> u16 {
+        let mut bits = 0;
+        if self.multi.is_some() {
+            bits |= flag::MULTI;
+        }
+        if !self.watched.is_empty() && self.watch_flag.load(Ordering::Acquire) {
+            bits |= flag::DIRTY_CAS;
+        }
+        if self.close_after_reply {
+            bits |= flag::CLOSE_AFTER_REPLY;
+        }
+        if self.no_evict {
+            bits |= flag::NO_EVICT;
+        }
+        bits
+    }
+
+    /// CLIENT LIST's `multi-mem`: the bytes the commands queued in MULTI
+    /// hold, counted as Redis counts them (the arguments' bytes plus one
+    /// pointer per argument).
+    pub fn multi_mem(&self) -> usize {
+        let Some(multi) = &self.multi else {
+            self.multi_mem_counted.set((0, 0));
+            return 0;
+        };
+        let (mut covered, mut bytes) = self.multi_mem_counted.get();
+        if covered > multi.queue.len() {
+            (covered, bytes) = (0, 0); // a new transaction
+        }
+        for (_, args) in &multi.queue[covered..] {
+            bytes += args.iter().map(Vec::len).sum::<usize>()
+                + args.len() * std::mem::size_of::<usize>();
+        }
+        self.multi_mem_counted.set((multi.queue.len(), bytes));
+        bytes
     }
 }

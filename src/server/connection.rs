@@ -22,7 +22,7 @@ use super::client::{Client, ReplyMode};
 use super::state::State;
 
 /// Size of the read buffer (Redis's `PROTO_IOBUF_LEN`).
-const READ_BUFFER: usize = 16 * 1024;
+pub(crate) const READ_BUFFER: usize = 16 * 1024;
 /// Replies are written early if a pipeline produces more than this, so one
 /// long pipeline cannot buffer unbounded output.
 const FLUSH_THRESHOLD: usize = 64 * 1024;
@@ -51,6 +51,8 @@ pub fn serve(state: &State, stream: TcpStream) {
         client: Client::new(state, handle),
         out: ReplyWriter::new(Protocol::Resp2),
         parser: RequestParser::new(),
+        partial_request: 0,
+        request_len: 0,
     };
     let reader = match stream.try_clone() {
         Ok(clone) => BufReader::with_capacity(READ_BUFFER, clone),
@@ -70,6 +72,10 @@ struct Connection<'s> {
     client: Client,
     out: ReplyWriter,
     parser: RequestParser,
+    /// Bytes of the request being received, while it is incomplete.
+    partial_request: usize,
+    /// Bytes of the request being executed (for CLIENT LIST's `qbuf`).
+    request_len: usize,
 }
 
 impl Connection<'_> {
@@ -108,7 +114,13 @@ impl Connection<'_> {
                 };
                 reader.consume(used);
                 self.count_input(used);
-                let Some(args) = request else { break };
+                let Some(args) = request else {
+                    self.partial_request += used;
+                    break;
+                };
+                self.request_len = self.partial_request + used;
+                self.partial_request = 0;
+                self.client.query_buffer = self.request_len + reader.buffer().len();
                 self.execute(&args);
                 if self.client.close_after_reply {
                     self.flush(&mut writer)?;
@@ -134,6 +146,10 @@ impl Connection<'_> {
                 self.read_bulk_directly(reader.get_mut(), pending)?;
                 continue;
             }
+            if self.partial_request > 0 {
+                // Let CLIENT LIST see a request that is still arriving.
+                self.client.handle.info.lock().query_buffer = self.partial_request;
+            }
             let wanted = self.idle_timeout();
             if wanted != timeout {
                 reader.get_ref().set_read_timeout(wanted)?;
@@ -141,7 +157,7 @@ impl Connection<'_> {
             }
             match reader.fill_buf() {
                 Ok([]) => return Ok(()), // the client closed the connection
-                Ok(_) => {}
+                Ok(_) => self.count_read(),
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err)
                     if matches!(
@@ -181,7 +197,16 @@ impl Connection<'_> {
         }
         self.parser.bulk_filled(n);
         self.count_input(n);
+        self.count_read();
+        self.partial_request += n;
         Ok(())
+    }
+
+    fn count_read(&self) {
+        self.state
+            .stats
+            .total_reads_processed
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     fn count_input(&self, n: usize) {
@@ -196,10 +221,11 @@ impl Connection<'_> {
             return Ok(());
         }
         let result = writer.write_all(self.out.buffer());
-        self.state
-            .stats
+        let stats = &self.state.stats;
+        stats
             .total_net_output_bytes
             .fetch_add(self.out.len() as u64, Ordering::Relaxed);
+        stats.total_writes_processed.fetch_add(1, Ordering::Relaxed);
         self.out.clear();
         result
     }
@@ -271,6 +297,9 @@ impl Connection<'_> {
         if info.name != self.client.name {
             info.name = self.client.name.clone();
         }
+        info.flags = self.client.list_flags();
+        info.multi_mem = self.client.multi_mem();
+        info.query_buffer = self.client.query_buffer.saturating_sub(self.request_len);
     }
 
     /// Releases everything the connection held.

@@ -22,6 +22,7 @@
 pub mod client;
 pub mod clients;
 pub mod connection;
+pub mod cron;
 pub mod shutdown;
 pub mod state;
 
@@ -95,6 +96,11 @@ impl Server {
                 .name("sedis-reaper".into())
                 .spawn(|_| Reaper::run(state.keyspace()))
                 .expect("spawn reaper");
+            scope
+                .builder()
+                .name("sedis-cron".into())
+                .spawn(|_| cron::run(state))
+                .expect("spawn cron");
             let acceptor = scope
                 .builder()
                 .name("sedis-acceptor".into())
@@ -307,15 +313,9 @@ fn admit<'env>(scope: &crossbeam::thread::Scope<'env>, pool: &Pool<'env>, stream
 /// Protected mode: with no password set, only loopback clients are served
 /// (Redis's DENIED reply explains how to change that).
 fn deny_reason(state: &State, stream: &TcpStream) -> Option<&'static str> {
-    let config = state.config();
-    if !config.protected_mode || !config.requirepass.is_empty() {
-        return None;
-    }
     let peer = stream.peer_addr().ok()?;
-    if peer.ip().is_loopback() {
-        return None;
-    }
-    Some(crate::error::DENIED_PROTECTED_MODE)
+    clients::protected_mode_denies(&state.config(), peer.ip())
+        .then_some(crate::error::DENIED_PROTECTED_MODE)
 }
 
 fn worker(state: &State, first: Option<TcpStream>, queue: Receiver<TcpStream>) {

@@ -58,6 +58,20 @@ impl Shutdown {
         let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
     }
 
+    /// Waits up to `timeout` for shutdown to be requested; returns true if
+    /// it was. Periodic work and sleeping commands wait through this so
+    /// that a shutdown never waits for them.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut mode = self.mode.lock();
+        while mode.is_none() {
+            if self.cond.wait_until(&mut mode, deadline).timed_out() {
+                break;
+            }
+        }
+        mode.is_some()
+    }
+
     /// Blocks until shutdown is requested; returns its mode.
     pub fn wait(&self) -> ShutdownMode {
         let mut mode = self.mode.lock();
