@@ -7,10 +7,16 @@
 //! Handlers therefore never re-check the generic conditions.
 //!
 //! Families (Redis's `t_*.c` files): [`strings`], [`keys`], [`connection`],
-//! [`server`].
+//! [`server`]; the introspection commands [`info`], [`config`], [`client`],
+//! [`introspection`] (COMMAND) and [`debug`].
 
 pub mod args;
+pub mod client;
+pub mod config;
 pub mod connection;
+pub mod debug;
+pub mod info;
+pub mod introspection;
 pub mod keys;
 pub mod registry;
 pub mod server;
@@ -110,6 +116,8 @@ pub fn process(
     let cmd = resolved.command;
     let refusal = if !cmd.arity_ok(args.len()) {
         Some(error::wrong_arity(resolved.full_name))
+    } else if let Some(err) = debug::protected_refusal(state, client, cmd) {
+        Some(err)
     } else if client.auth_required(state) && !cmd.has(flags::NO_AUTH) {
         Some(error::NOAUTH)
     } else if client.multi.is_some() && cmd.has(flags::NO_MULTI) {

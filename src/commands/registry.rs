@@ -16,6 +16,11 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::strings::COMMANDS,
         super::keys::COMMANDS,
         super::server::COMMANDS,
+        super::info::COMMANDS,
+        super::config::COMMANDS,
+        super::client::COMMANDS,
+        super::introspection::COMMANDS,
+        super::debug::COMMANDS,
     ]
     .into_iter()
     .flatten()
