@@ -111,22 +111,51 @@ impl Client {
     }
 
     /// CLIENT LIST's `multi-mem`: the bytes the commands queued in MULTI
-    /// hold, counted as Redis counts them (the arguments' bytes plus one
-    /// pointer per argument).
+    /// hold.
     pub fn multi_mem(&self) -> usize {
-        let Some(multi) = &self.multi else {
-            self.multi_mem_counted.set((0, 0));
-            return 0;
-        };
-        let (mut covered, mut bytes) = self.multi_mem_counted.get();
-        if covered > multi.queue.len() {
-            (covered, bytes) = (0, 0); // a new transaction
+        match &self.multi {
+            Some(multi) => queued_bytes(&self.multi_mem_counted, &multi.queue),
+            None => {
+                self.multi_mem_counted.set((0, 0));
+                0
+            }
         }
-        for (_, args) in &multi.queue[covered..] {
-            bytes += args.iter().map(Vec::len).sum::<usize>()
-                + args.len() * std::mem::size_of::<usize>();
-        }
-        self.multi_mem_counted.set((multi.queue.len(), bytes));
-        bytes
+    }
+}
+
+/// The bytes of queued commands, counted as Redis counts `multi-mem` (the
+/// arguments' bytes plus one pointer per argument). `counted` remembers
+/// (commands counted, their bytes) so each call only adds the commands
+/// queued since the last one.
+fn queued_bytes(counted: &Cell<(usize, usize)>, queue: &[(Resolved, Vec<Vec<u8>>)]) -> usize {
+    let (mut covered, mut bytes) = counted.get();
+    if covered > queue.len() {
+        (covered, bytes) = (0, 0); // a new, shorter queue
+    }
+    for (_, args) in &queue[covered..] {
+        bytes +=
+            args.iter().map(Vec::len).sum::<usize>() + args.len() * std::mem::size_of::<usize>();
+    }
+    counted.set((queue.len(), bytes));
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queued_bytes_count_incrementally() {
+        let set = crate::commands::registry().find(b"set").unwrap();
+        let argv = |items: &[&str]| items.iter().map(|s| s.as_bytes().to_vec()).collect();
+        let cache = Cell::new((0, 0));
+        let mut queue = vec![(set, argv(&["SET", "a", "b"]))];
+        // Redis reports multi-mem=29 for a queued "SET a b".
+        assert_eq!(queued_bytes(&cache, &queue), 29);
+        queue.push((set, argv(&["SET", "key", "value"])));
+        assert_eq!(queued_bytes(&cache, &queue), 29 + 11 + 24);
+        queue.clear();
+        queue.push((set, argv(&["SET", "k", "v"])));
+        assert_eq!(queued_bytes(&cache, &queue), 29);
     }
 }
