@@ -2,11 +2,11 @@
 //! info) and the view of every connection (LIST, INFO, KILL), in Redis's
 //! formats (`networking.c`).
 //!
-//! Other connections are seen through the registry's
-//! [`ClientHandle`](crate::server::clients::ClientHandle)s, whose
-//! [`ClientInfo`] each owner refreshes after every command; the calling
-//! connection's own line is built from its live state, as Redis shows it
-//! while the command runs (`qbuf` and `argv-mem` include this command).
+//! Other connections are seen through the registry's [`ClientHandle`]s,
+//! whose [`ClientInfo`] each owner refreshes after every command; the
+//! calling connection's own line is built from its live state, as Redis
+//! shows it while the command runs (`qbuf` and `argv-mem` include this
+//! command).
 
 use std::io::Write as _;
 

@@ -1,6 +1,6 @@
 //! COMMAND: what the server can do, in Redis 7's shapes (`server.c`'s
 //! `commandCommand` family). Everything comes from the command table
-//! ([`super::registry`]), so a command added to any family is described
+//! ([`super::registry()`]), so a command added to any family is described
 //! here without further work.
 //!
 //! The table records less than Redis's JSON files, so some parts are

@@ -138,6 +138,10 @@ impl Connection<'_> {
             {
                 return Ok(());
             }
+            if self.partial_request > 0 {
+                // Let CLIENT LIST see a request that is still arriving.
+                self.client.handle.info.lock().query_buffer = self.partial_request;
+            }
             // A large argument in progress: read it straight into place.
             if let Some(pending) = self.parser.pending_bulk()
                 && pending > READ_BUFFER
@@ -145,10 +149,6 @@ impl Connection<'_> {
             {
                 self.read_bulk_directly(reader.get_mut(), pending)?;
                 continue;
-            }
-            if self.partial_request > 0 {
-                // Let CLIENT LIST see a request that is still arriving.
-                self.client.handle.info.lock().query_buffer = self.partial_request;
             }
             let wanted = self.idle_timeout();
             if wanted != timeout {

@@ -1,6 +1,6 @@
-//! The server: a listener thread, a pool of worker threads, and the reaper,
-//! all inside one `crossbeam::scope`, so stopping the server joins every
-//! thread it started before `run` returns.
+//! The server: a listener thread, a pool of worker threads, the reaper and
+//! the periodic task, all inside one `crossbeam::scope`, so stopping the
+//! server joins every thread it started before `run` returns.
 //!
 //! ```text
 //!           accept()              bounded(0) hand-off          one worker per live client
@@ -13,6 +13,7 @@
 //!   connections. [`client`]: one connection's own state.
 //! - [`connection`]: the read → execute → reply loop of one connection.
 //! - [`shutdown`]: the stop signal.
+//! - [`cron`]: the periodic task (INFO's instantaneous rates, memory peak).
 //!
 //! Workers are started on demand, up to `maxclients`, and then kept: a
 //! worker that finishes a client waits for the next one on the hand-off
