@@ -20,14 +20,15 @@ use crate::error::CommandResult;
 use crate::server::State;
 use crate::server::clients::flag;
 use crate::store::keyspace::SHARDS;
-use crate::store::{Keyspace, LockPlan, Mode};
+use crate::store::{Db, LockPlan, Mode};
 
 use super::Ctx;
-use super::table::{Command, flags::*};
+use super::table::{Command, LockContext, Locks, flags::*};
 
 pub static COMMANDS: &[Command] = &[Command::new("info", -1, info)
     .flags(LOADING | STALE | SENTINEL)
     .acl(&["@slow", "@dangerous"])
+    .locks(Locks::Custom(info_locks))
     .doc(
         "server",
         "1.0.0",
@@ -38,9 +39,26 @@ pub static COMMANDS: &[Command] = &[Command::new("info", -1, info)
 /// `INFO [section [section ...]]`: RESP3 clients get a verbatim string.
 fn info(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let selection = Selection::parse(&args[1..]);
-    let text = generate(ctx.state, &selection);
+    let keyspace = if selection.wants("keyspace") {
+        keyspace_lines(ctx)
+    } else {
+        String::new()
+    };
+    let text = generate(ctx.state, &selection, &keyspace);
     ctx.out.verbatim(text.as_bytes());
     Ok(())
+}
+
+/// The keyspace section reads every database, so INFO read-locks them all
+/// when it is asked for, through the command's plan like any command: a
+/// handler that locked on its own could deadlock against the locks a
+/// transaction already holds.
+fn info_locks(lc: &LockContext<'_>) -> LockPlan {
+    let mut plan = LockPlan::new();
+    if Selection::parse(&lc.args[1..]).wants("keyspace") {
+        plan.add_all(lc.keyspace, Mode::Read);
+    }
+    plan
 }
 
 /// Sections printed by a bare INFO (Redis's default set).
@@ -106,7 +124,14 @@ impl Selection {
 struct Section {
     names: &'static [&'static str],
     title: &'static str,
-    write: fn(&State, &mut String),
+    write: fn(&Sources, &mut String),
+}
+
+/// What the sections are written from.
+struct Sources<'a> {
+    state: &'a State,
+    /// The keyspace section's lines, read under the command's locks.
+    keyspace: &'a str,
 }
 
 /// Every section, in Redis's order.
@@ -174,13 +199,15 @@ const SECTIONS: &[Section] = &[
     Section {
         names: &["keyspace"],
         title: "Keyspace",
-        write: keyspace_section,
+        write: |src, out| out.push_str(src.keyspace),
     },
 ];
 
 /// The INFO text for `selection`: the chosen sections in Redis's order,
-/// separated by an empty line. Unknown names select nothing.
-pub fn generate(state: &State, selection: &Selection) -> String {
+/// separated by an empty line. Unknown names select nothing. `keyspace` is
+/// the body of the keyspace section.
+pub fn generate(state: &State, selection: &Selection, keyspace: &str) -> String {
+    let sources = Sources { state, keyspace };
     let mut out = String::with_capacity(4096);
     let mut first = true;
     for section in SECTIONS {
@@ -192,7 +219,7 @@ pub fn generate(state: &State, selection: &Selection) -> String {
         }
         first = false;
         let _ = write!(out, "# {}\r\n", section.title);
-        (section.write)(state, &mut out);
+        (section.write)(&sources, &mut out);
     }
     out
 }
@@ -232,7 +259,8 @@ fn os_name() -> &'static str {
     })
 }
 
-fn server_section(state: &State, out: &mut String) {
+fn server_section(src: &Sources, out: &mut String) {
+    let state = src.state;
     let config = state.config();
     let uptime = state.started.elapsed().as_secs();
     let now_us = crate::store::clock::unix_us();
@@ -302,7 +330,8 @@ fn clients_summary(state: &State) -> ClientsSummary {
     summary
 }
 
-fn clients_section(state: &State, out: &mut String) {
+fn clients_section(src: &Sources, out: &mut String) {
+    let state = src.state;
     let summary = clients_summary(state);
     field(out, "connected_clients", summary.connected);
     field(out, "cluster_connections", 0);
@@ -329,7 +358,8 @@ fn ratio(numerator: usize, denominator: usize) -> f64 {
     }
 }
 
-fn memory_section(state: &State, out: &mut String) {
+fn memory_section(src: &Sources, out: &mut String) {
+    let state = src.state;
     let (used, peak) = state.note_memory_usage();
     let rss = alloc::resident_set_size();
     let startup = state.memory_startup();
@@ -412,7 +442,8 @@ fn memory_section(state: &State, out: &mut String) {
     field(out, "lazyfreed_objects", 0);
 }
 
-fn persistence_section(state: &State, out: &mut String) {
+fn persistence_section(src: &Sources, out: &mut String) {
+    let state = src.state;
     let aof = state.config().appendonly;
     field(out, "loading", 0);
     field(out, "async_loading", 0);
@@ -450,7 +481,8 @@ fn persistence_section(state: &State, out: &mut String) {
     field(out, "module_fork_last_cow_size", 0);
 }
 
-fn stats_section(state: &State, out: &mut String) {
+fn stats_section(src: &Sources, out: &mut String) {
+    let state = src.state;
     let s = &state.stats;
     let ks = &state.keyspace().stats;
     let kbps = |per_sec: u64| format!("{:.2}", per_sec as f32 / 1024.0);
@@ -544,7 +576,8 @@ fn stats_section(state: &State, out: &mut String) {
     field(out, "acl_access_denied_channel", 0);
 }
 
-fn replication_section(state: &State, out: &mut String) {
+fn replication_section(src: &Sources, out: &mut String) {
+    let state = src.state;
     field(out, "role", "master");
     field(out, "connected_slaves", 0);
     field(out, "master_failover_state", "no-failover");
@@ -570,7 +603,7 @@ fn cpu_times(who: libc::c_int) -> (String, String) {
     (time(usage.ru_stime), time(usage.ru_utime))
 }
 
-fn cpu_section(_: &State, out: &mut String) {
+fn cpu_section(_: &Sources, out: &mut String) {
     let (sys, user) = cpu_times(libc::RUSAGE_SELF);
     let (sys_children, user_children) = cpu_times(libc::RUSAGE_CHILDREN);
     field(out, "used_cpu_sys", sys);
@@ -579,7 +612,8 @@ fn cpu_section(_: &State, out: &mut String) {
     field(out, "used_cpu_user_children", user_children);
 }
 
-fn commandstats_section(state: &State, out: &mut String) {
+fn commandstats_section(src: &Sources, out: &mut String) {
+    let state = src.state;
     for (id, entry) in super::registry().entries().iter().enumerate() {
         let stats = &state.command_stats[id];
         let calls = load(&stats.calls);
@@ -603,7 +637,8 @@ fn commandstats_section(state: &State, out: &mut String) {
     }
 }
 
-fn errorstats_section(state: &State, out: &mut String) {
+fn errorstats_section(src: &Sources, out: &mut String) {
+    let state = src.state;
     let mut errors: Vec<(String, u64)> = state
         .stats
         .errors_by_code
@@ -636,24 +671,24 @@ fn safe_info_string(s: &str) -> String {
         .collect()
 }
 
-fn keyspace_section(state: &State, out: &mut String) {
-    let ks = state.keyspace();
-    let now = crate::store::clock::unix_ms();
-    for db in 0..ks.databases() {
-        let (keys, expires) = ks.db_counts(db);
+/// The keyspace section's lines: `db<n>:keys=..,expires=..,avg_ttl=..`
+/// for every database that holds keys. Needs every database's shards in
+/// the command's locks ([`info_locks`]).
+fn keyspace_lines(ctx: &mut Ctx) -> String {
+    let mut out = String::new();
+    for index in 0..ctx.keyspace().databases() {
+        let db = ctx.db_at(index);
+        let (keys, expires) = (db.len(), db.volatile_len());
         if keys == 0 && expires == 0 {
             continue;
         }
-        let avg_ttl = if expires > 0 {
-            sample_avg_ttl(ks, db, now)
-        } else {
-            0
-        };
+        let avg_ttl = if expires > 0 { sample_avg_ttl(&db) } else { 0 };
         let _ = write!(
             out,
-            "db{db}:keys={keys},expires={expires},avg_ttl={avg_ttl}\r\n"
+            "db{index}:keys={keys},expires={expires},avg_ttl={avg_ttl}\r\n"
         );
     }
+    out
 }
 
 /// Keys with a TTL `avg_ttl` is estimated from, and the most keys looked
@@ -666,12 +701,8 @@ const TTL_LOOK_AT: usize = 4096;
 /// cycle samples). The sample starts at a random shard and walks on with
 /// SCAN until it holds enough keys with a TTL or has looked at enough keys,
 /// so a small database is measured exactly and a large one at bounded cost.
-/// The database's shards are read-locked meanwhile.
-fn sample_avg_ttl(ks: &Keyspace, db: usize, now: i64) -> i64 {
-    let mut plan = LockPlan::new();
-    plan.add_db(db, Mode::Read);
-    let mut locks = ks.lock(&plan);
-    let view = locks.db(db, now);
+fn sample_avg_ttl(view: &Db<'_, '_>) -> i64 {
+    let now = view.now_ms();
     // A SCAN cursor's low bits are the shard.
     let start = crate::rng::Rng::new().below(SHARDS as u64);
     let (mut sum, mut with_ttl, mut looked_at) = (0i128, 0usize, 0usize);
