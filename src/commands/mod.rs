@@ -7,12 +7,19 @@
 //! Handlers therefore never re-check the generic conditions.
 //!
 //! Families (Redis's `t_*.c` files): [`strings`], [`keys`], [`connection`],
-//! [`server`], [`tx`], [`persistence`], [`lists`], [`zsets`]; [`blocking`]
-//! serves clients blocked on keys after each command.
+//! [`server`], [`tx`], [`persistence`], [`lists`], [`zsets`]; the
+//! introspection commands [`info`], [`config`], [`client`],
+//! [`introspection`] (COMMAND) and [`debug`]. [`blocking`] serves clients
+//! blocked on keys after each command.
 
 pub mod args;
 pub mod blocking;
+pub mod client;
+pub mod config;
 pub mod connection;
+pub mod debug;
+pub mod info;
+pub mod introspection;
 pub mod keys;
 pub mod lists;
 pub mod persistence;
@@ -168,6 +175,8 @@ pub fn process(
     let cmd = resolved.command;
     let refusal = if !cmd.arity_ok(args.len()) {
         Some(error::wrong_arity(resolved.full_name))
+    } else if let Some(err) = debug::protected_refusal(state, client, cmd) {
+        Some(err)
     } else if client.auth_required(state) && !cmd.has(flags::NO_AUTH) {
         Some(error::NOAUTH)
     } else if client.multi.is_some() && cmd.has(flags::NO_MULTI) {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
@@ -16,6 +16,7 @@ use crate::store::Keyspace;
 use crate::store::clock::unix_ms;
 
 use super::clients::ClientRegistry;
+use super::cron::Metrics;
 use super::shutdown::Shutdown;
 
 /// Server-wide counters for INFO stats.
@@ -27,6 +28,10 @@ pub struct ServerStats {
     pub total_net_input_bytes: AtomicU64,
     pub total_net_output_bytes: AtomicU64,
     pub total_error_replies: AtomicU64,
+    /// Reads from client sockets that returned data.
+    pub total_reads_processed: AtomicU64,
+    /// Writes of replies to client sockets.
+    pub total_writes_processed: AtomicU64,
     /// Failed AUTH / HELLO AUTH attempts.
     pub acl_access_denied_auth: AtomicU64,
     /// Error replies by code (`ERR`, `WRONGTYPE`...): INFO errorstats.
@@ -51,6 +56,8 @@ impl ServerStats {
             &self.total_net_input_bytes,
             &self.total_net_output_bytes,
             &self.total_error_replies,
+            &self.total_reads_processed,
+            &self.total_writes_processed,
             &self.acl_access_denied_auth,
         ] {
             counter.store(0, Ordering::Relaxed);
@@ -121,6 +128,15 @@ pub struct State {
     pub started_unix_ms: i64,
     /// 40 hex characters, new each start (INFO's `run_id`).
     pub run_id: String,
+    /// The replication ID (INFO's `master_replid`), new each start as in
+    /// Redis; nothing replicates yet, but tools expect one.
+    pub replid: String,
+    /// Rates sampled by the periodic task (INFO's `instantaneous_*`).
+    pub metrics: Metrics,
+    /// The most memory seen in use (INFO's `used_memory_peak`).
+    memory_peak: AtomicUsize,
+    /// Memory in use once the server was set up (`used_memory_startup`).
+    memory_startup: AtomicUsize,
 }
 
 impl State {
@@ -146,6 +162,10 @@ impl State {
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: new_run_id(),
+            replid: new_run_id(),
+            metrics: Metrics::default(),
+            memory_peak: AtomicUsize::new(0),
+            memory_startup: AtomicUsize::new(crate::alloc::used_memory()),
         }
     }
 
@@ -209,6 +229,36 @@ impl State {
 
     pub fn dirty(&self) -> u64 {
         self.dirty.load(Ordering::Relaxed)
+    }
+
+    /// Reads the memory in use and raises the recorded peak if needed;
+    /// returns (used, peak).
+    pub fn note_memory_usage(&self) -> (usize, usize) {
+        let used = crate::alloc::used_memory();
+        let peak = self
+            .memory_peak
+            .fetch_max(used, Ordering::Relaxed)
+            .max(used);
+        (used, peak)
+    }
+
+    /// Memory in use when the server had just been set up.
+    pub fn memory_startup(&self) -> usize {
+        self.memory_startup.load(Ordering::Relaxed)
+    }
+
+    /// CONFIG RESETSTAT: zeroes the server, command, error and keyspace
+    /// statistics and the instantaneous metrics, as Redis's
+    /// `resetServerStats` and friends do.
+    pub fn reset_stats(&self) {
+        self.stats.reset();
+        for stats in self.command_stats.iter() {
+            stats.reset();
+        }
+        self.keyspace.stats.reset();
+        self.metrics.ops.reset(0);
+        self.metrics.net_input.reset(0);
+        self.metrics.net_output.reset(0);
     }
 }
 

@@ -883,6 +883,14 @@ impl<'k> Db<'_, 'k> {
         self.all_slots().map(|s| self.locks.shard(s).len()).sum()
     }
 
+    /// Number of keys with a TTL (INFO keyspace's `expires=`), counted like
+    /// [`Db::len`].
+    pub fn volatile_len(&self) -> usize {
+        self.all_slots()
+            .map(|s| self.locks.shard(s).volatile_count())
+            .sum()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
