@@ -61,9 +61,103 @@ pub struct Config {
     pub hz: u32,
     /// Who may run DEBUG (Redis's `enable-debug-command`).
     pub enable_debug_command: ProtectedAction,
+    /// Which keyspace events are published (class bits of
+    /// [`crate::pubsub::notify`]); 0: none, the default.
+    pub notify_keyspace_events: u32,
+    /// Output-buffer limits per client class, indexed by [`ObufClass`].
+    pub client_output_buffer_limit: [ObufLimit; 3],
     /// The configuration file the server was started with, as an absolute
     /// path: INFO shows it and CONFIG REWRITE writes to it. Not a directive.
     pub config_file: Option<PathBuf>,
+}
+
+/// The client classes `client-output-buffer-limit` configures, in the
+/// order CONFIG GET lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObufClass {
+    Normal = 0,
+    Replica = 1,
+    Pubsub = 2,
+}
+
+impl ObufClass {
+    /// Redis's `getClientTypeByName` (any case); `master` is a class
+    /// there but cannot be limited.
+    fn parse(name: &str) -> Option<ObufClass> {
+        match name.to_ascii_lowercase().as_str() {
+            "normal" => Some(ObufClass::Normal),
+            "slave" | "replica" => Some(ObufClass::Replica),
+            "pubsub" => Some(ObufClass::Pubsub),
+            _ => None,
+        }
+    }
+
+    /// The name CONFIG GET shows (Redis still says `slave`).
+    fn get_name(self) -> &'static str {
+        ["normal", "slave", "pubsub"][self as usize]
+    }
+
+    /// The name CONFIG REWRITE writes.
+    fn rewrite_name(self) -> &'static str {
+        ["normal", "replica", "pubsub"][self as usize]
+    }
+
+    const ALL: [ObufClass; 3] = [ObufClass::Normal, ObufClass::Replica, ObufClass::Pubsub];
+}
+
+/// One class's output-buffer limit: disconnect at `hard_bytes` pending, or
+/// after more than `soft_seconds` over `soft_bytes` (0 bytes: no limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObufLimit {
+    pub hard_bytes: u64,
+    pub soft_bytes: u64,
+    pub soft_seconds: u64,
+}
+
+/// Redis's defaults: `normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60`.
+pub const DEFAULT_OBUF_LIMITS: [ObufLimit; 3] = [
+    ObufLimit {
+        hard_bytes: 0,
+        soft_bytes: 0,
+        soft_seconds: 0,
+    },
+    ObufLimit {
+        hard_bytes: 256 << 20,
+        soft_bytes: 64 << 20,
+        soft_seconds: 60,
+    },
+    ObufLimit {
+        hard_bytes: 32 << 20,
+        soft_bytes: 8 << 20,
+        soft_seconds: 60,
+    },
+];
+
+/// Parses `<class> <hard> <soft> <seconds>` groups and updates the classes
+/// named, all or nothing (Redis's `updateClientOutputBufferLimit`).
+fn set_obuf_limits(c: &mut Config, v: &str) -> Result<(), String> {
+    let words: Vec<&str> = v.split_whitespace().collect();
+    if !words.len().is_multiple_of(4) {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut limits = c.client_output_buffer_limit;
+    for group in words.chunks(4) {
+        let class = ObufClass::parse(group[0]).ok_or_else(|| {
+            "Invalid client class specified in buffer limit configuration.".to_string()
+        })?;
+        let bad = || "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+        let hard = parse_memory(group[1]).ok_or_else(bad)?;
+        let soft = parse_memory(group[2]).ok_or_else(bad)?;
+        let seconds = group[3].parse::<i64>().ok().filter(|s| *s >= 0);
+        let seconds = seconds.ok_or_else(bad)?;
+        limits[class as usize] = ObufLimit {
+            hard_bytes: hard,
+            soft_bytes: soft,
+            soft_seconds: seconds as u64,
+        };
+    }
+    c.client_output_buffer_limit = limits;
+    Ok(())
 }
 
 /// Who may use a protected command (DEBUG): nobody, everybody, or only
@@ -139,6 +233,8 @@ impl Default for Config {
             zset_max_listpack_value: 64,
             hz: 10,
             enable_debug_command: ProtectedAction::No,
+            notify_keyspace_events: 0,
+            client_output_buffer_limit: DEFAULT_OBUF_LIMITS,
             config_file: None,
         }
     }
@@ -175,6 +271,9 @@ pub enum Rewrite {
     /// One `save <seconds> <changes>` line per save point, or `save ""`;
     /// always written, so the file never falls back to a default.
     Save,
+    /// One `client-output-buffer-limit <class> <hard> <soft> <seconds>`
+    /// line per client class, written where it differs from the default.
+    ObufLimits,
 }
 
 /// One configuration parameter.
@@ -551,6 +650,41 @@ pub static PARAMS: &[Param] = &[
         },
         get: |c| c.enable_debug_command.name().to_string(),
     },
+    Param {
+        name: "notify-keyspace-events",
+        mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Quoted,
+        set: |c, v| {
+            c.notify_keyspace_events = crate::pubsub::notify::parse_flags(v)
+                .ok_or_else(|| crate::pubsub::notify::BAD_CLASS.to_string())?;
+            Ok(())
+        },
+        get: |c| crate::pubsub::notify::format_flags(c.notify_keyspace_events),
+    },
+    Param {
+        name: "client-output-buffer-limit",
+        mutable: true,
+        multi_word: true,
+        rewrite: Rewrite::ObufLimits,
+        set: set_obuf_limits,
+        get: |c| {
+            ObufClass::ALL
+                .iter()
+                .map(|&class| {
+                    let l = c.client_output_buffer_limit[class as usize];
+                    format!(
+                        "{} {} {} {}",
+                        class.get_name(),
+                        l.hard_bytes,
+                        l.soft_bytes,
+                        l.soft_seconds
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        },
+    },
 ];
 
 fn set_list_max_listpack_size(c: &mut Config, v: &str) -> Result<(), String> {
@@ -726,6 +860,21 @@ impl Config {
                         state.rewrite_line(p.name, format!("save {seconds} {changes}"), true);
                     }
                     state.mark_processed(p.name);
+                }
+                Rewrite::ObufLimits => {
+                    for class in ObufClass::ALL {
+                        let limit = self.client_output_buffer_limit[class as usize];
+                        let line = format!(
+                            "{} {} {} {} {}",
+                            p.name,
+                            class.rewrite_name(),
+                            format_memory(limit.hard_bytes),
+                            format_memory(limit.soft_bytes),
+                            limit.soft_seconds
+                        );
+                        let force = limit != DEFAULT_OBUF_LIMITS[class as usize];
+                        state.rewrite_line(p.name, line, force);
+                    }
                 }
             }
         }

@@ -158,6 +158,18 @@ pub fn unknown_subcommand(command: &str, sub: &[u8]) -> CommandError {
     CommandError::from_bytes(text)
 }
 
+/// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try
+/// <CMD> HELP.` (Redis's `addReplySubcommandSyntaxError`): `command` and
+/// `sub` as the client typed them.
+pub fn subcommand_syntax(command: &[u8], sub: &[u8]) -> CommandError {
+    let mut text = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
+    text.extend_from_slice(c_str_prefix(sub, 128));
+    text.extend_from_slice(b"'. Try ");
+    text.extend_from_slice(&command.to_ascii_uppercase());
+    text.extend_from_slice(b" HELP.");
+    CommandError::from_bytes(text)
+}
+
 /// What C's `printf("%.<max>s", arg)` prints of a client's argument: at most
 /// `max` bytes, and nothing from the first NUL on.
 pub fn c_str_prefix(arg: &[u8], max: usize) -> &[u8] {

@@ -38,6 +38,8 @@
 //! - [`store`]: databases split into shards behind `RwLock`s, LRU-ordered
 //!   keys, values, lazy and active expiry.
 //! - [`persist`]: RDB and AOF in Redis's formats.
+//! - [`pubsub`]: channels, patterns and shard channels, message delivery to
+//!   subscribers' queues, keyspace notifications.
 //! - [`config`], [`log`], [`error`]: options, Redis-format logging, the
 //!   canned error replies.
 //! - [`client`]: the blocking connection `sedis-cli` and `sedis-benchmark` use.
@@ -56,6 +58,7 @@ pub mod glob;
 pub mod log;
 pub mod num;
 pub mod persist;
+pub mod pubsub;
 pub mod resp;
 pub mod rng;
 pub mod server;

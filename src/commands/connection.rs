@@ -66,6 +66,14 @@ fn ping(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if args.len() > 2 {
         return Err(error::wrong_arity("ping"));
     }
+    // A RESP2 subscriber cannot tell a reply from a message unless the
+    // reply looks like one: Redis answers `["pong", message]` there.
+    if ctx.client.pubsub.total() > 0 && !ctx.out.is_resp3() {
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out.bulk(args.get(1).map_or(&b""[..], Vec::as_slice));
+        return Ok(());
+    }
     match args.get(1) {
         Some(message) => ctx.out.bulk(message),
         None => ctx.out.simple("PONG"),
@@ -228,6 +236,7 @@ fn hello(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 fn reset(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     ctx.client.multi = None;
     super::unwatch_all(ctx);
+    super::pubsub::unsubscribe_all(ctx);
     ctx.client.db = 0;
     ctx.client.name.clear();
     ctx.client.reply_mode = Default::default();

@@ -75,14 +75,7 @@ fn debug(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         }
         3 if args::is(sub, "object") => debug_object(ctx, &args[2]),
         3..=5 if args::is(sub, "populate") => debug_populate(ctx, args),
-        _ => {
-            let mut text = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
-            text.extend_from_slice(error::c_str_prefix(sub, 128));
-            text.extend_from_slice(b"'. Try ");
-            text.extend_from_slice(&args[0].to_ascii_uppercase());
-            text.extend_from_slice(b" HELP.");
-            Err(CommandError::from_bytes(text))
-        }
+        _ => Err(error::subcommand_syntax(&args[0], sub)),
     }
 }
 

@@ -590,10 +590,18 @@ fn stats_section(src: &Sources, out: &mut String) {
     field(out, "current_eviction_exceeded_time", 0);
     field(out, "keyspace_hits", ks.keyspace_hits.get());
     field(out, "keyspace_misses", ks.keyspace_misses.get());
-    // Pub/sub is not served yet.
-    field(out, "pubsub_channels", 0);
-    field(out, "pubsub_patterns", 0);
-    field(out, "pubsubshard_channels", 0);
+    let pubsub = &state.pubsub;
+    field(
+        out,
+        "pubsub_channels",
+        pubsub.channel_count(crate::pubsub::Kind::Channel),
+    );
+    field(out, "pubsub_patterns", pubsub.pattern_count());
+    field(
+        out,
+        "pubsubshard_channels",
+        pubsub.channel_count(crate::pubsub::Kind::Shard),
+    );
     field(out, "latest_fork_usec", 0);
     field(out, "total_forks", 0);
     field(out, "migrate_cached_sockets", 0);

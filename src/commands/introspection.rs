@@ -225,7 +225,7 @@ fn getkeys_target(args: &[Vec<u8>]) -> CommandResult<(&'static Command, Vec<usiz
         .resolve(full)
         .map_err(|_| CommandError::err("Invalid command specified"))?
         .command;
-    if matches!(cmd.keys, KeySpec::None) {
+    if matches!(cmd.keys, KeySpec::None) || cmd.has(CHANNEL_KEYS) {
         return Err(CommandError::err("The command has no key arguments"));
     }
     if !cmd.arity_ok(full.len()) {
@@ -403,7 +403,9 @@ fn acl_bits(cmd: &Command) -> u32 {
 
 /// Key-spec access flags, derived from the command's flags.
 fn key_flags(cmd: &Command) -> Vec<&'static str> {
-    if cmd.has(WRITE) {
+    if cmd.has(CHANNEL_KEYS) {
+        vec!["not_key"]
+    } else if cmd.has(WRITE) {
         vec!["RW", "access", "update"]
     } else {
         vec!["RO", "access"]

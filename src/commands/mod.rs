@@ -7,7 +7,7 @@
 //! Handlers therefore never re-check the generic conditions.
 //!
 //! Families (Redis's `t_*.c` files): [`strings`], [`keys`], [`connection`],
-//! [`server`], [`tx`], [`persistence`], [`lists`], [`zsets`]; the
+//! [`server`], [`tx`], [`persistence`], [`lists`], [`zsets`], [`pubsub`]; the
 //! introspection commands [`info`], [`config`], [`client`],
 //! [`introspection`] (COMMAND) and [`debug`]. [`blocking`] serves clients
 //! blocked on keys after each command.
@@ -23,6 +23,7 @@ pub mod introspection;
 pub mod keys;
 pub mod lists;
 pub mod persistence;
+pub mod pubsub;
 pub mod registry;
 pub mod server;
 pub mod strings;
@@ -83,6 +84,35 @@ impl<'k> Ctx<'_, 'k> {
 
     pub fn keyspace(&self) -> &'k Keyspace {
         self.state.keyspace()
+    }
+
+    /// Reports a keyspace event on `key` in the client's database (Redis's
+    /// `notifyKeyspaceEvent`): `class` is one of [`crate::pubsub::notify`]'s
+    /// classes, `event` Redis's event name (`set`, `del`, `lpush`...). One
+    /// relaxed atomic load when notifications are off.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        let db = self.client.db;
+        self.notify_in(db, class, event, key);
+    }
+
+    /// [`Ctx::notify`] for a key in database `db` (MOVE, COPY ... DB).
+    #[inline]
+    pub fn notify_in(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
+        if self.state.pubsub.notifies(class) {
+            self.publish_event(db, class, event, key);
+        }
+    }
+
+    #[cold]
+    fn publish_event(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
+        let own = crate::pubsub::Own {
+            client_id: self.client.id,
+            out: &mut *self.out,
+        };
+        self.state
+            .pubsub
+            .notify_keyspace_event(class, event, key, db, Some(own));
     }
 
     /// Logs these commands to the append-only file instead of the one that
@@ -181,8 +211,16 @@ pub fn process(
         Some(error::NOAUTH)
     } else if client.multi.is_some() && cmd.has(flags::NO_MULTI) {
         Some(error::NOT_ALLOWED_IN_MULTI)
-    } else if may_write(cmd, client) {
-        crate::server::saving::writes_refused(state)
+    } else if let Some(err) = may_write(cmd, client)
+        .then(|| crate::server::saving::writes_refused(state))
+        .flatten()
+    {
+        Some(err)
+    } else if client.pubsub.total() > 0 && !out.is_resp3() && !allowed_while_subscribed(cmd) {
+        Some(CommandError::err(format_args!(
+            "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            resolved.full_name
+        )))
     } else {
         None
     };
@@ -202,6 +240,23 @@ pub fn process(
     }
     call(state, client, out, &resolved, args);
     Some(resolved)
+}
+
+/// The commands a RESP2 connection in pub/sub mode may run (with RESP3,
+/// messages are push frames and every command works).
+fn allowed_while_subscribed(cmd: &Command) -> bool {
+    matches!(
+        cmd.name,
+        "ping"
+            | "subscribe"
+            | "ssubscribe"
+            | "unsubscribe"
+            | "sunsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "quit"
+            | "reset"
+    )
 }
 
 /// True for commands refused while persistence is failing: writes, EXEC of

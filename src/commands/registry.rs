@@ -21,6 +21,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::persistence::COMMANDS,
         super::lists::COMMANDS,
         super::zsets::COMMANDS,
+        super::pubsub::COMMANDS,
         super::info::COMMANDS,
         super::config::COMMANDS,
         super::client::COMMANDS,

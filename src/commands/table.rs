@@ -36,6 +36,10 @@ pub mod flags {
     pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
     pub const PROTECTED: u32 = 1 << 18;
     pub const NO_ASYNC_LOADING: u32 = 1 << 19;
+    /// Not a Redis flag: the key spec names shard channels, not keys
+    /// (Redis's `NOT_KEY` key-spec flag). Nothing is locked for them and
+    /// COMMAND GETKEYS reports no keys.
+    pub const CHANNEL_KEYS: u32 = 1 << 20;
 
     /// Names in the order Redis lists them in COMMAND INFO.
     pub const NAMES: &[(u32, &str)] = &[

@@ -186,6 +186,20 @@ impl ReplyWriter {
         }
     }
 
+    /// An already-encoded push message whose first byte is a placeholder
+    /// for its aggregate type (a pub/sub frame encoded once for all
+    /// receivers): written as `*` in RESP2, `>` in RESP3.
+    pub fn push_frame(&mut self, frame: &[u8]) {
+        let Some((_, rest)) = frame.split_first() else {
+            return;
+        };
+        self.buf.push(match self.protocol {
+            Protocol::Resp2 => b'*',
+            Protocol::Resp3 => b'>',
+        });
+        self.buf.extend_from_slice(rest);
+    }
+
     /// A double: `,<%.17g>` in RESP3, a bulk string in RESP2.
     pub fn double(&mut self, value: f64) {
         let text = num::format_g17(value);

@@ -72,7 +72,7 @@ pub fn paths(state: &State) -> AofPaths {
 /// DEL, so a replay never resurrects it.
 pub fn install_expire_hook(state: &State) {
     let log = state.aof.log.clone();
-    state.keyspace().set_expire_hook(Box::new(move |db, key| {
+    state.keyspace().add_expire_hook(Box::new(move |db, key| {
         let argv = vec![b"DEL".to_vec(), key.to_vec()];
         log.append(&[Logged {
             db: Some(db),

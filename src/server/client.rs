@@ -8,11 +8,13 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::commands::Resolved;
+use crate::pubsub::{Peer, Subscriptions};
 use crate::rng::Rng;
 use crate::store::{Key, WatchFlag};
 
 use super::clients::{ClientHandle, flag};
 use super::state::State;
+use super::wait::Waker;
 
 /// An open MULTI.
 #[derive(Debug, Default)]
@@ -75,6 +77,9 @@ pub struct Client {
     pub rng: Rng,
     /// A blocking command's wait (BLPOP...) and the wake-up descriptor.
     pub blocking: super::blocking::BlockState,
+    /// Channels, patterns and shard channels subscribed to, and the queue
+    /// their messages arrive in.
+    pub pubsub: Subscriptions,
 }
 
 impl Client {
@@ -98,6 +103,7 @@ impl Client {
             handle,
             rng: Rng::new(),
             blocking: Default::default(),
+            pubsub: Subscriptions::default(),
         }
     }
 
@@ -109,6 +115,9 @@ impl Client {
     /// This client's CLIENT LIST flags ([`flag`] bits).
     pub fn list_flags(&self) -> u16 {
         let mut bits = 0;
+        if self.pubsub.total() > 0 {
+            bits |= flag::PUBSUB;
+        }
         if self.multi.is_some() {
             bits |= flag::MULTI;
         }
@@ -137,6 +146,34 @@ impl Client {
                 0
             }
         }
+    }
+}
+
+/// A subscribed connection as publishers reach it: its wake-up descriptor
+/// (the worker waits on it together with the socket) and its handle (to
+/// close it when its messages overflow the output-buffer limit).
+pub struct SubscriberPeer {
+    handle: Arc<ClientHandle>,
+    waker: Arc<Waker>,
+}
+
+impl SubscriberPeer {
+    pub fn new(handle: Arc<ClientHandle>, waker: Arc<Waker>) -> Self {
+        SubscriberPeer { handle, waker }
+    }
+}
+
+impl Peer for SubscriberPeer {
+    fn wake(&self) {
+        self.waker.wake();
+    }
+
+    fn disconnect(&self) {
+        self.handle.kill();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.handle.killed.load(Ordering::Relaxed)
     }
 }
 

@@ -6,6 +6,12 @@
 //! costs one syscall per batch, not per command). A request that is only
 //! partly buffered never holds replies back: they are flushed before the
 //! worker blocks for more input.
+//!
+//! A subscribed connection does not block in `read`: it sleeps until its
+//! socket is readable or a publisher wakes it, sends the messages queued
+//! for it, and goes back to sleep (see `wait_subscribed`). Before each
+//! command it sends what is queued, so replies and messages leave in the
+//! order they were produced.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -21,6 +27,7 @@ use crate::store::LockPlan;
 use super::blocking;
 use super::client::{Client, ReplyMode};
 use super::state::State;
+use super::wait::{Event, Interest};
 
 /// Size of the read buffer (Redis's `PROTO_IOBUF_LEN`).
 pub(crate) const READ_BUFFER: usize = 16 * 1024;
@@ -122,6 +129,11 @@ impl Connection<'_> {
                 self.request_len = self.partial_request + used;
                 self.partial_request = 0;
                 self.client.query_buffer = self.request_len + reader.buffer().len();
+                // Messages that arrived before this command go out before
+                // its reply.
+                if let Some(inbox) = self.client.pubsub.inbox() {
+                    inbox.drain_into(&mut self.out, usize::MAX);
+                }
                 self.execute(&args);
                 self.parser.recycle(args);
                 // A blocking command with nothing to pop: send what earlier
@@ -135,6 +147,11 @@ impl Connection<'_> {
                     self.client.handle.info.lock().flags = self.client.list_flags();
                 }
                 if self.client.close_after_reply {
+                    // Leave the channels first: once the client has its
+                    // last reply, nobody counts it as a subscriber.
+                    self.state
+                        .pubsub
+                        .unsubscribe_all(&mut self.client.pubsub, None);
                     self.flush(&mut writer)?;
                     return Ok(());
                 }
@@ -162,6 +179,9 @@ impl Connection<'_> {
                 self.read_bulk_directly(reader.get_mut(), pending)?;
                 continue;
             }
+            if self.client.pubsub.total() > 0 && !self.wait_subscribed(&mut writer)? {
+                return Ok(());
+            }
             let wanted = self.idle_timeout();
             if wanted != timeout {
                 reader.get_ref().set_read_timeout(wanted)?;
@@ -185,10 +205,42 @@ impl Connection<'_> {
         }
     }
 
-    /// The `timeout` option: idle clients are closed after that many seconds.
+    /// The `timeout` option: idle clients are closed after that many
+    /// seconds. Subscribers are exempt, as in Redis: they wait for messages.
     fn idle_timeout(&self) -> Option<Duration> {
+        if self.client.pubsub.total() > 0 {
+            return None;
+        }
         let seconds = self.state.config().timeout;
         (seconds > 0).then(|| Duration::from_secs(seconds))
+    }
+
+    /// A subscriber between commands: sends its messages as they arrive
+    /// and returns once the socket has something to read (true) or the
+    /// connection must close (false). It sleeps on its waker, which
+    /// publishers wake, and the socket together: no polling interval.
+    fn wait_subscribed(&mut self, writer: &mut TcpStream) -> io::Result<bool> {
+        let waker = self.client.blocking.waker(self.client.handle.fd)?;
+        loop {
+            if let Some(inbox) = self.client.pubsub.inbox() {
+                let more = inbox.drain_into(&mut self.out, FLUSH_THRESHOLD);
+                self.flush(writer)?;
+                if more {
+                    continue;
+                }
+            }
+            if self.client.handle.killed.load(Ordering::SeqCst)
+                || self.state.shutdown.is_requested()
+            {
+                return Ok(false);
+            }
+            match waker.wait(Interest::Readable, None)? {
+                Event::Woken => continue,
+                // A hang-up may still leave bytes to read: the read says.
+                Event::Readable | Event::Hangup => return Ok(true),
+                Event::TimedOut => continue,
+            }
+        }
     }
 
     fn read_bulk_directly(&mut self, stream: &mut TcpStream, pending: usize) -> io::Result<()> {
@@ -335,6 +387,16 @@ impl Connection<'_> {
     /// Releases everything the connection held.
     fn finish(&mut self) {
         blocking::abandon(self.state, &mut self.client);
+        self.state
+            .pubsub
+            .unsubscribe_all(&mut self.client.pubsub, None);
+        if self.client.pubsub.inbox().is_some_and(|i| i.overflowed()) {
+            let handle = &self.client.handle;
+            self.state.log.warning(&format!(
+                "Client id={} addr={} closed for overcoming of output buffer limits.",
+                handle.id, handle.addr
+            ));
+        }
         if !self.client.watched.is_empty() {
             let ks = self.state.keyspace();
             let mut plan = LockPlan::new();

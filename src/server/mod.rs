@@ -50,6 +50,15 @@ use crate::store::expire::Reaper;
 pub use shutdown::ShutdownMode;
 pub use state::State;
 
+/// Publishes an `expired` keyspace event for every key the keyspace
+/// deletes because it expired (lazily or by the reaper).
+fn install_expired_events(state: &State) {
+    let pubsub = state.pubsub.clone();
+    state.keyspace().add_expire_hook(Box::new(move |db, key| {
+        pubsub.notify_keyspace_event(crate::pubsub::notify::EXPIRED, "expired", key, db, None);
+    }));
+}
+
 /// Worker stack size. Commands are shallow; a small stack keeps the memory
 /// cost of thousands of workers low (only touched pages count anyway).
 const WORKER_STACK: usize = 256 * 1024;
@@ -80,6 +89,7 @@ impl Server {
         let local_addr = listener.local_addr()?;
         let state = Arc::new(State::new(config, local_addr, log));
         appendonly::install_expire_hook(&state);
+        install_expired_events(&state);
         // The AOF, when enabled, wins over the dump, as in Redis.
         if !appendonly::load_at_startup(&state)? {
             saving::load_at_startup(&state)?;

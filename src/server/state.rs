@@ -1,8 +1,10 @@
 //! Server-wide state shared by every thread: configuration, the keyspace,
-//! connected clients, statistics, and the shutdown signal.
+//! connected clients, the pub/sub registry, statistics, and the shutdown
+//! signal.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -12,6 +14,7 @@ use crate::commands::registry;
 use crate::config::Config;
 use crate::error::CommandError;
 use crate::log::Logger;
+use crate::pubsub::PubSub;
 use crate::store::Keyspace;
 use crate::store::clock::unix_ms;
 
@@ -110,6 +113,9 @@ pub struct State {
     /// Indexed by the registry's command ids.
     pub command_stats: Box<[CommandStats]>,
     pub clients: ClientRegistry,
+    /// Channels, patterns and their subscribers; shared with the keyspace's
+    /// expiry hook, which publishes `expired` events.
+    pub pubsub: Arc<PubSub>,
     pub shutdown: Shutdown,
     pub log: Logger,
     /// Changes since the last save (`rdb_changes_since_last_save`).
@@ -145,12 +151,15 @@ impl State {
             .map(|_| CommandStats::default())
             .collect();
         let password_set = !config.requirepass.is_empty();
+        let pubsub = Arc::new(PubSub::default());
+        sync_pubsub_config(&pubsub, &config);
         State {
             keyspace: Keyspace::new(config.databases),
             config: RwLock::new(config),
             stats: ServerStats::default(),
             command_stats: stats,
             clients: ClientRegistry::default(),
+            pubsub,
             shutdown: Shutdown::new(local_addr),
             log,
             dirty: AtomicU64::new(0),
@@ -187,6 +196,7 @@ impl State {
         self.password_set
             .store(!config.requirepass.is_empty(), Ordering::Release);
         self.log.set_level(config.loglevel);
+        sync_pubsub_config(&self.pubsub, &config);
         let (appendonly, policy) = (config.appendonly, config.appendfsync);
         drop(config);
         // Turning the AOF on writes a base first (on the saver thread);
@@ -260,6 +270,15 @@ impl State {
         self.metrics.net_input.reset(0);
         self.metrics.net_output.reset(0);
     }
+}
+
+/// Mirrors the pub/sub options into the atomics publishers read.
+fn sync_pubsub_config(pubsub: &PubSub, config: &Config) {
+    pubsub.set_notify_flags(config.notify_keyspace_events);
+    let limit = config.client_output_buffer_limit[crate::config::ObufClass::Pubsub as usize];
+    pubsub
+        .limits
+        .set(limit.hard_bytes, limit.soft_bytes, limit.soft_seconds);
 }
 
 fn new_run_id() -> String {

@@ -73,14 +73,15 @@ pub struct Keyspace {
     pub stats: KeyspaceStats,
     pub(crate) reaper: Reaper,
     /// Told about every key deleted because it expired (database, key),
-    /// while its shard is still locked: the append-only file logs a DEL.
-    expire_hook: std::sync::OnceLock<ExpireHook>,
+    /// while its shard is still locked: the append-only file logs a DEL,
+    /// pub/sub publishes an `expired` event. Registered at start-up.
+    expire_hooks: RwLock<Vec<ExpireHook>>,
     /// Clients blocked on keys (BLPOP, BZPOPMIN...), for INFO and CLIENT
     /// UNBLOCK; the per-key queues live in the shards.
     pub blocked: BlockedClients,
 }
 
-/// See [`Keyspace::set_expire_hook`].
+/// See [`Keyspace::add_expire_hook`].
 pub type ExpireHook = Box<dyn Fn(usize, &[u8]) + Send + Sync>;
 
 impl Keyspace {
@@ -98,20 +99,20 @@ impl Keyspace {
             hasher: KeyHasher::new(),
             stats: KeyspaceStats::default(),
             reaper: Reaper::default(),
-            expire_hook: std::sync::OnceLock::new(),
+            expire_hooks: RwLock::new(Vec::new()),
             blocked: BlockedClients::default(),
         }
     }
 
-    /// Registers the function told about every key that expires (lazily or
-    /// by the reaper), called with the key's shard still locked. Only the
-    /// first registration takes effect.
-    pub fn set_expire_hook(&self, hook: ExpireHook) {
-        let _ = self.expire_hook.set(hook);
+    /// Adds a function told about every key that expires (lazily or by
+    /// the reaper), called with the key's shard still locked, after those
+    /// added before it. A hook must not lock shards.
+    pub fn add_expire_hook(&self, hook: ExpireHook) {
+        self.expire_hooks.write().push(hook);
     }
 
     fn expired(&self, db: usize, key: &[u8]) {
-        if let Some(hook) = self.expire_hook.get() {
+        for hook in self.expire_hooks.read().iter() {
             hook(db, key);
         }
     }
