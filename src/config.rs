@@ -31,6 +31,13 @@ pub struct Config {
     /// Log file; empty = standard error.
     pub logfile: String,
     pub proto_max_bulk_len: u64,
+    /// Memory limit in bytes (0: none); past it, keys are evicted by
+    /// `maxmemory_policy` before commands run.
+    pub maxmemory: u64,
+    pub maxmemory_policy: crate::store::evict::Policy,
+    /// Accepted for compatibility: sedis evicts in exact LRU order, so it
+    /// has no sample size to tune.
+    pub maxmemory_samples: u32,
     pub client_query_buffer_limit: u64,
     /// Save points: save when at least `changes` writes happened in
     /// `seconds` (Redis's default: 3600 1, 300 100, 60 10000).
@@ -216,6 +223,9 @@ impl Default for Config {
             loglevel: LogLevel::Notice,
             logfile: String::new(),
             proto_max_bulk_len: 512 * 1024 * 1024,
+            maxmemory: 0,
+            maxmemory_policy: crate::store::evict::Policy::NoEviction,
+            maxmemory_samples: 5,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             save: vec![(3600, 1), (300, 100), (60, 10000)],
             appendonly: false,
@@ -413,6 +423,45 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
         get: |c| c.proto_max_bulk_len.to_string(),
+    },
+    Param {
+        name: "maxmemory",
+        mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Memory,
+        set: |c, v| {
+            c.maxmemory = memory_in(v, 0, i64::MAX as u64)?;
+            Ok(())
+        },
+        get: |c| c.maxmemory.to_string(),
+    },
+    Param {
+        name: "maxmemory-policy",
+        mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
+        set: |c, v| {
+            c.maxmemory_policy = crate::store::evict::Policy::parse(v).ok_or_else(|| {
+                let names: Vec<&str> = crate::store::evict::Policy::names().collect();
+                format!(
+                    "argument(s) must be one of the following: {}",
+                    names.join(", ")
+                )
+            })?;
+            Ok(())
+        },
+        get: |c| c.maxmemory_policy.name().to_string(),
+    },
+    Param {
+        name: "maxmemory-samples",
+        mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
+        set: |c, v| {
+            c.maxmemory_samples = int_in(v, 1, 64)? as u32;
+            Ok(())
+        },
+        get: |c| c.maxmemory_samples.to_string(),
     },
     Param {
         name: "client-query-buffer-limit",

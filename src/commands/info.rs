@@ -409,10 +409,10 @@ fn memory_section(src: &Sources, out: &mut String) {
     field(out, "used_memory_functions", 0);
     field(out, "used_memory_scripts", 0);
     field(out, "used_memory_scripts_human", "0B");
-    // No memory limit exists yet, so nothing is ever evicted.
-    field(out, "maxmemory", 0);
-    field(out, "maxmemory_human", "0B");
-    field(out, "maxmemory_policy", "noeviction");
+    let limit = &src.state.memory;
+    field(out, "maxmemory", limit.maxmemory());
+    field(out, "maxmemory_human", human(limit.maxmemory() as usize));
+    field(out, "maxmemory_policy", limit.policy().name());
     field(out, "allocator_frag_ratio", "1.00");
     field(out, "allocator_frag_bytes", 0);
     field(

@@ -9,7 +9,7 @@
 //! Families (Redis's `t_*.c` files): [`strings`], [`keys`], [`connection`],
 //! [`server`], [`tx`], [`persistence`], [`lists`], [`zsets`], [`pubsub`]; the
 //! introspection commands [`info`], [`config`], [`client`],
-//! [`introspection`] (COMMAND) and [`debug`]. [`blocking`] serves clients
+//! [`introspection`] (COMMAND), [`debug`] and [`memory`]. [`blocking`] serves clients
 //! blocked on keys after each command.
 
 pub mod args;
@@ -22,6 +22,7 @@ pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod lists;
+pub mod memory;
 pub mod persistence;
 pub mod pubsub;
 pub mod registry;
@@ -211,6 +212,10 @@ pub fn process(
         Some(error::NOAUTH)
     } else if client.multi.is_some() && cmd.has(flags::NO_MULTI) {
         Some(error::NOT_ALLOWED_IN_MULTI)
+    } else if !crate::server::eviction::perform_evictions(state, &mut client.rng)
+        && refused_when_out_of_memory(cmd, client)
+    {
+        Some(error::OOM)
     } else if let Some(err) = may_write(cmd, client)
         .then(|| crate::server::saving::writes_refused(state))
         .flatten()
@@ -270,6 +275,24 @@ fn may_write(cmd: &Command, client: &Client) -> bool {
                 .multi
                 .as_ref()
                 .is_some_and(|m| m.queue.iter().any(|(r, _)| r.command.has(flags::WRITE))))
+}
+
+/// Redis's rule for commands refused while memory stays over `maxmemory`:
+/// those that may grow it (`denyoom`), EXEC of a transaction holding one,
+/// and anything queued inside MULTI (a queue can grow without bound) except
+/// what ends the transaction.
+fn refused_when_out_of_memory(cmd: &Command, client: &Client) -> bool {
+    if cmd.has(flags::DENYOOM) {
+        return true;
+    }
+    match &client.multi {
+        None => false,
+        Some(multi) if cmd.name == "exec" => multi
+            .queue
+            .iter()
+            .any(|(r, _)| r.command.has(flags::DENYOOM)),
+        Some(_) => !matches!(cmd.name, "discard" | "quit" | "reset"),
+    }
 }
 
 /// Rejects a command before it runs: the error reply, the rejected-calls

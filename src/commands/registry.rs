@@ -27,6 +27,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::client::COMMANDS,
         super::introspection::COMMANDS,
         super::debug::COMMANDS,
+        super::memory::COMMANDS,
     ]
     .into_iter()
     .flatten()

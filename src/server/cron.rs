@@ -99,6 +99,7 @@ pub fn run(state: &State) {
             sample(state, now);
         }
         state.note_memory_usage();
+        state.memory.sample_rss();
     }
 }
 

@@ -17,6 +17,7 @@
 //! - [`shutdown`]: the stop signal. [`saving`]: when the dump is written
 //!   (SAVE, BGSAVE, save points, the final save) and loaded.
 //!   [`appendonly`]: the append-only file's loading, rewrites and fsyncs.
+//! - [`eviction`]: keeping memory within `maxmemory`.
 //! - [`cron`]: the periodic task (INFO's instantaneous rates, memory peak).
 //!
 //! Workers are started on demand, up to `maxclients`, and then kept: a
@@ -30,6 +31,7 @@ pub mod client;
 pub mod clients;
 pub mod connection;
 pub mod cron;
+pub mod eviction;
 pub mod saving;
 pub mod shutdown;
 pub mod state;

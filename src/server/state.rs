@@ -126,6 +126,9 @@ pub struct State {
     pub rdb: super::saving::RdbStatus,
     /// The append-only file.
     pub aof: super::appendonly::AofState,
+    /// `maxmemory` and its policy, mirrored for the check before every
+    /// command.
+    pub memory: super::eviction::MemoryLimit,
     /// Mirrors "requirepass is set", read on every command.
     password_set: AtomicBool,
     /// The address the listener is bound to.
@@ -153,6 +156,8 @@ impl State {
         let password_set = !config.requirepass.is_empty();
         let pubsub = Arc::new(PubSub::default());
         sync_pubsub_config(&pubsub, &config);
+        let memory = super::eviction::MemoryLimit::default();
+        memory.update(config.maxmemory, config.maxmemory_policy);
         State {
             keyspace: Keyspace::new(config.databases),
             config: RwLock::new(config),
@@ -166,6 +171,7 @@ impl State {
             lastsave: AtomicI64::new(unix_ms() / 1000),
             rdb: Default::default(),
             aof: Default::default(),
+            memory,
             password_set: AtomicBool::new(password_set),
             local_addr,
             started: Instant::now(),
@@ -192,13 +198,26 @@ impl State {
     pub fn update_config<R>(&self, f: impl FnOnce(&mut Config) -> R) -> R {
         let mut config = self.config.write();
         let (was_appendonly, was_policy) = (config.appendonly, config.appendfsync);
+        let was_maxmemory = config.maxmemory;
         let result = f(&mut config);
         self.password_set
             .store(!config.requirepass.is_empty(), Ordering::Release);
         self.log.set_level(config.loglevel);
         sync_pubsub_config(&self.pubsub, &config);
         let (appendonly, policy) = (config.appendonly, config.appendfsync);
+        let maxmemory = config.maxmemory;
+        self.memory.update(maxmemory, config.maxmemory_policy);
         drop(config);
+        if maxmemory != was_maxmemory && maxmemory > 0 {
+            // As Redis does: a lower limit takes effect at once.
+            let used = self.memory.used() as u64;
+            if used > maxmemory {
+                self.log.warning(&format!(
+                    "WARNING: the new maxmemory value set via CONFIG SET ({maxmemory}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy."
+                ));
+            }
+            super::eviction::perform_evictions(self, &mut crate::rng::Rng::new());
+        }
         // Turning the AOF on writes a base first (on the saver thread);
         // turning it off stops logging. Both as Redis does.
         if appendonly != was_appendonly {
