@@ -1,12 +1,16 @@
 //! Configuration: defaults, `redis.conf`-style files, command-line options,
-//! and the parameter table CONFIG GET / CONFIG SET work through.
+//! the parameter table CONFIG GET / CONFIG SET work through, and CONFIG
+//! REWRITE.
 //!
 //! Every option is a row in [`PARAMS`]: its name, whether it can change at
-//! run time, how to parse it and how CONFIG GET shows it. Files, flags and
-//! CONFIG SET all go through the same parsers, so a value is accepted or
-//! rejected the same way wherever it comes from, with Redis's error texts.
+//! run time, how to parse it, how CONFIG GET shows it and how CONFIG REWRITE
+//! writes it. Files, flags and CONFIG SET all go through the same parsers, so
+//! a value is accepted or rejected the same way wherever it comes from, with
+//! Redis's error texts.
 
 use std::fmt;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use crate::log::LogLevel;
 use crate::resp::reader::split_args;
@@ -27,6 +31,13 @@ pub struct Config {
     /// Log file; empty = standard error.
     pub logfile: String,
     pub proto_max_bulk_len: u64,
+    /// Memory limit in bytes (0: none); past it, keys are evicted by
+    /// `maxmemory_policy` before commands run.
+    pub maxmemory: u64,
+    pub maxmemory_policy: crate::store::evict::Policy,
+    /// Accepted for compatibility: sedis evicts in exact LRU order, so it
+    /// has no sample size to tune.
+    pub maxmemory_samples: u32,
     pub client_query_buffer_limit: u64,
     /// Save points: save when at least `changes` writes happened in
     /// `seconds` (Redis's default: 3600 1, 300 100, 60 10000).
@@ -51,6 +62,58 @@ pub struct Config {
     pub zset_max_listpack_entries: usize,
     /// Sorted sets with a longer member use the skiplist encoding.
     pub zset_max_listpack_value: usize,
+    /// How many times a second the server's periodic task runs (it samples
+    /// the instantaneous metrics and the memory peak). Clamped to 1..=500
+    /// as Redis clamps it.
+    pub hz: u32,
+    /// Who may run DEBUG (Redis's `enable-debug-command`).
+    pub enable_debug_command: ProtectedAction,
+    /// The configuration file the server was started with, as an absolute
+    /// path: INFO shows it and CONFIG REWRITE writes to it. Not a directive.
+    pub config_file: Option<PathBuf>,
+}
+
+/// Who may use a protected command (DEBUG): nobody, everybody, or only
+/// clients connected through the loopback interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtectedAction {
+    No,
+    Yes,
+    Local,
+}
+
+impl ProtectedAction {
+    const NAMES: &'static [(&'static str, ProtectedAction)] = &[
+        ("no", ProtectedAction::No),
+        ("yes", ProtectedAction::Yes),
+        ("local", ProtectedAction::Local),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, v)| *v == self)
+            .map_or("no", |(n, _)| n)
+    }
+
+    /// True if a client connected from `peer` may run the command.
+    /// Like Redis, "local" means exactly 127.0.0.1 or ::1.
+    pub fn allows(self, peer: std::net::IpAddr) -> bool {
+        match self {
+            ProtectedAction::No => false,
+            ProtectedAction::Yes => true,
+            ProtectedAction::Local => is_local_address(peer),
+        }
+    }
+}
+
+/// Redis's `islocalClient` for TCP: the textual address is "127.0.0.1" or
+/// "::1" (so 127.0.0.2 is not local, unlike `IpAddr::is_loopback`).
+pub fn is_local_address(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4 == std::net::Ipv4Addr::LOCALHOST,
+        std::net::IpAddr::V6(v6) => v6 == std::net::Ipv6Addr::LOCALHOST,
+    }
 }
 
 impl Default for Config {
@@ -66,6 +129,9 @@ impl Default for Config {
             loglevel: LogLevel::Notice,
             logfile: String::new(),
             proto_max_bulk_len: 512 * 1024 * 1024,
+            maxmemory: 0,
+            maxmemory_policy: crate::store::evict::Policy::NoEviction,
+            maxmemory_samples: 5,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             save: vec![(3600, 1), (300, 100), (60, 10000)],
             appendonly: false,
@@ -81,6 +147,9 @@ impl Default for Config {
             list_max_listpack_size: -2,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            hz: 10,
+            enable_debug_command: ProtectedAction::No,
+            config_file: None,
         }
     }
 }
@@ -101,12 +170,33 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// How CONFIG REWRITE writes a parameter (Redis's per-type rewrite rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rewrite {
+    /// `name value` as CONFIG GET shows it (numbers, yes/no, enums, bind).
+    Plain,
+    /// `name "value"`, quoted and escaped (file names).
+    Quoted,
+    /// Like `Quoted`, but an empty value means "unset": the directive is
+    /// removed from the file instead of written (requirepass).
+    QuotedOrAbsent,
+    /// A byte count, written with the largest exact unit (`512mb`).
+    Memory,
+    /// One `save <seconds> <changes>` line per save point, or `save ""`;
+    /// always written, so the file never falls back to a default.
+    Save,
+}
+
 /// One configuration parameter.
 pub struct Param {
     pub name: &'static str,
     /// False for options that can only be set at start-up.
     pub mutable: bool,
-    /// Parses a value (multi-word values arrive joined by spaces).
+    /// Multi-word values (`save 3600 1 300 100`, `bind a b`) arrive joined by
+    /// spaces.
+    pub multi_word: bool,
+    pub rewrite: Rewrite,
+    /// Parses a value.
     pub set: fn(&mut Config, &str) -> Result<(), String>,
     /// Formats the value as CONFIG GET shows it.
     pub get: fn(&Config) -> String,
@@ -116,7 +206,11 @@ pub struct Param {
 pub static PARAMS: &[Param] = &[
     Param {
         name: "port",
+        // Redis re-binds on CONFIG SET port; sedis's acceptor owns its
+        // listener for the server's lifetime.
         mutable: false,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: |c, v| {
             c.port = int_in(v, 0, 65535)? as u16;
             Ok(())
@@ -126,6 +220,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "bind",
         mutable: false,
+        multi_word: true,
+        rewrite: Rewrite::Plain,
         set: |c, v| {
             let addrs: Vec<String> = v.split_whitespace().map(String::from).collect();
             if addrs.is_empty() {
@@ -139,6 +235,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "protected-mode",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: |c, v| {
             c.protected_mode = yes_no(v)?;
             Ok(())
@@ -148,6 +246,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "requirepass",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::QuotedOrAbsent,
         set: |c, v| {
             c.requirepass = v.to_string();
             Ok(())
@@ -157,6 +257,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "maxclients",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: |c, v| {
             c.maxclients = int_in(v, 1, u32::MAX as i64)? as usize;
             Ok(())
@@ -166,6 +268,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "timeout",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: |c, v| {
             c.timeout = int_in(v, 0, i32::MAX as i64)? as u64;
             Ok(())
@@ -175,6 +279,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "databases",
         mutable: false,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: |c, v| {
             c.databases = int_in(v, 1, i32::MAX as i64)? as usize;
             Ok(())
@@ -184,9 +290,13 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "loglevel",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: |c, v| {
-            c.loglevel = LogLevel::parse(v).ok_or_else(|| {
-                "argument(s) must be one of the following: debug, verbose, notice, warning, nothing"
+            // Redis 7.0's levels; "nothing" arrived in 7.2.
+            let level = LogLevel::parse(v).filter(|l| *l != LogLevel::Nothing);
+            c.loglevel = level.ok_or_else(|| {
+                "argument(s) must be one of the following: debug, verbose, notice, warning"
                     .to_string()
             })?;
             Ok(())
@@ -196,6 +306,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "logfile",
         mutable: false,
+        multi_word: false,
+        rewrite: Rewrite::Quoted,
         set: |c, v| {
             c.logfile = v.to_string();
             Ok(())
@@ -205,6 +317,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "proto-max-bulk-len",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Memory,
         set: |c, v| {
             c.proto_max_bulk_len = memory_in(v, 1024 * 1024, i64::MAX as u64)?;
             Ok(())
@@ -212,8 +326,49 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.proto_max_bulk_len.to_string(),
     },
     Param {
+        name: "maxmemory",
+        mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Memory,
+        set: |c, v| {
+            c.maxmemory = memory_in(v, 0, i64::MAX as u64)?;
+            Ok(())
+        },
+        get: |c| c.maxmemory.to_string(),
+    },
+    Param {
+        name: "maxmemory-policy",
+        mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
+        set: |c, v| {
+            c.maxmemory_policy = crate::store::evict::Policy::parse(v).ok_or_else(|| {
+                let names: Vec<&str> = crate::store::evict::Policy::names().collect();
+                format!(
+                    "argument(s) must be one of the following: {}",
+                    names.join(", ")
+                )
+            })?;
+            Ok(())
+        },
+        get: |c| c.maxmemory_policy.name().to_string(),
+    },
+    Param {
+        name: "maxmemory-samples",
+        mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
+        set: |c, v| {
+            c.maxmemory_samples = int_in(v, 1, 64)? as u32;
+            Ok(())
+        },
+        get: |c| c.maxmemory_samples.to_string(),
+    },
+    Param {
         name: "client-query-buffer-limit",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Memory,
         set: |c, v| {
             c.client_query_buffer_limit = memory_in(v, 1024 * 1024, i64::MAX as u64)?;
             Ok(())
@@ -223,6 +378,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "save",
         mutable: true,
+        multi_word: true,
+        rewrite: Rewrite::Save,
         set: |c, v| {
             c.save = parse_save(v)?;
             Ok(())
@@ -238,6 +395,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "appendonly",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: |c, v| {
             c.appendonly = yes_no(v)?;
             Ok(())
@@ -247,6 +406,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "dir",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Quoted,
         set: |c, v| {
             if !std::path::Path::new(v).is_dir() {
                 return Err("No such file or directory".into());
@@ -264,6 +425,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "dbfilename",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Quoted,
         set: |c, v| {
             if v.contains('/') {
                 return Err("dbfilename can't be a path, just a filename".into());
@@ -276,6 +439,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "rdbcompression",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: |c, v| {
             c.rdbcompression = yes_no(v)?;
             Ok(())
@@ -285,6 +450,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "rdbchecksum",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: |c, v| {
             c.rdbchecksum = yes_no(v)?;
             Ok(())
@@ -294,6 +461,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "stop-writes-on-bgsave-error",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: |c, v| {
             c.stop_writes_on_bgsave_error = yes_no(v)?;
             Ok(())
@@ -303,6 +472,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "appendfilename",
         mutable: false,
+        multi_word: false,
+        rewrite: Rewrite::Quoted,
         set: |c, v| {
             if v.is_empty() || v.contains('/') {
                 return Err("appendfilename can't be a path, just a filename".into());
@@ -315,6 +486,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "appenddirname",
         mutable: false,
+        multi_word: false,
+        rewrite: Rewrite::Quoted,
         set: |c, v| {
             if v.is_empty() || v.contains('/') {
                 return Err("appenddirname can't be a path, just a dirname".into());
@@ -327,6 +500,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "appendfsync",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: |c, v| {
             c.appendfsync = crate::persist::aof::FsyncPolicy::parse(v).ok_or_else(|| {
                 "argument(s) must be one of the following: always, everysec, no".to_string()
@@ -338,6 +513,8 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "aof-load-truncated",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: |c, v| {
             c.aof_load_truncated = yes_no(v)?;
             Ok(())
@@ -348,38 +525,80 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "list-max-listpack-size",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: set_list_max_listpack_size,
         get: |c| c.list_max_listpack_size.to_string(),
     },
     Param {
         name: "list-max-ziplist-size",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: set_list_max_listpack_size,
         get: |c| c.list_max_listpack_size.to_string(),
     },
     Param {
         name: "zset-max-listpack-entries",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: set_zset_max_listpack_entries,
         get: |c| c.zset_max_listpack_entries.to_string(),
     },
     Param {
         name: "zset-max-ziplist-entries",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: set_zset_max_listpack_entries,
         get: |c| c.zset_max_listpack_entries.to_string(),
     },
     Param {
         name: "zset-max-listpack-value",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: set_zset_max_listpack_value,
         get: |c| c.zset_max_listpack_value.to_string(),
     },
     Param {
         name: "zset-max-ziplist-value",
         mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
         set: set_zset_max_listpack_value,
         get: |c| c.zset_max_listpack_value.to_string(),
+    },
+    Param {
+        name: "hz",
+        mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
+        set: |c, v| {
+            // Accepted over Redis's whole range, then clamped like its
+            // `updateHZ` does.
+            c.hz = int_in(v, 0, i32::MAX as i64)?.clamp(1, 500) as u32;
+            Ok(())
+        },
+        get: |c| c.hz.to_string(),
+    },
+    Param {
+        name: "enable-debug-command",
+        mutable: false,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
+        set: |c, v| {
+            c.enable_debug_command = ProtectedAction::NAMES
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(v))
+                .map(|(_, a)| *a)
+                .ok_or_else(|| {
+                    "argument(s) must be one of the following: no, yes, local".to_string()
+                })?;
+            Ok(())
+        },
+        get: |c| c.enable_debug_command.name().to_string(),
     },
 ];
 
@@ -412,8 +631,7 @@ impl Config {
         };
         let param =
             param(name).ok_or_else(|| fail("Bad directive or wrong number of arguments".into()))?;
-        let multi_word = matches!(param.name, "save" | "bind");
-        if values.is_empty() || (values.len() > 1 && !multi_word) {
+        if values.is_empty() || (values.len() > 1 && !param.multi_word) {
             return Err(fail("wrong number of arguments".into()));
         }
         (param.set)(self, &values.join(" ")).map_err(fail)
@@ -468,6 +686,284 @@ impl Config {
         }
         Ok(())
     }
+
+    /// Sets several parameters at once, all or nothing, as CONFIG SET does:
+    /// names are checked first (unknown, immutable, repeated: the first
+    /// problem wins), then the values are parsed into a copy of the
+    /// configuration, which replaces this one only if every value parsed.
+    ///
+    /// Names and values are a client's bytes. Every value is text, so one
+    /// that is not UTF-8 is refused rather than stored altered.
+    pub fn set_many(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<(), SetError> {
+        let mut params: Vec<&'static Param> = Vec::with_capacity(pairs.len());
+        for (name, _) in pairs {
+            let Some(p) = std::str::from_utf8(name).ok().and_then(param) else {
+                return Err(SetError::Unknown(name.to_vec()));
+            };
+            if !p.mutable {
+                return Err(SetError::Failed {
+                    name: name.to_vec(),
+                    reason: "can't set immutable config".into(),
+                });
+            }
+            if params.iter().any(|seen| std::ptr::eq(*seen, p)) {
+                return Err(SetError::Failed {
+                    name: name.to_vec(),
+                    reason: "duplicate parameter".into(),
+                });
+            }
+            params.push(p);
+        }
+        let mut next = self.clone();
+        for (p, (_, value)) in params.iter().zip(pairs) {
+            let fail = |reason| SetError::Failed {
+                name: p.name.as_bytes().to_vec(),
+                reason,
+            };
+            let value = std::str::from_utf8(value)
+                .map_err(|_| fail("argument must be valid UTF-8".into()))?;
+            (p.set)(&mut next, value).map_err(fail)?;
+        }
+        *self = next;
+        Ok(())
+    }
+
+    /// Rewrites the configuration file at `path` so that it reproduces the
+    /// current configuration, keeping its comments and layout (Redis's
+    /// CONFIG REWRITE): each directive's existing lines are reused in
+    /// place, directives that differ from the default and are not in the
+    /// file yet are appended after a `# Generated by CONFIG REWRITE` line,
+    /// surplus lines of rewritten directives are blanked, and unknown
+    /// directives are kept as `# ??? ` comments. The file is replaced
+    /// atomically (temporary file, fsync, rename).
+    pub fn rewrite_file(&self, path: &Path) -> io::Result<()> {
+        let old = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => String::new(),
+            Err(err) => return Err(err),
+        };
+        let content = self.rewritten_text(&old);
+        write_atomically(path, content.as_bytes())
+    }
+
+    /// The new text of a config file whose old text is `old`.
+    pub fn rewritten_text(&self, old: &str) -> String {
+        let mut state = RewriteState::read(old);
+        let defaults = Config::default();
+        for p in PARAMS {
+            let value = (p.get)(self);
+            let force = value != (p.get)(&defaults);
+            match p.rewrite {
+                Rewrite::Plain => state.rewrite_line(p.name, format!("{} {value}", p.name), force),
+                Rewrite::Quoted => {
+                    state.rewrite_line(p.name, format!("{} {}", p.name, repr(&value)), force)
+                }
+                Rewrite::QuotedOrAbsent if value.is_empty() => state.mark_processed(p.name),
+                Rewrite::QuotedOrAbsent => {
+                    state.rewrite_line(p.name, format!("{} {}", p.name, repr(&value)), true)
+                }
+                Rewrite::Memory => {
+                    let bytes = value.parse().unwrap_or(0);
+                    let line = format!("{} {}", p.name, format_memory(bytes));
+                    state.rewrite_line(p.name, line, force);
+                }
+                Rewrite::Save => {
+                    if self.save.is_empty() {
+                        state.rewrite_line(p.name, "save \"\"".into(), true);
+                    }
+                    for (seconds, changes) in &self.save {
+                        state.rewrite_line(p.name, format!("save {seconds} {changes}"), true);
+                    }
+                    state.mark_processed(p.name);
+                }
+            }
+        }
+        state.remove_orphaned();
+        state.content()
+    }
+}
+
+/// Why CONFIG SET refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetError {
+    /// No such parameter (Redis: `Unknown option or number of arguments`).
+    Unknown(Vec<u8>),
+    /// The parameter (named as the client typed it for name problems, by
+    /// its own name for value problems) could not be set.
+    Failed { name: Vec<u8>, reason: String },
+}
+
+const REWRITE_SIGNATURE: &str = "# Generated by CONFIG REWRITE";
+
+/// The old file's lines and, per directive, which lines hold it.
+struct RewriteState {
+    lines: Vec<String>,
+    /// Directive → indexes of its lines not reused yet, in file order.
+    option_lines: Vec<(&'static str, Vec<usize>)>,
+    /// Directives the rewrite has dealt with.
+    processed: Vec<&'static str>,
+    needs_signature: bool,
+}
+
+impl RewriteState {
+    fn read(old: &str) -> RewriteState {
+        let mut state = RewriteState {
+            lines: Vec::new(),
+            option_lines: Vec::new(),
+            processed: Vec::new(),
+            needs_signature: true,
+        };
+        for raw in old.split('\n') {
+            let line = raw.trim_matches(|c| matches!(c, '\r' | '\n' | '\t' | ' '));
+            if line.is_empty() || line.starts_with('#') {
+                if line == REWRITE_SIGNATURE {
+                    state.needs_signature = false;
+                }
+                state.lines.push(line.to_string());
+                continue;
+            }
+            let known = split_args(line.as_bytes())
+                .and_then(|args| args.into_iter().next())
+                .and_then(|name| param(&String::from_utf8_lossy(&name)));
+            match known {
+                Some(p) => {
+                    let index = state.lines.len();
+                    state.lines.push(line.to_string());
+                    match state.option_lines.iter_mut().find(|(n, _)| *n == p.name) {
+                        Some((_, at)) => at.push(index),
+                        None => state.option_lines.push((p.name, vec![index])),
+                    }
+                }
+                None => state.lines.push(format!("# ??? {line}")),
+            }
+        }
+        // A file ending in a newline splits into a last empty piece.
+        if state.lines.last().is_some_and(String::is_empty) {
+            state.lines.pop();
+        }
+        state
+    }
+
+    fn mark_processed(&mut self, name: &'static str) {
+        if !self.processed.contains(&name) {
+            self.processed.push(name);
+        }
+    }
+
+    /// Puts `line` in place of the directive's next old line, or appends it
+    /// if there is none and `force` says it must be written.
+    fn rewrite_line(&mut self, name: &'static str, line: String, force: bool) {
+        self.mark_processed(name);
+        let reuse = self
+            .option_lines
+            .iter_mut()
+            .find(|(n, _)| *n == name)
+            .filter(|(_, at)| !at.is_empty())
+            .map(|(_, at)| at.remove(0));
+        match reuse {
+            Some(index) => self.lines[index] = line,
+            None if force => {
+                if self.needs_signature {
+                    self.lines.push(REWRITE_SIGNATURE.to_string());
+                    self.needs_signature = false;
+                }
+                self.lines.push(line);
+            }
+            None => {}
+        }
+    }
+
+    /// Blanks the old lines of rewritten directives that were not reused
+    /// (a second `save` line, a duplicated directive...).
+    fn remove_orphaned(&mut self) {
+        for (name, at) in &mut self.option_lines {
+            if self.processed.contains(name) {
+                for index in at.drain(..) {
+                    self.lines[index].clear();
+                }
+            }
+        }
+    }
+
+    /// The lines joined, each run of empty lines reduced to one.
+    fn content(&self) -> String {
+        let mut out = String::new();
+        let mut was_empty = false;
+        for line in &self.lines {
+            if line.is_empty() {
+                if was_empty {
+                    continue;
+                }
+                was_empty = true;
+            } else {
+                was_empty = false;
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Quotes a value the way Redis's `sdscatrepr` does, so that the config
+/// parser reads it back unchanged.
+pub fn repr(value: &str) -> String {
+    let mut out = String::from("\"");
+    for &b in value.as_bytes() {
+        match b {
+            b'\\' | b'"' => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            b' '..=b'~' => out.push(b as char),
+            other => out.push_str(&format!("\\x{other:02x}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A byte count with the largest unit that divides it exactly, as CONFIG
+/// REWRITE writes memory options (`1gb`, `512mb`, `3kb`, `1000`).
+pub fn format_memory(bytes: u64) -> String {
+    const KB: u64 = 1024;
+    const MB: u64 = 1024 * KB;
+    const GB: u64 = 1024 * MB;
+    match bytes {
+        0 => "0".into(),
+        b if b % GB == 0 => format!("{}gb", b / GB),
+        b if b % MB == 0 => format!("{}mb", b / MB),
+        b if b % KB == 0 => format!("{}kb", b / KB),
+        b => b.to_string(),
+    }
+}
+
+/// Replaces `path` with `content` so that a crash leaves either the old
+/// file or the new one, never a torn one.
+fn write_atomically(path: &Path, content: &[u8]) -> io::Result<()> {
+    let mut tmp_name = path.as_os_str().to_owned();
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = PathBuf::from(tmp_name);
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(content)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Make the rename itself durable.
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 fn yes_no(v: &str) -> Result<bool, String> {
@@ -558,6 +1054,10 @@ mod tests {
         assert_eq!(parse_memory("-1"), None);
         assert_eq!(parse_memory("1tb"), None);
         assert_eq!(parse_memory("kb"), None);
+        assert_eq!(format_memory(512 * 1024 * 1024), "512mb");
+        assert_eq!(format_memory(1 << 30), "1gb");
+        assert_eq!(format_memory(3 * 1024), "3kb");
+        assert_eq!(format_memory(1000), "1000");
     }
 
     #[test]
@@ -577,5 +1077,101 @@ mod tests {
         );
         let err = c.apply_flags(&["--nosuch".into(), "1".into()]).unwrap_err();
         assert_eq!(err.name, "nosuch");
+    }
+
+    #[test]
+    fn set_many_is_all_or_nothing() {
+        let mut c = Config::default();
+        let err = c
+            .set_many(&[(b"timeout", b"5"), (b"maxclients", b"0")])
+            .unwrap_err();
+        assert_eq!(
+            err,
+            SetError::Failed {
+                name: b"maxclients".to_vec(),
+                reason: "argument must be between 1 and 4294967295 inclusive".into()
+            }
+        );
+        assert_eq!(c.timeout, 0, "the valid half was not applied");
+        // Name problems are reported with the name as typed.
+        let err = c.set_many(&[(b"Port", b"1")]).unwrap_err();
+        assert_eq!(
+            err,
+            SetError::Failed {
+                name: b"Port".to_vec(),
+                reason: "can't set immutable config".into()
+            }
+        );
+        let err = c
+            .set_many(&[(b"timeout", b"1"), (b"TIMEOUT", b"2")])
+            .unwrap_err();
+        assert!(matches!(err, SetError::Failed { reason, .. } if reason == "duplicate parameter"));
+        assert_eq!(
+            c.set_many(&[(b"nosuch", b"1"), (b"port", b"1")]),
+            Err(SetError::Unknown(b"nosuch".to_vec()))
+        );
+        let err = c.set_many(&[(b"requirepass", b"\xff")]).unwrap_err();
+        assert!(matches!(err, SetError::Failed { reason, .. } if reason.contains("UTF-8")));
+        c.set_many(&[(b"timeout", b"5"), (b"hz", b"1000")]).unwrap();
+        assert_eq!((c.timeout, c.hz), (5, 500));
+    }
+
+    #[test]
+    fn loglevel_accepts_redis_7_0_levels_only() {
+        let mut c = Config::default();
+        let err = c.set_many(&[(b"loglevel", b"nothing")]).unwrap_err();
+        assert_eq!(
+            err,
+            SetError::Failed {
+                name: b"loglevel".to_vec(),
+                reason: "argument(s) must be one of the following: debug, verbose, notice, warning"
+                    .into()
+            }
+        );
+        c.set_many(&[(b"loglevel", b"WARNING")]).unwrap();
+        assert_eq!(c.loglevel, LogLevel::Warning);
+    }
+
+    #[test]
+    fn rewrite_keeps_layout_reuses_lines_and_appends_the_rest() {
+        let old = "# my server\nport 7000\n\n\nsave 60 1\nsave 300 10\nfoo bar\ntimeout 5\n";
+        let mut c = Config::default();
+        c.apply_file_text(
+            "port 7000\nrequirepass \"p w\"\nproto-max-bulk-len 1gb\nhz 20\ntimeout 5\nsave \"\"\n",
+        )
+        .unwrap();
+        let text = c.rewritten_text(old);
+        assert_eq!(
+            text,
+            "# my server\nport 7000\n\nsave \"\"\n\n# ??? foo bar\ntimeout 5\n\
+             # Generated by CONFIG REWRITE\nrequirepass \"p w\"\n\
+             proto-max-bulk-len 1gb\nhz 20\n"
+        );
+        // The result reads back to the same configuration.
+        let mut again = Config::default();
+        again
+            .apply_file_text(&text.replace("# ??? foo bar\n", ""))
+            .unwrap();
+        assert_eq!(again.requirepass, "p w");
+        assert_eq!(again.proto_max_bulk_len, 1 << 30);
+        assert_eq!(again.hz, 20);
+        // A rewrite of a rewritten file changes nothing.
+        assert_eq!(c.rewritten_text(&text), text);
+    }
+
+    #[test]
+    fn repr_escapes_like_redis() {
+        assert_eq!(repr("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\x01\"");
+    }
+
+    #[test]
+    fn local_means_exactly_the_loopback_addresses() {
+        assert!(is_local_address("127.0.0.1".parse().unwrap()));
+        assert!(is_local_address("::1".parse().unwrap()));
+        assert!(!is_local_address("127.0.0.2".parse().unwrap()));
+        assert!(!is_local_address("10.0.0.1".parse().unwrap()));
+        assert!(ProtectedAction::Local.allows("::1".parse().unwrap()));
+        assert!(!ProtectedAction::No.allows("::1".parse().unwrap()));
+        assert!(ProtectedAction::Yes.allows("10.0.0.1".parse().unwrap()));
     }
 }

@@ -43,7 +43,10 @@
 //! - [`client`]: the blocking connection `sedis-cli` and `sedis-benchmark` use.
 //! - [`glob`], [`num`], [`rng`], [`counter`]: Redis's glob patterns, number
 //!   parsing and formatting, a small PRNG, contention-free statistics counters.
+//! - [`alloc`]: the counting allocator behind INFO's `used_memory`
+//!   (installed by `sedis-server`, optional for embedders).
 
+pub mod alloc;
 pub mod client;
 pub mod commands;
 pub mod config;

@@ -5,6 +5,11 @@ use std::process::ExitCode;
 
 use sedis::{Config, Server};
 
+/// Counts allocated bytes so that INFO's `used_memory` is exact. The
+/// library leaves this choice to the program; the server makes it here.
+#[global_allocator]
+static ALLOC: sedis::alloc::CountingAllocator = sedis::alloc::CountingAllocator;
+
 const USAGE: &str = "\
 Usage: sedis-server [/path/to/sedis.conf] [options]
        sedis-server -v or --version
@@ -15,7 +20,8 @@ Options are the configuration directives, prefixed with --, e.g.:
        sedis-server /etc/sedis/6380.conf --loglevel verbose --requirepass secret
 
 Directives: port, bind, protected-mode, requirepass, maxclients, timeout,
-databases, loglevel, logfile, proto-max-bulk-len, client-query-buffer-limit.
+databases, loglevel, logfile, proto-max-bulk-len, client-query-buffer-limit,
+hz, enable-debug-command.
 Sizes accept Redis units: 1k, 1kb, 1m, 1mb, 1g, 1gb.";
 
 fn main() -> ExitCode {
@@ -78,6 +84,11 @@ fn load_config(args: &[String]) -> Result<Config, String> {
         config
             .apply_file_text(&text)
             .map_err(|err| format!("in config file '{first}': {err}"))?;
+        // Kept absolute, as Redis keeps it, so CONFIG REWRITE finds the file
+        // whatever the working directory becomes.
+        let path = std::path::absolute(first)
+            .map_err(|err| format!("can't resolve config file path '{first}': {err}"))?;
+        config.config_file = Some(path);
         flags = &args[1..];
     }
     config

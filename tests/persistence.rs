@@ -51,7 +51,10 @@ fn save_writes_a_dump_that_the_next_start_loads() {
     assert_reply!(c, ["SET", "ttl", "x", "EX", "100"], b"+OK\r\n");
     assert_reply!(c, ["SELECT", "5"], b"+OK\r\n");
     assert_reply!(c, ["SET", "in5", "y"], b"+OK\r\n");
+    assert!(info_has(&mut c, "rdb_changes_since_last_save:3"));
     assert_reply!(c, ["SAVE"], b"+OK\r\n");
+    assert!(info_has(&mut c, "rdb_saves:1"));
+    assert!(info_has(&mut c, "rdb_changes_since_last_save:0"));
     server.stop();
     assert_eq!(
         load_string(&dir.join("dump.rdb"), b"k").as_deref(),
@@ -64,7 +67,14 @@ fn save_writes_a_dump_that_the_next_start_loads() {
     assert!(ttl == b":100\r\n" || ttl == b":99\r\n", "{ttl:?}");
     assert_reply!(c, ["SELECT", "5"], b"+OK\r\n");
     assert_reply!(c, ["GET", "in5"], b"$1\r\ny\r\n");
+    assert!(info_has(&mut c, "rdb_last_load_keys_loaded:3"));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// True if INFO persistence has `line` among its lines.
+fn info_has(c: &mut common::Raw, line: &str) -> bool {
+    let reply = c.call(&["INFO", "persistence"]);
+    String::from_utf8_lossy(&reply).lines().any(|l| l == line)
 }
 
 #[test]

@@ -23,13 +23,22 @@ struct World {
     names: Vec<&'static [u8]>,
 }
 
+// Counted memory, so the world's maxmemory keeps what the inputs build up
+// over a long run (every input writes into the same store) bounded.
+#[global_allocator]
+static ALLOC: sedis::alloc::CountingAllocator = sedis::alloc::CountingAllocator;
+
 fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
         let stream = TcpStream::connect(addr).expect("connect");
-        let config = Config::default();
+        let config = Config {
+            maxmemory: 256 << 20,
+            maxmemory_policy: sedis::store::evict::Policy::AllKeysRandom,
+            ..Config::default()
+        };
         let state = State::new(
             config,
             addr,

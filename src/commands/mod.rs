@@ -7,14 +7,22 @@
 //! Handlers therefore never re-check the generic conditions.
 //!
 //! Families (Redis's `t_*.c` files): [`strings`], [`keys`], [`connection`],
-//! [`server`], [`tx`], [`persistence`], [`lists`], [`zsets`]; [`blocking`]
-//! serves clients blocked on keys after each command.
+//! [`server`], [`tx`], [`persistence`], [`lists`], [`zsets`]; the
+//! introspection commands [`info`], [`config`], [`client`],
+//! [`introspection`] (COMMAND), [`debug`] and [`memory`]. [`blocking`] serves clients
+//! blocked on keys after each command.
 
 pub mod args;
 pub mod blocking;
+pub mod client;
+pub mod config;
 pub mod connection;
+pub mod debug;
+pub mod info;
+pub mod introspection;
 pub mod keys;
 pub mod lists;
+pub mod memory;
 pub mod persistence;
 pub mod registry;
 pub mod server;
@@ -168,10 +176,16 @@ pub fn process(
     let cmd = resolved.command;
     let refusal = if !cmd.arity_ok(args.len()) {
         Some(error::wrong_arity(resolved.full_name))
+    } else if let Some(err) = debug::protected_refusal(state, client, cmd) {
+        Some(err)
     } else if client.auth_required(state) && !cmd.has(flags::NO_AUTH) {
         Some(error::NOAUTH)
     } else if client.multi.is_some() && cmd.has(flags::NO_MULTI) {
         Some(error::NOT_ALLOWED_IN_MULTI)
+    } else if !crate::server::eviction::perform_evictions(state, &mut client.rng)
+        && refused_when_out_of_memory(cmd, client)
+    {
+        Some(error::OOM)
     } else if may_write(cmd, client) {
         crate::server::saving::writes_refused(state)
     } else {
@@ -206,6 +220,24 @@ fn may_write(cmd: &Command, client: &Client) -> bool {
                 .multi
                 .as_ref()
                 .is_some_and(|m| m.queue.iter().any(|(r, _)| r.command.has(flags::WRITE))))
+}
+
+/// Redis's rule for commands refused while memory stays over `maxmemory`:
+/// those that may grow it (`denyoom`), EXEC of a transaction holding one,
+/// and anything queued inside MULTI (a queue can grow without bound) except
+/// what ends the transaction.
+fn refused_when_out_of_memory(cmd: &Command, client: &Client) -> bool {
+    if cmd.has(flags::DENYOOM) {
+        return true;
+    }
+    match &client.multi {
+        None => false,
+        Some(multi) if cmd.name == "exec" => multi
+            .queue
+            .iter()
+            .any(|(r, _)| r.command.has(flags::DENYOOM)),
+        Some(_) => !matches!(cmd.name, "discard" | "quit" | "reset"),
+    }
 }
 
 /// Rejects a command before it runs: the error reply, the rejected-calls

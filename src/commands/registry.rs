@@ -21,6 +21,12 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::persistence::COMMANDS,
         super::lists::COMMANDS,
         super::zsets::COMMANDS,
+        super::info::COMMANDS,
+        super::config::COMMANDS,
+        super::client::COMMANDS,
+        super::introspection::COMMANDS,
+        super::debug::COMMANDS,
+        super::memory::COMMANDS,
     ]
     .into_iter()
     .flatten()

@@ -1,4 +1,10 @@
-//! Server commands: DBSIZE FLUSHDB FLUSHALL SHUTDOWN TIME.
+//! Server commands: DBSIZE FLUSHDB FLUSHALL SHUTDOWN TIME LASTSAVE.
+//!
+//! The introspection commands have their own modules: [`super::info`],
+//! [`super::config`], [`super::client`], [`super::introspection`]
+//! (COMMAND) and [`super::debug`].
+
+use std::sync::atomic::Ordering;
 
 use crate::error::{self, CommandResult};
 use crate::server::ShutdownMode;
@@ -32,6 +38,15 @@ pub static COMMANDS: &[Command] = &[
         .flags(LOADING | STALE | FAST)
         .acl(&["@fast"])
         .doc("server", "2.6.0", "Returns the server time.", "O(1)"),
+    Command::new("lastsave", 1, lastsave)
+        .flags(LOADING | STALE | FAST)
+        .acl(&["@admin", "@fast", "@dangerous"])
+        .doc(
+            "server",
+            "1.0.0",
+            "Returns the Unix timestamp of the last successful save to disk.",
+            "O(1)",
+        ),
 ];
 
 /// `DBSIZE`
@@ -127,5 +142,12 @@ fn time(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     ctx.out.array(2);
     ctx.out.bulk_int(us / 1_000_000);
     ctx.out.bulk_int(us % 1_000_000);
+    Ok(())
+}
+
+/// `LASTSAVE`: unix seconds of the last successful save (the start time
+/// until something saves).
+fn lastsave(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
+    ctx.out.int(ctx.state.lastsave.load(Ordering::Relaxed));
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::fs;
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
@@ -34,6 +34,13 @@ pub struct AofState {
     pub rewrite_requested: AtomicBool,
     /// Unix seconds of the last fsync by the `everysec` policy.
     last_fsync: AtomicI64,
+    /// Completed rewrites (`aof_rewrites`), and consecutive failures.
+    pub rewrites: AtomicU64,
+    pub rewrite_failures: AtomicU64,
+    /// Seconds the last rewrite took, or -1 (`aof_last_rewrite_time_sec`).
+    pub last_rewrite_secs: AtomicI64,
+    /// When the running rewrite started (unix ms), or -1.
+    pub rewrite_started_ms: AtomicI64,
 }
 
 impl Default for AofState {
@@ -45,6 +52,10 @@ impl Default for AofState {
             last_rewrite_ok: AtomicBool::new(true),
             rewrite_requested: AtomicBool::new(false),
             last_fsync: AtomicI64::new(0),
+            rewrites: AtomicU64::new(0),
+            rewrite_failures: AtomicU64::new(0),
+            last_rewrite_secs: AtomicI64::new(-1),
+            rewrite_started_ms: AtomicI64::new(-1),
         }
     }
 }
@@ -193,7 +204,18 @@ pub fn rewrite(state: &State) -> io::Result<()> {
     // moment where neither is set.
     aof.rewrite_in_progress.store(true, Ordering::Release);
     aof.rewrite_requested.store(false, Ordering::Release);
+    let started = unix_ms();
+    aof.rewrite_started_ms.store(started, Ordering::Relaxed);
     let result = rewrite_locked(state);
+    aof.last_rewrite_secs
+        .store((unix_ms() - started) / 1000, Ordering::Relaxed);
+    aof.rewrite_started_ms.store(-1, Ordering::Relaxed);
+    if result.is_ok() {
+        aof.rewrites.fetch_add(1, Ordering::Relaxed);
+        aof.rewrite_failures.store(0, Ordering::Relaxed);
+    } else {
+        aof.rewrite_failures.fetch_add(1, Ordering::Relaxed);
+    }
     aof.last_rewrite_ok.store(result.is_ok(), Ordering::Release);
     aof.rewrite_in_progress.store(false, Ordering::Release);
     match &result {

@@ -3,13 +3,15 @@
 //! What other threads need to see of it is mirrored into its
 //! [`ClientHandle`](super::clients::ClientHandle).
 
+use std::cell::Cell;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use crate::commands::Resolved;
 use crate::rng::Rng;
 use crate::store::{Key, WatchFlag};
 
-use super::clients::ClientHandle;
+use super::clients::{ClientHandle, flag};
 use super::state::State;
 
 /// An open MULTI.
@@ -60,6 +62,15 @@ pub struct Client {
     pub close_after_reply: bool,
     pub reply_mode: ReplyMode,
     pub name: Vec<u8>,
+    /// CLIENT NO-EVICT: exempt from client eviction (shown as flag `e`).
+    pub no_evict: bool,
+    /// Bytes received and not executed yet, including the command running
+    /// now (CLIENT LIST's `qbuf` for the calling client, as in Redis).
+    pub query_buffer: usize,
+    /// How many queued MULTI commands `multi-mem` has counted, and their
+    /// bytes: kept so that publishing it after every command does not
+    /// re-walk the whole queue.
+    multi_mem_counted: Cell<(usize, usize)>,
     pub handle: Arc<ClientHandle>,
     pub rng: Rng,
     /// A blocking command's wait (BLPOP...) and the wake-up descriptor.
@@ -81,6 +92,9 @@ impl Client {
             close_after_reply: false,
             reply_mode: ReplyMode::On,
             name: Vec::new(),
+            no_evict: false,
+            query_buffer: 0,
+            multi_mem_counted: Cell::new((0, 0)),
             handle,
             rng: Rng::new(),
             blocking: Default::default(),
@@ -90,5 +104,75 @@ impl Client {
     /// True if this client must authenticate before running most commands.
     pub fn auth_required(&self, state: &State) -> bool {
         !self.authenticated && state.password_set()
+    }
+
+    /// This client's CLIENT LIST flags ([`flag`] bits).
+    pub fn list_flags(&self) -> u16 {
+        let mut bits = 0;
+        if self.multi.is_some() {
+            bits |= flag::MULTI;
+        }
+        if !self.watched.is_empty() && self.watch_flag.load(Ordering::Acquire) {
+            bits |= flag::DIRTY_CAS;
+        }
+        if self.close_after_reply {
+            bits |= flag::CLOSE_AFTER_REPLY;
+        }
+        if self.no_evict {
+            bits |= flag::NO_EVICT;
+        }
+        if self.blocking.pending.is_some() {
+            bits |= flag::BLOCKED;
+        }
+        bits
+    }
+
+    /// CLIENT LIST's `multi-mem`: the bytes the commands queued in MULTI
+    /// hold.
+    pub fn multi_mem(&self) -> usize {
+        match &self.multi {
+            Some(multi) => queued_bytes(&self.multi_mem_counted, &multi.queue),
+            None => {
+                self.multi_mem_counted.set((0, 0));
+                0
+            }
+        }
+    }
+}
+
+/// The bytes of queued commands, counted as Redis counts `multi-mem` (the
+/// arguments' bytes plus one pointer per argument). `counted` remembers
+/// (commands counted, their bytes) so each call only adds the commands
+/// queued since the last one.
+fn queued_bytes(counted: &Cell<(usize, usize)>, queue: &[(Resolved, Vec<Vec<u8>>)]) -> usize {
+    let (mut covered, mut bytes) = counted.get();
+    if covered > queue.len() {
+        (covered, bytes) = (0, 0); // a new, shorter queue
+    }
+    for (_, args) in &queue[covered..] {
+        bytes +=
+            args.iter().map(Vec::len).sum::<usize>() + args.len() * std::mem::size_of::<usize>();
+    }
+    counted.set((queue.len(), bytes));
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queued_bytes_count_incrementally() {
+        let set = crate::commands::registry().find(b"set").unwrap();
+        let argv = |items: &[&str]| items.iter().map(|s| s.as_bytes().to_vec()).collect();
+        let cache = Cell::new((0, 0));
+        let mut queue = vec![(set, argv(&["SET", "a", "b"]))];
+        // Redis reports multi-mem=29 for a queued "SET a b".
+        assert_eq!(queued_bytes(&cache, &queue), 29);
+        queue.push((set, argv(&["SET", "key", "value"])));
+        assert_eq!(queued_bytes(&cache, &queue), 29 + 11 + 24);
+        queue.clear();
+        queue.push((set, argv(&["SET", "k", "v"])));
+        assert_eq!(queued_bytes(&cache, &queue), 29);
     }
 }

@@ -3,12 +3,14 @@
 //! reaches every socket.
 
 use std::collections::BTreeMap;
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use parking_lot::Mutex;
+
+use crate::config::Config;
 
 /// What other threads may read (or do) about one connection.
 #[derive(Debug)]
@@ -41,13 +43,59 @@ pub struct ClientInfo {
     pub resp: i64,
     pub lib_name: Vec<u8>,
     pub lib_ver: Vec<u8>,
-    /// Bytes of a partly received request.
+    /// Bytes received and not executed yet: the rest of a pipeline, or a
+    /// partly received request.
     pub query_buffer: usize,
+    /// Memory held by commands queued in MULTI (Redis's `multi-mem`).
+    pub multi_mem: usize,
     pub subscriptions: usize,
     pub pattern_subscriptions: usize,
     pub shard_subscriptions: usize,
-    /// Extra CLIENT LIST flags beyond `N` (e.g. `x` in MULTI).
-    pub flags: String,
+    /// CLIENT LIST flags, a set of [`flag`] bits.
+    pub flags: u16,
+}
+
+/// The CLIENT LIST `flags=` letters sedis can show, as bits.
+pub mod flag {
+    /// `P`: subscribed to channels or patterns.
+    pub const PUBSUB: u16 = 1 << 0;
+    /// `x`: inside MULTI.
+    pub const MULTI: u16 = 1 << 1;
+    /// `b`: blocked in a blocking command.
+    pub const BLOCKED: u16 = 1 << 2;
+    /// `d`: a watched key changed; EXEC will fail.
+    pub const DIRTY_CAS: u16 = 1 << 3;
+    /// `c`: the connection closes after the pending replies.
+    pub const CLOSE_AFTER_REPLY: u16 = 1 << 4;
+    /// `e`: excluded from client eviction (CLIENT NO-EVICT ON).
+    pub const NO_EVICT: u16 = 1 << 5;
+
+    /// Letters in the order Redis prints them.
+    const LETTERS: &[(u16, char)] = &[
+        (PUBSUB, 'P'),
+        (MULTI, 'x'),
+        (BLOCKED, 'b'),
+        (DIRTY_CAS, 'd'),
+        (CLOSE_AFTER_REPLY, 'c'),
+        (NO_EVICT, 'e'),
+    ];
+
+    /// The `flags=` value: the letters, or `N` for none.
+    pub fn letters(bits: u16) -> String {
+        let s: String = LETTERS
+            .iter()
+            .filter(|(bit, _)| bits & bit != 0)
+            .map(|(_, c)| *c)
+            .collect();
+        if s.is_empty() { "N".into() } else { s }
+    }
+}
+
+/// Protected mode (Redis's `clientAcceptHandler`): when it is on and no
+/// password is set, only clients connecting from 127.0.0.1 or ::1 are
+/// served; everyone else gets the DENIED reply and is disconnected.
+pub fn protected_mode_denies(config: &Config, peer: IpAddr) -> bool {
+    config.protected_mode && config.requirepass.is_empty() && !crate::config::is_local_address(peer)
 }
 
 impl ClientHandle {
@@ -97,10 +145,11 @@ impl ClientRegistry {
                 lib_name: Vec::new(),
                 lib_ver: Vec::new(),
                 query_buffer: 0,
+                multi_mem: 0,
                 subscriptions: 0,
                 pattern_subscriptions: 0,
                 shard_subscriptions: 0,
-                flags: String::new(),
+                flags: 0,
             }),
         });
         self.clients.lock().insert(id, handle.clone());
@@ -129,10 +178,11 @@ impl ClientRegistry {
                 lib_name: Vec::new(),
                 lib_ver: Vec::new(),
                 query_buffer: 0,
+                multi_mem: 0,
                 subscriptions: 0,
                 pattern_subscriptions: 0,
                 shard_subscriptions: 0,
-                flags: String::new(),
+                flags: 0,
             }),
         })
     }
@@ -194,4 +244,33 @@ fn raw_fd(stream: &TcpStream) -> i32 {
 #[cfg(not(unix))]
 fn raw_fd(_: &TcpStream) -> i32 {
     -1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protected_mode_admits_only_loopback_without_a_password() {
+        let mut config = Config::default();
+        let remote: IpAddr = "192.168.1.10".parse().unwrap();
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        assert!(protected_mode_denies(&config, remote));
+        assert!(!protected_mode_denies(&config, local));
+        assert!(!protected_mode_denies(&config, "::1".parse().unwrap()));
+        // Redis compares the address text: other 127/8 addresses are remote.
+        assert!(protected_mode_denies(&config, "127.0.0.2".parse().unwrap()));
+        config.requirepass = "secret".into();
+        assert!(!protected_mode_denies(&config, remote));
+        config.requirepass.clear();
+        config.protected_mode = false;
+        assert!(!protected_mode_denies(&config, remote));
+    }
+
+    #[test]
+    fn flag_letters_follow_redis_order() {
+        assert_eq!(flag::letters(0), "N");
+        assert_eq!(flag::letters(flag::NO_EVICT | flag::MULTI), "xe");
+        assert_eq!(flag::letters(flag::DIRTY_CAS | flag::MULTI), "xd");
+    }
 }

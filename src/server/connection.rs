@@ -23,7 +23,7 @@ use super::client::{Client, ReplyMode};
 use super::state::State;
 
 /// Size of the read buffer (Redis's `PROTO_IOBUF_LEN`).
-const READ_BUFFER: usize = 16 * 1024;
+pub(crate) const READ_BUFFER: usize = 16 * 1024;
 /// Replies are written early if a pipeline produces more than this, so one
 /// long pipeline cannot buffer unbounded output.
 const FLUSH_THRESHOLD: usize = 64 * 1024;
@@ -52,6 +52,8 @@ pub fn serve(state: &State, stream: TcpStream) {
         client: Client::new(state, handle),
         out: ReplyWriter::new(Protocol::Resp2),
         parser: RequestParser::new(),
+        partial_request: 0,
+        request_len: 0,
     };
     let reader = match stream.try_clone() {
         Ok(clone) => BufReader::with_capacity(READ_BUFFER, clone),
@@ -71,6 +73,10 @@ struct Connection<'s> {
     client: Client,
     out: ReplyWriter,
     parser: RequestParser,
+    /// Bytes of the request being received, while it is incomplete.
+    partial_request: usize,
+    /// Bytes of the request being executed (for CLIENT LIST's `qbuf`).
+    request_len: usize,
 }
 
 impl Connection<'_> {
@@ -109,7 +115,13 @@ impl Connection<'_> {
                 };
                 reader.consume(used);
                 self.count_input(used);
-                let Some(args) = request else { break };
+                let Some(args) = request else {
+                    self.partial_request += used;
+                    break;
+                };
+                self.request_len = self.partial_request + used;
+                self.partial_request = 0;
+                self.client.query_buffer = self.request_len + reader.buffer().len();
                 self.execute(&args);
                 self.parser.recycle(args);
                 // A blocking command with nothing to pop: send what earlier
@@ -120,6 +132,7 @@ impl Connection<'_> {
                     {
                         return Ok(());
                     }
+                    self.client.handle.info.lock().flags = self.client.list_flags();
                 }
                 if self.client.close_after_reply {
                     self.flush(&mut writer)?;
@@ -137,6 +150,10 @@ impl Connection<'_> {
             {
                 return Ok(());
             }
+            if self.partial_request > 0 {
+                // Let CLIENT LIST see a request that is still arriving.
+                self.client.handle.info.lock().query_buffer = self.partial_request;
+            }
             // A large argument in progress: read it straight into place.
             if let Some(pending) = self.parser.pending_bulk()
                 && pending > READ_BUFFER
@@ -152,7 +169,7 @@ impl Connection<'_> {
             }
             match reader.fill_buf() {
                 Ok([]) => return Ok(()), // the client closed the connection
-                Ok(_) => {}
+                Ok(_) => self.count_read(),
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err)
                     if matches!(
@@ -192,7 +209,16 @@ impl Connection<'_> {
         }
         self.parser.bulk_filled(n);
         self.count_input(n);
+        self.count_read();
+        self.partial_request += n;
         Ok(())
+    }
+
+    fn count_read(&self) {
+        self.state
+            .stats
+            .total_reads_processed
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     fn count_input(&self, n: usize) {
@@ -225,10 +251,11 @@ impl Connection<'_> {
             return Err(err);
         }
         let result = writer.write_all(self.out.buffer());
-        self.state
-            .stats
+        let stats = &self.state.stats;
+        stats
             .total_net_output_bytes
             .fetch_add(self.out.len() as u64, Ordering::Relaxed);
+        stats.total_writes_processed.fetch_add(1, Ordering::Relaxed);
         self.out.clear();
         result
     }
@@ -300,6 +327,9 @@ impl Connection<'_> {
         if info.name != self.client.name {
             info.name = self.client.name.clone();
         }
+        info.flags = self.client.list_flags();
+        info.multi_mem = self.client.multi_mem();
+        info.query_buffer = self.client.query_buffer.saturating_sub(self.request_len);
     }
 
     /// Releases everything the connection held.

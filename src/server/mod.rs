@@ -1,6 +1,6 @@
-//! The server: a listener thread, a pool of worker threads, and the reaper,
-//! all inside one `crossbeam::scope`, so stopping the server joins every
-//! thread it started before `run` returns.
+//! The server: a listener thread, a pool of worker threads, the reaper and
+//! the periodic task, all inside one `crossbeam::scope`, so stopping the
+//! server joins every thread it started before `run` returns.
 //!
 //! ```text
 //!           accept()              bounded(0) hand-off          one worker per live client
@@ -17,6 +17,8 @@
 //! - [`shutdown`]: the stop signal. [`saving`]: when the dump is written
 //!   (SAVE, BGSAVE, save points, the final save) and loaded.
 //!   [`appendonly`]: the append-only file's loading, rewrites and fsyncs.
+//! - [`eviction`]: keeping memory within `maxmemory`.
+//! - [`cron`]: the periodic task (INFO's instantaneous rates, memory peak).
 //!
 //! Workers are started on demand, up to `maxclients`, and then kept: a
 //! worker that finishes a client waits for the next one on the hand-off
@@ -28,6 +30,8 @@ pub mod blocking;
 pub mod client;
 pub mod clients;
 pub mod connection;
+pub mod cron;
+pub mod eviction;
 pub mod saving;
 pub mod shutdown;
 pub mod state;
@@ -115,6 +119,11 @@ impl Server {
                 .name("sedis-saver".into())
                 .spawn(|_| saving::run_saver(state))
                 .expect("spawn saver");
+            scope
+                .builder()
+                .name("sedis-cron".into())
+                .spawn(|_| cron::run(state))
+                .expect("spawn cron");
             let acceptor = scope
                 .builder()
                 .name("sedis-acceptor".into())
@@ -396,15 +405,9 @@ fn prefer_throughput_scheduling() {}
 /// Protected mode: with no password set, only loopback clients are served
 /// (Redis's DENIED reply explains how to change that).
 fn deny_reason(state: &State, stream: &TcpStream) -> Option<&'static str> {
-    let config = state.config();
-    if !config.protected_mode || !config.requirepass.is_empty() {
-        return None;
-    }
     let peer = stream.peer_addr().ok()?;
-    if peer.ip().is_loopback() {
-        return None;
-    }
-    Some(crate::error::DENIED_PROTECTED_MODE)
+    clients::protected_mode_denies(&state.config(), peer.ip())
+        .then_some(crate::error::DENIED_PROTECTED_MODE)
 }
 
 fn worker(state: &State, first: Option<TcpStream>, queue: Receiver<TcpStream>) {

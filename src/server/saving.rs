@@ -8,7 +8,7 @@
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
@@ -36,6 +36,12 @@ pub struct RdbStatus {
     pub bgsave_started_ms: AtomicI64,
     /// When a background save was last attempted (unix s).
     last_bgsave_try: AtomicI64,
+    /// Successful saves of any kind (`rdb_saves`).
+    pub saves: AtomicU64,
+    /// Keys loaded and expired keys skipped by the last load
+    /// (`rdb_last_load_keys_loaded`, `rdb_last_load_keys_expired`).
+    pub last_load_keys: AtomicU64,
+    pub last_load_expired: AtomicU64,
     /// A BGSAVE is waiting for the saver thread.
     requested: Mutex<bool>,
     wake: Condvar,
@@ -51,6 +57,9 @@ impl Default for RdbStatus {
             last_bgsave_secs: AtomicI64::new(-1),
             bgsave_started_ms: AtomicI64::new(-1),
             last_bgsave_try: AtomicI64::new(0),
+            saves: AtomicU64::new(0),
+            last_load_keys: AtomicU64::new(0),
+            last_load_expired: AtomicU64::new(0),
             requested: Mutex::new(false),
             wake: Condvar::new(),
             stop: AtomicBool::new(false),
@@ -114,6 +123,7 @@ fn save_locked(state: &State) -> io::Result<snapshot::SaveReport> {
         Ok(report) => {
             state.subtract_dirty(dirty_before);
             state.lastsave.store(unix_ms() / 1000, Ordering::Relaxed);
+            state.rdb.saves.fetch_add(1, Ordering::Relaxed);
             state.log.notice(&format!(
                 "DB saved on disk ({} keys, {} bytes, {secs:.3} seconds)",
                 report.keys, report.bytes
@@ -254,6 +264,11 @@ pub fn load_at_startup(state: &State) -> io::Result<()> {
     let (result, secs) = snapshot::timed(|| snapshot::load(state.keyspace(), &opts.path));
     match result {
         Ok(Some(report)) => {
+            let rdb = &state.rdb;
+            rdb.last_load_keys
+                .store(report.keys as u64, Ordering::Relaxed);
+            rdb.last_load_expired
+                .store(report.expired as u64, Ordering::Relaxed);
             state.log.notice(&format!(
                 "DB loaded from disk: {secs:.3} seconds ({} keys, {} expired keys skipped)",
                 report.keys, report.expired

@@ -131,6 +131,20 @@ impl Shutdown {
             }
         }
     }
+
+    /// Waits up to `timeout` for the server to stop for good; returns true
+    /// if it did. Periodic work and sleeping commands wait through this so
+    /// that a shutdown never waits for them.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut phase = self.phase.lock();
+        while *phase != Phase::Stopped {
+            if self.cond.wait_until(&mut phase, deadline).timed_out() {
+                break;
+            }
+        }
+        *phase == Phase::Stopped
+    }
 }
 
 /// A listener bound to 0.0.0.0 / [::] is reached through loopback.

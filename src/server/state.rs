@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
@@ -16,6 +16,7 @@ use crate::store::Keyspace;
 use crate::store::clock::unix_ms;
 
 use super::clients::ClientRegistry;
+use super::cron::Metrics;
 use super::shutdown::Shutdown;
 
 /// Server-wide counters for INFO stats.
@@ -27,6 +28,10 @@ pub struct ServerStats {
     pub total_net_input_bytes: AtomicU64,
     pub total_net_output_bytes: AtomicU64,
     pub total_error_replies: AtomicU64,
+    /// Reads from client sockets that returned data.
+    pub total_reads_processed: AtomicU64,
+    /// Writes of replies to client sockets.
+    pub total_writes_processed: AtomicU64,
     /// Failed AUTH / HELLO AUTH attempts.
     pub acl_access_denied_auth: AtomicU64,
     /// Error replies by code (`ERR`, `WRONGTYPE`...): INFO errorstats.
@@ -51,6 +56,8 @@ impl ServerStats {
             &self.total_net_input_bytes,
             &self.total_net_output_bytes,
             &self.total_error_replies,
+            &self.total_reads_processed,
+            &self.total_writes_processed,
             &self.acl_access_denied_auth,
         ] {
             counter.store(0, Ordering::Relaxed);
@@ -113,6 +120,9 @@ pub struct State {
     pub rdb: super::saving::RdbStatus,
     /// The append-only file.
     pub aof: super::appendonly::AofState,
+    /// `maxmemory` and its policy, mirrored for the check before every
+    /// command.
+    pub memory: super::eviction::MemoryLimit,
     /// Mirrors "requirepass is set", read on every command.
     password_set: AtomicBool,
     /// The address the listener is bound to.
@@ -121,6 +131,15 @@ pub struct State {
     pub started_unix_ms: i64,
     /// 40 hex characters, new each start (INFO's `run_id`).
     pub run_id: String,
+    /// The replication ID (INFO's `master_replid`), new each start as in
+    /// Redis; nothing replicates yet, but tools expect one.
+    pub replid: String,
+    /// Rates sampled by the periodic task (INFO's `instantaneous_*`).
+    pub metrics: Metrics,
+    /// The most memory seen in use (INFO's `used_memory_peak`).
+    memory_peak: AtomicUsize,
+    /// Memory in use once the server was set up (`used_memory_startup`).
+    memory_startup: AtomicUsize,
 }
 
 impl State {
@@ -129,6 +148,8 @@ impl State {
             .map(|_| CommandStats::default())
             .collect();
         let password_set = !config.requirepass.is_empty();
+        let memory = super::eviction::MemoryLimit::default();
+        memory.update(config.maxmemory, config.maxmemory_policy);
         State {
             keyspace: Keyspace::new(config.databases),
             config: RwLock::new(config),
@@ -141,11 +162,16 @@ impl State {
             lastsave: AtomicI64::new(unix_ms() / 1000),
             rdb: Default::default(),
             aof: Default::default(),
+            memory,
             password_set: AtomicBool::new(password_set),
             local_addr,
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: new_run_id(),
+            replid: new_run_id(),
+            metrics: Metrics::default(),
+            memory_peak: AtomicUsize::new(0),
+            memory_startup: AtomicUsize::new(crate::alloc::used_memory()),
         }
     }
 
@@ -163,12 +189,25 @@ impl State {
     pub fn update_config<R>(&self, f: impl FnOnce(&mut Config) -> R) -> R {
         let mut config = self.config.write();
         let (was_appendonly, was_policy) = (config.appendonly, config.appendfsync);
+        let was_maxmemory = config.maxmemory;
         let result = f(&mut config);
         self.password_set
             .store(!config.requirepass.is_empty(), Ordering::Release);
         self.log.set_level(config.loglevel);
         let (appendonly, policy) = (config.appendonly, config.appendfsync);
+        let maxmemory = config.maxmemory;
+        self.memory.update(maxmemory, config.maxmemory_policy);
         drop(config);
+        if maxmemory != was_maxmemory && maxmemory > 0 {
+            // As Redis does: a lower limit takes effect at once.
+            let used = self.memory.used() as u64;
+            if used > maxmemory {
+                self.log.warning(&format!(
+                    "WARNING: the new maxmemory value set via CONFIG SET ({maxmemory}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy."
+                ));
+            }
+            super::eviction::perform_evictions(self, &mut crate::rng::Rng::new());
+        }
         // Turning the AOF on writes a base first (on the saver thread);
         // turning it off stops logging. Both as Redis does.
         if appendonly != was_appendonly {
@@ -209,6 +248,36 @@ impl State {
 
     pub fn dirty(&self) -> u64 {
         self.dirty.load(Ordering::Relaxed)
+    }
+
+    /// Reads the memory in use and raises the recorded peak if needed;
+    /// returns (used, peak).
+    pub fn note_memory_usage(&self) -> (usize, usize) {
+        let used = crate::alloc::used_memory();
+        let peak = self
+            .memory_peak
+            .fetch_max(used, Ordering::Relaxed)
+            .max(used);
+        (used, peak)
+    }
+
+    /// Memory in use when the server had just been set up.
+    pub fn memory_startup(&self) -> usize {
+        self.memory_startup.load(Ordering::Relaxed)
+    }
+
+    /// CONFIG RESETSTAT: zeroes the server, command, error and keyspace
+    /// statistics and the instantaneous metrics, as Redis's
+    /// `resetServerStats` and friends do.
+    pub fn reset_stats(&self) {
+        self.stats.reset();
+        for stats in self.command_stats.iter() {
+            stats.reset();
+        }
+        self.keyspace.stats.reset();
+        self.metrics.ops.reset(0);
+        self.metrics.net_input.reset(0);
+        self.metrics.net_output.reset(0);
     }
 }
 

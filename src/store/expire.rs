@@ -5,6 +5,9 @@
 //! keyspace. A command that sets a sooner deadline wakes it, after releasing
 //! its shard locks, and only if the deadline really is sooner than the
 //! planned wake-up: the common case costs one atomic load.
+//!
+//! `DEBUG SET-ACTIVE-EXPIRE 0` pauses it ([`Reaper::set_active`]): expired
+//! keys then go only when looked up, which is how tests observe lazy expiry.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
@@ -24,6 +27,8 @@ struct State {
     /// sweeping: every new deadline then counts as sooner, so none is missed.
     wake_at: i64,
     shutdown: bool,
+    /// False while active expiry is paused.
+    active: bool,
 }
 
 /// The reaper's wake-up channel, owned by the keyspace.
@@ -41,6 +46,7 @@ impl Default for Reaper {
             state: Mutex::new(State {
                 wake_at: i64::MAX,
                 shutdown: false,
+                active: true,
             }),
             cond: Condvar::new(),
             wake_at: AtomicI64::new(i64::MAX),
@@ -63,6 +69,18 @@ impl Reaper {
         }
     }
 
+    /// Pauses (`false`) or resumes (`true`) active expiry. Resuming sweeps
+    /// at once for whatever fell due meanwhile.
+    pub fn set_active(&self, active: bool) {
+        self.state.lock().active = active;
+        self.cond.notify_all();
+    }
+
+    /// True unless active expiry is paused.
+    pub fn is_active(&self) -> bool {
+        self.state.lock().active
+    }
+
     /// Asks the reaper loop to end.
     pub fn shutdown(&self) {
         self.state.lock().shutdown = true;
@@ -75,6 +93,11 @@ impl Reaper {
         loop {
             {
                 let mut state = reaper.state.lock();
+                // Paused: sleep until resumed. New deadlines still notify;
+                // they are swept after resuming.
+                while !state.active && !state.shutdown {
+                    reaper.cond.wait(&mut state);
+                }
                 if state.shutdown {
                     return;
                 }

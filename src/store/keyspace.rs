@@ -131,10 +131,17 @@ impl Keyspace {
 
     /// Write-locks one shard. Every write lock is taken through here, so a
     /// snapshot in progress always gets its copy before the first change.
-    fn write_slot(&self, slot: usize) -> RwLockWriteGuard<'_, Shard> {
+    /// One shard, write-locked on its own (the reaper, eviction): copies
+    /// it first if a snapshot still needs it as it was.
+    pub(super) fn write_slot(&self, slot: usize) -> RwLockWriteGuard<'_, Shard> {
         let mut guard = self.slots[slot].lock.write();
         guard.before_write();
         guard
+    }
+
+    /// One shard, read-locked on its own.
+    pub(super) fn read_slot(&self, slot: usize) -> parking_lot::RwLockReadGuard<'_, Shard> {
+        self.slots[slot].lock.read()
     }
 
     /// Locks the shards in `plan`, in ascending order.
@@ -881,6 +888,14 @@ impl<'k> Db<'_, 'k> {
     /// Redis does.
     pub fn len(&self) -> usize {
         self.all_slots().map(|s| self.locks.shard(s).len()).sum()
+    }
+
+    /// Number of keys with a TTL (INFO keyspace's `expires=`), counted like
+    /// [`Db::len`].
+    pub fn volatile_len(&self) -> usize {
+        self.all_slots()
+            .map(|s| self.locks.shard(s).volatile_count())
+            .sum()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -11,11 +11,13 @@
 //!   elements).
 //! - [`clock`]: wall-clock time and the LRU access clock.
 //! - [`expire`]: the reaper thread (active expiry).
+//! - [`evict`]: which key `maxmemory` evicts next, by policy.
 //! - [`hash`]: the keyed hash that picks a key's shard.
 
 pub mod blocking;
 pub mod clock;
 pub mod dict;
+pub mod evict;
 pub mod expire;
 pub mod hash;
 pub mod key;

@@ -238,6 +238,23 @@ impl Shard {
         None
     }
 
+    /// The live key with the soonest deadline (volatile-ttl eviction);
+    /// stale heap entries met on the way are dropped.
+    pub fn soonest_deadline(&mut self) -> Option<(i64, Key)> {
+        while let Some(Reverse((at, key))) = self.data.expires.peek() {
+            let live = self
+                .data
+                .entries
+                .peek(key.as_bytes())
+                .is_some_and(|e| e.expire_at == *at);
+            if live {
+                return Some((*at, key.clone()));
+            }
+            self.data.expires.pop();
+        }
+        None
+    }
+
     /// Rebuilds the deadline heap when most of it is stale, so rewriting TTLs
     /// over and over cannot grow it without bound.
     fn compact_expires(&mut self) {

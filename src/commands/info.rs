@@ -1,0 +1,819 @@
+//! INFO: the server's state as `field:value` lines in titled sections, with
+//! Redis 7.0's section names, field names and field order, so that
+//! monitoring tools written for Redis read sedis unchanged.
+//!
+//! Every field Redis prints is printed. Fields about machinery sedis does not
+//! have (replication, forks, Lua, active defrag...) carry the value Redis
+//! shows when that machinery is idle or off; everything sedis does have is
+//! measured. sedis adds one field, `sedis_version`, at the end of
+//! `# Server`. It omits `used_cpu_*_main_thread` (there is no main thread
+//! serving commands; Redis omits the lines too where the platform cannot
+//! measure one thread) and lists no latency percentiles (`# Latencystats`
+//! is empty, as in Redis with `latency-tracking no`).
+
+use std::fmt::Write;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::alloc;
+use crate::error::CommandResult;
+use crate::server::State;
+use crate::server::clients::flag;
+use crate::store::keyspace::SHARDS;
+use crate::store::{Db, LockPlan, Mode};
+
+use super::Ctx;
+use super::table::{Command, LockContext, Locks, flags::*};
+
+pub static COMMANDS: &[Command] = &[Command::new("info", -1, info)
+    .flags(LOADING | STALE | SENTINEL)
+    .acl(&["@slow", "@dangerous"])
+    .locks(Locks::Custom(info_locks))
+    .doc(
+        "server",
+        "1.0.0",
+        "Returns information and statistics about the server.",
+        "O(1)",
+    )];
+
+/// `INFO [section [section ...]]`: RESP3 clients get a verbatim string.
+fn info(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let selection = Selection::parse(&args[1..]);
+    let keyspace = if selection.wants("keyspace") {
+        keyspace_lines(ctx)
+    } else {
+        String::new()
+    };
+    let text = generate(ctx.state, &selection, &keyspace);
+    ctx.out.verbatim(text.as_bytes());
+    Ok(())
+}
+
+/// The keyspace section reads every database, so INFO read-locks them all
+/// when it is asked for, through the command's plan like any command: a
+/// handler that locked on its own could deadlock against the locks a
+/// transaction already holds.
+fn info_locks(lc: &LockContext<'_>) -> LockPlan {
+    let mut plan = LockPlan::new();
+    if Selection::parse(&lc.args[1..]).wants("keyspace") {
+        plan.add_all(lc.keyspace, Mode::Read);
+    }
+    plan
+}
+
+/// Sections printed by a bare INFO (Redis's default set).
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "module_list",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+/// Which sections a request asked for (Redis's `genInfoSectionDict`).
+#[derive(Debug, Default)]
+pub struct Selection {
+    /// Lowercased section names.
+    names: Vec<String>,
+    /// `all` or `everything`: every section.
+    all: bool,
+}
+
+impl Selection {
+    pub fn parse(args: &[Vec<u8>]) -> Selection {
+        let mut selection = Selection::default();
+        if args.is_empty() {
+            selection.add_defaults();
+        }
+        for arg in args {
+            let name = String::from_utf8_lossy(arg).to_ascii_lowercase();
+            match name.as_str() {
+                "default" => selection.add_defaults(),
+                "all" | "everything" => selection.all = true,
+                _ => selection.add(name),
+            }
+        }
+        selection
+    }
+
+    fn add_defaults(&mut self) {
+        for name in DEFAULT_SECTIONS {
+            self.add((*name).to_string());
+        }
+    }
+
+    fn add(&mut self, name: String) {
+        if !self.names.contains(&name) {
+            self.names.push(name);
+        }
+    }
+
+    fn wants(&self, name: &str) -> bool {
+        self.all || self.names.iter().any(|n| n == name)
+    }
+}
+
+/// One section: its names (the first is canonical; `modules` also answers
+/// to `module_list`) and what writes its lines.
+struct Section {
+    names: &'static [&'static str],
+    title: &'static str,
+    write: fn(&Sources, &mut String),
+}
+
+/// What the sections are written from.
+struct Sources<'a> {
+    state: &'a State,
+    /// The keyspace section's lines, read under the command's locks.
+    keyspace: &'a str,
+}
+
+/// Every section, in Redis's order.
+const SECTIONS: &[Section] = &[
+    Section {
+        names: &["server"],
+        title: "Server",
+        write: server_section,
+    },
+    Section {
+        names: &["clients"],
+        title: "Clients",
+        write: clients_section,
+    },
+    Section {
+        names: &["memory"],
+        title: "Memory",
+        write: memory_section,
+    },
+    Section {
+        names: &["persistence"],
+        title: "Persistence",
+        write: persistence_section,
+    },
+    Section {
+        names: &["stats"],
+        title: "Stats",
+        write: stats_section,
+    },
+    Section {
+        names: &["replication"],
+        title: "Replication",
+        write: replication_section,
+    },
+    Section {
+        names: &["cpu"],
+        title: "CPU",
+        write: cpu_section,
+    },
+    Section {
+        names: &["module_list", "modules"],
+        title: "Modules",
+        write: |_, _| {}, // no modules can be loaded
+    },
+    Section {
+        names: &["commandstats"],
+        title: "Commandstats",
+        write: commandstats_section,
+    },
+    Section {
+        names: &["errorstats"],
+        title: "Errorstats",
+        write: errorstats_section,
+    },
+    Section {
+        names: &["latencystats"],
+        title: "Latencystats",
+        write: |_, _| {}, // latency percentiles are not tracked
+    },
+    Section {
+        names: &["cluster"],
+        title: "Cluster",
+        write: |_, out| field(out, "cluster_enabled", 0),
+    },
+    Section {
+        names: &["keyspace"],
+        title: "Keyspace",
+        write: |src, out| out.push_str(src.keyspace),
+    },
+];
+
+/// The INFO text for `selection`: the chosen sections in Redis's order,
+/// separated by an empty line. Unknown names select nothing. `keyspace` is
+/// the body of the keyspace section.
+pub fn generate(state: &State, selection: &Selection, keyspace: &str) -> String {
+    let sources = Sources { state, keyspace };
+    let mut out = String::with_capacity(4096);
+    let mut first = true;
+    for section in SECTIONS {
+        if !section.names.iter().any(|n| selection.wants(n)) {
+            continue;
+        }
+        if !first {
+            out.push_str("\r\n");
+        }
+        first = false;
+        let _ = write!(out, "# {}\r\n", section.title);
+        (section.write)(&sources, &mut out);
+    }
+    out
+}
+
+/// Appends `name:value\r\n`.
+fn field(out: &mut String, name: &str, value: impl std::fmt::Display) {
+    let _ = write!(out, "{name}:{value}\r\n");
+}
+
+fn load(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
+}
+
+/// `sysname release machine` from uname(2), read once.
+fn os_name() -> &'static str {
+    static OS: OnceLock<String> = OnceLock::new();
+    OS.get_or_init(|| {
+        // SAFETY: uname fills the zeroed struct we own; its fields are
+        // NUL-terminated C strings afterwards.
+        unsafe {
+            let mut name: libc::utsname = std::mem::zeroed();
+            if libc::uname(&mut name) != 0 {
+                return "unknown".into();
+            }
+            let text = |field: &[libc::c_char]| {
+                std::ffi::CStr::from_ptr(field.as_ptr())
+                    .to_string_lossy()
+                    .into_owned()
+            };
+            format!(
+                "{} {} {}",
+                text(&name.sysname),
+                text(&name.release),
+                text(&name.machine)
+            )
+        }
+    })
+}
+
+fn server_section(src: &Sources, out: &mut String) {
+    let state = src.state;
+    let config = state.config();
+    let uptime = state.started.elapsed().as_secs();
+    let now_us = crate::store::clock::unix_us();
+    let executable = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let config_file = config
+        .config_file
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    field(out, "redis_version", crate::REDIS_VERSION);
+    field(out, "redis_git_sha1", "00000000");
+    field(out, "redis_git_dirty", 0);
+    field(out, "redis_build_id", "0");
+    field(out, "redis_mode", "standalone");
+    field(out, "os", os_name());
+    field(out, "arch_bits", usize::BITS);
+    // std's Instant reads CLOCK_MONOTONIC through clock_gettime.
+    field(out, "monotonic_clock", "POSIX clock_gettime");
+    // One thread per connection, blocking I/O: no event multiplexer.
+    field(out, "multiplexing_api", "threads");
+    field(out, "atomicvar_api", "rust-std");
+    // Not built by gcc.
+    field(out, "gcc_version", "0.0.0");
+    field(out, "process_id", std::process::id());
+    field(out, "process_supervised", "no");
+    field(out, "run_id", &state.run_id);
+    field(out, "tcp_port", state.local_addr().port());
+    field(out, "server_time_usec", now_us);
+    field(out, "uptime_in_seconds", uptime);
+    field(out, "uptime_in_days", uptime / (3600 * 24));
+    field(out, "hz", config.hz);
+    field(out, "configured_hz", config.hz);
+    // Redis's LRU clock: seconds, 24 bits.
+    field(out, "lru_clock", (now_us / 1_000_000) & ((1 << 24) - 1));
+    field(out, "executable", executable);
+    field(out, "config_file", config_file);
+    field(out, "io_threads_active", 0);
+    field(out, "sedis_version", crate::SEDIS_VERSION);
+}
+
+/// Figures gathered in one pass over the connected clients.
+struct ClientsSummary {
+    connected: usize,
+    max_input_buffer: usize,
+    blocked: usize,
+    memory: usize,
+}
+
+fn clients_summary(state: &State) -> ClientsSummary {
+    let clients = state.clients.list();
+    let mut summary = ClientsSummary {
+        connected: clients.len(),
+        max_input_buffer: 0,
+        blocked: 0,
+        memory: 0,
+    };
+    for client in &clients {
+        let info = client.info.lock();
+        summary.max_input_buffer = summary.max_input_buffer.max(info.query_buffer);
+        if info.flags & flag::BLOCKED != 0 {
+            summary.blocked += 1;
+        }
+        summary.memory += super::client::estimated_memory(info.query_buffer, 0, info.multi_mem, 0);
+    }
+    summary
+}
+
+fn clients_section(src: &Sources, out: &mut String) {
+    let state = src.state;
+    let summary = clients_summary(state);
+    field(out, "connected_clients", summary.connected);
+    field(out, "cluster_connections", 0);
+    field(out, "maxclients", state.config().maxclients);
+    field(
+        out,
+        "client_recent_max_input_buffer",
+        summary.max_input_buffer,
+    );
+    // Replies are written out before a worker waits for input, so no
+    // output buffer outlives a request.
+    field(out, "client_recent_max_output_buffer", 0);
+    field(out, "blocked_clients", summary.blocked);
+    field(out, "tracking_clients", 0);
+    field(out, "clients_in_timeout_table", 0);
+}
+
+/// `numerator / denominator`, or 0 when there is nothing to divide by.
+fn ratio(numerator: usize, denominator: usize) -> f64 {
+    if denominator == 0 {
+        0.0
+    } else {
+        numerator as f64 / denominator as f64
+    }
+}
+
+fn memory_section(src: &Sources, out: &mut String) {
+    let state = src.state;
+    let (used, peak) = state.note_memory_usage();
+    let rss = alloc::resident_set_size();
+    let startup = state.memory_startup();
+    let clients = clients_summary(state).memory;
+    let overhead = (startup + clients).min(used);
+    let dataset = used - overhead;
+    let net = used.saturating_sub(startup);
+    let total_system = alloc::total_system_memory();
+    let human = |n: usize| alloc::bytes_to_human(n as u64);
+    field(out, "used_memory", used);
+    field(out, "used_memory_human", human(used));
+    field(out, "used_memory_rss", rss);
+    field(out, "used_memory_rss_human", human(rss));
+    field(out, "used_memory_peak", peak);
+    field(out, "used_memory_peak_human", human(peak));
+    field(
+        out,
+        "used_memory_peak_perc",
+        format!("{:.2}%", ratio(used * 100, peak)),
+    );
+    field(out, "used_memory_overhead", overhead);
+    field(out, "used_memory_startup", startup);
+    field(out, "used_memory_dataset", dataset);
+    field(
+        out,
+        "used_memory_dataset_perc",
+        format!("{:.2}%", ratio(dataset * 100, net)),
+    );
+    // The system allocator reports no active/resident split: what is
+    // allocated is counted as active, and the resident figure is the RSS.
+    field(out, "allocator_allocated", used);
+    field(out, "allocator_active", used);
+    field(out, "allocator_resident", rss);
+    field(out, "total_system_memory", total_system);
+    field(out, "total_system_memory_human", human(total_system));
+    // No scripting engine, no functions.
+    field(out, "used_memory_lua", 0);
+    field(out, "used_memory_vm_eval", 0);
+    field(out, "used_memory_lua_human", "0B");
+    field(out, "used_memory_scripts_eval", 0);
+    field(out, "number_of_cached_scripts", 0);
+    field(out, "number_of_functions", 0);
+    field(out, "number_of_libraries", 0);
+    field(out, "used_memory_vm_functions", 0);
+    field(out, "used_memory_vm_total", 0);
+    field(out, "used_memory_vm_total_human", "0B");
+    field(out, "used_memory_functions", 0);
+    field(out, "used_memory_scripts", 0);
+    field(out, "used_memory_scripts_human", "0B");
+    let limit = &src.state.memory;
+    field(out, "maxmemory", limit.maxmemory());
+    field(out, "maxmemory_human", human(limit.maxmemory() as usize));
+    field(out, "maxmemory_policy", limit.policy().name());
+    field(out, "allocator_frag_ratio", "1.00");
+    field(out, "allocator_frag_bytes", 0);
+    field(
+        out,
+        "allocator_rss_ratio",
+        format!("{:.2}", ratio(rss, used)),
+    );
+    field(out, "allocator_rss_bytes", rss as i64 - used as i64);
+    field(out, "rss_overhead_ratio", "1.00");
+    field(out, "rss_overhead_bytes", 0);
+    field(
+        out,
+        "mem_fragmentation_ratio",
+        format!("{:.2}", ratio(rss, used)),
+    );
+    field(out, "mem_fragmentation_bytes", rss as i64 - used as i64);
+    field(out, "mem_not_counted_for_evict", 0);
+    field(out, "mem_replication_backlog", 0);
+    field(out, "mem_total_replication_buffers", 0);
+    field(out, "mem_clients_slaves", 0);
+    field(out, "mem_clients_normal", clients);
+    field(out, "mem_cluster_links", 0);
+    field(out, "mem_aof_buffer", 0);
+    field(out, "mem_allocator", "libc");
+    field(out, "active_defrag_running", 0);
+    field(out, "lazyfree_pending_objects", 0);
+    field(out, "lazyfreed_objects", 0);
+}
+
+fn persistence_section(src: &Sources, out: &mut String) {
+    let state = src.state;
+    let aof = state.config().appendonly;
+    field(out, "loading", 0);
+    field(out, "async_loading", 0);
+    field(out, "current_cow_peak", 0);
+    field(out, "current_cow_size", 0);
+    field(out, "current_cow_size_age", 0);
+    field(out, "current_fork_perc", "0.00");
+    field(out, "current_save_keys_processed", 0);
+    field(out, "current_save_keys_total", 0);
+    field(out, "rdb_changes_since_last_save", state.dirty());
+    let (rdb, log) = (&state.rdb, &state.aof);
+    let flag = |b: &std::sync::atomic::AtomicBool| u8::from(b.load(Ordering::Relaxed));
+    let status = |ok: bool| if ok { "ok" } else { "err" };
+    // Seconds since a start time in unix ms, or -1 if nothing is running.
+    let running_secs = |started: i64| {
+        if started < 0 {
+            -1
+        } else {
+            (crate::store::clock::unix_ms() - started) / 1000
+        }
+    };
+    field(out, "rdb_bgsave_in_progress", flag(&rdb.bgsave_in_progress));
+    field(
+        out,
+        "rdb_last_save_time",
+        state.lastsave.load(Ordering::Relaxed),
+    );
+    field(
+        out,
+        "rdb_last_bgsave_status",
+        status(rdb.last_bgsave_ok.load(Ordering::Relaxed)),
+    );
+    field(
+        out,
+        "rdb_last_bgsave_time_sec",
+        rdb.last_bgsave_secs.load(Ordering::Relaxed),
+    );
+    field(
+        out,
+        "rdb_current_bgsave_time_sec",
+        running_secs(rdb.bgsave_started_ms.load(Ordering::Relaxed)),
+    );
+    field(out, "rdb_saves", rdb.saves.load(Ordering::Relaxed));
+    field(out, "rdb_last_cow_size", 0);
+    field(
+        out,
+        "rdb_last_load_keys_expired",
+        rdb.last_load_expired.load(Ordering::Relaxed),
+    );
+    field(
+        out,
+        "rdb_last_load_keys_loaded",
+        rdb.last_load_keys.load(Ordering::Relaxed),
+    );
+    field(out, "aof_enabled", u8::from(aof));
+    field(
+        out,
+        "aof_rewrite_in_progress",
+        flag(&log.rewrite_in_progress),
+    );
+    field(out, "aof_rewrite_scheduled", flag(&log.rewrite_requested));
+    field(
+        out,
+        "aof_last_rewrite_time_sec",
+        log.last_rewrite_secs.load(Ordering::Relaxed),
+    );
+    field(
+        out,
+        "aof_current_rewrite_time_sec",
+        running_secs(log.rewrite_started_ms.load(Ordering::Relaxed)),
+    );
+    field(
+        out,
+        "aof_last_bgrewrite_status",
+        status(log.last_rewrite_ok.load(Ordering::Relaxed)),
+    );
+    field(out, "aof_rewrites", log.rewrites.load(Ordering::Relaxed));
+    field(
+        out,
+        "aof_rewrites_consecutive_failures",
+        log.rewrite_failures.load(Ordering::Relaxed),
+    );
+    field(
+        out,
+        "aof_last_write_status",
+        status(!log.log.write_failed.load(Ordering::Relaxed)),
+    );
+    field(out, "aof_last_cow_size", 0);
+    field(out, "module_fork_in_progress", 0);
+    field(out, "module_fork_last_cow_size", 0);
+}
+
+fn stats_section(src: &Sources, out: &mut String) {
+    let state = src.state;
+    let s = &state.stats;
+    let ks = &state.keyspace().stats;
+    let kbps = |per_sec: u64| format!("{:.2}", per_sec as f32 / 1024.0);
+    field(
+        out,
+        "total_connections_received",
+        load(&s.total_connections_received),
+    );
+    field(
+        out,
+        "total_commands_processed",
+        load(&s.total_commands_processed),
+    );
+    field(
+        out,
+        "instantaneous_ops_per_sec",
+        state.metrics.ops.per_sec(),
+    );
+    field(out, "total_net_input_bytes", load(&s.total_net_input_bytes));
+    field(
+        out,
+        "total_net_output_bytes",
+        load(&s.total_net_output_bytes),
+    );
+    field(out, "total_net_repl_input_bytes", 0);
+    field(out, "total_net_repl_output_bytes", 0);
+    field(
+        out,
+        "instantaneous_input_kbps",
+        kbps(state.metrics.net_input.per_sec()),
+    );
+    field(
+        out,
+        "instantaneous_output_kbps",
+        kbps(state.metrics.net_output.per_sec()),
+    );
+    field(out, "instantaneous_input_repl_kbps", "0.00");
+    field(out, "instantaneous_output_repl_kbps", "0.00");
+    field(out, "rejected_connections", load(&s.rejected_connections));
+    field(out, "sync_full", 0);
+    field(out, "sync_partial_ok", 0);
+    field(out, "sync_partial_err", 0);
+    field(out, "expired_keys", ks.expired_keys.get());
+    field(out, "expired_stale_perc", "0.00");
+    field(out, "expired_time_cap_reached_count", 0);
+    field(out, "expire_cycle_cpu_milliseconds", 0);
+    field(out, "evicted_keys", ks.evicted_keys.get());
+    field(out, "evicted_clients", 0);
+    field(out, "total_eviction_exceeded_time", 0);
+    field(out, "current_eviction_exceeded_time", 0);
+    field(out, "keyspace_hits", ks.keyspace_hits.get());
+    field(out, "keyspace_misses", ks.keyspace_misses.get());
+    // Pub/sub is not served yet.
+    field(out, "pubsub_channels", 0);
+    field(out, "pubsub_patterns", 0);
+    field(out, "pubsubshard_channels", 0);
+    field(out, "latest_fork_usec", 0);
+    field(out, "total_forks", 0);
+    field(out, "migrate_cached_sockets", 0);
+    field(out, "slave_expires_tracked_keys", 0);
+    field(out, "active_defrag_hits", 0);
+    field(out, "active_defrag_misses", 0);
+    field(out, "active_defrag_key_hits", 0);
+    field(out, "active_defrag_key_misses", 0);
+    field(out, "total_active_defrag_time", 0);
+    field(out, "current_active_defrag_time", 0);
+    field(out, "tracking_total_keys", 0);
+    field(out, "tracking_total_items", 0);
+    field(out, "tracking_total_prefixes", 0);
+    field(out, "unexpected_error_replies", 0);
+    field(out, "total_error_replies", load(&s.total_error_replies));
+    field(out, "dump_payload_sanitizations", 0);
+    field(out, "total_reads_processed", load(&s.total_reads_processed));
+    field(
+        out,
+        "total_writes_processed",
+        load(&s.total_writes_processed),
+    );
+    field(out, "io_threaded_reads_processed", 0);
+    field(out, "io_threaded_writes_processed", 0);
+    field(out, "reply_buffer_shrinks", 0);
+    field(out, "reply_buffer_expands", 0);
+    // Redis 7.2's ACL counters; only password failures can happen here.
+    field(
+        out,
+        "acl_access_denied_auth",
+        load(&s.acl_access_denied_auth),
+    );
+    field(out, "acl_access_denied_cmd", 0);
+    field(out, "acl_access_denied_key", 0);
+    field(out, "acl_access_denied_channel", 0);
+}
+
+fn replication_section(src: &Sources, out: &mut String) {
+    let state = src.state;
+    field(out, "role", "master");
+    field(out, "connected_slaves", 0);
+    field(out, "master_failover_state", "no-failover");
+    field(out, "master_replid", &state.replid);
+    field(out, "master_replid2", "0".repeat(40));
+    field(out, "master_repl_offset", 0);
+    field(out, "second_repl_offset", -1);
+    field(out, "repl_backlog_active", 0);
+    field(out, "repl_backlog_size", 0);
+    field(out, "repl_backlog_first_byte_offset", 0);
+    field(out, "repl_backlog_histlen", 0);
+}
+
+/// (system, user) CPU time of `who`, as Redis prints it: `seconds.micros`.
+fn cpu_times(who: libc::c_int) -> (String, String) {
+    // SAFETY: getrusage fills the zeroed struct we own.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(who, &mut usage);
+        usage
+    };
+    let time = |t: libc::timeval| format!("{}.{:06}", t.tv_sec, t.tv_usec);
+    (time(usage.ru_stime), time(usage.ru_utime))
+}
+
+fn cpu_section(_: &Sources, out: &mut String) {
+    let (sys, user) = cpu_times(libc::RUSAGE_SELF);
+    let (sys_children, user_children) = cpu_times(libc::RUSAGE_CHILDREN);
+    field(out, "used_cpu_sys", sys);
+    field(out, "used_cpu_user", user);
+    field(out, "used_cpu_sys_children", sys_children);
+    field(out, "used_cpu_user_children", user_children);
+}
+
+fn commandstats_section(src: &Sources, out: &mut String) {
+    let state = src.state;
+    for (id, entry) in super::registry().entries().iter().enumerate() {
+        let stats = &state.command_stats[id];
+        let calls = load(&stats.calls);
+        let failed = load(&stats.failed_calls);
+        let rejected = load(&stats.rejected_calls);
+        if calls == 0 && failed == 0 && rejected == 0 {
+            continue;
+        }
+        let usec = load(&stats.usec);
+        // Redis divides in single precision.
+        let per_call = if calls == 0 {
+            0.0
+        } else {
+            usec as f32 / calls as f32
+        };
+        let _ = write!(
+            out,
+            "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={rejected},failed_calls={failed}\r\n",
+            entry.full_name
+        );
+    }
+}
+
+fn errorstats_section(src: &Sources, out: &mut String) {
+    let state = src.state;
+    let mut errors: Vec<(String, u64)> = state
+        .stats
+        .errors_by_code
+        .lock()
+        .iter()
+        .map(|(code, count)| (code.clone(), *count))
+        .collect();
+    errors.sort();
+    for (code, count) in errors {
+        let _ = write!(
+            out,
+            "errorstat_{}:count={count}\r\n",
+            safe_info_string(&code)
+        );
+    }
+}
+
+/// An error code as INFO can show it: characters that would break the
+/// `name:value` line format become `_`, as Redis's `getSafeInfoString`
+/// does.
+fn safe_info_string(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if matches!(c, ':' | '\r' | '\n') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// The keyspace section's lines: `db<n>:keys=..,expires=..,avg_ttl=..`
+/// for every database that holds keys. Needs every database's shards in
+/// the command's locks ([`info_locks`]).
+fn keyspace_lines(ctx: &mut Ctx) -> String {
+    let mut out = String::new();
+    for index in 0..ctx.keyspace().databases() {
+        let mut db = ctx.db_at(index);
+        let (keys, expires) = (db.len(), db.volatile_len());
+        if keys == 0 && expires == 0 {
+            continue;
+        }
+        let avg_ttl = if expires > 0 {
+            sample_avg_ttl(&mut db)
+        } else {
+            0
+        };
+        let _ = write!(
+            out,
+            "db{index}:keys={keys},expires={expires},avg_ttl={avg_ttl}\r\n"
+        );
+    }
+    out
+}
+
+/// Keys with a TTL `avg_ttl` is estimated from, and the most keys looked
+/// at to find them.
+const TTL_SAMPLE: usize = 64;
+const TTL_LOOK_AT: usize = 4096;
+
+/// An estimate of the average remaining TTL (ms) of the keys with one in
+/// `db`, from a sample, as Redis's is (it averages the TTLs its expiry
+/// cycle samples). The sample starts at a random shard and walks on with
+/// SCAN until it holds enough keys with a TTL or has looked at enough keys,
+/// so a small database is measured exactly and a large one at bounded cost.
+fn sample_avg_ttl(view: &mut Db<'_, '_>) -> i64 {
+    let now = view.now_ms();
+    // A SCAN cursor's low bits are the shard.
+    let start = crate::rng::Rng::new().below(SHARDS as u64);
+    let (mut sum, mut with_ttl, mut looked_at) = (0i128, 0usize, 0usize);
+    let mut cursor = start;
+    let mut wrapped = false;
+    while with_ttl < TTL_SAMPLE && looked_at < TTL_LOOK_AT {
+        cursor = view.scan(cursor, TTL_SAMPLE, |_, entry| {
+            looked_at += 1;
+            if let Some(at) = entry.expire_at() {
+                sum += i128::from((at - now).max(0));
+                with_ttl += 1;
+            }
+        });
+        if cursor == 0 {
+            if wrapped || start == 0 {
+                break;
+            }
+            wrapped = true;
+        }
+        if wrapped && cursor % SHARDS as u64 >= start {
+            break;
+        }
+    }
+    if with_ttl == 0 {
+        0
+    } else {
+        (sum / with_ttl as i128) as i64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(items: &[&str]) -> Vec<Vec<u8>> {
+        items.iter().map(|s| s.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn selection_follows_redis() {
+        let s = Selection::parse(&[]);
+        assert!(s.wants("server") && s.wants("module_list") && !s.wants("commandstats"));
+        let s = Selection::parse(&argv(&["CPU", "Keyspace"]));
+        assert!(s.wants("cpu") && s.wants("keyspace") && !s.wants("server"));
+        let s = Selection::parse(&argv(&["everything"]));
+        assert!(s.wants("commandstats") && s.wants("latencystats"));
+        let s = Selection::parse(&argv(&["default", "commandstats"]));
+        assert!(s.wants("server") && s.wants("commandstats"));
+    }
+
+    #[test]
+    fn error_codes_are_made_safe() {
+        assert_eq!(safe_info_string("A:B\r\n"), "A_B__");
+    }
+}

@@ -1,0 +1,563 @@
+//! COMMAND: what the server can do, in Redis 7's shapes (`server.c`'s
+//! `commandCommand` family). Everything comes from the command table
+//! ([`super::registry()`]), so a command added to any family is described
+//! here without further work.
+//!
+//! The table records less than Redis's JSON files, so some parts are
+//! derived or left out, always in a well-formed way:
+//! - key specs: one per command with keys; a `(first, last, step)` range
+//!   becomes an `index` + `range` spec, keys found by a function an
+//!   `unknown` + `unknown` spec (and the command is flagged `movablekeys`);
+//!   the spec's access flags come from the command's flags (`RW access
+//!   update` for writes, `RO access` otherwise);
+//! - tips, history, argument lists and doc flags are empty or absent.
+
+use crate::error::{self, CommandError, CommandResult};
+use crate::glob::Pattern;
+use crate::resp::ReplyWriter;
+
+use super::Ctx;
+use super::args;
+use super::registry::{Registered, registry};
+use super::table::{Command, KeySpec, flags, flags::*};
+
+static SUBCOMMANDS: &[Command] = &[
+    Command::new("count", 2, command_count)
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(&["@slow", "@connection"])
+        .doc("server", "2.8.13", "Returns a count of commands.", "O(1)"),
+    Command::new("docs", -2, command_docs)
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(&["@slow", "@connection"])
+        .doc(
+            "server",
+            "7.0.0",
+            "Returns documentary information about one, multiple or all commands.",
+            "O(N) where N is the number of commands to look up",
+        ),
+    Command::new("getkeys", -4, command_getkeys)
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(&["@slow", "@connection"])
+        .doc(
+            "server",
+            "2.8.13",
+            "Extracts the key names from an arbitrary command.",
+            "O(N) where N is the number of arguments to the command",
+        ),
+    Command::new("getkeysandflags", -4, command_getkeysandflags)
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(&["@slow", "@connection"])
+        .doc(
+            "server",
+            "7.0.0",
+            "Extracts the key names and access flags for an arbitrary command.",
+            "O(N) where N is the number of arguments to the command",
+        ),
+    Command::new("help", 2, command_help)
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(&["@slow", "@connection"])
+        .doc(
+            "server",
+            "5.0.0",
+            "Returns helpful text about the different subcommands.",
+            "O(1)",
+        ),
+    Command::new("info", -2, command_info)
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(&["@slow", "@connection"])
+        .doc(
+            "server",
+            "2.8.13",
+            "Returns information about one, multiple or all commands.",
+            "O(N) where N is the number of commands to look up",
+        ),
+    Command::new("list", -2, command_list)
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(&["@slow", "@connection"])
+        .doc(
+            "server",
+            "7.0.0",
+            "Returns a list of command names.",
+            "O(N) where N is the total number of Redis commands",
+        ),
+];
+
+pub static COMMANDS: &[Command] = &[Command::new("command", -1, command)
+    .flags(LOADING | STALE | SENTINEL)
+    .acl(&["@slow", "@connection"])
+    .subcommands(SUBCOMMANDS)
+    .doc(
+        "server",
+        "2.8.13",
+        "Returns detailed information about all commands.",
+        "O(N) where N is the total number of Redis commands",
+    )];
+
+/// Replies a HELP text the way every Redis container does: a header naming
+/// the command as it was typed (upper-cased), the lines, then HELP itself.
+pub fn reply_help(ctx: &mut Ctx, name: &[u8], lines: &[&str]) {
+    let out = &mut *ctx.out;
+    out.array(lines.len() + 3);
+    let mut header = name.to_ascii_uppercase();
+    header.extend_from_slice(b" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    out.simple_bytes(&header);
+    for line in lines {
+        out.simple(line);
+    }
+    out.simple("HELP");
+    out.simple("    Prints this help.");
+}
+
+/// `COMMAND`: every top-level command's details.
+fn command(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    if args.len() > 1 {
+        // Routed to a subcommand by the dispatcher whenever one exists.
+        return Err(error::unknown_subcommand("command", &args[1]));
+    }
+    all_infos(ctx.out);
+    Ok(())
+}
+
+fn all_infos(out: &mut ReplyWriter) {
+    let top: Vec<&Registered> = registry().top_level().map(|(_, e)| e).collect();
+    out.array(top.len());
+    for entry in top {
+        write_info(out, entry.command, entry.full_name);
+    }
+}
+
+/// `COMMAND COUNT`
+fn command_count(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
+    ctx.out.int(registry().top_level().count() as i64);
+    Ok(())
+}
+
+/// `COMMAND INFO [command-name [command-name ...]]`: unknown names get a
+/// null in their place.
+fn command_info(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    if args.len() == 2 {
+        all_infos(ctx.out);
+        return Ok(());
+    }
+    ctx.out.array(args.len() - 2);
+    for name in &args[2..] {
+        match registry().find_full(name) {
+            Some(found) => write_info(ctx.out, found.command, found.full_name),
+            None => ctx.out.null(),
+        }
+    }
+    Ok(())
+}
+
+/// `COMMAND DOCS [command-name [command-name ...]]`: a map from name to
+/// documentation; unknown names are left out.
+fn command_docs(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let out = &mut *ctx.out;
+    if args.len() == 2 {
+        let top: Vec<&Registered> = registry().top_level().map(|(_, e)| e).collect();
+        out.map(top.len());
+        for entry in top {
+            out.bulk(entry.full_name.as_bytes());
+            write_docs(out, entry.command, entry.full_name);
+        }
+        return Ok(());
+    }
+    let found: Vec<_> = args[2..]
+        .iter()
+        .filter_map(|name| registry().find_full(name))
+        .collect();
+    out.map(found.len());
+    for cmd in found {
+        out.bulk(cmd.full_name.as_bytes());
+        write_docs(out, cmd.command, cmd.full_name);
+    }
+    Ok(())
+}
+
+/// `COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN
+/// pattern>]`: full names of commands and subcommands.
+fn command_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    enum Filter {
+        All,
+        /// No module commands exist, so this matches nothing.
+        Module,
+        AclCat(Option<u32>),
+        Pattern(Pattern),
+    }
+    let mut filter = Filter::All;
+    let mut i = 2;
+    while i < args.len() {
+        if args::is(&args[i], "filterby") && args.len() - 1 - i == 2 {
+            let (kind, arg) = (&args[i + 1], &args[i + 2]);
+            filter = if args::is(kind, "module") {
+                Filter::Module
+            } else if args::is(kind, "aclcat") {
+                Filter::AclCat(acl_category_bit(arg))
+            } else if args::is(kind, "pattern") {
+                Filter::Pattern(Pattern::new(arg, true))
+            } else {
+                return Err(error::SYNTAX);
+            };
+            i += 3;
+        } else {
+            return Err(error::SYNTAX);
+        }
+    }
+    let names: Vec<&str> = registry()
+        .entries()
+        .iter()
+        .filter(|e| match &filter {
+            Filter::All => true,
+            Filter::Module => false,
+            Filter::AclCat(bit) => bit.is_some_and(|b| acl_bits(e.command) & b != 0),
+            Filter::Pattern(p) => p.matches(e.full_name.as_bytes()),
+        })
+        .map(|e| e.full_name)
+        .collect();
+    ctx.out.bulk_array(names.iter().map(|n| n.as_bytes()));
+    Ok(())
+}
+
+/// The command a `COMMAND GETKEYS` request describes, and its arguments.
+fn getkeys_target(args: &[Vec<u8>]) -> CommandResult<(&'static Command, Vec<usize>)> {
+    let full = &args[2..];
+    let cmd = registry()
+        .resolve(full)
+        .map_err(|_| CommandError::err("Invalid command specified"))?
+        .command;
+    if matches!(cmd.keys, KeySpec::None) {
+        return Err(CommandError::err("The command has no key arguments"));
+    }
+    if !cmd.arity_ok(full.len()) {
+        return Err(CommandError::err(
+            "Invalid number of arguments specified for command",
+        ));
+    }
+    let positions = cmd.keys.positions(full);
+    if positions.is_empty() && !cmd.has(NO_MANDATORY_KEYS) {
+        return Err(CommandError::err("Invalid arguments specified for command"));
+    }
+    Ok((cmd, positions))
+}
+
+/// `COMMAND GETKEYS command [arg [arg ...]]`
+fn command_getkeys(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let (_, positions) = getkeys_target(args)?;
+    ctx.out.array(positions.len());
+    for i in positions {
+        ctx.out.bulk(&args[2 + i]);
+    }
+    Ok(())
+}
+
+/// `COMMAND GETKEYSANDFLAGS command [arg [arg ...]]`
+fn command_getkeysandflags(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let (cmd, positions) = getkeys_target(args)?;
+    ctx.out.array(positions.len());
+    for i in positions {
+        ctx.out.array(2);
+        ctx.out.bulk(&args[2 + i]);
+        write_status_set(ctx.out, key_flags(cmd));
+    }
+    Ok(())
+}
+
+/// `COMMAND HELP`
+fn command_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    reply_help(
+        ctx,
+        &args[0],
+        &[
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
+        ],
+    );
+    Ok(())
+}
+
+/// Flags COMMAND INFO reports, in Redis's order. Redis hides
+/// `may_replicate`, `sentinel` and `protected` on purpose; `movablekeys`
+/// is derived from the key spec.
+const REPORTED_FLAGS: &[(u32, &str)] = &[
+    (WRITE, "write"),
+    (READONLY, "readonly"),
+    (DENYOOM, "denyoom"),
+    (ADMIN, "admin"),
+    (PUBSUB, "pubsub"),
+    (NOSCRIPT, "noscript"),
+    (BLOCKING, "blocking"),
+    (LOADING, "loading"),
+    (STALE, "stale"),
+    (SKIP_MONITOR, "skip_monitor"),
+    (SKIP_SLOWLOG, "skip_slowlog"),
+    (FAST, "fast"),
+    (NO_AUTH, "no_auth"),
+    (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+    (NO_ASYNC_LOADING, "no_async_loading"),
+    (NO_MULTI, "no_multi"),
+    (MOVABLE_KEYS, "movablekeys"),
+    (ALLOW_BUSY, "allow_busy"),
+];
+
+/// A pseudo-flag bit for `movablekeys`, outside the table's flag bits.
+const MOVABLE_KEYS: u32 = 1 << 31;
+
+fn reported_flags(cmd: &Command) -> Vec<&'static str> {
+    let mut bits = cmd.flags;
+    if matches!(cmd.keys, KeySpec::Find(_)) {
+        bits |= MOVABLE_KEYS;
+    }
+    debug_assert!(flags::NAMES.iter().all(|(bit, _)| bit & MOVABLE_KEYS == 0));
+    REPORTED_FLAGS
+        .iter()
+        .filter(|(bit, _)| bits & bit != 0)
+        .map(|(_, name)| *name)
+        .collect()
+}
+
+/// ACL categories, in the order Redis lists them.
+const ACL_CATEGORIES: &[&str] = &[
+    "keyspace",
+    "read",
+    "write",
+    "set",
+    "sortedset",
+    "list",
+    "hash",
+    "string",
+    "bitmap",
+    "hyperloglog",
+    "geo",
+    "stream",
+    "pubsub",
+    "admin",
+    "fast",
+    "slow",
+    "blocking",
+    "dangerous",
+    "connection",
+    "transaction",
+    "scripting",
+];
+
+fn category(name: &str) -> Option<u32> {
+    ACL_CATEGORIES
+        .iter()
+        .position(|c| c.eq_ignore_ascii_case(name))
+        .map(|i| 1 << i)
+}
+
+/// `ACLCAT` filter argument: a category name without `@`.
+fn acl_category_bit(name: &[u8]) -> Option<u32> {
+    category(std::str::from_utf8(name).ok()?)
+}
+
+/// The command's ACL categories as a bit set: the declared ones plus those
+/// Redis implies from the flags (`setImplicitACLCategories`).
+fn acl_bits(cmd: &Command) -> u32 {
+    let bit = |name| category(name).unwrap_or(0);
+    let mut bits = cmd
+        .acl
+        .iter()
+        .filter_map(|c| category(c.trim_start_matches('@')))
+        .fold(0, |acc, b| acc | b);
+    if cmd.has(WRITE) {
+        bits |= bit("write");
+    }
+    if cmd.has(READONLY) && bits & bit("scripting") == 0 {
+        bits |= bit("read");
+    }
+    if cmd.has(ADMIN) {
+        bits |= bit("admin") | bit("dangerous");
+    }
+    if cmd.has(PUBSUB) {
+        bits |= bit("pubsub");
+    }
+    if cmd.has(FAST) {
+        bits |= bit("fast");
+    }
+    if cmd.has(BLOCKING) {
+        bits |= bit("blocking");
+    }
+    if bits & bit("fast") == 0 {
+        bits |= bit("slow");
+    }
+    bits
+}
+
+/// Key-spec access flags, derived from the command's flags.
+fn key_flags(cmd: &Command) -> Vec<&'static str> {
+    if cmd.has(WRITE) {
+        vec!["RW", "access", "update"]
+    } else {
+        vec!["RO", "access"]
+    }
+}
+
+/// A set of simple strings (flags and categories are status replies).
+fn write_status_set(out: &mut ReplyWriter, items: Vec<&str>) {
+    out.set(items.len());
+    for item in items {
+        out.simple(item);
+    }
+}
+
+/// One command's COMMAND INFO entry (Redis's `addReplyCommandInfo`).
+fn write_info(out: &mut ReplyWriter, cmd: &Command, full_name: &str) {
+    let (first, last, step) = cmd.keys.legacy_range();
+    out.array(10);
+    out.bulk(full_name.as_bytes());
+    out.int(i64::from(cmd.arity));
+    write_status_set(out, reported_flags(cmd));
+    out.int(i64::from(first));
+    out.int(i64::from(last));
+    out.int(i64::from(step));
+    let bits = acl_bits(cmd);
+    let categories: Vec<String> = ACL_CATEGORIES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .map(|(_, c)| format!("@{c}"))
+        .collect();
+    write_status_set(out, categories.iter().map(String::as_str).collect());
+    out.set(0); // tips
+    write_key_specs(out, cmd);
+    if cmd.is_container() {
+        out.array(cmd.subcommands.len());
+        for sub in cmd.subcommands {
+            write_info(out, sub, &format!("{full_name}|{}", sub.name));
+        }
+    } else {
+        out.set(0);
+    }
+}
+
+fn write_key_specs(out: &mut ReplyWriter, cmd: &Command) {
+    let kind = |out: &mut ReplyWriter, kind: &str| {
+        out.map(2);
+        out.bulk(b"type");
+        out.bulk(kind.as_bytes());
+        out.bulk(b"spec");
+    };
+    match cmd.keys {
+        KeySpec::None => out.set(0),
+        KeySpec::Range { first, last, step } => {
+            out.set(1);
+            out.map(3);
+            out.bulk(b"flags");
+            write_status_set(out, key_flags(cmd));
+            out.bulk(b"begin_search");
+            kind(out, "index");
+            out.map(1);
+            out.bulk(b"index");
+            out.int(i64::from(first));
+            out.bulk(b"find_keys");
+            kind(out, "range");
+            out.map(3);
+            out.bulk(b"lastkey");
+            // Key specs count the last key from the first one.
+            out.int(i64::from(if last < 0 { last } else { last - first }));
+            out.bulk(b"keystep");
+            out.int(i64::from(step));
+            out.bulk(b"limit");
+            out.int(0);
+        }
+        KeySpec::Find(_) => {
+            out.set(1);
+            out.map(3);
+            out.bulk(b"flags");
+            write_status_set(out, key_flags(cmd));
+            out.bulk(b"begin_search");
+            kind(out, "unknown");
+            out.map(0);
+            out.bulk(b"find_keys");
+            kind(out, "unknown");
+            out.map(0);
+        }
+    }
+}
+
+/// One command's COMMAND DOCS entry (Redis's `addReplyCommandDocs`).
+fn write_docs(out: &mut ReplyWriter, cmd: &Command, full_name: &str) {
+    let doc = &cmd.doc;
+    let fields: Vec<(&str, &str)> = [
+        ("summary", doc.summary),
+        ("since", doc.since),
+        ("group", doc.group),
+        ("complexity", doc.complexity),
+    ]
+    .into_iter()
+    // The group is always there; the others only when known.
+    .filter(|(name, value)| *name == "group" || !value.is_empty())
+    .collect();
+    out.map(fields.len() + usize::from(cmd.is_container()));
+    for (name, value) in fields {
+        out.bulk(name.as_bytes());
+        out.bulk(value.as_bytes());
+    }
+    if cmd.is_container() {
+        out.bulk(b"subcommands");
+        out.map(cmd.subcommands.len());
+        for sub in cmd.subcommands {
+            let sub_name = format!("{full_name}|{}", sub.name);
+            out.bulk(sub_name.as_bytes());
+            write_docs(out, sub, &sub_name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acl_categories_add_the_implied_ones() {
+        let get = registry().find(b"get").unwrap().command;
+        let names: Vec<&str> = ACL_CATEGORIES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| acl_bits(get) & (1 << i) != 0)
+            .map(|(_, c)| *c)
+            .collect();
+        assert_eq!(names, ["read", "string", "fast"]);
+        let kill = registry().find_full(b"client|kill").unwrap().command;
+        let bits = acl_bits(kill);
+        for c in ["admin", "slow", "dangerous", "connection"] {
+            assert!(bits & category(c).unwrap() != 0, "{c}");
+        }
+    }
+
+    #[test]
+    fn reported_flags_hide_what_redis_hides() {
+        let shutdown = registry().find(b"shutdown").unwrap().command;
+        let flags = reported_flags(shutdown);
+        assert!(!flags.contains(&"sentinel"));
+        assert_eq!(
+            flags,
+            [
+                "admin",
+                "noscript",
+                "loading",
+                "stale",
+                "no_multi",
+                "allow_busy"
+            ]
+        );
+    }
+}

@@ -1,0 +1,238 @@
+//! maxmemory: OOM refusals under noeviction, exact LRU order under
+//! allkeys-lru, volatile policies, and MEMORY USAGE.
+//!
+//! This binary installs the counting allocator, as `sedis-server` does, so
+//! used memory is exact. The allocator counts the whole process, so the
+//! tests take turns (one lock) rather than disturb each other's figures.
+
+mod common;
+
+use common::TestServer;
+use parking_lot::Mutex;
+
+#[global_allocator]
+static ALLOC: sedis::alloc::CountingAllocator = sedis::alloc::CountingAllocator;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+const OOM: &[u8] = b"-OOM command not allowed when used memory > 'maxmemory'.\r\n";
+
+fn used_memory() -> u64 {
+    sedis::alloc::allocated().expect("the counting allocator is installed") as u64
+}
+
+#[test]
+fn noeviction_refuses_growing_commands_and_serves_the_rest() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let server = TestServer::start();
+    let mut c = server.raw();
+    assert_reply!(c, ["SET", "k", "v"], b"+OK\r\n");
+    assert_reply!(c, ["CONFIG", "SET", "maxmemory", "1"], b"+OK\r\n");
+    assert_reply!(c, ["SET", "k2", "v"], OOM);
+    assert_reply!(c, ["LPUSH", "l", "x"], OOM);
+    assert_reply!(c, ["GET", "k"], b"$1\r\nv\r\n");
+    // Inside MULTI, queueing anything but EXEC/DISCARD is refused, and the
+    // transaction then aborts.
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["GET", "k"], OOM);
+    assert_reply!(
+        c,
+        ["EXEC"],
+        b"-EXECABORT Transaction discarded because of previous errors.\r\n"
+    );
+    assert_reply!(c, ["DEL", "k"], b":1\r\n");
+    assert_reply!(c, ["CONFIG", "SET", "maxmemory", "0"], b"+OK\r\n");
+    assert_reply!(c, ["SET", "k2", "v"], b"+OK\r\n");
+    let info = String::from_utf8(c.call(&["INFO", "stats"])).unwrap();
+    assert!(info.contains("evicted_keys:0\r\n"), "{info}");
+}
+
+#[test]
+fn allkeys_lru_evicts_exactly_the_least_recently_used_keys() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let server = TestServer::start();
+    let mut c = server.raw();
+    assert_reply!(
+        c,
+        ["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"],
+        b"+OK\r\n"
+    );
+    let value = "x".repeat(1000);
+    let keys = 3000;
+    for i in 0..keys {
+        assert_reply!(c, ["SET", &format!("key:{i}"), &value], b"+OK\r\n");
+    }
+    // Touch the first 1000: the oldest are now 1000, 1001, ...
+    let hit = format!("$1000\r\n{value}\r\n");
+    for i in 0..1000 {
+        assert_reply!(c, ["GET", &format!("key:{i}")], hit.as_bytes());
+    }
+    // Lower the limit by about 500 values' worth: evicted at once.
+    let limit = used_memory() - 500 * 1100;
+    assert_reply!(
+        c,
+        ["CONFIG", "SET", "maxmemory", &limit.to_string()],
+        b"+OK\r\n"
+    );
+    assert_reply!(c, ["CONFIG", "SET", "maxmemory", "0"], b"+OK\r\n");
+    let gone: Vec<usize> = (0..keys)
+        .filter(|i| c.call(&["EXISTS", &format!("key:{i}")]) == b":0\r\n")
+        .collect();
+    assert!(
+        gone.len() >= 400,
+        "about 500 keys evicted, not {}",
+        gone.len()
+    );
+    let oldest: Vec<usize> = (1000..1000 + gone.len()).collect();
+    assert_eq!(gone, oldest, "exactly the least recently used keys went");
+    let info = String::from_utf8(c.call(&["INFO", "stats"])).unwrap();
+    assert!(
+        info.contains(&format!("evicted_keys:{}\r\n", gone.len())),
+        "{info}"
+    );
+}
+
+#[test]
+fn volatile_policies_only_evict_keys_with_a_ttl() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let server = TestServer::start();
+    let mut c = server.raw();
+    let value = "y".repeat(1000);
+    for i in 0..200 {
+        assert_reply!(c, ["SET", &format!("keep:{i}"), &value], b"+OK\r\n");
+    }
+    // TTLs far apart; volatile-ttl evicts the soonest first.
+    for i in 0..200 {
+        let ttl = (1000 + i * 10).to_string();
+        assert_reply!(
+            c,
+            ["SET", &format!("ttl:{i}"), &value, "EX", &ttl],
+            b"+OK\r\n"
+        );
+    }
+    assert_reply!(
+        c,
+        ["CONFIG", "SET", "maxmemory-policy", "volatile-ttl"],
+        b"+OK\r\n"
+    );
+    let limit = used_memory() - 100 * 1100;
+    assert_reply!(
+        c,
+        ["CONFIG", "SET", "maxmemory", &limit.to_string()],
+        b"+OK\r\n"
+    );
+    assert_reply!(c, ["CONFIG", "SET", "maxmemory", "0"], b"+OK\r\n");
+    let gone: Vec<usize> = (0..200)
+        .filter(|i| c.call(&["EXISTS", &format!("ttl:{i}")]) == b":0\r\n")
+        .collect();
+    assert!(gone.len() >= 80, "{} evicted", gone.len());
+    assert_eq!(gone, (0..gone.len()).collect::<Vec<_>>(), "soonest first");
+    for i in 0..200 {
+        assert_reply!(c, ["EXISTS", &format!("keep:{i}")], b":1\r\n");
+    }
+    // With every volatile key gone, volatile-lru has nothing left to evict:
+    // writes are refused.
+    for i in 0..200 {
+        c.call(&["DEL", &format!("ttl:{i}")]);
+    }
+    assert_reply!(
+        c,
+        ["CONFIG", "SET", "maxmemory-policy", "volatile-lru"],
+        b"+OK\r\n"
+    );
+    assert_reply!(c, ["CONFIG", "SET", "maxmemory", "1"], b"+OK\r\n");
+    assert_reply!(c, ["SET", "more", "z"], OOM);
+    assert_reply!(c, ["EXISTS", "keep:0"], b":1\r\n");
+    assert_reply!(c, ["CONFIG", "SET", "maxmemory", "0"], b"+OK\r\n");
+}
+
+#[test]
+fn a_write_flood_stays_within_the_limit() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let server = TestServer::start();
+    let mut c = server.raw();
+    let base = used_memory();
+    let limit = base + 2 * 1024 * 1024;
+    assert_reply!(
+        c,
+        ["CONFIG", "SET", "maxmemory-policy", "allkeys-random"],
+        b"+OK\r\n"
+    );
+    assert_reply!(
+        c,
+        ["CONFIG", "SET", "maxmemory", &limit.to_string()],
+        b"+OK\r\n"
+    );
+    let value = "z".repeat(1024);
+    // Ten times the limit, in pipelined batches.
+    let mut peak = 0;
+    for batch in 0..200 {
+        let mut request = Vec::new();
+        for i in 0..100 {
+            let key = format!("flood:{batch}:{i}");
+            request.extend_from_slice(
+                format!(
+                    "*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n$1024\r\n{value}\r\n",
+                    key.len()
+                )
+                .as_bytes(),
+            );
+        }
+        c.send(&request);
+        for _ in 0..100 {
+            assert_eq!(c.read_raw(), b"+OK\r\n");
+        }
+        peak = peak.max(used_memory());
+    }
+    // Over by at most what one command adds before the next evicts.
+    assert!(
+        peak <= limit + 64 * 1024,
+        "peak {peak} against limit {limit}"
+    );
+    let info = String::from_utf8(c.call(&["INFO", "stats"])).unwrap();
+    let evicted: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("evicted_keys:"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let dbsize = c.call(&["DBSIZE"]);
+    let left: u64 = String::from_utf8_lossy(&dbsize[1..dbsize.len() - 2])
+        .parse()
+        .unwrap();
+    assert_eq!(
+        evicted + left,
+        20_000,
+        "every key written was evicted or kept"
+    );
+    assert_reply!(c, ["CONFIG", "SET", "maxmemory", "0"], b"+OK\r\n");
+}
+
+#[test]
+fn memory_usage_reports_keys_and_nothing_for_missing_ones() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let server = TestServer::start();
+    let mut c = server.raw();
+    assert_reply!(c, ["MEMORY", "USAGE", "missing"], b"$-1\r\n");
+    c.call(&["SET", "small", "v"]);
+    c.call(&["SET", "big", &"b".repeat(10_000)]);
+    let size = |c: &mut common::Raw, key: &str| -> i64 {
+        let reply = c.call(&["MEMORY", "USAGE", key]);
+        String::from_utf8_lossy(&reply[1..reply.len() - 2])
+            .parse()
+            .unwrap()
+    };
+    let (small, big) = (size(&mut c, "small"), size(&mut c, "big"));
+    assert!(small > 0 && small < 200, "{small}");
+    assert!((10_000..10_300).contains(&big), "{big}");
+    assert_reply!(
+        c,
+        ["MEMORY", "USAGE", "small", "SAMPLES", "-1"],
+        b"-ERR syntax error\r\n"
+    );
+    assert_reply!(
+        c,
+        ["MEMORY", "USAGE"],
+        b"-ERR wrong number of arguments for 'memory|usage' command\r\n"
+    );
+}
