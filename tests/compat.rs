@@ -1208,7 +1208,9 @@ macro_rules! scripts {
     };
 }
 
-scripts!(strings, keys, expire);
+scripts!(
+    strings, keys, expire, tx, connection, lists, zsets, blocking
+);
 
 // ---------------------------------------------------------------------------
 // Checks that need only Rust
