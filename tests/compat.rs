@@ -41,6 +41,11 @@
 
 mod common;
 
+// As in sedis-server: memory in use is what the allocator counts, so
+// maxmemory and the OOM rule behave as they do in the real binary.
+#[global_allocator]
+static ALLOC: sedis::alloc::CountingAllocator = sedis::alloc::CountingAllocator;
+
 use std::fmt::Write as _;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -1209,7 +1214,7 @@ macro_rules! scripts {
 }
 
 scripts!(
-    strings, keys, expire, tx, connection, lists, zsets, blocking
+    strings, keys, expire, tx, connection, lists, zsets, blocking, memory
 );
 
 // ---------------------------------------------------------------------------

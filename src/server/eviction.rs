@@ -43,6 +43,9 @@ impl MemoryLimit {
         let index = POLICIES.iter().position(|p| *p == policy).unwrap_or(0);
         self.policy.store(index as u8, Ordering::Relaxed);
         self.maxmemory.store(maxmemory, Ordering::Release);
+        // Without the counting allocator a limit set now must not wait for
+        // the periodic task's first sample (until then memory reads 0).
+        self.sample_rss();
     }
 
     pub fn maxmemory(&self) -> u64 {
