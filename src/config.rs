@@ -442,11 +442,17 @@ pub static PARAMS: &[Param] = &[
         rewrite: Rewrite::Plain,
         set: |c, v| {
             c.maxmemory_policy = crate::store::evict::Policy::parse(v).ok_or_else(|| {
-                let names: Vec<&str> = crate::store::evict::Policy::names().collect();
-                format!(
-                    "argument(s) must be one of the following: {}",
-                    names.join(", ")
-                )
+                if v.eq_ignore_ascii_case("allkeys-lfu") || v.eq_ignore_ascii_case("volatile-lfu") {
+                    // Eviction follows exact LRU order; there are no
+                    // access-frequency counters to evict by.
+                    "LFU policies are not supported (sedis evicts in exact LRU order)".to_string()
+                } else {
+                    // Redis's list, so an unknown name reads the same.
+                    "argument(s) must be one of the following: volatile-lru, volatile-lfu, \
+                     volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, \
+                     noeviction"
+                        .to_string()
+                }
             })?;
             Ok(())
         },
@@ -458,7 +464,7 @@ pub static PARAMS: &[Param] = &[
         multi_word: false,
         rewrite: Rewrite::Plain,
         set: |c, v| {
-            c.maxmemory_samples = int_in(v, 1, 64)? as u32;
+            c.maxmemory_samples = int_in(v, 1, i64::from(i32::MAX))? as u32;
             Ok(())
         },
         get: |c| c.maxmemory_samples.to_string(),
@@ -1167,7 +1173,9 @@ pub fn parse_memory(v: &str) -> Option<u64> {
         _ => return None,
     };
     if digits.is_empty() {
-        return None;
+        // `strtoull` reads no digits as 0 without an error: Redis takes
+        // `CONFIG SET maxmemory ""` as 0.
+        return Some(0);
     }
     digits.parse::<u64>().ok()?.checked_mul(multiplier)
 }
@@ -1202,7 +1210,9 @@ mod tests {
         assert_eq!(parse_memory("1gb"), Some(1 << 30));
         assert_eq!(parse_memory("-1"), None);
         assert_eq!(parse_memory("1tb"), None);
-        assert_eq!(parse_memory("kb"), None);
+        // No digits read as 0, as strtoull does (Redis accepts `maxmemory kb`).
+        assert_eq!(parse_memory("kb"), Some(0));
+        assert_eq!(parse_memory(""), Some(0));
         assert_eq!(format_memory(512 * 1024 * 1024), "512mb");
         assert_eq!(format_memory(1 << 30), "1gb");
         assert_eq!(format_memory(3 * 1024), "3kb");

@@ -269,6 +269,62 @@ fn turning_the_aof_on_at_run_time_writes_a_base_first_and_rewrites_compact_it() 
 
 /// Waits until no rewrite is requested or running (the saver thread sets
 /// "in progress" before it clears "requested").
+#[test]
+fn a_full_disk_refuses_writes_with_misconf_and_acknowledges_nothing_unlogged() {
+    let dir = temp_dir("full");
+    let server = TestServer::with_config(|c| {
+        aof_config(&dir)(c);
+        c.appendfsync = sedis::persist::aof::FsyncPolicy::EverySec;
+    });
+    let mut c = server.raw();
+    assert_eq!(c.call(&["SET", "before", "1"]), b"+OK\r\n");
+    let paths = paths(&dir);
+    let manifest = paths.read_manifest().unwrap().expect("manifest");
+    let incr = paths.file(&manifest.incrs.last().expect("an incr file").name);
+
+    // The disk fills up: the log now writes to /dev/full (ENOSPC).
+    let log = &server.handle().state().aof.log;
+    let full = std::fs::OpenOptions::new()
+        .append(true)
+        .open("/dev/full")
+        .unwrap();
+    log.start(full, sedis::persist::aof::FsyncPolicy::EverySec);
+
+    // The write that cannot be logged is not acknowledged: the connection
+    // closes without a reply.
+    let mut writer = server.raw();
+    writer.send(b"*3\r\n$3\r\nSET\r\n$4\r\nlost\r\n$1\r\n1\r\n");
+    assert_eq!(writer.read_to_close(), b"");
+    // Later writes are refused with Redis's error; reads still work.
+    assert_eq!(
+        c.call(&["SET", "refused", "1"]),
+        b"-MISCONF Errors writing to the AOF file: No space left on device\r\n".to_vec()
+    );
+    assert_eq!(c.call(&["GET", "before"]), b"$1\r\n1\r\n");
+    let info = String::from_utf8(c.call(&["INFO", "persistence"])).unwrap();
+    assert!(info.contains("aof_last_write_status:err"), "{info}");
+
+    // Space again: the pending bytes go out at the next fsync tick, and
+    // writes are accepted once that succeeded.
+    let file = sedis::persist::aof::open_incr(&incr).unwrap();
+    log.start(file, sedis::persist::aof::FsyncPolicy::EverySec);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let reply = c.call(&["SET", "after", "1"]);
+        if reply == b"+OK\r\n" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{reply:?}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    drop(server);
+    // The log is whole: every command in it parses, none is torn.
+    let commands = logged(&dir);
+    assert!(commands.iter().any(|c| c == "SET before 1"), "{commands:?}");
+    assert!(commands.iter().any(|c| c == "SET after 1"), "{commands:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 fn wait_for_rewrite(state: &sedis::server::State) {
     while state.aof.rewrite_requested.load(Ordering::Acquire)
         || state.aof.rewrite_in_progress.load(Ordering::Acquire)

@@ -280,6 +280,7 @@ fn rewrite_updates_the_config_file() {
     let server = TestServer::with_config(move |c| {
         c.timeout = 3;
         c.config_file = Some(file);
+        c.dir = ".".into(); // the default, so REWRITE leaves it out
         // A level Redis's config files know (tests otherwise run silent).
         c.loglevel = sedis::log::LogLevel::Warning;
     });

@@ -45,7 +45,7 @@ fn stored(server: &TestServer, key: &str) -> Option<(&'static str, Option<i64>)>
     let mut locks = ks.lock(&plan);
     let db = locks.db(0, clock::unix_ms());
     db.peek(key.as_bytes())
-        .map(|entry| (entry.value.encoding_name(), entry.expire_at()))
+        .map(|entry| (entry.value.encoding_name(), db.expire_at(key.as_bytes())))
 }
 
 fn encoding(server: &TestServer, key: &str) -> &'static str {

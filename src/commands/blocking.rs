@@ -47,9 +47,6 @@ pub enum Timeout {
     Forever,
     /// Give up after this long.
     After(Duration),
-    /// A deadline beyond what Redis can represent: it wraps around and the
-    /// client times out at once.
-    Expired,
 }
 
 /// Parses a timeout in seconds as Redis's `getTimeoutFromObjectOrReply`
@@ -58,22 +55,9 @@ pub enum Timeout {
 pub fn parse_timeout(arg: &[u8]) -> CommandResult<Timeout> {
     let value = LongDouble::parse(arg)
         .ok_or_else(|| CommandError::err("timeout is not a float or out of range"))?;
-    let seconds = long_double_to_f64(&value);
-    let ms = (seconds * 1000.0).ceil();
     // C's conversion of an out-of-range value gives LLONG_MIN on x86-64
     // (the "integer indefinite"), which Redis then calls negative.
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
-    let ms = if (-LIMIT..LIMIT).contains(&ms) {
-        ms as i64
-    } else {
-        i64::MIN
-    };
-    // A tiny positive value rounds up to 1 ms even where f64 underflows.
-    let ms = if ms == 0 && seconds == 0.0 && is_positive(&value) {
-        1
-    } else {
-        ms
-    };
+    let ms = value.times(1000).ceil_to_i64().unwrap_or(i64::MIN);
     if ms < 0 {
         return Err(CommandError::err("timeout is negative"));
     }
@@ -81,42 +65,14 @@ pub fn parse_timeout(arg: &[u8]) -> CommandResult<Timeout> {
         return Ok(Timeout::Forever);
     }
     // Redis adds the current unix time in ms; past `i64::MAX` that wraps
-    // negative and the timeout is already over.
+    // negative, which its timeout table (keyed by the deadline as an
+    // unsigned number) places after every real time: the client waits
+    // until served.
     let now = crate::store::clock::unix_ms();
     if now.checked_add(ms).is_none() {
-        return Ok(Timeout::Expired);
+        return Ok(Timeout::Forever);
     }
     Ok(Timeout::After(Duration::from_millis(ms as u64)))
-}
-
-/// The `f64` nearest to an x87 extended value (exact for every timeout a
-/// person types; only the sign and rough size matter beyond that).
-fn long_double_to_f64(v: &LongDouble) -> f64 {
-    if v.is_infinite() {
-        return if v.to_bits() >> 79 != 0 {
-            f64::NEG_INFINITY
-        } else {
-            f64::INFINITY
-        };
-    }
-    let bits = v.to_bits();
-    let negative = bits >> 79 != 0;
-    let biased = ((bits >> 64) & 0x7fff) as i32;
-    let mantissa = bits as u64;
-    // value = mantissa * 2^(exponent - 63), with denormals at exponent 1.
-    let exponent = if biased == 0 {
-        1 - 16383
-    } else {
-        biased - 16383
-    };
-    let magnitude = mantissa as f64 * 2f64.powi((exponent - 63).clamp(-1100, 1100));
-    if negative { -magnitude } else { magnitude }
-}
-
-/// True for a value above zero (sign bit clear, some bit set).
-fn is_positive(v: &LongDouble) -> bool {
-    let bits = v.to_bits();
-    bits >> 79 == 0 && bits != 0
 }
 
 /// False where Redis's `CLIENT_DENY_BLOCKING` applies: inside EXEC a
@@ -156,8 +112,7 @@ pub fn block(ctx: &mut Ctx, keys: &[Vec<u8>], timeout: Timeout, op: BlockedOp) -
     ctx.keyspace().blocked.register(&waiter);
     let deadline = match timeout {
         Timeout::Forever => None,
-        Timeout::After(d) => Some(Instant::now() + d),
-        Timeout::Expired => Some(Instant::now()),
+        Timeout::After(d) => Instant::now().checked_add(d),
     };
     ctx.client.blocking.pending = Some(Pending { waiter, deadline });
     Ok(())
@@ -270,8 +225,20 @@ mod tests {
         assert_eq!(ok("0x1p-20"), Ok(Timeout::After(Duration::from_millis(1))));
         assert_eq!(ok("2"), Ok(Timeout::After(Duration::from_secs(2))));
         assert!(matches!(ok("9e15"), Ok(Timeout::After(_))));
+        // Exact long double arithmetic, as checked against redis-server:
+        // -0.001 * 1000 rounds to just above -1, so ceill gives 0; the
+        // largest representable deadline is 2^63-1 ms.
+        assert_eq!(ok("-0.001"), Ok(Timeout::Forever));
+        assert!(ok("9223372036854775.807").is_ok());
         let negative = err("timeout is negative");
-        for bad in ["-1", "inf", "1e300", "9.3e15", "-inf"] {
+        for bad in [
+            "-1",
+            "inf",
+            "1e300",
+            "9.3e15",
+            "-inf",
+            "9223372036854775.808",
+        ] {
             assert_eq!(ok(bad), negative, "{bad}");
         }
         let not_float = err("timeout is not a float or out of range");

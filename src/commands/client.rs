@@ -106,6 +106,15 @@ static SUBCOMMANDS: &[Command] = &[
         .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
         .acl(&["@slow", "@connection"])
         .doc("connection", "2.6.9", "Sets the connection name.", "O(1)"),
+    Command::new("unblock", -3, client_unblock)
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
+        .acl(&["@admin", "@slow", "@dangerous", "@connection"])
+        .doc(
+            "connection",
+            "5.0.0",
+            "Unblocks a client blocked by a blocking command from a different connection.",
+            "O(log N) where N is the number of client connections",
+        ),
 ];
 
 pub static COMMANDS: &[Command] = &[Command::new("client", -2, client_container)
@@ -568,6 +577,35 @@ fn client_no_evict(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     Ok(())
 }
 
+/// `CLIENT UNBLOCK client-id [TIMEOUT | ERROR]`: ends another client's
+/// blocking command as if it timed out (a null reply) or with the UNBLOCKED
+/// error. Replies 1 if that client was blocked, else 0.
+fn client_unblock(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    if args.len() > 4 {
+        // Redis's handler only takes 3 or 4 arguments; more fall through
+        // to its generic subcommand error.
+        let mut text = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
+        text.extend_from_slice(error::c_str_prefix(&args[1], 128));
+        text.extend_from_slice(b"'. Try CLIENT HELP.");
+        return Err(CommandError::from_bytes(text));
+    }
+    let with_error = match args.get(3) {
+        None => false,
+        Some(reason) if args::is(reason, "timeout") => false,
+        Some(reason) if args::is(reason, "error") => true,
+        Some(_) => {
+            return Err(CommandError::err(
+                "CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ));
+        }
+    };
+    let id = args::int(&args[2])?;
+    let unblocked =
+        u64::try_from(id).is_ok_and(|id| ctx.keyspace().blocked.unblock(id, with_error));
+    ctx.out.int(i64::from(unblocked));
+    Ok(())
+}
+
 /// `CLIENT HELP`: the subcommands sedis serves, in Redis's words.
 fn client_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     super::introspection::reply_help(
@@ -608,6 +646,8 @@ fn client_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
             "    Set client meta attr. Options are:",
             "    * LIB-NAME: the client lib name.",
             "    * LIB-VER: the client lib version.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
             "NO-EVICT (ON|OFF)",
             "    Protect current client connection from eviction.",
         ],

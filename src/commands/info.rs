@@ -776,13 +776,19 @@ fn sample_avg_ttl(view: &mut Db<'_, '_>) -> i64 {
     let mut cursor = start;
     let mut wrapped = false;
     while with_ttl < TTL_SAMPLE && looked_at < TTL_LOOK_AT {
-        cursor = view.scan(cursor, TTL_SAMPLE, |_, entry| {
+        let mut volatile = Vec::new();
+        cursor = view.scan(cursor, TTL_SAMPLE, |key, entry| {
             looked_at += 1;
-            if let Some(at) = entry.expire_at() {
+            if entry.is_volatile() {
+                volatile.push(key.clone());
+            }
+        });
+        for key in volatile {
+            if let Some(at) = view.expire_at(key.as_bytes()) {
                 sum += i128::from((at - now).max(0));
                 with_ttl += 1;
             }
-        });
+        }
         if cursor == 0 {
             if wrapped || start == 0 {
                 break;

@@ -12,7 +12,7 @@
 use crate::error::{self, CommandError, CommandResult};
 use crate::glob::Pattern;
 use crate::store::clock::idle_ms;
-use crate::store::{Entry, Key, LockPlan, Mode, StrValue, Value};
+use crate::store::{Detached, Entry, Key, LockPlan, Mode, StrValue, Value};
 
 use super::table::{Command, LockContext, Locks, flags::*};
 use super::{Ctx, args};
@@ -549,10 +549,12 @@ fn copy(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if src_db == dst_db && src == dst {
         return Err(error::SAME_OBJECT);
     }
-    let Some(entry) = ctx.db().lookup_read(src).cloned() else {
+    let mut source = ctx.db();
+    let Some(value) = source.lookup_read(src).map(|e| e.value.clone()) else {
         ctx.out.int(0);
         return Ok(());
     };
+    let entry = Detached::new(value, source.expire_at(src));
     let mut target = ctx.db_at(dst_db);
     if target.lookup_write(dst).is_some() && !options.replace {
         ctx.out.int(0);
@@ -732,7 +734,7 @@ fn expire_generic(
         ctx.out.int(0);
         return Ok(());
     }
-    let current = db.peek(key).and_then(Entry::expire_at);
+    let current = db.expire_at(key);
     // A key without a TTL counts as expiring never: GT always fails on it,
     // LT always passes.
     let refused = (conditions.nx && current.is_some())
@@ -788,7 +790,7 @@ fn ttl_generic(ctx: &mut Ctx, key: &[u8], millis: bool, absolute: bool) -> Comma
     let (mut db, out) = ctx.db_and_out();
     let reply = match db.peek_read(key) {
         None => -2,
-        Some(entry) => match entry.expire_at() {
+        Some(_) => match db.expire_at(key) {
             None => -1,
             Some(at) => {
                 let ms = if absolute { at } else { at - db.now_ms() }.max(0);

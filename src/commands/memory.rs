@@ -150,7 +150,7 @@ fn value_bytes(entry: &Entry, samples: usize) -> usize {
         Value::Str(s) => match s {
             StrValue::Int(_) | StrValue::Inline { .. } => 0,
             StrValue::Boxed(b) => b.len(),
-            StrValue::Raw(v) => v.capacity(),
+            StrValue::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
         },
         Value::List(list) => list_bytes(list, samples),
         Value::ZSet(zset) => zset_bytes(zset, samples),

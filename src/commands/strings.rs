@@ -808,7 +808,7 @@ fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
             // A new key made by SETRANGE is `raw`, however short.
             let mut bytes = zeroed(needed as usize)?;
             bytes[offset as usize..].copy_from_slice(value);
-            db.set(key, Value::Str(StrValue::Raw(bytes)));
+            db.set(key, Value::Str(StrValue::Raw(Box::new(bytes))));
             ctx.dirty += 1;
             needed as usize
         }

@@ -198,6 +198,58 @@ impl LongDouble {
     }
 }
 
+impl LongDouble {
+    /// `self * k` for a small integer `k`, rounded once, as the x87
+    /// multiplies (Redis's `ftval * 1000.0` for timeouts in seconds).
+    pub fn times(self, k: u32) -> LongDouble {
+        match self.class {
+            Class::Finite => round(
+                self.negative,
+                u128::from(self.mantissa) * u128::from(k),
+                self.exp,
+            ),
+            Class::Infinite if k == 0 => Self::nan(),
+            _ => self,
+        }
+    }
+
+    /// C's `(long long) ceill(x)`: `None` where the result does not fit
+    /// (NaN, infinities, beyond `i64`), which x86-64 turns into `LLONG_MIN`.
+    pub fn ceil_to_i64(&self) -> Option<i64> {
+        if self.class != Class::Finite {
+            return None;
+        }
+        let magnitude: u128 = if self.exp >= 0 {
+            if self.exp >= 64 {
+                return None;
+            }
+            u128::from(self.mantissa) << self.exp
+        } else {
+            let shift = (-self.exp).min(127) as u32;
+            let whole = if shift >= 64 {
+                0
+            } else {
+                self.mantissa >> shift
+            };
+            let fraction = if shift >= 64 {
+                self.mantissa != 0
+            } else {
+                self.mantissa & ((1u64 << shift) - 1) != 0
+            };
+            // Rounding toward +infinity: a positive value with a fraction
+            // goes up; a negative one is truncated toward zero.
+            u128::from(whole) + u128::from(fraction && !self.negative)
+        };
+        if self.negative {
+            0i128
+                .checked_sub_unsigned(magnitude)
+                .and_then(|v| i64::try_from(v).ok())
+        } else {
+            i64::try_from(magnitude).ok()
+        }
+    }
+}
+
 /// IEEE addition in round-to-nearest-even, as the x87 adds two `long
 /// double`s.
 impl std::ops::Add for LongDouble {

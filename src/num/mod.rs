@@ -57,10 +57,12 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     if text.is_empty() || text.starts_with(|c: char| c.is_ascii_whitespace()) {
         return None;
     }
-    // Rust's parser accepts a few spellings C does not ("infinity" is fine in
-    // both, but Rust also takes "inf" in any case, as C does); it rejects hex
-    // floats, which C takes but no Redis client sends.
-    let value: f64 = text.parse().ok()?;
+    // Rust's parser takes the decimal spellings C takes ("inf", "infinity"
+    // in any case) but not C99's hex floats, which `strtod` reads too.
+    let value: f64 = match parse_hex_f64(text) {
+        Some(hex) => hex?,
+        None => text.parse().ok()?,
+    };
     if value.is_nan() {
         return None;
     }
@@ -75,6 +77,84 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
         return None; // ERANGE underflow to zero
     }
     Some(value)
+}
+
+/// `strtod` on a hex float (`0x1.8p3`, `-0X10`): `None` if `text` is not
+/// one at all, `Some(None)` if it is malformed (C would stop early, leaving
+/// bytes unread, which Redis refuses), else the value, rounded once.
+fn parse_hex_f64(text: &str) -> Option<Option<f64>> {
+    let (negative, body) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let digits = body
+        .strip_prefix("0x")
+        .or_else(|| body.strip_prefix("0X"))?;
+    let (mantissa_text, exp_text) = match digits.find(['p', 'P']) {
+        Some(i) => (&digits[..i], Some(&digits[i + 1..])),
+        None => (digits, None),
+    };
+    let mut mantissa: u128 = 0;
+    let mut exp: i64 = 0;
+    let mut sticky = false;
+    let mut seen_digit = false;
+    let mut seen_point = false;
+    for c in mantissa_text.chars() {
+        if c == '.' && !seen_point {
+            seen_point = true;
+            continue;
+        }
+        let Some(d) = c.to_digit(16) else {
+            return Some(None);
+        };
+        seen_digit = true;
+        if mantissa >> 120 == 0 {
+            mantissa = mantissa << 4 | u128::from(d);
+            if seen_point {
+                exp -= 4;
+            }
+        } else {
+            // Beyond 120 bits only whether anything is nonzero matters.
+            sticky |= d != 0;
+            if !seen_point {
+                exp += 4;
+            }
+        }
+    }
+    if !seen_digit {
+        return Some(None);
+    }
+    if let Some(e) = exp_text {
+        let (sign, digits) = match e.as_bytes().first() {
+            Some(b'-') => (-1, &e[1..]),
+            Some(b'+') => (1, &e[1..]),
+            _ => (1, e),
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(None);
+        }
+        let e: i64 = digits.parse().unwrap_or(i64::MAX / 2);
+        exp = exp.saturating_add(sign * e.min(1 << 20));
+    }
+    // The sticky bit sits far below a double's 53 bits, so one rounding.
+    let mantissa = mantissa | u128::from(sticky);
+    let mut value = mantissa as f64;
+    // Scale by powers of two in steps that stay exact while in range.
+    while exp > 0 && value.is_finite() && value != 0.0 {
+        let step = exp.min(1000);
+        value *= 2f64.powi(step as i32);
+        exp -= step;
+    }
+    while exp < 0 && value != 0.0 {
+        let step = (-exp).min(1000);
+        value /= 2f64.powi(step as i32);
+        exp += step;
+    }
+    if value == 0.0 && mantissa != 0 {
+        return Some(None); // ERANGE: underflow to zero
+    }
+    Some(Some(if negative { -value } else { value }))
 }
 
 /// True if the mantissa of a decimal literal has a non-zero digit.
@@ -155,6 +235,27 @@ fn trim_fraction_zeros(s: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hex_floats_parse_as_strtod() {
+        let p = |s: &str| super::parse_f64(s.as_bytes());
+        assert_eq!(p("0x10"), Some(16.0));
+        assert_eq!(p("-0X1.8p3"), Some(-12.0));
+        assert_eq!(p("0x.8"), Some(0.5));
+        assert_eq!(p("0xAp-1"), Some(5.0));
+        assert_eq!(p("0x1p-1074"), Some(f64::from_bits(1)));
+        for bad in [
+            "0x",
+            "0xg",
+            "0x1p",
+            "0x1p+",
+            "0x1.2.3",
+            "0x1p2000",
+            "0xap-5000",
+        ] {
+            assert_eq!(p(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

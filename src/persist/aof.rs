@@ -240,6 +240,8 @@ pub struct AofLog {
     enabled: AtomicBool,
     /// The last write to the file failed (MISCONF).
     pub write_failed: AtomicBool,
+    /// Why it failed, as `strerror` words it (MISCONF's text).
+    last_write_error: Mutex<String>,
     /// Bytes appended since start (`aof_current_size` grows with it).
     pub appended: AtomicU64,
 }
@@ -277,6 +279,7 @@ impl Default for AofLog {
             written: Condvar::new(),
             enabled: AtomicBool::new(false),
             write_failed: AtomicBool::new(false),
+            last_write_error: Mutex::new(String::new()),
             appended: AtomicU64::new(0),
         }
     }
@@ -409,8 +412,29 @@ impl AofLog {
             return Ok(());
         };
         state.writing = true;
+        let mut done = 0;
         let result = parking_lot::MutexGuard::unlocked(state, || {
-            file.write_all(&pending)?;
+            let start_len = file.metadata()?.len();
+            while done < pending.len() {
+                match file.write(&pending[done..]) {
+                    Ok(0) => {
+                        return Err(io::Error::from(io::ErrorKind::WriteZero));
+                    }
+                    Ok(n) => done += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        // A partial write would leave half a command in the
+                        // file, and writing it again later would corrupt
+                        // the log: cut the file back, as Redis does. If
+                        // even that fails, what reached the file stays and
+                        // is not written twice.
+                        if done > 0 && file.set_len(start_len).is_ok() {
+                            done = 0;
+                        }
+                        return Err(e);
+                    }
+                }
+            }
             if always {
                 file.sync_data()?;
             }
@@ -425,16 +449,33 @@ impl AofLog {
                 }
                 self.write_failed.store(false, Ordering::Release);
             }
-            Err(_) => {
-                // Keep the bytes: they go out with the next successful write.
-                let mut restored = pending;
+            Err(err) => {
+                // Keep the bytes not in the file: they go out with the next
+                // successful write.
+                let mut restored = pending[done.min(pending.len())..].to_vec();
                 restored.extend_from_slice(&state.buffer);
                 state.buffer = restored;
+                state.written = end - (pending.len() - done.min(pending.len())) as u64;
+                *self.last_write_error.lock() = strerror(err);
                 self.write_failed.store(true, Ordering::Release);
             }
         }
         self.written.notify_all();
         result
+    }
+
+    /// Why the last write failed (e.g. `No space left on device`).
+    pub fn last_write_error(&self) -> String {
+        self.last_write_error.lock().clone()
+    }
+}
+
+/// An I/O error in C's `strerror` words, without Rust's "(os error N)".
+fn strerror(err: &io::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
     }
 }
 

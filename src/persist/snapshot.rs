@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use super::rdb::{AuxValue, Decoder, Encoder, Item, RdbError};
 use crate::store::keyspace::SHARDS;
-use crate::store::{Entry, Keyspace, LockPlan, Mode};
+use crate::store::{Detached, Keyspace, LockPlan, Mode};
 
 /// Where and how to write a dump.
 #[derive(Debug, Clone)]
@@ -107,7 +107,7 @@ fn write_file(
         enc.select_db(db, size, volatile)?;
         for slot in slots {
             for (key, entry) in ks.take_snapshot(slot) {
-                enc.key_value(key.as_bytes(), &entry.value, entry.expire_at())?;
+                enc.key_value(key.as_bytes(), &entry.value, entry.expire_at)?;
                 keys += 1;
             }
         }
@@ -177,7 +177,7 @@ pub fn load(ks: &Keyspace, path: &Path) -> Result<Option<LoadReport>, RdbError> 
                 }
                 locks
                     .db(db, now)
-                    .insert_entry(&key, Entry::with_expire(value, expire_at));
+                    .insert_entry(&key, Detached::new(value, expire_at));
                 report.keys += 1;
             }
             Item::Aux { .. } | Item::ResizeDb { .. } => {}

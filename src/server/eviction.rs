@@ -43,6 +43,9 @@ impl MemoryLimit {
         let index = POLICIES.iter().position(|p| *p == policy).unwrap_or(0);
         self.policy.store(index as u8, Ordering::Relaxed);
         self.maxmemory.store(maxmemory, Ordering::Release);
+        // Without the counting allocator a limit set now must not wait for
+        // the periodic task's first sample (until then memory reads 0).
+        self.sample_rss();
     }
 
     pub fn maxmemory(&self) -> u64 {
@@ -96,7 +99,10 @@ pub fn perform_evictions(state: &State, rng: &mut Rng) -> bool {
             log.append(&[logged]);
         });
         if evicted == 0 {
-            return false;
+            // Nothing the policy may evict is left, or nothing needed to
+            // go: other threads free memory too, and the count may have
+            // fallen within the limit since it was last read.
+            return !over();
         }
     }
     true

@@ -235,8 +235,12 @@ fn background_save(state: &State) {
 /// MISCONF errors).
 pub fn writes_refused(state: &State) -> Option<crate::error::CommandError> {
     if state.aof.log.write_failed.load(Ordering::Relaxed) {
-        return Some(crate::error::CommandError::canned(
-            "MISCONF Errors writing to the AOF file: see the server log",
+        return Some(crate::error::CommandError::with_code(
+            "MISCONF",
+            format_args!(
+                "Errors writing to the AOF file: {}",
+                state.aof.log.last_write_error()
+            ),
         ));
     }
     let rdb_failed = !state.rdb.last_bgsave_ok.load(Ordering::Relaxed) && {

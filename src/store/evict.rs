@@ -247,7 +247,7 @@ fn lru_candidate(shard: &Shard, policy: Policy, walk: usize) -> Option<(u64, Key
     shard
         .iter_lru_first()
         .take(walk)
-        .find(|(_, entry)| entry.expire_at().is_some())
+        .find(|(_, entry)| entry.is_volatile())
         .map(|(key, entry)| (entry.access_stamp(), key.clone()))
 }
 
@@ -265,7 +265,7 @@ fn random_key(shard: &Shard, volatile: bool, rng: &mut Rng) -> Option<Key> {
     let pick = rng.below(count as u64) as usize;
     shard
         .iter()
-        .filter(|(_, entry)| !volatile || entry.expire_at().is_some())
+        .filter(|(_, entry)| !volatile || entry.is_volatile())
         .nth(pick)
         .map(|(key, _)| key.clone())
 }

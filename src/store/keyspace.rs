@@ -24,7 +24,7 @@ use super::blocking::{BlockedClients, Waiter};
 use super::expire::Reaper;
 use super::hash::KeyHasher;
 use super::key::Key;
-use super::shard::{Entry, Shard, WatchFlag};
+use super::shard::{Detached, Entry, Shard, WatchFlag};
 use super::value::Value;
 
 /// Shards per database. A power of two; enough that two cores rarely contend,
@@ -235,7 +235,7 @@ impl Keyspace {
     }
 
     /// The snapshot's content for one shard (see [`Keyspace::begin_snapshot`]).
-    pub fn take_snapshot(&self, slot: usize) -> Vec<(Key, Entry)> {
+    pub fn take_snapshot(&self, slot: usize) -> Vec<(Key, Detached)> {
         // Not through `write_slot`: handing over must not copy first.
         self.slots[slot].lock.write().take_snapshot()
     }
@@ -650,9 +650,10 @@ impl<'k> Db<'_, 'k> {
     fn expire_if_needed(&mut self, key: &[u8]) -> bool {
         let slot = self.slot(key);
         let now = self.now;
-        let expired = match self.locks.shard(slot).peek(key) {
+        let shard = self.locks.shard(slot);
+        let expired = match shard.peek(key) {
             None => return true,
-            Some(e) => e.is_expired(now),
+            Some(e) => shard.entry_expired(key, e, now),
         };
         if !expired {
             return false;
@@ -702,8 +703,15 @@ impl<'k> Db<'_, 'k> {
     /// The entry without touching it (EXISTS, TYPE, TTL, OBJECT). Expired
     /// keys are reported missing.
     pub fn peek(&self, key: &[u8]) -> Option<&Entry> {
-        let entry = self.locks.shard(self.slot(key)).peek(key)?;
-        (!entry.is_expired(self.now)).then_some(entry)
+        let shard = self.locks.shard(self.slot(key));
+        let entry = shard.peek(key)?;
+        (!shard.entry_expired(key, entry, self.now)).then_some(entry)
+    }
+
+    /// The key's deadline (unix ms), if it exists, is live and has one.
+    pub fn expire_at(&self, key: &[u8]) -> Option<i64> {
+        self.peek(key)?;
+        self.locks.shard(self.slot(key)).expire_at(key)
     }
 
     /// True if the key exists (and has not expired).
@@ -738,7 +746,7 @@ impl<'k> Db<'_, 'k> {
 
     /// Sets a key to a new value, keeping its TTL if it has one (SET KEEPTTL).
     pub fn set_keep_ttl(&mut self, key: &[u8], value: Value) {
-        let ttl = self.peek(key).and_then(Entry::expire_at);
+        let ttl = self.expire_at(key);
         self.store(key, value, ttl);
     }
 
@@ -749,15 +757,10 @@ impl<'k> Db<'_, 'k> {
 
     fn store(&mut self, key: &[u8], value: Value, expire_at: Option<i64>) {
         let slot = self.slot(key);
-        let entry = Entry {
-            value,
-            expire_at: expire_at.unwrap_or(0),
-            access: 0,
-        };
-        let wakes = entry.value.can_unblock();
+        let wakes = value.can_unblock();
         let now = self.now;
         let shard = self.locks.write_shard(slot);
-        let old = shard.insert(Key::new(key), entry, now);
+        let old = shard.insert(Key::new(key), value, expire_at, now);
         shard.signal_modified(key);
         if wakes && old.is_none_or(|o| o.is_expired(now)) && shard.is_blocked_on(key) {
             self.locks.signal_ready(self.db, key);
@@ -769,20 +772,20 @@ impl<'k> Db<'_, 'k> {
 
     /// Inserts a whole entry (value and deadline) under `key`, e.g. the entry
     /// RENAME or MOVE took from elsewhere. Replaces what was there.
-    pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
+    pub fn insert_entry(&mut self, key: &[u8], entry: Detached) {
         let slot = self.slot(key);
         let at = entry.expire_at;
         let wakes = entry.value.can_unblock();
         let now = self.now;
         let shard = self.locks.write_shard(slot);
-        let old = shard.insert(Key::new(key), entry, now);
+        let old = shard.insert(Key::new(key), entry.value, at, now);
         shard.signal_modified(key);
         // A key created where clients wait (RENAME, MOVE, COPY...) may
         // serve them, as Redis's `dbAdd` signals.
         if wakes && old.is_none_or(|o| o.is_expired(now)) && shard.is_blocked_on(key) {
             self.locks.signal_ready(self.db, key);
         }
-        if at != 0 {
+        if let Some(at) = at {
             self.locks.note_deadline(slot, at);
         }
     }
@@ -792,8 +795,9 @@ impl<'k> Db<'_, 'k> {
         self.take(key).is_some()
     }
 
-    /// Removes a key and returns its entry (RENAME, MOVE, GETDEL).
-    pub fn take(&mut self, key: &[u8]) -> Option<Entry> {
+    /// Removes a key and returns its value and deadline (RENAME, MOVE,
+    /// GETDEL).
+    pub fn take(&mut self, key: &[u8]) -> Option<Detached> {
         if self.expire_if_needed(key) {
             return None;
         }
@@ -823,7 +827,7 @@ impl<'k> Db<'_, 'k> {
 
     /// Removes a key's TTL. Returns true if it had one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
-        if self.peek(key).and_then(Entry::expire_at).is_none() {
+        if self.expire_at(key).is_none() {
             return false;
         }
         let slot = self.slot(key);
@@ -906,8 +910,9 @@ impl<'k> Db<'_, 'k> {
     /// Calls `f` for every live key.
     pub fn for_each_key(&self, mut f: impl FnMut(&Key, &Entry)) {
         for slot in self.all_slots() {
-            for (key, entry) in self.locks.shard(slot).iter() {
-                if !entry.is_expired(self.now) {
+            let shard = self.locks.shard(slot);
+            for (key, entry) in shard.iter() {
+                if !shard.entry_expired(key.as_bytes(), entry, self.now) {
                     f(key, entry);
                 }
             }
@@ -980,7 +985,7 @@ impl<'k> Db<'_, 'k> {
                 if !pos.contains(h) {
                     continue;
                 }
-                if entry.is_expired(self.now) {
+                if shard.entry_expired(key.as_bytes(), entry, self.now) {
                     expired.push(key.clone());
                     continue;
                 }
@@ -1025,8 +1030,12 @@ impl<'k> Db<'_, 'k> {
             })?;
             let slot = self.db * SHARDS + i;
             let (key, expired) = {
-                let (key, entry) = self.locks.shard(slot).iter().nth(pick)?;
-                (key.clone(), entry.is_expired(self.now))
+                let shard = self.locks.shard(slot);
+                let (key, entry) = shard.iter().nth(pick)?;
+                (
+                    key.clone(),
+                    shard.entry_expired(key.as_bytes(), entry, self.now),
+                )
             };
             if !expired {
                 return Some(key);

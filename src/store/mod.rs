@@ -28,5 +28,5 @@ pub mod value;
 
 pub use key::Key;
 pub use keyspace::{Db, Keyspace, LockPlan, LockSet, Mode};
-pub use shard::{Entry, WatchFlag};
+pub use shard::{Detached, Entry, WatchFlag};
 pub use value::{StrValue, Value};

@@ -14,47 +14,69 @@ use super::clock;
 use super::key::Key;
 use super::value::Value;
 
-/// A key's value and metadata.
+/// A key's value and its last use, as the LRU order stores it. The deadline
+/// of a key with a TTL lives in the shard's `deadlines` map instead, as
+/// Redis keeps its `expires` dict beside the main one: only volatile keys
+/// pay for it, and a string key's node in the LRU stays 72 bytes (key 24,
+/// entry 32, links 16), which the allocator serves from an 80-byte chunk.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub value: Value,
-    /// Absolute expiry in unix milliseconds; 0 when the key does not expire.
-    /// Redis stores absolute times too, so a TTL never drifts with load.
-    pub(crate) expire_at: i64,
-    /// Access-clock stamp of the last use (see [`crate::store::clock`]).
-    pub(crate) access: u64,
+    /// Access-clock stamp of the last use (see [`crate::store::clock`]),
+    /// with [`VOLATILE`] set when the key has a deadline, so lookups of keys
+    /// without one never consult the deadline map.
+    access: u64,
 }
+
+/// The flag bit in [`Entry::access`]; stamps never reach it (their top bits
+/// are milliseconds shifted by 16: 2^47 ms is 4,400 years).
+const VOLATILE: u64 = 1 << 63;
 
 impl Entry {
     pub fn new(value: Value) -> Self {
-        Entry {
-            value,
-            expire_at: 0,
-            access: 0,
-        }
-    }
-
-    /// An entry with an absolute expiry (unix ms), e.g. one loaded from disk.
-    pub fn with_expire(value: Value, expire_at: Option<i64>) -> Self {
-        Entry {
-            value,
-            expire_at: expire_at.unwrap_or(0),
-            access: 0,
-        }
-    }
-
-    /// The absolute expiry time in unix ms, if any.
-    pub fn expire_at(&self) -> Option<i64> {
-        (self.expire_at != 0).then_some(self.expire_at)
-    }
-
-    pub fn is_expired(&self, now_ms: i64) -> bool {
-        self.expire_at != 0 && self.expire_at <= now_ms
+        Entry { value, access: 0 }
     }
 
     /// The access-clock stamp of the last use.
     pub fn access_stamp(&self) -> u64 {
-        self.access
+        self.access & !VOLATILE
+    }
+
+    /// True if the key has a deadline.
+    pub fn is_volatile(&self) -> bool {
+        self.access & VOLATILE != 0
+    }
+
+    fn set_stamp(&mut self, stamp: u64) {
+        self.access = (self.access & VOLATILE) | (stamp & !VOLATILE);
+    }
+
+    fn set_volatile(&mut self, volatile: bool) {
+        if volatile {
+            self.access |= VOLATILE;
+        } else {
+            self.access &= !VOLATILE;
+        }
+    }
+}
+
+/// A key's value with its deadline, out of the store: what RENAME and MOVE
+/// carry from one key to another, what a snapshot saves and a load inserts.
+#[derive(Debug, Clone)]
+pub struct Detached {
+    pub value: Value,
+    /// Absolute expiry in unix milliseconds. Redis stores absolute times
+    /// too, so a TTL never drifts with load.
+    pub expire_at: Option<i64>,
+}
+
+impl Detached {
+    pub fn new(value: Value, expire_at: Option<i64>) -> Self {
+        Detached { value, expire_at }
+    }
+
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        self.expire_at.is_some_and(|at| at <= now_ms)
     }
 }
 
@@ -82,7 +104,7 @@ enum SnapshotState {
     Pending,
     /// A writer copied the shard before changing it; the copy is what the
     /// snapshot holds.
-    Copied(Vec<(Key, Entry)>),
+    Copied(Vec<(Key, Detached)>),
 }
 
 /// The keys, their deadlines and their watchers.
@@ -106,20 +128,22 @@ pub struct ShardData {
     /// Every key, least recently used last. Unbounded: eviction decides
     /// what to drop, across shards, not the cache.
     pub(crate) entries: LruCache<Key, Entry>,
-    /// Deadlines, soonest first. Entries go stale when a key is deleted or its
-    /// TTL changes; they are checked against the entry when popped, and the heap
-    /// is rebuilt when stale entries outnumber live ones.
+    /// The deadline of every key with a TTL (its entry is flagged
+    /// volatile). Its length is INFO keyspace's `expires=`.
+    deadlines: HashMap<Key, i64>,
+    /// Deadlines, soonest first, for the reaper. Entries go stale when a key
+    /// is deleted or its TTL changes; they are checked against `deadlines`
+    /// when popped, and the heap is rebuilt when stale entries outnumber
+    /// live ones.
     expires: BinaryHeap<Reverse<(i64, Key)>>,
-    /// Keys with a TTL (INFO keyspace's `expires=`).
-    volatile: usize,
 }
 
 impl Default for ShardData {
     fn default() -> Self {
         ShardData {
             entries: LruCache::unbounded(),
+            deadlines: HashMap::new(),
             expires: BinaryHeap::new(),
-            volatile: 0,
         }
     }
 }
@@ -135,7 +159,7 @@ impl Shard {
 
     /// Keys with a TTL.
     pub fn volatile_count(&self) -> usize {
-        self.data.volatile
+        self.data.deadlines.len()
     }
 
     /// The entry, without touching its LRU position.
@@ -148,6 +172,23 @@ impl Shard {
         self.data.entries.peek_mut(key)
     }
 
+    /// The key's deadline (unix ms), if it exists and has one.
+    pub fn expire_at(&self, key: &[u8]) -> Option<i64> {
+        self.data.deadlines.get(key).copied()
+    }
+
+    /// True if `entry`, stored under `key` in this shard, is past its
+    /// deadline at `now_ms`. Cheap for keys without a TTL.
+    pub fn entry_expired(&self, key: &[u8], entry: &Entry, now_ms: i64) -> bool {
+        entry.is_volatile() && self.expire_at(key).is_some_and(|at| at <= now_ms)
+    }
+
+    /// True if `key` exists here and is past its deadline at `now_ms`.
+    pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
+        self.peek(key)
+            .is_some_and(|e| self.entry_expired(key, e, now_ms))
+    }
+
     /// An access stamp for a use of this shard at `now_ms`.
     fn next_stamp(&mut self, now_ms: i64) -> u64 {
         self.last_stamp = clock::stamp(now_ms, self.last_stamp);
@@ -158,36 +199,44 @@ impl Shard {
     pub fn touch(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
         let stamp = self.next_stamp(now_ms);
         let entry = self.data.entries.get_mut(key)?;
-        entry.access = stamp;
+        entry.set_stamp(stamp);
         Some(entry)
     }
 
-    /// Inserts or replaces a key, stamping it as used at `now_ms`. The new
-    /// entry's expiry is registered. Returns the entry that was there.
-    pub fn insert(&mut self, key: Key, mut entry: Entry, now_ms: i64) -> Option<Entry> {
-        entry.access = self.next_stamp(now_ms);
-        let deadline = entry.expire_at;
-        if deadline != 0 {
-            self.data.volatile += 1;
-            self.data.expires.push(Reverse((deadline, key.clone())));
-        }
-        let old = self.data.entries.put(key, entry);
-        if let Some(old) = &old
-            && old.expire_at != 0
-        {
-            self.data.volatile -= 1;
-        }
-        old
+    /// Inserts or replaces a key with `deadline` (unix ms, `None`: no TTL),
+    /// stamping it as used at `now_ms`. Returns what was there.
+    pub fn insert(
+        &mut self,
+        key: Key,
+        value: Value,
+        deadline: Option<i64>,
+        now_ms: i64,
+    ) -> Option<Detached> {
+        let mut entry = Entry::new(value);
+        entry.set_stamp(self.next_stamp(now_ms));
+        entry.set_volatile(deadline.is_some());
+        let old_deadline = match deadline {
+            Some(at) => {
+                self.data.expires.push(Reverse((at, key.clone())));
+                self.data.deadlines.insert(key.clone(), at)
+            }
+            None => self.data.deadlines.remove(key.as_bytes()),
+        };
+        let old = self.data.entries.put(key, entry)?;
+        Some(Detached::new(old.value, old_deadline))
     }
 
-    /// Removes a key, returning its entry.
-    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+    /// Removes a key, returning its value and deadline.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Detached> {
         let old = self.data.entries.pop(key)?;
-        if old.expire_at != 0 {
-            self.data.volatile -= 1;
+        let deadline = if old.is_volatile() {
+            let at = self.data.deadlines.remove(key);
             self.compact_expires();
-        }
-        Some(old)
+            at
+        } else {
+            None
+        };
+        Some(Detached::new(old.value, deadline))
     }
 
     /// Sets (`Some`) or clears (`None`) a key's deadline. Returns false if the
@@ -196,15 +245,16 @@ impl Shard {
         let Some(entry) = self.data.entries.peek_mut(key) else {
             return false;
         };
-        let was_volatile = entry.expire_at != 0;
-        entry.expire_at = deadline.unwrap_or(0);
-        match (was_volatile, deadline) {
-            (false, Some(_)) => self.data.volatile += 1,
-            (true, None) => self.data.volatile -= 1,
-            _ => {}
-        }
-        if let Some(at) = deadline {
-            self.data.expires.push(Reverse((at, Key::new(key))));
+        entry.set_volatile(deadline.is_some());
+        match deadline {
+            Some(at) => {
+                let key = Key::new(key);
+                self.data.expires.push(Reverse((at, key.clone())));
+                self.data.deadlines.insert(key, at);
+            }
+            None => {
+                self.data.deadlines.remove(key);
+            }
         }
         self.compact_expires();
         true
@@ -215,24 +265,24 @@ impl Shard {
         self.data.expires.peek().map(|Reverse((at, _))| *at)
     }
 
-    /// Pops the next key whose deadline has passed, if its entry still has that
+    /// True if the heap entry `(at, key)` is the key's current deadline.
+    fn is_live_deadline(&self, at: i64, key: &Key) -> bool {
+        self.expire_at(key.as_bytes()) == Some(at)
+    }
+
+    /// Pops the next key whose deadline has passed, if it still has that
     /// deadline. Stale heap entries met on the way are discarded. Returns the
-    /// removed key and entry.
-    pub fn pop_expired(&mut self, now_ms: i64) -> Option<(Key, Entry)> {
+    /// removed key with its value.
+    pub fn pop_expired(&mut self, now_ms: i64) -> Option<(Key, Detached)> {
         while let Some(Reverse((at, _))) = self.data.expires.peek() {
             if *at > now_ms {
                 return None;
             }
             let Reverse((at, key)) = self.data.expires.pop().expect("peeked");
-            let live = self
-                .data
-                .entries
-                .peek(key.as_bytes())
-                .is_some_and(|e| e.expire_at == at);
-            if live {
+            if self.is_live_deadline(at, &key) {
                 let entry = self.data.entries.pop(key.as_bytes()).expect("checked live");
-                self.data.volatile -= 1;
-                return Some((key, entry));
+                self.data.deadlines.remove(key.as_bytes());
+                return Some((key, Detached::new(entry.value, Some(at))));
             }
         }
         None
@@ -242,12 +292,7 @@ impl Shard {
     /// stale heap entries met on the way are dropped.
     pub fn soonest_deadline(&mut self) -> Option<(i64, Key)> {
         while let Some(Reverse((at, key))) = self.data.expires.peek() {
-            let live = self
-                .data
-                .entries
-                .peek(key.as_bytes())
-                .is_some_and(|e| e.expire_at == *at);
-            if live {
+            if self.is_live_deadline(*at, key) {
                 return Some((*at, key.clone()));
             }
             self.data.expires.pop();
@@ -259,13 +304,12 @@ impl Shard {
     /// over and over cannot grow it without bound.
     fn compact_expires(&mut self) {
         let heap_len = self.data.expires.len();
-        if heap_len > 64 && heap_len > 2 * self.data.volatile {
+        if heap_len > 64 && heap_len > 2 * self.data.deadlines.len() {
             let live: Vec<_> = self
                 .data
-                .entries
+                .deadlines
                 .iter()
-                .filter(|(_, e)| e.expire_at != 0)
-                .map(|(k, e)| Reverse((e.expire_at, k.clone())))
+                .map(|(k, at)| Reverse((*at, k.clone())))
                 .collect();
             self.data.expires = BinaryHeap::from(live);
         }
@@ -315,7 +359,7 @@ impl Shard {
 
     /// Hands this shard's snapshot content to the saver: the copy a writer
     /// made, or the live data if nobody wrote since the mark.
-    pub(crate) fn take_snapshot(&mut self) -> Vec<(Key, Entry)> {
+    pub(crate) fn take_snapshot(&mut self) -> Vec<(Key, Detached)> {
         match std::mem::take(&mut self.snapshot) {
             SnapshotState::None => Vec::new(),
             SnapshotState::Pending => self.clone_entries(),
@@ -328,18 +372,24 @@ impl Shard {
         self.snapshot = SnapshotState::None;
     }
 
-    fn clone_entries(&self) -> Vec<(Key, Entry)> {
+    fn clone_entries(&self) -> Vec<(Key, Detached)> {
         self.data
             .entries
             .iter()
-            .map(|(k, e)| (k.clone(), e.clone()))
+            .map(|(k, e)| {
+                let deadline = e.is_volatile().then(|| self.expire_at(k.as_bytes()));
+                (
+                    k.clone(),
+                    Detached::new(e.value.clone(), deadline.flatten()),
+                )
+            })
             .collect()
     }
 
     /// Registers a client's watch on a key, remembering whether the key was
     /// already expired (present but past its deadline) at `now_ms`.
     pub fn watch(&mut self, key: &[u8], flag: &WatchFlag, now_ms: i64) {
-        let expired = self.peek(key).is_some_and(|e| e.is_expired(now_ms));
+        let expired = self.is_expired(key, now_ms);
         let watchers = self.watched.entry(Key::new(key)).or_default();
         if !watchers.iter().any(|w| Arc::ptr_eq(&w.flag, flag)) {
             watchers.push(Watcher {
@@ -368,7 +418,7 @@ impl Shard {
         watchers
             .iter()
             .any(|w| Arc::ptr_eq(&w.flag, flag) && !w.expired)
-            && self.peek(key).is_some_and(|e| e.is_expired(now_ms))
+            && self.is_expired(key, now_ms)
     }
 
     /// Marks every client watching `key` dirty (Redis's `signalModifiedKey`),
@@ -403,7 +453,7 @@ impl Shard {
             if !here && there.is_none() {
                 continue;
             }
-            let there_expired = there.is_some_and(|e| e.is_expired(now_ms));
+            let there_expired = replacement.is_some_and(|r| r.is_expired(key.as_bytes(), now_ms));
             for w in watchers.iter_mut() {
                 if w.expired {
                     if there.is_none() {
@@ -474,20 +524,29 @@ mod tests {
     use super::*;
     use crate::store::value::StrValue;
 
-    fn entry(s: &str, expire_at: i64) -> Entry {
-        Entry {
-            value: Value::Str(StrValue::from_slice(s.as_bytes())),
-            expire_at,
-            access: 0,
-        }
+    #[test]
+    fn an_lru_node_fits_an_80_byte_allocation() {
+        // Key, entry and the list's two links; glibc adds an 8-byte header
+        // and rounds to 16, so 72 bytes take an 80-byte chunk.
+        assert_eq!(std::mem::size_of::<Entry>(), 32);
+        let node = std::mem::size_of::<Key>() + std::mem::size_of::<Entry>() + 16;
+        assert_eq!(node, 72);
+    }
+
+    fn value(s: &str) -> Value {
+        Value::Str(StrValue::from_slice(s.as_bytes()))
+    }
+
+    fn deadline(at: i64) -> Option<i64> {
+        (at != 0).then_some(at)
     }
 
     #[test]
     fn expired_keys_pop_in_deadline_order_and_stale_deadlines_are_skipped() {
         let mut shard = Shard::default();
-        shard.insert(Key::new(b"a"), entry("1", 300), 0);
-        shard.insert(Key::new(b"b"), entry("2", 100), 0);
-        shard.insert(Key::new(b"c"), entry("3", 200), 0);
+        shard.insert(Key::new(b"a"), value("1"), deadline(300), 0);
+        shard.insert(Key::new(b"b"), value("2"), deadline(100), 0);
+        shard.insert(Key::new(b"c"), value("3"), deadline(200), 0);
         shard.set_expire(b"c", Some(1000)); // the 200 deadline goes stale
         shard.remove(b"a");
         assert_eq!(shard.volatile_count(), 2);
@@ -504,7 +563,7 @@ mod tests {
     #[test]
     fn rewriting_ttls_does_not_grow_the_heap_without_bound() {
         let mut shard = Shard::default();
-        shard.insert(Key::new(b"k"), entry("v", 10), 0);
+        shard.insert(Key::new(b"k"), value("v"), deadline(10), 0);
         for i in 0..10_000 {
             shard.set_expire(b"k", Some(100 + i));
         }
@@ -514,10 +573,10 @@ mod tests {
     #[test]
     fn a_snapshot_sees_the_shard_as_it_was_when_marked() {
         let mut shard = Shard::default();
-        shard.insert(Key::new(b"a"), entry("1", 0), 0);
+        shard.insert(Key::new(b"a"), value("1"), deadline(0), 0);
         shard.mark_for_snapshot();
         shard.before_write();
-        shard.insert(Key::new(b"b"), entry("2", 0), 0);
+        shard.insert(Key::new(b"b"), value("2"), deadline(0), 0);
         shard.before_write(); // a second write copies nothing more
         shard.remove(b"a");
         let snap = shard.take_snapshot();
@@ -545,7 +604,7 @@ mod tests {
     #[test]
     fn deleting_a_key_that_was_expired_when_watched_is_no_change() {
         let mut shard = Shard::default();
-        shard.insert(Key::new(b"k"), entry("v", 100), 0);
+        shard.insert(Key::new(b"k"), value("v"), deadline(100), 0);
         let flag = WatchFlag::default();
         shard.watch(b"k", &flag, 200); // already expired
         assert!(!shard.watched_key_expired_since(b"k", &flag, 300));
@@ -555,7 +614,7 @@ mod tests {
             !flag.load(Ordering::Acquire),
             "expired key deleted: no change"
         );
-        shard.insert(Key::new(b"k"), entry("new", 0), 0);
+        shard.insert(Key::new(b"k"), value("new"), deadline(0), 0);
         shard.signal_modified(b"k");
         assert!(flag.load(Ordering::Acquire), "recreated: a change");
     }
@@ -563,7 +622,7 @@ mod tests {
     #[test]
     fn a_live_watched_key_that_expires_is_reported() {
         let mut shard = Shard::default();
-        shard.insert(Key::new(b"k"), entry("v", 500), 0);
+        shard.insert(Key::new(b"k"), value("v"), deadline(500), 0);
         let flag = WatchFlag::default();
         shard.watch(b"k", &flag, 100);
         assert!(!shard.watched_key_expired_since(b"k", &flag, 400));

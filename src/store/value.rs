@@ -12,7 +12,7 @@ use super::types::list::List;
 use super::types::zset::ZSet;
 
 /// The value stored at a key. Aggregates are boxed so that a value stays
-/// 32 bytes whatever it holds.
+/// 24 bytes whatever it holds.
 #[derive(Debug, Clone)]
 pub enum Value {
     Str(StrValue),
@@ -64,8 +64,10 @@ impl Value {
     }
 }
 
-/// Strings up to this length are kept inside the value, with no allocation.
-const INLINE: usize = 30;
+/// Strings up to this length are kept inside the value, with no allocation:
+/// with the length and the variant's tag that makes a `StrValue` 24 bytes,
+/// and a [`Value`] too (the other variants fit around the tag).
+const INLINE: usize = 22;
 /// Redis's `OBJ_ENCODING_EMBSTR_SIZE_LIMIT`.
 const EMBSTR_LIMIT: usize = 44;
 /// Redis only tries the integer encoding on strings this short.
@@ -80,8 +82,9 @@ pub enum StrValue {
     Inline { len: u8, bytes: [u8; INLINE] },
     /// A string created whole: `embstr` up to 44 bytes, `raw` beyond.
     Boxed(Box<[u8]>),
-    /// A string modified in place, with room to grow (`raw`).
-    Raw(Vec<u8>),
+    /// A string modified in place, with room to grow (`raw`). Boxed so the
+    /// common variants stay small; only APPEND and SETRANGE targets pay.
+    Raw(Box<Vec<u8>>),
 }
 
 impl std::fmt::Debug for StrValue {
@@ -182,7 +185,7 @@ impl StrValue {
     /// as Redis's `dbUnshareStringValue` does before APPEND or SETRANGE.
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
         if !matches!(self, StrValue::Raw(_)) {
-            *self = StrValue::Raw(self.bytes().to_vec());
+            *self = StrValue::Raw(Box::new(self.bytes().to_vec()));
         }
         match self {
             StrValue::Raw(v) => v,
@@ -203,7 +206,7 @@ impl StrValue {
         match self {
             StrValue::Int(_) | StrValue::Inline { .. } => 0,
             StrValue::Boxed(b) => b.len(),
-            StrValue::Raw(v) => v.capacity(),
+            StrValue::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
         }
     }
 }
@@ -248,7 +251,7 @@ mod tests {
 
     #[test]
     fn values_stay_small() {
-        assert_eq!(std::mem::size_of::<StrValue>(), 32);
-        assert_eq!(std::mem::size_of::<Value>(), 32);
+        assert_eq!(std::mem::size_of::<StrValue>(), 24);
+        assert_eq!(std::mem::size_of::<Value>(), 24);
     }
 }

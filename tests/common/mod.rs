@@ -26,8 +26,11 @@ impl TestServer {
         let mut config = Config {
             port: 0,
             loglevel: sedis::log::LogLevel::Nothing,
-            // No save points: tests that persist set their own directory.
+            // No save points, and a directory of no dump: a dump.rdb left
+            // in the working directory must not leak keys into tests. Tests
+            // that persist set their own directory.
             save: Vec::new(),
+            dir: no_dump_dir(),
             ..Config::default()
         };
         tweak(&mut config);
@@ -75,6 +78,13 @@ impl Drop for TestServer {
             let _ = handle.shutdown();
         }
     }
+}
+
+/// An empty directory under Cargo's scratch space for tests.
+fn no_dump_dir() -> String {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-dump");
+    std::fs::create_dir_all(&dir).expect("create the test directory");
+    dir.to_string_lossy().into_owned()
 }
 
 /// A raw connection: write bytes, read replies as frames.

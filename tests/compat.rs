@@ -1,0 +1,1330 @@
+//! Side by side with Redis: every script under `tests/compat/` is sent to
+//! Debian's `redis-server` 7.0.15 and to an in-process sedis, and each reply
+//! is compared byte for byte.
+//!
+//! The comparing tests are `#[ignore]`d, so a plain `cargo test` needs only
+//! Rust; run them with
+//! `cargo test --release --test compat -- --include-ignored`. Without
+//! `redis-server` they fail (never pass quietly) and say how to install it.
+//! The tests that are not ignored check that every script parses.
+//!
+//! # Scripts
+//!
+//! One command per line, quoted like `redis-cli` input: words split on
+//! spaces; `"..."` understands `\n \r \t \b \a \\ \" \xHH`; `'...'` is
+//! literal except for `\'`. Blank lines and lines starting with `#` are
+//! skipped. A line may start with directives (bare words beginning with `@`;
+//! a quoted `"@x"` is an ordinary argument):
+//!
+//! | Directive | Meaning |
+//! | --- | --- |
+//! | `@conn2 CMD...`, `@conn3 CMD...` | run on the second / third connection (default: the first) |
+//! | `@hello 2`, `@hello 3` | send `HELLO 2` / `HELLO 3` on the connection and compare its reply |
+//! | `@sleep MS` | wait, for expiry |
+//! | `@block CMD...` | send a command that must block on both servers, without reading its reply (waits until both report one more blocked client) |
+//! | `@reply` | read and compare the reply of the connection's earlier `@block` |
+//! | `@sorted CMD...` | the reply is an array in no defined order: compare its elements sorted |
+//! | `@shape CMD...` | the reply is random: compare only its type and length (errors exactly) |
+//! | `@approx N CMD...` | an integer reply may differ by up to N (e.g. PTTL) |
+//! | `@scan CMD...` | SCAN/ZSCAN: iterate to cursor 0 on each server, compare the sorted union |
+//!
+//! Every script runs twice, each time on fresh connections after FLUSHALL on
+//! both servers: once in RESP2, once in RESP3 (every connection sends
+//! `HELLO 3` first, compared too).
+//!
+//! # Normalisation
+//!
+//! Apart from the per-line directives above, the only replies not compared
+//! byte for byte are those in [`NORMALISED`]: values that name the server
+//! or depend on the clock or on chance. Error replies are always compared
+//! exactly.
+
+mod common;
+
+// As in sedis-server: memory in use is what the allocator counts, so
+// maxmemory and the OOM rule behave as they do in the real binary.
+#[global_allocator]
+static ALLOC: sedis::alloc::CountingAllocator = sedis::alloc::CountingAllocator;
+
+use std::fmt::Write as _;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::TestServer;
+use sedis::resp::Frame;
+
+/// The Redis the scripts were written against.
+const REDIS_VERSION: &str = "7.0.15";
+
+/// How long to wait for any one reply before declaring the server stuck.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long `@block` waits for both servers to report the client blocked.
+const BLOCK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a normalised reply keeps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Norm {
+    /// Only the type and length (recursively for aggregates).
+    Shape,
+    /// A map (RESP3) or flat key/value array (RESP2) whose values under
+    /// these keys are replaced by a placeholder.
+    Fields(&'static [&'static str]),
+}
+
+/// The replies that are not compared byte for byte, and why. Matched on
+/// the lowercase command name and, where given, its first argument.
+/// Nothing else is normalised: add a line here only for a reply that
+/// differs between two runs of the same Redis.
+const NORMALISED: &[(&str, Option<&str>, Norm, &str)] = &[
+    (
+        "hello",
+        None,
+        Norm::Fields(&["server", "version", "id"]),
+        "server name, version and connection id",
+    ),
+    ("time", None, Norm::Shape, "the clock"),
+    ("lastsave", None, Norm::Shape, "the clock"),
+    ("info", None, Norm::Shape, "server-specific text"),
+    ("client", Some("id"), Norm::Shape, "connection ids"),
+    ("client", Some("list"), Norm::Shape, "ids, addresses, ages"),
+    ("client", Some("info"), Norm::Shape, "ids, addresses, ages"),
+    ("object", Some("idletime"), Norm::Shape, "the clock"),
+    (
+        "object",
+        Some("freq"),
+        Norm::Shape,
+        "a probabilistic counter",
+    ),
+    (
+        "memory",
+        Some("usage"),
+        Norm::Shape,
+        "allocator-specific sizes",
+    ),
+    ("randomkey", None, Norm::Shape, "chance"),
+    ("zrandmember", None, Norm::Shape, "chance"),
+    ("srandmember", None, Norm::Shape, "chance"),
+    ("hrandfield", None, Norm::Shape, "chance"),
+];
+
+/// The normalisation for a command, if it has one.
+fn normalisation(argv: &[Vec<u8>]) -> Option<Norm> {
+    let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
+    let sub = argv
+        .get(1)
+        .map(|s| String::from_utf8_lossy(s).to_ascii_lowercase());
+    NORMALISED
+        .iter()
+        .find(|(cmd, want_sub, _, _)| {
+            *cmd == name && want_sub.is_none_or(|w| sub.as_deref() == Some(w))
+        })
+        .map(|&(_, _, norm, _)| norm)
+}
+
+// ---------------------------------------------------------------------------
+// Scripts
+
+/// How a reply is compared.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Compare {
+    Exact,
+    Sorted,
+    Shape,
+    Approx(i64),
+    Scan,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Action {
+    /// Send a command, read and compare its reply.
+    Command(Vec<Vec<u8>>),
+    /// Send a command that must block; its reply comes with `Reply`.
+    Block(Vec<Vec<u8>>),
+    /// Read the reply of the connection's blocked command.
+    Reply,
+    Sleep(Duration),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Step {
+    line: usize,
+    /// The line as written (for messages).
+    text: String,
+    /// 0-based connection index.
+    conn: usize,
+    compare: Compare,
+    action: Action,
+}
+
+const CONNECTIONS: usize = 3;
+
+/// Splits a line the way redis-cli does (`sdssplitargs`). Each word comes
+/// with whether it was quoted, so that quoted words are never directives.
+fn split_args(line: &str) -> Result<Vec<(Vec<u8>, bool)>, String> {
+    let bytes = line.as_bytes();
+    let mut words = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i == bytes.len() {
+            return Ok(words);
+        }
+        let quoted = bytes[i] == b'"' || bytes[i] == b'\'';
+        let mut word = Vec::new();
+        let mut in_double = false;
+        let mut in_single = false;
+        loop {
+            let c = bytes.get(i).copied();
+            if in_double {
+                match c {
+                    None => return Err("unbalanced double quotes".into()),
+                    Some(b'\\')
+                        if bytes.get(i + 1) == Some(&b'x')
+                            && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+                            && bytes.get(i + 3).is_some_and(u8::is_ascii_hexdigit) =>
+                    {
+                        let hex = std::str::from_utf8(&bytes[i + 2..i + 4]).expect("ascii");
+                        word.push(u8::from_str_radix(hex, 16).expect("hex digits"));
+                        i += 4;
+                    }
+                    Some(b'\\') if i + 1 < bytes.len() => {
+                        word.push(match bytes[i + 1] {
+                            b'n' => b'\n',
+                            b'r' => b'\r',
+                            b't' => b'\t',
+                            b'b' => 8,
+                            b'a' => 7,
+                            other => other,
+                        });
+                        i += 2;
+                    }
+                    Some(b'"') => {
+                        if bytes.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
+                            return Err("closing quote must be followed by a space".into());
+                        }
+                        i += 1;
+                        break;
+                    }
+                    Some(c) => {
+                        word.push(c);
+                        i += 1;
+                    }
+                }
+            } else if in_single {
+                match c {
+                    None => return Err("unbalanced single quotes".into()),
+                    Some(b'\\') if bytes.get(i + 1) == Some(&b'\'') => {
+                        word.push(b'\'');
+                        i += 2;
+                    }
+                    Some(b'\'') => {
+                        if bytes.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
+                            return Err("closing quote must be followed by a space".into());
+                        }
+                        i += 1;
+                        break;
+                    }
+                    Some(c) => {
+                        word.push(c);
+                        i += 1;
+                    }
+                }
+            } else {
+                match c {
+                    None => break,
+                    Some(c) if c.is_ascii_whitespace() => break,
+                    Some(b'"') => in_double = true,
+                    Some(b'\'') => in_single = true,
+                    Some(c) => word.push(c),
+                }
+                i += 1;
+            }
+        }
+        words.push((word, quoted));
+    }
+}
+
+/// Parses one script into steps; errors name the line.
+fn parse_script(source: &str) -> Result<Vec<Step>, String> {
+    let mut steps = Vec::new();
+    for (index, text) in source.lines().enumerate() {
+        let line = index + 1;
+        let trimmed = text.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let step = parse_line(line, trimmed).map_err(|e| format!("line {line}: {e}: {text}"))?;
+        steps.push(step);
+    }
+    Ok(steps)
+}
+
+fn parse_line(line: usize, text: &str) -> Result<Step, String> {
+    let words = split_args(text)?;
+    let mut conn = 0;
+    let mut compare = Compare::Exact;
+    let mut block = false;
+    let mut rest = &words[..];
+    let number = |rest: &[(Vec<u8>, bool)], what: &str| -> Result<i64, String> {
+        rest.first()
+            .and_then(|(w, _)| std::str::from_utf8(w).ok()?.parse().ok())
+            .ok_or_else(|| format!("{what} needs a number"))
+    };
+    while let Some(((word, false), tail)) = rest.split_first() {
+        if !word.starts_with(b"@") {
+            break;
+        }
+        let directive = String::from_utf8_lossy(word).into_owned();
+        rest = tail;
+        match directive.as_str() {
+            "@conn1" | "@conn2" | "@conn3" => {
+                conn = usize::from(word[5] - b'1');
+            }
+            "@sorted" => compare = Compare::Sorted,
+            "@shape" => compare = Compare::Shape,
+            "@scan" => compare = Compare::Scan,
+            "@approx" => {
+                compare = Compare::Approx(number(rest, "@approx")?);
+                rest = &rest[1..];
+            }
+            "@block" => block = true,
+            "@reply" | "@sleep" | "@hello" => {
+                let action = match directive.as_str() {
+                    "@reply" => Action::Reply,
+                    "@sleep" => {
+                        let ms = number(rest, "@sleep")?;
+                        rest = &rest[1..];
+                        Action::Sleep(Duration::from_millis(ms as u64))
+                    }
+                    _ => {
+                        let proto = number(rest, "@hello")?;
+                        if proto != 2 && proto != 3 {
+                            return Err("@hello takes 2 or 3".into());
+                        }
+                        rest = &rest[1..];
+                        Action::Command(vec![b"HELLO".to_vec(), proto.to_string().into_bytes()])
+                    }
+                };
+                if !rest.is_empty() {
+                    return Err(format!("nothing may follow {directive} here"));
+                }
+                if block {
+                    return Err(format!("@block cannot apply to {directive}"));
+                }
+                return Ok(Step {
+                    line,
+                    text: text.to_string(),
+                    conn,
+                    compare,
+                    action,
+                });
+            }
+            other => return Err(format!("unknown directive {other}")),
+        }
+    }
+    if rest.is_empty() {
+        return Err("no command".into());
+    }
+    let argv: Vec<Vec<u8>> = rest.iter().map(|(w, _)| w.clone()).collect();
+    if compare == Compare::Scan && scan_cursor_index(&argv).is_none() {
+        return Err("@scan needs SCAN cursor or ZSCAN key cursor".into());
+    }
+    Ok(Step {
+        line,
+        text: text.to_string(),
+        conn,
+        compare,
+        action: if block {
+            Action::Block(argv)
+        } else {
+            Action::Command(argv)
+        },
+    })
+}
+
+/// Where the cursor is in a SCAN-family command.
+fn scan_cursor_index(argv: &[Vec<u8>]) -> Option<usize> {
+    let name = argv[0].to_ascii_lowercase();
+    match name.as_slice() {
+        b"scan" if argv.len() >= 2 => Some(1),
+        b"zscan" | b"hscan" | b"sscan" if argv.len() >= 3 => Some(2),
+        _ => None,
+    }
+}
+
+fn scripts_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compat")
+}
+
+fn load_script(name: &str) -> Vec<Step> {
+    let path = scripts_dir().join(format!("{name}.txt"));
+    let source = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    parse_script(&source).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+// ---------------------------------------------------------------------------
+// The reference Redis
+
+/// A `redis-server` child process, killed when dropped (also when a test
+/// panics), with its scratch directory.
+struct RedisServer {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The redis-server binary: `$REDIS_SERVER`, else the one on PATH or in
+/// /usr/bin. Panics with the install command if there is none, or if it is
+/// not the version the scripts describe.
+fn redis_server_binary() -> PathBuf {
+    let candidates: Vec<PathBuf> = match std::env::var_os("REDIS_SERVER") {
+        Some(path) => vec![PathBuf::from(path)],
+        None => std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .chain([PathBuf::from("/usr/bin")])
+            .map(|dir| dir.join("redis-server"))
+            .collect(),
+    };
+    let Some(binary) = candidates.into_iter().find(|p| p.is_file()) else {
+        panic!(
+            "redis-server not found: these tests compare sedis with Redis {REDIS_VERSION}. \
+             Install it with `apt-get install -y redis-server` (or set REDIS_SERVER=/path)."
+        );
+    };
+    let version = Command::new(&binary)
+        .arg("--version")
+        .output()
+        .unwrap_or_else(|e| panic!("running {} --version: {e}", binary.display()));
+    let version = String::from_utf8_lossy(&version.stdout);
+    assert!(
+        version.contains(&format!("v={REDIS_VERSION} ")),
+        "{} is not Redis {REDIS_VERSION} ({}): the scripts record that version's replies. \
+         Install it with `apt-get install -y redis-server` on Debian 12.",
+        binary.display(),
+        version.trim()
+    );
+    binary
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+impl RedisServer {
+    fn start() -> RedisServer {
+        let binary = redis_server_binary();
+        let mut last_error = String::new();
+        // Another process may take the free port before redis-server binds
+        // it: try a few.
+        for _ in 0..5 {
+            let port = free_port();
+            let dir =
+                std::env::temp_dir().join(format!("sedis-compat-{}-{port}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("scratch directory");
+            let child = Command::new(&binary)
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .args(["--daemonize", "no", "--loglevel", "warning"])
+                .arg("--dir")
+                .arg(&dir)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
+            let mut server = RedisServer { child, port, dir };
+            match server.wait_ready() {
+                Ok(()) => return server,
+                Err(e) => last_error = e,
+            }
+        }
+        panic!("redis-server did not start: {last_error}");
+    }
+
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// Waits until the server answers PING.
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let mut stderr = String::new();
+                if let Some(mut e) = self.child.stderr.take() {
+                    let _ = e.read_to_string(&mut stderr);
+                }
+                return Err(format!("exited with {status}: {stderr}"));
+            }
+            if let Ok(mut conn) = Conn::connect(self.addr())
+                && let Ok((_, Frame::Simple(pong))) = conn.call(&[b"PING".to_vec()])
+                && pong == b"PONG"
+            {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err("no PONG within 10 s".into())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Connections and replies
+
+/// Reads through a `BufReader`, keeping every byte consumed: the reply
+/// exactly as the server sent it, while `Frame` decodes it.
+struct Recorder<'a> {
+    inner: &'a mut BufReader<TcpStream>,
+    taken: Vec<u8>,
+}
+
+impl Read for Recorder<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.inner.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Recorder<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.taken.extend_from_slice(&self.inner.buffer()[..n]);
+        self.inner.consume(n);
+    }
+}
+
+/// One reply: the bytes on the wire and their meaning.
+type Reply = (Vec<u8>, Frame);
+
+struct Conn {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Conn {
+    fn connect(addr: SocketAddr) -> io::Result<Conn> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(REPLY_TIMEOUT))?;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            reader: BufReader::new(stream.try_clone()?),
+            writer: stream,
+        })
+    }
+
+    fn send(&mut self, argv: &[Vec<u8>]) -> io::Result<()> {
+        let mut out = Vec::new();
+        Frame::encode_request(argv, &mut out);
+        self.writer.write_all(&out)
+    }
+
+    fn read(&mut self) -> io::Result<Reply> {
+        let mut recorder = Recorder {
+            inner: &mut self.reader,
+            taken: Vec::new(),
+        };
+        let frame = Frame::read(&mut recorder)?;
+        Ok((recorder.taken, frame))
+    }
+
+    fn call(&mut self, argv: &[Vec<u8>]) -> io::Result<Reply> {
+        self.send(argv)?;
+        self.read()
+    }
+
+    /// True if reply bytes have arrived (without waiting for them).
+    fn has_data(&mut self) -> bool {
+        if !self.reader.buffer().is_empty() {
+            return true;
+        }
+        let mut byte = [0u8; 1];
+        let _ = self.writer.set_nonblocking(true);
+        let ready = matches!(self.writer.peek(&mut byte), Ok(n) if n > 0);
+        let _ = self.writer.set_nonblocking(false);
+        ready
+    }
+}
+
+/// The two servers side by side.
+struct Servers {
+    redis: RedisServer,
+    sedis: TestServer,
+    /// Out-of-band connections (FLUSHALL, INFO) that scripts never see.
+    redis_admin: Conn,
+    sedis_admin: Conn,
+}
+
+impl Servers {
+    fn start() -> Servers {
+        let redis = RedisServer::start();
+        let sedis = TestServer::start();
+        let redis_admin = Conn::connect(redis.addr()).expect("connect to redis-server");
+        let sedis_admin = Conn::connect(sedis.addr).expect("connect to sedis");
+        Servers {
+            redis,
+            sedis,
+            redis_admin,
+            sedis_admin,
+        }
+    }
+
+    fn flushall(&mut self) {
+        for (who, conn) in [
+            ("redis", &mut self.redis_admin),
+            ("sedis", &mut self.sedis_admin),
+        ] {
+            let reply = conn.call(&[b"FLUSHALL".to_vec()]);
+            assert!(
+                matches!(&reply, Ok((raw, _)) if raw == b"+OK\r\n"),
+                "FLUSHALL on {who}: {reply:?}"
+            );
+        }
+    }
+
+    /// Clients blocked right now on (Redis, sedis).
+    fn blocked_clients(&mut self) -> (usize, usize) {
+        let info = self
+            .redis_admin
+            .call(&[b"INFO".to_vec(), b"clients".to_vec()])
+            .expect("INFO clients from redis-server");
+        let text = String::from_utf8_lossy(info.1.as_bytes().unwrap_or_default()).into_owned();
+        let redis = text
+            .lines()
+            .find_map(|l| l.strip_prefix("blocked_clients:"))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("blocked_clients in INFO");
+        let sedis = self.sedis.handle().state().keyspace().blocked.count();
+        (redis, sedis)
+    }
+}
+
+/// A script connection: the same connection to each server.
+#[derive(Default)]
+struct ConnPair {
+    open: Option<(Conn, Conn)>,
+    /// How the reply of a `@block`ed command is to be compared.
+    blocked: Option<(Step, Vec<Vec<u8>>)>,
+}
+
+// ---------------------------------------------------------------------------
+// Showing replies
+
+/// A reply as one readable line, in redis-cli's words.
+fn show(frame: &Frame) -> String {
+    let mut out = String::new();
+    show_into(frame, &mut out);
+    out
+}
+
+fn show_into(frame: &Frame, out: &mut String) {
+    let list = |out: &mut String, open: &str, items: &[Frame], close: &str| {
+        out.push_str(open);
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            show_into(item, out);
+        }
+        out.push_str(close);
+    };
+    let pairs = |out: &mut String, open: &str, pairs: &[(Frame, Frame)]| {
+        out.push_str(open);
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            show_into(k, out);
+            out.push_str(": ");
+            show_into(v, out);
+        }
+        out.push('}');
+    };
+    match frame {
+        Frame::Simple(s) => {
+            let _ = write!(out, "{}", String::from_utf8_lossy(s));
+        }
+        Frame::Error(s) => {
+            let _ = write!(out, "(error) {}", String::from_utf8_lossy(s));
+        }
+        Frame::Integer(n) => {
+            let _ = write!(out, "(integer) {n}");
+        }
+        Frame::Bulk(b) => out.push_str(&escape(b)),
+        Frame::NullBulk => out.push_str("(nil)"),
+        Frame::NullArray => out.push_str("(nil array)"),
+        Frame::Null => out.push_str("(null)"),
+        Frame::Double(d) => {
+            let _ = write!(out, "(double) {}", String::from_utf8_lossy(d));
+        }
+        Frame::Boolean(b) => {
+            let _ = write!(out, "({b})");
+        }
+        Frame::BigNumber(n) => {
+            let _ = write!(out, "(big number) {}", String::from_utf8_lossy(n));
+        }
+        Frame::Verbatim { format, text } => {
+            let _ = write!(
+                out,
+                "(verbatim {}) {}",
+                String::from_utf8_lossy(format),
+                escape(text)
+            );
+        }
+        Frame::Array(items) => list(out, "[", items, "]"),
+        Frame::Set(items) => list(out, "~{", items, "}"),
+        Frame::Push(items) => list(out, ">[", items, "]"),
+        Frame::Map(p) => pairs(out, "{", p),
+        Frame::Attribute(p, inner) => {
+            pairs(out, "|{", p);
+            out.push(' ');
+            show_into(inner, out);
+        }
+    }
+}
+
+/// Bytes as a double-quoted string with escapes, cut at 2000 characters.
+fn escape(bytes: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for &b in bytes {
+        match b {
+            b'\r' => out.push_str("\\r"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+        if out.len() > 2000 {
+            out.push_str("...");
+            break;
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// What one server said: a reply, or what went wrong reading it.
+type Outcome = Result<Reply, String>;
+
+fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Ok((raw, frame)) => format!("{}\n           raw: {}", show(frame), escape(raw)),
+        Err(e) => format!("(no reply: {e})"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Comparing
+
+/// The type and length of a reply, recursively; errors keep their text.
+fn shape(frame: &Frame) -> String {
+    let aggregate = |tag: &str, items: &[Frame]| {
+        let inner: Vec<String> = items.iter().map(shape).collect();
+        format!("{tag}{}[{}]", items.len(), inner.join(","))
+    };
+    match frame {
+        Frame::Simple(_) => "simple".into(),
+        Frame::Error(e) => format!("error {}", String::from_utf8_lossy(e)),
+        Frame::Integer(_) => "integer".into(),
+        Frame::Bulk(_) => "bulk".into(),
+        Frame::NullBulk => "nil".into(),
+        Frame::NullArray => "nil-array".into(),
+        Frame::Null => "null".into(),
+        Frame::Double(_) => "double".into(),
+        Frame::Boolean(_) => "boolean".into(),
+        Frame::BigNumber(_) => "bignumber".into(),
+        Frame::Verbatim { format, .. } => format!("verbatim {}", String::from_utf8_lossy(format)),
+        Frame::Array(items) => aggregate("array", items),
+        Frame::Set(items) => aggregate("set", items),
+        Frame::Push(items) => aggregate("push", items),
+        Frame::Map(pairs) | Frame::Attribute(pairs, _) => {
+            let flat: Vec<Frame> = pairs
+                .iter()
+                .flat_map(|(k, v)| [k.clone(), v.clone()])
+                .collect();
+            aggregate("map", &flat)
+        }
+    }
+}
+
+/// Replaces the values of `fields` in a map or flat key/value array.
+fn blank_fields(frame: &Frame, fields: &[&str]) -> Frame {
+    let hidden = |key: &Frame| {
+        key.as_bytes()
+            .is_some_and(|k| fields.iter().any(|f| f.as_bytes() == k))
+    };
+    match frame {
+        Frame::Map(pairs) => Frame::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| {
+                    let v = if hidden(k) {
+                        Frame::Simple(b"<normalised>".to_vec())
+                    } else {
+                        v.clone()
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Frame::Array(items) => {
+            let mut out = items.clone();
+            for i in (0..out.len().saturating_sub(1)).step_by(2) {
+                if hidden(&items[i]) {
+                    out[i + 1] = Frame::Simple(b"<normalised>".to_vec());
+                }
+            }
+            Frame::Array(out)
+        }
+        other => other.clone(),
+    }
+}
+
+fn encode(frame: &Frame) -> Vec<u8> {
+    let mut out = Vec::new();
+    frame.encode(&mut out);
+    out
+}
+
+/// The elements of an array-like reply, sorted by their encoding.
+fn sorted_elements(frame: &Frame) -> Option<(String, Vec<Vec<u8>>)> {
+    let (tag, items) = match frame {
+        Frame::Array(items) => ("array", items),
+        Frame::Set(items) => ("set", items),
+        _ => return None,
+    };
+    let mut encoded: Vec<Vec<u8>> = items.iter().map(encode).collect();
+    encoded.sort();
+    Some((format!("{tag}{}", items.len()), encoded))
+}
+
+/// Whether two replies agree under `compare` (and the normalisation table).
+fn replies_agree(argv: &[Vec<u8>], compare: Compare, redis: &Reply, sedis: &Reply) -> bool {
+    let (r_raw, r) = redis;
+    let (s_raw, s) = sedis;
+    if r.is_error() || s.is_error() {
+        return r_raw == s_raw;
+    }
+    match compare {
+        Compare::Shape => shape(r) == shape(s),
+        Compare::Sorted => match (sorted_elements(r), sorted_elements(s)) {
+            (Some(a), Some(b)) => a == b,
+            _ => r_raw == s_raw,
+        },
+        Compare::Approx(slack) => match (r, s) {
+            (Frame::Integer(a), Frame::Integer(b)) => (a - b).abs() <= slack,
+            _ => r_raw == s_raw,
+        },
+        // Cursors are the implementation's own: the caller compares what a
+        // whole iteration returns.
+        Compare::Scan => true,
+        Compare::Exact => match normalisation(argv) {
+            None => r_raw == s_raw,
+            Some(Norm::Shape) => shape(r) == shape(s),
+            Some(Norm::Fields(fields)) => {
+                encode(&blank_fields(r, fields)) == encode(&blank_fields(s, fields))
+            }
+        },
+    }
+}
+
+/// One difference found.
+struct Mismatch {
+    file: String,
+    line: usize,
+    protocol: u8,
+    conn: usize,
+    text: String,
+    note: String,
+    redis: Outcome,
+    sedis: Outcome,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "tests/compat/{}:{} [RESP{}, connection {}] {}",
+            self.file,
+            self.line,
+            self.protocol,
+            self.conn + 1,
+            self.text
+        )?;
+        if !self.note.is_empty() {
+            writeln!(f, "    {}", self.note)?;
+        }
+        writeln!(f, "    redis: {}", describe(&self.redis))?;
+        writeln!(f, "    sedis: {}", describe(&self.sedis))
+    }
+}
+
+/// One pass over a script in one protocol.
+struct Run<'a> {
+    servers: &'a mut Servers,
+    file: &'a str,
+    protocol: u8,
+    conns: Vec<ConnPair>,
+    mismatches: Vec<Mismatch>,
+}
+
+impl Run<'_> {
+    fn mismatch(&mut self, step: &Step, note: String, redis: Outcome, sedis: Outcome) {
+        self.mismatches.push(Mismatch {
+            file: self.file.to_string(),
+            line: step.line,
+            protocol: self.protocol,
+            conn: step.conn,
+            text: step.text.clone(),
+            note,
+            redis,
+            sedis,
+        });
+    }
+
+    /// The step's connection pair, opened (with HELLO 3 in a RESP3 run) if
+    /// it is not open yet.
+    fn conn(&mut self, step: &Step) -> Option<&mut (Conn, Conn)> {
+        if self.conns[step.conn].open.is_none() {
+            let redis = Conn::connect(self.servers.redis.addr());
+            let sedis = Conn::connect(self.servers.sedis.addr);
+            let (mut redis, mut sedis) = match (redis, sedis) {
+                (Ok(r), Ok(s)) => (r, s),
+                (r, s) => {
+                    let r = r.map(|_| (Vec::new(), Frame::Null));
+                    let s = s.map(|_| (Vec::new(), Frame::Null));
+                    self.mismatch(
+                        step,
+                        "could not connect".into(),
+                        r.map_err(|e| e.to_string()),
+                        s.map_err(|e| e.to_string()),
+                    );
+                    return None;
+                }
+            };
+            if self.protocol == 3 {
+                let hello = vec![b"HELLO".to_vec(), b"3".to_vec()];
+                let r = redis.call(&hello).map_err(|e| e.to_string());
+                let s = sedis.call(&hello).map_err(|e| e.to_string());
+                let agree = matches!((&r, &s), (Ok(r), Ok(s)) if replies_agree(&hello, Compare::Exact, r, s));
+                if !agree {
+                    self.mismatch(step, "opening HELLO 3".into(), r, s);
+                    return None;
+                }
+            }
+            self.conns[step.conn].open = Some((redis, sedis));
+        }
+        self.conns[step.conn].open.as_mut()
+    }
+
+    fn run(&mut self, steps: &[Step]) {
+        for step in steps {
+            match &step.action {
+                Action::Sleep(d) => std::thread::sleep(*d),
+                Action::Command(argv) => self.command(step, argv),
+                Action::Block(argv) => self.block(step, argv),
+                Action::Reply => self.reply(step),
+            }
+        }
+        for pair in &self.conns {
+            if let Some((blocked, _)) = &pair.blocked {
+                panic!(
+                    "tests/compat/{}:{}: @block without a matching @reply",
+                    self.file, blocked.line
+                );
+            }
+        }
+    }
+
+    fn command(&mut self, step: &Step, argv: &[Vec<u8>]) {
+        if self.conns[step.conn].blocked.is_some() {
+            panic!(
+                "tests/compat/{}:{}: connection {} is still blocked (use @reply first)",
+                self.file,
+                step.line,
+                step.conn + 1
+            );
+        }
+        let Some((redis, sedis)) = self.conn(step) else {
+            return;
+        };
+        // Send to both before reading either: the two servers see the
+        // command at nearly the same moment (expiry).
+        let r = redis.send(argv).and_then(|()| redis.read());
+        let s = sedis.send(argv).and_then(|()| sedis.read());
+        let (r, s) = (r.map_err(|e| e.to_string()), s.map_err(|e| e.to_string()));
+        let closes = argv[0].eq_ignore_ascii_case(b"quit");
+        self.compare(step, argv, r, s, closes);
+    }
+
+    /// Compares one pair of replies (scanning on, for `@scan`).
+    fn compare(&mut self, step: &Step, argv: &[Vec<u8>], r: Outcome, s: Outcome, closes: bool) {
+        let (r, s) = match (r, s) {
+            (Ok(r), Ok(s)) => (r, s),
+            (r, s) => {
+                // A connection that failed mid-reply is out of step: start
+                // the pair again.
+                self.conns[step.conn].open = None;
+                self.mismatch(step, String::new(), r, s);
+                return;
+            }
+        };
+        if closes {
+            self.conns[step.conn].open = None;
+        }
+        if !replies_agree(argv, step.compare, &r, &s) {
+            self.mismatch(step, String::new(), Ok(r), Ok(s));
+            return;
+        }
+        if step.compare == Compare::Scan && !r.1.is_error() {
+            self.scan_rest(step, argv, r.1, s.1);
+        }
+    }
+
+    /// Finishes a `@scan` on each server and compares what each returned.
+    fn scan_rest(&mut self, step: &Step, argv: &[Vec<u8>], r: Frame, s: Frame) {
+        let at = scan_cursor_index(argv).expect("checked when parsed");
+        let pairs = !argv[0].eq_ignore_ascii_case(b"scan");
+        let Some((redis, sedis)) = self.conn(step) else {
+            return;
+        };
+        let r_all = scan_all(redis, argv, at, r, pairs);
+        let s_all = scan_all(sedis, argv, at, s, pairs);
+        if r_all != s_all {
+            let shown = |all: &Result<Vec<Vec<u8>>, String>| -> Outcome {
+                all.as_ref()
+                    .map(|items| {
+                        let raw = items.join(&b' ');
+                        let frame =
+                            Frame::Array(items.iter().map(|i| Frame::Bulk(i.clone())).collect());
+                        (raw, frame)
+                    })
+                    .map_err(Clone::clone)
+            };
+            self.mismatch(
+                step,
+                "a full iteration returned different elements (sorted)".into(),
+                shown(&r_all),
+                shown(&s_all),
+            );
+        }
+    }
+
+    fn block(&mut self, step: &Step, argv: &[Vec<u8>]) {
+        if self.conns[step.conn].blocked.is_some() {
+            panic!(
+                "tests/compat/{}:{}: connection {} is already blocked",
+                self.file,
+                step.line,
+                step.conn + 1
+            );
+        }
+        let before = self.servers.blocked_clients();
+        let Some((redis, sedis)) = self.conn(step) else {
+            return;
+        };
+        let sent = redis.send(argv).and_then(|()| sedis.send(argv));
+        if let Err(e) = sent {
+            self.conns[step.conn].open = None;
+            self.mismatch(
+                step,
+                "send failed".into(),
+                Err(e.to_string()),
+                Err(e.to_string()),
+            );
+            return;
+        }
+        // Wait until each server has either blocked the client or replied.
+        let deadline = Instant::now() + BLOCK_TIMEOUT;
+        let (mut r_state, mut s_state) = (None, None);
+        while Instant::now() < deadline && (r_state.is_none() || s_state.is_none()) {
+            let now = self.servers.blocked_clients();
+            let (redis, sedis) = self.conns[step.conn].open.as_mut().expect("open");
+            if r_state.is_none() {
+                if now.0 > before.0 {
+                    r_state = Some(true);
+                } else if redis.has_data() {
+                    r_state = Some(false);
+                }
+            }
+            if s_state.is_none() {
+                if now.1 > before.1 {
+                    s_state = Some(true);
+                } else if sedis.has_data() {
+                    s_state = Some(false);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        self.conns[step.conn].blocked = Some((step.clone(), argv.to_vec()));
+        if r_state != Some(true) || s_state != Some(true) {
+            let state = |b: Option<bool>| match b {
+                Some(true) => "blocked",
+                Some(false) => "replied at once",
+                None => "neither blocked nor replied",
+            };
+            self.mismatch(
+                step,
+                format!(
+                    "expected the command to block: redis {}, sedis {}",
+                    state(r_state),
+                    state(s_state)
+                ),
+                Err("see @reply".into()),
+                Err("see @reply".into()),
+            );
+        }
+    }
+
+    fn reply(&mut self, step: &Step) {
+        let Some((blocked, argv)) = self.conns[step.conn].blocked.take() else {
+            panic!(
+                "tests/compat/{}:{}: @reply on connection {} without @block",
+                self.file,
+                step.line,
+                step.conn + 1
+            );
+        };
+        let Some((redis, sedis)) = self.conns[step.conn].open.as_mut() else {
+            return;
+        };
+        let r = redis.read().map_err(|e| e.to_string());
+        let s = sedis.read().map_err(|e| e.to_string());
+        let mut shown = blocked.clone();
+        shown.line = step.line;
+        shown.text = format!("@reply to line {}: {}", blocked.line, blocked.text);
+        self.compare(&shown, &argv, r, s, false);
+    }
+}
+
+/// Runs a SCAN-family iteration to its end, starting from the reply to
+/// its first call; returns every element (or member/value pair), sorted.
+fn scan_all(
+    conn: &mut Conn,
+    argv: &[Vec<u8>],
+    at: usize,
+    first: Frame,
+    pairs: bool,
+) -> Result<Vec<Vec<u8>>, String> {
+    let mut items = Vec::new();
+    let mut reply = first;
+    for _ in 0..100_000 {
+        let Frame::Array(parts) = &reply else {
+            return Err(format!("not a scan reply: {}", show(&reply)));
+        };
+        let [cursor, Frame::Array(found) | Frame::Set(found)] = parts.as_slice() else {
+            return Err(format!("not a scan reply: {}", show(&reply)));
+        };
+        let elements: Vec<Vec<u8>> = found
+            .iter()
+            .map(|f| {
+                f.as_bytes()
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_else(|| encode(f))
+            })
+            .collect();
+        if pairs {
+            items.extend(elements.chunks(2).map(|c| c.join(&b' ')));
+        } else {
+            items.extend(elements);
+        }
+        let cursor = cursor.as_bytes().unwrap_or_default().to_vec();
+        if cursor == b"0" {
+            items.sort();
+            return Ok(items);
+        }
+        let mut next = argv.to_vec();
+        next[at] = cursor;
+        reply = conn.call(&next).map_err(|e| e.to_string())?.1;
+    }
+    Err("the iteration did not end".into())
+}
+
+/// Runs one script in RESP2 and in RESP3 and fails with every difference.
+fn run_script(name: &str) {
+    let steps = load_script(name);
+    let mut servers = Servers::start();
+    let file = format!("{name}.txt");
+    let mut mismatches = Vec::new();
+    for protocol in [2, 3] {
+        servers.flushall();
+        let mut run = Run {
+            servers: &mut servers,
+            file: &file,
+            protocol,
+            conns: (0..CONNECTIONS).map(|_| ConnPair::default()).collect(),
+            mismatches: Vec::new(),
+        };
+        run.run(&steps);
+        mismatches.append(&mut run.mismatches);
+    }
+    if !mismatches.is_empty() {
+        let mut report = format!(
+            "{} difference(s) between Redis {REDIS_VERSION} and sedis in {file}:\n\n",
+            mismatches.len()
+        );
+        for m in &mismatches {
+            let _ = writeln!(report, "{m}");
+        }
+        panic!("{report}");
+    }
+}
+
+macro_rules! scripts {
+    ($($name:ident),* $(,)?) => {
+        /// Every script, by file name (without `.txt`).
+        const SCRIPTS: &[&str] = &[$(stringify!($name)),*];
+        $(
+            #[test]
+            #[ignore = "needs redis-server 7.0.15 (apt-get install -y redis-server)"]
+            fn $name() {
+                run_script(stringify!($name));
+            }
+        )*
+    };
+}
+
+scripts!(
+    strings, keys, expire, tx, connection, lists, zsets, blocking, memory
+);
+
+// ---------------------------------------------------------------------------
+// Checks that need only Rust
+
+#[test]
+fn every_script_parses_and_has_a_test() {
+    let mut on_disk: Vec<String> = std::fs::read_dir(scripts_dir())
+        .expect("tests/compat")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".txt").map(str::to_string))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = SCRIPTS.iter().map(|s| s.to_string()).collect();
+    listed.sort();
+    assert_eq!(
+        on_disk, listed,
+        "each tests/compat/*.txt needs a line in scripts!()"
+    );
+    for name in SCRIPTS {
+        assert!(!load_script(name).is_empty(), "{name}.txt is empty");
+    }
+}
+
+#[test]
+fn lines_split_like_redis_cli() {
+    let words = |line: &str| -> Vec<Vec<u8>> {
+        split_args(line)
+            .unwrap()
+            .into_iter()
+            .map(|(w, _)| w)
+            .collect()
+    };
+    assert_eq!(
+        words("SET k  v"),
+        [b"SET".to_vec(), b"k".to_vec(), b"v".to_vec()]
+    );
+    assert_eq!(
+        words(r#"SET "a b\x00\xff\n\"" 'it\'s \n'"#),
+        [
+            b"SET".to_vec(),
+            b"a b\x00\xff\n\"".to_vec(),
+            b"it's \\n".to_vec()
+        ]
+    );
+    assert_eq!(words(r#"SET "" ''"#), [b"SET".to_vec(), vec![], vec![]]);
+    assert!(split_args(r#"SET "abc"#).is_err());
+    assert!(split_args(r#"SET "a"b"#).is_err());
+    assert!(split_args("SET 'a").is_err());
+}
+
+#[test]
+fn directives_parse() {
+    let step = parse_line(3, "@conn2 @sorted KEYS *").unwrap();
+    assert_eq!(step.conn, 1);
+    assert_eq!(step.compare, Compare::Sorted);
+    assert_eq!(
+        step.action,
+        Action::Command(vec![b"KEYS".to_vec(), b"*".to_vec()])
+    );
+    let step = parse_line(4, r#"ECHO "@conn2""#).unwrap();
+    assert_eq!(
+        step.action,
+        Action::Command(vec![b"ECHO".to_vec(), b"@conn2".to_vec()])
+    );
+    assert_eq!(
+        parse_line(5, "@sleep 20").unwrap().action,
+        Action::Sleep(Duration::from_millis(20))
+    );
+    assert_eq!(
+        parse_line(6, "@approx 5 PTTL k").unwrap().compare,
+        Compare::Approx(5)
+    );
+    assert!(matches!(
+        parse_line(7, "@block BLPOP k 0").unwrap().action,
+        Action::Block(_)
+    ));
+    assert_eq!(parse_line(8, "@conn3 @reply").unwrap().conn, 2);
+    assert!(parse_line(9, "@bogus PING").is_err());
+    assert!(parse_line(10, "@scan GET k").is_err());
+    assert!(parse_line(11, "@hello 4").is_err());
+}
+
+#[test]
+fn normalisation_keeps_what_is_not_listed() {
+    let hello2 = Frame::Array(vec![
+        Frame::Bulk(b"server".to_vec()),
+        Frame::Bulk(b"redis".to_vec()),
+        Frame::Bulk(b"proto".to_vec()),
+        Frame::Integer(2),
+        Frame::Bulk(b"id".to_vec()),
+        Frame::Integer(7),
+    ]);
+    let other = blank_fields(&hello2, &["server", "id"]);
+    let Frame::Array(items) = &other else {
+        panic!("array")
+    };
+    assert_eq!(items[3], Frame::Integer(2));
+    assert_eq!(items[5], Frame::Simple(b"<normalised>".to_vec()));
+    assert_eq!(normalisation(&[b"GET".to_vec()]), None);
+    assert_eq!(
+        normalisation(&[b"object".to_vec(), b"IDLETIME".to_vec()]),
+        Some(Norm::Shape)
+    );
+    assert_eq!(
+        normalisation(&[b"object".to_vec(), b"encoding".to_vec()]),
+        None
+    );
+    assert_ne!(
+        shape(&Frame::Array(vec![Frame::Bulk(vec![])])),
+        shape(&Frame::Array(vec![Frame::NullBulk]))
+    );
+}
