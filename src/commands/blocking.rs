@@ -167,19 +167,41 @@ fn serve_key(state: &State, locks: &mut LockSet<'_>, db: usize, key: &Key, now_m
                 }
             }
             let mut dirty = 0;
+            let mut events = Vec::new();
             waiter.try_serve(&ks.blocked, || {
                 let mut out = ReplyWriter::new(waiter.protocol);
                 let mut view = locks.db(db, now_ms);
                 let mut logged = Vec::new();
                 dirty = if is_list {
-                    super::lists::serve_blocked(&mut view, key, &waiter.op, &mut out, &mut logged)
+                    super::lists::serve_blocked(
+                        &mut view,
+                        key,
+                        &waiter.op,
+                        &mut out,
+                        &mut logged,
+                        &mut events,
+                    )
                 } else {
-                    super::zsets::serve_blocked(&mut view, key, &waiter.op, &mut out, &mut logged)
+                    super::zsets::serve_blocked(
+                        &mut view,
+                        key,
+                        &waiter.op,
+                        &mut out,
+                        &mut logged,
+                        &mut events,
+                    )
                 };
                 offset = offset.max(log_served(state, db, &logged));
                 out.take()
             });
             state.add_dirty(dirty);
+            // Serving is part of the command that made the key ready, as
+            // in Redis: its events follow the command's own.
+            for event in events {
+                state
+                    .pubsub
+                    .notify_keyspace_event(event.class, event.name, &event.key, db, None);
+            }
             // Served or found gone: either way it leaves this queue.
             locks.db(db, now_ms).unblock(key, &waiter);
         }

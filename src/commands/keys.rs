@@ -11,6 +11,7 @@
 
 use crate::error::{self, CommandError, CommandResult};
 use crate::glob::Pattern;
+use crate::pubsub::notify;
 use crate::store::clock::idle_ms;
 use crate::store::{Detached, Entry, Key, LockPlan, Mode, StrValue, Value};
 
@@ -332,9 +333,12 @@ pub fn parse_scan_cursor(arg: &[u8]) -> CommandResult<u64> {
 /// the reply in both cases (there is no background freeing).
 fn del(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let mut db = ctx.db();
-    let deleted = args[1..].iter().filter(|key| db.delete(key)).count();
-    ctx.dirty += deleted as u64;
-    ctx.out.int(deleted as i64);
+    let deleted: Vec<&Vec<u8>> = args[1..].iter().filter(|key| db.delete(key)).collect();
+    ctx.dirty += deleted.len() as u64;
+    for key in &deleted {
+        ctx.notify(notify::GENERIC, "del", key);
+    }
+    ctx.out.int(deleted.len() as i64);
     Ok(())
 }
 
@@ -486,6 +490,10 @@ fn rename_generic(ctx: &mut Ctx, args: &[Vec<u8>], nx: bool) -> CommandResult {
         db.insert_entry(dst, entry);
     }
     ctx.dirty += u64::from(done);
+    if done {
+        ctx.notify(notify::GENERIC, "rename_from", src);
+        ctx.notify(notify::GENERIC, "rename_to", dst);
+    }
     match (nx, done) {
         (true, done) => ctx.out.int(i64::from(done)),
         (false, _) => ctx.out.ok(),
@@ -562,6 +570,7 @@ fn copy(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     }
     target.insert_entry(dst, entry);
     ctx.dirty += 1;
+    ctx.notify_in(dst_db, notify::GENERIC, "copy_to", dst);
     ctx.out.int(1);
     Ok(())
 }
@@ -598,6 +607,9 @@ fn move_command(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     };
     ctx.db_at(target).insert_entry(key, entry);
     ctx.dirty += 1;
+    let source = ctx.client.db;
+    ctx.notify_in(source, notify::GENERIC, "move_from", key);
+    ctx.notify_in(target, notify::GENERIC, "move_to", key);
     ctx.out.int(1);
     Ok(())
 }
@@ -747,17 +759,18 @@ fn expire_generic(
     }
     // Logged as DEL or as PEXPIREAT with the absolute deadline (any
     // NX/XX/GT/LT kept), so a replay ends where this ran, not later.
-    let logged = if when <= now {
+    let (logged, event) = if when <= now {
         db.delete(key);
-        super::argv([b"DEL", key])
+        (super::argv([b"DEL", key]), "del")
     } else {
         db.set_expire(key, when);
         let mut logged = super::argv([b"PEXPIREAT", key, when.to_string().as_bytes()]);
         logged.extend(args[3..].iter().cloned());
-        logged
+        (logged, "expire")
     };
     ctx.dirty += 1;
     ctx.propagate_as(vec![logged]);
+    ctx.notify(notify::GENERIC, event, key);
     ctx.out.int(1);
     Ok(())
 }
@@ -813,6 +826,7 @@ fn persist(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let removed = db.lookup_write(key).is_some() && db.persist(key);
     if removed {
         ctx.dirty += 1;
+        ctx.notify(notify::GENERIC, "persist", key);
     }
     ctx.out.int(i64::from(removed));
     Ok(())
@@ -838,7 +852,7 @@ fn object_inspect(
 ) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
     let now = db.now_ms();
-    match db.peek_read(key) {
+    match db.peek_read_quiet(key) {
         Some(entry) => f(entry, now, out),
         None => {
             out.null();

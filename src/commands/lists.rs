@@ -12,6 +12,7 @@
 //! in its own thread, after it completes (see [`super::blocking`]).
 
 use crate::error::{self, CommandError, CommandResult};
+use crate::pubsub::notify::{self, Events};
 use crate::resp::ReplyWriter;
 use crate::store::blocking::BlockedOp;
 use crate::store::types::list::{End, List};
@@ -318,9 +319,35 @@ fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 
 /// Deletes `key` if the list it holds became empty (Redis never keeps an
 /// empty list).
-fn delete_if_empty(db: &mut Db, key: &[u8]) {
+fn delete_if_empty(db: &mut Db, key: &[u8]) -> bool {
     if matches!(db.peek(key), Some(Entry { value: Value::List(l), .. }) if l.is_empty()) {
-        db.delete(key);
+        db.delete(key)
+    } else {
+        false
+    }
+}
+
+/// The event names of pushes and pops at `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpush",
+        End::Right => "rpush",
+    }
+}
+
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpop",
+        End::Right => "rpop",
+    }
+}
+
+/// After elements were popped from `key`: the pop event, then `del` if the
+/// list was emptied and deleted.
+fn note_pop(events: &mut Events, key: &[u8], end: End, deleted: bool) {
+    notify::note(events, notify::LIST, pop_event(end), key);
+    if deleted {
+        notify::note(events, notify::GENERIC, "del", key);
     }
 }
 
@@ -376,6 +403,7 @@ fn push_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End, only_existing: bool) 
         }
     };
     ctx.dirty += elements.len() as u64;
+    ctx.notify(notify::LIST, push_event(end), key);
     ctx.out.int(len as i64);
     Ok(())
 }
@@ -403,6 +431,7 @@ fn linsert(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let len = list.len();
     db.signal_modified(key);
     ctx.dirty += 1;
+    ctx.notify(notify::LIST, "linsert", key);
     ctx.out.int(len as i64);
     Ok(())
 }
@@ -565,6 +594,7 @@ fn lset(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     }
     db.signal_modified(key);
     ctx.dirty += 1;
+    ctx.notify(notify::LIST, "lset", key);
     ctx.out.ok();
     Ok(())
 }
@@ -584,8 +614,14 @@ fn lrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if removed > 0 {
         db.signal_modified(key);
     }
-    delete_if_empty(&mut db, key);
+    let deleted = delete_if_empty(&mut db, key);
     ctx.dirty += removed as u64;
+    if removed > 0 {
+        ctx.notify(notify::LIST, "lrem", key);
+    }
+    if deleted {
+        ctx.notify(notify::GENERIC, "del", key);
+    }
     ctx.out.int(removed as i64);
     Ok(())
 }
@@ -607,8 +643,12 @@ fn ltrim(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     };
     list.trim(head, tail);
     db.signal_modified(key);
-    delete_if_empty(&mut db, key);
+    let deleted = delete_if_empty(&mut db, key);
     ctx.dirty += (head + tail) as u64;
+    ctx.notify(notify::LIST, "ltrim", key);
+    if deleted {
+        ctx.notify(notify::GENERIC, "del", key);
+    }
     ctx.out.ok();
     Ok(())
 }
@@ -665,8 +705,11 @@ fn pop_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> CommandResult {
         }
     };
     db.signal_modified(key);
-    delete_if_empty(&mut db, key);
+    let deleted = delete_if_empty(&mut db, key);
     ctx.dirty += popped as u64;
+    let mut events = Events::new();
+    note_pop(&mut events, key, end, deleted);
+    ctx.notify_all(events);
     Ok(())
 }
 
@@ -684,8 +727,11 @@ fn multi_pop(ctx: &mut Ctx, keys: &[Vec<u8>], end: End, count: usize) -> Command
         out.bulk(key);
         out.bulk_array(popped.iter().map(Key::as_bytes));
         db.signal_modified(key);
-        delete_if_empty(&mut db, key);
+        let deleted = delete_if_empty(&mut db, key);
         ctx.dirty += popped.len() as u64;
+        let mut events = Events::new();
+        note_pop(&mut events, key, end, deleted);
+        ctx.notify_all(events);
         // Logged as the plain pop it was: `LPOP key n`.
         let n = popped.len().to_string();
         ctx.propagate_as(vec![super::argv([pop_command(end), key, n.as_bytes()])]);
@@ -748,6 +794,7 @@ fn move_element(
     dst: &[u8],
     from: End,
     to: End,
+    events: &mut Events,
 ) -> CommandResult<bool> {
     if as_list(db.lookup_write(src))?.is_none() {
         out.null();
@@ -763,10 +810,15 @@ fn move_element(
     if src == dst {
         list.push_key(to, element);
         db.signal_modified(src);
+        // Redis names the push, then the pop.
+        notify::note(events, notify::LIST, push_event(to), dst);
+        note_pop(events, src, from, false);
         return Ok(true);
     }
     db.signal_modified(src);
-    delete_if_empty(db, src);
+    let deleted = delete_if_empty(db, src);
+    notify::note(events, notify::LIST, push_event(to), dst);
+    note_pop(events, src, from, deleted);
     match as_list(db.lookup_write(dst))? {
         Some(target) => {
             target.push_key(to, element);
@@ -795,9 +847,11 @@ fn rpoplpush(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 fn lmove_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    if move_element(&mut db, out, src, dst, from, to)? {
+    let mut events = Events::new();
+    if move_element(&mut db, out, src, dst, from, to, &mut events)? {
         ctx.dirty += 1;
     }
+    ctx.notify_all(events);
     Ok(())
 }
 
@@ -829,9 +883,12 @@ fn blocking_pop(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> CommandResult {
             out.bulk(key);
             out.bulk(element.as_bytes());
             db.signal_modified(key);
-            delete_if_empty(&mut db, key);
+            let deleted = delete_if_empty(&mut db, key);
             ctx.dirty += 1;
             ctx.propagate_as(vec![super::argv([pop_command(end), key])]);
+            let mut events = Events::new();
+            note_pop(&mut events, key, end, deleted);
+            ctx.notify_all(events);
             return Ok(());
         }
     }
@@ -937,6 +994,7 @@ pub fn serve_blocked(
     op: &BlockedOp,
     out: &mut ReplyWriter,
     log: &mut Vec<Vec<Vec<u8>>>,
+    events: &mut Events,
 ) -> u64 {
     let result = match op {
         BlockedOp::ListPop { end } => (|| {
@@ -948,6 +1006,7 @@ pub fn serve_blocked(
             out.bulk(key);
             out.bulk(element.as_bytes());
             log.push(super::argv([pop_command(*end), key]));
+            notify::note(events, notify::LIST, pop_event(*end), key);
             Ok(0)
         })(),
         BlockedOp::ListMultiPop { end, count } => (|| {
@@ -960,6 +1019,7 @@ pub fn serve_blocked(
             out.bulk_array(popped.iter().map(Key::as_bytes));
             let n = popped.len().to_string();
             log.push(super::argv([pop_command(*end), key, n.as_bytes()]));
+            notify::note(events, notify::LIST, pop_event(*end), key);
             Ok(popped.len() as u64)
         })(),
         BlockedOp::ListMove {
@@ -968,7 +1028,7 @@ pub fn serve_blocked(
             destination,
         } => {
             let dst = destination.as_bytes();
-            move_element(db, out, key, dst, *from, *to).map(|moved| {
+            move_element(db, out, key, dst, *from, *to, events).map(|moved| {
                 if moved {
                     log.push(move_command(key, dst, *from, *to));
                 }
@@ -978,7 +1038,9 @@ pub fn serve_blocked(
         BlockedOp::ZSetPop { .. } | BlockedOp::ZSetMultiPop { .. } => Ok(0),
     };
     db.signal_modified(key);
-    delete_if_empty(db, key);
+    if delete_if_empty(db, key) && !matches!(op, BlockedOp::ListMove { .. }) {
+        notify::note(events, notify::GENERIC, "del", key);
+    }
     match result {
         Ok(dirty) => dirty,
         Err(err) => {

@@ -97,6 +97,13 @@ impl<'k> Ctx<'_, 'k> {
         self.notify_in(db, class, event, key);
     }
 
+    /// Publishes noted events, in order, in the client's database.
+    pub fn notify_all(&mut self, events: crate::pubsub::notify::Events) {
+        for event in events {
+            self.notify(event.class, event.name, &event.key);
+        }
+    }
+
     /// [`Ctx::notify`] for a key in database `db` (MOVE, COPY ... DB).
     #[inline]
     pub fn notify_in(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {

@@ -10,6 +10,7 @@
 
 use crate::error::{self, CommandError, CommandResult};
 use crate::num::ldouble;
+use crate::pubsub::notify;
 use crate::store::{Db, Entry, StrValue, Value};
 
 use super::Ctx;
@@ -446,6 +447,10 @@ fn set_generic(
         expire_at,
     );
     ctx.dirty += 1;
+    ctx.notify(notify::STRING, "set", key);
+    if expire_at.is_some() {
+        ctx.notify(notify::GENERIC, "expire", key);
+    }
     // A relative expiry would restart on replay: log the absolute one.
     if let Some(at) = expire_at {
         let at = at.to_string();
@@ -544,6 +549,7 @@ fn getset(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     ctx.db()
         .set(&args[1], Value::Str(StrValue::from_slice(&args[2])));
     ctx.dirty += 1;
+    ctx.notify(notify::STRING, "set", &args[1]);
     ctx.propagate_as(vec![super::argv([b"SET", &args[1], &args[2]])]);
     Ok(())
 }
@@ -553,6 +559,7 @@ fn getdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     reply_get(ctx, &args[1])?;
     if ctx.db().delete(&args[1]) {
         ctx.dirty += 1;
+        ctx.notify(notify::GENERIC, "del", &args[1]);
         ctx.propagate_as(vec![super::argv([b"DEL", &args[1]])]);
     }
     Ok(())
@@ -575,19 +582,25 @@ fn getex(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     };
     out.bulk(&value.bytes());
     // GETEX is never logged as itself: as DEL, PEXPIREAT or PERSIST.
-    let logged = match deadline {
+    let (logged, event) = match deadline {
         // An absolute time already past deletes the key, as EXPIREAT does.
         Some((kind, at)) if kind.is_absolute() && at <= now => {
-            db.delete(key).then(|| super::argv([b"DEL", key]))
+            (db.delete(key).then(|| super::argv([b"DEL", key])), "del")
         }
-        Some((_, at)) => db
-            .set_expire(key, at)
-            .then(|| super::argv([b"PEXPIREAT", key, at.to_string().as_bytes()])),
-        None => (options.persist && db.persist(key)).then(|| super::argv([b"PERSIST", key])),
+        Some((_, at)) => (
+            db.set_expire(key, at)
+                .then(|| super::argv([b"PEXPIREAT", key, at.to_string().as_bytes()])),
+            "expire",
+        ),
+        None => (
+            (options.persist && db.persist(key)).then(|| super::argv([b"PERSIST", key])),
+            "persist",
+        ),
     };
     if let Some(logged) = logged {
         ctx.dirty += 1;
         ctx.propagate_as(vec![logged]);
+        ctx.notify(notify::GENERIC, event, key);
     }
     Ok(())
 }
@@ -623,8 +636,12 @@ fn mset_generic(ctx: &mut Ctx, args: &[Vec<u8>], nx: bool) -> CommandResult {
         ctx.out.int(0);
         return Ok(());
     }
+    // Each key's events (`new` from creating it, then `set`) before the
+    // next key's, as Redis sends them.
     for pair in args[1..].chunks_exact(2) {
-        db.set(&pair[0], Value::Str(StrValue::from_slice(&pair[1])));
+        ctx.db()
+            .set(&pair[0], Value::Str(StrValue::from_slice(&pair[1])));
+        ctx.notify(notify::STRING, "set", &pair[0]);
     }
     ctx.dirty += (args.len() as u64 - 1) / 2;
     if nx {
@@ -667,6 +684,7 @@ fn append(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         }
     };
     ctx.dirty += 1;
+    ctx.notify(notify::STRING, "append", key);
     ctx.out.int(total as i64);
     Ok(())
 }
@@ -698,6 +716,7 @@ fn incr_decr(ctx: &mut Ctx, key: &[u8], incr: i64) -> CommandResult {
         }
     };
     ctx.dirty += 1;
+    ctx.notify(notify::STRING, "incrby", key);
     ctx.out.int(value);
     Ok(())
 }
@@ -749,6 +768,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         }
     };
     ctx.dirty += 1;
+    ctx.notify(notify::STRING, "incrbyfloat", key);
     // The float formatting must not be redone on replay: log the result.
     ctx.propagate_as(vec![super::argv([b"SET", key, &sum, b"KEEPTTL"])]);
     ctx.out.bulk(&sum);
@@ -810,6 +830,7 @@ fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
             bytes[offset as usize..].copy_from_slice(value);
             db.set(key, Value::Str(StrValue::Raw(Box::new(bytes))));
             ctx.dirty += 1;
+            ctx.notify(notify::STRING, "setrange", key);
             needed as usize
         }
         Some(s) => {
@@ -825,6 +846,7 @@ fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
             let total = raw.len();
             db.signal_modified(key);
             ctx.dirty += 1;
+            ctx.notify(notify::STRING, "setrange", key);
             total
         }
     };

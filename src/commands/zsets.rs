@@ -12,6 +12,7 @@
 //! sorted sets; [`input_of`] is where other types become inputs (Redis
 //! also accepts plain sets, every member scoring 1).
 
+use crate::pubsub::notify::{self, Events};
 use std::cmp::Ordering;
 
 use crate::error::{self, CommandError, CommandResult};
@@ -402,9 +403,24 @@ fn limits(ctx: &Ctx) -> ZSetLimits {
 }
 
 /// Deletes `key` if the sorted set it holds became empty.
-fn delete_if_empty(db: &mut Db, key: &[u8]) {
+fn delete_if_empty(db: &mut Db, key: &[u8]) -> bool {
     if matches!(db.peek(key), Some(Entry { value: Value::ZSet(z), .. }) if z.is_empty()) {
-        db.delete(key);
+        db.delete(key)
+    } else {
+        false
+    }
+}
+
+fn pop_event(max: bool) -> &'static str {
+    if max { "zpopmax" } else { "zpopmin" }
+}
+
+/// After members were removed from `key` by `event`: the event, then
+/// `del` if the set was emptied and deleted.
+fn note_removal(events: &mut Events, key: &[u8], event: &'static str, deleted: bool) {
+    notify::note(events, notify::ZSET, event, key);
+    if deleted {
+        notify::note(events, notify::GENERIC, "del", key);
     }
 }
 
@@ -907,6 +923,10 @@ fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], incr_command: bool) -> CommandR
         None => {}
     }
     ctx.dirty += added + updated;
+    if added + updated > 0 {
+        let event = if flags.incr { "zincr" } else { "zadd" };
+        ctx.notify(notify::ZSET, event, key);
+    }
     if let Some(err) = failure {
         return Err(err);
     }
@@ -1220,21 +1240,23 @@ fn zrangestore(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
             result.add(member, score, AddFlags::default(), limits);
         }
     }
-    store(ctx, &args[1], result)
+    store(ctx, &args[1], result, "zrangestore")
 }
 
 /// Stores `zset` at `dst` (or deletes `dst` if it is empty) and replies
-/// with its size, as the STORE commands do.
-fn store(ctx: &mut Ctx, dst: &[u8], zset: ZSet) -> CommandResult {
+/// with its size, as the STORE commands do; `event` names the store.
+fn store(ctx: &mut Ctx, dst: &[u8], zset: ZSet, event: &'static str) -> CommandResult {
     let mut db = ctx.db();
     let len = zset.len();
     if len == 0 {
         if db.delete(dst) {
             ctx.dirty += 1;
+            ctx.notify(notify::GENERIC, "del", dst);
         }
     } else {
         db.set(dst, Value::ZSet(Box::new(zset)));
         ctx.dirty += 1;
+        ctx.notify(notify::ZSET, event, dst);
     }
     ctx.out.int(len as i64);
     Ok(())
@@ -1259,11 +1281,16 @@ fn zrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
             break;
         }
     }
-    if removed > 0 {
+    let deleted = removed > 0 && {
         db.signal_modified(key);
-        delete_if_empty(&mut db, key);
-    }
+        delete_if_empty(&mut db, key)
+    };
     ctx.dirty += removed;
+    if removed > 0 {
+        let mut events = Events::new();
+        note_removal(&mut events, key, "zrem", deleted);
+        ctx.notify_all(events);
+    }
     ctx.out.int(removed as i64);
     Ok(())
 }
@@ -1272,25 +1299,30 @@ fn zrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 fn zremrangebyrank(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let start = args::int(&args[2])?;
     let stop = args::int(&args[3])?;
-    remove_span(ctx, &args[1], |z| clamp_ranks(start, stop, z.len()))
+    remove_span(ctx, &args[1], "zremrangebyrank", |z| {
+        clamp_ranks(start, stop, z.len())
+    })
 }
 
 /// `ZREMRANGEBYSCORE key min max`
 fn zremrangebyscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let range = parse_score_range(&args[2], &args[3])?;
-    remove_span(ctx, &args[1], |z| span_forward(z, &range))
+    remove_span(ctx, &args[1], "zremrangebyscore", |z| {
+        span_forward(z, &range)
+    })
 }
 
 /// `ZREMRANGEBYLEX key min max`
 fn zremrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let range = parse_lex_range(&args[2], &args[3])?;
-    remove_span(ctx, &args[1], |z| span_forward(z, &range))
+    remove_span(ctx, &args[1], "zremrangebylex", |z| span_forward(z, &range))
 }
 
 /// Removes the ranks `span` picks and replies with how many went.
 fn remove_span(
     ctx: &mut Ctx,
     key: &[u8],
+    event: &'static str,
     span: impl FnOnce(&ZSet) -> Option<(usize, usize)>,
 ) -> CommandResult {
     let mut db = ctx.db();
@@ -1302,11 +1334,16 @@ fn remove_span(
         Some((first, last)) => zset.remove_rank_range(first, last),
         None => 0,
     };
-    if removed > 0 {
+    let deleted = removed > 0 && {
         db.signal_modified(key);
-        delete_if_empty(&mut db, key);
-    }
+        delete_if_empty(&mut db, key)
+    };
     ctx.dirty += removed as u64;
+    if removed > 0 {
+        let mut events = Events::new();
+        note_removal(&mut events, key, event, deleted);
+        ctx.notify_all(events);
+    }
     ctx.out.int(removed as i64);
     Ok(())
 }
@@ -1393,8 +1430,11 @@ fn zpop(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> CommandResult {
     }
     let popped = pop_reply(zset, key, max, count.unwrap_or(1), shape, out);
     db.signal_modified(key);
-    delete_if_empty(&mut db, key);
+    let deleted = delete_if_empty(&mut db, key);
     ctx.dirty += popped as u64;
+    let mut events = Events::new();
+    note_removal(&mut events, key, pop_event(max), deleted);
+    ctx.notify_all(events);
     Ok(())
 }
 
@@ -1416,8 +1456,11 @@ fn pop_first(
         };
         let popped = pop_reply(zset, key, max, count, shape, out);
         db.signal_modified(key);
-        delete_if_empty(&mut db, key);
+        let deleted = delete_if_empty(&mut db, key);
         ctx.dirty += popped as u64;
+        let mut events = Events::new();
+        note_removal(&mut events, key, pop_event(max), deleted);
+        ctx.notify_all(events);
         let logged = pop_command(key, max, shape.nested.then_some(popped));
         ctx.propagate_as(vec![logged]);
         return Ok(true);
@@ -1548,6 +1591,7 @@ pub fn serve_blocked(
     op: &BlockedOp,
     out: &mut ReplyWriter,
     log: &mut Vec<Vec<Vec<u8>>>,
+    events: &mut Events,
 ) -> u64 {
     let (max, count, shape) = match *op {
         BlockedOp::ZSetPop { max } => (
@@ -1574,7 +1618,8 @@ pub fn serve_blocked(
     };
     log.push(pop_command(key, max, shape.nested.then_some(popped)));
     db.signal_modified(key);
-    delete_if_empty(db, key);
+    let deleted = delete_if_empty(db, key);
+    note_removal(events, key, pop_event(max), deleted);
     popped as u64
 }
 
@@ -1840,7 +1885,12 @@ fn set_op_command(
         zset.add(member, score, AddFlags::default(), limits);
     }
     zset.shrink_if_small(limits);
-    store(ctx, dst, zset)
+    let event = match op {
+        SetOp::Union => "zunionstore",
+        SetOp::Inter => "zinterstore",
+        SetOp::Diff => "zdiffstore",
+    };
+    store(ctx, dst, zset, event)
 }
 
 fn parse_set_op_options(

@@ -38,6 +38,28 @@ pub const NEW: u32 = 1 << 14;
 pub const ALL: u32 =
     GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 
+/// An event noted by code that has no command context (a helper shared by
+/// several commands, or serving a blocked client), published afterwards in
+/// the order noted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub class: u32,
+    pub name: &'static str,
+    pub key: Vec<u8>,
+}
+
+/// Events in the order they happened.
+pub type Events = Vec<Event>;
+
+/// Notes an event.
+pub fn note(events: &mut Events, class: u32, name: &'static str, key: &[u8]) {
+    events.push(Event {
+        class,
+        name,
+        key: key.to_vec(),
+    });
+}
+
 /// Redis's error for a letter that names no class.
 pub const BAD_CLASS: &str = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
 

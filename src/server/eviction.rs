@@ -97,6 +97,13 @@ pub fn perform_evictions(state: &State, rng: &mut Rng) -> bool {
                 argv: &argv,
             };
             log.append(&[logged]);
+            state.pubsub.notify_keyspace_event(
+                crate::pubsub::notify::EVICTED,
+                "evicted",
+                key,
+                db,
+                None,
+            );
         });
         if evicted == 0 {
             // Nothing the policy may evict is left, or nothing needed to

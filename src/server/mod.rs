@@ -59,6 +59,22 @@ fn install_expired_events(state: &State) {
     state.keyspace().add_expire_hook(Box::new(move |db, key| {
         pubsub.notify_keyspace_event(crate::pubsub::notify::EXPIRED, "expired", key, db, None);
     }));
+    // Key creation (Redis's `dbAdd`) and read misses: `new` and `keymiss`.
+    let pubsub = state.pubsub.clone();
+    state
+        .keyspace()
+        .set_key_hook(Box::new(move |event, db, key| {
+            use crate::pubsub::notify;
+            use crate::store::keyspace::KeyEvent;
+            match event {
+                KeyEvent::Created => {
+                    pubsub.notify_keyspace_event(notify::NEW, "new", key, db, None)
+                }
+                KeyEvent::Missed => {
+                    pubsub.notify_keyspace_event(notify::KEY_MISS, "keymiss", key, db, None)
+                }
+            }
+        }));
 }
 
 /// Worker stack size. Commands are shallow; a small stack keeps the memory

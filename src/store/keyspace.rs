@@ -76,6 +76,11 @@ pub struct Keyspace {
     /// while its shard is still locked: the append-only file logs a DEL,
     /// pub/sub publishes an `expired` event. Registered at start-up.
     expire_hooks: RwLock<Vec<ExpireHook>>,
+    /// Told about every key created and every read lookup that missed
+    /// (database, key), with the shard locked: pub/sub publishes `new` and
+    /// `keymiss` events. Set once at start-up; a `OnceLock` so the hot
+    /// paths cost one load when nobody listens.
+    key_hook: std::sync::OnceLock<KeyHook>,
     /// Clients blocked on keys (BLPOP, BZPOPMIN...), for INFO and CLIENT
     /// UNBLOCK; the per-key queues live in the shards.
     pub blocked: BlockedClients,
@@ -83,6 +88,18 @@ pub struct Keyspace {
 
 /// See [`Keyspace::add_expire_hook`].
 pub type ExpireHook = Box<dyn Fn(usize, &[u8]) + Send + Sync>;
+
+/// What [`Keyspace::set_key_hook`]'s function is told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyEvent {
+    /// A key was created (Redis's `dbAdd`).
+    Created,
+    /// A read lookup found no key (Redis's `keymiss`).
+    Missed,
+}
+
+/// See [`Keyspace::set_key_hook`].
+pub type KeyHook = Box<dyn Fn(KeyEvent, usize, &[u8]) + Send + Sync>;
 
 impl Keyspace {
     pub fn new(databases: usize) -> Self {
@@ -100,6 +117,7 @@ impl Keyspace {
             stats: KeyspaceStats::default(),
             reaper: Reaper::default(),
             expire_hooks: RwLock::new(Vec::new()),
+            key_hook: std::sync::OnceLock::new(),
             blocked: BlockedClients::default(),
         }
     }
@@ -109,6 +127,19 @@ impl Keyspace {
     /// added before it. A hook must not lock shards.
     pub fn add_expire_hook(&self, hook: ExpireHook) {
         self.expire_hooks.write().push(hook);
+    }
+
+    /// Sets the function told about every key created and every read
+    /// lookup that missed (once; later calls are ignored). It must not lock
+    /// shards.
+    pub fn set_key_hook(&self, hook: KeyHook) {
+        let _ = self.key_hook.set(hook);
+    }
+
+    fn key_event(&self, event: KeyEvent, db: usize, key: &[u8]) {
+        if let Some(hook) = self.key_hook.get() {
+            hook(event, db, key);
+        }
     }
 
     fn expired(&self, db: usize, key: &[u8]) {
@@ -672,14 +703,14 @@ impl<'k> Db<'_, 'k> {
     /// Looks a key up for reading (Redis's `lookupKeyRead`): lazy expiry, LRU
     /// touch, and the keyspace hit/miss counters.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        let stats = self.stats();
+        let (ks, db) = (self.locks.ks, self.db);
         let found = self.lookup(key);
-        let counter = if found.is_some() {
-            &stats.keyspace_hits
+        if found.is_some() {
+            ks.stats.keyspace_hits.incr();
         } else {
-            &stats.keyspace_misses
-        };
-        counter.incr();
+            ks.stats.keyspace_misses.incr();
+            ks.key_event(KeyEvent::Missed, db, key);
+        }
         found
     }
 
@@ -727,6 +758,17 @@ impl<'k> Db<'_, 'k> {
     /// An expired key is deleted if the shard is write-locked (as Redis's
     /// lookups do), else only reported missing.
     pub fn peek_read(&mut self, key: &[u8]) -> Option<&Entry> {
+        let (ks, db) = (self.locks.ks, self.db);
+        let found = self.peek_read_quiet(key);
+        if found.is_none() {
+            ks.key_event(KeyEvent::Missed, db, key);
+        }
+        found
+    }
+
+    /// [`Db::peek_read`] without the `keymiss` event (OBJECT, as Redis's
+    /// `LOOKUP_NONOTIFY`).
+    pub fn peek_read_quiet(&mut self, key: &[u8]) -> Option<&Entry> {
         self.expire_if_needed(key);
         let found = self.peek(key);
         let stats = self.stats();
@@ -759,9 +801,13 @@ impl<'k> Db<'_, 'k> {
         let slot = self.slot(key);
         let wakes = value.can_unblock();
         let now = self.now;
+        let ks = self.locks.ks;
         let shard = self.locks.write_shard(slot);
         let old = shard.insert(Key::new(key), value, expire_at, now);
         shard.signal_modified(key);
+        if old.as_ref().is_none_or(|o| o.is_expired(now)) {
+            ks.key_event(KeyEvent::Created, self.db, key);
+        }
         if wakes && old.is_none_or(|o| o.is_expired(now)) && shard.is_blocked_on(key) {
             self.locks.signal_ready(self.db, key);
         }
@@ -777,9 +823,13 @@ impl<'k> Db<'_, 'k> {
         let at = entry.expire_at;
         let wakes = entry.value.can_unblock();
         let now = self.now;
+        let ks = self.locks.ks;
         let shard = self.locks.write_shard(slot);
         let old = shard.insert(Key::new(key), entry.value, at, now);
         shard.signal_modified(key);
+        if old.as_ref().is_none_or(|o| o.is_expired(now)) {
+            ks.key_event(KeyEvent::Created, self.db, key);
+        }
         // A key created where clients wait (RENAME, MOVE, COPY...) may
         // serve them, as Redis's `dbAdd` signals.
         if wakes && old.is_none_or(|o| o.is_expired(now)) && shard.is_blocked_on(key) {
