@@ -23,6 +23,7 @@
 //! | `@sleep MS` | wait, for expiry |
 //! | `@block CMD...` | send a command that must block on both servers, without reading its reply (waits until both report one more blocked client) |
 //! | `@reply` | read and compare the reply of the connection's earlier `@block` |
+//! | `@read` | read and compare one more frame sent to the connection (pub/sub messages, SUBSCRIBE's later replies) |
 //! | `@sorted CMD...` | the reply is an array in no defined order: compare its elements sorted |
 //! | `@shape CMD...` | the reply is random: compare only its type and length (errors exactly) |
 //! | `@approx N CMD...` | an integer reply may differ by up to N (e.g. PTTL) |
@@ -146,6 +147,9 @@ enum Action {
     Block(Vec<Vec<u8>>),
     /// Read the reply of the connection's blocked command.
     Reply,
+    /// Read one more frame the connection was sent (a pub/sub message, the
+    /// rest of a multi-channel SUBSCRIBE).
+    Read,
     Sleep(Duration),
 }
 
@@ -294,9 +298,10 @@ fn parse_line(line: usize, text: &str) -> Result<Step, String> {
                 rest = &rest[1..];
             }
             "@block" => block = true,
-            "@reply" | "@sleep" | "@hello" => {
+            "@reply" | "@read" | "@sleep" | "@hello" => {
                 let action = match directive.as_str() {
                     "@reply" => Action::Reply,
+                    "@read" => Action::Read,
                     "@sleep" => {
                         let ms = number(rest, "@sleep")?;
                         rest = &rest[1..];
@@ -953,6 +958,7 @@ impl Run<'_> {
                 Action::Command(argv) => self.command(step, argv),
                 Action::Block(argv) => self.block(step, argv),
                 Action::Reply => self.reply(step),
+                Action::Read => self.read_pushed(step),
             }
         }
         for pair in &self.conns {
@@ -984,6 +990,16 @@ impl Run<'_> {
         let (r, s) = (r.map_err(|e| e.to_string()), s.map_err(|e| e.to_string()));
         let closes = argv[0].eq_ignore_ascii_case(b"quit");
         self.compare(step, argv, r, s, closes);
+    }
+
+    /// `@read`: one more frame from each server on the connection.
+    fn read_pushed(&mut self, step: &Step) {
+        let Some((redis, sedis)) = self.conn(step) else {
+            return;
+        };
+        let r = redis.read().map_err(|e| e.to_string());
+        let s = sedis.read().map_err(|e| e.to_string());
+        self.compare(step, &[b"@read".to_vec()], r, s, false);
     }
 
     /// Compares one pair of replies (scanning on, for `@scan`).
@@ -1214,7 +1230,7 @@ macro_rules! scripts {
 }
 
 scripts!(
-    strings, keys, expire, tx, connection, lists, zsets, blocking, memory
+    strings, keys, expire, tx, connection, lists, zsets, blocking, memory, pubsub
 );
 
 // ---------------------------------------------------------------------------
