@@ -1127,3 +1127,47 @@ fn ctrl_c_ends_subscribe_mode_and_the_prompt_returns() {
     keyboard.write_all(b"\x04").expect("type");
     assert!(screen.exit_status(&mut child));
 }
+
+#[test]
+fn subscribe_mode_prints_messages_published_on_a_real_server() {
+    let server = TestServer::start();
+    let mut child = Command::new(CLI)
+        .args(["-p", &server.addr.port().to_string(), "subscribe", "news"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run sedis-cli");
+    let mut publisher = server.raw();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // Publish once the subscription is registered (the server's own count).
+    while publisher.call(&["PUBSUB", "NUMSUB", "news"]) != b"*2\r\n$4\r\nnews\r\n:1\r\n" {
+        assert!(Instant::now() < deadline, "sedis-cli never subscribed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(publisher.call(&["PUBLISH", "news", "first"]), b":1\r\n");
+    assert_eq!(publisher.call(&["PUBLISH", "news", "second"]), b":1\r\n");
+    // Read the lines as they come: messages are printed immediately.
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut lines = Vec::new();
+    while lines.len() < 9 {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).expect("read") > 0, "{lines:?}");
+        lines.push(line.trim_end().to_string());
+    }
+    child.kill().ok();
+    child.wait().ok();
+    assert_eq!(
+        lines,
+        [
+            "subscribe",
+            "news",
+            "1",
+            "message",
+            "news",
+            "first",
+            "message",
+            "news",
+            "second"
+        ]
+    );
+}
