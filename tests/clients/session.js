@@ -75,6 +75,16 @@ async function main() {
   });
   assert.equal(seen.size, 500);
 
+  // Pub/sub round trip: a subscriber on its own connection.
+  const sub = new Redis({ port });
+  await sub.subscribe("news");
+  const received = new Promise((resolve) => sub.on("messageBuffer", (ch, msg) => resolve([ch, msg])));
+  assert.equal(await r.publish("news", Buffer.from([0x68, 0x00, 0xff])), 1);
+  const [channel, payload] = await received;
+  assert.equal(channel.toString(), "news");
+  assert.deepEqual(payload, Buffer.from([0x68, 0x00, 0xff]));
+  sub.disconnect();
+
   const info = await r.info("server");
   assert.match(info, /redis_version:7\.0\.15/);
 

@@ -93,6 +93,17 @@ def session(r, proto):
     check("rename", r.rename("greeting", "salute"), True)
     check("exists", r.exists("greeting", "salute"), 1)
 
+    # Pub/sub round trip: a subscriber on its own connection.
+    p = r.pubsub()
+    p.subscribe("news")
+    confirmation = p.get_message(timeout=2)
+    check("subscribe confirmation", (confirmation["type"], confirmation["channel"]), ("subscribe", b"news"))
+    check("publish receivers", r.publish("news", b"hello \x00 world"), 1)
+    msg = p.get_message(timeout=2)
+    check("message", (msg["type"], msg["channel"], msg["data"]), ("message", b"news", b"hello \x00 world"))
+    check("numsub", r.pubsub_numsub("news"), [(b"news", 1)])
+    p.close()
+
     # Server introspection the client library relies on.
     info = r.info("server")
     check("info redis_version", info["redis_version"], "7.0.15")
