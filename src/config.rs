@@ -60,6 +60,13 @@ pub struct Config {
     pub list_max_listpack_size: i64,
     /// Sorted sets with more members use the skiplist encoding.
     pub zset_max_listpack_entries: usize,
+    /// `hash-max-listpack-entries` / `hash-max-listpack-value`: the
+    /// largest hashes kept in the compact encoding.
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
+    /// `set-max-intset-entries`: the largest integer-only sets kept as
+    /// intsets.
+    pub set_max_intset_entries: usize,
     /// Sorted sets with a longer member use the skiplist encoding.
     pub zset_max_listpack_value: usize,
     /// How many times a second the server's periodic task runs (it samples
@@ -240,6 +247,9 @@ impl Default for Config {
             aof_load_truncated: true,
             list_max_listpack_size: -2,
             zset_max_listpack_entries: 128,
+            hash_max_listpack_entries: 128,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
             zset_max_listpack_value: 64,
             hz: 10,
             enable_debug_command: ProtectedAction::No,
@@ -644,6 +654,49 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.list_max_listpack_size.to_string(),
     },
     Param {
+        name: "hash-max-listpack-entries",
+        mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
+        set: set_hash_max_listpack_entries,
+        get: |c| c.hash_max_listpack_entries.to_string(),
+    },
+    Param {
+        name: "hash-max-ziplist-entries",
+        mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
+        set: set_hash_max_listpack_entries,
+        get: |c| c.hash_max_listpack_entries.to_string(),
+    },
+    Param {
+        name: "hash-max-listpack-value",
+        mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
+        set: set_hash_max_listpack_value,
+        get: |c| c.hash_max_listpack_value.to_string(),
+    },
+    Param {
+        name: "hash-max-ziplist-value",
+        mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
+        set: set_hash_max_listpack_value,
+        get: |c| c.hash_max_listpack_value.to_string(),
+    },
+    Param {
+        name: "set-max-intset-entries",
+        mutable: true,
+        multi_word: false,
+        rewrite: Rewrite::Plain,
+        set: |c, v| {
+            c.set_max_intset_entries = int_in(v, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+        get: |c| c.set_max_intset_entries.to_string(),
+    },
+    Param {
         name: "zset-max-listpack-entries",
         mutable: true,
         multi_word: false,
@@ -749,6 +802,16 @@ fn set_list_max_listpack_size(c: &mut Config, v: &str) -> Result<(), String> {
 
 fn set_zset_max_listpack_entries(c: &mut Config, v: &str) -> Result<(), String> {
     c.zset_max_listpack_entries = int_in(v, 0, i64::MAX)? as usize;
+    Ok(())
+}
+
+fn set_hash_max_listpack_entries(c: &mut Config, v: &str) -> Result<(), String> {
+    c.hash_max_listpack_entries = int_in(v, 0, i64::MAX)? as usize;
+    Ok(())
+}
+
+fn set_hash_max_listpack_value(c: &mut Config, v: &str) -> Result<(), String> {
+    c.hash_max_listpack_value = memory_in(v, 0, i64::MAX as u64)? as usize;
     Ok(())
 }
 

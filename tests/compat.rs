@@ -27,7 +27,7 @@
 //! | `@sorted CMD...` | the reply is an array in no defined order: compare its elements sorted |
 //! | `@shape CMD...` | the reply is random: compare only its type and length (errors exactly) |
 //! | `@approx N CMD...` | an integer reply may differ by up to N (e.g. PTTL) |
-//! | `@scan CMD...` | SCAN/ZSCAN: iterate to cursor 0 on each server, compare the sorted union |
+//! | `@scan CMD...` | SCAN, SSCAN, HSCAN, ZSCAN: iterate to cursor 0 on each server, compare the sorted union |
 //!
 //! Every script runs twice, each time on fresh connections after FLUSHALL on
 //! both servers: once in RESP2, once in RESP3 (every connection sends
@@ -1029,7 +1029,9 @@ impl Run<'_> {
     /// Finishes a `@scan` on each server and compares what each returned.
     fn scan_rest(&mut self, step: &Step, argv: &[Vec<u8>], r: Frame, s: Frame) {
         let at = scan_cursor_index(argv).expect("checked when parsed");
-        let pairs = !argv[0].eq_ignore_ascii_case(b"scan");
+        // HSCAN and ZSCAN return pairs; SCAN and SSCAN single items.
+        let pairs =
+            !argv[0].eq_ignore_ascii_case(b"scan") && !argv[0].eq_ignore_ascii_case(b"sscan");
         let Some((redis, sedis)) = self.conn(step) else {
             return;
         };
@@ -1230,7 +1232,7 @@ macro_rules! scripts {
 }
 
 scripts!(
-    strings, keys, expire, tx, connection, lists, zsets, blocking, memory, pubsub
+    strings, keys, expire, tx, connection, lists, zsets, blocking, memory, pubsub, hashes, sets
 );
 
 // ---------------------------------------------------------------------------

@@ -9,7 +9,9 @@
 use std::mem::size_of;
 
 use crate::error::{self, CommandResult};
+use crate::store::types::hash::Hash;
 use crate::store::types::list::List;
+use crate::store::types::set::Set;
 use crate::store::types::zset::ZSet;
 use crate::store::{Entry, Key, Mode, StrValue, Value};
 
@@ -153,6 +155,33 @@ fn value_bytes(entry: &Entry, samples: usize) -> usize {
             StrValue::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
         },
         Value::List(list) => list_bytes(list, samples),
+        Value::Hash(hash) => {
+            let (mut heap, mut seen) = (0, 0);
+            for (field, value) in hash.iter().take(samples) {
+                heap += Key::new(field).heap_size() + Key::new(value).heap_size();
+                seen += 1;
+            }
+            let per_field = 2 * size_of::<Key>()
+                + if hash.is_listpack() {
+                    0
+                } else {
+                    2 * size_of::<usize>()
+                };
+            size_of::<Hash>() + hash.len() * per_field + extrapolate(heap, seen, hash.len())
+        }
+        Value::Set(set) => {
+            let (mut heap, mut seen) = (0, 0);
+            for member in set.iter().take(samples) {
+                heap += Key::new(&member).heap_size();
+                seen += 1;
+            }
+            let per_member = if set.is_intset() {
+                size_of::<i64>()
+            } else {
+                size_of::<Key>() + 2 * size_of::<usize>()
+            };
+            size_of::<Set>() + set.len() * per_member + extrapolate(heap, seen, set.len())
+        }
         Value::ZSet(zset) => zset_bytes(zset, samples),
     }
 }

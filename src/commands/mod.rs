@@ -7,7 +7,8 @@
 //! Handlers therefore never re-check the generic conditions.
 //!
 //! Families (Redis's `t_*.c` files): [`strings`], [`keys`], [`connection`],
-//! [`server`], [`tx`], [`persistence`], [`lists`], [`zsets`], [`pubsub`]; the
+//! [`server`], [`tx`], [`persistence`], [`lists`], [`hashes`], [`sets`],
+//! [`zsets`], [`pubsub`]; the
 //! introspection commands [`info`], [`config`], [`client`],
 //! [`introspection`] (COMMAND), [`debug`] and [`memory`]. [`blocking`] serves clients
 //! blocked on keys after each command.
@@ -18,6 +19,7 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod debug;
+pub mod hashes;
 pub mod info;
 pub mod introspection;
 pub mod keys;
@@ -27,6 +29,7 @@ pub mod persistence;
 pub mod pubsub;
 pub mod registry;
 pub mod server;
+pub mod sets;
 pub mod strings;
 pub mod table;
 pub mod tx;

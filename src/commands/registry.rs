@@ -21,6 +21,8 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::persistence::COMMANDS,
         super::lists::COMMANDS,
         super::zsets::COMMANDS,
+        super::hashes::COMMANDS,
+        super::sets::COMMANDS,
         super::pubsub::COMMANDS,
         super::info::COMMANDS,
         super::config::COMMANDS,

@@ -22,7 +22,9 @@ use std::io::{self, Read, Write};
 use super::{crc64, listpack, lzf};
 use crate::num;
 use crate::store::key::Key;
+use crate::store::types::hash::{Hash, HashLimits};
 use crate::store::types::list::{End, List};
+use crate::store::types::set::Set;
 use crate::store::types::zset::{AddFlags, ZSet, ZSetLimits};
 use crate::store::{StrValue, Value};
 
@@ -257,6 +259,40 @@ impl<W: Write> Encoder<W> {
                 self.byte(types::LIST_QUICKLIST_2)?;
                 self.string(key)?;
                 self.list(list)
+            }
+            Value::Hash(hash) if hash.is_listpack() => {
+                self.byte(types::HASH_LISTPACK)?;
+                self.string(key)?;
+                let mut lp = listpack::Writer::new();
+                for (field, value) in hash.iter() {
+                    lp.push(field);
+                    lp.push(value);
+                }
+                self.string(&lp.finish())
+            }
+            Value::Hash(hash) => {
+                self.byte(types::HASH)?;
+                self.string(key)?;
+                self.length(hash.len() as u64)?;
+                for (field, value) in hash.iter() {
+                    self.string(field)?;
+                    self.string(value)?;
+                }
+                Ok(())
+            }
+            Value::Set(set) if set.is_intset() => {
+                self.byte(types::SET_INTSET)?;
+                self.string(key)?;
+                self.string(&intset_blob(set))
+            }
+            Value::Set(set) => {
+                self.byte(types::SET)?;
+                self.string(key)?;
+                self.length(set.len() as u64)?;
+                for member in set.iter() {
+                    self.string(&member)?;
+                }
+                Ok(())
             }
             Value::ZSet(zset) if zset.is_listpack() => {
                 self.byte(types::ZSET_LISTPACK)?;
@@ -572,6 +608,48 @@ impl<R: Read> Decoder<R> {
                 Value::List(Box::new(list))
             }
             types::LIST_QUICKLIST_2 => Value::List(Box::new(self.quicklist()?)),
+            types::SET => {
+                let len = self.length()?;
+                // As Redis loads one: an intset while the members allow.
+                let mut set = Set::new_intset();
+                for _ in 0..len {
+                    set.add(&self.string()?, SET_MAX_INTSET_ENTRIES);
+                }
+                Value::Set(Box::new(set))
+            }
+            types::SET_INTSET => {
+                let blob = self.string()?;
+                let members = intset_members(&blob).ok_or_else(|| corrupt("invalid intset"))?;
+                let mut set = Set::new_intset();
+                for n in members {
+                    set.add(n.to_string().as_bytes(), SET_MAX_INTSET_ENTRIES);
+                }
+                Value::Set(Box::new(set))
+            }
+            types::HASH => {
+                let len = self.length()?;
+                let mut hash = Hash::new();
+                for _ in 0..len {
+                    let field = self.string()?;
+                    let value = self.string()?;
+                    hash.set(&field, &value, HashLimits::default());
+                }
+                Value::Hash(Box::new(hash))
+            }
+            types::HASH_LISTPACK => {
+                let blob = self.string()?;
+                let elements =
+                    listpack::decode(&blob).ok_or_else(|| corrupt("invalid hash listpack"))?;
+                if elements.len() % 2 != 0 {
+                    return Err(corrupt("hash listpack with an odd number of entries"));
+                }
+                let mut hash = Hash::new();
+                let mut it = elements.into_iter();
+                while let (Some(field), Some(value)) = (it.next(), it.next()) {
+                    hash.set(&field, &value, HashLimits::default());
+                }
+                Value::Hash(Box::new(hash))
+            }
             types::ZSET | types::ZSET_2 => {
                 let len = self.length()?;
                 let mut pairs = Vec::new();
@@ -610,6 +688,8 @@ impl<R: Read> Decoder<R> {
         };
         let empty = match &value {
             Value::List(l) => l.is_empty(),
+            Value::Hash(h) => h.is_empty(),
+            Value::Set(s) => s.is_empty(),
             Value::ZSet(z) => z.is_empty(),
             Value::Str(_) => false,
         };
@@ -661,6 +741,50 @@ impl<R: Read> Decoder<R> {
 
 /// A score as Redis writes it in a listpack: whole numbers within half the
 /// `long long` range as integers (`double2ll`), others as `%.17g`.
+/// Redis's default `set-max-intset-entries`, for sets being loaded.
+const SET_MAX_INTSET_ENTRIES: usize = 512;
+
+/// A set of integers in Redis's intset layout: the width of every element
+/// (2, 4 or 8 bytes, the smallest that fits them all), the count, then the
+/// elements ascending, all little-endian.
+fn intset_blob(set: &Set) -> Vec<u8> {
+    let members: Vec<i64> = set.iter().filter_map(|m| num::parse_i64(&m)).collect();
+    let width: usize = if members.iter().all(|n| i16::try_from(*n).is_ok()) {
+        2
+    } else if members.iter().all(|n| i32::try_from(*n).is_ok()) {
+        4
+    } else {
+        8
+    };
+    let mut blob = Vec::with_capacity(8 + members.len() * width);
+    blob.extend_from_slice(&(width as u32).to_le_bytes());
+    blob.extend_from_slice(&(members.len() as u32).to_le_bytes());
+    for n in members {
+        blob.extend_from_slice(&n.to_le_bytes()[..width]);
+    }
+    blob
+}
+
+/// The elements of an intset blob; `None` if it is malformed.
+fn intset_members(blob: &[u8]) -> Option<Vec<i64>> {
+    let header = blob.get(..8)?;
+    let width = u32::from_le_bytes(header[..4].try_into().ok()?) as usize;
+    let count = u32::from_le_bytes(header[4..8].try_into().ok()?) as usize;
+    if !matches!(width, 2 | 4 | 8) || blob.len() != 8 + count.checked_mul(width)? {
+        return None;
+    }
+    Some(
+        blob[8..]
+            .chunks_exact(width)
+            .map(|c| match width {
+                2 => i64::from(i16::from_le_bytes([c[0], c[1]])),
+                4 => i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+                _ => i64::from_le_bytes(c.try_into().expect("8 bytes")),
+            })
+            .collect(),
+    )
+}
+
 fn listpack_score_text(score: f64) -> Vec<u8> {
     const HALF: f64 = (i64::MAX / 2) as f64;
     if (-HALF..=HALF).contains(&score) && (score as i64) as f64 == score {

@@ -8,7 +8,9 @@
 
 use crate::num;
 
+use super::types::hash::Hash;
 use super::types::list::List;
+use super::types::set::Set;
 use super::types::zset::ZSet;
 
 /// The value stored at a key. Aggregates are boxed so that a value stays
@@ -17,6 +19,8 @@ use super::types::zset::ZSet;
 pub enum Value {
     Str(StrValue),
     List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
     ZSet(Box<ZSet>),
 }
 
@@ -26,6 +30,8 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
         }
     }
@@ -35,13 +41,14 @@ impl Value {
         match self {
             Value::Str(s) => s.encoding_name(),
             Value::List(l) => l.encoding_name(),
+            Value::Hash(h) => h.encoding_name(),
+            Value::Set(s) => s.encoding_name(),
             Value::ZSet(z) => z.encoding_name(),
         }
     }
 
     /// The string, if this is a string.
     pub fn as_str_mut(&mut self) -> Option<&mut StrValue> {
-        #[allow(unreachable_patterns)] // one type so far; more are coming
         match self {
             Value::Str(s) => Some(s),
             _ => None,
@@ -53,6 +60,8 @@ impl Value {
         match self {
             Value::Str(s) => s.heap_size(),
             Value::List(l) => l.heap_size(),
+            Value::Hash(h) => h.heap_size(),
+            Value::Set(s) => s.heap_size(),
             Value::ZSet(z) => z.heap_size(),
         }
     }

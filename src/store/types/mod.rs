@@ -2,9 +2,13 @@
 //! structures, without the commands, which live in `crate::commands`).
 //!
 //! - [`list`]: lists (`quicklist` in `OBJECT ENCODING`).
+//! - [`hash`]: hashes (`listpack` or `hashtable`).
+//! - [`set`]: sets (`intset` or `hashtable`).
 //! - [`zset`]: sorted sets (`listpack` or `skiplist`).
 //! - [`skiplist`]: the order-statistic index behind large sorted sets.
 
+pub mod hash;
 pub mod list;
+pub mod set;
 pub mod skiplist;
 pub mod zset;

@@ -1,0 +1,670 @@
+//! Set commands (Redis's `t_set.c`).
+//!
+//! Sets of integers are kept sorted (the `intset` encoding) and reply in
+//! ascending order, as in Redis; others are tables (see
+//! [`crate::store::types::set`]). SINTER iterates the smallest input, as
+//! Redis does, and SUNION/SDIFF build their result as a new set first, so
+//! replies come in the same order Redis gives whenever Redis's own order is
+//! defined. SPOP is logged as SREM of what it popped.
+
+use std::borrow::Cow;
+
+use crate::error::{self, CommandError, CommandResult};
+use crate::pubsub::notify;
+use crate::store::types::set::Set;
+use crate::store::{Entry, Value};
+
+use super::Ctx;
+use super::args;
+use super::hashes::{sample_distinct, scan_options};
+use super::keys::parse_scan_cursor;
+use super::table::{Command, flags::*};
+
+pub static COMMANDS: &[Command] = &[
+    Command::new("sadd", -3, sadd)
+        .flags(WRITE | DENYOOM | FAST)
+        .acl(&["@write", "@set", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "set",
+            "1.0.0",
+            "Adds one or more members to a set. Creates the key if it doesn't exist.",
+            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        ),
+    Command::new("srem", -3, srem)
+        .flags(WRITE | FAST)
+        .acl(&["@write", "@set", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "set",
+            "1.0.0",
+            "Removes one or more members from a set. Deletes the set if the last member was removed.",
+            "O(N) where N is the number of members to be removed.",
+        ),
+    Command::new("smembers", 2, smembers)
+        .flags(READONLY)
+        .acl(&["@read", "@set", "@slow"])
+        .keys(1, 1, 1)
+        .doc(
+            "set",
+            "1.0.0",
+            "Returns all members of a set.",
+            "O(N) where N is the set cardinality.",
+        ),
+    Command::new("sismember", 3, sismember)
+        .flags(READONLY | FAST)
+        .acl(&["@read", "@set", "@fast"])
+        .keys(1, 1, 1)
+        .doc("set", "1.0.0", "Determines whether a member belongs to a set.", "O(1)"),
+    Command::new("smismember", -3, smismember)
+        .flags(READONLY | FAST)
+        .acl(&["@read", "@set", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "set",
+            "6.2.0",
+            "Determines whether multiple members belong to a set.",
+            "O(N) where N is the number of elements being checked for membership",
+        ),
+    Command::new("scard", 2, scard)
+        .flags(READONLY | FAST)
+        .acl(&["@read", "@set", "@fast"])
+        .keys(1, 1, 1)
+        .doc("set", "1.0.0", "Returns the number of members in a set.", "O(1)"),
+    Command::new("spop", -2, spop)
+        .flags(WRITE | FAST)
+        .acl(&["@write", "@set", "@fast"])
+        .keys(1, 1, 1)
+        .doc(
+            "set",
+            "1.0.0",
+            "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.",
+            "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+        ),
+    Command::new("srandmember", -2, srandmember)
+        .flags(READONLY)
+        .acl(&["@read", "@set", "@slow"])
+        .keys(1, 1, 1)
+        .doc(
+            "set",
+            "1.0.0",
+            "Get one or multiple random members from a set",
+            "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+        ),
+    Command::new("smove", 4, smove)
+        .flags(WRITE | FAST)
+        .acl(&["@write", "@set", "@fast"])
+        .keys(1, 2, 1)
+        .doc(
+            "set",
+            "1.0.0",
+            "Moves a member from one set to another.",
+            "O(1)",
+        ),
+    Command::new("sinter", -2, sinter)
+        .flags(READONLY)
+        .acl(&["@read", "@set", "@slow"])
+        .keys(1, -1, 1)
+        .doc(
+            "set",
+            "1.0.0",
+            "Returns the intersect of multiple sets.",
+            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        ),
+    Command::new("sintercard", -3, sintercard)
+        .flags(READONLY)
+        .acl(&["@read", "@set", "@slow"])
+        .find_keys(numkeys_keys)
+        .doc(
+            "set",
+            "7.0.0",
+            "Returns the number of members of the intersect of multiple sets.",
+            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        ),
+    Command::new("sinterstore", -3, sinterstore)
+        .flags(WRITE | DENYOOM)
+        .acl(&["@write", "@set", "@slow"])
+        .keys(1, -1, 1)
+        .doc(
+            "set",
+            "1.0.0",
+            "Stores the intersect of multiple sets in a key.",
+            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        ),
+    Command::new("sunion", -2, sunion)
+        .flags(READONLY)
+        .acl(&["@read", "@set", "@slow"])
+        .keys(1, -1, 1)
+        .doc(
+            "set",
+            "1.0.0",
+            "Returns the union of multiple sets.",
+            "O(N) where N is the total number of elements in all given sets.",
+        ),
+    Command::new("sunionstore", -3, sunionstore)
+        .flags(WRITE | DENYOOM)
+        .acl(&["@write", "@set", "@slow"])
+        .keys(1, -1, 1)
+        .doc(
+            "set",
+            "1.0.0",
+            "Stores the union of multiple sets in a key.",
+            "O(N) where N is the total number of elements in all given sets.",
+        ),
+    Command::new("sdiff", -2, sdiff)
+        .flags(READONLY)
+        .acl(&["@read", "@set", "@slow"])
+        .keys(1, -1, 1)
+        .doc(
+            "set",
+            "1.0.0",
+            "Returns the difference of multiple sets.",
+            "O(N) where N is the total number of elements in all given sets.",
+        ),
+    Command::new("sdiffstore", -3, sdiffstore)
+        .flags(WRITE | DENYOOM)
+        .acl(&["@write", "@set", "@slow"])
+        .keys(1, -1, 1)
+        .doc(
+            "set",
+            "1.0.0",
+            "Stores the difference of multiple sets in a key.",
+            "O(N) where N is the total number of elements in all given sets.",
+        ),
+    Command::new("sscan", -3, sscan)
+        .flags(READONLY)
+        .acl(&["@read", "@set", "@slow"])
+        .keys(1, 1, 1)
+        .doc(
+            "set",
+            "2.8.0",
+            "Iterates over members of a set.",
+            "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+        ),
+];
+
+/// SINTERCARD's keys: `numkeys` of them after it (none if it is not a
+/// usable number: the handler reports that).
+fn numkeys_keys(args: &[Vec<u8>]) -> Vec<usize> {
+    super::lists::keys_after_numkeys(args, 1)
+}
+
+/// The set at `entry`: `None` if missing, WRONGTYPE for another type.
+fn as_set(entry: Option<&mut Entry>) -> CommandResult<Option<&mut Set>> {
+    match entry {
+        None => Ok(None),
+        Some(Entry {
+            value: Value::Set(s),
+            ..
+        }) => Ok(Some(s)),
+        Some(_) => Err(error::WRONGTYPE),
+    }
+}
+
+fn max_intset(ctx: &Ctx) -> usize {
+    ctx.state.config().set_max_intset_entries
+}
+
+/// Replies with members as a set (RESP3 `~`, RESP2 array).
+fn reply_set<'a>(
+    out: &mut crate::resp::ReplyWriter,
+    len: usize,
+    members: impl Iterator<Item = Cow<'a, [u8]>>,
+) {
+    out.set(len);
+    for m in members {
+        out.bulk(&m);
+    }
+}
+
+/// `SADD key member [member ...]`
+fn sadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let key = &args[1];
+    let max = max_intset(ctx);
+    let mut db = ctx.db();
+    let mut added = 0;
+    match as_set(db.lookup_write(key))? {
+        Some(set) => {
+            for member in &args[2..] {
+                added += u64::from(set.add(member, max));
+            }
+            if added > 0 {
+                db.signal_modified(key);
+            }
+        }
+        None => {
+            let mut set = Set::new_for(&args[2]);
+            for member in &args[2..] {
+                added += u64::from(set.add(member, max));
+            }
+            db.set(key, Value::Set(Box::new(set)));
+        }
+    }
+    if added > 0 {
+        ctx.dirty += added;
+        ctx.notify(notify::SET, "sadd", key);
+    }
+    ctx.out.int(added as i64);
+    Ok(())
+}
+
+/// `SREM key member [member ...]`
+fn srem(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let key = &args[1];
+    let mut db = ctx.db();
+    let Some(set) = as_set(db.lookup_write(key))? else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    let mut removed = 0;
+    for member in &args[2..] {
+        if set.remove(member) {
+            removed += 1;
+            if set.is_empty() {
+                break;
+            }
+        }
+    }
+    let emptied = set.is_empty();
+    if removed > 0 {
+        db.signal_modified(key);
+        if emptied {
+            db.delete(key);
+        }
+        ctx.dirty += removed;
+        ctx.notify(notify::SET, "srem", key);
+        if emptied {
+            ctx.notify(notify::GENERIC, "del", key);
+        }
+    }
+    ctx.out.int(removed as i64);
+    Ok(())
+}
+
+/// `SMEMBERS key`
+fn smembers(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let (mut db, out) = ctx.db_and_out();
+    match as_set(db.lookup_read(&args[1]))? {
+        Some(set) => reply_set(out, set.len(), set.iter()),
+        None => out.set(0),
+    }
+    Ok(())
+}
+
+/// `SISMEMBER key member`
+fn sismember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let (mut db, out) = ctx.db_and_out();
+    let found = as_set(db.lookup_read(&args[1]))?.is_some_and(|s| s.contains(&args[2]));
+    out.int(i64::from(found));
+    Ok(())
+}
+
+/// `SMISMEMBER key member [member ...]`
+fn smismember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let (mut db, out) = ctx.db_and_out();
+    let set = as_set(db.lookup_read(&args[1]))?;
+    out.array(args.len() - 2);
+    for member in &args[2..] {
+        out.int(i64::from(set.as_ref().is_some_and(|s| s.contains(member))));
+    }
+    Ok(())
+}
+
+/// `SCARD key`
+fn scard(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let (mut db, out) = ctx.db_and_out();
+    let len = as_set(db.lookup_read(&args[1]))?.map_or(0, |s| s.len());
+    out.int(len as i64);
+    Ok(())
+}
+
+/// `SPOP key [count]`: logged as SREM of the popped members.
+fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    if args.len() > 3 {
+        return Err(error::SYNTAX);
+    }
+    let count = match args.get(2) {
+        Some(arg) => Some(args::int_in_range(
+            arg,
+            0,
+            i64::MAX,
+            Some("value is out of range, must be positive"),
+        )? as usize),
+        None => None,
+    };
+    let key = &args[1];
+    let mut db = ctx.locks.db(ctx.client.db, ctx.now_ms);
+    let rng = &mut ctx.client.rng;
+    let Some(set) = as_set(db.lookup_write(key))? else {
+        match count {
+            Some(_) => ctx.out.set(0),
+            None => ctx.out.null(),
+        }
+        return Ok(());
+    };
+    let popped: Vec<Vec<u8>> = match count {
+        Some(0) => {
+            ctx.out.set(0);
+            return Ok(());
+        }
+        Some(n) if n >= set.len() => {
+            let all: Vec<Vec<u8>> = set.iter().map(Cow::into_owned).collect();
+            for m in &all {
+                set.remove(m);
+            }
+            all
+        }
+        Some(n) => (0..n).filter_map(|_| set.pop(rng)).collect(),
+        None => set.pop(rng).into_iter().collect(),
+    };
+    let emptied = set.is_empty();
+    db.signal_modified(key);
+    if emptied {
+        db.delete(key);
+    }
+    ctx.dirty += popped.len() as u64;
+    ctx.notify(notify::SET, "spop", key);
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", key);
+    }
+    let mut logged = super::argv([b"SREM", key]);
+    logged.extend(popped.iter().cloned());
+    ctx.propagate_as(vec![logged]);
+    match count {
+        Some(_) => reply_set(
+            ctx.out,
+            popped.len(),
+            popped.iter().map(|m| Cow::Borrowed(m.as_slice())),
+        ),
+        None => ctx.out.bulk(&popped[0]),
+    }
+    Ok(())
+}
+
+/// Largest `|count|` SRANDMEMBER serves: a reply that could not fit in
+/// memory is refused.
+const RANDMEMBER_MAX: u64 = 1 << 27;
+
+/// `SRANDMEMBER key [count]`
+fn srandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    if args.len() > 3 {
+        return Err(error::SYNTAX);
+    }
+    let mut db = ctx.locks.db(ctx.client.db, ctx.now_ms);
+    let out = &mut *ctx.out;
+    let rng = &mut ctx.client.rng;
+    let Some(arg) = args.get(2) else {
+        match as_set(db.lookup_read(&args[1]))?.and_then(|s| s.random(rng)) {
+            Some(member) => out.bulk(&member),
+            None => out.null(),
+        }
+        return Ok(());
+    };
+    let count = args::int_in_range(arg, -i64::MAX, i64::MAX, None)?;
+    if count.unsigned_abs() > RANDMEMBER_MAX {
+        return Err(CommandError::err("value is out of range"));
+    }
+    let Some(set) = as_set(db.lookup_read(&args[1]))? else {
+        out.array(0);
+        return Ok(());
+    };
+    let wanted = count.unsigned_abs() as usize;
+    let picked: Vec<Cow<[u8]>> = if count < 0 || wanted == 1 {
+        (0..wanted).filter_map(|_| set.random(rng)).collect()
+    } else if wanted >= set.len() {
+        set.iter().collect()
+    } else {
+        sample_distinct(set.iter().collect(), wanted, rng)
+    };
+    out.bulk_array(picked.iter().map(|m| m.as_ref()));
+    Ok(())
+}
+
+/// `SMOVE source destination member`
+fn smove(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let (src, dst, member) = (&args[1], &args[2], &args[3]);
+    let max = max_intset(ctx);
+    let mut db = ctx.db();
+    if db.lookup_write(src).is_none() {
+        // Redis looks the destination up too (it may be expired) before
+        // answering for a missing source.
+        db.lookup_write(dst);
+        ctx.out.int(0);
+        return Ok(());
+    }
+    as_set(db.lookup_write(src))?;
+    as_set(db.lookup_write(dst))?;
+    if src == dst {
+        let found = as_set(db.lookup_write(src))?.is_some_and(|s| s.contains(member));
+        ctx.out.int(i64::from(found));
+        return Ok(());
+    }
+    let source = as_set(db.lookup_write(src))?.expect("checked above");
+    if !source.remove(member) {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    let emptied = source.is_empty();
+    if emptied {
+        db.delete(src);
+    }
+    db.signal_modified(src);
+    let added = match as_set(db.lookup_write(dst))? {
+        Some(target) => {
+            let added = target.add(member, max);
+            if added {
+                db.signal_modified(dst);
+            }
+            added
+        }
+        None => {
+            let mut target = Set::new_for(member);
+            target.add(member, max);
+            db.set(dst, Value::Set(Box::new(target)));
+            true
+        }
+    };
+    ctx.dirty += 1 + u64::from(added);
+    ctx.notify(notify::SET, "srem", src);
+    if emptied {
+        ctx.notify(notify::GENERIC, "del", src);
+    }
+    if added {
+        ctx.notify(notify::SET, "sadd", dst);
+    }
+    ctx.out.int(1);
+    Ok(())
+}
+
+/// What a set operation computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SetOp {
+    Inter,
+    Union,
+    Diff,
+}
+
+/// Reads `keys` as sets (missing keys are empty; another type fails with
+/// WRONGTYPE) and computes `op` into a new set, built as Redis builds it
+/// (an intset while the members allow). With `card_only`, an intersection
+/// is only counted, stopping at the limit (SINTERCARD; 0 for none).
+fn compute(
+    ctx: &mut Ctx,
+    keys: &[Vec<u8>],
+    op: SetOp,
+    card_only: Option<usize>,
+) -> CommandResult<(Set, usize)> {
+    let max = max_intset(ctx);
+    let mut db = ctx.db();
+    // Lookups first (expiry, hit/miss counts, type checks), then the sets
+    // are read in place.
+    for key in keys {
+        as_set(db.lookup_read(key))?;
+    }
+    let inputs: Vec<Option<&Set>> = keys
+        .iter()
+        .map(|key| match db.peek(key) {
+            Some(Entry {
+                value: Value::Set(s),
+                ..
+            }) => Some(&**s),
+            _ => None,
+        })
+        .collect();
+    let mut result = Set::new_intset();
+    let mut count = 0;
+    match op {
+        SetOp::Inter => {
+            if inputs.iter().any(Option::is_none) {
+                return Ok((result, 0));
+            }
+            let mut sets: Vec<&Set> = inputs.iter().flatten().copied().collect();
+            // The smallest first, as Redis orders them (a stable sort keeps
+            // equal sizes in argument order).
+            sets.sort_by_key(|s| s.len());
+            for member in sets[0].iter() {
+                if sets[1..].iter().all(|s| s.contains(&member)) {
+                    count += 1;
+                    match card_only {
+                        None => {
+                            result.add(&member, max);
+                        }
+                        Some(limit) if limit > 0 && count >= limit => break,
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+        SetOp::Union => {
+            for set in inputs.iter().flatten() {
+                for member in set.iter() {
+                    result.add(&member, max);
+                }
+            }
+            count = result.len();
+        }
+        SetOp::Diff => {
+            if let Some(Some(first)) = inputs.first() {
+                for member in first.iter() {
+                    if !inputs[1..].iter().flatten().any(|s| s.contains(&member)) {
+                        result.add(&member, max);
+                    }
+                }
+            }
+            count = result.len();
+        }
+    }
+    Ok((result, count))
+}
+
+fn reply_op(ctx: &mut Ctx, keys: &[Vec<u8>], op: SetOp) -> CommandResult {
+    let (result, _) = compute(ctx, keys, op, None)?;
+    reply_set(ctx.out, result.len(), result.iter());
+    Ok(())
+}
+
+fn store_op(ctx: &mut Ctx, dst: &[u8], keys: &[Vec<u8>], op: SetOp) -> CommandResult {
+    let (result, _) = compute(ctx, keys, op, None)?;
+    let len = result.len();
+    let mut db = ctx.db();
+    if len == 0 {
+        if db.delete(dst) {
+            ctx.dirty += 1;
+            ctx.notify(notify::GENERIC, "del", dst);
+        }
+    } else {
+        db.set(dst, Value::Set(Box::new(result)));
+        ctx.dirty += 1;
+        let event = match op {
+            SetOp::Inter => "sinterstore",
+            SetOp::Union => "sunionstore",
+            SetOp::Diff => "sdiffstore",
+        };
+        ctx.notify(notify::SET, event, dst);
+    }
+    ctx.out.int(len as i64);
+    Ok(())
+}
+
+/// `SINTER key [key ...]`
+fn sinter(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    reply_op(ctx, &args[1..], SetOp::Inter)
+}
+
+/// `SUNION key [key ...]`
+fn sunion(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    reply_op(ctx, &args[1..], SetOp::Union)
+}
+
+/// `SDIFF key [key ...]`
+fn sdiff(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    reply_op(ctx, &args[1..], SetOp::Diff)
+}
+
+/// `SINTERSTORE destination key [key ...]`
+fn sinterstore(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    store_op(ctx, &args[1], &args[2..], SetOp::Inter)
+}
+
+/// `SUNIONSTORE destination key [key ...]`
+fn sunionstore(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    store_op(ctx, &args[1], &args[2..], SetOp::Union)
+}
+
+/// `SDIFFSTORE destination key [key ...]`
+fn sdiffstore(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    store_op(ctx, &args[1], &args[2..], SetOp::Diff)
+}
+
+/// `SINTERCARD numkeys key [key ...] [LIMIT limit]`
+fn sintercard(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let numkeys = args::int_in_range(
+        &args[1],
+        1,
+        i64::MAX,
+        Some("numkeys should be greater than 0"),
+    )?;
+    if numkeys as u64 > (args.len() - 2) as u64 {
+        return Err(CommandError::err(
+            "Number of keys can't be greater than number of args",
+        ));
+    }
+    let numkeys = numkeys as usize;
+    let mut limit = 0usize;
+    let mut j = 2 + numkeys;
+    while j < args.len() {
+        if args::is_option(&args[j], "limit") && j + 1 < args.len() {
+            limit = args::int_in_range(&args[j + 1], 0, i64::MAX, Some("LIMIT can't be negative"))?
+                as usize;
+            j += 2;
+        } else {
+            return Err(error::SYNTAX);
+        }
+    }
+    let (_, count) = compute(ctx, &args[2..2 + numkeys], SetOp::Inter, Some(limit))?;
+    ctx.out.int(count as i64);
+    Ok(())
+}
+
+/// `SSCAN key cursor [MATCH pattern] [COUNT count]`
+fn sscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let cursor = parse_scan_cursor(&args[2])?;
+    let (mut db, out) = ctx.db_and_out();
+    let Some(set) = as_set(db.lookup_read(&args[1]))? else {
+        out.array(2);
+        out.bulk(b"0");
+        out.array(0);
+        return Ok(());
+    };
+    let (count, pattern) = scan_options(args, 3)?;
+    let mut found: Vec<Vec<u8>> = Vec::new();
+    let next = set.scan(cursor, count, |member| {
+        if pattern.as_ref().is_none_or(|p| p.matches(member)) {
+            found.push(member.to_vec());
+        }
+    });
+    out.array(2);
+    out.bulk(next.to_string().as_bytes());
+    out.bulk_array(found.iter().map(Vec::as_slice));
+    Ok(())
+}
