@@ -65,6 +65,13 @@ async function main() {
   assert.equal(await r.zadd("z", 1.5, "x", 2, "y"), 2);
   assert.deepEqual(await r.zrange("z", 0, -1, "WITHSCORES"), ["x", "1.5", "y", "2"]);
 
+  // Hashes and sets.
+  assert.equal(await r.hset("user:1", { name: "ada", age: "36" }), 2);
+  assert.deepEqual(await r.hgetall("user:1"), { name: "ada", age: "36" });
+  assert.equal(await r.hincrby("user:1", "age", 1), 37);
+  assert.equal(await r.sadd("tags", "a", "b", "c"), 3);
+  assert.deepEqual((await r.smembers("tags")).sort(), ["a", "b", "c"]);
+
   // Scanning.
   const seen = new Set();
   await new Promise((resolve, reject) => {

@@ -87,6 +87,15 @@ def session(r, proto):
     check("zrange withscores", r.zrange("z", 0, -1, withscores=True), [[b"x", 1.5], [b"y", 2.0]] if proto == 3 else [(b"x", 1.5), (b"y", 2.0)])
     check("zscore", r.zscore("z", "x"), 1.5)
 
+    # Hashes and sets.
+    check("hset", r.hset("user:1", mapping={"name": "ada", "age": "36"}), 2)
+    check("hgetall", r.hgetall("user:1"), {b"name": b"ada", b"age": b"36"})
+    check("hincrby", r.hincrby("user:1", "age", 1), 37)
+    check("sadd", r.sadd("tags", "a", "b", "c"), 3)
+    check("smembers", r.smembers("tags"), {b"a", b"b", b"c"})
+    check("sinter", r.sinter("tags", "nokey"), set())
+    check("hscan_iter", dict(r.hscan_iter("user:1")), {b"name": b"ada", b"age": b"37"})
+
     # Keys and scanning.
     check("scan_iter", len(set(r.scan_iter(match="key:*", count=50))), 500)
     check("type", r.type("list"), b"list")
