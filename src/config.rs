@@ -247,7 +247,7 @@ impl Default for Config {
             aof_load_truncated: true,
             list_max_listpack_size: -2,
             zset_max_listpack_entries: 128,
-            hash_max_listpack_entries: 128,
+            hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
             zset_max_listpack_value: 64,

@@ -97,6 +97,33 @@ fn blocking_pops_are_logged_as_the_plain_pops_they_were() {
 }
 
 #[test]
+fn spop_and_hincrbyfloat_are_logged_as_what_they_did() {
+    let dir = temp_dir("hs");
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    c.call(&["SADD", "s", "only"]);
+    c.call(&["SPOP", "s"]);
+    c.call(&["SADD", "s", "a", "b"]);
+    c.call(&["SPOP", "s", "5"]);
+    c.call(&["SPOP", "s"]); // nothing left: not logged
+    c.call(&["HINCRBYFLOAT", "h", "f", "0.1"]);
+    c.call(&["HINCRBYFLOAT", "h", "f", "0.2"]);
+    c.call(&["HSET", "h", "g", "1"]);
+    c.call(&["HDEL", "h", "nope"]); // deleted nothing: not logged
+    let log = logged(&dir);
+    assert_eq!(log[0], "SELECT 0");
+    assert_eq!(log[1], "SADD s only");
+    assert_eq!(log[2], "SREM s only");
+    assert_eq!(log[3], "SADD s a b");
+    // Both popped, in whatever order the pop chose.
+    assert!(log[4] == "SREM s a b" || log[4] == "SREM s b a", "{log:#?}");
+    assert_eq!(log[5..], ["HSET h f 0.1", "HSET h f 0.3", "HSET h g 1"]);
+    drop(c);
+    server.stop();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn writes_are_logged_as_redis_logs_them() {
     let dir = temp_dir("log");
     let server = TestServer::with_config(aof_config(&dir));

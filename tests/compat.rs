@@ -437,14 +437,21 @@ fn free_port() -> u16 {
 
 impl RedisServer {
     fn start() -> RedisServer {
+        Self::start_in(None)
+    }
+
+    /// Starts redis-server in `dir` (loading the dump.rdb there), or in a
+    /// scratch directory of its own.
+    fn start_in(dir: Option<&Path>) -> RedisServer {
         let binary = redis_server_binary();
         let mut last_error = String::new();
         // Another process may take the free port before redis-server binds
         // it: try a few.
         for _ in 0..5 {
             let port = free_port();
-            let dir =
-                std::env::temp_dir().join(format!("sedis-compat-{}-{port}", std::process::id()));
+            let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("sedis-compat-{}-{port}", std::process::id()))
+            });
             std::fs::create_dir_all(&dir).expect("scratch directory");
             let child = Command::new(&binary)
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
@@ -1234,6 +1241,151 @@ macro_rules! scripts {
 scripts!(
     strings, keys, expire, tx, connection, lists, zsets, blocking, memory, pubsub, hashes, sets
 );
+
+/// Every key of database 0 as comparable text: type, then the contents in a
+/// fixed order (members sorted), TTL presence.
+fn describe_keys(conn: &mut Conn) -> Vec<String> {
+    let call = |conn: &mut Conn, args: &[&str]| -> Frame {
+        let argv: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
+        conn.call(&argv).expect("reply").1
+    };
+    let Frame::Array(keys) = call(conn, &["KEYS", "*"]) else {
+        panic!("KEYS");
+    };
+    let mut out = Vec::new();
+    for key in keys {
+        let key = String::from_utf8(key.as_bytes().expect("bulk").to_vec()).expect("utf-8");
+        let Frame::Simple(kind) = call(conn, &["TYPE", &key]) else {
+            panic!("TYPE");
+        };
+        let kind = String::from_utf8(kind).expect("utf-8");
+        let contents = match kind.as_str() {
+            "string" => vec![format!("{:?}", call(conn, &["GET", &key]))],
+            "list" => vec![format!("{:?}", call(conn, &["LRANGE", &key, "0", "-1"]))],
+            "zset" => vec![format!(
+                "{:?}",
+                call(conn, &["ZRANGE", &key, "0", "-1", "WITHSCORES"])
+            )],
+            "hash" => {
+                let Frame::Array(items) = call(conn, &["HGETALL", &key]) else {
+                    panic!("HGETALL");
+                };
+                let mut pairs: Vec<String> = items
+                    .chunks(2)
+                    .map(|p| format!("{:?}={:?}", p[0], p[1]))
+                    .collect();
+                pairs.sort();
+                pairs
+            }
+            "set" => {
+                let Frame::Array(items) = call(conn, &["SMEMBERS", &key]) else {
+                    panic!("SMEMBERS");
+                };
+                let mut members: Vec<String> = items.iter().map(|m| format!("{m:?}")).collect();
+                members.sort();
+                members
+            }
+            other => panic!("unexpected type {other}"),
+        };
+        let encoding = format!("{:?}", call(conn, &["OBJECT", "ENCODING", &key]));
+        let has_ttl = !matches!(call(conn, &["PTTL", &key]), Frame::Integer(-1));
+        out.push(format!(
+            "{key} {kind} {encoding} ttl={has_ttl} {contents:?}"
+        ));
+    }
+    out.sort();
+    out
+}
+
+/// A dump sedis writes (every type, both encodings of each) passes
+/// `redis-check-rdb` and loads in redis-server with the same contents and
+/// encodings.
+#[test]
+#[ignore = "needs redis-server and redis-check-rdb 7.0.15; run with --include-ignored"]
+fn sedis_dumps_pass_redis_check_rdb_and_load_in_redis() {
+    let dir = std::env::temp_dir().join(format!("sedis-rdb-interop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.clone();
+    let sedis = TestServer::with_config(move |c| c.dir = d.to_str().unwrap().to_string());
+    let mut conn = Conn::connect(sedis.addr).expect("connect to sedis");
+    let long = "v".repeat(100);
+    let mut script: Vec<Vec<String>> = vec![
+        vec![
+            "SET".into(),
+            "str".into(),
+            "hello".into(),
+            "EX".into(),
+            "1000".into(),
+        ],
+        vec!["SET".into(), "int".into(), "12345".into()],
+        vec![
+            "RPUSH".into(),
+            "list".into(),
+            "a".into(),
+            "b".into(),
+            "c".into(),
+        ],
+        vec![
+            "ZADD".into(),
+            "zsmall".into(),
+            "1.5".into(),
+            "a".into(),
+            "-2".into(),
+            "b".into(),
+        ],
+        vec![
+            "HSET".into(),
+            "hsmall".into(),
+            "f".into(),
+            "1".into(),
+            "g".into(),
+            "2".into(),
+        ],
+        vec!["HSET".into(), "hlong".into(), "f".into(), long.clone()],
+        vec![
+            "SADD".into(),
+            "iset".into(),
+            "1".into(),
+            "-70000".into(),
+            "5000000000".into(),
+        ],
+        vec!["SADD".into(), "sset".into(), "x".into(), "y".into()],
+    ];
+    let mut zbig = vec!["ZADD".to_string(), "zbig".into()];
+    let mut hbig = vec!["HSET".to_string(), "hbig".into()];
+    let mut sbig = vec!["SADD".to_string(), "ibig".into()];
+    for i in 0..600 {
+        zbig.extend([i.to_string(), format!("m{i}")]);
+        hbig.extend([format!("f{i}"), i.to_string()]);
+        sbig.push(i.to_string());
+    }
+    script.extend([zbig, hbig, sbig]);
+    script.push(vec!["SAVE".into()]);
+    for args in &script {
+        let argv: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
+        let (raw, frame) = conn.call(&argv).expect("reply");
+        assert!(
+            !frame.is_error(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&raw)
+        );
+    }
+    let expected = describe_keys(&mut conn);
+    drop(conn);
+    drop(sedis);
+
+    let check = Command::new("redis-check-rdb")
+        .arg(dir.join("dump.rdb"))
+        .output()
+        .expect("redis-check-rdb not found: apt-get install -y redis-tools");
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{report}");
+    assert!(report.contains("RDB looks OK"), "{report}");
+
+    let redis = RedisServer::start_in(Some(&dir));
+    let mut conn = Conn::connect(redis.addr()).expect("connect to redis-server");
+    assert_eq!(describe_keys(&mut conn), expected);
+}
 
 // ---------------------------------------------------------------------------
 // Checks that need only Rust

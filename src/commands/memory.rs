@@ -155,18 +155,15 @@ fn value_bytes(entry: &Entry, samples: usize) -> usize {
             StrValue::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
         },
         Value::List(list) => list_bytes(list, samples),
+        // A compact hash is one buffer: its size is exact.
+        Value::Hash(hash) if hash.is_listpack() => size_of::<Hash>() + hash.heap_size(),
         Value::Hash(hash) => {
             let (mut heap, mut seen) = (0, 0);
             for (field, value) in hash.iter().take(samples) {
                 heap += Key::new(field).heap_size() + Key::new(value).heap_size();
                 seen += 1;
             }
-            let per_field = 2 * size_of::<Key>()
-                + if hash.is_listpack() {
-                    0
-                } else {
-                    2 * size_of::<usize>()
-                };
+            let per_field = 2 * size_of::<Key>() + 2 * size_of::<usize>();
             size_of::<Hash>() + hash.len() * per_field + extrapolate(heap, seen, hash.len())
         }
         Value::Set(set) => {

@@ -1,10 +1,12 @@
 //! `Hash`: the hash value (Redis's `t_hash.c` data structure), in one of
 //! the two encodings Redis reports through `OBJECT ENCODING`:
 //!
-//! - `listpack`: small hashes (at most `hash-max-listpack-entries` fields,
+//! - `listpack`: small hashes (at most `hash-max-listpack-entries` fields, 512 by default,
 //!   no field or value longer than `hash-max-listpack-value` bytes) are one
-//!   vector of pairs in insertion order, which is the order Redis replies
-//!   in. Lookups scan it, which is faster than hashing at these sizes.
+//!   byte buffer of length-prefixed fields and values in insertion order,
+//!   which is the order Redis replies in: about two bytes of overhead per
+//!   string, as Redis's listpack. Lookups scan it, which is as fast as
+//!   hashing at these sizes.
 //! - `hashtable`: past either limit the hash becomes a [`Dict`] for good
 //!   (Redis never converts back), with SCAN's guarantee under resizing.
 
@@ -24,7 +26,7 @@ pub struct HashLimits {
 impl Default for HashLimits {
     fn default() -> Self {
         HashLimits {
-            max_entries: 128,
+            max_entries: 512,
             max_value: 64,
         }
     }
@@ -32,8 +34,109 @@ impl Default for HashLimits {
 
 #[derive(Clone)]
 enum Repr {
-    Listpack(Vec<(Key, Key)>),
+    Listpack(Packed),
     Table(Dict<Key>),
+}
+
+/// Field/value pairs in one buffer: each string is its length (LEB128) and
+/// its bytes, field then value, in insertion order.
+#[derive(Clone, Default)]
+struct Packed {
+    buf: Vec<u8>,
+    pairs: usize,
+}
+
+/// Reads the string at `at`: (bytes, where the next one starts).
+fn read_at(buf: &[u8], at: usize) -> (&[u8], usize) {
+    let (mut len, mut shift, mut i) = (0usize, 0, at);
+    loop {
+        let b = buf[i];
+        len |= usize::from(b & 0x7f) << shift;
+        i += 1;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    (&buf[i..i + len], i + len)
+}
+
+fn write_str(out: &mut Vec<u8>, s: &[u8]) {
+    let mut len = s.len();
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            out.push(byte);
+            break;
+        }
+        out.push(byte | 0x80);
+    }
+    out.extend_from_slice(s);
+}
+
+impl Packed {
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            if at >= self.buf.len() {
+                return None;
+            }
+            let (field, next) = read_at(&self.buf, at);
+            let (value, end) = read_at(&self.buf, next);
+            at = end;
+            Some((field, value))
+        })
+    }
+
+    /// Where the pair of `field` is: (its start, its value's start, its end).
+    fn find(&self, field: &[u8]) -> Option<(usize, usize, usize)> {
+        let mut at = 0;
+        while at < self.buf.len() {
+            let (f, next) = read_at(&self.buf, at);
+            let (_, end) = read_at(&self.buf, next);
+            if f == field {
+                return Some((at, next, end));
+            }
+            at = end;
+        }
+        None
+    }
+
+    fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        self.find(field).map(|(_, v, _)| read_at(&self.buf, v).0)
+    }
+
+    /// Sets a field; true if it is new.
+    fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
+        match self.find(field) {
+            Some((_, v, end)) => {
+                let mut encoded = Vec::with_capacity(value.len() + 2);
+                write_str(&mut encoded, value);
+                self.buf.splice(v..end, encoded);
+                false
+            }
+            None => {
+                // Exact growth: a compact hash keeps no spare capacity.
+                self.buf.reserve_exact(field.len() + value.len() + 4);
+                write_str(&mut self.buf, field);
+                write_str(&mut self.buf, value);
+                self.pairs += 1;
+                true
+            }
+        }
+    }
+
+    fn remove(&mut self, field: &[u8]) -> bool {
+        match self.find(field) {
+            Some((start, _, end)) => {
+                self.buf.drain(start..end);
+                self.pairs -= 1;
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// A hash.
@@ -62,7 +165,7 @@ impl Default for Hash {
 impl Hash {
     pub fn new() -> Self {
         Hash {
-            repr: Repr::Listpack(Vec::new()),
+            repr: Repr::Listpack(Packed::default()),
         }
     }
 
@@ -75,7 +178,7 @@ impl Hash {
 
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Listpack(v) => v.len(),
+            Repr::Listpack(p) => p.pairs,
             Repr::Table(d) => d.len(),
         }
     }
@@ -99,12 +202,7 @@ impl Hash {
     /// Heap bytes owned (for memory accounting).
     pub fn heap_size(&self) -> usize {
         match &self.repr {
-            Repr::Listpack(v) => {
-                v.capacity() * std::mem::size_of::<(Key, Key)>()
-                    + v.iter()
-                        .map(|(f, x)| f.heap_size() + x.heap_size())
-                        .sum::<usize>()
-            }
+            Repr::Listpack(p) => p.buf.capacity(),
             Repr::Table(d) => {
                 d.bucket_count() * 8
                     + d.iter()
@@ -116,10 +214,7 @@ impl Hash {
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.repr {
-            Repr::Listpack(v) => v
-                .iter()
-                .find(|(f, _)| f.as_bytes() == field)
-                .map(|(_, x)| x.as_bytes()),
+            Repr::Listpack(p) => p.get(field),
             Repr::Table(d) => d.get(field).map(Key::as_bytes),
         }
     }
@@ -137,16 +232,7 @@ impl Hash {
             self.convert();
         }
         let new = match &mut self.repr {
-            Repr::Listpack(v) => match v.iter_mut().find(|(f, _)| f.as_bytes() == field) {
-                Some((_, x)) => {
-                    *x = Key::new(value);
-                    false
-                }
-                None => {
-                    v.push((Key::new(field), Key::new(value)));
-                    true
-                }
-            },
+            Repr::Listpack(p) => p.set(field, value),
             Repr::Table(d) => d.insert(field, Key::new(value)).is_none(),
         };
         if self.is_listpack() && self.len() > limits.max_entries {
@@ -158,23 +244,17 @@ impl Hash {
     /// Removes a field; returns true if it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.repr {
-            Repr::Listpack(v) => match v.iter().position(|(f, _)| f.as_bytes() == field) {
-                Some(at) => {
-                    v.remove(at);
-                    true
-                }
-                None => false,
-            },
+            Repr::Listpack(p) => p.remove(field),
             Repr::Table(d) => d.remove(field).is_some(),
         }
     }
 
     /// Converts to `hashtable` (one way, as in Redis).
     pub fn convert(&mut self) {
-        if let Repr::Listpack(v) = &mut self.repr {
-            let mut d = Dict::with_capacity(v.len());
-            for (f, x) in v.drain(..) {
-                d.insert(f.as_bytes(), x);
+        if let Repr::Listpack(p) = &self.repr {
+            let mut d = Dict::with_capacity(p.pairs);
+            for (f, x) in p.iter() {
+                d.insert(f, Key::new(x));
             }
             self.repr = Repr::Table(d);
         }
@@ -184,7 +264,7 @@ impl Hash {
     /// otherwise.
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
         match &self.repr {
-            Repr::Listpack(v) => Box::new(v.iter().map(|(f, x)| (f.as_bytes(), x.as_bytes()))),
+            Repr::Listpack(p) => Box::new(p.iter()),
             Repr::Table(d) => Box::new(d.iter().map(|(f, x)| (f.as_bytes(), x.as_bytes()))),
         }
     }
@@ -193,9 +273,9 @@ impl Hash {
     /// does; a table one bucket position at a time (see [`Dict::scan`]).
     pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
         match &self.repr {
-            Repr::Listpack(v) => {
-                for (k, x) in v {
-                    f(k.as_bytes(), x.as_bytes());
+            Repr::Listpack(p) => {
+                for (k, x) in p.iter() {
+                    f(k, x);
                 }
                 0
             }
@@ -221,12 +301,11 @@ impl Hash {
     /// A field chosen at random, with its value.
     pub fn random(&self, rng: &mut Rng) -> Option<(&[u8], &[u8])> {
         match &self.repr {
-            Repr::Listpack(v) => {
-                if v.is_empty() {
+            Repr::Listpack(p) => {
+                if p.pairs == 0 {
                     return None;
                 }
-                let (f, x) = &v[rng.below(v.len() as u64) as usize];
-                Some((f.as_bytes(), x.as_bytes()))
+                p.iter().nth(rng.below(p.pairs as u64) as usize)
             }
             Repr::Table(d) => d.random(rng).map(|(f, x)| (f.as_bytes(), x.as_bytes())),
         }
@@ -267,6 +346,36 @@ mod tests {
         assert_eq!(long.encoding_name(), "hashtable");
         assert!(long.remove(b"f"));
         assert!(long.is_empty());
+    }
+
+    #[test]
+    fn the_packed_form_keeps_long_and_binary_strings_and_replaces_in_place() {
+        let limits = HashLimits {
+            max_entries: 512,
+            max_value: 100_000,
+        };
+        let mut h = Hash::new();
+        let long = vec![7u8; 300]; // a two-byte length
+        h.set(b"a", b"1", limits);
+        h.set(b"\x00\xff", &long, limits);
+        h.set(b"c", b"", limits);
+        assert!(h.is_listpack());
+        assert_eq!(h.get(b"\x00\xff"), Some(&long[..]));
+        assert!(!h.set(b"a", &long, limits));
+        assert!(!h.set(b"\x00\xff", b"short", limits));
+        let pairs: Vec<(Vec<u8>, Vec<u8>)> =
+            h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
+        assert_eq!(
+            pairs,
+            [
+                (b"a".to_vec(), long.clone()),
+                (b"\x00\xff".to_vec(), b"short".to_vec()),
+                (b"c".to_vec(), Vec::new()),
+            ]
+        );
+        assert!(h.remove(b"a"));
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.get(b"c"), Some(&b""[..]));
     }
 
     #[test]
