@@ -1741,6 +1741,8 @@ impl<'a> Input<'a> {
 fn input_of(value: &Value) -> CommandResult<Input<'_>> {
     match value {
         Value::ZSet(z) => Ok(Input::ZSet(z)),
+        // Converted by the caller (see `set_op_command`).
+        Value::Set(_) => Ok(Input::Missing),
         _ => Err(error::WRONGTYPE),
     }
 }
@@ -1856,11 +1858,31 @@ fn set_op_command(
     let parsed = parse_set_op_options(args, keys, numkeys_at, op, dst.is_some(), cardinality_only)?;
     let limits = limits(ctx);
     let (db, out) = ctx.db_and_out();
-    let inputs: Vec<Input> = keys
+    // Plain sets take part with every member scoring 1, as in Redis: they
+    // are read as sorted sets first.
+    let as_zsets: Vec<Option<ZSet>> = keys
         .iter()
         .map(|k| match db.peek(k) {
-            Some(entry) => input_of(&entry.value).unwrap_or(Input::Missing),
-            None => Input::Missing,
+            Some(Entry {
+                value: Value::Set(set),
+                ..
+            }) => {
+                let mut z = ZSet::new_skiplist();
+                for member in set.iter() {
+                    z.add(&member, 1.0, AddFlags::default(), limits);
+                }
+                Some(z)
+            }
+            _ => None,
+        })
+        .collect();
+    let inputs: Vec<Input> = keys
+        .iter()
+        .zip(&as_zsets)
+        .map(|(k, converted)| match (db.peek(k), converted) {
+            (_, Some(z)) => Input::ZSet(z),
+            (Some(entry), None) => input_of(&entry.value).unwrap_or(Input::Missing),
+            (None, None) => Input::Missing,
         })
         .collect();
     if cardinality_only {
