@@ -443,6 +443,12 @@ impl RedisServer {
     /// Starts redis-server in `dir` (loading the dump.rdb there), or in a
     /// scratch directory of its own.
     fn start_in(dir: Option<&Path>) -> RedisServer {
+        Self::start_with(dir, false)
+    }
+
+    /// [`RedisServer::start_in`], with `appendonly yes` if `aof` (loading
+    /// the append-only file there instead).
+    fn start_with(dir: Option<&Path>, aof: bool) -> RedisServer {
         let binary = redis_server_binary();
         let mut last_error = String::new();
         // Another process may take the free port before redis-server binds
@@ -455,7 +461,7 @@ impl RedisServer {
             std::fs::create_dir_all(&dir).expect("scratch directory");
             let child = Command::new(&binary)
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no"])
+                .args(["--save", "", "--appendonly", if aof { "yes" } else { "no" }])
                 .args(["--daemonize", "no", "--loglevel", "warning"])
                 .arg("--dir")
                 .arg(&dir)
@@ -1242,13 +1248,21 @@ scripts!(
     strings, keys, expire, tx, connection, lists, zsets, blocking, memory, pubsub, hashes, sets
 );
 
-/// Every key of database 0 as comparable text: type, then the contents in a
-/// fixed order (members sorted), TTL presence.
+/// Every key of databases 0 and 1 as comparable text: type, encoding,
+/// whether it has a TTL, then the contents in a fixed order (members
+/// sorted).
 fn describe_keys(conn: &mut Conn) -> Vec<String> {
+    let mut out = describe_db(conn, 1);
+    out.extend(describe_db(conn, 0));
+    out
+}
+
+fn describe_db(conn: &mut Conn, db: usize) -> Vec<String> {
     let call = |conn: &mut Conn, args: &[&str]| -> Frame {
         let argv: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
         conn.call(&argv).expect("reply").1
     };
+    call(conn, &["SELECT", &db.to_string()]);
     let Frame::Array(keys) = call(conn, &["KEYS", "*"]) else {
         panic!("KEYS");
     };
@@ -1290,25 +1304,18 @@ fn describe_keys(conn: &mut Conn) -> Vec<String> {
         let encoding = format!("{:?}", call(conn, &["OBJECT", "ENCODING", &key]));
         let has_ttl = !matches!(call(conn, &["PTTL", &key]), Frame::Integer(-1));
         out.push(format!(
-            "{key} {kind} {encoding} ttl={has_ttl} {contents:?}"
+            "db{db} {key} {kind} {encoding} ttl={has_ttl} {contents:?}"
         ));
     }
     out.sort();
     out
 }
 
-/// A dump sedis writes (every type, both encodings of each) passes
-/// `redis-check-rdb` and loads in redis-server with the same contents and
-/// encodings.
-#[test]
-#[ignore = "needs redis-server and redis-check-rdb 7.0.15; run with --include-ignored"]
-fn sedis_dumps_pass_redis_check_rdb_and_load_in_redis() {
-    let dir = std::env::temp_dir().join(format!("sedis-rdb-interop-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let d = dir.clone();
-    let sedis = TestServer::with_config(move |c| c.dir = d.to_str().unwrap().to_string());
-    let mut conn = Conn::connect(sedis.addr).expect("connect to sedis");
+/// Fills the server behind `conn` with every type in each of its
+/// encodings, long compressible strings, expiries and two databases.
+fn fill_every_type(conn: &mut Conn) {
     let long = "v".repeat(100);
+    let compressible = "abc".repeat(1000);
     let mut script: Vec<Vec<String>> = vec![
         vec![
             "SET".into(),
@@ -1318,6 +1325,7 @@ fn sedis_dumps_pass_redis_check_rdb_and_load_in_redis() {
             "1000".into(),
         ],
         vec!["SET".into(), "int".into(), "12345".into()],
+        vec!["SET".into(), "lzf".into(), compressible],
         vec![
             "RPUSH".into(),
             "list".into(),
@@ -1341,7 +1349,7 @@ fn sedis_dumps_pass_redis_check_rdb_and_load_in_redis() {
             "g".into(),
             "2".into(),
         ],
-        vec!["HSET".into(), "hlong".into(), "f".into(), long.clone()],
+        vec!["HSET".into(), "hlong".into(), "f".into(), long],
         vec![
             "SADD".into(),
             "iset".into(),
@@ -1350,17 +1358,22 @@ fn sedis_dumps_pass_redis_check_rdb_and_load_in_redis() {
             "5000000000".into(),
         ],
         vec!["SADD".into(), "sset".into(), "x".into(), "y".into()],
+        vec!["PEXPIRE".into(), "sset".into(), "5000000".into()],
+        vec!["SELECT".into(), "1".into()],
+        vec!["SET".into(), "other-db".into(), "1".into()],
+        vec!["SELECT".into(), "0".into()],
     ];
     let mut zbig = vec!["ZADD".to_string(), "zbig".into()];
     let mut hbig = vec!["HSET".to_string(), "hbig".into()];
     let mut sbig = vec!["SADD".to_string(), "ibig".into()];
+    let mut lbig = vec!["RPUSH".to_string(), "lbig".into()];
     for i in 0..600 {
         zbig.extend([i.to_string(), format!("m{i}")]);
         hbig.extend([format!("f{i}"), i.to_string()]);
         sbig.push(i.to_string());
+        lbig.push(format!("element-{i}-{}", "x".repeat(20)));
     }
-    script.extend([zbig, hbig, sbig]);
-    script.push(vec!["SAVE".into()]);
+    script.extend([zbig, hbig, sbig, lbig]);
     for args in &script {
         let argv: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
         let (raw, frame) = conn.call(&argv).expect("reply");
@@ -1370,6 +1383,112 @@ fn sedis_dumps_pass_redis_check_rdb_and_load_in_redis() {
             String::from_utf8_lossy(&raw)
         );
     }
+}
+
+/// The append-only file sedis writes (a rewrite's base and the commands
+/// after it) passes `redis-check-aof` and replays in redis-server to the
+/// same contents.
+#[test]
+#[ignore = "needs redis-server and redis-check-aof 7.0.15; run with --include-ignored"]
+fn sedis_aofs_pass_redis_check_aof_and_replay_in_redis() {
+    let dir = std::env::temp_dir().join(format!("sedis-aof-interop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.clone();
+    let sedis = TestServer::with_config(move |c| {
+        c.dir = d.to_str().unwrap().to_string();
+        c.appendonly = true;
+        c.appendfsync = sedis::persist::aof::FsyncPolicy::Always;
+    });
+    let mut conn = Conn::connect(sedis.addr).expect("connect to sedis");
+    fill_every_type(&mut conn);
+    conn.call(&[b"BGREWRITEAOF".to_vec()])
+        .expect("BGREWRITEAOF");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, info) = conn
+            .call(&[b"INFO".to_vec(), b"persistence".to_vec()])
+            .expect("INFO");
+        let text = String::from_utf8_lossy(info.as_bytes().unwrap_or_default()).into_owned();
+        if text.contains("aof_rewrite_in_progress:0") && text.contains("aof_rewrite_scheduled:0") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the rewrite never finished");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for args in [
+        &["SPOP", "sset"][..],
+        &["HINCRBYFLOAT", "hsmall", "f", "0.5"],
+        &["LPOP", "list"],
+        &["SET", "after", "rewrite", "PX", "9000000"],
+        &["ZINCRBY", "zsmall", "2", "b"],
+    ] {
+        let argv: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
+        conn.call(&argv).expect("reply");
+    }
+    let expected = describe_keys(&mut conn);
+    drop(conn);
+    drop(sedis);
+
+    let manifest = dir.join("appendonlydir").join("appendonly.aof.manifest");
+    let check = Command::new("redis-check-aof")
+        .arg(&manifest)
+        .output()
+        .expect("redis-check-aof not found: apt-get install -y redis-tools");
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{report}");
+    assert!(
+        report.contains("All AOF files and manifest are valid"),
+        "{report}"
+    );
+
+    let redis = RedisServer::start_with(Some(&dir), true);
+    let mut conn = Conn::connect(redis.addr()).expect("connect to redis-server");
+    assert_eq!(describe_keys(&mut conn), expected);
+}
+
+/// A dump redis-server writes (every type and encoding, LZF strings,
+/// expiries, two databases) loads in sedis with the same contents.
+#[test]
+#[ignore = "needs redis-server 7.0.15; run with --include-ignored"]
+fn redis_dumps_load_in_sedis() {
+    let dir = std::env::temp_dir().join(format!("sedis-rdb-from-redis-{}", std::process::id()));
+    let kept = std::env::temp_dir().join(format!("sedis-from-redis-{}.rdb", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let expected = {
+        let redis = RedisServer::start_in(Some(&dir));
+        let mut conn = Conn::connect(redis.addr()).expect("connect to redis-server");
+        fill_every_type(&mut conn);
+        let (raw, _) = conn.call(&[b"SAVE".to_vec()]).expect("SAVE");
+        assert_eq!(raw, b"+OK\r\n");
+        // Keep the dump: dropping the server removes its directory.
+        std::fs::copy(dir.join("dump.rdb"), &kept).unwrap();
+        describe_keys(&mut conn)
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::rename(&kept, dir.join("dump.rdb")).unwrap();
+    let d = dir.clone();
+    let sedis = TestServer::with_config(move |c| c.dir = d.to_str().unwrap().to_string());
+    let mut conn = Conn::connect(sedis.addr).expect("connect to sedis");
+    assert_eq!(describe_keys(&mut conn), expected);
+    drop(conn);
+    drop(sedis);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A dump sedis writes (every type, both encodings of each) passes
+/// `redis-check-rdb` and loads in redis-server with the same contents and
+/// encodings.
+#[test]
+#[ignore = "needs redis-server and redis-check-rdb 7.0.15; run with --include-ignored"]
+fn sedis_dumps_pass_redis_check_rdb_and_load_in_redis() {
+    let dir = std::env::temp_dir().join(format!("sedis-rdb-interop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.clone();
+    let sedis = TestServer::with_config(move |c| c.dir = d.to_str().unwrap().to_string());
+    let mut conn = Conn::connect(sedis.addr).expect("connect to sedis");
+    fill_every_type(&mut conn);
+    let (raw, _) = conn.call(&[b"SAVE".to_vec()]).expect("SAVE");
+    assert_eq!(raw, b"+OK\r\n");
     let expected = describe_keys(&mut conn);
     drop(conn);
     drop(sedis);
