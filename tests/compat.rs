@@ -1446,6 +1446,18 @@ fn sedis_aofs_pass_redis_check_aof_and_replay_in_redis() {
     assert_eq!(describe_keys(&mut conn), expected);
 }
 
+/// The hostile-input table of `tests/hostile.rs` (exact replies and close
+/// behaviour, which sedis must match) holds for redis-server itself: the
+/// recordings are Redis's.
+#[test]
+#[ignore = "needs redis-server 7.0.15; run with --include-ignored"]
+fn hostile_inputs_get_the_recorded_replies_from_redis() {
+    let redis = RedisServer::start();
+    for case in common::hostile::table() {
+        common::hostile::run(redis.addr(), &case);
+    }
+}
+
 /// A dump redis-server writes (every type and encoding, LZF strings,
 /// expiries, two databases) loads in sedis with the same contents.
 #[test]

@@ -3,6 +3,8 @@
 //! crate (when behaviour is).
 #![allow(dead_code)] // each test binary uses a different part of this
 
+pub mod hostile;
+
 use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
