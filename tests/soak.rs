@@ -11,11 +11,14 @@
 //! window around their deadline. Shared keys exercise what only shared keys
 //! can: transactions keeping pairs equal (readers must never see half of
 //! one) and a WATCH-guarded counter that must end equal to the number of
-//! increments clients saw succeed. At the end: zero protocol errors, zero
+//! increments clients saw succeed. Each client also owns a hash, a set, a
+//! list and a sorted set, checked against models of them, and publishes to a
+//! channel one subscriber reads: every acknowledged message must arrive.
+//! At the end: zero protocol errors, zero
 //! unexpected replies, RSS flat after warm-up (the drift is reported), every
 //! worker back in the pool, and a clean shutdown.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -60,6 +63,10 @@ struct Tally {
     unexpected: AtomicU64,
     counter_increments: AtomicU64,
     transactions_checked: AtomicU64,
+    /// PUBLISHes acknowledged with one receiver (the soak's subscriber).
+    published: AtomicU64,
+    /// Messages the subscriber received.
+    received: AtomicU64,
 }
 
 struct Conn {
@@ -124,9 +131,106 @@ fn client(id: usize, addr: SocketAddr, stop: &AtomicBool, tally: &Tally) {
     let ok = Some(Frame::Simple(b"OK".to_vec()));
     // Margin around deadlines where either answer is acceptable.
     let margin = Duration::from_millis(150);
+    // Models of this client's aggregates.
+    let (hkey, skey, lkey, zkey) = (
+        format!("c{id}:hash").into_bytes(),
+        format!("c{id}:set").into_bytes(),
+        format!("c{id}:list").into_bytes(),
+        format!("c{id}:zset").into_bytes(),
+    );
+    let mut hash: HashMap<u64, u64> = HashMap::new();
+    let mut set: HashSet<u64> = HashSet::new();
+    let mut list: VecDeque<u64> = VecDeque::new();
+    let mut zset: BTreeMap<u64, u64> = BTreeMap::new();
+    let int = |n: usize| Some(Frame::Integer(n as i64));
     while !stop.load(Ordering::Relaxed) {
         let key = format!("c{id}:k{}", rng.below(50)).into_bytes();
-        match rng.below(10) {
+        match rng.below(15) {
+            10 => {
+                let (field, value) = (rng.below(40), rng.next_u64());
+                if rng.below(2) == 0 {
+                    let reply = conn.call(
+                        tally,
+                        &[
+                            b"HSET",
+                            &hkey,
+                            field.to_string().as_bytes(),
+                            value.to_string().as_bytes(),
+                        ],
+                    );
+                    let new = hash.insert(field, value).is_none();
+                    if reply != int(usize::from(new)) {
+                        unexpected(tally, "HSET", &reply);
+                    }
+                } else {
+                    let reply = conn.call(tally, &[b"HGET", &hkey, field.to_string().as_bytes()]);
+                    let expected = hash.get(&field).map(|v| v.to_string().into_bytes());
+                    if bulk(&reply) != Some(expected.as_deref()) {
+                        unexpected(tally, "HGET", &reply);
+                    }
+                }
+            }
+            11 => {
+                let member = rng.below(30);
+                let (command, changed): (&[u8], bool) = if rng.below(2) == 0 {
+                    (b"SADD", set.insert(member))
+                } else {
+                    (b"SREM", set.remove(&member))
+                };
+                let reply = conn.call(tally, &[command, &skey, member.to_string().as_bytes()]);
+                if reply != int(usize::from(changed)) {
+                    unexpected(tally, "SADD/SREM", &reply);
+                }
+                let reply = conn.call(tally, &[b"SCARD", &skey]);
+                if reply != int(set.len()) {
+                    unexpected(tally, "SCARD", &reply);
+                }
+            }
+            12 => {
+                if rng.below(2) == 0 && list.len() < 100 {
+                    let v = rng.next_u64();
+                    list.push_back(v);
+                    let reply = conn.call(tally, &[b"RPUSH", &lkey, v.to_string().as_bytes()]);
+                    if reply != int(list.len()) {
+                        unexpected(tally, "RPUSH", &reply);
+                    }
+                } else {
+                    let reply = conn.call(tally, &[b"LPOP", &lkey]);
+                    let expected = list.pop_front().map(|v| v.to_string().into_bytes());
+                    if bulk(&reply) != Some(expected.as_deref()) {
+                        unexpected(tally, "LPOP", &reply);
+                    }
+                }
+            }
+            13 => {
+                let (member, score) = (rng.below(30), rng.below(1000));
+                let reply = conn.call(
+                    tally,
+                    &[
+                        b"ZADD",
+                        &zkey,
+                        score.to_string().as_bytes(),
+                        member.to_string().as_bytes(),
+                    ],
+                );
+                let new = zset.insert(member, score).is_none();
+                if reply != int(usize::from(new)) {
+                    unexpected(tally, "ZADD", &reply);
+                }
+                let reply = conn.call(tally, &[b"ZCARD", &zkey]);
+                if reply != int(zset.len()) {
+                    unexpected(tally, "ZCARD", &reply);
+                }
+            }
+            14 => {
+                let reply = conn.call(tally, &[b"PUBLISH", b"soak:events", key.as_slice()]);
+                match reply {
+                    Some(Frame::Integer(1)) => {
+                        tally.published.fetch_add(1, Ordering::Relaxed);
+                    }
+                    other => unexpected(tally, "PUBLISH", &other),
+                }
+            }
             0..=2 => {
                 let value = format!("v{}", rng.next_u64()).into_bytes();
                 let ttl = (rng.below(4) == 0).then(|| 50 + rng.below(300));
@@ -258,7 +362,38 @@ fn main() {
     let tally = Tally::default();
     let started = Instant::now();
     let mut samples = Vec::new();
+    // The one subscriber: counts messages on soak:events until one arrives
+    // on soak:stop.
+    let mut subscriber = Conn::open(addr).expect("connect the subscriber");
+    match subscriber.call(&tally, &[b"SUBSCRIBE", b"soak:events"]) {
+        Some(Frame::Array(_)) => {}
+        other => panic!("SUBSCRIBE: {other:?}"),
+    }
+    match subscriber.call(&tally, &[b"SUBSCRIBE", b"soak:stop"]) {
+        Some(Frame::Array(_)) => {}
+        other => panic!("SUBSCRIBE: {other:?}"),
+    }
     std::thread::scope(|s| {
+        {
+            let tally = &tally;
+            let subscriber = &mut subscriber;
+            s.spawn(move || {
+                loop {
+                    match Frame::read(&mut subscriber.reader) {
+                        Ok(Frame::Array(items)) if items.len() == 3 => {
+                            if items[1] == Frame::Bulk(b"soak:stop".to_vec()) {
+                                break;
+                            }
+                            tally.received.fetch_add(1, Ordering::Relaxed);
+                        }
+                        other => {
+                            unexpected(tally, "a message", &other.ok());
+                            break;
+                        }
+                    }
+                }
+            });
+        }
         for id in 0..opts.clients {
             let (stop, tally) = (&stop, &tally);
             std::thread::Builder::new()
@@ -271,7 +406,18 @@ fn main() {
             samples.push((started.elapsed().as_secs_f64(), rss_kib()));
         }
         stop.store(true, Ordering::Relaxed);
+        // Every acknowledged message reaches the subscriber (in flight
+        // ones within a deadline).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while tally.received.load(Ordering::Relaxed) < tally.published.load(Ordering::Relaxed)
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let mut conn = Conn::open(addr).expect("connect");
+        conn.call(&tally, &[b"PUBLISH", b"soak:stop", b"."]);
     });
+    drop(subscriber);
     // All clients have disconnected: every worker must be back in the pool.
     let deadline = Instant::now() + Duration::from_secs(10);
     while state.clients.active() > 0 && Instant::now() < deadline {
@@ -305,6 +451,11 @@ fn main() {
     let protocol_errors = tally.protocol_errors.load(Ordering::Relaxed);
     let unexpected = tally.unexpected.load(Ordering::Relaxed);
     let increments = tally.counter_increments.load(Ordering::Relaxed);
+    let (published, received) = (
+        tally.published.load(Ordering::Relaxed),
+        tally.received.load(Ordering::Relaxed),
+    );
+    println!("soak: {published} messages published, {received} received");
     println!(
         "soak: {} clients, {}s, {commands} commands ({:.0}/s), {} pair reads checked, {increments} counter increments",
         opts.clients,
@@ -328,6 +479,7 @@ fn main() {
             counter != increments,
         ),
         ("unclean shutdown", shutdown.is_err()),
+        ("published messages lost", received != published),
         ("no work done", commands == 0),
     ] {
         if bad {
