@@ -126,8 +126,11 @@ fn client(id: usize, addr: SocketAddr, stop: &AtomicBool, tally: &Tally) {
         }
     };
     let mut rng = Rng::with_seed(id as u64 * 7919 + 1);
-    // Model of this client's own keys: value and optional deadline.
-    let mut model: HashMap<Vec<u8>, (Vec<u8>, Option<Instant>)> = HashMap::new();
+    // Model of this client's own keys: value and optional deadline, as the
+    // earliest and latest instants the server's deadline can be (it counts
+    // from when it ran the SET, somewhere between sending and the reply).
+    type Deadline = Option<(Instant, Instant)>;
+    let mut model: HashMap<Vec<u8>, (Vec<u8>, Deadline)> = HashMap::new();
     let ok = Some(Frame::Simple(b"OK".to_vec()));
     // Margin around deadlines where either answer is acceptable.
     let margin = Duration::from_millis(150);
@@ -234,6 +237,7 @@ fn client(id: usize, addr: SocketAddr, stop: &AtomicBool, tally: &Tally) {
             0..=2 => {
                 let value = format!("v{}", rng.next_u64()).into_bytes();
                 let ttl = (rng.below(4) == 0).then(|| 50 + rng.below(300));
+                let sent = Instant::now();
                 let reply = match ttl {
                     Some(ms) => conn.call(
                         tally,
@@ -244,10 +248,14 @@ fn client(id: usize, addr: SocketAddr, stop: &AtomicBool, tally: &Tally) {
                 if reply != ok {
                     unexpected(tally, "SET", &reply);
                 }
-                let deadline = ttl.map(|ms| Instant::now() + Duration::from_millis(ms));
+                let deadline = ttl.map(|ms| {
+                    let ms = Duration::from_millis(ms);
+                    (sent + ms, Instant::now() + ms)
+                });
                 model.insert(key, (value, deadline));
             }
             3..=5 => {
+                let sent = Instant::now();
                 let reply = conn.call(tally, &[b"GET", &key]);
                 let Some(got) = bulk(&reply) else {
                     unexpected(tally, "GET", &reply);
@@ -261,8 +269,12 @@ fn client(id: usize, addr: SocketAddr, stop: &AtomicBool, tally: &Tally) {
                         }
                     }
                     Some((value, deadline)) => {
-                        let alive = deadline.is_none_or(|d| now + margin < d);
-                        let dead = deadline.is_some_and(|d| now > d + margin);
+                        // The server ran the GET between `sent` and `now`:
+                        // certainly alive if even the reply came before the
+                        // earliest deadline, certainly gone if even the
+                        // request left after the latest.
+                        let alive = deadline.is_none_or(|(early, _)| now + margin < early);
+                        let dead = deadline.is_some_and(|(_, late)| sent > late + margin);
                         if (alive && got != Some(value)) || (dead && got.is_some()) {
                             unexpected(tally, "GET", &reply);
                         }
