@@ -236,3 +236,46 @@ fn memory_usage_reports_keys_and_nothing_for_missing_ones() {
         b"-ERR wrong number of arguments for 'memory|usage' command\r\n"
     );
 }
+
+#[test]
+fn every_eviction_publishes_an_evicted_event() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let server = TestServer::start();
+    let mut c = server.raw();
+    let mut sub = server.raw();
+    assert_reply!(
+        c,
+        ["CONFIG", "SET", "notify-keyspace-events", "Ee"],
+        b"+OK\r\n"
+    );
+    sub.cmd(&["SUBSCRIBE", "__keyevent@0__:evicted"]);
+    sub.read_raw();
+    for i in 0..50 {
+        c.call(&["SET", &format!("victim:{i}"), "v"]);
+    }
+    assert_reply!(
+        c,
+        ["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"],
+        b"+OK\r\n"
+    );
+    // A limit far below what is in use: everything goes at once.
+    assert_reply!(c, ["CONFIG", "SET", "maxmemory", "1"], b"+OK\r\n");
+    assert_reply!(c, ["DBSIZE"], b":0\r\n");
+    assert_reply!(c, ["CONFIG", "SET", "maxmemory", "0"], b"+OK\r\n");
+    let mut evicted = std::collections::HashSet::new();
+    for _ in 0..50 {
+        let frame = sub.read();
+        let sedis::resp::Frame::Array(items) = frame else {
+            panic!("a message: {frame:?}");
+        };
+        let sedis::resp::Frame::Bulk(key) = &items[2] else {
+            panic!("a key");
+        };
+        evicted.insert(String::from_utf8(key.clone()).unwrap());
+    }
+    let expected: std::collections::HashSet<String> =
+        (0..50).map(|i| format!("victim:{i}")).collect();
+    assert_eq!(evicted, expected);
+    let info = String::from_utf8(c.call(&["INFO", "stats"])).unwrap();
+    assert!(info.contains("\r\nevicted_keys:50\r\n"), "{info}");
+}
