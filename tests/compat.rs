@@ -1518,6 +1518,69 @@ fn sedis_dumps_pass_redis_check_rdb_and_load_in_redis() {
     assert_eq!(describe_keys(&mut conn), expected);
 }
 
+/// `sedis-cli help NAME` prints, for every name, the synopsis (the line
+/// built from COMMAND DOCS "arguments") of each matching command or
+/// subcommand: name → synopsis, colours removed.
+fn synopses(port: u16, names: &[String]) -> std::collections::BTreeMap<String, String> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sedis-cli"))
+        .args(["-p", &port.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sedis-cli");
+    let script: String = names.iter().map(|n| format!("help {n}\n")).collect();
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("write to sedis-cli");
+    let output = child.wait_with_output().expect("sedis-cli output");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout).replace("\x1b[0m", "");
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix("\x1b[1m"))
+        .filter_map(|line| line.split_once(" \x1b[90m"))
+        .map(|(name, synopsis)| (name.to_string(), synopsis.to_string()))
+        .collect()
+}
+
+/// Every command's argument synopsis, as `sedis-cli help` draws it from
+/// COMMAND DOCS, is the one redis-server's docs give.
+#[test]
+#[ignore = "needs redis-server 7.0.15; run with --include-ignored"]
+fn command_docs_describe_the_arguments_redis_does() {
+    let mut servers = Servers::start();
+    let (_, list) = servers
+        .sedis_admin
+        .call(&[b"COMMAND".to_vec(), b"LIST".to_vec()])
+        .expect("COMMAND LIST");
+    let Frame::Array(names) = list else {
+        panic!("COMMAND LIST: {list:?}")
+    };
+    let names: Vec<String> = names
+        .iter()
+        .filter_map(|n| n.as_bytes())
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    let ours = synopses(servers.sedis.addr.port(), &names);
+    let theirs = synopses(servers.redis.port, &names);
+    // COMMAND LIST names subcommands too, as `client|kill`.
+    assert!(ours.len() >= names.len() && names.len() > 200, "{ours:?}");
+    assert_eq!(ours["GETEX"].split(' ').next(), Some("key"));
+    // CLIENT SETINFO arrived in Redis 7.2.
+    let newer = ["CLIENT SETINFO"];
+    let mut differ = Vec::new();
+    for (name, synopsis) in &ours {
+        match theirs.get(name) {
+            Some(expected) if expected == synopsis => {}
+            None if newer.contains(&name.as_str()) => {}
+            other => differ.push(format!("{name}: sedis {synopsis:?}, redis {other:?}")),
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
+
 // ---------------------------------------------------------------------------
 // Checks that need only Rust
 

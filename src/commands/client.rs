@@ -58,6 +58,10 @@ static SUBCOMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("kill", -3, client_kill)
+        .syntax(
+            "(ip:port|([ID client-id:integer]|[TYPE (NORMAL|MASTER|SLAVE|REPLICA|PUBSUB)]|\
+             [USER username]|[ADDR ip:port]|[LADDR ip:port]|[SKIPME yes/no]) ...)",
+        )
         .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
         .acl(&["@admin", "@slow", "@dangerous", "@connection"])
         .doc(
@@ -67,6 +71,7 @@ static SUBCOMMANDS: &[Command] = &[
             "O(N) where N is the number of client connections",
         ),
     Command::new("list", -2, client_list)
+        .syntax("[TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID (client-id:integer ...)]")
         .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
         .acl(&["@admin", "@slow", "@dangerous", "@connection"])
         .doc(
@@ -76,6 +81,7 @@ static SUBCOMMANDS: &[Command] = &[
             "O(N) where N is the number of client connections",
         ),
     Command::new("no-evict", 3, client_no_evict)
+        .syntax("(ON|OFF)")
         .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
         .acl(&["@admin", "@slow", "@dangerous", "@connection"])
         .doc(
@@ -85,6 +91,7 @@ static SUBCOMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("reply", 3, client_reply)
+        .syntax("(ON|OFF|SKIP)")
         .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
         .acl(&["@slow", "@connection"])
         .doc(
@@ -94,6 +101,7 @@ static SUBCOMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("setinfo", 4, client_setinfo)
+        .syntax("(LIB-NAME libname|LIB-VER libver)")
         .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
         .acl(&["@slow", "@connection"])
         .doc(
@@ -103,10 +111,12 @@ static SUBCOMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("setname", 3, client_setname)
+        .syntax("connection-name")
         .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
         .acl(&["@slow", "@connection"])
         .doc("connection", "2.6.9", "Sets the connection name.", "O(1)"),
     Command::new("unblock", -3, client_unblock)
+        .syntax("client-id:integer [TIMEOUT|ERROR]")
         .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
         .acl(&["@admin", "@slow", "@dangerous", "@connection"])
         .doc(

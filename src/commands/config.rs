@@ -12,6 +12,7 @@ use super::table::{Command, flags::*};
 
 static SUBCOMMANDS: &[Command] = &[
     Command::new("get", -3, config_get)
+        .syntax("(parameter) ...")
         .flags(ADMIN | NOSCRIPT | LOADING | STALE)
         .acl(&["@admin", "@slow", "@dangerous"])
         .doc(
@@ -43,6 +44,7 @@ static SUBCOMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("set", -4, config_set)
+        .syntax("(parameter value) ...")
         .flags(ADMIN | NOSCRIPT | LOADING | STALE)
         .acl(&["@admin", "@slow", "@dangerous"])
         .doc(

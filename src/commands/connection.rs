@@ -11,6 +11,7 @@ use super::table::{Command, Locks, flags::*};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("ping", -1, ping)
+        .syntax("[message]")
         .flags(FAST | SENTINEL)
         .acl(&["@fast", "@connection"])
         .doc(
@@ -20,6 +21,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("echo", 2, echo)
+        .syntax("message")
         .flags(LOADING | STALE | FAST)
         .acl(&["@fast", "@connection"])
         .doc("connection", "1.0.0", "Returns the given string.", "O(1)"),
@@ -28,6 +30,7 @@ pub static COMMANDS: &[Command] = &[
         .acl(&["@fast", "@connection"])
         .doc("connection", "1.0.0", "Closes the connection.", "O(1)"),
     Command::new("select", 2, select)
+        .syntax("index:integer")
         .flags(LOADING | STALE | FAST)
         .acl(&["@keyspace", "@fast", "@connection"])
         .doc(
@@ -37,6 +40,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("hello", -1, hello)
+        .syntax("[protover:integer [AUTH (username password)] [SETNAME clientname]]")
         .flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY)
         .acl(&["@fast", "@connection"])
         .doc(
@@ -46,6 +50,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("auth", -2, auth)
+        .syntax("[username] password")
         .flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY)
         .acl(&["@fast", "@connection"])
         .doc(

@@ -20,6 +20,7 @@ use super::table::{Command, flags::*};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("hset", -4, hset)
+        .syntax("key (field value) ...")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@hash", "@fast"])
         .keys(1, 1, 1)
@@ -30,6 +31,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
         ),
     Command::new("hsetnx", 4, hsetnx)
+        .syntax("key field value")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@hash", "@fast"])
         .keys(1, 1, 1)
@@ -40,6 +42,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("hmset", -4, hmset)
+        .syntax("key (field value) ...")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@hash", "@fast"])
         .keys(1, 1, 1)
@@ -50,11 +53,13 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of fields being set.",
         ),
     Command::new("hget", 3, hget)
+        .syntax("key field")
         .flags(READONLY | FAST)
         .acl(&["@read", "@hash", "@fast"])
         .keys(1, 1, 1)
         .doc("hash", "2.0.0", "Returns the value of a field in a hash.", "O(1)"),
     Command::new("hmget", -3, hmget)
+        .syntax("key field ...")
         .flags(READONLY | FAST)
         .acl(&["@read", "@hash", "@fast"])
         .keys(1, 1, 1)
@@ -65,6 +70,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of fields being requested.",
         ),
     Command::new("hgetall", 2, hgetall)
+        .syntax("key")
         .flags(READONLY)
         .acl(&["@read", "@hash", "@slow"])
         .keys(1, 1, 1)
@@ -75,6 +81,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the size of the hash.",
         ),
     Command::new("hkeys", 2, hkeys)
+        .syntax("key")
         .flags(READONLY)
         .acl(&["@read", "@hash", "@slow"])
         .keys(1, 1, 1)
@@ -85,6 +92,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the size of the hash.",
         ),
     Command::new("hvals", 2, hvals)
+        .syntax("key")
         .flags(READONLY)
         .acl(&["@read", "@hash", "@slow"])
         .keys(1, 1, 1)
@@ -95,6 +103,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the size of the hash.",
         ),
     Command::new("hdel", -3, hdel)
+        .syntax("key field ...")
         .flags(WRITE | FAST)
         .acl(&["@write", "@hash", "@fast"])
         .keys(1, 1, 1)
@@ -105,21 +114,25 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of fields to be removed.",
         ),
     Command::new("hlen", 2, hlen)
+        .syntax("key")
         .flags(READONLY | FAST)
         .acl(&["@read", "@hash", "@fast"])
         .keys(1, 1, 1)
         .doc("hash", "2.0.0", "Returns the number of fields in a hash.", "O(1)"),
     Command::new("hexists", 3, hexists)
+        .syntax("key field")
         .flags(READONLY | FAST)
         .acl(&["@read", "@hash", "@fast"])
         .keys(1, 1, 1)
         .doc("hash", "2.0.0", "Determines whether a field exists in a hash.", "O(1)"),
     Command::new("hstrlen", 3, hstrlen)
+        .syntax("key field")
         .flags(READONLY | FAST)
         .acl(&["@read", "@hash", "@fast"])
         .keys(1, 1, 1)
         .doc("hash", "3.2.0", "Returns the length of the value of a field.", "O(1)"),
     Command::new("hincrby", 4, hincrby)
+        .syntax("key field increment:integer")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@hash", "@fast"])
         .keys(1, 1, 1)
@@ -130,6 +143,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("hincrbyfloat", 4, hincrbyfloat)
+        .syntax("key field increment:double")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@hash", "@fast"])
         .keys(1, 1, 1)
@@ -140,6 +154,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("hscan", -3, hscan)
+        .syntax("key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]")
         .flags(READONLY)
         .acl(&["@read", "@hash", "@slow"])
         .keys(1, 1, 1)
@@ -150,6 +165,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
         ),
     Command::new("hrandfield", -2, hrandfield)
+        .syntax("key [count:integer [WITHVALUES]]")
         .flags(READONLY)
         .acl(&["@read", "@hash", "@slow"])
         .keys(1, 1, 1)

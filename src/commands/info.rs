@@ -26,6 +26,7 @@ use super::Ctx;
 use super::table::{Command, LockContext, Locks, flags::*};
 
 pub static COMMANDS: &[Command] = &[Command::new("info", -1, info)
+    .syntax("[section ...]")
     .flags(LOADING | STALE | SENTINEL)
     .acl(&["@slow", "@dangerous"])
     .locks(Locks::Custom(info_locks))

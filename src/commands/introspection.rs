@@ -19,6 +19,7 @@ use crate::resp::ReplyWriter;
 use super::Ctx;
 use super::args;
 use super::registry::{Registered, registry};
+use super::syntax::{self, Arg, Kind};
 use super::table::{Command, KeySpec, flags, flags::*};
 
 static SUBCOMMANDS: &[Command] = &[
@@ -27,6 +28,7 @@ static SUBCOMMANDS: &[Command] = &[
         .acl(&["@slow", "@connection"])
         .doc("server", "2.8.13", "Returns a count of commands.", "O(1)"),
     Command::new("docs", -2, command_docs)
+        .syntax("[command-name ...]")
         .flags(LOADING | STALE | SENTINEL)
         .acl(&["@slow", "@connection"])
         .doc(
@@ -63,6 +65,7 @@ static SUBCOMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("info", -2, command_info)
+        .syntax("[command-name ...]")
         .flags(LOADING | STALE | SENTINEL)
         .acl(&["@slow", "@connection"])
         .doc(
@@ -72,6 +75,7 @@ static SUBCOMMANDS: &[Command] = &[
             "O(N) where N is the number of commands to look up",
         ),
     Command::new("list", -2, command_list)
+        .syntax("[FILTERBY (MODULE module-name|ACLCAT category|PATTERN pattern:pattern)]")
         .flags(LOADING | STALE | SENTINEL)
         .acl(&["@slow", "@connection"])
         .doc(
@@ -508,10 +512,16 @@ fn write_docs(out: &mut ReplyWriter, cmd: &Command, full_name: &str) {
     // The group is always there; the others only when known.
     .filter(|(name, value)| *name == "group" || !value.is_empty())
     .collect();
-    out.map(fields.len() + usize::from(cmd.is_container()));
+    // The table's own unit test proves every synopsis parses.
+    let arguments = syntax::parse(doc.syntax).unwrap_or_default();
+    out.map(fields.len() + usize::from(!arguments.is_empty()) + usize::from(cmd.is_container()));
     for (name, value) in fields {
         out.bulk(name.as_bytes());
         out.bulk(value.as_bytes());
+    }
+    if !arguments.is_empty() {
+        out.bulk(b"arguments");
+        write_arguments(out, &arguments);
     }
     if cmd.is_container() {
         out.bulk(b"subcommands");
@@ -520,6 +530,39 @@ fn write_docs(out: &mut ReplyWriter, cmd: &Command, full_name: &str) {
             let sub_name = format!("{full_name}|{}", sub.name);
             out.bulk(sub_name.as_bytes());
             write_docs(out, sub, &sub_name);
+        }
+    }
+}
+
+/// An argument tree (Redis's `addReplyCommandArgList`).
+fn write_arguments(out: &mut ReplyWriter, args: &[Arg]) {
+    out.array(args.len());
+    for arg in args {
+        let flags: Vec<&str> = [(arg.optional, "optional"), (arg.multiple, "multiple")]
+            .into_iter()
+            .filter_map(|(set, name)| set.then_some(name))
+            .collect();
+        let nested = matches!(arg.kind, Kind::OneOf | Kind::Block);
+        out.map(
+            2 + usize::from(arg.token.is_some())
+                + usize::from(!flags.is_empty())
+                + usize::from(nested),
+        );
+        out.bulk(b"name");
+        out.bulk(arg.name.as_bytes());
+        out.bulk(b"type");
+        out.bulk(arg.kind.name().as_bytes());
+        if let Some(token) = arg.token {
+            out.bulk(b"token");
+            out.bulk(token.as_bytes());
+        }
+        if !flags.is_empty() {
+            out.bulk(b"flags");
+            write_status_set(out, flags);
+        }
+        if nested {
+            out.bulk(b"arguments");
+            write_arguments(out, &arg.children);
         }
     }
 }

@@ -20,6 +20,7 @@ use super::{Ctx, args};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("del", -2, del)
+        .syntax("key ...")
         .flags(WRITE)
         .acl(&["@keyspace", "@write", "@slow"])
         .keys(1, -1, 1)
@@ -30,6 +31,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of keys that will be removed.",
         ),
     Command::new("unlink", -2, del)
+        .syntax("key ...")
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, -1, 1)
@@ -40,6 +42,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1) for each key removed regardless of its size.",
         ),
     Command::new("exists", -2, exists)
+        .syntax("key ...")
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, -1, 1)
@@ -50,6 +53,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of keys to check.",
         ),
     Command::new("type", 2, type_command)
+        .syntax("key")
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
@@ -60,6 +64,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("keys", 2, keys)
+        .syntax("pattern:pattern")
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow", "@dangerous"])
         .locks(Locks::Db(Mode::Read))
@@ -71,6 +76,7 @@ pub static COMMANDS: &[Command] = &[
         ),
     // A write lock: SCAN deletes the expired keys it meets, as Redis does.
     Command::new("scan", -2, scan)
+        .syntax("cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type]")
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow"])
         .locks(Locks::Db(Mode::Write))
@@ -93,11 +99,13 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("rename", 3, rename)
+        .syntax("key newkey:key")
         .flags(WRITE)
         .acl(&["@keyspace", "@write", "@slow"])
         .keys(1, 2, 1)
         .doc("generic", "1.0.0", "Renames a key, overwriting the destination.", "O(1)"),
     Command::new("renamenx", 3, renamenx)
+        .syntax("key newkey:key")
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 2, 1)
@@ -108,6 +116,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("copy", -3, copy)
+        .syntax("source:key destination:key [DB destination-db:integer] [REPLACE]")
         .flags(WRITE | DENYOOM)
         .acl(&["@keyspace", "@write", "@slow"])
         .keys(1, 2, 1)
@@ -119,12 +128,14 @@ pub static COMMANDS: &[Command] = &[
             "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
         ),
     Command::new("move", 3, move_command)
+        .syntax("key db:integer")
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
         .locks(Locks::Custom(move_plan))
         .doc("generic", "1.0.0", "Moves a key to another database.", "O(1)"),
     Command::new("swapdb", 3, swapdb)
+        .syntax("index1:integer index2:integer")
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast", "@dangerous"])
         .locks(Locks::Custom(swapdb_plan))
@@ -135,6 +146,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the count of clients watching or blocking on keys from both databases.",
         ),
     Command::new("expire", -3, expire)
+        .syntax("key seconds:integer [NX|XX|GT|LT]")
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
@@ -145,6 +157,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("pexpire", -3, pexpire)
+        .syntax("key milliseconds:integer [NX|XX|GT|LT]")
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
@@ -155,6 +168,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("expireat", -3, expireat)
+        .syntax("key unix-time-seconds:unix-time [NX|XX|GT|LT]")
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
@@ -165,6 +179,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("pexpireat", -3, pexpireat)
+        .syntax("key unix-time-milliseconds:unix-time [NX|XX|GT|LT]")
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
@@ -175,6 +190,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("ttl", 2, ttl)
+        .syntax("key")
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
@@ -185,6 +201,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("pttl", 2, pttl)
+        .syntax("key")
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
@@ -195,6 +212,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("expiretime", 2, expiretime)
+        .syntax("key")
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
@@ -205,6 +223,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("pexpiretime", 2, pexpiretime)
+        .syntax("key")
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
@@ -215,12 +234,14 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("persist", 2, persist)
+        .syntax("key")
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
         .doc("generic", "2.2.0", "Removes a key's time to live.", "O(1)"),
     // Write locks although READONLY: touching moves keys in the LRU order.
     Command::new("touch", -2, touch)
+        .syntax("key ...")
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, -1, 1)
@@ -243,6 +264,7 @@ pub static COMMANDS: &[Command] = &[
 
 static OBJECT_SUBCOMMANDS: &[Command] = &[
     Command::new("encoding", 3, object_encoding)
+        .syntax("key")
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow"])
         .keys(2, 2, 1)
@@ -253,6 +275,7 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("freq", 3, object_freq)
+        .syntax("key")
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow"])
         .keys(2, 2, 1)
@@ -272,6 +295,7 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("idletime", 3, object_idletime)
+        .syntax("key")
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow"])
         .keys(2, 2, 1)
@@ -282,6 +306,7 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("refcount", 3, object_refcount)
+        .syntax("key")
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow"])
         .keys(2, 2, 1)

@@ -25,6 +25,7 @@ use super::table::{Command, flags::*};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("lpush", -3, lpush)
+        .syntax("key element ...")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
@@ -35,6 +36,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
         ),
     Command::new("rpush", -3, rpush)
+        .syntax("key element ...")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
@@ -45,6 +47,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
         ),
     Command::new("lpushx", -3, lpushx)
+        .syntax("key element ...")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
@@ -55,6 +58,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
         ),
     Command::new("rpushx", -3, rpushx)
+        .syntax("key element ...")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
@@ -65,6 +69,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
         ),
     Command::new("lpop", -2, lpop)
+        .syntax("key [count:integer]")
         .flags(WRITE | FAST)
         .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
@@ -75,6 +80,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of elements returned",
         ),
     Command::new("rpop", -2, rpop)
+        .syntax("key [count:integer]")
         .flags(WRITE | FAST)
         .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
@@ -85,11 +91,13 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of elements returned",
         ),
     Command::new("llen", 2, llen)
+        .syntax("key")
         .flags(READONLY | FAST)
         .acl(&["@read", "@list", "@fast"])
         .keys(1, 1, 1)
         .doc("list", "1.0.0", "Returns the length of a list.", "O(1)"),
     Command::new("lrange", 4, lrange)
+        .syntax("key start:integer stop:integer")
         .flags(READONLY)
         .acl(&["@read", "@list", "@slow"])
         .keys(1, 1, 1)
@@ -100,6 +108,7 @@ pub static COMMANDS: &[Command] = &[
             "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
         ),
     Command::new("lindex", 3, lindex)
+        .syntax("key index:integer")
         .flags(READONLY)
         .acl(&["@read", "@list", "@slow"])
         .keys(1, 1, 1)
@@ -110,6 +119,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
         ),
     Command::new("lset", 4, lset)
+        .syntax("key index:integer element")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@list", "@slow"])
         .keys(1, 1, 1)
@@ -120,6 +130,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
         ),
     Command::new("linsert", 5, linsert)
+        .syntax("key (BEFORE|AFTER) pivot element")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@list", "@slow"])
         .keys(1, 1, 1)
@@ -130,6 +141,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
         ),
     Command::new("lrem", 4, lrem)
+        .syntax("key count:integer element")
         .flags(WRITE)
         .acl(&["@write", "@list", "@slow"])
         .keys(1, 1, 1)
@@ -140,6 +152,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N+M) where N is the length of the list and M is the number of elements removed.",
         ),
     Command::new("ltrim", 4, ltrim)
+        .syntax("key start:integer stop:integer")
         .flags(WRITE)
         .acl(&["@write", "@list", "@slow"])
         .keys(1, 1, 1)
@@ -150,6 +163,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of elements to be removed by the operation.",
         ),
     Command::new("lpos", -3, lpos)
+        .syntax("key element [RANK rank:integer] [COUNT num-matches:integer] [MAXLEN len:integer]")
         .flags(READONLY)
         .acl(&["@read", "@list", "@slow"])
         .keys(1, 1, 1)
@@ -160,6 +174,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
         ),
     Command::new("lmove", 5, lmove)
+        .syntax("source:key destination:key (LEFT|RIGHT) (LEFT|RIGHT)")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@list", "@slow"])
         .keys(1, 2, 1)
@@ -170,6 +185,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("rpoplpush", 3, rpoplpush)
+        .syntax("source:key destination:key")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@list", "@slow"])
         .keys(1, 2, 1)
@@ -180,6 +196,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("lmpop", -4, lmpop)
+        .syntax("numkeys:integer key ... (LEFT|RIGHT) [COUNT count:integer]")
         .flags(WRITE)
         .acl(&["@write", "@list", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
@@ -190,6 +207,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
         ),
     Command::new("blpop", -3, blpop)
+        .syntax("key ... timeout:double")
         .flags(WRITE | NOSCRIPT | BLOCKING)
         .acl(&["@write", "@list", "@slow", "@blocking"])
         .keys(1, -2, 1)
@@ -200,6 +218,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of provided keys.",
         ),
     Command::new("brpop", -3, brpop)
+        .syntax("key ... timeout:double")
         .flags(WRITE | NOSCRIPT | BLOCKING)
         .acl(&["@write", "@list", "@slow", "@blocking"])
         .keys(1, -2, 1)
@@ -210,6 +229,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of provided keys.",
         ),
     Command::new("blmove", 6, blmove)
+        .syntax("source:key destination:key (LEFT|RIGHT) (LEFT|RIGHT) timeout:double")
         .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
         .acl(&["@write", "@list", "@slow", "@blocking"])
         .keys(1, 2, 1)
@@ -220,6 +240,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("brpoplpush", 4, brpoplpush)
+        .syntax("source:key destination:key timeout:double")
         .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
         .acl(&["@write", "@list", "@slow", "@blocking"])
         .keys(1, 2, 1)
@@ -230,6 +251,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("blmpop", -5, blmpop)
+        .syntax("timeout:double numkeys:integer key ... (LEFT|RIGHT) [COUNT count:integer]")
         .flags(WRITE | BLOCKING)
         .acl(&["@write", "@list", "@slow", "@blocking"])
         .find_keys(keys_after_numkeys_at_2)

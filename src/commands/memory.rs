@@ -58,6 +58,7 @@ static SUBCOMMANDS: &[Command] = &[
         "O(1)",
     ),
     Command::new("usage", -3, memory_usage)
+        .syntax("key [SAMPLES count:integer]")
         .flags(READONLY)
         .acl(&["@read", "@slow"])
         .keys(2, 2, 1)

@@ -31,6 +31,7 @@ pub mod registry;
 pub mod server;
 pub mod sets;
 pub mod strings;
+pub mod syntax;
 pub mod table;
 pub mod tx;
 pub mod zsets;

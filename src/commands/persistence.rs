@@ -20,6 +20,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the total number of keys in all databases",
         ),
     Command::new("bgsave", -1, bgsave)
+        .syntax("[SCHEDULE]")
         .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING)
         .acl(&["@admin", "@slow", "@dangerous"])
         .doc(

@@ -15,6 +15,7 @@ use super::table::{Command, flags::*};
 
 static PUBSUB_SUBCOMMANDS: &[Command] = &[
     Command::new("channels", -2, pubsub_channels)
+        .syntax("[pattern:pattern]")
         .flags(PUBSUB | LOADING | STALE)
         .acl(&["@pubsub", "@slow"])
         .doc(
@@ -42,6 +43,7 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("numsub", -2, pubsub_numsub)
+        .syntax("[channel ...]")
         .flags(PUBSUB | LOADING | STALE)
         .acl(&["@pubsub", "@slow"])
         .doc(
@@ -51,6 +53,7 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
             "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
         ),
     Command::new("shardchannels", -2, pubsub_shardchannels)
+        .syntax("[pattern:pattern]")
         .flags(PUBSUB | LOADING | STALE)
         .acl(&["@pubsub", "@slow"])
         .doc(
@@ -60,6 +63,7 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
             "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
         ),
     Command::new("shardnumsub", -2, pubsub_shardnumsub)
+        .syntax("[shardchannel ...]")
         .flags(PUBSUB | LOADING | STALE)
         .acl(&["@pubsub", "@slow"])
         .doc(
@@ -72,6 +76,7 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
 
 pub static COMMANDS: &[Command] = &[
     Command::new("subscribe", -2, subscribe)
+        .syntax("channel ...")
         .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL)
         .acl(&["@pubsub", "@slow"])
         .doc(
@@ -81,6 +86,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of channels to subscribe to.",
         ),
     Command::new("unsubscribe", -1, unsubscribe)
+        .syntax("[channel ...]")
         .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL)
         .acl(&["@pubsub", "@slow"])
         .doc(
@@ -90,6 +96,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of clients already subscribed to a channel.",
         ),
     Command::new("psubscribe", -2, psubscribe)
+        .syntax("(pattern:pattern) ...")
         .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL)
         .acl(&["@pubsub", "@slow"])
         .doc(
@@ -99,6 +106,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of patterns the client is already subscribed to.",
         ),
     Command::new("punsubscribe", -1, punsubscribe)
+        .syntax("[pattern:pattern ...]")
         .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL)
         .acl(&["@pubsub", "@slow"])
         .doc(
@@ -108,6 +116,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).",
         ),
     Command::new("publish", 3, publish)
+        .syntax("channel message")
         .flags(PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | SENTINEL)
         .acl(&["@pubsub", "@fast"])
         .doc(
@@ -128,6 +137,7 @@ pub static COMMANDS: &[Command] = &[
     // The shard commands name channels where key specs go (for cluster
     // routing); they lock nothing.
     Command::new("ssubscribe", -2, ssubscribe)
+        .syntax("shardchannel ...")
         .flags(PUBSUB | NOSCRIPT | LOADING | STALE | CHANNEL_KEYS)
         .keys(1, -1, 1)
         .locks(super::Locks::None)
@@ -139,6 +149,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of shard channels to subscribe to.",
         ),
     Command::new("sunsubscribe", -1, sunsubscribe)
+        .syntax("[shardchannel ...]")
         .flags(PUBSUB | NOSCRIPT | LOADING | STALE | CHANNEL_KEYS)
         .keys(1, -1, 1)
         .locks(super::Locks::None)
@@ -150,6 +161,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of clients already subscribed to a shard channel.",
         ),
     Command::new("spublish", 3, spublish)
+        .syntax("shardchannel message")
         .flags(PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | CHANNEL_KEYS)
         .keys(1, 1, 1)
         .locks(super::Locks::None)

@@ -21,16 +21,19 @@ pub static COMMANDS: &[Command] = &[
         .locks(Locks::Db(Mode::Read))
         .doc("server", "1.0.0", "Returns the number of keys in the database.", "O(1)"),
     Command::new("flushdb", -1, flushdb)
+        .syntax("[ASYNC|SYNC]")
         .flags(WRITE)
         .acl(&["@keyspace", "@write", "@slow", "@dangerous"])
         .locks(Locks::Db(Mode::Write))
         .doc("server", "1.0.0", "Remove all keys from the current database.", "O(N) where N is the number of keys in the selected database"),
     Command::new("flushall", -1, flushall)
+        .syntax("[ASYNC|SYNC]")
         .flags(WRITE)
         .acl(&["@keyspace", "@write", "@slow", "@dangerous"])
         .locks(Locks::All(Mode::Write))
         .doc("server", "1.0.0", "Removes all keys from all databases.", "O(N) where N is the total number of keys in all databases"),
     Command::new("shutdown", -1, shutdown)
+        .syntax("[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]")
         .flags(ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY)
         .acl(&["@admin", "@slow", "@dangerous"])
         .doc("server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),

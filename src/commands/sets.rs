@@ -22,6 +22,7 @@ use super::table::{Command, flags::*};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("sadd", -3, sadd)
+        .syntax("key member ...")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@set", "@fast"])
         .keys(1, 1, 1)
@@ -32,6 +33,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
         ),
     Command::new("srem", -3, srem)
+        .syntax("key member ...")
         .flags(WRITE | FAST)
         .acl(&["@write", "@set", "@fast"])
         .keys(1, 1, 1)
@@ -42,6 +44,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of members to be removed.",
         ),
     Command::new("smembers", 2, smembers)
+        .syntax("key")
         .flags(READONLY)
         .acl(&["@read", "@set", "@slow"])
         .keys(1, 1, 1)
@@ -52,11 +55,13 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the set cardinality.",
         ),
     Command::new("sismember", 3, sismember)
+        .syntax("key member")
         .flags(READONLY | FAST)
         .acl(&["@read", "@set", "@fast"])
         .keys(1, 1, 1)
         .doc("set", "1.0.0", "Determines whether a member belongs to a set.", "O(1)"),
     Command::new("smismember", -3, smismember)
+        .syntax("key member ...")
         .flags(READONLY | FAST)
         .acl(&["@read", "@set", "@fast"])
         .keys(1, 1, 1)
@@ -67,11 +72,13 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of elements being checked for membership",
         ),
     Command::new("scard", 2, scard)
+        .syntax("key")
         .flags(READONLY | FAST)
         .acl(&["@read", "@set", "@fast"])
         .keys(1, 1, 1)
         .doc("set", "1.0.0", "Returns the number of members in a set.", "O(1)"),
     Command::new("spop", -2, spop)
+        .syntax("key [count:integer]")
         .flags(WRITE | FAST)
         .acl(&["@write", "@set", "@fast"])
         .keys(1, 1, 1)
@@ -82,6 +89,7 @@ pub static COMMANDS: &[Command] = &[
             "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
         ),
     Command::new("srandmember", -2, srandmember)
+        .syntax("key [count:integer]")
         .flags(READONLY)
         .acl(&["@read", "@set", "@slow"])
         .keys(1, 1, 1)
@@ -92,6 +100,7 @@ pub static COMMANDS: &[Command] = &[
             "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
         ),
     Command::new("smove", 4, smove)
+        .syntax("source:key destination:key member")
         .flags(WRITE | FAST)
         .acl(&["@write", "@set", "@fast"])
         .keys(1, 2, 1)
@@ -102,6 +111,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("sinter", -2, sinter)
+        .syntax("key ...")
         .flags(READONLY)
         .acl(&["@read", "@set", "@slow"])
         .keys(1, -1, 1)
@@ -112,6 +122,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
         ),
     Command::new("sintercard", -3, sintercard)
+        .syntax("numkeys:integer key ... [LIMIT limit:integer]")
         .flags(READONLY)
         .acl(&["@read", "@set", "@slow"])
         .find_keys(numkeys_keys)
@@ -122,6 +133,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
         ),
     Command::new("sinterstore", -3, sinterstore)
+        .syntax("destination:key key ...")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@set", "@slow"])
         .keys(1, -1, 1)
@@ -132,6 +144,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
         ),
     Command::new("sunion", -2, sunion)
+        .syntax("key ...")
         .flags(READONLY)
         .acl(&["@read", "@set", "@slow"])
         .keys(1, -1, 1)
@@ -142,6 +155,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the total number of elements in all given sets.",
         ),
     Command::new("sunionstore", -3, sunionstore)
+        .syntax("destination:key key ...")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@set", "@slow"])
         .keys(1, -1, 1)
@@ -152,6 +166,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the total number of elements in all given sets.",
         ),
     Command::new("sdiff", -2, sdiff)
+        .syntax("key ...")
         .flags(READONLY)
         .acl(&["@read", "@set", "@slow"])
         .keys(1, -1, 1)
@@ -162,6 +177,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the total number of elements in all given sets.",
         ),
     Command::new("sdiffstore", -3, sdiffstore)
+        .syntax("destination:key key ...")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@set", "@slow"])
         .keys(1, -1, 1)
@@ -172,6 +188,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the total number of elements in all given sets.",
         ),
     Command::new("sscan", -3, sscan)
+        .syntax("key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]")
         .flags(READONLY)
         .acl(&["@read", "@set", "@slow"])
         .keys(1, 1, 1)

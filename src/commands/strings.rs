@@ -19,11 +19,14 @@ use super::table::{Command, flags::*};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("get", 2, get)
+        .syntax("key")
         .flags(READONLY | FAST)
         .acl(&["@read", "@string", "@fast"])
         .keys(1, 1, 1)
         .doc("string", "1.0.0", "Returns the string value of a key.", "O(1)"),
     Command::new("set", -3, set)
+        .syntax("key value [NX|XX] [GET] [EX seconds:integer|PX milliseconds:integer|EXAT \
+             unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|KEEPTTL]")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@string", "@slow"])
         .keys(1, 1, 1)
@@ -34,6 +37,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("setnx", 3, setnx)
+        .syntax("key value")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
@@ -44,6 +48,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("setex", 4, setex)
+        .syntax("key seconds:integer value")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@string", "@slow"])
         .keys(1, 1, 1)
@@ -54,6 +59,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("psetex", 4, psetex)
+        .syntax("key milliseconds:integer value")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@string", "@slow"])
         .keys(1, 1, 1)
@@ -64,6 +70,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("getset", 3, getset)
+        .syntax("key value")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
@@ -74,6 +81,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("getdel", 2, getdel)
+        .syntax("key")
         .flags(WRITE | FAST)
         .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
@@ -84,6 +92,8 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("getex", -2, getex)
+        .syntax("key [EX seconds:integer|PX milliseconds:integer|EXAT unix-time-seconds:unix-time|\
+             PXAT unix-time-milliseconds:unix-time|PERSIST]")
         .flags(WRITE | FAST)
         .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
@@ -94,6 +104,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("mget", -2, mget)
+        .syntax("key ...")
         .flags(READONLY | FAST)
         .acl(&["@read", "@string", "@fast"])
         .keys(1, -1, 1)
@@ -104,6 +115,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of keys to retrieve.",
         ),
     Command::new("mset", -3, mset)
+        .syntax("(key value) ...")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@string", "@slow"])
         .keys(1, -1, 2)
@@ -114,6 +126,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of keys to set.",
         ),
     Command::new("msetnx", -3, msetnx)
+        .syntax("(key value) ...")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@string", "@slow"])
         .keys(1, -1, 2)
@@ -124,6 +137,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of keys to set.",
         ),
     Command::new("append", 3, append)
+        .syntax("key value")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
@@ -134,11 +148,13 @@ pub static COMMANDS: &[Command] = &[
             "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
         ),
     Command::new("strlen", 2, strlen)
+        .syntax("key")
         .flags(READONLY | FAST)
         .acl(&["@read", "@string", "@fast"])
         .keys(1, 1, 1)
         .doc("string", "2.2.0", "Returns the length of a string value.", "O(1)"),
     Command::new("incr", 2, incr)
+        .syntax("key")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
@@ -149,6 +165,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("decr", 2, decr)
+        .syntax("key")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
@@ -159,6 +176,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("incrby", 3, incrby)
+        .syntax("key increment:integer")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
@@ -169,6 +187,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("decrby", 3, decrby)
+        .syntax("key decrement:integer")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
@@ -179,6 +198,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("incrbyfloat", 3, incrbyfloat)
+        .syntax("key increment:double")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
@@ -189,6 +209,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("getrange", 4, getrange)
+        .syntax("key start:integer end:integer")
         .flags(READONLY)
         .acl(&["@read", "@string", "@slow"])
         .keys(1, 1, 1)
@@ -199,6 +220,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
         ),
     Command::new("setrange", 4, setrange)
+        .syntax("key offset:integer value")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@string", "@slow"])
         .keys(1, 1, 1)
@@ -209,6 +231,7 @@ pub static COMMANDS: &[Command] = &[
             "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
         ),
     Command::new("substr", 4, getrange)
+        .syntax("key start:integer end:integer")
         .flags(READONLY)
         .acl(&["@read", "@string", "@slow"])
         .keys(1, 1, 1)
@@ -219,6 +242,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
         ),
     Command::new("lcs", -3, lcs)
+        .syntax("key1:key key2:key [LEN] [IDX] [MINMATCHLEN len:integer] [WITHMATCHLEN]")
         .flags(READONLY)
         .acl(&["@read", "@string", "@slow"])
         .keys(1, 2, 1)

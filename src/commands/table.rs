@@ -147,6 +147,8 @@ pub struct Doc {
     pub since: &'static str,
     pub group: &'static str,
     pub complexity: &'static str,
+    /// The arguments after the name, in [`super::syntax`]'s notation.
+    pub syntax: &'static str,
 }
 
 /// One command (or subcommand).
@@ -186,6 +188,7 @@ impl Command {
                 since: "1.0.0",
                 group: "generic",
                 complexity: "",
+                syntax: "",
             },
             subcommands: &[],
         }
@@ -234,7 +237,15 @@ impl Command {
             since,
             group,
             complexity,
+            syntax: self.doc.syntax,
         };
+        self
+    }
+
+    /// The arguments' synopsis (see [`super::syntax`]), which COMMAND DOCS
+    /// reports as the argument tree.
+    pub const fn syntax(mut self, syntax: &'static str) -> Self {
+        self.doc.syntax = syntax;
         self
     }
 

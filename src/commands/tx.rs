@@ -47,6 +47,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N), when N is the number of queued commands",
         ),
     Command::new("watch", -2, watch)
+        .syntax("key ...")
         .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY)
         .acl(&["@fast", "@transaction"])
         .keys(1, -1, 1)

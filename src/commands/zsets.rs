@@ -32,6 +32,7 @@ use super::table::{Command, flags::*};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("zadd", -4, zadd)
+        .syntax("key [NX|XX] [GT|LT] [CH] [INCR] (score:double member) ...")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@sortedset", "@fast"])
         .keys(1, 1, 1)
@@ -42,6 +43,7 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
         ),
     Command::new("zincrby", 4, zincrby)
+        .syntax("key increment:double member")
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@sortedset", "@fast"])
         .keys(1, 1, 1)
@@ -52,11 +54,13 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)) where N is the number of elements in the sorted set.",
         ),
     Command::new("zscore", 3, zscore)
+        .syntax("key member")
         .flags(READONLY | FAST)
         .acl(&["@read", "@sortedset", "@fast"])
         .keys(1, 1, 1)
         .doc("sorted_set", "1.2.0", "Returns the score of a member of a sorted set.", "O(1)"),
     Command::new("zmscore", -3, zmscore)
+        .syntax("key member ...")
         .flags(READONLY | FAST)
         .acl(&["@read", "@sortedset", "@fast"])
         .keys(1, 1, 1)
@@ -67,11 +71,13 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of members being requested.",
         ),
     Command::new("zcard", 2, zcard)
+        .syntax("key")
         .flags(READONLY | FAST)
         .acl(&["@read", "@sortedset", "@fast"])
         .keys(1, 1, 1)
         .doc("sorted_set", "1.2.0", "Returns the number of members of a sorted set.", "O(1)"),
     Command::new("zcount", 4, zcount)
+        .syntax("key min:double max:double")
         .flags(READONLY | FAST)
         .acl(&["@read", "@sortedset", "@fast"])
         .keys(1, 1, 1)
@@ -82,6 +88,7 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)) with N being the number of elements in the sorted set.",
         ),
     Command::new("zlexcount", 4, zlexcount)
+        .syntax("key min max")
         .flags(READONLY | FAST)
         .acl(&["@read", "@sortedset", "@fast"])
         .keys(1, 1, 1)
@@ -92,6 +99,8 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)) with N being the number of elements in the sorted set.",
         ),
     Command::new("zrange", -4, zrange)
+        .syntax("key start stop [BYSCORE|BYLEX] [REV] [LIMIT (offset:integer count:integer)] \
+             [WITHSCORES]")
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
@@ -102,6 +111,8 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
         ),
     Command::new("zrangestore", -5, zrangestore)
+        .syntax("dst:key src:key min max [BYSCORE|BYLEX] [REV] [LIMIT (offset:integer \
+             count:integer)]")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@sortedset", "@slow"])
         .keys(1, 2, 1)
@@ -112,6 +123,7 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
         ),
     Command::new("zrangebyscore", -4, zrangebyscore)
+        .syntax("key min:double max:double [WITHSCORES] [LIMIT (offset:integer count:integer)]")
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
@@ -122,6 +134,7 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         ),
     Command::new("zrevrangebyscore", -4, zrevrangebyscore)
+        .syntax("key max:double min:double [WITHSCORES] [LIMIT (offset:integer count:integer)]")
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
@@ -132,6 +145,7 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         ),
     Command::new("zrangebylex", -4, zrangebylex)
+        .syntax("key min max [LIMIT (offset:integer count:integer)]")
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
@@ -142,6 +156,7 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         ),
     Command::new("zrevrangebylex", -4, zrevrangebylex)
+        .syntax("key max min [LIMIT (offset:integer count:integer)]")
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
@@ -152,6 +167,7 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         ),
     Command::new("zrevrange", -4, zrevrange)
+        .syntax("key start:integer stop:integer [WITHSCORES]")
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
@@ -162,16 +178,19 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
         ),
     Command::new("zrank", 3, zrank)
+        .syntax("key member")
         .flags(READONLY | FAST)
         .acl(&["@read", "@sortedset", "@fast"])
         .keys(1, 1, 1)
         .doc("sorted_set", "2.0.0", "Returns the index of a member in a sorted set, lowest score first.", "O(log(N))"),
     Command::new("zrevrank", 3, zrevrank)
+        .syntax("key member")
         .flags(READONLY | FAST)
         .acl(&["@read", "@sortedset", "@fast"])
         .keys(1, 1, 1)
         .doc("sorted_set", "2.0.0", "Returns the index of a member in a sorted set, highest score first.", "O(log(N))"),
     Command::new("zrem", -3, zrem)
+        .syntax("key member ...")
         .flags(WRITE | FAST)
         .acl(&["@write", "@sortedset", "@fast"])
         .keys(1, 1, 1)
@@ -182,6 +201,7 @@ pub static COMMANDS: &[Command] = &[
             "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
         ),
     Command::new("zremrangebyrank", 4, zremrangebyrank)
+        .syntax("key start:integer stop:integer")
         .flags(WRITE)
         .acl(&["@write", "@sortedset", "@slow"])
         .keys(1, 1, 1)
@@ -192,6 +212,7 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
         ),
     Command::new("zremrangebyscore", 4, zremrangebyscore)
+        .syntax("key min:double max:double")
         .flags(WRITE)
         .acl(&["@write", "@sortedset", "@slow"])
         .keys(1, 1, 1)
@@ -202,6 +223,7 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
         ),
     Command::new("zremrangebylex", 4, zremrangebylex)
+        .syntax("key min max")
         .flags(WRITE)
         .acl(&["@write", "@sortedset", "@slow"])
         .keys(1, 1, 1)
@@ -212,6 +234,7 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
         ),
     Command::new("zpopmin", -2, zpopmin)
+        .syntax("key [count:integer]")
         .flags(WRITE | FAST)
         .acl(&["@write", "@sortedset", "@fast"])
         .keys(1, 1, 1)
@@ -222,6 +245,7 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
         ),
     Command::new("zpopmax", -2, zpopmax)
+        .syntax("key [count:integer]")
         .flags(WRITE | FAST)
         .acl(&["@write", "@sortedset", "@fast"])
         .keys(1, 1, 1)
@@ -232,6 +256,7 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
         ),
     Command::new("bzpopmin", -3, bzpopmin)
+        .syntax("key ... timeout:double")
         .flags(WRITE | NOSCRIPT | FAST | BLOCKING)
         .acl(&["@write", "@sortedset", "@fast", "@blocking"])
         .keys(1, -2, 1)
@@ -242,6 +267,7 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)) with N being the number of elements in the sorted set.",
         ),
     Command::new("bzpopmax", -3, bzpopmax)
+        .syntax("key ... timeout:double")
         .flags(WRITE | NOSCRIPT | FAST | BLOCKING)
         .acl(&["@write", "@sortedset", "@fast", "@blocking"])
         .keys(1, -2, 1)
@@ -252,6 +278,7 @@ pub static COMMANDS: &[Command] = &[
             "O(log(N)) with N being the number of elements in the sorted set.",
         ),
     Command::new("zmpop", -4, zmpop)
+        .syntax("numkeys:integer key ... (MIN|MAX) [COUNT count:integer]")
         .flags(WRITE)
         .acl(&["@write", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
@@ -262,6 +289,7 @@ pub static COMMANDS: &[Command] = &[
             "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
         ),
     Command::new("bzmpop", -5, bzmpop)
+        .syntax("timeout:double numkeys:integer key ... (MIN|MAX) [COUNT count:integer]")
         .flags(WRITE | BLOCKING)
         .acl(&["@write", "@sortedset", "@slow", "@blocking"])
         .find_keys(keys_after_numkeys_at_2)
@@ -272,6 +300,7 @@ pub static COMMANDS: &[Command] = &[
             "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
         ),
     Command::new("zrandmember", -2, zrandmember)
+        .syntax("key [count:integer [WITHSCORES]]")
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
@@ -282,6 +311,8 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of elements returned",
         ),
     Command::new("zunion", -3, zunion)
+        .syntax("numkeys:integer key ... [WEIGHTS weight:double ...] [AGGREGATE (SUM|MIN|MAX)] \
+             [WITHSCORES]")
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
@@ -292,6 +323,8 @@ pub static COMMANDS: &[Command] = &[
             "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
         ),
     Command::new("zinter", -3, zinter)
+        .syntax("numkeys:integer key ... [WEIGHTS weight:double ...] [AGGREGATE (SUM|MIN|MAX)] \
+             [WITHSCORES]")
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
@@ -302,6 +335,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
         ),
     Command::new("zdiff", -3, zdiff)
+        .syntax("numkeys:integer key ... [WITHSCORES]")
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
@@ -312,6 +346,8 @@ pub static COMMANDS: &[Command] = &[
             "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
         ),
     Command::new("zunionstore", -4, zunionstore)
+        .syntax("destination:key numkeys:integer key ... [WEIGHTS weight:double ...] [AGGREGATE \
+             (SUM|MIN|MAX)]")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@sortedset", "@slow"])
         .find_keys(destination_and_keys_after_numkeys)
@@ -322,6 +358,8 @@ pub static COMMANDS: &[Command] = &[
             "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
         ),
     Command::new("zinterstore", -4, zinterstore)
+        .syntax("destination:key numkeys:integer key ... [WEIGHTS weight:double ...] [AGGREGATE \
+             (SUM|MIN|MAX)]")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@sortedset", "@slow"])
         .find_keys(destination_and_keys_after_numkeys)
@@ -332,6 +370,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
         ),
     Command::new("zdiffstore", -4, zdiffstore)
+        .syntax("destination:key numkeys:integer key ...")
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@sortedset", "@slow"])
         .find_keys(destination_and_keys_after_numkeys)
@@ -342,6 +381,7 @@ pub static COMMANDS: &[Command] = &[
             "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
         ),
     Command::new("zintercard", -3, zintercard)
+        .syntax("numkeys:integer key ... [LIMIT limit:integer]")
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
@@ -352,6 +392,7 @@ pub static COMMANDS: &[Command] = &[
             "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
         ),
     Command::new("zscan", -3, zscan)
+        .syntax("key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]")
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
