@@ -384,8 +384,19 @@ fn command_docs_describe_commands() {
     assert_reply!(
         c,
         ["COMMAND", "DOCS", "get", "nosuch"],
-        b"*2\r\n$3\r\nget\r\n*8\r\n$7\r\nsummary\r\n$34\r\nReturns the string value of a key.\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
+        b"*2\r\n$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n$34\r\nReturns the string value of a key.\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n\
+          $9\r\narguments\r\n*1\r\n*4\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n"
     );
+    // Tokens, flags (a set of statuses) and nested choices.
+    let reply = c.call(&["COMMAND", "DOCS", "expire"]);
+    let text = String::from_utf8_lossy(&reply);
+    for part in [
+        "$4\r\nname\r\n$7\r\nseconds\r\n$4\r\ntype\r\n$7\r\ninteger\r\n",
+        "$4\r\ntype\r\n$5\r\noneof\r\n$5\r\nflags\r\n*1\r\n+optional\r\n",
+        "$4\r\ntype\r\n$10\r\npure-token\r\n$5\r\ntoken\r\n$2\r\nNX\r\n",
+    ] {
+        assert!(text.contains(part), "{part:?} in {text:?}");
+    }
     assert_reply!(c, ["COMMAND", "DOCS", "nosuch"], b"*0\r\n");
     c.call(&["HELLO", "3"]);
     c.cmd(&["COMMAND", "DOCS", "config"]);
