@@ -550,18 +550,18 @@ fn stats_section(src: &Sources, out: &mut String) {
     field(
         out,
         "total_commands_processed",
-        load(&s.total_commands_processed),
+        s.total_commands_processed.get(),
     );
     field(
         out,
         "instantaneous_ops_per_sec",
         state.metrics.ops.per_sec(),
     );
-    field(out, "total_net_input_bytes", load(&s.total_net_input_bytes));
+    field(out, "total_net_input_bytes", s.total_net_input_bytes.get());
     field(
         out,
         "total_net_output_bytes",
-        load(&s.total_net_output_bytes),
+        s.total_net_output_bytes.get(),
     );
     field(out, "total_net_repl_input_bytes", 0);
     field(out, "total_net_repl_output_bytes", 0);
@@ -619,11 +619,11 @@ fn stats_section(src: &Sources, out: &mut String) {
     field(out, "unexpected_error_replies", 0);
     field(out, "total_error_replies", load(&s.total_error_replies));
     field(out, "dump_payload_sanitizations", 0);
-    field(out, "total_reads_processed", load(&s.total_reads_processed));
+    field(out, "total_reads_processed", s.total_reads_processed.get());
     field(
         out,
         "total_writes_processed",
-        load(&s.total_writes_processed),
+        s.total_writes_processed.get(),
     );
     field(out, "io_threaded_reads_processed", 0);
     field(out, "io_threaded_writes_processed", 0);

@@ -61,6 +61,8 @@ pub fn serve(state: &State, stream: TcpStream) {
         parser: RequestParser::new(),
         partial_request: 0,
         request_len: 0,
+        last_command: "NULL",
+        info_stale: false,
     };
     let reader = match stream.try_clone() {
         Ok(clone) => BufReader::with_capacity(READ_BUFFER, clone),
@@ -84,6 +86,10 @@ struct Connection<'s> {
     partial_request: usize,
     /// Bytes of the request being executed (for CLIENT LIST's `qbuf`).
     request_len: usize,
+    /// The last command run, for CLIENT LIST's `cmd`.
+    last_command: &'static str,
+    /// True once a command has run since the shared handle was updated.
+    info_stale: bool,
 }
 
 impl Connection<'_> {
@@ -267,20 +273,19 @@ impl Connection<'_> {
     }
 
     fn count_read(&self) {
-        self.state
-            .stats
-            .total_reads_processed
-            .fetch_add(1, Ordering::Relaxed);
+        self.state.stats.total_reads_processed.incr();
     }
 
     fn count_input(&self, n: usize) {
-        self.state
-            .stats
-            .total_net_input_bytes
-            .fetch_add(n as u64, Ordering::Relaxed);
+        self.state.stats.total_net_input_bytes.add(n as u64);
     }
 
     fn flush(&mut self, writer: &mut TcpStream) -> io::Result<()> {
+        // Other clients see this one as of its last batch: what it is doing
+        // can change only while they cannot look (the replies are unsent).
+        if self.info_stale {
+            self.publish_info();
+        }
         if self.out.is_empty() {
             return Ok(());
         }
@@ -304,10 +309,8 @@ impl Connection<'_> {
         }
         let result = writer.write_all(self.out.buffer());
         let stats = &self.state.stats;
-        stats
-            .total_net_output_bytes
-            .fetch_add(self.out.len() as u64, Ordering::Relaxed);
-        stats.total_writes_processed.fetch_add(1, Ordering::Relaxed);
+        stats.total_net_output_bytes.add(self.out.len() as u64);
+        stats.total_writes_processed.incr();
         self.out.clear();
         result
     }
@@ -357,17 +360,18 @@ impl Connection<'_> {
             }
             ReplyMode::On | ReplyMode::SkipNext => {}
         }
-        self.state
-            .stats
-            .total_commands_processed
-            .fetch_add(1, Ordering::Relaxed);
-        self.publish_info(command.map_or("NULL", |c| c.full_name));
+        self.state.stats.total_commands_processed.incr();
+        self.last_command = command.map_or("NULL", |c| c.full_name);
+        self.info_stale = true;
     }
 
-    /// Mirrors what CLIENT LIST shows into the shared handle.
-    fn publish_info(&self, last_command: &'static str) {
+    /// Mirrors what CLIENT LIST shows into the shared handle: once per
+    /// batch of requests, as the lock and the clock read cost more than a
+    /// GET if paid per command.
+    fn publish_info(&mut self) {
+        self.info_stale = false;
         let mut info = self.client.handle.info.lock();
-        info.last_command = last_command;
+        info.last_command = self.last_command;
         info.last_interaction = Instant::now();
         info.db = self.client.db;
         info.resp = self.out.protocol().version();

@@ -8,7 +8,6 @@
 //! the metric is their average, so it covers the last 1.6 seconds and falls
 //! to 0 within 1.6 seconds of the traffic stopping.
 
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -105,7 +104,7 @@ pub fn run(state: &State) {
 
 fn sample(state: &State, now: Instant) {
     let stats = &state.stats;
-    let read = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
+    let read = |counter: &crate::counter::Counter| counter.get();
     state
         .metrics
         .ops
