@@ -36,8 +36,6 @@ pub mod table;
 pub mod tx;
 pub mod zsets;
 
-use std::time::Instant;
-
 use crate::error::{self, CommandError, CommandResult};
 use crate::resp::ReplyWriter;
 use crate::server::client::Client;
@@ -365,16 +363,20 @@ pub fn call(
     args: &[Vec<u8>],
 ) {
     let plan = lock_plan(state.keyspace(), client, client.db, resolved.command, args);
+    let locks = state.keyspace().lock(&plan);
+    // One clock read serves as the command's time and its start, as in
+    // Redis's `call`.
+    let started_us = crate::store::clock::unix_us();
     let mut ctx = Ctx {
         state,
         client,
         out,
-        locks: state.keyspace().lock(&plan),
-        now_ms: crate::store::clock::unix_ms(),
+        locks,
+        now_ms: started_us / 1000,
         dirty: 0,
         propagate: None,
     };
-    if let Err(err) = run(&mut ctx, resolved, args) {
+    if let Err(err) = run(&mut ctx, resolved, args, started_us) {
         ctx.out.error(&err);
     }
     // Keys the command (or a whole EXEC) created for blocked clients are
@@ -386,10 +388,9 @@ pub fn call(
 }
 
 /// Runs a handler in a context whose locks are already held, and counts
-/// the call: time, failure, changes. EXEC runs each queued command through
-/// here inside its own context.
-pub fn run(ctx: &mut Ctx, resolved: &Resolved, args: &[Vec<u8>]) -> CommandResult {
-    let started = Instant::now();
+/// the call: time since `started_us` (unix µs), failure, changes. EXEC runs
+/// each queued command through here inside its own context.
+pub fn run(ctx: &mut Ctx, resolved: &Resolved, args: &[Vec<u8>], started_us: i64) -> CommandResult {
     let dirty_before = ctx.dirty;
     let result = (resolved.command.handler)(ctx, args);
     let state = ctx.state;
@@ -399,7 +400,10 @@ pub fn run(ctx: &mut Ctx, resolved: &Resolved, args: &[Vec<u8>]) -> CommandResul
     }
     log_for_aof(ctx, args, changes > 0);
     let stats = &state.command_stats[resolved.id];
-    stats.count_call(started.elapsed());
+    // Wall-clock time, like Redis's `ustime`: a clock stepped back
+    // mid-command counts as no time at all.
+    let took = crate::store::clock::unix_us().saturating_sub(started_us);
+    stats.count_call(u64::try_from(took).unwrap_or(0));
     if let Err(err) = &result {
         stats.count_failed();
         state.stats.count_error(err);

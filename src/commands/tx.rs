@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 
 use crate::error::{CommandError, CommandResult};
 use crate::persist::aof::Logged;
-use crate::store::{Key, LockPlan};
+use crate::store::{Key, LockPlan, clock};
 
 use super::table::{Command, LockContext, Locks, flags::*};
 use super::{Ctx, lock_plan, run, unwatch_all, watched_keys_plan};
@@ -212,7 +212,7 @@ fn exec(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
             dirty: 0,
             propagate: None,
         };
-        if let Err(err) = run(&mut inner, resolved, args) {
+        if let Err(err) = run(&mut inner, resolved, args, clock::unix_us()) {
             inner.out.error(&err);
         }
         let Ctx { locks, .. } = inner;

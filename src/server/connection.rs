@@ -63,6 +63,16 @@ pub fn serve(state: &State, stream: TcpStream) {
         request_len: 0,
         last_command: "NULL",
         info_stale: false,
+        settings: Settings {
+            // No configuration has this epoch: the first refresh reads it.
+            epoch: u64::MAX,
+            limits: Limits {
+                max_bulk_len: 0,
+                max_query_len: 0,
+                unauthenticated: true,
+            },
+            idle_seconds: 0,
+        },
     };
     let reader = match stream.try_clone() {
         Ok(clone) => BufReader::with_capacity(READ_BUFFER, clone),
@@ -90,20 +100,43 @@ struct Connection<'s> {
     last_command: &'static str,
     /// True once a command has run since the shared handle was updated.
     info_stale: bool,
+    settings: Settings,
+}
+
+/// The configuration a connection consults per request, copied.
+struct Settings {
+    /// The configuration epoch the copy was taken at.
+    epoch: u64,
+    limits: Limits,
+    /// The `timeout` option.
+    idle_seconds: u64,
 }
 
 impl Connection<'_> {
-    fn limits(&self) -> Limits {
-        let config = self.state.config();
-        Limits {
-            max_bulk_len: config.proto_max_bulk_len as i64,
-            max_query_len: config.client_query_buffer_limit,
-            unauthenticated: self.client.auth_required(self.state),
+    /// Re-reads the settings the connection keeps copies of, if the
+    /// configuration or the client's authentication changed since: taking
+    /// the configuration's lock per command would have every core write its
+    /// cache line.
+    fn refresh_settings(&mut self) {
+        let epoch = self.state.config_epoch();
+        let unauthenticated = self.client.auth_required(self.state);
+        if epoch == self.settings.epoch && unauthenticated == self.settings.limits.unauthenticated {
+            return;
         }
+        let config = self.state.config();
+        self.settings = Settings {
+            epoch,
+            limits: Limits {
+                max_bulk_len: config.proto_max_bulk_len as i64,
+                max_query_len: config.client_query_buffer_limit,
+                unauthenticated,
+            },
+            idle_seconds: config.timeout,
+        };
     }
 
     fn run(&mut self, mut reader: BufReader<TcpStream>, mut writer: TcpStream) -> io::Result<()> {
-        let mut limits = self.limits();
+        self.refresh_settings();
         let mut timeout = None;
         loop {
             // Execute every complete request already buffered.
@@ -112,7 +145,7 @@ impl Connection<'_> {
                 if buffered.is_empty() {
                     break;
                 }
-                let (used, request) = match self.parser.advance(buffered, &limits) {
+                let (used, request) = match self.parser.advance(buffered, &self.settings.limits) {
                     Ok(step) => step,
                     Err(err) => {
                         if let Some(text) = err.reply_text() {
@@ -165,7 +198,7 @@ impl Connection<'_> {
                     self.flush(&mut writer)?;
                 }
                 // AUTH or CONFIG SET may have changed the limits.
-                limits = self.limits();
+                self.refresh_settings();
             }
             self.flush(&mut writer)?;
             if self.client.handle.killed.load(Ordering::SeqCst)
@@ -213,11 +246,12 @@ impl Connection<'_> {
 
     /// The `timeout` option: idle clients are closed after that many
     /// seconds. Subscribers are exempt, as in Redis: they wait for messages.
-    fn idle_timeout(&self) -> Option<Duration> {
+    fn idle_timeout(&mut self) -> Option<Duration> {
         if self.client.pubsub.total() > 0 {
             return None;
         }
-        let seconds = self.state.config().timeout;
+        self.refresh_settings();
+        let seconds = self.settings.idle_seconds;
         (seconds > 0).then(|| Duration::from_secs(seconds))
     }
 

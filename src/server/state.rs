@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 
@@ -86,10 +86,9 @@ pub struct CommandStats {
 }
 
 impl CommandStats {
-    pub fn count_call(&self, took: Duration) {
+    pub fn count_call(&self, micros: u64) {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        self.usec
-            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+        self.usec.fetch_add(micros, Ordering::Relaxed);
     }
 
     pub fn count_rejected(&self) {
@@ -125,8 +124,14 @@ pub struct State {
     pub pubsub: Arc<PubSub>,
     pub shutdown: Shutdown,
     pub log: Logger,
-    /// Changes since the last save (`rdb_changes_since_last_save`).
-    dirty: AtomicU64,
+    /// Changes ever made, and how many of them completed saves include:
+    /// `rdb_changes_since_last_save` is the difference. Every write bumps
+    /// the first, so it is striped; only saves touch the second.
+    changes: Counter,
+    saved_changes: AtomicU64,
+    /// Bumped by every configuration change, so that hot paths can keep
+    /// copies of settings and notice when to refresh them.
+    config_epoch: AtomicU64,
     /// Unix seconds of the last successful save (LASTSAVE).
     pub lastsave: AtomicI64,
     /// Background saves and their outcome.
@@ -174,7 +179,9 @@ impl State {
             pubsub,
             shutdown: Shutdown::new(local_addr),
             log,
-            dirty: AtomicU64::new(0),
+            changes: Counter::new(),
+            saved_changes: AtomicU64::new(0),
+            config_epoch: AtomicU64::new(0),
             lastsave: AtomicI64::new(unix_ms() / 1000),
             rdb: Default::default(),
             aof: Default::default(),
@@ -207,6 +214,7 @@ impl State {
         let (was_appendonly, was_policy) = (config.appendonly, config.appendfsync);
         let was_maxmemory = config.maxmemory;
         let result = f(&mut config);
+        self.config_epoch.fetch_add(1, Ordering::Release);
         self.password_set
             .store(!config.requirepass.is_empty(), Ordering::Release);
         self.log.set_level(config.loglevel);
@@ -250,21 +258,24 @@ impl State {
     }
 
     pub fn add_dirty(&self, n: u64) {
-        self.dirty.fetch_add(n, Ordering::Relaxed);
+        self.changes.add(n);
     }
 
     /// Removes the changes a completed save included (changes made while it
     /// ran stay counted, as in Redis).
     pub fn subtract_dirty(&self, n: u64) {
-        let _ = self
-            .dirty
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| {
-                Some(d.saturating_sub(n))
-            });
+        self.saved_changes.fetch_add(n, Ordering::Relaxed);
     }
 
     pub fn dirty(&self) -> u64 {
-        self.dirty.load(Ordering::Relaxed)
+        self.changes
+            .get()
+            .saturating_sub(self.saved_changes.load(Ordering::Relaxed))
+    }
+
+    /// Changes whenever the configuration does.
+    pub fn config_epoch(&self) -> u64 {
+        self.config_epoch.load(Ordering::Acquire)
     }
 
     /// Reads the memory in use and raises the recorded peak if needed;
