@@ -5,6 +5,8 @@
 //! - [`lzf`]: the RDB string compression.
 //! - [`listpack`]: the compact blob of small sorted sets and list nodes.
 //! - [`rdb`]: the RDB file format, encoder and decoder.
+//! - [`ziplist`]: the older compact encodings (ziplist, zipmap) that dumps
+//!   from Redis 6.2 and earlier hold.
 //! - [`snapshot`]: saving the keyspace to a dump file and loading it back.
 
 pub mod aof;
@@ -13,3 +15,4 @@ pub mod listpack;
 pub mod lzf;
 pub mod rdb;
 pub mod snapshot;
+pub mod ziplist;

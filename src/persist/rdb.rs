@@ -19,7 +19,7 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 
-use super::{crc64, listpack, lzf};
+use super::{crc64, listpack, lzf, ziplist};
 use crate::num;
 use crate::store::key::Key;
 use crate::store::types::hash::{Hash, HashLimits};
@@ -608,6 +608,27 @@ impl<R: Read> Decoder<R> {
                 Value::List(Box::new(list))
             }
             types::LIST_QUICKLIST_2 => Value::List(Box::new(self.quicklist()?)),
+            // Redis 3.2 to 6.2: quicklist nodes are ziplists.
+            types::LIST_QUICKLIST => {
+                let nodes = self.length()?;
+                let mut list = List::new();
+                for _ in 0..nodes {
+                    let blob = self.string()?;
+                    let elements =
+                        ziplist::decode(&blob).ok_or_else(|| corrupt("invalid list ziplist"))?;
+                    list_extend(&mut list, elements);
+                }
+                Value::List(Box::new(list))
+            }
+            // Before 3.2: a small list is one ziplist.
+            types::LIST_ZIPLIST => {
+                let blob = self.string()?;
+                let elements =
+                    ziplist::decode(&blob).ok_or_else(|| corrupt("invalid list ziplist"))?;
+                let mut list = List::new();
+                list_extend(&mut list, elements);
+                Value::List(Box::new(list))
+            }
             types::SET => {
                 let len = self.length()?;
                 // As Redis loads one: an intset while the members allow.
@@ -640,15 +661,21 @@ impl<R: Read> Decoder<R> {
                 let blob = self.string()?;
                 let elements =
                     listpack::decode(&blob).ok_or_else(|| corrupt("invalid hash listpack"))?;
-                if elements.len() % 2 != 0 {
-                    return Err(corrupt("hash listpack with an odd number of entries"));
-                }
-                let mut hash = Hash::new();
-                let mut it = elements.into_iter();
-                while let (Some(field), Some(value)) = (it.next(), it.next()) {
-                    hash.set(&field, &value, HashLimits::default());
-                }
-                Value::Hash(Box::new(hash))
+                Value::Hash(Box::new(hash_from_pairs(elements)?))
+            }
+            // Up to 6.2, and before 2.6, small hashes were a ziplist or a
+            // zipmap of alternating fields and values.
+            types::HASH_ZIPLIST => {
+                let blob = self.string()?;
+                let elements =
+                    ziplist::decode(&blob).ok_or_else(|| corrupt("invalid hash ziplist"))?;
+                Value::Hash(Box::new(hash_from_pairs(elements)?))
+            }
+            types::HASH_ZIPMAP => {
+                let blob = self.string()?;
+                let elements =
+                    ziplist::decode_zipmap(&blob).ok_or_else(|| corrupt("invalid zipmap"))?;
+                Value::Hash(Box::new(hash_from_pairs(elements)?))
             }
             types::ZSET | types::ZSET_2 => {
                 let len = self.length()?;
@@ -670,19 +697,14 @@ impl<R: Read> Decoder<R> {
                 let blob = self.string()?;
                 let elements =
                     listpack::decode(&blob).ok_or_else(|| corrupt("invalid zset listpack"))?;
-                if elements.len() % 2 != 0 {
-                    return Err(corrupt("zset listpack with an odd number of entries"));
-                }
-                let mut pairs = Vec::with_capacity(elements.len() / 2);
-                let mut it = elements.into_iter();
-                while let (Some(member), Some(score)) = (it.next(), it.next()) {
-                    let score = std::str::from_utf8(&score)
-                        .ok()
-                        .and_then(|t| t.parse::<f64>().ok())
-                        .ok_or_else(|| corrupt("invalid zset score"))?;
-                    pairs.push((member, score));
-                }
-                Value::ZSet(Box::new(zset_from_pairs(pairs)?))
+                Value::ZSet(Box::new(zset_from_flat(elements)?))
+            }
+            // Up to 6.2: a ziplist of alternating members and scores.
+            types::ZSET_ZIPLIST => {
+                let blob = self.string()?;
+                let elements =
+                    ziplist::decode(&blob).ok_or_else(|| corrupt("invalid zset ziplist"))?;
+                Value::ZSet(Box::new(zset_from_flat(elements)?))
             }
             other => return Err(RdbError::Unsupported(format!("value type {other}"))),
         };
@@ -792,6 +814,47 @@ fn listpack_score_text(score: f64) -> Vec<u8> {
         return num::format_i64(score as i64, &mut buf).to_vec();
     }
     num::format_g17(score).into_bytes()
+}
+
+/// Builds a hash from alternating fields and values (a listpack, ziplist or
+/// zipmap), refusing an odd count or a repeated field as Redis does.
+fn hash_from_pairs(elements: Vec<Vec<u8>>) -> Result<Hash, RdbError> {
+    if !elements.len().is_multiple_of(2) {
+        return Err(corrupt("hash with an odd number of entries"));
+    }
+    let mut hash = Hash::new();
+    let mut it = elements.into_iter();
+    while let (Some(field), Some(value)) = (it.next(), it.next()) {
+        if hash.get(&field).is_some() {
+            return Err(corrupt("duplicate hash field"));
+        }
+        hash.set(&field, &value, HashLimits::default());
+    }
+    Ok(hash)
+}
+
+/// Builds a sorted set from alternating members and scores (text or
+/// integers, as a listpack or ziplist holds them).
+fn zset_from_flat(elements: Vec<Vec<u8>>) -> Result<ZSet, RdbError> {
+    if !elements.len().is_multiple_of(2) {
+        return Err(corrupt("zset with an odd number of entries"));
+    }
+    let mut pairs = Vec::with_capacity(elements.len() / 2);
+    let mut it = elements.into_iter();
+    while let (Some(member), Some(score)) = (it.next(), it.next()) {
+        let score = std::str::from_utf8(&score)
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .ok_or_else(|| corrupt("invalid zset score"))?;
+        pairs.push((member, score));
+    }
+    zset_from_pairs(pairs)
+}
+
+fn list_extend(list: &mut List, elements: Vec<Vec<u8>>) {
+    for element in elements {
+        list.push_key(End::Right, Key::from(element));
+    }
 }
 
 /// Builds a sorted set from loaded pairs, refusing NaN scores and repeated
@@ -907,6 +970,124 @@ mod tests {
                 assert_eq!(got[i].2, (i == 2).then_some(1_800_000_000_123));
             }
         }
+    }
+
+    /// A length-prefixed RDB string, as any version writes it.
+    fn rdb_string(out: &mut Vec<u8>, bytes: &[u8]) {
+        match bytes.len() {
+            n if n < 64 => out.push(n as u8),
+            n if n < 16_384 => out.extend([0x40 | (n >> 8) as u8, n as u8]),
+            n => {
+                out.push(0x80);
+                out.extend_from_slice(&(n as u32).to_be_bytes());
+            }
+        }
+        out.extend_from_slice(bytes);
+    }
+
+    #[test]
+    fn reads_the_encodings_of_older_versions() {
+        use crate::persist::ziplist::tests::{encode, encode_zipmap};
+        let many: Vec<Vec<u8>> = (0..600).map(|i| format!("f{i}").into_bytes()).collect();
+        let mut big_hash: Vec<&[u8]> = Vec::new();
+        for f in &many {
+            big_hash.extend([f.as_slice(), b"v"]);
+        }
+        let mut dump = b"REDIS0009".to_vec();
+        let key = |dump: &mut Vec<u8>, kind: u8, name: &str, blob: &[u8]| {
+            dump.push(kind);
+            rdb_string(dump, name.as_bytes());
+            rdb_string(dump, blob);
+        };
+        key(
+            &mut dump,
+            types::HASH_ZIPLIST,
+            "h",
+            &encode(&[b"a", b"1", b"b", b"two"]),
+        );
+        key(&mut dump, types::HASH_ZIPLIST, "hbig", &encode(&big_hash));
+        key(
+            &mut dump,
+            types::HASH_ZIPMAP,
+            "hz",
+            &encode_zipmap(&[(b"k", b"v")], 4),
+        );
+        key(
+            &mut dump,
+            types::ZSET_ZIPLIST,
+            "z",
+            &encode(&[b"m", b"1.5", b"n", b"-3", b"o", b"inf"]),
+        );
+        key(
+            &mut dump,
+            types::LIST_ZIPLIST,
+            "l",
+            &encode(&[b"x", b"7", b"y"]),
+        );
+        // A quicklist of two ziplist nodes.
+        dump.push(types::LIST_QUICKLIST);
+        rdb_string(&mut dump, b"q");
+        dump.push(2);
+        rdb_string(&mut dump, &encode(&[b"1", b"2"]));
+        rdb_string(&mut dump, &encode(&[b"three"]));
+        dump.push(OPCODE_EOF);
+        dump.extend_from_slice(&[0; 8]);
+
+        let items = decode_all(&dump).expect("an older dump loads");
+        let value = |name: &[u8]| {
+            items
+                .iter()
+                .find_map(|i| match i {
+                    Item::Key { key, value, .. } if key == name => Some(value),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(name)))
+        };
+        let Value::Hash(h) = value(b"h") else {
+            panic!("h")
+        };
+        assert_eq!(
+            (h.get(b"a"), h.get(b"b")),
+            (Some(&b"1"[..]), Some(&b"two"[..]))
+        );
+        assert!(h.is_listpack());
+        let Value::Hash(h) = value(b"hbig") else {
+            panic!("hbig")
+        };
+        // Past hash-max-listpack-entries it loads as a table, as in Redis.
+        assert_eq!((h.len(), h.is_listpack()), (600, false));
+        let Value::Hash(h) = value(b"hz") else {
+            panic!("hz")
+        };
+        assert_eq!(h.get(b"k"), Some(&b"v"[..]));
+        let Value::ZSet(z) = value(b"z") else {
+            panic!("z")
+        };
+        assert_eq!(
+            (z.score(b"m"), z.score(b"n"), z.score(b"o")),
+            (Some(1.5), Some(-3.0), Some(f64::INFINITY))
+        );
+        let list = |name: &[u8]| match value(name) {
+            Value::List(l) => l.iter().map(|e| e.to_vec()).collect::<Vec<_>>(),
+            _ => panic!("list"),
+        };
+        assert_eq!(list(b"l"), [b"x".to_vec(), b"7".to_vec(), b"y".to_vec()]);
+        assert_eq!(
+            list(b"q"),
+            [b"1".to_vec(), b"2".to_vec(), b"three".to_vec()]
+        );
+
+        // A repeated field, or a truncated ziplist, is a corrupt dump.
+        let mut bad = b"REDIS0009".to_vec();
+        key(
+            &mut bad,
+            types::HASH_ZIPLIST,
+            "h",
+            &encode(&[b"a", b"1", b"a", b"2"]),
+        );
+        bad.push(OPCODE_EOF);
+        bad.extend_from_slice(&[0; 8]);
+        assert!(matches!(decode_all(&bad), Err(RdbError::Corrupt(_))));
     }
 
     #[test]
