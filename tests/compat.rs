@@ -1518,26 +1518,31 @@ fn sedis_dumps_pass_redis_check_rdb_and_load_in_redis() {
     assert_eq!(describe_keys(&mut conn), expected);
 }
 
-/// `sedis-cli help NAME` prints, for every name, the synopsis (the line
-/// built from COMMAND DOCS "arguments") of each matching command or
-/// subcommand: name → synopsis, colours removed.
-fn synopses(port: u16, names: &[String]) -> std::collections::BTreeMap<String, String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sedis-cli"))
+/// What `CLI help NAME` prints for every name, read from stdin.
+fn help_output(cli: &str, port: u16, names: &[String]) -> String {
+    let mut child = Command::new(cli)
         .args(["-p", &port.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .expect("sedis-cli");
+        .unwrap_or_else(|e| panic!("{cli}: {e}"));
     let script: String = names.iter().map(|n| format!("help {n}\n")).collect();
     child
         .stdin
         .take()
         .expect("stdin")
         .write_all(script.as_bytes())
-        .expect("write to sedis-cli");
-    let output = child.wait_with_output().expect("sedis-cli output");
+        .expect("write the help requests");
+    let output = child.wait_with_output().expect("help output");
     assert!(output.status.success());
-    let text = String::from_utf8_lossy(&output.stdout).replace("\x1b[0m", "");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `sedis-cli help NAME` prints, for every name, the synopsis (the line
+/// built from COMMAND DOCS "arguments") of each matching command or
+/// subcommand: name → synopsis, colours removed.
+fn synopses(port: u16, names: &[String]) -> std::collections::BTreeMap<String, String> {
+    let text = help_output(env!("CARGO_BIN_EXE_sedis-cli"), port, names).replace("\x1b[0m", "");
     text.lines()
         .filter_map(|line| line.trim().strip_prefix("\x1b[1m"))
         .filter_map(|line| line.split_once(" \x1b[90m"))
@@ -1579,6 +1584,12 @@ fn command_docs_describe_the_arguments_redis_does() {
         }
     }
     assert!(differ.is_empty(), "{}", differ.join("\n"));
+    // redis-cli builds its help from the same reply, and prints it alike.
+    let port = servers.sedis.addr.port();
+    assert_eq!(
+        help_output("redis-cli", port, &names),
+        help_output(env!("CARGO_BIN_EXE_sedis-cli"), port, &names)
+    );
 }
 
 // ---------------------------------------------------------------------------
