@@ -527,7 +527,7 @@ fn kill_9_during_bgsave_leaves_the_old_or_the_new_dump_never_a_torn_one() {
     child.wait().unwrap();
     // Whatever moment the kill hit, the dump is whole: old or new.
     let ks = sedis::store::Keyspace::new(16);
-    let report = sedis::persist::snapshot::load(&ks, &dir.join("dump.rdb"))
+    let report = sedis::persist::snapshot::load(&ks, &dir.join("dump.rdb"), Default::default())
         .expect("a whole dump")
         .expect("a dump exists");
     assert!(

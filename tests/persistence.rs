@@ -29,7 +29,7 @@ fn with_dir(dir: &Path) -> impl FnOnce(&mut Config) + '_ {
 /// Loads a dump into a fresh keyspace and returns a string value.
 fn load_string(path: &Path, key: &[u8]) -> Option<Vec<u8>> {
     let ks = Keyspace::new(16);
-    snapshot::load(&ks, path)
+    snapshot::load(&ks, path, Default::default())
         .expect("valid dump")
         .expect("dump exists");
     let mut plan = LockPlan::new();
@@ -72,6 +72,48 @@ fn save_writes_a_dump_that_the_next_start_loads() {
 }
 
 /// True if INFO persistence has `line` among its lines.
+/// Values load under the encoding limits configured when they load, as in
+/// Redis: a compact value past a lowered limit comes back converted.
+#[test]
+fn dumps_load_under_the_configured_encoding_limits() {
+    let dir = temp_dir("encodings");
+    let server = TestServer::with_config(with_dir(&dir));
+    let mut c = server.raw();
+    c.call(&["HSET", "h", "f", "v"]);
+    c.call(&["ZADD", "z", "1", "m"]);
+    c.call(&["SADD", "s", "1", "2", "3"]);
+    assert_reply!(c, ["SAVE"], b"+OK\r\n");
+    server.stop();
+    let encodings = |server: &TestServer| {
+        let mut c = server.raw();
+        ["h", "z", "s"].map(|k| c.call(&["OBJECT", "ENCODING", k]))
+    };
+    let server = TestServer::with_config(with_dir(&dir));
+    assert_eq!(
+        encodings(&server),
+        [
+            &b"$8\r\nlistpack\r\n"[..],
+            b"$8\r\nlistpack\r\n",
+            b"$6\r\nintset\r\n"
+        ]
+    );
+    server.stop();
+    let server = TestServer::with_config(|c| {
+        with_dir(&dir)(c);
+        c.hash_max_listpack_entries = 0;
+        c.zset_max_listpack_entries = 0;
+        c.set_max_intset_entries = 2;
+    });
+    assert_eq!(
+        encodings(&server),
+        [
+            &b"$9\r\nhashtable\r\n"[..],
+            b"$8\r\nskiplist\r\n",
+            b"$9\r\nhashtable\r\n"
+        ]
+    );
+}
+
 fn info_has(c: &mut common::Raw, line: &str) -> bool {
     let reply = c.call(&["INFO", "persistence"]);
     String::from_utf8_lossy(&reply).lines().any(|l| l == line)

@@ -388,6 +388,45 @@ pub struct Decoder<R: Read> {
     crc: u64,
     version: u32,
     finished: bool,
+    encodings: Encodings,
+}
+
+/// The encoding limits values are loaded under: as Redis does, a dump's
+/// compact values are converted if the configuration in force says so.
+#[derive(Debug, Clone, Copy)]
+pub struct Encodings {
+    pub hash: HashLimits,
+    pub zset: ZSetLimits,
+    /// `set-max-intset-entries`.
+    pub set_max_intset_entries: usize,
+}
+
+impl Encodings {
+    /// The limits `config` sets.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Encodings {
+            hash: HashLimits {
+                max_entries: config.hash_max_listpack_entries,
+                max_value: config.hash_max_listpack_value,
+            },
+            zset: ZSetLimits {
+                max_entries: config.zset_max_listpack_entries,
+                max_value: config.zset_max_listpack_value,
+            },
+            set_max_intset_entries: config.set_max_intset_entries,
+        }
+    }
+}
+
+impl Default for Encodings {
+    /// Redis's defaults.
+    fn default() -> Self {
+        Encodings {
+            hash: HashLimits::default(),
+            zset: ZSetLimits::default(),
+            set_max_intset_entries: 512,
+        }
+    }
 }
 
 /// Largest chunk read into a buffer at once while a length is unverified.
@@ -401,6 +440,7 @@ impl<R: Read> Decoder<R> {
             crc: 0,
             version: 0,
             finished: false,
+            encodings: Encodings::default(),
         };
         let mut magic = [0u8; 9];
         decoder.read_exact(&mut magic)?;
@@ -420,6 +460,12 @@ impl<R: Read> Decoder<R> {
 
     pub fn version(&self) -> u32 {
         self.version
+    }
+
+    /// Loads values under `encodings` instead of Redis's default limits.
+    pub fn with_encodings(mut self, encodings: Encodings) -> Self {
+        self.encodings = encodings;
+        self
     }
 
     fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), RdbError> {
@@ -634,7 +680,7 @@ impl<R: Read> Decoder<R> {
                 // As Redis loads one: an intset while the members allow.
                 let mut set = Set::new_intset();
                 for _ in 0..len {
-                    set.add(&self.string()?, SET_MAX_INTSET_ENTRIES);
+                    set.add(&self.string()?, self.encodings.set_max_intset_entries);
                 }
                 Value::Set(Box::new(set))
             }
@@ -643,7 +689,10 @@ impl<R: Read> Decoder<R> {
                 let members = intset_members(&blob).ok_or_else(|| corrupt("invalid intset"))?;
                 let mut set = Set::new_intset();
                 for n in members {
-                    set.add(n.to_string().as_bytes(), SET_MAX_INTSET_ENTRIES);
+                    set.add(
+                        n.to_string().as_bytes(),
+                        self.encodings.set_max_intset_entries,
+                    );
                 }
                 Value::Set(Box::new(set))
             }
@@ -653,7 +702,7 @@ impl<R: Read> Decoder<R> {
                 for _ in 0..len {
                     let field = self.string()?;
                     let value = self.string()?;
-                    hash.set(&field, &value, HashLimits::default());
+                    hash.set(&field, &value, self.encodings.hash);
                 }
                 Value::Hash(Box::new(hash))
             }
@@ -661,7 +710,7 @@ impl<R: Read> Decoder<R> {
                 let blob = self.string()?;
                 let elements =
                     listpack::decode(&blob).ok_or_else(|| corrupt("invalid hash listpack"))?;
-                Value::Hash(Box::new(hash_from_pairs(elements)?))
+                Value::Hash(Box::new(hash_from_pairs(elements, self.encodings.hash)?))
             }
             // Up to 6.2, and before 2.6, small hashes were a ziplist or a
             // zipmap of alternating fields and values.
@@ -669,13 +718,13 @@ impl<R: Read> Decoder<R> {
                 let blob = self.string()?;
                 let elements =
                     ziplist::decode(&blob).ok_or_else(|| corrupt("invalid hash ziplist"))?;
-                Value::Hash(Box::new(hash_from_pairs(elements)?))
+                Value::Hash(Box::new(hash_from_pairs(elements, self.encodings.hash)?))
             }
             types::HASH_ZIPMAP => {
                 let blob = self.string()?;
                 let elements =
                     ziplist::decode_zipmap(&blob).ok_or_else(|| corrupt("invalid zipmap"))?;
-                Value::Hash(Box::new(hash_from_pairs(elements)?))
+                Value::Hash(Box::new(hash_from_pairs(elements, self.encodings.hash)?))
             }
             types::ZSET | types::ZSET_2 => {
                 let len = self.length()?;
@@ -691,20 +740,20 @@ impl<R: Read> Decoder<R> {
                     };
                     pairs.push((member, score));
                 }
-                Value::ZSet(Box::new(zset_from_pairs(pairs)?))
+                Value::ZSet(Box::new(zset_from_pairs(pairs, self.encodings.zset)?))
             }
             types::ZSET_LISTPACK => {
                 let blob = self.string()?;
                 let elements =
                     listpack::decode(&blob).ok_or_else(|| corrupt("invalid zset listpack"))?;
-                Value::ZSet(Box::new(zset_from_flat(elements)?))
+                Value::ZSet(Box::new(zset_from_flat(elements, self.encodings.zset)?))
             }
             // Up to 6.2: a ziplist of alternating members and scores.
             types::ZSET_ZIPLIST => {
                 let blob = self.string()?;
                 let elements =
                     ziplist::decode(&blob).ok_or_else(|| corrupt("invalid zset ziplist"))?;
-                Value::ZSet(Box::new(zset_from_flat(elements)?))
+                Value::ZSet(Box::new(zset_from_flat(elements, self.encodings.zset)?))
             }
             other => return Err(RdbError::Unsupported(format!("value type {other}"))),
         };
@@ -761,11 +810,6 @@ impl<R: Read> Decoder<R> {
     }
 }
 
-/// A score as Redis writes it in a listpack: whole numbers within half the
-/// `long long` range as integers (`double2ll`), others as `%.17g`.
-/// Redis's default `set-max-intset-entries`, for sets being loaded.
-const SET_MAX_INTSET_ENTRIES: usize = 512;
-
 /// A set of integers in Redis's intset layout: the width of every element
 /// (2, 4 or 8 bytes, the smallest that fits them all), the count, then the
 /// elements ascending, all little-endian.
@@ -818,7 +862,7 @@ fn listpack_score_text(score: f64) -> Vec<u8> {
 
 /// Builds a hash from alternating fields and values (a listpack, ziplist or
 /// zipmap), refusing an odd count or a repeated field as Redis does.
-fn hash_from_pairs(elements: Vec<Vec<u8>>) -> Result<Hash, RdbError> {
+fn hash_from_pairs(elements: Vec<Vec<u8>>, limits: HashLimits) -> Result<Hash, RdbError> {
     if !elements.len().is_multiple_of(2) {
         return Err(corrupt("hash with an odd number of entries"));
     }
@@ -828,14 +872,14 @@ fn hash_from_pairs(elements: Vec<Vec<u8>>) -> Result<Hash, RdbError> {
         if hash.get(&field).is_some() {
             return Err(corrupt("duplicate hash field"));
         }
-        hash.set(&field, &value, HashLimits::default());
+        hash.set(&field, &value, limits);
     }
     Ok(hash)
 }
 
 /// Builds a sorted set from alternating members and scores (text or
 /// integers, as a listpack or ziplist holds them).
-fn zset_from_flat(elements: Vec<Vec<u8>>) -> Result<ZSet, RdbError> {
+fn zset_from_flat(elements: Vec<Vec<u8>>, limits: ZSetLimits) -> Result<ZSet, RdbError> {
     if !elements.len().is_multiple_of(2) {
         return Err(corrupt("zset with an odd number of entries"));
     }
@@ -848,7 +892,7 @@ fn zset_from_flat(elements: Vec<Vec<u8>>) -> Result<ZSet, RdbError> {
             .ok_or_else(|| corrupt("invalid zset score"))?;
         pairs.push((member, score));
     }
-    zset_from_pairs(pairs)
+    zset_from_pairs(pairs, limits)
 }
 
 fn list_extend(list: &mut List, elements: Vec<Vec<u8>>) {
@@ -860,8 +904,7 @@ fn list_extend(list: &mut List, elements: Vec<Vec<u8>>) {
 /// Builds a sorted set from loaded pairs, refusing NaN scores and repeated
 /// members as Redis does. The encoding follows the default limits, as
 /// Redis converts on load (listpack when small, skiplist otherwise).
-fn zset_from_pairs(pairs: Vec<(Vec<u8>, f64)>) -> Result<ZSet, RdbError> {
-    let limits = ZSetLimits::default();
+fn zset_from_pairs(pairs: Vec<(Vec<u8>, f64)>, limits: ZSetLimits) -> Result<ZSet, RdbError> {
     let mut zset = ZSet::new_skiplist();
     for (member, score) in pairs {
         if score.is_nan() {

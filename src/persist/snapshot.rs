@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use super::rdb::{AuxValue, Decoder, Encoder, Item, RdbError};
+use super::rdb::{AuxValue, Decoder, Encoder, Encodings, Item, RdbError};
 use crate::store::keyspace::SHARDS;
 use crate::store::{Detached, Keyspace, LockPlan, Mode};
 
@@ -142,13 +142,18 @@ pub struct LoadReport {
 /// Loads a dump into an empty keyspace. `Ok(None)` if the file does not
 /// exist (a fresh start); any error means the file is unusable and the
 /// server must not start over it.
-pub fn load(ks: &Keyspace, path: &Path) -> Result<Option<LoadReport>, RdbError> {
+pub fn load(
+    ks: &Keyspace,
+    path: &Path,
+    encodings: Encodings,
+) -> Result<Option<LoadReport>, RdbError> {
     let file = match File::open(path) {
         Ok(file) => file,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(err) => return Err(RdbError::Io(err)),
     };
-    let mut decoder = Decoder::new(BufReader::with_capacity(1 << 20, file))?;
+    let mut decoder =
+        Decoder::new(BufReader::with_capacity(1 << 20, file))?.with_encodings(encodings);
     let mut plan = LockPlan::new();
     plan.add_all(ks, Mode::Write);
     let mut locks = ks.lock(&plan);
@@ -243,12 +248,15 @@ mod tests {
         );
         std::thread::sleep(std::time::Duration::from_millis(40));
         let fresh = Keyspace::new(4);
-        let loaded = load(&fresh, &path).unwrap().unwrap();
+        let loaded = load(&fresh, &path, Encodings::default()).unwrap().unwrap();
         assert_eq!((loaded.keys, loaded.expired), (501, 1));
         for db in 0..4 {
             assert_eq!(fresh.db_size(db), if db == 0 { 126 } else { 125 });
         }
-        assert!(load(&Keyspace::new(1), &path).is_err(), "too few databases");
+        assert!(
+            load(&Keyspace::new(1), &path, Encodings::default()).is_err(),
+            "too few databases"
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -256,9 +264,13 @@ mod tests {
     fn a_missing_dump_is_a_fresh_start_and_a_corrupt_one_an_error() {
         let dir = dir();
         let ks = Keyspace::new(1);
-        assert!(load(&ks, &dir.join("none.rdb")).unwrap().is_none());
+        assert!(
+            load(&ks, &dir.join("none.rdb"), Encodings::default())
+                .unwrap()
+                .is_none()
+        );
         fs::write(dir.join("bad.rdb"), b"REDIS0010\xfe\x00garbage").unwrap();
-        assert!(load(&ks, &dir.join("bad.rdb")).is_err());
+        assert!(load(&ks, &dir.join("bad.rdb"), Encodings::default()).is_err());
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -109,8 +109,12 @@ pub fn load_at_startup(state: &State) -> io::Result<bool> {
     for file in manifest.files() {
         let path = paths.file(&file.name);
         if file.kind == FileKind::Base && file.name.ends_with(".rdb") {
-            snapshot::load(state.keyspace(), &path)
-                .map_err(|e| io::Error::other(format!("can't load '{}': {e}", path.display())))?;
+            snapshot::load(
+                state.keyspace(),
+                &path,
+                super::saving::load_encodings(state),
+            )
+            .map_err(|e| io::Error::other(format!("can't load '{}': {e}", path.display())))?;
             continue;
         }
         let read = aof::read_commands(&path)

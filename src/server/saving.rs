@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
+use crate::persist::rdb::Encodings;
 use crate::persist::snapshot::{self, SaveOptions};
 use crate::store::clock::unix_ms;
 
@@ -262,10 +263,16 @@ pub fn request_rewrite(state: &State) -> Result<(), SaveRefused> {
     Ok(())
 }
 
+/// The encodings loaded values take: the configured limits.
+pub fn load_encodings(state: &State) -> Encodings {
+    Encodings::from_config(&state.config())
+}
+
 /// Loads the dump at start-up, if there is one.
 pub fn load_at_startup(state: &State) -> io::Result<()> {
     let opts = save_options(state);
-    let (result, secs) = snapshot::timed(|| snapshot::load(state.keyspace(), &opts.path));
+    let (result, secs) =
+        snapshot::timed(|| snapshot::load(state.keyspace(), &opts.path, load_encodings(state)));
     match result {
         Ok(Some(report)) => {
             let rdb = &state.rdb;
