@@ -1487,6 +1487,35 @@ fn redis_dumps_load_in_sedis() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A dump in the format Redis 6.2 and older wrote (RDB 9: ziplist hashes,
+/// sorted sets and lists, a quicklist of ziplists, a zipmap) loads in sedis
+/// with the contents and encodings it gets in redis-server.
+#[test]
+#[ignore = "needs redis-server 7.0.15; run with --include-ignored"]
+fn older_dump_formats_load_as_in_redis() {
+    let dump = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ziplist-encodings-v9.rdb");
+    let scratch = |who: &str| {
+        let dir = std::env::temp_dir().join(format!("sedis-old-rdb-{who}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(&dump, dir.join("dump.rdb")).unwrap();
+        dir
+    };
+    let expected = {
+        let redis = RedisServer::start_in(Some(&scratch("redis")));
+        let mut conn = Conn::connect(redis.addr()).expect("connect to redis-server");
+        describe_keys(&mut conn)
+    };
+    assert!(expected.len() >= 5, "{expected:?}");
+    let dir = scratch("sedis");
+    let d = dir.clone();
+    let sedis = TestServer::with_config(move |c| c.dir = d.to_str().unwrap().to_string());
+    let mut conn = Conn::connect(sedis.addr).expect("connect to sedis");
+    assert_eq!(describe_keys(&mut conn), expected);
+    drop(conn);
+    drop(sedis);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// A dump sedis writes (every type, both encodings of each) passes
 /// `redis-check-rdb` and loads in redis-server with the same contents and
 /// encodings.
