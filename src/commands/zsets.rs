@@ -1132,10 +1132,17 @@ fn parse_range_query(
     }
     let kind = kind_opt.unwrap_or(RangeKind::Rank);
     let reverse = reverse_opt.unwrap_or(false);
-    if limit.is_some() && kind == RangeKind::Rank {
-        return Err(CommandError::err(
-            "syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
-        ));
+    if kind == RangeKind::Rank {
+        match limit {
+            // A count of -1 is Redis's own "no LIMIT" default, so it passes.
+            Some((_, -1)) => limit = None,
+            Some(_) => {
+                return Err(CommandError::err(
+                    "syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
+                ));
+            }
+            None => {}
+        }
     }
     if withscores && kind == RangeKind::Lex {
         return Err(CommandError::err(
