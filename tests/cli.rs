@@ -883,9 +883,18 @@ impl Session {
 
 #[test]
 fn reconnects_after_the_server_goes_away() {
-    let port = free_port();
+    // A fixed port, as the client must find the second server where the
+    // first was: another test may take a free port before we bind it, so
+    // try a few.
+    let (port, server) = (0..20)
+        .find_map(|_| {
+            let port = free_port();
+            TestServer::try_with_config(|c| c.port = port)
+                .ok()
+                .map(|s| (port, s))
+        })
+        .expect("a free port");
     let config = |c: &mut sedis::Config| c.port = port;
-    let server = TestServer::with_config(config);
     let mut session = Session::start(port);
     session.send("set k v");
     assert_eq!(session.stdout_line(), "OK\n");
@@ -893,8 +902,19 @@ fn reconnects_after_the_server_goes_away() {
     // The dropped connection is noticed by the next command...
     session.send("get k");
     assert!(session.stderr_line().starts_with("Error: "));
-    // ...and the one after that connects again (to a fresh server).
-    let _server = TestServer::with_config(config);
+    // ...and the one after that connects again (to a fresh server), once
+    // the port is ours again.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let _server = loop {
+        match TestServer::try_with_config(config) {
+            Ok(server) => break server,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("port {port} busy ({e}), retrying");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => panic!("port {port} stayed busy: {e}"),
+        }
+    };
     session.send("get k");
     assert_eq!(session.stdout_line(), "(nil)\n");
     session.send("ping");

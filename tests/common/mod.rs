@@ -25,6 +25,12 @@ impl TestServer {
 
     /// Starts a server on a free port after letting `tweak` adjust the config.
     pub fn with_config(tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::try_with_config(tweak).expect("bind")
+    }
+
+    /// [`TestServer::with_config`], failing instead of panicking when the
+    /// port `tweak` chose is taken.
+    pub fn try_with_config(tweak: impl FnOnce(&mut Config)) -> std::io::Result<Self> {
         let mut config = Config {
             port: 0,
             loglevel: sedis::log::LogLevel::Nothing,
@@ -36,12 +42,12 @@ impl TestServer {
             ..Config::default()
         };
         tweak(&mut config);
-        let handle = Server::bind(config).expect("bind").spawn().expect("spawn");
+        let handle = Server::bind(config)?.spawn().expect("spawn");
         let addr = handle.local_addr();
-        TestServer {
+        Ok(TestServer {
             handle: Some(handle),
             addr,
-        }
+        })
     }
 
     pub fn raw(&self) -> Raw {
