@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use crate::log::LogLevel;
 use crate::resp::reader::split_args;
+use crate::store::types::hash::HashLimits;
+use crate::store::types::zset::ZSetLimits;
 
 /// The server's configuration.
 #[derive(Debug, Clone)]
@@ -826,6 +828,22 @@ pub fn param(name: &str) -> Option<&'static Param> {
 }
 
 impl Config {
+    /// The listpack limits of hashes (`hash-max-listpack-*`).
+    pub fn hash_limits(&self) -> HashLimits {
+        HashLimits {
+            max_entries: self.hash_max_listpack_entries,
+            max_value: self.hash_max_listpack_value,
+        }
+    }
+
+    /// The listpack limits of sorted sets (`zset-max-listpack-*`).
+    pub fn zset_limits(&self) -> ZSetLimits {
+        ZSetLimits {
+            max_entries: self.zset_max_listpack_entries,
+            max_value: self.zset_max_listpack_value,
+        }
+    }
+
     /// Applies one option, as from a config file line or a command-line flag.
     pub fn apply(&mut self, name: &str, values: &[String]) -> Result<(), ConfigError> {
         let fail = |message: String| ConfigError {

@@ -1489,13 +1489,19 @@ fn redis_dumps_load_in_sedis() {
     };
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::rename(&kept, dir.join("dump.rdb")).unwrap();
-    let d = dir.clone();
+    assert_sedis_loads(&dir, &expected);
+}
+
+/// Starts sedis over the dump in `dir`, checks it holds `expected`, and
+/// removes `dir`.
+fn assert_sedis_loads(dir: &Path, expected: &[String]) {
+    let d = dir.to_path_buf();
     let sedis = TestServer::with_config(move |c| c.dir = d.to_str().unwrap().to_string());
     let mut conn = Conn::connect(sedis.addr).expect("connect to sedis");
     assert_eq!(describe_keys(&mut conn), expected);
     drop(conn);
     drop(sedis);
-    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(dir).ok();
 }
 
 /// A dump in the format Redis 6.2 and older wrote (RDB 9: ziplist hashes,
@@ -1518,13 +1524,7 @@ fn older_dump_formats_load_as_in_redis() {
     };
     assert!(expected.len() >= 5, "{expected:?}");
     let dir = scratch("sedis");
-    let d = dir.clone();
-    let sedis = TestServer::with_config(move |c| c.dir = d.to_str().unwrap().to_string());
-    let mut conn = Conn::connect(sedis.addr).expect("connect to sedis");
-    assert_eq!(describe_keys(&mut conn), expected);
-    drop(conn);
-    drop(sedis);
-    std::fs::remove_dir_all(&dir).ok();
+    assert_sedis_loads(&dir, &expected);
 }
 
 /// A dump sedis writes (every type, both encodings of each) passes

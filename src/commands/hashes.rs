@@ -191,11 +191,7 @@ fn as_hash(entry: Option<&mut Entry>) -> CommandResult<Option<&mut Hash>> {
 
 /// The listpack limits from the configuration.
 fn limits(ctx: &Ctx) -> HashLimits {
-    let config = ctx.state.config();
-    HashLimits {
-        max_entries: config.hash_max_listpack_entries,
-        max_value: config.hash_max_listpack_value,
-    }
+    ctx.state.config().hash_limits()
 }
 
 /// Sets `pairs` (field, value, field, value...) in the hash at `key`,

@@ -436,11 +436,7 @@ fn as_zset(entry: Option<&mut Entry>) -> CommandResult<Option<&mut ZSet>> {
 
 /// The listpack limits from the configuration.
 fn limits(ctx: &Ctx) -> ZSetLimits {
-    let config = ctx.state.config();
-    ZSetLimits {
-        max_entries: config.zset_max_listpack_entries,
-        max_value: config.zset_max_listpack_value,
-    }
+    ctx.state.config().zset_limits()
 }
 
 /// Deletes `key` if the sorted set it holds became empty.

@@ -405,14 +405,8 @@ impl Encodings {
     /// The limits `config` sets.
     pub fn from_config(config: &crate::config::Config) -> Self {
         Encodings {
-            hash: HashLimits {
-                max_entries: config.hash_max_listpack_entries,
-                max_value: config.hash_max_listpack_value,
-            },
-            zset: ZSetLimits {
-                max_entries: config.zset_max_listpack_entries,
-                max_value: config.zset_max_listpack_value,
-            },
+            hash: config.hash_limits(),
+            zset: config.zset_limits(),
             set_max_intset_entries: config.set_max_intset_entries,
         }
     }
@@ -659,20 +653,14 @@ impl<R: Read> Decoder<R> {
                 let nodes = self.length()?;
                 let mut list = List::new();
                 for _ in 0..nodes {
-                    let blob = self.string()?;
-                    let elements =
-                        ziplist::decode(&blob).ok_or_else(|| corrupt("invalid list ziplist"))?;
-                    list_extend(&mut list, elements);
+                    list_extend(&mut list, self.packed(ziplist::decode, "list ziplist")?);
                 }
                 Value::List(Box::new(list))
             }
             // Before 3.2: a small list is one ziplist.
             types::LIST_ZIPLIST => {
-                let blob = self.string()?;
-                let elements =
-                    ziplist::decode(&blob).ok_or_else(|| corrupt("invalid list ziplist"))?;
                 let mut list = List::new();
-                list_extend(&mut list, elements);
+                list_extend(&mut list, self.packed(ziplist::decode, "list ziplist")?);
                 Value::List(Box::new(list))
             }
             types::SET => {
@@ -706,24 +694,14 @@ impl<R: Read> Decoder<R> {
                 }
                 Value::Hash(Box::new(hash))
             }
-            types::HASH_LISTPACK => {
-                let blob = self.string()?;
-                let elements =
-                    listpack::decode(&blob).ok_or_else(|| corrupt("invalid hash listpack"))?;
-                Value::Hash(Box::new(hash_from_pairs(elements, self.encodings.hash)?))
-            }
-            // Up to 6.2, and before 2.6, small hashes were a ziplist or a
-            // zipmap of alternating fields and values.
-            types::HASH_ZIPLIST => {
-                let blob = self.string()?;
-                let elements =
-                    ziplist::decode(&blob).ok_or_else(|| corrupt("invalid hash ziplist"))?;
-                Value::Hash(Box::new(hash_from_pairs(elements, self.encodings.hash)?))
-            }
-            types::HASH_ZIPMAP => {
-                let blob = self.string()?;
-                let elements =
-                    ziplist::decode_zipmap(&blob).ok_or_else(|| corrupt("invalid zipmap"))?;
+            // Small hashes: a listpack of alternating fields and values, a
+            // ziplist up to 6.2, a zipmap before 2.6.
+            types::HASH_LISTPACK | types::HASH_ZIPLIST | types::HASH_ZIPMAP => {
+                let elements = match value_type {
+                    types::HASH_LISTPACK => self.packed(listpack::decode, "hash listpack")?,
+                    types::HASH_ZIPLIST => self.packed(ziplist::decode, "hash ziplist")?,
+                    _ => self.packed(ziplist::decode_zipmap, "zipmap")?,
+                };
                 Value::Hash(Box::new(hash_from_pairs(elements, self.encodings.hash)?))
             }
             types::ZSET | types::ZSET_2 => {
@@ -742,17 +720,14 @@ impl<R: Read> Decoder<R> {
                 }
                 Value::ZSet(Box::new(zset_from_pairs(pairs, self.encodings.zset)?))
             }
-            types::ZSET_LISTPACK => {
-                let blob = self.string()?;
-                let elements =
-                    listpack::decode(&blob).ok_or_else(|| corrupt("invalid zset listpack"))?;
-                Value::ZSet(Box::new(zset_from_flat(elements, self.encodings.zset)?))
-            }
-            // Up to 6.2: a ziplist of alternating members and scores.
-            types::ZSET_ZIPLIST => {
-                let blob = self.string()?;
-                let elements =
-                    ziplist::decode(&blob).ok_or_else(|| corrupt("invalid zset ziplist"))?;
+            // Small sorted sets: alternating members and scores in a
+            // listpack, or a ziplist up to 6.2.
+            types::ZSET_LISTPACK | types::ZSET_ZIPLIST => {
+                let elements = if value_type == types::ZSET_LISTPACK {
+                    self.packed(listpack::decode, "zset listpack")?
+                } else {
+                    self.packed(ziplist::decode, "zset ziplist")?
+                };
                 Value::ZSet(Box::new(zset_from_flat(elements, self.encodings.zset)?))
             }
             other => return Err(RdbError::Unsupported(format!("value type {other}"))),
@@ -765,6 +740,17 @@ impl<R: Read> Decoder<R> {
             Value::Str(_) => false,
         };
         Ok((!empty).then_some(value))
+    }
+
+    /// The elements of a compact blob (listpack, ziplist, zipmap) read as a
+    /// string; `what` names it in the corruption error.
+    fn packed(
+        &mut self,
+        decode: fn(&[u8]) -> Option<Vec<Vec<u8>>>,
+        what: &str,
+    ) -> Result<Vec<Vec<u8>>, RdbError> {
+        let blob = self.string()?;
+        decode(&blob).ok_or_else(|| corrupt(format!("invalid {what}")))
     }
 
     /// A list saved as quicklist nodes (type 18): packed nodes hold a
@@ -782,9 +768,7 @@ impl<R: Read> Decoder<R> {
                 PACKED => {
                     let elements =
                         listpack::decode(&data).ok_or_else(|| corrupt("invalid list listpack"))?;
-                    for element in elements {
-                        list.push_key(End::Right, Key::from(element));
-                    }
+                    list_extend(&mut list, elements);
                 }
                 _ => return Err(corrupt("unknown quicklist container")),
             }

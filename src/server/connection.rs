@@ -63,16 +63,7 @@ pub fn serve(state: &State, stream: TcpStream) {
         request_len: 0,
         last_command: "NULL",
         info_stale: false,
-        settings: Settings {
-            // No configuration has this epoch: the first refresh reads it.
-            epoch: u64::MAX,
-            limits: Limits {
-                max_bulk_len: 0,
-                max_query_len: 0,
-                unauthenticated: true,
-            },
-            idle_seconds: 0,
-        },
+        settings: Settings::read(state, true),
     };
     let reader = match stream.try_clone() {
         Ok(clone) => BufReader::with_capacity(READ_BUFFER, clone),
@@ -112,19 +103,12 @@ struct Settings {
     idle_seconds: u64,
 }
 
-impl Connection<'_> {
-    /// Re-reads the settings the connection keeps copies of, if the
-    /// configuration or the client's authentication changed since: taking
-    /// the configuration's lock per command would have every core write its
-    /// cache line.
-    fn refresh_settings(&mut self) {
-        let epoch = self.state.config_epoch();
-        let unauthenticated = self.client.auth_required(self.state);
-        if epoch == self.settings.epoch && unauthenticated == self.settings.limits.unauthenticated {
-            return;
-        }
-        let config = self.state.config();
-        self.settings = Settings {
+impl Settings {
+    fn read(state: &State, unauthenticated: bool) -> Settings {
+        // The epoch first: a change made while we read bumps it again.
+        let epoch = state.config_epoch();
+        let config = state.config();
+        Settings {
             epoch,
             limits: Limits {
                 max_bulk_len: config.proto_max_bulk_len as i64,
@@ -132,10 +116,26 @@ impl Connection<'_> {
                 unauthenticated,
             },
             idle_seconds: config.timeout,
-        };
+        }
+    }
+}
+
+impl Connection<'_> {
+    /// Re-reads the settings the connection keeps copies of, if the
+    /// configuration or the client's authentication changed since: taking
+    /// the configuration's lock per command would have every core write its
+    /// cache line.
+    fn refresh_settings(&mut self) {
+        let unauthenticated = self.client.auth_required(self.state);
+        if self.state.config_epoch() != self.settings.epoch
+            || unauthenticated != self.settings.limits.unauthenticated
+        {
+            self.settings = Settings::read(self.state, unauthenticated);
+        }
     }
 
     fn run(&mut self, mut reader: BufReader<TcpStream>, mut writer: TcpStream) -> io::Result<()> {
+        // The client may not need to authenticate after all.
         self.refresh_settings();
         let mut timeout = None;
         loop {
