@@ -51,6 +51,7 @@ static SUBCOMMANDS: &[Command] = &[
     Command::new("info", 2, client_info)
         .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
         .acl(&["@slow", "@connection"])
+        .tips(&["nondeterministic_output"])
         .doc(
             "connection",
             "6.2.0",
@@ -74,6 +75,7 @@ static SUBCOMMANDS: &[Command] = &[
         .syntax("[TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID (client-id:integer ...)]")
         .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
         .acl(&["@admin", "@slow", "@dangerous", "@connection"])
+        .tips(&["nondeterministic_output"])
         .doc(
             "connection",
             "2.4.0",

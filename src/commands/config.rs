@@ -47,6 +47,7 @@ static SUBCOMMANDS: &[Command] = &[
         .syntax("(parameter value) ...")
         .flags(ADMIN | NOSCRIPT | LOADING | STALE)
         .acl(&["@admin", "@slow", "@dangerous"])
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
         .doc(
             "server",
             "2.0.0",

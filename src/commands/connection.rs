@@ -14,6 +14,7 @@ pub static COMMANDS: &[Command] = &[
         .syntax("[message]")
         .flags(FAST | SENTINEL)
         .acl(&["@fast", "@connection"])
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
         .doc(
             "connection",
             "1.0.0",
@@ -32,7 +33,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new("select", 2, select)
         .syntax("index:integer")
         .flags(LOADING | STALE | FAST)
-        .acl(&["@keyspace", "@fast", "@connection"])
+        .acl(&["@fast", "@connection"])
         .doc(
             "connection",
             "2.0.0",

@@ -24,6 +24,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@hash", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
         .doc(
             "hash",
             "2.0.0",
@@ -35,6 +36,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@hash", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "insert"])
         .doc(
             "hash",
             "2.0.0",
@@ -46,6 +48,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@hash", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
         .doc(
             "hash",
             "2.0.0",
@@ -74,6 +77,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@hash", "@slow"])
         .keys(1, 1, 1)
+        .tips(&["nondeterministic_output_order"])
         .doc(
             "hash",
             "2.0.0",
@@ -85,6 +89,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@hash", "@slow"])
         .keys(1, 1, 1)
+        .tips(&["nondeterministic_output_order"])
         .doc(
             "hash",
             "2.0.0",
@@ -96,6 +101,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@hash", "@slow"])
         .keys(1, 1, 1)
+        .tips(&["nondeterministic_output_order"])
         .doc(
             "hash",
             "2.0.0",
@@ -107,6 +113,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@write", "@hash", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "delete"])
         .doc(
             "hash",
             "2.0.0",
@@ -118,18 +125,21 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@read", "@hash", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RO"])
         .doc("hash", "2.0.0", "Returns the number of fields in a hash.", "O(1)"),
     Command::new("hexists", 3, hexists)
         .syntax("key field")
         .flags(READONLY | FAST)
         .acl(&["@read", "@hash", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RO"])
         .doc("hash", "2.0.0", "Determines whether a field exists in a hash.", "O(1)"),
     Command::new("hstrlen", 3, hstrlen)
         .syntax("key field")
         .flags(READONLY | FAST)
         .acl(&["@read", "@hash", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RO"])
         .doc("hash", "3.2.0", "Returns the length of the value of a field.", "O(1)"),
     Command::new("hincrby", 4, hincrby)
         .syntax("key field increment:integer")
@@ -158,6 +168,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@hash", "@slow"])
         .keys(1, 1, 1)
+        .tips(&["nondeterministic_output"])
         .doc(
             "hash",
             "2.8.0",
@@ -169,6 +180,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@hash", "@slow"])
         .keys(1, 1, 1)
+        .tips(&["nondeterministic_output"])
         .doc(
             "hash",
             "6.2.0",

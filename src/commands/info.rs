@@ -30,6 +30,11 @@ pub static COMMANDS: &[Command] = &[Command::new("info", -1, info)
     .flags(LOADING | STALE | SENTINEL)
     .acl(&["@slow", "@dangerous"])
     .locks(Locks::Custom(info_locks))
+    .tips(&[
+        "nondeterministic_output",
+        "request_policy:all_shards",
+        "response_policy:special",
+    ])
     .doc(
         "server",
         "1.0.0",

@@ -5,12 +5,15 @@
 //!
 //! The table records less than Redis's JSON files, so some parts are
 //! derived or left out, always in a well-formed way:
-//! - key specs: one per command with keys; a `(first, last, step)` range
-//!   becomes an `index` + `range` spec, keys found by a function an
-//!   `unknown` + `unknown` spec (and the command is flagged `movablekeys`);
-//!   the spec's access flags come from the command's flags (`RW access
-//!   update` for writes, `RO access` otherwise);
-//! - tips, history, argument lists and doc flags are empty or absent.
+//! - key specs: those a command declares (several specs, `keyword` and
+//!   `keynum` searches, notes), from which the legacy key range and
+//!   `movablekeys` follow as in Redis; otherwise one derived spec, a
+//!   `(first, last, step)` range becoming an `index` + `range` spec and keys
+//!   found by a function an `unknown` one (flagged `movablekeys`), with the
+//!   command's key flags or, by default, `RW access update` for writes and
+//!   `RO access` otherwise. COMMAND INFO is Redis's, byte for byte, for
+//!   every command (`tests/compat.rs`);
+//! - history and doc flags are absent.
 
 use crate::error::{self, CommandError, CommandResult};
 use crate::glob::Pattern;
@@ -20,7 +23,7 @@ use super::Ctx;
 use super::args;
 use super::registry::{Registered, registry};
 use super::syntax::{self, Arg, Kind};
-use super::table::{Command, KeySpec, flags, flags::*};
+use super::table::{BeginSearch, Command, FindKeys, KeySpec, KeySpecInfo, flags, flags::*};
 
 static SUBCOMMANDS: &[Command] = &[
     Command::new("count", 2, command_count)
@@ -31,6 +34,7 @@ static SUBCOMMANDS: &[Command] = &[
         .syntax("[command-name ...]")
         .flags(LOADING | STALE | SENTINEL)
         .acl(&["@slow", "@connection"])
+        .tips(&["nondeterministic_output_order"])
         .doc(
             "server",
             "7.0.0",
@@ -68,6 +72,7 @@ static SUBCOMMANDS: &[Command] = &[
         .syntax("[command-name ...]")
         .flags(LOADING | STALE | SENTINEL)
         .acl(&["@slow", "@connection"])
+        .tips(&["nondeterministic_output_order"])
         .doc(
             "server",
             "2.8.13",
@@ -78,6 +83,7 @@ static SUBCOMMANDS: &[Command] = &[
         .syntax("[FILTERBY (MODULE module-name|ACLCAT category|PATTERN pattern:pattern)]")
         .flags(LOADING | STALE | SENTINEL)
         .acl(&["@slow", "@connection"])
+        .tips(&["nondeterministic_output_order"])
         .doc(
             "server",
             "7.0.0",
@@ -90,6 +96,7 @@ pub static COMMANDS: &[Command] = &[Command::new("command", -1, command)
     .flags(LOADING | STALE | SENTINEL)
     .acl(&["@slow", "@connection"])
     .subcommands(SUBCOMMANDS)
+    .tips(&["nondeterministic_output_order"])
     .doc(
         "server",
         "2.8.13",
@@ -324,7 +331,7 @@ const MOVABLE_KEYS: u32 = 1 << 31;
 
 fn reported_flags(cmd: &Command) -> Vec<&'static str> {
     let mut bits = cmd.flags;
-    if matches!(cmd.keys, KeySpec::Find(_)) {
+    if legacy_range(cmd).1 {
         bits |= MOVABLE_KEYS;
     }
     debug_assert!(flags::NAMES.iter().all(|(bit, _)| bit & MOVABLE_KEYS == 0));
@@ -407,7 +414,9 @@ fn acl_bits(cmd: &Command) -> u32 {
 
 /// Key-spec access flags, derived from the command's flags.
 fn key_flags(cmd: &Command) -> Vec<&'static str> {
-    if cmd.has(CHANNEL_KEYS) {
+    if !cmd.key_flags.is_empty() {
+        cmd.key_flags.to_vec()
+    } else if cmd.has(CHANNEL_KEYS) {
         vec!["not_key"]
     } else if cmd.has(WRITE) {
         vec!["RW", "access", "update"]
@@ -424,9 +433,56 @@ fn write_status_set(out: &mut ReplyWriter, items: Vec<&str>) {
     }
 }
 
+/// The legacy `(first, last, step)` COMMAND INFO reports, and whether the
+/// command's keys are movable (not all within that range). With declared
+/// key specs both come from them as in Redis's
+/// `populateCommandLegacyRangeSpec`: the range covers the leading run of
+/// consecutive plain range specs, and anything else makes the keys movable.
+fn legacy_range(cmd: &Command) -> ((i32, i32, i32), bool) {
+    if cmd.key_specs.is_empty() {
+        return (
+            cmd.keys.legacy_range(),
+            matches!(cmd.keys, KeySpec::Find(_)),
+        );
+    }
+    let incomplete = |spec: &KeySpecInfo| spec.flags.contains(&"incomplete");
+    let absolute = |pos: i32, lastkey: i32| if lastkey < 0 { lastkey } else { pos + lastkey };
+    if let [spec] = cmd.key_specs
+        && let (BeginSearch::Index(pos), FindKeys::Range(lastkey, step, _)) =
+            (spec.begin, spec.find)
+    {
+        return ((pos, absolute(pos, lastkey), step), incomplete(spec));
+    }
+    let mut movable = false;
+    let (mut first, mut last) = (i32::MAX, 0);
+    for spec in cmd.key_specs {
+        let (BeginSearch::Index(pos), FindKeys::Range(lastkey, step, _)) = (spec.begin, spec.find)
+        else {
+            movable = true;
+            continue;
+        };
+        if step != 1 || (last != 0 && last != pos - 1) {
+            movable = true;
+            continue;
+        }
+        movable |= incomplete(spec);
+        first = first.min(pos);
+        // Compared as unsigned, as Redis does: a last key counted from the
+        // end (negative) outranks any absolute one.
+        let end = absolute(pos, lastkey);
+        if end as u32 > last as u32 {
+            last = end;
+        }
+    }
+    if first == i32::MAX {
+        return ((0, 0, 0), true);
+    }
+    ((first, last, 1), movable)
+}
+
 /// One command's COMMAND INFO entry (Redis's `addReplyCommandInfo`).
 fn write_info(out: &mut ReplyWriter, cmd: &Command, full_name: &str) {
-    let (first, last, step) = cmd.keys.legacy_range();
+    let ((first, last, step), _) = legacy_range(cmd);
     out.array(10);
     out.bulk(full_name.as_bytes());
     out.int(i64::from(cmd.arity));
@@ -442,7 +498,10 @@ fn write_info(out: &mut ReplyWriter, cmd: &Command, full_name: &str) {
         .map(|(_, c)| format!("@{c}"))
         .collect();
     write_status_set(out, categories.iter().map(String::as_str).collect());
-    out.set(0); // tips
+    out.set(cmd.tips.len());
+    for tip in cmd.tips {
+        out.bulk(tip.as_bytes());
+    }
     write_key_specs(out, cmd);
     if cmd.is_container() {
         out.array(cmd.subcommands.len());
@@ -461,6 +520,13 @@ fn write_key_specs(out: &mut ReplyWriter, cmd: &Command) {
         out.bulk(kind.as_bytes());
         out.bulk(b"spec");
     };
+    if !cmd.key_specs.is_empty() {
+        out.set(cmd.key_specs.len());
+        for spec in cmd.key_specs {
+            write_key_spec(out, spec);
+        }
+        return;
+    }
     match cmd.keys {
         KeySpec::None => out.set(0),
         KeySpec::Range { first, last, step } => {
@@ -497,6 +563,73 @@ fn write_key_specs(out: &mut ReplyWriter, cmd: &Command) {
             out.map(0);
         }
     }
+}
+
+/// One declared key spec (Redis's `addReplyCommandKeySpecs`).
+fn write_key_spec(out: &mut ReplyWriter, spec: &KeySpecInfo) {
+    // A `type` + `spec` map whose spec is a map of integers (and strings).
+    let part = |out: &mut ReplyWriter, kind: &str, fields: &[(&str, Field)]| {
+        out.map(2);
+        out.bulk(b"type");
+        out.bulk(kind.as_bytes());
+        out.bulk(b"spec");
+        out.map(fields.len());
+        for (name, value) in fields {
+            out.bulk(name.as_bytes());
+            match value {
+                Field::Int(n) => out.int(i64::from(*n)),
+                Field::Str(s) => out.bulk(s.as_bytes()),
+            }
+        }
+    };
+    out.map(3 + usize::from(!spec.notes.is_empty()));
+    if !spec.notes.is_empty() {
+        out.bulk(b"notes");
+        out.bulk(spec.notes.as_bytes());
+    }
+    out.bulk(b"flags");
+    write_status_set(out, spec.flags.to_vec());
+    out.bulk(b"begin_search");
+    match spec.begin {
+        BeginSearch::Index(index) => part(out, "index", &[("index", Field::Int(index))]),
+        BeginSearch::Keyword(keyword, from) => part(
+            out,
+            "keyword",
+            &[
+                ("keyword", Field::Str(keyword)),
+                ("startfrom", Field::Int(from)),
+            ],
+        ),
+        BeginSearch::Unknown => part(out, "unknown", &[]),
+    }
+    out.bulk(b"find_keys");
+    match spec.find {
+        FindKeys::Range(lastkey, keystep, limit) => part(
+            out,
+            "range",
+            &[
+                ("lastkey", Field::Int(lastkey)),
+                ("keystep", Field::Int(keystep)),
+                ("limit", Field::Int(limit)),
+            ],
+        ),
+        FindKeys::Keynum(keynumidx, firstkey, keystep) => part(
+            out,
+            "keynum",
+            &[
+                ("keynumidx", Field::Int(keynumidx)),
+                ("firstkey", Field::Int(firstkey)),
+                ("keystep", Field::Int(keystep)),
+            ],
+        ),
+        FindKeys::Unknown => part(out, "unknown", &[]),
+    }
+}
+
+/// A value in a key spec's `spec` map.
+enum Field {
+    Int(i32),
+    Str(&'static str),
 }
 
 /// One command's COMMAND DOCS entry (Redis's `addReplyCommandDocs`).

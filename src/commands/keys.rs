@@ -15,7 +15,7 @@ use crate::pubsub::notify;
 use crate::store::clock::idle_ms;
 use crate::store::{Detached, Entry, Key, LockPlan, Mode, StrValue, Value};
 
-use super::table::{Command, LockContext, Locks, flags::*};
+use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, LockContext, Locks, flags::*};
 use super::{Ctx, args};
 
 pub static COMMANDS: &[Command] = &[
@@ -24,6 +24,8 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE)
         .acl(&["@keyspace", "@write", "@slow"])
         .keys(1, -1, 1)
+        .key_flags(&["RM", "delete"])
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
         .doc(
             "generic",
             "1.0.0",
@@ -35,6 +37,8 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, -1, 1)
+        .key_flags(&["RM", "delete"])
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
         .doc(
             "generic",
             "4.0.0",
@@ -46,6 +50,8 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, -1, 1)
+        .key_flags(&["RO"])
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
         .doc(
             "generic",
             "1.0.0",
@@ -57,6 +63,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RO"])
         .doc(
             "generic",
             "1.0.0",
@@ -68,6 +75,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow", "@dangerous"])
         .locks(Locks::Db(Mode::Read))
+        .tips(&["request_policy:all_shards", "nondeterministic_output_order"])
         .doc(
             "generic",
             "1.0.0",
@@ -80,6 +88,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow"])
         .locks(Locks::Db(Mode::Write))
+        .tips(&["nondeterministic_output", "request_policy:special"])
         .doc(
             "generic",
             "2.8.0",
@@ -92,6 +101,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow"])
         .locks(Locks::Db(Mode::Write))
+        .tips(&["request_policy:all_shards", "nondeterministic_output"])
         .doc(
             "generic",
             "1.0.0",
@@ -103,12 +113,14 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE)
         .acl(&["@keyspace", "@write", "@slow"])
         .keys(1, 2, 1)
+        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["OW", "update"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
         .doc("generic", "1.0.0", "Renames a key, overwriting the destination.", "O(1)"),
     Command::new("renamenx", 3, renamenx)
         .syntax("key newkey:key")
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 2, 1)
+        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["OW", "insert"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
         .doc(
             "generic",
             "1.0.0",
@@ -121,6 +133,7 @@ pub static COMMANDS: &[Command] = &[
         .acl(&["@keyspace", "@write", "@slow"])
         .keys(1, 2, 1)
         .locks(Locks::Custom(copy_plan))
+        .key_specs(&[KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["OW", "update"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
         .doc(
             "generic",
             "6.2.0",
@@ -150,6 +163,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
         .doc(
             "generic",
             "1.0.0",
@@ -161,6 +175,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
         .doc(
             "generic",
             "2.6.0",
@@ -172,6 +187,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
         .doc(
             "generic",
             "1.2.0",
@@ -183,6 +199,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
         .doc(
             "generic",
             "2.6.0",
@@ -194,6 +211,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
+        .tips(&["nondeterministic_output"])
         .doc(
             "generic",
             "1.0.0",
@@ -205,6 +223,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
+        .tips(&["nondeterministic_output"])
         .doc(
             "generic",
             "2.6.0",
@@ -238,6 +257,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
         .doc("generic", "2.2.0", "Removes a key's time to live.", "O(1)"),
     // Write locks although READONLY: touching moves keys in the LRU order.
     Command::new("touch", -2, touch)
@@ -245,6 +265,8 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, -1, 1)
+        .key_flags(&["RO"])
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
         .doc(
             "generic",
             "3.2.1",
@@ -268,6 +290,8 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow"])
         .keys(2, 2, 1)
+        .key_flags(&["RO"])
+        .tips(&["nondeterministic_output"])
         .doc(
             "generic",
             "2.2.3",
@@ -279,6 +303,8 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow"])
         .keys(2, 2, 1)
+        .key_flags(&["RO"])
+        .tips(&["nondeterministic_output"])
         .doc(
             "generic",
             "4.0.0",
@@ -299,6 +325,8 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow"])
         .keys(2, 2, 1)
+        .key_flags(&["RO"])
+        .tips(&["nondeterministic_output"])
         .doc(
             "generic",
             "2.2.3",
@@ -310,6 +338,8 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@keyspace", "@read", "@slow"])
         .keys(2, 2, 1)
+        .key_flags(&["RO"])
+        .tips(&["nondeterministic_output"])
         .doc(
             "generic",
             "2.2.3",

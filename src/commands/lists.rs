@@ -21,7 +21,7 @@ use crate::store::{Db, Entry, Key, Value};
 use super::Ctx;
 use super::args;
 use super::blocking::{self, Timeout};
-use super::table::{Command, flags::*};
+use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, flags::*};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("lpush", -3, lpush)
@@ -29,6 +29,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "insert"])
         .doc(
             "list",
             "1.0.0",
@@ -40,6 +41,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "insert"])
         .doc(
             "list",
             "1.0.0",
@@ -51,6 +53,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "insert"])
         .doc(
             "list",
             "2.2.0",
@@ -62,6 +65,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "insert"])
         .doc(
             "list",
             "2.2.0",
@@ -73,6 +77,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "access", "delete"])
         .doc(
             "list",
             "1.0.0",
@@ -84,6 +89,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "access", "delete"])
         .doc(
             "list",
             "1.0.0",
@@ -95,6 +101,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@read", "@list", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RO"])
         .doc("list", "1.0.0", "Returns the length of a list.", "O(1)"),
     Command::new("lrange", 4, lrange)
         .syntax("key start:integer stop:integer")
@@ -123,6 +130,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@list", "@slow"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
         .doc(
             "list",
             "1.0.0",
@@ -134,6 +142,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@list", "@slow"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "insert"])
         .doc(
             "list",
             "2.2.0",
@@ -145,6 +154,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE)
         .acl(&["@write", "@list", "@slow"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "delete"])
         .doc(
             "list",
             "1.0.0",
@@ -156,6 +166,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE)
         .acl(&["@write", "@list", "@slow"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "delete"])
         .doc(
             "list",
             "1.0.0",
@@ -178,6 +189,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@list", "@slow"])
         .keys(1, 2, 1)
+        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
         .doc(
             "list",
             "6.2.0",
@@ -189,6 +201,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@list", "@slow"])
         .keys(1, 2, 1)
+        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
         .doc(
             "list",
             "1.2.0",
@@ -200,6 +213,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE)
         .acl(&["@write", "@list", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
+        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Keynum(0, 1, 1))])
         .doc(
             "list",
             "7.0.0",
@@ -211,6 +225,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | NOSCRIPT | BLOCKING)
         .acl(&["@write", "@list", "@slow", "@blocking"])
         .keys(1, -2, 1)
+        .key_flags(&["RW", "access", "delete"])
         .doc(
             "list",
             "2.0.0",
@@ -222,6 +237,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | NOSCRIPT | BLOCKING)
         .acl(&["@write", "@list", "@slow", "@blocking"])
         .keys(1, -2, 1)
+        .key_flags(&["RW", "access", "delete"])
         .doc(
             "list",
             "2.0.0",
@@ -233,6 +249,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
         .acl(&["@write", "@list", "@slow", "@blocking"])
         .keys(1, 2, 1)
+        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
         .doc(
             "list",
             "6.2.0",
@@ -244,6 +261,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
         .acl(&["@write", "@list", "@slow", "@blocking"])
         .keys(1, 2, 1)
+        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
         .doc(
             "list",
             "2.2.0",
@@ -255,6 +273,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | BLOCKING)
         .acl(&["@write", "@list", "@slow", "@blocking"])
         .find_keys(keys_after_numkeys_at_2)
+        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(2), FindKeys::Keynum(0, 1, 1))])
         .doc(
             "list",
             "7.0.0",

@@ -22,6 +22,11 @@ use super::table::{Command, Locks, flags::*};
 static SUBCOMMANDS: &[Command] = &[
     Command::new("doctor", 2, memory_doctor)
         .acl(&["@slow"])
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ])
         .doc(
             "server",
             "4.0.0",
@@ -39,30 +44,46 @@ static SUBCOMMANDS: &[Command] = &[
         ),
     Command::new("malloc-stats", 2, memory_malloc_stats)
         .acl(&["@slow"])
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ])
         .doc(
             "server",
             "4.0.0",
             "Returns the allocator statistics.",
             "Depends on how much memory is allocated, could be slow",
         ),
-    Command::new("purge", 2, memory_purge).acl(&["@slow"]).doc(
-        "server",
-        "4.0.0",
-        "Asks the allocator to release memory.",
-        "Depends on how much memory is allocated, could be slow",
-    ),
-    Command::new("stats", 2, memory_stats).acl(&["@slow"]).doc(
-        "server",
-        "4.0.0",
-        "Returns details about memory usage.",
-        "O(1)",
-    ),
+    Command::new("purge", 2, memory_purge)
+        .acl(&["@slow"])
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc(
+            "server",
+            "4.0.0",
+            "Asks the allocator to release memory.",
+            "Depends on how much memory is allocated, could be slow",
+        ),
+    Command::new("stats", 2, memory_stats)
+        .acl(&["@slow"])
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ])
+        .doc(
+            "server",
+            "4.0.0",
+            "Returns details about memory usage.",
+            "O(1)",
+        ),
     Command::new("usage", -3, memory_usage)
         .syntax("key [SAMPLES count:integer]")
         .flags(READONLY)
         .acl(&["@read", "@slow"])
         .keys(2, 2, 1)
         .locks(Locks::Keys(Mode::Read))
+        .key_flags(&["RO"])
         .doc(
             "server",
             "4.0.0",

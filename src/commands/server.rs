@@ -19,18 +19,21 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@keyspace", "@read", "@fast"])
         .locks(Locks::Db(Mode::Read))
+        .tips(&["request_policy:all_shards", "response_policy:agg_sum"])
         .doc("server", "1.0.0", "Returns the number of keys in the database.", "O(1)"),
     Command::new("flushdb", -1, flushdb)
         .syntax("[ASYNC|SYNC]")
         .flags(WRITE)
         .acl(&["@keyspace", "@write", "@slow", "@dangerous"])
         .locks(Locks::Db(Mode::Write))
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
         .doc("server", "1.0.0", "Remove all keys from the current database.", "O(N) where N is the number of keys in the selected database"),
     Command::new("flushall", -1, flushall)
         .syntax("[ASYNC|SYNC]")
         .flags(WRITE)
         .acl(&["@keyspace", "@write", "@slow", "@dangerous"])
         .locks(Locks::All(Mode::Write))
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
         .doc("server", "1.0.0", "Removes all keys from all databases.", "O(N) where N is the total number of keys in all databases"),
     Command::new("shutdown", -1, shutdown)
         .syntax("[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]")
@@ -40,10 +43,12 @@ pub static COMMANDS: &[Command] = &[
     Command::new("time", 1, time)
         .flags(LOADING | STALE | FAST)
         .acl(&["@fast"])
+        .tips(&["nondeterministic_output"])
         .doc("server", "2.6.0", "Returns the server time.", "O(1)"),
     Command::new("lastsave", 1, lastsave)
         .flags(LOADING | STALE | FAST)
         .acl(&["@admin", "@fast", "@dangerous"])
+        .tips(&["nondeterministic_output"])
         .doc(
             "server",
             "1.0.0",

@@ -18,7 +18,7 @@ use super::Ctx;
 use super::args;
 use super::hashes::{sample_distinct, scan_options};
 use super::keys::parse_scan_cursor;
-use super::table::{Command, flags::*};
+use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, flags::*};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("sadd", -3, sadd)
@@ -26,6 +26,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@set", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "insert"])
         .doc(
             "set",
             "1.0.0",
@@ -37,6 +38,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@write", "@set", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "delete"])
         .doc(
             "set",
             "1.0.0",
@@ -48,6 +50,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@set", "@slow"])
         .keys(1, 1, 1)
+        .tips(&["nondeterministic_output_order"])
         .doc(
             "set",
             "1.0.0",
@@ -59,6 +62,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@read", "@set", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RO"])
         .doc("set", "1.0.0", "Determines whether a member belongs to a set.", "O(1)"),
     Command::new("smismember", -3, smismember)
         .syntax("key member ...")
@@ -76,12 +80,15 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@read", "@set", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RO"])
         .doc("set", "1.0.0", "Returns the number of members in a set.", "O(1)"),
     Command::new("spop", -2, spop)
         .syntax("key [count:integer]")
         .flags(WRITE | FAST)
         .acl(&["@write", "@set", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "access", "delete"])
+        .tips(&["nondeterministic_output"])
         .doc(
             "set",
             "1.0.0",
@@ -93,6 +100,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@set", "@slow"])
         .keys(1, 1, 1)
+        .tips(&["nondeterministic_output"])
         .doc(
             "set",
             "1.0.0",
@@ -104,6 +112,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@write", "@set", "@fast"])
         .keys(1, 2, 1)
+        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
         .doc(
             "set",
             "1.0.0",
@@ -115,6 +124,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@set", "@slow"])
         .keys(1, -1, 1)
+        .tips(&["nondeterministic_output_order"])
         .doc(
             "set",
             "1.0.0",
@@ -126,6 +136,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@set", "@slow"])
         .find_keys(numkeys_keys)
+        .key_specs(&[KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Keynum(0, 1, 1))])
         .doc(
             "set",
             "7.0.0",
@@ -137,6 +148,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@set", "@slow"])
         .keys(1, -1, 1)
+        .key_specs(&[KeySpecInfo::new(&["RW", "update"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0))])
         .doc(
             "set",
             "1.0.0",
@@ -148,6 +160,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@set", "@slow"])
         .keys(1, -1, 1)
+        .tips(&["nondeterministic_output_order"])
         .doc(
             "set",
             "1.0.0",
@@ -159,6 +172,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@set", "@slow"])
         .keys(1, -1, 1)
+        .key_specs(&[KeySpecInfo::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0))])
         .doc(
             "set",
             "1.0.0",
@@ -170,6 +184,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@set", "@slow"])
         .keys(1, -1, 1)
+        .tips(&["nondeterministic_output_order"])
         .doc(
             "set",
             "1.0.0",
@@ -181,6 +196,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@set", "@slow"])
         .keys(1, -1, 1)
+        .key_specs(&[KeySpecInfo::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0))])
         .doc(
             "set",
             "1.0.0",
@@ -192,6 +208,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@set", "@slow"])
         .keys(1, 1, 1)
+        .tips(&["nondeterministic_output"])
         .doc(
             "set",
             "2.8.0",

@@ -15,7 +15,7 @@ use crate::store::{Db, Entry, StrValue, Value};
 
 use super::Ctx;
 use super::args;
-use super::table::{Command, flags::*};
+use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, flags::*};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("get", 2, get)
@@ -30,6 +30,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@string", "@slow"])
         .keys(1, 1, 1)
+        .key_specs(&[KeySpecInfo::new(&["RW", "access", "update", "variable_flags"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)).notes("RW and ACCESS due to the optional `GET` argument")])
         .doc(
             "string",
             "1.0.0",
@@ -41,6 +42,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["OW", "insert"])
         .doc(
             "string",
             "1.0.0",
@@ -52,6 +54,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@string", "@slow"])
         .keys(1, 1, 1)
+        .key_flags(&["OW", "update"])
         .doc(
             "string",
             "2.0.0",
@@ -63,6 +66,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@string", "@slow"])
         .keys(1, 1, 1)
+        .key_flags(&["OW", "update"])
         .doc(
             "string",
             "2.6.0",
@@ -85,6 +89,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "access", "delete"])
         .doc(
             "string",
             "6.2.0",
@@ -97,6 +102,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
+        .key_specs(&[KeySpecInfo::new(&["RW", "access", "update"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)).notes("RW and UPDATE because it changes the TTL")])
         .doc(
             "string",
             "6.2.0",
@@ -108,6 +114,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@read", "@string", "@fast"])
         .keys(1, -1, 1)
+        .tips(&["request_policy:multi_shard"])
         .doc(
             "string",
             "1.0.0",
@@ -119,6 +126,8 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@string", "@slow"])
         .keys(1, -1, 2)
+        .key_flags(&["OW", "update"])
+        .tips(&["request_policy:multi_shard", "response_policy:all_succeeded"])
         .doc(
             "string",
             "1.0.1",
@@ -130,6 +139,8 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@string", "@slow"])
         .keys(1, -1, 2)
+        .key_flags(&["OW", "insert"])
+        .tips(&["request_policy:multi_shard", "response_policy:agg_min"])
         .doc(
             "string",
             "1.0.1",
@@ -141,6 +152,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "insert"])
         .doc(
             "string",
             "2.0.0",
@@ -152,6 +164,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@read", "@string", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RO"])
         .doc("string", "2.2.0", "Returns the length of a string value.", "O(1)"),
     Command::new("incr", 2, incr)
         .syntax("key")
@@ -224,6 +237,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@string", "@slow"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
         .doc(
             "string",
             "2.2.0",

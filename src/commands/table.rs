@@ -115,6 +115,62 @@ impl KeySpec {
     }
 }
 
+/// A key spec as COMMAND INFO reports it (Redis 7's `keySpec`): which
+/// arguments are keys, and what the command does to them. Reporting only:
+/// locking uses [`KeySpec`]. Declared where the spec [`KeySpec`] implies
+/// (one `index` + `range` spec, or `unknown` for keys found by a function)
+/// is not what Redis reports: several specs, `keyword` or `keynum` searches.
+#[derive(Clone, Copy)]
+pub struct KeySpecInfo {
+    /// Redis's note on the spec ("" for none).
+    pub notes: &'static str,
+    /// Key flags in Redis's order: `RO`/`RW`/`OW`/`RM`, then `access`,
+    /// `update`, `insert`, `delete`, `not_key`, `incomplete`, `variable_flags`.
+    pub flags: &'static [&'static str],
+    pub begin: BeginSearch,
+    pub find: FindKeys,
+}
+
+impl KeySpecInfo {
+    pub const fn new(flags: &'static [&'static str], begin: BeginSearch, find: FindKeys) -> Self {
+        KeySpecInfo {
+            notes: "",
+            flags,
+            begin,
+            find,
+        }
+    }
+
+    pub const fn notes(mut self, notes: &'static str) -> Self {
+        self.notes = notes;
+        self
+    }
+}
+
+/// Where a key spec's search starts.
+#[derive(Clone, Copy)]
+pub enum BeginSearch {
+    /// At this argument index.
+    Index(i32),
+    /// After this keyword, searching from the argument index given
+    /// (negative: from the end, backwards).
+    Keyword(&'static str, i32),
+    Unknown,
+}
+
+/// How a key spec finds its keys from where the search began.
+#[derive(Clone, Copy)]
+pub enum FindKeys {
+    /// `(lastkey, keystep, limit)`: keys up to `lastkey` past the first
+    /// (negative: from the end), every `keystep`; `limit` divides what is
+    /// left when `lastkey` is -1.
+    Range(i32, i32, i32),
+    /// `(keynumidx, firstkey, keystep)`: the key count is at `keynumidx`,
+    /// the first key `firstkey` past the start, then every `keystep`.
+    Keynum(i32, i32, i32),
+    Unknown,
+}
+
 /// What a lock-planning function sees.
 pub struct LockContext<'a> {
     pub keyspace: &'a Keyspace,
@@ -169,6 +225,15 @@ pub struct Command {
     pub doc: Doc,
     /// Subcommands, for container commands such as CONFIG and CLIENT.
     pub subcommands: &'static [Command],
+    /// The flags COMMAND INFO gives the key spec derived from `keys`, when
+    /// they are not the default (`RW access update` for writes, `RO access`
+    /// otherwise).
+    pub key_flags: &'static [&'static str],
+    /// The key specs COMMAND INFO reports, when not derived from `keys`.
+    pub key_specs: &'static [KeySpecInfo],
+    /// Redis's command tips (`nondeterministic_output`,
+    /// `request_policy:all_shards`...), as COMMAND INFO reports them.
+    pub tips: &'static [&'static str],
 }
 
 impl Command {
@@ -191,6 +256,9 @@ impl Command {
                 syntax: "",
             },
             subcommands: &[],
+            key_flags: &[],
+            key_specs: &[],
+            tips: &[],
         }
     }
 
@@ -217,6 +285,23 @@ impl Command {
     pub const fn find_keys(mut self, find: fn(&[Vec<u8>]) -> Vec<usize>) -> Self {
         self.keys = KeySpec::Find(find);
         self.locks = Locks::Keys(Mode::Write);
+        self
+    }
+
+    /// The key flags COMMAND INFO reports for the spec derived from `keys`.
+    pub const fn key_flags(mut self, flags: &'static [&'static str]) -> Self {
+        self.key_flags = flags;
+        self
+    }
+
+    /// The key specs COMMAND INFO reports, instead of the derived one.
+    pub const fn key_specs(mut self, specs: &'static [KeySpecInfo]) -> Self {
+        self.key_specs = specs;
+        self
+    }
+
+    pub const fn tips(mut self, tips: &'static [&'static str]) -> Self {
+        self.tips = tips;
         self
     }
 

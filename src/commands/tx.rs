@@ -51,6 +51,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY)
         .acl(&["@fast", "@transaction"])
         .keys(1, -1, 1)
+        .key_flags(&["RO"])
         .doc(
             "transactions",
             "2.2.0",

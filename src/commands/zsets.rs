@@ -28,7 +28,7 @@ use super::args;
 use super::blocking::{self, Timeout};
 use super::keys::parse_scan_cursor;
 use super::lists::keys_after_numkeys;
-use super::table::{Command, flags::*};
+use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, flags::*};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("zadd", -4, zadd)
@@ -36,6 +36,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM | FAST)
         .acl(&["@write", "@sortedset", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
         .doc(
             "sorted_set",
             "1.2.0",
@@ -75,6 +76,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY | FAST)
         .acl(&["@read", "@sortedset", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RO"])
         .doc("sorted_set", "1.2.0", "Returns the number of members of a sorted set.", "O(1)"),
     Command::new("zcount", 4, zcount)
         .syntax("key min:double max:double")
@@ -116,6 +118,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@sortedset", "@slow"])
         .keys(1, 2, 1)
+        .key_specs(&[KeySpecInfo::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
         .doc(
             "sorted_set",
             "6.2.0",
@@ -194,6 +197,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@write", "@sortedset", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "delete"])
         .doc(
             "sorted_set",
             "1.2.0",
@@ -205,6 +209,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE)
         .acl(&["@write", "@sortedset", "@slow"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "delete"])
         .doc(
             "sorted_set",
             "2.0.0",
@@ -216,6 +221,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE)
         .acl(&["@write", "@sortedset", "@slow"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "delete"])
         .doc(
             "sorted_set",
             "1.2.0",
@@ -227,6 +233,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE)
         .acl(&["@write", "@sortedset", "@slow"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "delete"])
         .doc(
             "sorted_set",
             "2.8.9",
@@ -238,6 +245,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@write", "@sortedset", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "access", "delete"])
         .doc(
             "sorted_set",
             "5.0.0",
@@ -249,6 +257,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@write", "@sortedset", "@fast"])
         .keys(1, 1, 1)
+        .key_flags(&["RW", "access", "delete"])
         .doc(
             "sorted_set",
             "5.0.0",
@@ -260,6 +269,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | NOSCRIPT | FAST | BLOCKING)
         .acl(&["@write", "@sortedset", "@fast", "@blocking"])
         .keys(1, -2, 1)
+        .key_flags(&["RW", "access", "delete"])
         .doc(
             "sorted_set",
             "5.0.0",
@@ -271,6 +281,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | NOSCRIPT | FAST | BLOCKING)
         .acl(&["@write", "@sortedset", "@fast", "@blocking"])
         .keys(1, -2, 1)
+        .key_flags(&["RW", "access", "delete"])
         .doc(
             "sorted_set",
             "5.0.0",
@@ -282,6 +293,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE)
         .acl(&["@write", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
+        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Keynum(0, 1, 1))])
         .doc(
             "sorted_set",
             "7.0.0",
@@ -293,6 +305,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | BLOCKING)
         .acl(&["@write", "@sortedset", "@slow", "@blocking"])
         .find_keys(keys_after_numkeys_at_2)
+        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(2), FindKeys::Keynum(0, 1, 1))])
         .doc(
             "sorted_set",
             "7.0.0",
@@ -304,6 +317,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
+        .tips(&["nondeterministic_output"])
         .doc(
             "sorted_set",
             "6.2.0",
@@ -316,6 +330,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
+        .key_specs(&[KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Keynum(0, 1, 1))])
         .doc(
             "sorted_set",
             "6.2.0",
@@ -328,6 +343,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
+        .key_specs(&[KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Keynum(0, 1, 1))])
         .doc(
             "sorted_set",
             "6.2.0",
@@ -339,6 +355,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
+        .key_specs(&[KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Keynum(0, 1, 1))])
         .doc(
             "sorted_set",
             "6.2.0",
@@ -351,6 +368,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@sortedset", "@slow"])
         .find_keys(destination_and_keys_after_numkeys)
+        .key_specs(&[KeySpecInfo::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Keynum(0, 1, 1))])
         .doc(
             "sorted_set",
             "2.0.0",
@@ -363,6 +381,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@sortedset", "@slow"])
         .find_keys(destination_and_keys_after_numkeys)
+        .key_specs(&[KeySpecInfo::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Keynum(0, 1, 1))])
         .doc(
             "sorted_set",
             "2.0.0",
@@ -374,6 +393,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@sortedset", "@slow"])
         .find_keys(destination_and_keys_after_numkeys)
+        .key_specs(&[KeySpecInfo::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Keynum(0, 1, 1))])
         .doc(
             "sorted_set",
             "6.2.0",
@@ -385,6 +405,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
+        .key_specs(&[KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Keynum(0, 1, 1))])
         .doc(
             "sorted_set",
             "7.0.0",
@@ -396,6 +417,7 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
+        .tips(&["nondeterministic_output"])
         .doc(
             "sorted_set",
             "2.8.0",
