@@ -1256,7 +1256,19 @@ macro_rules! scripts {
 }
 
 scripts!(
-    strings, keys, expire, tx, connection, lists, zsets, blocking, memory, pubsub, hashes, sets
+    strings,
+    keys,
+    expire,
+    tx,
+    connection,
+    lists,
+    zsets,
+    blocking,
+    memory,
+    pubsub,
+    hashes,
+    sets,
+    introspection
 );
 
 /// Every key of databases 0 and 1 as comparable text: type, encoding,

@@ -230,7 +230,7 @@ fn command_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 }
 
 /// The command a `COMMAND GETKEYS` request describes, and its arguments.
-fn getkeys_target(args: &[Vec<u8>]) -> CommandResult<(&'static Command, Vec<usize>)> {
+fn getkeys_target(args: &[Vec<u8>]) -> CommandResult<Vec<(usize, Vec<&'static str>)>> {
     let full = &args[2..];
     let cmd = registry()
         .resolve(full)
@@ -244,18 +244,27 @@ fn getkeys_target(args: &[Vec<u8>]) -> CommandResult<(&'static Command, Vec<usiz
             "Invalid number of arguments specified for command",
         ));
     }
-    let positions = cmd.keys.positions(full);
-    if positions.is_empty() && !cmd.has(NO_MANDATORY_KEYS) {
+    let keys = if cmd.key_specs.is_empty() {
+        let flags = key_flags(cmd);
+        cmd.keys
+            .positions(full)
+            .into_iter()
+            .map(|i| (i, flags.clone()))
+            .collect()
+    } else {
+        keys_by_specs(cmd, full)
+    };
+    if keys.is_empty() && !cmd.has(NO_MANDATORY_KEYS) {
         return Err(CommandError::err("Invalid arguments specified for command"));
     }
-    Ok((cmd, positions))
+    Ok(keys)
 }
 
 /// `COMMAND GETKEYS command [arg [arg ...]]`
 fn command_getkeys(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (_, positions) = getkeys_target(args)?;
-    ctx.out.array(positions.len());
-    for i in positions {
+    let keys = getkeys_target(args)?;
+    ctx.out.array(keys.len());
+    for (i, _) in keys {
         ctx.out.bulk(&args[2 + i]);
     }
     Ok(())
@@ -263,14 +272,157 @@ fn command_getkeys(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `COMMAND GETKEYSANDFLAGS command [arg [arg ...]]`
 fn command_getkeysandflags(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (cmd, positions) = getkeys_target(args)?;
-    ctx.out.array(positions.len());
-    for i in positions {
+    let keys = getkeys_target(args)?;
+    ctx.out.array(keys.len());
+    for (i, flags) in keys {
         ctx.out.array(2);
         ctx.out.bulk(&args[2 + i]);
-        write_status_set(ctx.out, key_flags(cmd));
+        write_status_set(ctx.out, flags);
     }
     Ok(())
+}
+
+/// The keys of `argv` (the command name at 0) with their flags, as Redis's
+/// `getKeysFromCommandWithSpecs` finds them for a command with declared key
+/// specs: each spec's keys in turn, when every spec finds its keys within
+/// the arguments. Otherwise (a key count that is no number, or counts more
+/// keys than there are) Redis falls back to the command's own rule,
+/// `genericGetKeys`: the count read as `atoi` reads it, no keys if it is out
+/// of range, the keys, then the destination, all without flags.
+fn keys_by_specs(cmd: &Command, argv: &[Vec<u8>]) -> Vec<(usize, Vec<&'static str>)> {
+    // SET's flags depend on GET (Redis's `setGetKeys`): it reads the old
+    // value only then, and otherwise overwrites whatever was there.
+    if cmd
+        .key_specs
+        .iter()
+        .any(|s| s.flags.contains(&"variable_flags"))
+    {
+        let get = argv
+            .iter()
+            .skip(3)
+            .any(|arg| arg.eq_ignore_ascii_case(b"get"));
+        let flags = if get {
+            vec!["RW", "access", "update"]
+        } else {
+            vec!["OW", "update"]
+        };
+        return vec![(1, flags)];
+    }
+    let mut keys = Vec::new();
+    for spec in cmd.key_specs {
+        let Some(found) = spec_keys(spec, argv) else {
+            return keys_by_count(cmd, argv);
+        };
+        keys.extend(found.into_iter().map(|i| (i, spec.flags.to_vec())));
+    }
+    keys
+}
+
+/// Redis's `genericGetKeys` for a command whose keys follow a count: the
+/// count at the `keynum` spec, and the destination of a single-key spec
+/// before it, if any.
+fn keys_by_count(cmd: &Command, argv: &[Vec<u8>]) -> Vec<(usize, Vec<&'static str>)> {
+    let mut destination = None;
+    for spec in cmd.key_specs {
+        match (spec.begin, spec.find) {
+            (BeginSearch::Index(pos), FindKeys::Range(0, _, _)) => destination = Some(pos as usize),
+            (BeginSearch::Index(pos), FindKeys::Keynum(count_at, first, step)) => {
+                let (first, step) = ((pos + first) as usize, step.max(1) as usize);
+                let count = argv
+                    .get((pos + count_at) as usize)
+                    .map_or(0, |count| atoi(count));
+                if count < 1 || count as usize > argv.len().saturating_sub(first) / step {
+                    return Vec::new();
+                }
+                let keys = (0..count as usize).map(|i| first + i * step);
+                return keys.chain(destination).map(|i| (i, Vec::new())).collect();
+            }
+            _ => {}
+        }
+    }
+    Vec::new()
+}
+
+/// C's `atoi` as glibc has it: leading blanks, a sign, digits up to the
+/// first non-digit, saturated to a `long` and then cut to an `int`.
+fn atoi(text: &[u8]) -> i32 {
+    let text = text.trim_ascii_start();
+    let (negative, digits) = match text.first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let mut value: i64 = 0;
+    for &d in digits.iter().take_while(|d| d.is_ascii_digit()) {
+        let digit = i64::from(d - b'0');
+        value = if negative {
+            value.saturating_mul(10).saturating_sub(digit)
+        } else {
+            value.saturating_mul(10).saturating_add(digit)
+        };
+    }
+    value as i32
+}
+
+/// The argument indexes of the keys a key spec finds in `argv` (the command
+/// name at 0), as Redis's `getKeysUsingKeySpecs` walks it: none if its
+/// keyword is absent, `None` where the spec is invalid for these arguments
+/// (a key count that is no number, keys past the end).
+fn spec_keys(spec: &KeySpecInfo, argv: &[Vec<u8>]) -> Option<Vec<usize>> {
+    let argc = argv.len() as i64;
+    let first = match spec.begin {
+        BeginSearch::Index(pos) => i64::from(pos),
+        BeginSearch::Keyword(keyword, from) => {
+            // Forwards from `from` to the second-last argument, or backwards
+            // from the end to the second: a key must follow the keyword.
+            let (start, end) = if from > 0 {
+                (i64::from(from), argc - 1)
+            } else {
+                (argc + i64::from(from), 1)
+            };
+            let step = if start <= end { 1 } else { -1 };
+            let mut i = start;
+            loop {
+                if i == end || i < 1 || i >= argc {
+                    return Some(Vec::new());
+                }
+                if argv[i as usize].eq_ignore_ascii_case(keyword.as_bytes()) {
+                    break i + 1;
+                }
+                i += step;
+            }
+        }
+        BeginSearch::Unknown => return None,
+    };
+    let (first, last, step) = match spec.find {
+        FindKeys::Range(lastkey, step, limit) => {
+            let lastkey = i64::from(lastkey);
+            let last = if lastkey >= 0 {
+                first + lastkey
+            } else if limit <= 1 {
+                argc + lastkey
+            } else {
+                first + (argc - first) / i64::from(limit) + lastkey
+            };
+            (first, last, step)
+        }
+        FindKeys::Keynum(index, firstkey, step) => {
+            let count = argv.get(usize::try_from(first + i64::from(index)).ok()?)?;
+            let count = crate::num::parse_i64(count).filter(|&n| n >= 0)?;
+            let first = first + i64::from(firstkey);
+            (first, first.saturating_add(count) - 1, step)
+        }
+        FindKeys::Unknown => return None,
+    };
+    if first < 1 || first >= argc || last >= argc || last < first || step < 1 {
+        return None;
+    }
+    Some(
+        (first..=last)
+            .step_by(step as usize)
+            .map(|i| i as usize)
+            .collect(),
+    )
 }
 
 /// `COMMAND HELP`
@@ -737,5 +889,21 @@ mod tests {
                 "allow_busy"
             ]
         );
+    }
+
+    #[test]
+    fn key_counts_read_as_c_atoi_reads_them() {
+        for (text, n) in [
+            ("2", 2),
+            (" 1", 1),
+            ("1x", 1),
+            ("+3", 3),
+            ("-2", -2),
+            ("x", 0),
+            ("", 0),
+            ("99999999999", 1_215_752_191),
+        ] {
+            assert_eq!(atoi(text.as_bytes()), n, "{text:?}");
+        }
     }
 }
