@@ -15,7 +15,7 @@ use crate::pubsub::notify;
 use crate::store::clock::idle_ms;
 use crate::store::{Detached, Entry, Key, LockPlan, Mode, StrValue, Value};
 
-use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, LockContext, Locks, flags::*};
+use super::table::{Command, KeySpecInfo, LockContext, Locks, flags::*};
 use super::{Ctx, args};
 
 pub static COMMANDS: &[Command] = &[
@@ -113,14 +113,20 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE)
         .acl(&["@keyspace", "@write", "@slow"])
         .keys(1, 2, 1)
-        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["OW", "update"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "delete"], 1),
+            KeySpecInfo::key(&["OW", "update"], 2),
+        ])
         .doc("generic", "1.0.0", "Renames a key, overwriting the destination.", "O(1)"),
     Command::new("renamenx", 3, renamenx)
         .syntax("key newkey:key")
         .flags(WRITE | FAST)
         .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 2, 1)
-        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["OW", "insert"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "delete"], 1),
+            KeySpecInfo::key(&["OW", "insert"], 2),
+        ])
         .doc(
             "generic",
             "1.0.0",
@@ -133,7 +139,10 @@ pub static COMMANDS: &[Command] = &[
         .acl(&["@keyspace", "@write", "@slow"])
         .keys(1, 2, 1)
         .locks(Locks::Custom(copy_plan))
-        .key_specs(&[KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["OW", "update"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
+        .key_specs(&[
+            KeySpecInfo::key(&["RO", "access"], 1),
+            KeySpecInfo::key(&["OW", "update"], 2),
+        ])
         .doc(
             "generic",
             "6.2.0",

@@ -21,7 +21,7 @@ use crate::store::{Db, Entry, Key, Value};
 use super::Ctx;
 use super::args;
 use super::blocking::{self, Timeout};
-use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, flags::*};
+use super::table::{Command, KeySpecInfo, flags::*};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("lpush", -3, lpush)
@@ -189,7 +189,10 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@list", "@slow"])
         .keys(1, 2, 1)
-        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "delete"], 1),
+            KeySpecInfo::key(&["RW", "insert"], 2),
+        ])
         .doc(
             "list",
             "6.2.0",
@@ -201,7 +204,10 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@list", "@slow"])
         .keys(1, 2, 1)
-        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "delete"], 1),
+            KeySpecInfo::key(&["RW", "insert"], 2),
+        ])
         .doc(
             "list",
             "1.2.0",
@@ -213,7 +219,9 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE)
         .acl(&["@write", "@list", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
-        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Keynum(0, 1, 1))])
+        .key_specs(&[
+            KeySpecInfo::counted(&["RW", "access", "delete"], 1),
+        ])
         .doc(
             "list",
             "7.0.0",
@@ -249,7 +257,10 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
         .acl(&["@write", "@list", "@slow", "@blocking"])
         .keys(1, 2, 1)
-        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "delete"], 1),
+            KeySpecInfo::key(&["RW", "insert"], 2),
+        ])
         .doc(
             "list",
             "6.2.0",
@@ -261,7 +272,10 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
         .acl(&["@write", "@list", "@slow", "@blocking"])
         .keys(1, 2, 1)
-        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "delete"], 1),
+            KeySpecInfo::key(&["RW", "insert"], 2),
+        ])
         .doc(
             "list",
             "2.2.0",
@@ -273,7 +287,9 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | BLOCKING)
         .acl(&["@write", "@list", "@slow", "@blocking"])
         .find_keys(keys_after_numkeys_at_2)
-        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(2), FindKeys::Keynum(0, 1, 1))])
+        .key_specs(&[
+            KeySpecInfo::counted(&["RW", "access", "delete"], 2),
+        ])
         .doc(
             "list",
             "7.0.0",

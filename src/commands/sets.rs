@@ -112,7 +112,10 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@write", "@set", "@fast"])
         .keys(1, 2, 1)
-        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "delete"], 1),
+            KeySpecInfo::key(&["RW", "insert"], 2),
+        ])
         .doc(
             "set",
             "1.0.0",
@@ -136,7 +139,9 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@set", "@slow"])
         .find_keys(numkeys_keys)
-        .key_specs(&[KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Keynum(0, 1, 1))])
+        .key_specs(&[
+            KeySpecInfo::counted(&["RO", "access"], 1),
+        ])
         .doc(
             "set",
             "7.0.0",
@@ -148,7 +153,10 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@set", "@slow"])
         .keys(1, -1, 1)
-        .key_specs(&[KeySpecInfo::new(&["RW", "update"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0))])
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "update"], 1),
+            KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0)),
+        ])
         .doc(
             "set",
             "1.0.0",
@@ -172,7 +180,10 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@set", "@slow"])
         .keys(1, -1, 1)
-        .key_specs(&[KeySpecInfo::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0))])
+        .key_specs(&[
+            KeySpecInfo::key(&["OW", "update"], 1),
+            KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0)),
+        ])
         .doc(
             "set",
             "1.0.0",
@@ -196,7 +207,10 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@set", "@slow"])
         .keys(1, -1, 1)
-        .key_specs(&[KeySpecInfo::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0))])
+        .key_specs(&[
+            KeySpecInfo::key(&["OW", "update"], 1),
+            KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0)),
+        ])
         .doc(
             "set",
             "1.0.0",

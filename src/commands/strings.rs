@@ -15,7 +15,7 @@ use crate::store::{Db, Entry, StrValue, Value};
 
 use super::Ctx;
 use super::args;
-use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, flags::*};
+use super::table::{Command, KeySpecInfo, flags::*};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("get", 2, get)
@@ -30,7 +30,10 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@string", "@slow"])
         .keys(1, 1, 1)
-        .key_specs(&[KeySpecInfo::new(&["RW", "access", "update", "variable_flags"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)).notes("RW and ACCESS due to the optional `GET` argument")])
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "update", "variable_flags"], 1)
+                .notes("RW and ACCESS due to the optional `GET` argument"),
+        ])
         .doc(
             "string",
             "1.0.0",
@@ -102,7 +105,10 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | FAST)
         .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
-        .key_specs(&[KeySpecInfo::new(&["RW", "access", "update"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)).notes("RW and UPDATE because it changes the TTL")])
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "update"], 1)
+                .notes("RW and UPDATE because it changes the TTL"),
+        ])
         .doc(
             "string",
             "6.2.0",

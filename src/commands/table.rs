@@ -141,6 +141,17 @@ impl KeySpecInfo {
         }
     }
 
+    /// The common case: one key, at argument `index`.
+    pub const fn key(flags: &'static [&'static str], index: i32) -> Self {
+        Self::new(flags, BeginSearch::Index(index), FindKeys::Range(0, 1, 0))
+    }
+
+    /// Keys after a key count: the count at argument `index`, the keys
+    /// right after it.
+    pub const fn counted(flags: &'static [&'static str], index: i32) -> Self {
+        Self::new(flags, BeginSearch::Index(index), FindKeys::Keynum(0, 1, 1))
+    }
+
     pub const fn notes(mut self, notes: &'static str) -> Self {
         self.notes = notes;
         self

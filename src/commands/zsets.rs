@@ -28,7 +28,7 @@ use super::args;
 use super::blocking::{self, Timeout};
 use super::keys::parse_scan_cursor;
 use super::lists::keys_after_numkeys;
-use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, flags::*};
+use super::table::{Command, KeySpecInfo, flags::*};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("zadd", -4, zadd)
@@ -118,7 +118,10 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@sortedset", "@slow"])
         .keys(1, 2, 1)
-        .key_specs(&[KeySpecInfo::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(0, 1, 0))])
+        .key_specs(&[
+            KeySpecInfo::key(&["OW", "update"], 1),
+            KeySpecInfo::key(&["RO", "access"], 2),
+        ])
         .doc(
             "sorted_set",
             "6.2.0",
@@ -293,7 +296,9 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE)
         .acl(&["@write", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
-        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Keynum(0, 1, 1))])
+        .key_specs(&[
+            KeySpecInfo::counted(&["RW", "access", "delete"], 1),
+        ])
         .doc(
             "sorted_set",
             "7.0.0",
@@ -305,7 +310,9 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | BLOCKING)
         .acl(&["@write", "@sortedset", "@slow", "@blocking"])
         .find_keys(keys_after_numkeys_at_2)
-        .key_specs(&[KeySpecInfo::new(&["RW", "access", "delete"], BeginSearch::Index(2), FindKeys::Keynum(0, 1, 1))])
+        .key_specs(&[
+            KeySpecInfo::counted(&["RW", "access", "delete"], 2),
+        ])
         .doc(
             "sorted_set",
             "7.0.0",
@@ -330,7 +337,9 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
-        .key_specs(&[KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Keynum(0, 1, 1))])
+        .key_specs(&[
+            KeySpecInfo::counted(&["RO", "access"], 1),
+        ])
         .doc(
             "sorted_set",
             "6.2.0",
@@ -343,7 +352,9 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
-        .key_specs(&[KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Keynum(0, 1, 1))])
+        .key_specs(&[
+            KeySpecInfo::counted(&["RO", "access"], 1),
+        ])
         .doc(
             "sorted_set",
             "6.2.0",
@@ -355,7 +366,9 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
-        .key_specs(&[KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Keynum(0, 1, 1))])
+        .key_specs(&[
+            KeySpecInfo::counted(&["RO", "access"], 1),
+        ])
         .doc(
             "sorted_set",
             "6.2.0",
@@ -368,7 +381,10 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@sortedset", "@slow"])
         .find_keys(destination_and_keys_after_numkeys)
-        .key_specs(&[KeySpecInfo::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Keynum(0, 1, 1))])
+        .key_specs(&[
+            KeySpecInfo::key(&["OW", "update"], 1),
+            KeySpecInfo::counted(&["RO", "access"], 2),
+        ])
         .doc(
             "sorted_set",
             "2.0.0",
@@ -381,7 +397,10 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@sortedset", "@slow"])
         .find_keys(destination_and_keys_after_numkeys)
-        .key_specs(&[KeySpecInfo::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Keynum(0, 1, 1))])
+        .key_specs(&[
+            KeySpecInfo::key(&["OW", "update"], 1),
+            KeySpecInfo::counted(&["RO", "access"], 2),
+        ])
         .doc(
             "sorted_set",
             "2.0.0",
@@ -393,7 +412,10 @@ pub static COMMANDS: &[Command] = &[
         .flags(WRITE | DENYOOM)
         .acl(&["@write", "@sortedset", "@slow"])
         .find_keys(destination_and_keys_after_numkeys)
-        .key_specs(&[KeySpecInfo::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range(0, 1, 0)), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Keynum(0, 1, 1))])
+        .key_specs(&[
+            KeySpecInfo::key(&["OW", "update"], 1),
+            KeySpecInfo::counted(&["RO", "access"], 2),
+        ])
         .doc(
             "sorted_set",
             "6.2.0",
@@ -405,7 +427,9 @@ pub static COMMANDS: &[Command] = &[
         .flags(READONLY)
         .acl(&["@read", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
-        .key_specs(&[KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Keynum(0, 1, 1))])
+        .key_specs(&[
+            KeySpecInfo::counted(&["RO", "access"], 1),
+        ])
         .doc(
             "sorted_set",
             "7.0.0",
