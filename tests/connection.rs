@@ -291,6 +291,96 @@ fn client_setinfo_sets_library_fields() {
     );
 }
 
+/// The value of `key` in a HELLO reply (a RESP3 map or a RESP2 array).
+fn hello_field(reply: &Frame, key: &str) -> Frame {
+    let pairs: Vec<(Frame, Frame)> = match reply {
+        Frame::Map(pairs) => pairs.clone(),
+        Frame::Array(items) => items
+            .chunks(2)
+            .map(|pair| (pair[0].clone(), pair[1].clone()))
+            .collect(),
+        other => panic!("HELLO replied {other:?}"),
+    };
+    pairs
+        .into_iter()
+        .find(|(k, _)| k.as_bytes() == Some(key.as_bytes()))
+        .unwrap_or_else(|| panic!("HELLO reply has no {key}"))
+        .1
+}
+
+/// go-redis 9 and Lettuce 6 are not installable here (no Go module proxy,
+/// no Maven), so their connection handshakes are replayed as they send
+/// them: `HELLO 3 AUTH user pass SETNAME name`, then pipelined `SELECT` and
+/// `CLIENT SETINFO` (and, from Lettuce, a `CLIENT MAINT_NOTIFICATIONS` whose
+/// error it ignores); with RESP2 forced, Lettuce sends `AUTH` and
+/// `CLIENT SETNAME` instead.
+#[test]
+fn go_redis_and_lettuce_handshakes_succeed() {
+    let server = TestServer::with_config(|c| c.requirepass = "pw".into());
+
+    let mut go = server.raw();
+    go.cmd(&["HELLO", "3", "AUTH", "default", "pw", "SETNAME", "go-app"]);
+    let hello = go.read();
+    assert_eq!(hello_field(&hello, "proto"), Frame::Integer(3));
+    assert_eq!(
+        hello_field(&hello, "server").as_bytes(),
+        Some(&b"redis"[..])
+    );
+    assert_eq!(
+        hello_field(&hello, "version").as_bytes(),
+        Some(&b"7.0.15"[..])
+    );
+    assert!(matches!(hello_field(&hello, "id"), Frame::Integer(_)));
+    go.cmd(&["SELECT", "2"]);
+    go.cmd(&["CLIENT", "SETINFO", "LIB-NAME", "go-redis(,go1.22.1)"]);
+    go.cmd(&["CLIENT", "SETINFO", "LIB-VER", "9.7.0"]);
+    for _ in 0..3 {
+        assert_eq!(go.read(), Frame::Simple(b"OK".to_vec()));
+    }
+    let info = call_text(&mut go, &["CLIENT", "INFO"]);
+    for part in [
+        " name=go-app ",
+        " db=2 ",
+        " resp=3 ",
+        " lib-name=go-redis(,go1.22.1) lib-ver=9.7.0",
+    ] {
+        assert!(info.contains(part), "{part} in {info}");
+    }
+
+    let mut lettuce = server.raw();
+    lettuce.cmd(&[
+        "HELLO",
+        "3",
+        "AUTH",
+        "default",
+        "pw",
+        "SETNAME",
+        "lettuce-app",
+    ]);
+    assert_eq!(hello_field(&lettuce.read(), "proto"), Frame::Integer(3));
+    lettuce.cmd(&["CLIENT", "SETINFO", "lib-name", "Lettuce"]);
+    lettuce.cmd(&["CLIENT", "SETINFO", "lib-ver", "6.5.0.RELEASE"]);
+    lettuce.cmd(&[
+        "CLIENT",
+        "MAINT_NOTIFICATIONS",
+        "on",
+        "moving-endpoint-type",
+        "internal-ip",
+    ]);
+    assert_eq!(lettuce.read(), Frame::Simple(b"OK".to_vec()));
+    assert_eq!(lettuce.read(), Frame::Simple(b"OK".to_vec()));
+    assert_eq!(
+        lettuce.read(),
+        Frame::Error(b"ERR unknown subcommand 'MAINT_NOTIFICATIONS'. Try CLIENT HELP.".to_vec())
+    );
+    assert_reply!(lettuce, ["SET", "k", "v"], b"+OK\r\n");
+
+    let mut resp2 = server.raw();
+    assert_reply!(resp2, ["AUTH", "pw"], b"+OK\r\n");
+    assert_reply!(resp2, ["CLIENT", "SETNAME", "lettuce-resp2"], b"+OK\r\n");
+    assert_reply!(resp2, ["GET", "k"], b"$1\r\nv\r\n");
+}
+
 #[test]
 fn the_redis_crate_connects_and_reads_client_info() {
     let server = TestServer::start();
