@@ -666,59 +666,33 @@ fn write_info(out: &mut ReplyWriter, cmd: &Command, full_name: &str) {
 }
 
 fn write_key_specs(out: &mut ReplyWriter, cmd: &Command) {
-    let kind = |out: &mut ReplyWriter, kind: &str| {
-        out.map(2);
-        out.bulk(b"type");
-        out.bulk(kind.as_bytes());
-        out.bulk(b"spec");
-    };
     if !cmd.key_specs.is_empty() {
         out.set(cmd.key_specs.len());
         for spec in cmd.key_specs {
-            write_key_spec(out, spec);
+            write_key_spec(out, spec, spec.flags.to_vec());
         }
         return;
     }
-    match cmd.keys {
-        KeySpec::None => out.set(0),
+    // The one spec the table's key positions imply.
+    let derived = match cmd.keys {
+        KeySpec::None => return out.set(0),
         KeySpec::Range { first, last, step } => {
-            out.set(1);
-            out.map(3);
-            out.bulk(b"flags");
-            write_status_set(out, key_flags(cmd));
-            out.bulk(b"begin_search");
-            kind(out, "index");
-            out.map(1);
-            out.bulk(b"index");
-            out.int(i64::from(first));
-            out.bulk(b"find_keys");
-            kind(out, "range");
-            out.map(3);
-            out.bulk(b"lastkey");
             // Key specs count the last key from the first one.
-            out.int(i64::from(if last < 0 { last } else { last - first }));
-            out.bulk(b"keystep");
-            out.int(i64::from(step));
-            out.bulk(b"limit");
-            out.int(0);
+            let lastkey = if last < 0 { last } else { last - first };
+            KeySpecInfo::new(
+                &[],
+                BeginSearch::Index(first),
+                FindKeys::Range(lastkey, step, 0),
+            )
         }
-        KeySpec::Find(_) => {
-            out.set(1);
-            out.map(3);
-            out.bulk(b"flags");
-            write_status_set(out, key_flags(cmd));
-            out.bulk(b"begin_search");
-            kind(out, "unknown");
-            out.map(0);
-            out.bulk(b"find_keys");
-            kind(out, "unknown");
-            out.map(0);
-        }
-    }
+        KeySpec::Find(_) => KeySpecInfo::new(&[], BeginSearch::Unknown, FindKeys::Unknown),
+    };
+    out.set(1);
+    write_key_spec(out, &derived, key_flags(cmd));
 }
 
-/// One declared key spec (Redis's `addReplyCommandKeySpecs`).
-fn write_key_spec(out: &mut ReplyWriter, spec: &KeySpecInfo) {
+/// One key spec, with its flags (Redis's `addReplyCommandKeySpecs`).
+fn write_key_spec(out: &mut ReplyWriter, spec: &KeySpecInfo, flags: Vec<&str>) {
     // A `type` + `spec` map whose spec is a map of integers (and strings).
     let part = |out: &mut ReplyWriter, kind: &str, fields: &[(&str, Field)]| {
         out.map(2);
@@ -740,7 +714,7 @@ fn write_key_spec(out: &mut ReplyWriter, spec: &KeySpecInfo) {
         out.bulk(spec.notes.as_bytes());
     }
     out.bulk(b"flags");
-    write_status_set(out, spec.flags.to_vec());
+    write_status_set(out, flags);
     out.bulk(b"begin_search");
     match spec.begin {
         BeginSearch::Index(index) => part(out, "index", &[("index", Field::Int(index))]),
