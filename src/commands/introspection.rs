@@ -880,4 +880,41 @@ mod tests {
             assert_eq!(atoi(text.as_bytes()), n, "{text:?}");
         }
     }
+
+    /// COMMAND GETKEYS takes any arguments from a client: every command's
+    /// key finding copes with every short argument list (of a valid arity)
+    /// of awkward values
+    /// (counts that are zero, negative, huge or no number) and only names
+    /// arguments that exist.
+    #[test]
+    fn keys_found_by_specs_stay_within_the_arguments() {
+        const VALUES: [&str; 7] = ["0", "1", "2", "-1", "x", "99999999999", "get"];
+        for entry in registry().entries() {
+            let cmd = entry.command;
+            if cmd.key_specs.is_empty() {
+                continue;
+            }
+            for argc in 1..=5u32 {
+                for combo in 0..VALUES.len().pow(argc - 1) {
+                    let mut argv = vec![cmd.name.as_bytes().to_vec()];
+                    let mut rest = combo;
+                    for _ in 1..argc {
+                        argv.push(VALUES[rest % VALUES.len()].as_bytes().to_vec());
+                        rest /= VALUES.len();
+                    }
+                    // As COMMAND GETKEYS does, check the arity first.
+                    if !cmd.arity_ok(argv.len()) {
+                        continue;
+                    }
+                    for (i, _) in keys_by_specs(cmd, &argv) {
+                        assert!(
+                            i >= 1 && i < argv.len(),
+                            "{} {argv:?}: key at {i}",
+                            cmd.name
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
