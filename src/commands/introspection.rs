@@ -291,15 +291,15 @@ fn command_getkeysandflags(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// of range, the keys, then the destination, all without flags.
 fn keys_by_specs(cmd: &Command, argv: &[Vec<u8>]) -> Vec<(usize, Vec<&'static str>)> {
     // SET's flags depend on GET (Redis's `setGetKeys`): it reads the old
-    // value only then, and otherwise overwrites whatever was there.
-    if cmd
-        .key_specs
-        .iter()
-        .any(|s| s.flags.contains(&"variable_flags"))
-    {
+    // value only then, and otherwise overwrites whatever was there. (Its
+    // spec is flagged `variable_flags`; Redis gives each such command a rule
+    // of its own, and SET is the only one sedis has.)
+    if cmd.name == "set" {
+        // Compared as C strings, as Redis does: up to a NUL byte.
         let get = argv
             .iter()
             .skip(3)
+            .filter_map(|arg| arg.split(|&b| b == 0).next())
             .any(|arg| arg.eq_ignore_ascii_case(b"get"));
         let flags = if get {
             vec!["RW", "access", "update"]
@@ -343,10 +343,15 @@ fn keys_by_count(cmd: &Command, argv: &[Vec<u8>]) -> Vec<(usize, Vec<&'static st
     Vec::new()
 }
 
-/// C's `atoi` as glibc has it: leading blanks, a sign, digits up to the
-/// first non-digit, saturated to a `long` and then cut to an `int`.
+/// C's `atoi` as glibc has it: leading white space (`isspace`, vertical tab
+/// included), a sign, digits up to the first non-digit, saturated to a
+/// `long` and then cut to an `int`.
 fn atoi(text: &[u8]) -> i32 {
-    let text = text.trim_ascii_start();
+    let blank = text
+        .iter()
+        .take_while(|b| b" \t\n\x0b\x0c\r".contains(b))
+        .count();
+    let text = &text[blank..];
     let (negative, digits) = match text.first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
@@ -409,8 +414,10 @@ fn spec_keys(spec: &KeySpecInfo, argv: &[Vec<u8>]) -> Option<Vec<usize>> {
         FindKeys::Keynum(index, firstkey, step) => {
             let count = argv.get(usize::try_from(first + i64::from(index)).ok()?)?;
             let count = crate::num::parse_i64(count).filter(|&n| n >= 0)?;
+            // Redis adds the count as an `int`: cut to 32 bits.
+            let count = i64::from(count as i32);
             let first = first + i64::from(firstkey);
-            (first, first.saturating_add(count) - 1, step)
+            (first, first + count - 1, step)
         }
         FindKeys::Unknown => return None,
     };
@@ -588,8 +595,9 @@ fn write_status_set(out: &mut ReplyWriter, items: Vec<&str>) {
 /// The legacy `(first, last, step)` COMMAND INFO reports, and whether the
 /// command's keys are movable (not all within that range). With declared
 /// key specs both come from them as in Redis's
-/// `populateCommandLegacyRangeSpec`: the range covers the leading run of
-/// consecutive plain range specs, and anything else makes the keys movable.
+/// `populateCommandLegacyRangeSpec`: the range spans the plain range specs
+/// (step 1) that each start right after the previous one's last key; a spec
+/// that is not one of those is skipped and makes the keys movable.
 fn legacy_range(cmd: &Command) -> ((i32, i32, i32), bool) {
     if cmd.key_specs.is_empty() {
         return (
@@ -872,6 +880,7 @@ mod tests {
             (" 1", 1),
             ("1x", 1),
             ("+3", 3),
+            ("\x0b\t1", 1),
             ("-2", -2),
             ("x", 0),
             ("", 0),

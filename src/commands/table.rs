@@ -116,8 +116,8 @@ impl KeySpec {
 }
 
 /// A key spec as COMMAND INFO reports it (Redis 7's `keySpec`): which
-/// arguments are keys, and what the command does to them. Reporting only:
-/// locking uses [`KeySpec`]. Declared where the spec [`KeySpec`] implies
+/// arguments are keys, and what the command does to them. COMMAND INFO,
+/// GETKEYS and GETKEYSANDFLAGS use it; locking uses [`KeySpec`]. Declared where the spec [`KeySpec`] implies
 /// (one `index` + `range` spec, or `unknown` for keys found by a function)
 /// is not what Redis reports: several specs, `keyword` or `keynum` searches.
 #[derive(Clone, Copy)]
