@@ -1,7 +1,7 @@
 //! The command table's types: what Redis's `redisCommand` struct says about a
 //! command (name, arity, flags, key positions, documentation), plus how
 //! sedis locks the keyspace for it. Every family module declares its commands
-//! with these; [`super::registry`] gathers them.
+//! with these; [`super::registry()`] gathers them.
 
 use crate::error::CommandResult;
 use crate::server::client::Client;

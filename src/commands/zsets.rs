@@ -9,7 +9,7 @@
 //! scores, and `%.17g` (RESP2 bulk strings, RESP3 doubles) in replies.
 //!
 //! ZUNION, ZINTER and ZDIFF (and their STORE forms, and ZINTERCARD) take
-//! sorted sets; [`input_of`] is where other types become inputs (Redis
+//! sorted sets; `input_of` is where other types become inputs (Redis
 //! also accepts plain sets, every member scoring 1).
 
 use crate::pubsub::notify::{self, Events};

@@ -1,7 +1,7 @@
 //! One connection's state, owned by the worker serving it: the selected
 //! database, authentication, the open transaction, watched keys, reply mode.
 //! What other threads need to see of it is mirrored into its
-//! [`ClientHandle`](super::clients::ClientHandle).
+//! [`super::clients::ClientHandle`].
 
 use std::cell::Cell;
 use std::sync::Arc;

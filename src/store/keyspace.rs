@@ -1015,7 +1015,7 @@ impl<'k> Db<'_, 'k> {
         }
     }
 
-    /// One step of SCAN (see [`ScanCursor`]): calls `f` for the live keys of
+    /// One step of SCAN (see `ScanCursor`): calls `f` for the live keys of
     /// the next part of the keyspace and returns the cursor to continue from
     /// (0 when the scan is complete). Stops once `count` keys were offered.
     pub fn scan(&mut self, cursor: u64, count: usize, mut f: impl FnMut(&Key, &Entry)) -> u64 {

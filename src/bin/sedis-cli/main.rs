@@ -8,9 +8,9 @@
 //! Without one it reads commands: from a prompt with line editing and
 //! history when standard input is a terminal, line by line otherwise.
 //! Replies are printed exactly as redis-cli prints them: the human form on a
-//! terminal, the raw form when output goes to a pipe (see [`format`]).
+//! terminal, the raw form when output goes to a pipe (see [`mod@format`]).
 //!
-//! - [`format`]: replies → text (terminal, raw, CSV).
+//! - [`mod@format`]: replies → text (terminal, raw, CSV).
 //! - [`editor`], [`history`]: the prompt.
 //! - [`help`]: `help` from the server's `COMMAND DOCS`.
 //! - this file: options, the connection's life (handshake, reconnecting),
