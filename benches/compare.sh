@@ -40,6 +40,8 @@ shapes=(
 )
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# The benchmark client's CPU time, as `time` prints it: user and system seconds.
+TIMEFORMAT='%U %S'
 
 for shape in "${shapes[@]}"; do
   IFS='|' read -r name n args <<<"$shape"
@@ -48,7 +50,6 @@ for shape in "${shapes[@]}"; do
       port=$sedis_port pid=$sedis_pid
       [ $server = redis ] && port=$redis_port pid=$redis_pid
       before=$(cpu_ticks "$pid")
-      TIMEFORMAT='%U %S'
       # shellcheck disable=SC2086
       { time redis-benchmark -p $port -t set,get -r 100000 -n "$n" -q $args 2>/dev/null |
           tr '\r' '\n' >"$tmp/out"; } 2>"$tmp/time"
@@ -75,9 +76,11 @@ done
 echo
 echo "CPU µs per request (median): server, and redis-benchmark driving it"
 printf "%-8s %13s %13s %13s %13s\n" shape sedis redis client/sedis client/redis
+col() { # col SERVER FIELD: the median of a CPU column for the current shape
+  awk -v s="$1" -v n="$name" -v c="$2" '$1==s && $2==n {print $c}' "$tmp/cpu" | median
+}
 for shape in "${shapes[@]}"; do
   name=${shape%%|*}
-  col() { awk -v s="$1" -v n=$name -v c="$2" '$1==s && $2==n {print $c}' "$tmp/cpu" | median; }
   printf "%-8s %13.2f %13.2f %13.2f %13.2f\n" "$name" \
     "$(col sedis 3)" "$(col redis 3)" "$(col sedis 4)" "$(col redis 4)"
 done

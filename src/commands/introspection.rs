@@ -370,33 +370,13 @@ fn atoi(text: &[u8]) -> i32 {
 }
 
 /// The argument indexes of the keys a key spec finds in `argv` (the command
-/// name at 0), as Redis's `getKeysUsingKeySpecs` walks it: none if its
-/// keyword is absent, `None` where the spec is invalid for these arguments
-/// (a key count that is no number, keys past the end).
+/// name at 0), as Redis's `getKeysUsingKeySpecs` walks it; `None` where
+/// the spec is invalid for these arguments (a key count that is no number,
+/// keys past the end).
 fn spec_keys(spec: &KeySpecInfo, argv: &[Vec<u8>]) -> Option<Vec<usize>> {
     let argc = argv.len() as i64;
     let first = match spec.begin {
         BeginSearch::Index(pos) => i64::from(pos),
-        BeginSearch::Keyword(keyword, from) => {
-            // Forwards from `from` to the second-last argument, or backwards
-            // from the end to the second: a key must follow the keyword.
-            let (start, end) = if from > 0 {
-                (i64::from(from), argc - 1)
-            } else {
-                (argc + i64::from(from), 1)
-            };
-            let step = if start <= end { 1 } else { -1 };
-            let mut i = start;
-            loop {
-                if i == end || i < 1 || i >= argc {
-                    return Some(Vec::new());
-                }
-                if argv[i as usize].eq_ignore_ascii_case(keyword.as_bytes()) {
-                    break i + 1;
-                }
-                i += step;
-            }
-        }
         BeginSearch::Unknown => return None,
     };
     let (first, last, step) = match spec.find {
@@ -701,8 +681,8 @@ fn write_key_specs(out: &mut ReplyWriter, cmd: &Command) {
 
 /// One key spec, with its flags (Redis's `addReplyCommandKeySpecs`).
 fn write_key_spec(out: &mut ReplyWriter, spec: &KeySpecInfo, flags: Vec<&str>) {
-    // A `type` + `spec` map whose spec is a map of integers (and strings).
-    let part = |out: &mut ReplyWriter, kind: &str, fields: &[(&str, Field)]| {
+    // A `type` + `spec` map whose spec is a map of integers.
+    let part = |out: &mut ReplyWriter, kind: &str, fields: &[(&str, i32)]| {
         out.map(2);
         out.bulk(b"type");
         out.bulk(kind.as_bytes());
@@ -710,10 +690,7 @@ fn write_key_spec(out: &mut ReplyWriter, spec: &KeySpecInfo, flags: Vec<&str>) {
         out.map(fields.len());
         for (name, value) in fields {
             out.bulk(name.as_bytes());
-            match value {
-                Field::Int(n) => out.int(i64::from(*n)),
-                Field::Str(s) => out.bulk(s.as_bytes()),
-            }
+            out.int(i64::from(*value));
         }
     };
     out.map(3 + usize::from(!spec.notes.is_empty()));
@@ -725,15 +702,7 @@ fn write_key_spec(out: &mut ReplyWriter, spec: &KeySpecInfo, flags: Vec<&str>) {
     write_status_set(out, flags);
     out.bulk(b"begin_search");
     match spec.begin {
-        BeginSearch::Index(index) => part(out, "index", &[("index", Field::Int(index))]),
-        BeginSearch::Keyword(keyword, from) => part(
-            out,
-            "keyword",
-            &[
-                ("keyword", Field::Str(keyword)),
-                ("startfrom", Field::Int(from)),
-            ],
-        ),
+        BeginSearch::Index(index) => part(out, "index", &[("index", index)]),
         BeginSearch::Unknown => part(out, "unknown", &[]),
     }
     out.bulk(b"find_keys");
@@ -741,29 +710,19 @@ fn write_key_spec(out: &mut ReplyWriter, spec: &KeySpecInfo, flags: Vec<&str>) {
         FindKeys::Range(lastkey, keystep, limit) => part(
             out,
             "range",
-            &[
-                ("lastkey", Field::Int(lastkey)),
-                ("keystep", Field::Int(keystep)),
-                ("limit", Field::Int(limit)),
-            ],
+            &[("lastkey", lastkey), ("keystep", keystep), ("limit", limit)],
         ),
         FindKeys::Keynum(keynumidx, firstkey, keystep) => part(
             out,
             "keynum",
             &[
-                ("keynumidx", Field::Int(keynumidx)),
-                ("firstkey", Field::Int(firstkey)),
-                ("keystep", Field::Int(keystep)),
+                ("keynumidx", keynumidx),
+                ("firstkey", firstkey),
+                ("keystep", keystep),
             ],
         ),
         FindKeys::Unknown => part(out, "unknown", &[]),
     }
-}
-
-/// A value in a key spec's `spec` map.
-enum Field {
-    Int(i32),
-    Str(&'static str),
 }
 
 /// One command's COMMAND DOCS entry (Redis's `addReplyCommandDocs`).

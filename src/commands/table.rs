@@ -161,11 +161,9 @@ impl KeySpecInfo {
 /// Where a key spec's search starts.
 #[derive(Clone, Copy)]
 pub enum BeginSearch {
-    /// At this argument index.
+    /// At this argument index. (Redis also searches for a keyword, for
+    /// commands sedis does not have: SORT's STORE, XREAD's STREAMS...)
     Index(i32),
-    /// After this keyword, searching from the argument index given
-    /// (negative: from the end, backwards).
-    Keyword(&'static str, i32),
     Unknown,
 }
 
