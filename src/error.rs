@@ -181,6 +181,16 @@ pub fn c_str_prefix(arg: &[u8], max: usize) -> &[u8] {
     &arg[..end]
 }
 
+/// An I/O error as C's `strerror` words it (`No such file or directory`):
+/// std appends " (os error N)", which Redis's texts do not have.
+pub fn strerror(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

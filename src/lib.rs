@@ -53,6 +53,7 @@ pub mod client;
 pub mod commands;
 pub mod config;
 pub mod counter;
+pub mod digest;
 pub mod error;
 pub mod glob;
 pub mod log;

@@ -25,16 +25,15 @@ pub enum LogLevel {
 }
 
 impl LogLevel {
-    pub fn parse(name: &str) -> Option<LogLevel> {
-        Some(match name.to_ascii_lowercase().as_str() {
-            "debug" => LogLevel::Debug,
-            "verbose" => LogLevel::Verbose,
-            "notice" => LogLevel::Notice,
-            "warning" => LogLevel::Warning,
-            "nothing" => LogLevel::Nothing,
-            _ => return None,
-        })
-    }
+    /// The levels a configuration may name (Redis 7.0's: `nothing` arrived
+    /// in 7.2 and is sedis's own quiet level for tests), with the level's
+    /// discriminant.
+    pub const NAMES: &'static [(&'static str, u32)] = &[
+        ("debug", LogLevel::Debug as u32),
+        ("verbose", LogLevel::Verbose as u32),
+        ("notice", LogLevel::Notice as u32),
+        ("warning", LogLevel::Warning as u32),
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -55,7 +54,7 @@ impl LogLevel {
         }
     }
 
-    fn from_u8(n: u8) -> LogLevel {
+    pub fn from_u8(n: u8) -> LogLevel {
         match n {
             0 => LogLevel::Debug,
             1 => LogLevel::Verbose,
@@ -72,6 +71,8 @@ pub struct Logger {
     level: AtomicU8,
     /// `None`: standard error.
     file: Option<Mutex<File>>,
+    /// Lines also go to syslog (`syslog-enabled`).
+    syslog: bool,
 }
 
 impl Logger {
@@ -86,7 +87,27 @@ impl Logger {
         Ok(Logger {
             level: AtomicU8::new(level as u8),
             file,
+            syslog: false,
         })
+    }
+
+    /// Also sends every line to syslog, as `ident` in `facility` (a
+    /// `LOG_*` code), as Redis does with `syslog-enabled yes`.
+    pub fn enable_syslog(&mut self, ident: &str, facility: u32) {
+        // openlog keeps the pointer it is given: the name must live as long
+        // as the process, so it is leaked (once per server start).
+        let ident = std::ffi::CString::new(ident.replace('\0', ""))
+            .unwrap_or_default()
+            .into_raw();
+        // SAFETY: `ident` is a valid C string that is never freed.
+        unsafe {
+            libc::openlog(
+                ident,
+                libc::LOG_PID | libc::LOG_NDELAY | libc::LOG_NOWAIT,
+                facility as libc::c_int,
+            );
+        }
+        self.syslog = true;
     }
 
     pub fn set_level(&self, level: LogLevel) {
@@ -108,6 +129,18 @@ impl Logger {
             level.mark(),
             message
         );
+        if self.syslog {
+            let priority = match level {
+                LogLevel::Debug => libc::LOG_DEBUG,
+                LogLevel::Verbose => libc::LOG_INFO,
+                LogLevel::Notice => libc::LOG_NOTICE,
+                LogLevel::Warning | LogLevel::Nothing => libc::LOG_WARNING,
+            };
+            if let Ok(text) = std::ffi::CString::new(message.replace('\0', "")) {
+                // SAFETY: a constant format string and one valid C string.
+                unsafe { libc::syslog(priority, c"%s".as_ptr(), text.as_ptr()) };
+            }
+        }
         // A log line that cannot be written is dropped: logging must never
         // take the server down.
         match &self.file {

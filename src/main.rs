@@ -1,8 +1,11 @@
-//! `sedis-server [CONFIG-FILE] [--option value ...]`: runs the server in the
-//! foreground until SHUTDOWN, SIGINT or SIGTERM.
+//! `sedis-server [CONFIG-FILE] [-] [--option value ...]`: runs the server
+//! until SHUTDOWN, SIGINT or SIGTERM, in the foreground or, with
+//! `daemonize yes`, in the background.
 
 use std::process::ExitCode;
 
+use sedis::config::params::{SHUTDOWN_FORCE, SHUTDOWN_NOSAVE, SHUTDOWN_SAVE};
+use sedis::server::{ShutdownMode, process};
 use sedis::{Config, Server};
 
 /// Counts allocated bytes so that INFO's `used_memory` is exact. The
@@ -11,46 +14,61 @@ use sedis::{Config, Server};
 static ALLOC: sedis::alloc::CountingAllocator = sedis::alloc::CountingAllocator;
 
 const USAGE: &str = "\
-Usage: sedis-server [/path/to/sedis.conf] [options]
+Usage: sedis-server [/path/to/sedis.conf] [options] [-]
        sedis-server -v or --version
        sedis-server -h or --help
 
-Options are the configuration directives, prefixed with --, e.g.:
+Options are Redis 7.0's configuration directives, prefixed with --, and
+override the file; '-' reads more configuration from standard input:
        sedis-server --port 7777
+       sedis-server /etc/redis/redis.conf --daemonize no --port 6380
        sedis-server /etc/sedis/6380.conf --loglevel verbose --requirepass secret
 
-Directives: port, bind, protected-mode, requirepass, maxclients, timeout,
-databases, loglevel, logfile, proto-max-bulk-len, client-query-buffer-limit,
-hz, enable-debug-command.
 Sizes accept Redis units: 1k, 1kb, 1m, 1mb, 1g, 1gb.";
 
 fn main() -> ExitCode {
-    let mut args = pico_args::Arguments::from_env();
-    if args.contains(["-h", "--help"]) {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    if args.contains(["-v", "--version"]) {
-        println!(
-            "sedis-server v={} (Redis-compatible v={})",
-            sedis::SEDIS_VERSION,
-            sedis::REDIS_VERSION
-        );
-        return ExitCode::SUCCESS;
-    }
-    let rest: Vec<String> = match args
-        .finish()
-        .into_iter()
+    let args: Vec<String> = match std::env::args_os()
+        .skip(1)
         .map(|a| a.into_string())
         .collect::<Result<_, _>>()
     {
-        Ok(rest) => rest,
-        Err(bad) => return fail(&format!("argument is not valid UTF-8: {bad:?}")),
+        Ok(args) => args,
+        Err(bad) => {
+            eprintln!("sedis-server: argument is not valid UTF-8: {bad:?}");
+            return ExitCode::FAILURE;
+        }
     };
-    let config = match load_config(&rest) {
+    match args.first().map(String::as_str) {
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some("-v" | "--version") => {
+            println!(
+                "sedis-server v={} (Redis-compatible v={})",
+                sedis::SEDIS_VERSION,
+                sedis::REDIS_VERSION
+            );
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
+    }
+    let config = match Config::from_command_line(&args) {
         Ok(config) => config,
-        Err(message) => return fail(&message),
+        Err(err) => {
+            // Redis's fatal configuration error, on standard error, status 1.
+            eprintln!("{err}");
+            return ExitCode::FAILURE;
+        }
     };
+    if process::should_daemonize(&config) {
+        // SAFETY: no thread has been started yet: the configuration was
+        // read on this one and nothing else runs.
+        if let Err(err) = unsafe { process::daemonize() } {
+            eprintln!("sedis-server: could not daemonize: {err}");
+            return ExitCode::FAILURE;
+        }
+    }
     let server = match Server::bind(config) {
         Ok(server) => server,
         Err(err) => {
@@ -71,38 +89,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// The configuration from an optional file (first argument, if it does not
-/// start with `--`) and then the `--option value` flags, which override it.
-fn load_config(args: &[String]) -> Result<Config, String> {
-    let mut config = Config::default();
-    let mut flags = args;
-    if let Some(first) = args.first()
-        && !first.starts_with("--")
-    {
-        let text = std::fs::read_to_string(first)
-            .map_err(|err| format!("can't open config file '{first}': {err}"))?;
-        config
-            .apply_file_text(&text)
-            .map_err(|err| format!("in config file '{first}': {err}"))?;
-        // Kept absolute, as Redis keeps it, so CONFIG REWRITE finds the file
-        // whatever the working directory becomes.
-        let path = std::path::absolute(first)
-            .map_err(|err| format!("can't resolve config file path '{first}': {err}"))?;
-        config.config_file = Some(path);
-        flags = &args[1..];
-    }
-    config
-        .apply_flags(flags)
-        .map_err(|err| format!("bad option {err}"))?;
-    Ok(config)
-}
-
-fn fail(message: &str) -> ExitCode {
-    eprintln!("sedis-server: {message}");
-    ExitCode::from(2)
-}
-
-/// SIGINT and SIGTERM ask for a normal shutdown, as they do for Redis.
+/// SIGINT and SIGTERM ask for a shutdown, shaped by `shutdown-on-sigint` /
+/// `shutdown-on-sigterm` (SHUTDOWN's own options), as they do for Redis.
 /// std cannot catch signals; `signal-hook` runs a small thread that can.
 fn install_signal_handlers(state: std::sync::Arc<sedis::server::State>) -> std::io::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
@@ -113,15 +101,24 @@ fn install_signal_handlers(state: std::sync::Arc<sedis::server::State>) -> std::
             // Every signal counts: if a final save fails the server keeps
             // running, and a later signal asks again.
             for signal in signals.forever() {
-                let name = if signal == SIGINT {
-                    "SIGINT"
+                let (name, flags) = if signal == SIGINT {
+                    ("SIGINT", state.config().shutdown_on_sigint)
                 } else {
-                    "SIGTERM"
+                    ("SIGTERM", state.config().shutdown_on_sigterm)
                 };
                 state
                     .log
                     .warning(&format!("Received {name} scheduling shutdown..."));
-                state.shutdown.request(sedis::server::ShutdownMode::Default);
+                let mode = if flags & SHUTDOWN_SAVE != 0 {
+                    ShutdownMode::Save
+                } else if flags & SHUTDOWN_NOSAVE != 0 {
+                    ShutdownMode::NoSave
+                } else {
+                    ShutdownMode::Default
+                };
+                state
+                    .shutdown
+                    .request_with(mode, flags & SHUTDOWN_FORCE != 0);
             }
         })?;
     Ok(())

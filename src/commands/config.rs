@@ -3,9 +3,8 @@
 //! `config.c` commands). The parameters themselves, their parsers and the
 //! rewrite rules live in [`crate::config`].
 
-use crate::config::{PARAMS, Param, SetError, param};
+use crate::config::SetError;
 use crate::error::{self, CommandError, CommandResult};
-use crate::glob::Pattern;
 
 use super::Ctx;
 use super::table::{Command, flags::*};
@@ -73,38 +72,12 @@ fn config_container(_ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 }
 
 /// `CONFIG GET parameter [parameter ...]`: a map (a flat array in RESP2) of
-/// the matching parameters. A name without glob characters is looked up
-/// directly and answered under the name as given; a pattern matches the
-/// parameters' own names, ignoring case. Each parameter appears once.
+/// the matching parameters ([`crate::config::Config::get_matching`]).
 fn config_get(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    // (name as shown, parameter)
-    let mut found: Vec<(&[u8], &'static Param)> = Vec::new();
-    fn add<'a>(found: &mut Vec<(&'a [u8], &'static Param)>, shown: &'a [u8], p: &'static Param) {
-        if !found.iter().any(|(_, seen)| std::ptr::eq(*seen, p)) {
-            found.push((shown, p));
-        }
-    }
-    for arg in &args[2..] {
-        if !arg.iter().any(|c| matches!(c, b'[' | b'*' | b'?')) {
-            if let Some(p) = std::str::from_utf8(arg).ok().and_then(param) {
-                add(&mut found, arg, p);
-            }
-            continue;
-        }
-        let pattern = Pattern::new(arg, true);
-        for p in PARAMS {
-            if pattern.matches(p.name.as_bytes()) {
-                add(&mut found, p.name.as_bytes(), p);
-            }
-        }
-    }
-    let values: Vec<String> = {
-        let config = ctx.state.config();
-        found.iter().map(|(_, p)| (p.get)(&config)).collect()
-    };
+    let found = ctx.state.config().get_matching(&args[2..]);
     ctx.out.map(found.len());
-    for ((shown, _), value) in found.iter().zip(values) {
-        ctx.out.bulk(shown);
+    for (name, value) in found {
+        ctx.out.bulk(&name);
         ctx.out.bulk(value.as_bytes());
     }
     Ok(())
@@ -121,8 +94,12 @@ fn config_set(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         .chunks(2)
         .map(|pair| (pair[0].as_slice(), pair[1].as_slice()))
         .collect();
-    let result = ctx.state.update_config(|config| config.set_many(&pairs));
-    let text = match result {
+    let protected_allowed = ctx
+        .state
+        .config()
+        .enable_protected_configs
+        .allows(ctx.client.handle.addr.ip());
+    let text = match ctx.state.set_config(&pairs, protected_allowed) {
         Ok(()) => {
             ctx.out.ok();
             return Ok(());
@@ -169,7 +146,7 @@ fn config_rewrite(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
             Ok(())
         }
         Err(err) => {
-            let reason = strerror(&err);
+            let reason = crate::error::strerror(&err);
             ctx.state
                 .log
                 .warning(&format!("CONFIG REWRITE failed: {reason}"));
@@ -177,15 +154,6 @@ fn config_rewrite(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
                 "Rewriting config file: {reason}"
             )))
         }
-    }
-}
-
-/// An I/O error as C's `strerror` words it (std appends " (os error N)").
-fn strerror(err: &std::io::Error) -> String {
-    let text = err.to_string();
-    match text.rfind(" (os error ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
     }
 }
 

@@ -205,7 +205,7 @@ pub fn process(
     if args.is_empty() {
         return None;
     }
-    let resolved = match registry().resolve(args) {
+    let resolved = match registry().resolve_renamed(args, &state.renames) {
         Ok(resolved) => resolved,
         Err(err) => {
             reject(state, client, out, None, &err);

@@ -189,7 +189,30 @@ impl Registry {
     /// The (sub)command a request names, or Redis's unknown command /
     /// unknown subcommand error.
     pub fn resolve(&self, args: &[Vec<u8>]) -> Result<Resolved, CommandError> {
-        let Some(top) = self.find(&args[0]) else {
+        self.resolve_renamed(args, &Renames::default())
+    }
+
+    /// [`Registry::resolve`] for a server whose commands were renamed.
+    pub fn resolve_renamed(
+        &self,
+        args: &[Vec<u8>],
+        renames: &Renames,
+    ) -> Result<Resolved, CommandError> {
+        let top = if renames.is_empty() {
+            self.find(&args[0])
+        } else {
+            let mut buf = [0u8; MAX_NAME];
+            match lowercase(&args[0], &mut buf) {
+                Some(name) => match renames.aliases.get(name) {
+                    Some(&id) => Some(self.resolved(id)),
+                    None => self
+                        .find(&args[0])
+                        .filter(|r| !renames.hidden.contains(&r.id)),
+                },
+                None => None,
+            }
+        };
+        let Some(top) = top else {
             return Err(unknown_command(args));
         };
         if !top.command.is_container() || args.len() < 2 {
@@ -202,6 +225,56 @@ impl Registry {
             Some(id) => Ok(self.resolved(id)),
             None => Err(error::unknown_subcommand(top.command.name, &args[1])),
         }
+    }
+}
+
+/// The command names of one server, after its `rename-command` lines: a
+/// renamed command answers only to its new name, and one renamed to `""`
+/// to none. Empty (the usual case) costs one check per request.
+#[derive(Debug, Default)]
+pub struct Renames {
+    /// New name → top-level entry index.
+    aliases: HashMap<String, usize>,
+    /// Entry indexes that lost their own name.
+    hidden: Vec<usize>,
+}
+
+impl Renames {
+    /// Applies `rename-command old new` lines in order, with Redis's errors.
+    pub fn new(lines: &[(String, String)]) -> Result<Renames, String> {
+        let registry = registry();
+        let mut renames = Renames::default();
+        for (old, new) in lines {
+            let old = old.to_ascii_lowercase();
+            let id = match renames.aliases.remove(&old) {
+                Some(id) => id,
+                None => match registry.by_name.get(old.as_str()) {
+                    Some(&id) if !renames.hidden.contains(&id) => {
+                        renames.hidden.push(id);
+                        id
+                    }
+                    _ => return Err(format!("No such command in rename-command: '{old}'")),
+                },
+            };
+            if new.is_empty() {
+                continue;
+            }
+            let new = new.to_ascii_lowercase();
+            let taken = renames.aliases.contains_key(&new)
+                || registry
+                    .by_name
+                    .get(new.as_str())
+                    .is_some_and(|id| !renames.hidden.contains(id));
+            if taken {
+                return Err(format!("Target command name already exists: '{new}'"));
+            }
+            renames.aliases.insert(new, id);
+        }
+        Ok(renames)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.aliases.is_empty() && self.hidden.is_empty()
     }
 }
 
@@ -258,6 +331,42 @@ mod tests {
         assert_eq!(
             err.text(),
             "ERR unknown command 'foo', with args beginning with: "
+        );
+    }
+
+    #[test]
+    fn renamed_commands_answer_to_their_new_name_only() {
+        let r = registry();
+        let lines = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        let renames = Renames::new(&lines(&[("CONFIG", "cfg"), ("flushall", "")])).unwrap();
+        let name = |args: &[&str]| {
+            r.resolve_renamed(&argv(args), &renames)
+                .map(|c| c.full_name)
+                .map_err(|e| e.text().to_string())
+        };
+        assert_eq!(name(&["CFG", "get", "x"]), Ok("config|get"));
+        assert!(
+            name(&["config", "get", "x"])
+                .unwrap_err()
+                .starts_with("ERR unknown command 'config'")
+        );
+        assert!(name(&["flushall"]).is_err());
+        assert_eq!(name(&["get", "k"]), Ok("get"));
+        assert!(Renames::new(&lines(&[("nosuch", "x")])).is_err());
+        assert!(Renames::new(&lines(&[("get", "set")])).is_err());
+        // Renamed twice: the second line renames the new name.
+        let twice = Renames::new(&lines(&[("get", "g1"), ("g1", "g2")])).unwrap();
+        assert!(r.resolve_renamed(&argv(&["g1", "k"]), &twice).is_err());
+        assert_eq!(
+            r.resolve_renamed(&argv(&["g2", "k"]), &twice)
+                .unwrap()
+                .full_name,
+            "get"
         );
     }
 

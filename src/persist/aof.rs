@@ -35,21 +35,21 @@ pub enum FsyncPolicy {
 }
 
 impl FsyncPolicy {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "always" => Some(FsyncPolicy::Always),
-            "everysec" => Some(FsyncPolicy::EverySec),
-            "no" => Some(FsyncPolicy::No),
-            _ => None,
-        }
-    }
+    /// The names in Redis's order, with the policy's discriminant.
+    pub const NAMES: &'static [(&'static str, u32)] = &[
+        ("everysec", FsyncPolicy::EverySec as u32),
+        ("always", FsyncPolicy::Always as u32),
+        ("no", FsyncPolicy::No as u32),
+    ];
+
+    /// Every policy, in discriminant order.
+    pub const ALL: [FsyncPolicy; 3] = [FsyncPolicy::Always, FsyncPolicy::EverySec, FsyncPolicy::No];
 
     pub fn name(self) -> &'static str {
-        match self {
-            FsyncPolicy::Always => "always",
-            FsyncPolicy::EverySec => "everysec",
-            FsyncPolicy::No => "no",
-        }
+        Self::NAMES
+            .iter()
+            .find(|(_, p)| *p == self as u32)
+            .map_or("everysec", |(n, _)| n)
     }
 }
 
@@ -456,7 +456,7 @@ impl AofLog {
                 restored.extend_from_slice(&state.buffer);
                 state.buffer = restored;
                 state.written = end - (pending.len() - done.min(pending.len())) as u64;
-                *self.last_write_error.lock() = strerror(err);
+                *self.last_write_error.lock() = crate::error::strerror(err);
                 self.write_failed.store(true, Ordering::Release);
             }
         }
@@ -467,15 +467,6 @@ impl AofLog {
     /// Why the last write failed (e.g. `No space left on device`).
     pub fn last_write_error(&self) -> String {
         self.last_write_error.lock().clone()
-    }
-}
-
-/// An I/O error in C's `strerror` words, without Rust's "(os error N)".
-fn strerror(err: &io::Error) -> String {
-    let text = err.to_string();
-    match text.rfind(" (os error ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
     }
 }
 

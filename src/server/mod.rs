@@ -32,13 +32,15 @@ pub mod clients;
 pub mod connection;
 pub mod cron;
 pub mod eviction;
+pub mod listener;
+pub mod process;
 pub mod saving;
 pub mod shutdown;
 pub mod state;
 pub mod wait;
 
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
@@ -80,13 +82,9 @@ fn install_expired_events(state: &State) {
 /// Worker stack size. Commands are shallow; a small stack keeps the memory
 /// cost of thousands of workers low (only touched pages count anyway).
 const WORKER_STACK: usize = 256 * 1024;
-/// Redis's default `tcp-backlog`. std's `bind` uses 128, which drops
-/// connections when hundreds of clients connect at once.
-const LISTEN_BACKLOG: i32 = 511;
 
 /// A server ready to run: configuration loaded and port bound.
 pub struct Server {
-    listener: TcpListener,
     state: Arc<State>,
 }
 
@@ -102,17 +100,26 @@ impl Server {
     /// [`Server::run`] or [`Server::spawn`]. A dump that cannot be read is an
     /// error: the server never starts empty over existing data.
     pub fn bind(config: Config) -> io::Result<Server> {
-        let log = Logger::new(config.loglevel, &config.logfile)?;
-        let listener = bind_listener(&config.bind, config.port)?;
-        let local_addr = listener.local_addr()?;
-        let state = Arc::new(State::new(config, local_addr, log));
+        let renames = crate::commands::registry::Renames::new(&config.renamed_commands)
+            .map_err(io::Error::other)?;
+        let mut log = Logger::new(config.loglevel, &config.logfile)?;
+        if config.syslog_enabled {
+            log.enable_syslog(&config.syslog_ident, config.syslog_facility);
+        }
+        if config.inert.replicaof.is_some() {
+            log.warning("replicaof is set, but replication is not available: serving as a master");
+        }
+        let listeners = listener::Listeners::bind(&listener::Binding::of(&config), &log)?;
+        let mut state = State::new(config, listeners, log);
+        state.renames = renames;
+        let state = Arc::new(state);
         appendonly::install_expire_hook(&state);
         install_expired_events(&state);
         // The AOF, when enabled, wins over the dump, as in Redis.
         if !appendonly::load_at_startup(&state)? {
             saving::load_at_startup(&state)?;
         }
-        Ok(Server { listener, state })
+        Ok(Server { state })
     }
 
     /// The address the server listens on.
@@ -128,11 +135,22 @@ impl Server {
     /// Serves clients on the calling thread until shutdown is requested, then
     /// stops every thread and returns.
     pub fn run(self) -> io::Result<()> {
-        let Server { listener, state } = self;
+        let Server { state } = self;
+        let pidfile = process::pidfile(&state.config());
+        if let Some(path) = &pidfile {
+            process::write_pidfile(path, &state.log);
+        }
+        if let Err(err) = state.oom_score.apply(&state.config()) {
+            state.log.warning(&format!(
+                "Unable to write oom_score_adj: {}",
+                crate::error::strerror(&err)
+            ));
+        }
         state.log.notice(&format!(
             "Ready to accept connections tcp (port {})",
             state.local_addr().port()
         ));
+        process::notify_ready(&state.config(), &state.log);
         let state = &*state;
         let result = crossbeam::scope(|scope| {
             scope
@@ -153,21 +171,24 @@ impl Server {
             let acceptor = scope
                 .builder()
                 .name("sedis-acceptor".into())
-                .spawn(|scope| accept_loop(scope, state, &listener))
+                .spawn(|scope| accept_loop(scope, state))
                 .expect("spawn acceptor");
             while !final_save(state) {
                 state.shutdown.call_off();
             }
             state.shutdown.confirm();
-            // `confirm` woke the acceptor; once it returns, no new client can
-            // register, so closing the registered ones releases every worker.
+            state.listeners.wake();
+            // Once the acceptor returns, no new client can register, so
+            // closing the registered ones releases every worker.
             let _ = acceptor.join();
             state.clients.close_all();
             state.keyspace().reaper.shutdown();
             saving::stop_saver(state);
             appendonly::flush_at_exit(state);
         });
-        drop(listener);
+        if let Some(path) = &pidfile {
+            let _ = std::fs::remove_file(path);
+        }
         state.log.warning("sedis is now ready to exit, bye bye...");
         result.map_err(|_| io::Error::other("a server thread panicked"))
     }
@@ -277,46 +298,6 @@ fn final_save(state: &State) -> bool {
     }
 }
 
-/// Binds every address in `binds` is not supported yet beyond the first
-/// that works; Redis's default of one loopback address is the common case.
-fn bind_listener(binds: &[String], port: u16) -> io::Result<TcpListener> {
-    let mut last_err = None;
-    for host in binds {
-        let host = host.trim_start_matches('-');
-        let addrs = match (host, port).to_socket_addrs() {
-            Ok(addrs) => addrs,
-            Err(err) => {
-                last_err = Some(err);
-                continue;
-            }
-        };
-        for addr in addrs {
-            match TcpListener::bind(addr) {
-                Ok(listener) => {
-                    set_backlog(&listener);
-                    return Ok(listener);
-                }
-                Err(err) => last_err = Some(err),
-            }
-        }
-    }
-    Err(last_err.unwrap_or_else(|| io::Error::other("no bind address configured")))
-}
-
-/// Raises the accept backlog; calling listen() again on a listening socket
-/// only updates the backlog.
-#[cfg(unix)]
-fn set_backlog(listener: &TcpListener) {
-    use std::os::fd::AsRawFd;
-    // SAFETY: listen() on a valid socket descriptor we own; no memory involved.
-    unsafe {
-        libc::listen(listener.as_raw_fd(), LISTEN_BACKLOG);
-    }
-}
-
-#[cfg(not(unix))]
-fn set_backlog(_: &TcpListener) {}
-
 /// The pool: a rendezvous channel to idle workers, and a count of started ones.
 struct Pool<'s> {
     state: &'s State,
@@ -325,11 +306,7 @@ struct Pool<'s> {
     started: AtomicUsize,
 }
 
-fn accept_loop<'env>(
-    scope: &crossbeam::thread::Scope<'env>,
-    state: &'env State,
-    listener: &TcpListener,
-) {
+fn accept_loop<'env>(scope: &crossbeam::thread::Scope<'env>, state: &'env State) {
     let (handoff, queue) = channel::bounded::<TcpStream>(0);
     let pool = Pool {
         state,
@@ -337,12 +314,19 @@ fn accept_loop<'env>(
         queue,
         started: AtomicUsize::new(0),
     };
-    for incoming in listener.incoming() {
-        if state.shutdown.is_stopped() {
-            break;
-        }
-        let stream = match incoming {
-            Ok(stream) => stream,
+    loop {
+        let streams = match state.listeners.accept() {
+            Ok(listener::Accepted::Streams(streams)) => streams,
+            Ok(listener::Accepted::Woken) if state.shutdown.is_stopped() => {
+                // Those who connected before the stop are served (and then
+                // closed with the others), not reset.
+                for stream in state.listeners.accept_pending() {
+                    admit(scope, &pool, stream);
+                }
+                break;
+            }
+            // Woken by a rebind: wait on the new sockets.
+            Ok(listener::Accepted::Woken) => continue,
             Err(err) => {
                 state
                     .log
@@ -352,7 +336,11 @@ fn accept_loop<'env>(
                 continue;
             }
         };
-        admit(scope, &pool, stream);
+        let keepalive = state.config().tcp_keepalive;
+        for stream in streams {
+            listener::set_keepalive(&stream, keepalive);
+            admit(scope, &pool, stream);
+        }
     }
     // Dropping `pool` drops the last sender: idle workers' recv() fails and
     // they exit; busy ones exit when their client's socket is closed.

@@ -195,7 +195,7 @@ fn save_point_reached(state: &State) -> bool {
         || now - rdb.last_bgsave_try.load(Ordering::Relaxed) > RETRY_DELAY_SECS;
     let config = state.config();
     config.save.iter().any(|&(seconds, changes)| {
-        if dirty >= changes && now - lastsave > seconds as i64 && may_retry {
+        if dirty as i64 >= changes && now - lastsave > seconds && may_retry {
             state.log.notice(&format!(
                 "{changes} changes in {seconds} seconds. Saving..."
             ));

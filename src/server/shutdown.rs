@@ -9,10 +9,9 @@
 //! While the outcome is pending, workers still execute commands but hold
 //! their replies ([`Shutdown::may_reply`] blocks): a write is only
 //! acknowledged if it happened before the snapshot was taken, or if the
-//! server goes on running. Once stopped, the acceptor is woken by a
-//! connection to the listening socket and every client socket is closed.
+//! server goes on running. Once stopped, the acceptor is woken (see
+//! [`super::listener`]) and every client socket is closed.
 
-use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -46,17 +45,20 @@ pub struct Shutdown {
     cond: Condvar,
     /// `phase != Running`, readable without the mutex on hot paths.
     requested: AtomicBool,
-    /// The listener's address, to wake `accept()`.
-    wake_addr: SocketAddr,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Shutdown::new()
+    }
 }
 
 impl Shutdown {
-    pub fn new(wake_addr: SocketAddr) -> Self {
+    pub fn new() -> Self {
         Shutdown {
             phase: Mutex::new(Phase::Running),
             cond: Condvar::new(),
             requested: AtomicBool::new(false),
-            wake_addr,
         }
     }
 
@@ -102,10 +104,6 @@ impl Shutdown {
     pub fn confirm(&self) {
         *self.phase.lock() = Phase::Stopped;
         self.cond.notify_all();
-        // Wake the acceptor. If the connection fails the listener is already
-        // gone, which is what we want anyway.
-        let addr = wake_target(self.wake_addr);
-        let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
     }
 
     /// The main thread: the final save failed; keep serving.
@@ -145,16 +143,4 @@ impl Shutdown {
         }
         *phase == Phase::Stopped
     }
-}
-
-/// A listener bound to 0.0.0.0 / [::] is reached through loopback.
-fn wake_target(addr: SocketAddr) -> SocketAddr {
-    let mut target = addr;
-    if target.ip().is_unspecified() {
-        target.set_ip(match addr {
-            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-        });
-    }
-    target
 }

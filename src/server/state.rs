@@ -11,7 +11,7 @@ use std::time::Instant;
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 
 use crate::commands::registry;
-use crate::config::Config;
+use crate::config::{Config, SetError};
 use crate::counter::Counter;
 use crate::error::CommandError;
 use crate::log::Logger;
@@ -21,6 +21,7 @@ use crate::store::clock::unix_ms;
 
 use super::clients::ClientRegistry;
 use super::cron::Metrics;
+use super::listener::Binding;
 use super::shutdown::Shutdown;
 
 /// Server-wide counters for INFO stats. Those every request bumps are
@@ -114,6 +115,9 @@ impl CommandStats {
 /// Everything the server's threads share.
 pub struct State {
     config: RwLock<Config>,
+    /// Serialises CONFIG SETs: each works on a copy of the configuration
+    /// and may rebind the listeners before the copy replaces it.
+    config_set: Mutex<()>,
     keyspace: Keyspace,
     pub stats: ServerStats,
     /// Indexed by the registry's command ids.
@@ -143,8 +147,12 @@ pub struct State {
     pub memory: super::eviction::MemoryLimit,
     /// Mirrors "requirepass is set", read on every command.
     password_set: AtomicBool,
-    /// The address the listener is bound to.
-    local_addr: SocketAddr,
+    /// The listening sockets (CONFIG SET port / bind rebinds them).
+    pub listeners: super::listener::Listeners,
+    /// The process's out-of-memory score (`oom-score-adj`).
+    pub oom_score: super::process::OomScore,
+    /// Commands renamed by `rename-command` lines.
+    pub renames: crate::commands::registry::Renames,
     pub started: Instant,
     pub started_unix_ms: i64,
     /// 40 hex characters, new each start (INFO's `run_id`).
@@ -161,7 +169,7 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(config: Config, local_addr: SocketAddr, log: Logger) -> Self {
+    pub fn new(config: Config, listeners: super::listener::Listeners, log: Logger) -> Self {
         let stats = (0..registry().len())
             .map(|_| CommandStats::default())
             .collect();
@@ -173,11 +181,12 @@ impl State {
         State {
             keyspace: Keyspace::new(config.databases),
             config: RwLock::new(config),
+            config_set: Mutex::new(()),
             stats: ServerStats::default(),
             command_stats: stats,
             clients: ClientRegistry::default(),
             pubsub,
-            shutdown: Shutdown::new(local_addr),
+            shutdown: Shutdown::new(),
             log,
             changes: Counter::new(),
             saved_changes: AtomicU64::new(0),
@@ -187,7 +196,9 @@ impl State {
             aof: Default::default(),
             memory,
             password_set: AtomicBool::new(password_set),
-            local_addr,
+            listeners,
+            oom_score: Default::default(),
+            renames: Default::default(),
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: new_run_id(),
@@ -205,6 +216,56 @@ impl State {
     /// Reads the configuration (a shared lock: keep it short).
     pub fn config(&self) -> RwLockReadGuard<'_, Config> {
         self.config.read()
+    }
+
+    /// CONFIG SET: sets `pairs` all or nothing ([`Config::set_many`]), then
+    /// applies what needs more than a new value, as Redis's apply functions
+    /// do: a new `port` or `bind` rebinds the listening sockets, and if that
+    /// fails the old configuration stays (with the old sockets back).
+    pub fn set_config(
+        &self,
+        pairs: &[(&[u8], &[u8])],
+        protected_allowed: bool,
+    ) -> Result<(), SetError> {
+        let _one_at_a_time = self.config_set.lock();
+        let old = self.config().clone();
+        let mut next = old.clone();
+        let changed = next.set_many(pairs, protected_allowed)?;
+        if let Some(p) = changed
+            .iter()
+            .find(|p| matches!(p.name, "oom-score-adj" | "oom-score-adj-values"))
+        {
+            self.oom_score.apply(&next).map_err(|err| {
+                self.log.warning(&format!(
+                    "Unable to write oom_score_adj: {}",
+                    crate::error::strerror(&err)
+                ));
+                SetError::Failed {
+                    name: p.name.as_bytes().to_vec(),
+                    reason: "Failed to set current oom_score_adj. Check server logs.".into(),
+                }
+            })?;
+        }
+        if let Some(p) = changed.iter().find(|p| matches!(p.name, "port" | "bind")) {
+            let reason = match p.name {
+                "port" => "Unable to listen on this port. Check server logs.",
+                _ => "Failed to bind to specified addresses.",
+            };
+            if self
+                .listeners
+                .rebind(&Binding::of(&next), &Binding::of(&old), &self.log)
+                .is_err()
+            {
+                // Undo what was applied before, as Redis's restore does.
+                let _ = self.oom_score.apply(&old);
+                return Err(SetError::Failed {
+                    name: p.name.as_bytes().to_vec(),
+                    reason: reason.into(),
+                });
+            }
+        }
+        self.update_config(|config| *config = next);
+        Ok(())
     }
 
     /// Changes the configuration through `f`, then refreshes the mirrors that
@@ -253,8 +314,11 @@ impl State {
         self.password_set.load(Ordering::Acquire)
     }
 
+    /// The address to connect to (the first listening socket's).
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.listeners
+            .local_addr()
+            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
     pub fn add_dirty(&self, n: u64) {

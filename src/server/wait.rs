@@ -44,11 +44,18 @@ pub enum Event {
     TimedOut,
 }
 
+/// A wake-up descriptor: a non-blocking pipe other threads write a byte
+/// to, so that a thread sleeping in `poll(2)` on its read end wakes up.
+#[derive(Debug)]
+pub struct WakePipe {
+    read_end: OwnedFd,
+    write_end: OwnedFd,
+}
+
 /// A connection's wake-up descriptor, paired with its socket.
 #[derive(Debug)]
 pub struct Waker {
-    read_end: OwnedFd,
-    write_end: OwnedFd,
+    pipe: WakePipe,
     /// The connection's socket. Borrowed: the connection outlives every use
     /// (a waiter is finished before its connection closes).
     socket: RawFd,
@@ -60,9 +67,8 @@ const HANGUP: libc::c_short = libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR;
 #[cfg(not(target_os = "linux"))]
 const HANGUP: libc::c_short = libc::POLLHUP | libc::POLLERR;
 
-impl Waker {
-    /// A waker for the connection whose socket is `socket`.
-    pub fn new(socket: RawFd) -> io::Result<Self> {
+impl WakePipe {
+    pub fn new() -> io::Result<Self> {
         let mut fds = [0; 2];
         // SAFETY: `pipe` writes two new descriptors into the array we own.
         if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
@@ -74,14 +80,13 @@ impl Waker {
         for fd in [&read_end, &write_end] {
             set_nonblocking_cloexec(fd.as_raw_fd())?;
         }
-        Ok(Waker {
+        Ok(WakePipe {
             read_end,
             write_end,
-            socket,
         })
     }
 
-    /// Wakes the thread waiting in [`Waker::wait`] (or makes its next wait
+    /// Wakes the thread polling [`WakePipe::fd`] (or makes its next poll
     /// return at once). Never blocks: a full pipe already means "woken".
     pub fn wake(&self) {
         let byte = 1u8;
@@ -91,8 +96,8 @@ impl Waker {
         }
     }
 
-    /// Empties the pipe after a wake-up, so the next wait sleeps again.
-    fn drain(&self) {
+    /// Empties the pipe after a wake-up, so the next poll sleeps again.
+    pub fn drain(&self) {
         let mut buf = [0u8; 64];
         // SAFETY: reads into a valid buffer of the given length from our own
         // non-blocking descriptor; stops when it is empty.
@@ -104,6 +109,27 @@ impl Waker {
             )
         } > 0
         {}
+    }
+
+    /// The descriptor to poll for `POLLIN`.
+    pub fn fd(&self) -> RawFd {
+        self.read_end.as_raw_fd()
+    }
+}
+
+impl Waker {
+    /// A waker for the connection whose socket is `socket`.
+    pub fn new(socket: RawFd) -> io::Result<Self> {
+        Ok(Waker {
+            pipe: WakePipe::new()?,
+            socket,
+        })
+    }
+
+    /// Wakes the thread waiting in [`Waker::wait`] (or makes its next wait
+    /// return at once).
+    pub fn wake(&self) {
+        self.pipe.wake();
     }
 
     /// True if the socket's peer has hung up (checked without waiting).
@@ -140,7 +166,7 @@ impl Waker {
             };
             let mut fds = [
                 libc::pollfd {
-                    fd: self.read_end.as_raw_fd(),
+                    fd: self.pipe.fd(),
                     events: libc::POLLIN,
                     revents: 0,
                 },
@@ -160,7 +186,7 @@ impl Waker {
                 return Err(err);
             }
             if fds[0].revents != 0 {
-                self.drain();
+                self.pipe.drain();
                 return Ok(Event::Woken);
             }
             let revents = fds[1].revents;

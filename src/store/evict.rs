@@ -32,33 +32,39 @@ pub enum Policy {
 }
 
 impl Policy {
-    const NAMES: &'static [(&'static str, Policy)] = &[
-        ("volatile-lru", Policy::VolatileLru),
-        ("volatile-random", Policy::VolatileRandom),
-        ("volatile-ttl", Policy::VolatileTtl),
-        ("allkeys-lru", Policy::AllKeysLru),
-        ("allkeys-random", Policy::AllKeysRandom),
-        ("noeviction", Policy::NoEviction),
+    /// The names, in the order Redis lists them in its errors, with the
+    /// policy's discriminant. The LFU policies are named (a configuration
+    /// may mention them) but map to [`Policy::LFU`], which is refused.
+    pub const NAMES: &'static [(&'static str, u32)] = &[
+        ("volatile-lru", Policy::VolatileLru as u32),
+        ("volatile-lfu", Policy::LFU),
+        ("volatile-random", Policy::VolatileRandom as u32),
+        ("volatile-ttl", Policy::VolatileTtl as u32),
+        ("allkeys-lru", Policy::AllKeysLru as u32),
+        ("allkeys-lfu", Policy::LFU),
+        ("allkeys-random", Policy::AllKeysRandom as u32),
+        ("noeviction", Policy::NoEviction as u32),
     ];
 
-    /// The policy named `name` (any case).
-    pub fn parse(name: &str) -> Option<Policy> {
-        Self::NAMES
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, p)| *p)
-    }
+    /// What the LFU names stand for: no policy of sedis's (it evicts in
+    /// exact LRU order and keeps no access frequencies).
+    pub const LFU: u32 = u32::MAX;
+
+    /// Every policy, in discriminant order.
+    pub const ALL: [Policy; 6] = [
+        Policy::NoEviction,
+        Policy::AllKeysLru,
+        Policy::VolatileLru,
+        Policy::AllKeysRandom,
+        Policy::VolatileRandom,
+        Policy::VolatileTtl,
+    ];
 
     pub fn name(self) -> &'static str {
         Self::NAMES
             .iter()
-            .find(|(_, p)| *p == self)
+            .find(|(_, p)| *p == self as u32)
             .map_or("noeviction", |(n, _)| n)
-    }
-
-    /// The names, in the order Redis lists them in its errors.
-    pub fn names() -> impl Iterator<Item = &'static str> {
-        Self::NAMES.iter().map(|(n, _)| *n)
     }
 
     fn volatile_only(self) -> bool {
