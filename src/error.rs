@@ -136,6 +136,20 @@ it with the '--protected-mode no' option. \
 NOTE: You only need to do one of the above things in order for \
 the server to start accepting connections from the outside.\r\n";
 
+/// The reply to an EXEC refused before it ran, quoting the refusal (Redis's
+/// `execCommandAbort`). Redis words the refusals it formats without a code
+/// (arity, RESP2 subscribed mode...) and `addReplyError` adds `ERR` on the
+/// way out, while EXECABORT quotes the text from before that: so an `ERR`
+/// code is left out of the quote and any other (`OOM`, `MISCONF`, `NOAUTH`)
+/// kept.
+pub fn exec_abort(refusal: &CommandError) -> CommandError {
+    let text = refusal.bytes();
+    let quoted = text.strip_prefix(b"ERR ").unwrap_or(text);
+    let mut reply = b"EXECABORT Transaction discarded because of: ".to_vec();
+    reply.extend_from_slice(quoted);
+    CommandError::from_bytes(reply)
+}
+
 /// `ERR wrong number of arguments for '<name>' command` (Redis's arity error).
 pub fn wrong_arity(name: &str) -> CommandError {
     CommandError::err(format_args!(
@@ -210,5 +224,18 @@ mod tests {
     fn code_is_the_first_word() {
         assert_eq!(WRONGTYPE.code(), "WRONGTYPE");
         assert_eq!(SYNTAX.code(), "ERR");
+    }
+
+    #[test]
+    fn exec_abort_quotes_the_refusal_as_redis_formats_it() {
+        assert_eq!(
+            exec_abort(&OOM).text(),
+            "EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'."
+        );
+        assert_eq!(
+            exec_abort(&wrong_arity("exec")).text(),
+            "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command"
+        );
+        assert_eq!(exec_abort(&OOM).code(), "EXECABORT");
     }
 }

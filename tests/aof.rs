@@ -124,6 +124,36 @@ fn spop_and_hincrbyfloat_are_logged_as_what_they_did() {
 }
 
 #[test]
+fn an_exec_refused_when_called_is_not_logged() {
+    // EXECABORT because memory went over maxmemory after queueing: nothing
+    // ran, so neither the queued writes nor MULTI/EXEC reach the file.
+    let dir = temp_dir("execabort");
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    let mut admin = server.raw();
+    c.call(&["SET", "before", "1"]);
+    c.call(&["MULTI"]);
+    c.call(&["SET", "queued", "1"]);
+    admin.call(&["CONFIG", "SET", "maxmemory", "1"]);
+    assert!(
+        c.call(&["EXEC"])
+            .starts_with(b"-EXECABORT Transaction discarded because of: OOM")
+    );
+    admin.call(&["CONFIG", "SET", "maxmemory", "0"]);
+    c.call(&["SET", "after", "1"]);
+    assert_eq!(logged(&dir), ["SELECT 0", "SET before 1", "SET after 1"]);
+    drop((c, admin));
+    server.stop();
+    // And a restart replays the file as it is.
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    assert_eq!(c.call(&["EXISTS", "before", "queued", "after"]), b":2\r\n");
+    drop(c);
+    server.stop();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn writes_are_logged_as_redis_logs_them() {
     let dir = temp_dir("log");
     let server = TestServer::with_config(aof_config(&dir));

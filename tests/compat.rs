@@ -22,6 +22,7 @@
 //! | `@hello 2`, `@hello 3` | send `HELLO 2` / `HELLO 3` on the connection and compare its reply |
 //! | `@sleep MS` | wait, for expiry |
 //! | `@block CMD...` | send a command that must block on both servers, without reading its reply (waits until both report one more blocked client) |
+//! | `@noreply CMD...` | send a command that gets no reply (CLIENT REPLY OFF or SKIP silences it), reading nothing; a reply one server sent anyway is what the connection's next read finds, so follow it with a command that replies |
 //! | `@reply` | read and compare the reply of the connection's earlier `@block` |
 //! | `@read` | read and compare one more frame sent to the connection (pub/sub messages, SUBSCRIBE's later replies) |
 //! | `@sorted CMD...` | the reply is an array in no defined order: compare its elements sorted |
@@ -147,6 +148,8 @@ enum Action {
     Command(Vec<Vec<u8>>),
     /// Send a command that must block; its reply comes with `Reply`.
     Block(Vec<Vec<u8>>),
+    /// Send a command whose reply is silenced, reading nothing.
+    NoReply(Vec<Vec<u8>>),
     /// Read the reply of the connection's blocked command.
     Reply,
     /// Read one more frame the connection was sent (a pub/sub message, the
@@ -276,6 +279,7 @@ fn parse_line(line: usize, text: &str) -> Result<Step, String> {
     let mut conn = 0;
     let mut compare = Compare::Exact;
     let mut block = false;
+    let mut no_reply = false;
     let mut rest = &words[..];
     let number = |rest: &[(Vec<u8>, bool)], what: &str| -> Result<i64, String> {
         rest.first()
@@ -300,6 +304,7 @@ fn parse_line(line: usize, text: &str) -> Result<Step, String> {
                 rest = &rest[1..];
             }
             "@block" => block = true,
+            "@noreply" => no_reply = true,
             "@reply" | "@read" | "@sleep" | "@hello" => {
                 let action = match directive.as_str() {
                     "@reply" => Action::Reply,
@@ -321,8 +326,8 @@ fn parse_line(line: usize, text: &str) -> Result<Step, String> {
                 if !rest.is_empty() {
                     return Err(format!("nothing may follow {directive} here"));
                 }
-                if block {
-                    return Err(format!("@block cannot apply to {directive}"));
+                if block || no_reply {
+                    return Err(format!("@block and @noreply cannot apply to {directive}"));
                 }
                 return Ok(Step {
                     line,
@@ -338,6 +343,12 @@ fn parse_line(line: usize, text: &str) -> Result<Step, String> {
     if rest.is_empty() {
         return Err("no command".into());
     }
+    if block && no_reply {
+        return Err("@block and @noreply do not combine".into());
+    }
+    if no_reply && compare != Compare::Exact {
+        return Err("a command with no reply has nothing to compare".into());
+    }
     let argv: Vec<Vec<u8>> = rest.iter().map(|(w, _)| w.clone()).collect();
     if compare == Compare::Scan && scan_cursor_index(&argv).is_none() {
         return Err("@scan needs SCAN cursor or ZSCAN key cursor".into());
@@ -349,6 +360,8 @@ fn parse_line(line: usize, text: &str) -> Result<Step, String> {
         compare,
         action: if block {
             Action::Block(argv)
+        } else if no_reply {
+            Action::NoReply(argv)
         } else {
             Action::Command(argv)
         },
@@ -981,6 +994,7 @@ impl Run<'_> {
                 Action::Sleep(d) => std::thread::sleep(*d),
                 Action::Command(argv) => self.command(step, argv),
                 Action::Block(argv) => self.block(step, argv),
+                Action::NoReply(argv) => self.send_only(step, argv),
                 Action::Reply => self.reply(step),
                 Action::Read => self.read_pushed(step),
             }
@@ -1014,6 +1028,31 @@ impl Run<'_> {
         let (r, s) = (r.map_err(|e| e.to_string()), s.map_err(|e| e.to_string()));
         let closes = argv[0].eq_ignore_ascii_case(b"quit");
         self.compare(step, argv, r, s, closes);
+    }
+
+    /// `@noreply`: sends the command to both servers and reads nothing.
+    fn send_only(&mut self, step: &Step, argv: &[Vec<u8>]) {
+        if self.conns[step.conn].blocked.is_some() {
+            panic!(
+                "tests/compat/{}:{}: connection {} is still blocked (use @reply first)",
+                self.file,
+                step.line,
+                step.conn + 1
+            );
+        }
+        let Some((redis, sedis)) = self.conn(step) else {
+            return;
+        };
+        let sent = redis.send(argv).and_then(|()| sedis.send(argv));
+        if let Err(e) = sent {
+            self.conns[step.conn].open = None;
+            self.mismatch(
+                step,
+                "send failed".into(),
+                Err(e.to_string()),
+                Err(e.to_string()),
+            );
+        }
     }
 
     /// `@read`: one more frame from each server on the connection.
@@ -2090,6 +2129,14 @@ fn directives_parse() {
     assert!(parse_line(9, "@bogus PING").is_err());
     assert!(parse_line(10, "@scan GET k").is_err());
     assert!(parse_line(11, "@hello 4").is_err());
+    assert_eq!(
+        parse_line(12, "@conn2 @noreply CLIENT REPLY OFF")
+            .unwrap()
+            .action,
+        Action::NoReply(vec![b"CLIENT".to_vec(), b"REPLY".to_vec(), b"OFF".to_vec()])
+    );
+    assert!(parse_line(13, "@noreply @block BLPOP k 0").is_err());
+    assert!(parse_line(14, "@noreply @read").is_err());
 }
 
 #[test]

@@ -505,6 +505,30 @@ fn client_reply_silences_replies() {
 }
 
 #[test]
+fn client_reply_silences_a_blocked_commands_late_reply() {
+    // Redis keeps SKIP (and OFF) until the blocked command has replied: the
+    // element it pops is not sent.
+    let server = TestServer::start();
+    let mut c = server.raw();
+    let mut pusher = server.raw();
+    let blocked = &server.handle().state().keyspace().blocked;
+    c.cmd(&["CLIENT", "REPLY", "SKIP"]);
+    c.cmd(&["BLPOP", "q", "0"]);
+    eventually("BLPOP to block", || blocked.count() == 1);
+    assert_eq!(pusher.call(&["RPUSH", "q", "a"]), b":1\r\n");
+    eventually("BLPOP to be served", || blocked.count() == 0);
+    assert_reply!(c, ["ECHO", "after skip"], b"$10\r\nafter skip\r\n");
+
+    c.cmd(&["CLIENT", "REPLY", "OFF"]);
+    c.cmd(&["BLPOP", "q", "0"]);
+    eventually("BLPOP to block", || blocked.count() == 1);
+    assert_eq!(pusher.call(&["RPUSH", "q", "b"]), b":1\r\n");
+    eventually("BLPOP to be served", || blocked.count() == 0);
+    assert_reply!(c, ["CLIENT", "REPLY", "ON"], b"+OK\r\n");
+    assert_reply!(c, ["LLEN", "q"], b":0\r\n");
+}
+
+#[test]
 fn client_no_evict_sets_the_flag() {
     let server = TestServer::start();
     let mut c = server.raw();

@@ -333,3 +333,121 @@ fn a_blocked_client_served_by_a_push_publishes_its_pop() {
     assert_eq!(sub.read_raw(), message("__keyspace@0__:q", "rpush"));
     assert_eq!(sub.read_raw(), message("__keyspace@0__:q", "lpop"));
 }
+
+/// A RESP2 (un)subscribe confirmation: `[kind, name or null, count]`.
+fn confirmation(kind: &str, name: Option<&str>, count: i64) -> Vec<u8> {
+    let name = match name {
+        Some(name) => format!("${}\r\n{name}\r\n", name.len()),
+        None => "$-1\r\n".to_string(),
+    };
+    format!("*3\r\n${}\r\n{kind}\r\n{name}:{count}\r\n", kind.len()).into_bytes()
+}
+
+#[test]
+fn client_reply_off_still_sends_subscription_confirmations_and_messages() {
+    // Redis writes pub/sub frames with CLIENT_PUSHING, past CLIENT REPLY
+    // OFF: a client waiting for its confirmation must not hang.
+    let server = TestServer::start();
+    let mut sub = server.raw();
+    let mut publisher = server.raw();
+    sub.cmd(&["CLIENT", "REPLY", "OFF"]);
+    sub.cmd(&["SUBSCRIBE", "a", "b"]);
+    assert_eq!(sub.read_raw(), confirmation("subscribe", Some("a"), 1));
+    assert_eq!(sub.read_raw(), confirmation("subscribe", Some("b"), 2));
+    sub.cmd(&["PSUBSCRIBE", "p*"]);
+    assert_eq!(sub.read_raw(), confirmation("psubscribe", Some("p*"), 3));
+    sub.cmd(&["SSUBSCRIBE", "s"]);
+    assert_eq!(sub.read_raw(), confirmation("ssubscribe", Some("s"), 1));
+
+    // PING's reply in subscribed mode is an ordinary reply: silenced. The
+    // next frame is the message published after it.
+    sub.cmd(&["PING"]);
+    assert_eq!(publisher.call(&["PUBLISH", "a", "hello"]), b":1\r\n");
+    assert_eq!(sub.read_raw(), message("a", "hello"));
+    assert_eq!(publisher.call(&["PUBLISH", "pq", "x"]), b":1\r\n");
+    assert_eq!(
+        sub.read_raw(),
+        b"*4\r\n$8\r\npmessage\r\n$2\r\np*\r\n$2\r\npq\r\n$1\r\nx\r\n"
+    );
+    assert_eq!(publisher.call(&["SPUBLISH", "s", "y"]), b":1\r\n");
+    assert_eq!(
+        sub.read_raw(),
+        b"*3\r\n$8\r\nsmessage\r\n$1\r\ns\r\n$1\r\ny\r\n"
+    );
+
+    sub.cmd(&["UNSUBSCRIBE", "a"]);
+    assert_eq!(sub.read_raw(), confirmation("unsubscribe", Some("a"), 2));
+    sub.cmd(&["UNSUBSCRIBE", "b"]);
+    assert_eq!(sub.read_raw(), confirmation("unsubscribe", Some("b"), 1));
+    sub.cmd(&["PUNSUBSCRIBE"]);
+    assert_eq!(sub.read_raw(), confirmation("punsubscribe", Some("p*"), 0));
+    sub.cmd(&["SUNSUBSCRIBE"]);
+    assert_eq!(sub.read_raw(), confirmation("sunsubscribe", Some("s"), 0));
+    // Nothing left to leave: the confirmation with a null name still comes.
+    sub.cmd(&["UNSUBSCRIBE"]);
+    assert_eq!(sub.read_raw(), confirmation("unsubscribe", None, 0));
+
+    // Out of pub/sub mode, replies are still off until ON.
+    sub.cmd(&["ECHO", "silenced"]);
+    assert_eq!(sub.call(&["CLIENT", "REPLY", "ON"]), b"+OK\r\n");
+}
+
+#[test]
+fn client_reply_skip_skips_the_reply_but_not_the_confirmations() {
+    let server = TestServer::start();
+    let mut sub = server.raw();
+    sub.cmd(&["CLIENT", "REPLY", "SKIP"]);
+    sub.cmd(&["SUBSCRIBE", "a", "b"]);
+    assert_eq!(sub.read_raw(), confirmation("subscribe", Some("a"), 1));
+    assert_eq!(sub.read_raw(), confirmation("subscribe", Some("b"), 2));
+    // SUBSCRIBE was the skipped command: the next one answers.
+    assert_eq!(sub.call(&["PING"]), b"*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+    sub.cmd(&["CLIENT", "REPLY", "SKIP"]);
+    assert_eq!(
+        sub.read_raw(),
+        b"-ERR Can't execute 'client|reply': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
+    );
+}
+
+#[test]
+fn resp3_pushes_to_a_silenced_client_include_its_own_publishes_and_events() {
+    let server = TestServer::start();
+    let mut sub = server.raw();
+    let mut c = server.raw();
+    assert_eq!(
+        c.call(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]),
+        b"+OK\r\n"
+    );
+    sub.call(&["HELLO", "3"]);
+    sub.cmd(&["CLIENT", "REPLY", "OFF"]);
+    sub.cmd(&["SUBSCRIBE", "a"]);
+    assert_eq!(
+        sub.read_raw(),
+        b">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n"
+    );
+    // A message to itself is written during its own PUBLISH, whose `:1`
+    // is silenced.
+    sub.cmd(&["PUBLISH", "a", "self"]);
+    assert_eq!(
+        sub.read_raw(),
+        b">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$4\r\nself\r\n"
+    );
+    sub.cmd(&["PSUBSCRIBE", "__key*@0__:*"]);
+    assert_eq!(
+        sub.read_raw(),
+        b">3\r\n$10\r\npsubscribe\r\n$12\r\n__key*@0__:*\r\n:2\r\n"
+    );
+    // Its own SET: both events arrive, SET's +OK does not.
+    sub.cmd(&["SET", "k", "v"]);
+    assert_eq!(
+        sub.read_raw(),
+        b">4\r\n$8\r\npmessage\r\n$12\r\n__key*@0__:*\r\n$16\r\n__keyspace@0__:k\r\n$3\r\nset\r\n"
+    );
+    assert_eq!(
+        sub.read_raw(),
+        b">4\r\n$8\r\npmessage\r\n$12\r\n__key*@0__:*\r\n$18\r\n__keyevent@0__:set\r\n$1\r\nk\r\n"
+    );
+    c.call(&["CONFIG", "SET", "notify-keyspace-events", ""]);
+    assert_eq!(sub.call(&["CLIENT", "REPLY", "ON"]), b"+OK\r\n");
+    assert_eq!(sub.call(&["GET", "k"]), b"$1\r\nv\r\n");
+}

@@ -58,6 +58,121 @@ fn errors_while_queueing_abort_exec() {
     );
 }
 
+const EXEC_OOM: &[u8] = b"-EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.\r\n";
+
+/// The line of an INFO section that starts with `prefix`.
+fn info_line(c: &mut common::Raw, section: &str, prefix: &str) -> Option<String> {
+    let info = String::from_utf8(c.call(&["INFO", section])).expect("utf-8");
+    info.lines()
+        .find(|line| line.starts_with(prefix))
+        .map(str::to_string)
+}
+
+#[test]
+fn exec_refused_when_it_is_called_discards_the_transaction() {
+    // Memory went over maxmemory after the commands were queued: Redis
+    // refuses EXEC itself and throws the transaction away, with the reason.
+    let server = TestServer::start();
+    let mut c = server.raw();
+    let mut admin = server.raw();
+    assert_reply!(c, ["WATCH", "w"], b"+OK\r\n");
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["SET", "x", "1"], b"+QUEUED\r\n");
+    assert_reply!(c, ["GET", "x"], b"+QUEUED\r\n");
+    assert_reply!(admin, ["CONFIG", "SET", "maxmemory", "1"], b"+OK\r\n");
+    assert_reply!(c, ["EXEC"], EXEC_OOM);
+    // No transaction is left, and none of it ran.
+    assert_reply!(c, ["EXEC"], b"-ERR EXEC without MULTI\r\n");
+    assert_reply!(admin, ["CONFIG", "SET", "maxmemory", "0"], b"+OK\r\n");
+    assert_reply!(c, ["GET", "x"], b"$-1\r\n");
+    // The watch went with it: a write to w no longer fails a transaction.
+    assert_reply!(admin, ["SET", "w", "1"], b"+OK\r\n");
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["EXEC"], b"*0\r\n");
+
+    // Counted as Redis counts it: an EXECABORT error reply and a rejected
+    // EXEC (the refusal itself is not an error the client saw).
+    assert_eq!(
+        info_line(&mut c, "errorstats", "errorstat_EXECABORT").as_deref(),
+        Some("errorstat_EXECABORT:count=1")
+    );
+    assert_eq!(info_line(&mut c, "errorstats", "errorstat_OOM"), None);
+    let exec = info_line(&mut c, "commandstats", "cmdstat_exec:").expect("EXEC ran");
+    assert!(
+        exec.starts_with("cmdstat_exec:calls=2,")
+            && exec.ends_with(",rejected_calls=1,failed_calls=1"),
+        "{exec}"
+    );
+}
+
+#[test]
+fn every_refusal_of_exec_is_an_execabort_quoting_it() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    // A wrong argument count, in a transaction or not: the quote leaves out
+    // the ERR that Redis adds to the reply only.
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["SET", "a", "1"], b"+QUEUED\r\n");
+    let arity: &[u8] = b"-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n";
+    assert_reply!(c, ["EXEC", "now"], arity);
+    assert_reply!(c, ["EXEC"], b"-ERR EXEC without MULTI\r\n");
+    assert_reply!(c, ["GET", "a"], b"$-1\r\n");
+    assert_reply!(c, ["EXEC", "now"], arity);
+    // RESP2 subscribed mode.
+    c.cmd(&["SUBSCRIBE", "ch"]);
+    c.read();
+    assert_reply!(
+        c,
+        ["EXEC"],
+        b"-EXECABORT Transaction discarded because of: Can't execute 'exec': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
+    );
+
+    // Not authenticated.
+    let locked = TestServer::with_config(|c| c.requirepass = "pw".to_string());
+    let mut c = locked.raw();
+    assert_reply!(
+        c,
+        ["EXEC"],
+        b"-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n"
+    );
+    assert_reply!(c, ["MULTI"], b"-NOAUTH Authentication required.\r\n");
+}
+
+#[test]
+fn exec_refused_while_saves_fail_quotes_misconf() {
+    let dir = std::env::temp_dir().join(format!(
+        "sedis-tx-misconf-{}-{}",
+        std::process::id(),
+        sedis::store::clock::unix_us()
+    ));
+    std::fs::create_dir_all(&dir).expect("create the test directory");
+    let server = TestServer::with_config(|c| {
+        c.dir = dir.to_string_lossy().into_owned();
+        c.save = vec![(3600, 1)];
+    });
+    let mut c = server.raw();
+    let mut admin = server.raw();
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["SET", "k", "v"], b"+QUEUED\r\n");
+    // Queued; then the next background save fails.
+    std::fs::remove_dir_all(&dir).expect("remove the test directory");
+    assert_reply!(admin, ["BGSAVE"], b"+Background saving started\r\n");
+    let state = server.handle().state().clone();
+    while state.rdb.last_bgsave_ok.load(Ordering::Acquire) {
+        std::thread::yield_now();
+    }
+    assert_reply!(
+        c,
+        ["EXEC"],
+        b"-EXECABORT Transaction discarded because of: MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.\r\n"
+    );
+    assert_reply!(c, ["EXEC"], b"-ERR EXEC without MULTI\r\n");
+    // A transaction that only reads is not refused.
+    assert_reply!(c, ["MULTI"], b"+OK\r\n");
+    assert_reply!(c, ["GET", "k"], b"+QUEUED\r\n");
+    assert_reply!(c, ["EXEC"], b"*1\r\n$-1\r\n");
+}
+
 #[test]
 fn runtime_errors_stay_inside_the_reply_and_the_rest_runs() {
     let server = TestServer::start();

@@ -558,14 +558,18 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 }
 
 /// `CLIENT REPLY <ON | OFF | SKIP>`: OFF and SKIP are not answered
-/// themselves; the connection loop drops the replies they silence.
+/// themselves. ON and OFF take effect at once, as in Redis: ON's own `+OK`
+/// goes out and nothing after OFF does. SKIP silences the next command
+/// (the connection loop silences the writer when that command starts).
 fn client_reply(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let mode = &args[2];
     if args::is(mode, "on") {
         ctx.client.reply_mode = ReplyMode::On;
+        ctx.out.set_silenced(false);
         ctx.out.ok();
     } else if args::is(mode, "off") {
         ctx.client.reply_mode = ReplyMode::Off;
+        ctx.out.set_silenced(true);
     } else if args::is(mode, "skip") {
         if ctx.client.reply_mode != ReplyMode::Off {
             ctx.client.reply_mode = ReplyMode::SkipNext;

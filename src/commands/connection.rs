@@ -248,6 +248,8 @@ fn reset(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     ctx.client.reply_mode = Default::default();
     ctx.client.authenticated = !ctx.state.password_set();
     ctx.out.set_protocol(Protocol::Resp2);
+    // Replies are back on before RESET answers, as in Redis.
+    ctx.out.set_silenced(false);
     ctx.out.simple("RESET");
     Ok(())
 }

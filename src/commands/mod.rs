@@ -306,6 +306,8 @@ fn refused_when_out_of_memory(cmd: &Command, client: &Client) -> bool {
 
 /// Rejects a command before it runs: the error reply, the rejected-calls
 /// counter, and (inside MULTI) the transaction is marked to abort at EXEC.
+/// A rejected EXEC itself discards the transaction and answers EXECABORT
+/// instead (see [`tx::abort`]); errorstats count what the client is sent.
 fn reject(
     state: &State,
     client: &mut Client,
@@ -319,6 +321,13 @@ fn reject(
     if let Some(resolved) = resolved {
         state.command_stats[resolved.id].count_rejected();
     }
+    let aborted;
+    let err = if resolved.is_some_and(|r| r.command.name == "exec") {
+        aborted = tx::abort(state, client, out, err);
+        &aborted
+    } else {
+        err
+    };
     state.stats.count_error(err);
     out.error(err);
 }

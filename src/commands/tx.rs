@@ -3,10 +3,14 @@
 //! Queueing happens in the dispatcher (`commands::process`): inside MULTI,
 //! every command but EXEC/DISCARD/MULTI/WATCH/QUIT/RESET is checked
 //! (existence, arity, auth) and queued; a rejected one makes EXEC fail with
-//! EXECABORT. EXEC is atomic because its lock plan is the union of the
-//! shards every queued command needs (following any SELECT queued before
-//! them) plus the watched keys: the whole transaction runs under one set of
-//! locks, taken in ascending order, so no other client sees part of it.
+//! EXECABORT. EXEC rejected itself by those checks (memory over `maxmemory`
+//! since the queueing, say) discards the transaction with an EXECABORT that
+//! says why ([`abort`]).
+//!
+//! EXEC is atomic because its lock plan is the union of the shards every
+//! queued command needs (following any SELECT queued before them) plus the
+//! watched keys: the whole transaction runs under one set of locks, taken in
+//! ascending order, so no other client sees part of it.
 //!
 //! WATCH registers the client's dirty flag on each key's shard; any write to
 //! the key sets it (see `Shard::signal_modified`), and EXEC then replies with
@@ -14,8 +18,11 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::error::{CommandError, CommandResult};
+use crate::error::{self, CommandError, CommandResult};
 use crate::persist::aof::Logged;
+use crate::resp::ReplyWriter;
+use crate::server::client::Client;
+use crate::server::state::State;
 use crate::store::{Key, LockPlan, clock};
 
 use super::table::{Command, LockContext, Locks, flags::*};
@@ -173,6 +180,40 @@ fn log_transaction(ctx: &mut Ctx) {
     if let Some(offset) = ctx.state.aof.log.append(&block) {
         ctx.client.aof_offset = offset;
     }
+}
+
+/// EXEC refused before it could run (OOM, MISCONF, NOAUTH, a wrong argument
+/// count, RESP2 subscribed mode...), as Redis's `execCommandAbort` handles
+/// it: the transaction is discarded, whether or not one was open, and every
+/// key is unwatched, so a client retrying starts afresh rather than queueing
+/// onto a transaction it believes gone. Returns the EXECABORT error quoting
+/// `refusal`, for the caller to send and count. Nothing was run, so nothing
+/// reaches the append-only file.
+pub fn abort(
+    state: &State,
+    client: &mut Client,
+    out: &mut ReplyWriter,
+    refusal: &CommandError,
+) -> CommandError {
+    client.multi = None;
+    let ks = state.keyspace();
+    let plan = watched_keys_plan(&LockContext {
+        keyspace: ks,
+        client,
+        db: client.db,
+        args: &[],
+    });
+    let mut ctx = Ctx {
+        state,
+        client,
+        out,
+        locks: ks.lock(&plan),
+        now_ms: clock::unix_ms(),
+        dirty: 0,
+        propagate: None,
+    };
+    unwatch_all(&mut ctx);
+    error::exec_abort(refusal)
 }
 
 /// `EXEC`

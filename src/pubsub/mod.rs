@@ -208,15 +208,19 @@ impl Subscriptions {
     }
 }
 
-/// Writes a (un)subscribe confirmation: `[kind, name or nil, count]`.
+/// Writes a (un)subscribe confirmation: `[kind, name or nil, count]`. It
+/// is a push, as in Redis: CLIENT REPLY OFF or SKIP does not hold it back,
+/// so a client that silenced its replies still sees its subscriptions.
 fn confirm(out: &mut ReplyWriter, kind: &[u8], name: Option<&[u8]>, count: usize) {
-    out.push(3);
-    out.bulk(kind);
-    match name {
-        Some(name) => out.bulk(name),
-        None => out.null(),
-    }
-    out.int(count as i64);
+    out.pushing(|out| {
+        out.push(3);
+        out.bulk(kind);
+        match name {
+            Some(name) => out.bulk(name),
+            None => out.null(),
+        }
+        out.int(count as i64);
+    });
 }
 
 /// Removes `subs` from `channels` (all of its channels of `kind` if

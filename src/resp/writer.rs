@@ -2,6 +2,13 @@
 //! output buffer through a [`ReplyWriter`]; it chooses RESP2 or RESP3 framing
 //! for each reply type the way Redis's `addReply*` functions do, so handlers
 //! never think about the protocol version.
+//!
+//! It is also where CLIENT REPLY OFF and SKIP take effect, as in Redis's
+//! `prepareClientToWrite`: while the writer is silenced, replies are
+//! dropped as they are written, except pushes (pub/sub messages and
+//! (un)subscribe confirmations), which Redis writes with its
+//! `CLIENT_PUSHING` flag so that a subscriber that silenced its replies
+//! still learns that it subscribed and still gets its messages.
 
 use crate::error::CommandError;
 use crate::num;
@@ -28,6 +35,12 @@ impl Protocol {
 pub struct ReplyWriter {
     buf: Vec<u8>,
     protocol: Protocol,
+    /// CLIENT REPLY OFF, or SKIP for the command running now: replies are
+    /// dropped (Redis's `CLIENT_REPLY_OFF` / `CLIENT_REPLY_SKIP`).
+    silenced: bool,
+    /// A push is being written: it goes out even while silenced (Redis's
+    /// `CLIENT_PUSHING`).
+    pushing: bool,
 }
 
 /// A place in the buffer where an aggregate's length will go once known
@@ -37,6 +50,9 @@ pub struct ReplyWriter {
 pub struct Deferred {
     at: usize,
     kind: u8,
+    /// The writer dropped replies when the length was reserved: the header
+    /// is dropped too, as the elements after it were.
+    dropped: bool,
 }
 
 impl ReplyWriter {
@@ -44,6 +60,43 @@ impl ReplyWriter {
         ReplyWriter {
             buf: Vec::new(),
             protocol,
+            silenced: false,
+            pushing: false,
+        }
+    }
+
+    /// Silences replies (CLIENT REPLY OFF, or SKIP for one command) or
+    /// lets them out again. Pushes are never silenced.
+    pub fn set_silenced(&mut self, silenced: bool) {
+        self.silenced = silenced;
+    }
+
+    /// True if what is written now is dropped.
+    fn dropping(&self) -> bool {
+        self.silenced && !self.pushing
+    }
+
+    /// Writes a push through `write`: it reaches the client even while its
+    /// replies are silenced.
+    pub fn pushing<R>(&mut self, write: impl FnOnce(&mut Self) -> R) -> R {
+        let outer = std::mem::replace(&mut self.pushing, true);
+        let result = write(self);
+        self.pushing = outer;
+        result
+    }
+
+    /// Appends encoded bytes, unless replies are silenced.
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        if !self.dropping() {
+            self.buf.extend_from_slice(bytes);
+        }
+    }
+
+    #[inline]
+    fn put_byte(&mut self, byte: u8) {
+        if !self.dropping() {
+            self.buf.push(byte);
         }
     }
 
@@ -91,21 +144,22 @@ impl ReplyWriter {
         std::mem::take(&mut self.buf)
     }
 
-    /// Appends already-encoded protocol bytes.
+    /// Appends already-encoded protocol bytes (a reply, so silenced with
+    /// the others).
     pub fn raw(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
+        self.put(bytes);
     }
 
     fn header(&mut self, kind: u8, n: i64) {
         let mut digits = [0u8; 20];
-        self.buf.push(kind);
-        self.buf.extend_from_slice(num::format_i64(n, &mut digits));
-        self.buf.extend_from_slice(b"\r\n");
+        self.put_byte(kind);
+        self.put(num::format_i64(n, &mut digits));
+        self.put(b"\r\n");
     }
 
     /// `+OK`
     pub fn ok(&mut self) {
-        self.buf.extend_from_slice(b"+OK\r\n");
+        self.put(b"+OK\r\n");
     }
 
     /// A simple string (`+text`). The text must not contain CR or LF.
@@ -114,16 +168,16 @@ impl ReplyWriter {
     }
 
     pub fn simple_bytes(&mut self, text: &[u8]) {
-        self.buf.push(b'+');
-        self.buf.extend_from_slice(text);
-        self.buf.extend_from_slice(b"\r\n");
+        self.put_byte(b'+');
+        self.put(text);
+        self.put(b"\r\n");
     }
 
     /// An error reply (`-CODE message`).
     pub fn error(&mut self, err: &CommandError) {
-        self.buf.push(b'-');
-        self.buf.extend_from_slice(err.bytes());
-        self.buf.extend_from_slice(b"\r\n");
+        self.put_byte(b'-');
+        self.put(err.bytes());
+        self.put(b"\r\n");
     }
 
     pub fn int(&mut self, n: i64) {
@@ -132,8 +186,8 @@ impl ReplyWriter {
 
     pub fn bulk(&mut self, bytes: &[u8]) {
         self.header(b'$', bytes.len() as i64);
-        self.buf.extend_from_slice(bytes);
-        self.buf.extend_from_slice(b"\r\n");
+        self.put(bytes);
+        self.put(b"\r\n");
     }
 
     /// An integer sent as a bulk string (Redis's `addReplyBulkLongLong`).
@@ -145,16 +199,16 @@ impl ReplyWriter {
     /// The null reply: `$-1` in RESP2, `_` in RESP3.
     pub fn null(&mut self) {
         match self.protocol {
-            Protocol::Resp2 => self.buf.extend_from_slice(b"$-1\r\n"),
-            Protocol::Resp3 => self.buf.extend_from_slice(b"_\r\n"),
+            Protocol::Resp2 => self.put(b"$-1\r\n"),
+            Protocol::Resp3 => self.put(b"_\r\n"),
         }
     }
 
     /// The null array: `*-1` in RESP2, `_` in RESP3.
     pub fn null_array(&mut self) {
         match self.protocol {
-            Protocol::Resp2 => self.buf.extend_from_slice(b"*-1\r\n"),
-            Protocol::Resp3 => self.buf.extend_from_slice(b"_\r\n"),
+            Protocol::Resp2 => self.put(b"*-1\r\n"),
+            Protocol::Resp3 => self.put(b"_\r\n"),
         }
     }
 
@@ -188,16 +242,20 @@ impl ReplyWriter {
 
     /// An already-encoded push message whose first byte is a placeholder
     /// for its aggregate type (a pub/sub frame encoded once for all
-    /// receivers): written as `*` in RESP2, `>` in RESP3.
+    /// receivers): written as `*` in RESP2, `>` in RESP3. A push: it is
+    /// written even while replies are silenced.
     pub fn push_frame(&mut self, frame: &[u8]) {
         let Some((_, rest)) = frame.split_first() else {
             return;
         };
-        self.buf.push(match self.protocol {
+        let kind = match self.protocol {
             Protocol::Resp2 => b'*',
             Protocol::Resp3 => b'>',
+        };
+        self.pushing(|w| {
+            w.put_byte(kind);
+            w.put(rest);
         });
-        self.buf.extend_from_slice(rest);
     }
 
     /// A double: `,<%.17g>` in RESP3, a bulk string in RESP2.
@@ -206,9 +264,9 @@ impl ReplyWriter {
         match self.protocol {
             Protocol::Resp2 => self.bulk(text.as_bytes()),
             Protocol::Resp3 => {
-                self.buf.push(b',');
-                self.buf.extend_from_slice(text.as_bytes());
-                self.buf.extend_from_slice(b"\r\n");
+                self.put_byte(b',');
+                self.put(text.as_bytes());
+                self.put(b"\r\n");
             }
         }
     }
@@ -216,10 +274,10 @@ impl ReplyWriter {
     /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
     pub fn boolean(&mut self, value: bool) {
         match (self.protocol, value) {
-            (Protocol::Resp2, true) => self.buf.extend_from_slice(b":1\r\n"),
-            (Protocol::Resp2, false) => self.buf.extend_from_slice(b":0\r\n"),
-            (Protocol::Resp3, true) => self.buf.extend_from_slice(b"#t\r\n"),
-            (Protocol::Resp3, false) => self.buf.extend_from_slice(b"#f\r\n"),
+            (Protocol::Resp2, true) => self.put(b":1\r\n"),
+            (Protocol::Resp2, false) => self.put(b":0\r\n"),
+            (Protocol::Resp3, true) => self.put(b"#t\r\n"),
+            (Protocol::Resp3, false) => self.put(b"#f\r\n"),
         }
     }
 
@@ -230,9 +288,9 @@ impl ReplyWriter {
             Protocol::Resp2 => self.bulk(text),
             Protocol::Resp3 => {
                 self.header(b'=', text.len() as i64 + 4);
-                self.buf.extend_from_slice(b"txt:");
-                self.buf.extend_from_slice(text);
-                self.buf.extend_from_slice(b"\r\n");
+                self.put(b"txt:");
+                self.put(text);
+                self.put(b"\r\n");
             }
         }
     }
@@ -256,6 +314,7 @@ impl ReplyWriter {
         Deferred {
             at: self.buf.len(),
             kind: b'*',
+            dropped: self.dropping(),
         }
     }
 
@@ -264,12 +323,16 @@ impl ReplyWriter {
         Deferred {
             at: self.buf.len(),
             kind: b'%',
+            dropped: self.dropping(),
         }
     }
 
     /// Writes the header reserved by `deferred_*` now that `len` is known.
     /// For a map, `len` counts pairs.
     pub fn set_deferred_len(&mut self, deferred: Deferred, len: usize) {
+        if deferred.dropped {
+            return;
+        }
         let (kind, n) = match (deferred.kind, self.protocol) {
             (b'%', Protocol::Resp2) => (b'*', 2 * len),
             (kind, _) => (kind, len),
@@ -319,5 +382,29 @@ mod tests {
             w.set_deferred_len(d, 1);
         });
         assert_eq!(out, b":1\r\n*2\r\n$1\r\na\r\n:2\r\n");
+    }
+
+    #[test]
+    fn silenced_replies_are_dropped_but_pushes_are_not() {
+        let out = encode(Protocol::Resp3, |w| {
+            w.int(1);
+            w.set_silenced(true);
+            let d = w.deferred_array();
+            w.bulk(b"dropped");
+            w.pushing(|w| {
+                w.push(2);
+                w.bulk(b"kept");
+                w.int(2);
+            });
+            w.push_frame(b"?1\r\n$4\r\nalso\r\n");
+            w.set_deferred_len(d, 1);
+            w.ok();
+            w.set_silenced(false);
+            w.int(3);
+        });
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            ":1\r\n>2\r\n$4\r\nkept\r\n:2\r\n>1\r\n$4\r\nalso\r\n:3\r\n"
+        );
     }
 }

@@ -37,6 +37,14 @@ pub enum ReplyMode {
     Skip,
 }
 
+impl ReplyMode {
+    /// True if the mode silences the replies written now (pushes still go
+    /// out: see [`crate::resp::ReplyWriter::set_silenced`]).
+    pub fn silences(self) -> bool {
+        matches!(self, ReplyMode::Off | ReplyMode::Skip)
+    }
+}
+
 /// The connection's own state.
 pub struct Client {
     pub id: u64,

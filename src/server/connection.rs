@@ -183,6 +183,7 @@ impl Connection<'_> {
                     {
                         return Ok(());
                     }
+                    self.end_skip();
                     self.client.handle.info.lock().flags = self.client.list_flags();
                 }
                 if self.client.close_after_reply {
@@ -349,7 +350,8 @@ impl Connection<'_> {
         result
     }
 
-    /// Runs one request, honouring CLIENT REPLY, and records it.
+    /// Runs one request, honouring CLIENT REPLY (the writer drops what it
+    /// silences, pushes aside), and records it.
     fn execute(&mut self, args: &[Vec<u8>]) {
         if args.is_empty() {
             return;
@@ -366,6 +368,7 @@ impl Connection<'_> {
         if self.client.reply_mode == ReplyMode::SkipNext {
             self.client.reply_mode = ReplyMode::Skip;
         }
+        self.out.set_silenced(self.client.reply_mode.silences());
         let reply_start = self.out.len();
         let (state, client, out) = (self.state, &mut self.client, &mut self.out);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -386,17 +389,22 @@ impl Connection<'_> {
                 self.client.id
             ));
         }
-        match self.client.reply_mode {
-            ReplyMode::Off => self.out.truncate(reply_start),
-            ReplyMode::Skip => {
-                self.out.truncate(reply_start);
-                self.client.reply_mode = ReplyMode::On;
-            }
-            ReplyMode::On | ReplyMode::SkipNext => {}
+        // A blocked command has not replied yet: SKIP lasts until it does.
+        if self.client.blocking.pending.is_none() {
+            self.end_skip();
         }
         self.state.stats.total_commands_processed.incr();
         self.last_command = command.map_or("NULL", |c| c.full_name);
         self.info_stale = true;
+    }
+
+    /// The command CLIENT REPLY SKIP silenced has replied: replies are on
+    /// again (OFF, or a SKIP for the next command, stays as it is).
+    fn end_skip(&mut self) {
+        if self.client.reply_mode == ReplyMode::Skip {
+            self.client.reply_mode = ReplyMode::On;
+        }
+        self.out.set_silenced(self.client.reply_mode.silences());
     }
 
     /// Mirrors what CLIENT LIST shows into the shared handle: once per

@@ -10,8 +10,12 @@
 //!   into `b` and `b + size`, which come right after each other in that
 //!   order, so no bucket already visited is ever revisited with unseen
 //!   elements and none is skipped.
-//! - **Random elements** in O(1) expected time (SPOP, SRANDMEMBER,
-//!   HRANDFIELD): pick a random non-empty bucket, then an element of it.
+//! - **Random elements**, uniformly, in O(1) expected time (SPOP,
+//!   SRANDMEMBER, HRANDFIELD): pick a random (bucket, chain position) pair
+//!   out of `buckets × longest chain` and retry when the position is past
+//!   that bucket's chain. Picking a non-empty bucket and then an element of
+//!   its chain would be quicker but unfair: an element sharing its bucket
+//!   with two others would come up a third as often as one alone.
 //!
 //! Buckets hold singly linked chains; the table doubles when it holds as many
 //! elements as buckets and shrinks when under a tenth full. A resize rehashes
@@ -45,6 +49,11 @@ pub struct Dict<V> {
     /// Always a power of two in length, or empty when the dict is empty.
     buckets: Box<[Option<Box<Node<V>>>]>,
     len: usize,
+    /// At least the length of the longest chain: exact after a resize,
+    /// raised by inserts, left alone by removals (keeping it exact would
+    /// need a walk of every chain). [`Dict::random`] draws chain positions
+    /// below it, so it must never be too small; too large only costs tries.
+    max_chain: usize,
 }
 
 impl<V> Default for Dict<V> {
@@ -74,6 +83,7 @@ impl<V> Dict<V> {
         Dict {
             buckets: Box::new([]),
             len: 0,
+            max_chain: 0,
         }
     }
 
@@ -146,12 +156,14 @@ impl<V> Dict<V> {
         }
         let b = self.bucket_of(key);
         let next = self.buckets[b].take();
+        let chain = 1 + chain_len(next.as_deref());
         self.buckets[b] = Some(Box::new(Node {
             key: Key::new(key),
             value,
             next,
         }));
         self.len += 1;
+        self.max_chain = self.max_chain.max(chain);
         None
     }
 
@@ -190,6 +202,7 @@ impl<V> Dict<V> {
     fn shrink_if_sparse(&mut self) {
         if self.len == 0 {
             self.buckets = Box::new([]);
+            self.max_chain = 0;
         } else if self.buckets.len() > MIN_BUCKETS && self.len * 10 < self.buckets.len() {
             self.resize(self.len.next_power_of_two().max(MIN_BUCKETS));
         }
@@ -208,6 +221,11 @@ impl<V> Dict<V> {
                 buckets[b] = Some(node);
             }
         }
+        self.max_chain = buckets
+            .iter()
+            .map(|chain| chain_len(chain.as_deref()))
+            .max()
+            .unwrap_or(0);
         self.buckets = buckets;
     }
 
@@ -246,33 +264,45 @@ impl<V> Dict<V> {
         v.reverse_bits()
     }
 
-    /// A random element (not perfectly uniform: elements sharing a bucket are
-    /// a little less likely, as in Redis). `None` when empty.
+    /// A random element, every element equally likely. `None` when empty.
+    ///
+    /// Each try draws one of `buckets × max_chain` equally likely slots,
+    /// each element holding exactly one, and retries on an empty slot:
+    /// `buckets × max_chain / len` tries are expected. Chains stay short (a
+    /// handful of elements even in a table of millions) and the table is at
+    /// least a tenth full, so that is a few tries at the usual load and some
+    /// tens in a table about to shrink.
     pub fn random(&self, rng: &mut Rng) -> Option<(&Key, &V)> {
         if self.len == 0 {
             return None;
         }
-        // The table is at least a tenth full, so this takes ~10 tries at worst.
         loop {
             let b = rng.below(self.buckets.len() as u64) as usize;
+            // Every position of an empty bucket is empty: no need to draw one.
             let Some(first) = self.buckets[b].as_deref() else {
                 continue;
             };
-            let mut chain_len = 0;
+            let mut position = rng.below(self.max_chain as u64);
             let mut node = Some(first);
             while let Some(n) = node {
-                chain_len += 1;
+                if position == 0 {
+                    return Some((&n.key, &n.value));
+                }
+                position -= 1;
                 node = n.next.as_deref();
             }
-            let mut pick = rng.below(chain_len) as usize;
-            let mut node = first;
-            while pick > 0 {
-                node = node.next.as_deref().expect("within chain");
-                pick -= 1;
-            }
-            return Some((&node.key, &node.value));
         }
     }
+}
+
+/// The number of nodes in a chain.
+fn chain_len<V>(mut node: Option<&Node<V>>) -> usize {
+    let mut len = 0;
+    while let Some(n) = node {
+        len += 1;
+        node = n.next.as_deref();
+    }
+    len
 }
 
 /// Iterator over a [`Dict`].
@@ -404,6 +434,59 @@ mod tests {
         assert!(Dict::<()>::new().random(&mut rng).is_none());
     }
 
+    /// A chain node holding `i`, in front of `next`.
+    fn node(i: u32, next: Option<Box<Node<u32>>>) -> Option<Box<Node<u32>>> {
+        Some(Box::new(Node {
+            key: Key::new(&i.to_le_bytes()),
+            value: i,
+            next,
+        }))
+    }
+
+    #[test]
+    fn random_is_fair_to_elements_that_share_a_bucket() {
+        // Built by hand so the layout is known: three elements chained in
+        // one bucket, one alone in another, two buckets empty. Picking a
+        // bucket and then a chain member would return the lone element half
+        // the time.
+        let mut dict: Dict<u32> = Dict::new();
+        dict.buckets =
+            vec![node(0, node(1, node(2, None))), node(3, None), None, None].into_boxed_slice();
+        dict.len = 4;
+        dict.max_chain = 3;
+        let mut rng = Rng::with_seed(3);
+        let mut counts = [0u32; 4];
+        for _ in 0..40_000 {
+            let (_, v) = dict.random(&mut rng).expect("non-empty");
+            counts[*v as usize] += 1;
+        }
+        assert!(
+            counts.iter().all(|c| (9_000..11_000).contains(c)),
+            "{counts:?}"
+        );
+    }
+
+    #[test]
+    fn max_chain_bounds_every_chain_through_inserts_removals_and_resizes() {
+        let mut dict = Dict::new();
+        let mut rng = Rng::with_seed(5);
+        for _ in 0..20_000 {
+            let key = format!("k{}", rng.below(2000)).into_bytes();
+            if rng.below(3) < 2 {
+                dict.insert(&key, ());
+            } else {
+                dict.remove(&key);
+            }
+            let longest = dict
+                .buckets
+                .iter()
+                .map(|c| chain_len(c.as_deref()))
+                .max()
+                .unwrap_or(0);
+            assert!(dict.max_chain >= longest);
+        }
+    }
+
     #[test]
     fn long_chains_drop_without_recursion() {
         // Force one huge chain by filling a table that is never resized:
@@ -420,6 +503,7 @@ mod tests {
         }
         dict.buckets[0] = chain;
         dict.len = 200_000;
+        dict.max_chain = 200_000;
         std::thread::Builder::new()
             .stack_size(64 * 1024)
             .spawn(move || drop(dict))
