@@ -324,8 +324,50 @@ fn turning_the_aof_on_at_run_time_writes_a_base_first_and_rewrites_compact_it() 
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// Waits until no rewrite is requested or running (the saver thread sets
-/// "in progress" before it clears "requested").
+#[test]
+fn the_aof_rewrites_itself_once_it_has_grown_by_the_percentage() {
+    let dir = temp_dir("auto");
+    let server = TestServer::with_config(|c| {
+        aof_config(&dir)(c);
+        c.auto_aof_rewrite_min_size = 4096;
+        c.auto_aof_rewrite_percentage = 100;
+    });
+    let state = server.handle().state().clone();
+    let mut c = server.raw();
+    let info = |c: &mut common::Raw, field: &str| -> u64 {
+        let text = String::from_utf8(c.call(&["INFO", "persistence"])).unwrap();
+        text.split("\r\n")
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .unwrap_or_else(|| panic!("no {field} in {text}"))
+            .parse()
+            .unwrap()
+    };
+    let rewrites = state.aof.rewrites.load(Ordering::Relaxed);
+    // Below the minimum size nothing happens, whatever the growth.
+    c.call(&["SET", "small", "x"]);
+    assert!(info(&mut c, "aof_current_size") < 4096);
+    // Overwriting one key grows the log, not the dataset: past twice the
+    // base (and the minimum), the saver rewrites it.
+    let value = "v".repeat(200);
+    while info(&mut c, "aof_current_size") <= 4096 {
+        c.call(&["SET", "key", &value]);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while state.aof.rewrites.load(Ordering::Relaxed) == rewrites {
+        assert!(std::time::Instant::now() < deadline, "no automatic rewrite");
+        std::thread::yield_now();
+    }
+    wait_for_rewrite(&state);
+    let base = info(&mut c, "aof_base_size");
+    assert!(
+        base < 1024,
+        "the new base holds two keys, not the history: {base}"
+    );
+    assert_eq!(info(&mut c, "aof_current_size"), base);
+    server.stop();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn a_full_disk_refuses_writes_with_misconf_and_acknowledges_nothing_unlogged() {
     let dir = temp_dir("full");
@@ -382,6 +424,8 @@ fn a_full_disk_refuses_writes_with_misconf_and_acknowledges_nothing_unlogged() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Waits until no rewrite is requested or running (the saver thread sets
+/// "in progress" before it clears "requested").
 fn wait_for_rewrite(state: &sedis::server::State) {
     while state.aof.rewrite_requested.load(Ordering::Acquire)
         || state.aof.rewrite_in_progress.load(Ordering::Acquire)

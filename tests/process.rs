@@ -187,3 +187,164 @@ fn a_config_file_is_read_and_flags_override_it() {
     child.wait().unwrap();
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Kills a server process when a test ends, failed or not, so that no
+/// server outlives it.
+struct KillOnDrop(i32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on a process this test started.
+        unsafe {
+            libc::kill(self.0, libc::SIGKILL);
+        }
+    }
+}
+
+/// Waits for a file a daemon writes: its only way of saying it is up.
+fn wait_for_file(path: &std::path::Path) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && text.ends_with('\n')
+        {
+            return text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+fn roundtrip(port: u16, request: &[u8], reply_len: usize) -> Vec<u8> {
+    let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.write_all(request).unwrap();
+    let mut reply = vec![0u8; reply_len];
+    c.read_exact(&mut reply).unwrap();
+    reply
+}
+
+#[test]
+fn daemonize_forks_writes_the_pid_file_and_removes_it_at_exit() {
+    let dir = temp_dir("daemon");
+    let pidfile = dir.join("sedis.pid");
+    let port = free_port();
+    let status = Command::new(BIN)
+        .args([
+            "--daemonize",
+            "yes",
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+        ])
+        .arg("--pidfile")
+        .arg(&pidfile)
+        .arg("--logfile")
+        .arg(dir.join("sedis.log"))
+        .arg("--dir")
+        .arg(&dir)
+        .status()
+        .expect("run");
+    // The parent returns at once; the daemon carries on.
+    assert!(status.success(), "{status:?}");
+    let pid: i32 = wait_for_file(&pidfile).trim().parse().expect("a pid");
+    assert_ne!(pid as u32, std::process::id());
+    let daemon = KillOnDrop(pid);
+    let reply = roundtrip(port, b"CONFIG GET daemonize\r\n", 28);
+    assert_eq!(reply, b"*2\r\n$9\r\ndaemonize\r\n$3\r\nyes\r\n");
+    let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.write_all(b"SHUTDOWN NOSAVE\r\n").unwrap();
+    let mut rest = Vec::new();
+    let _ = c.read_to_end(&mut rest);
+    // Gone, and so is its pid file (the log says why if not).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    // SAFETY: signal 0 only checks that the process exists.
+    while unsafe { libc::kill(pid, 0) } == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the daemon did not exit"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::mem::forget(daemon);
+    assert!(!pidfile.exists());
+    let log = std::fs::read_to_string(dir.join("sedis.log")).unwrap();
+    assert!(log.contains("Ready to accept connections"), "{log}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn include_and_rename_command_shape_the_server() {
+    let dir = temp_dir("include");
+    std::fs::create_dir_all(dir.join("conf.d")).unwrap();
+    std::fs::write(dir.join("conf.d/limits.conf"), "maxclients 77\n").unwrap();
+    let conf = dir.join("sedis.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "include {}/conf.d/*.conf\nrename-command CONFIG cfg\nrename-command FLUSHALL \"\"\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .arg(&conf)
+        .args(["--port", &port.to_string(), "--save", ""])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let _server = KillOnDrop(child.id() as i32);
+    let mut line = String::new();
+    while !line.contains("Ready to accept") {
+        line.clear();
+        assert!(log.read_line(&mut line).unwrap() > 0, "exited early");
+    }
+    assert_eq!(
+        roundtrip(port, b"CFG GET maxclients\r\n", 29),
+        b"*2\r\n$10\r\nmaxclients\r\n$2\r\n77\r\n"
+    );
+    let unknown = b"-ERR unknown command 'CONFIG', with args beginning with: 'GET' 'x' \r\n";
+    assert_eq!(roundtrip(port, b"CONFIG GET x\r\n", unknown.len()), unknown);
+    let unknown = b"-ERR unknown command 'FLUSHALL', with args beginning with: \r\n";
+    assert_eq!(roundtrip(port, b"FLUSHALL\r\n", unknown.len()), unknown);
+    // A rename of a command that does not exist stops the start.
+    std::fs::write(&conf, "rename-command NOSUCH x\n").unwrap();
+    let out = Command::new(BIN)
+        .arg(&conf)
+        .args(["--port", "0"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("No such command in rename-command"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(_server);
+    child.wait().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn shutdown_on_sigterm_nosave_skips_the_final_save() {
+    let dir = temp_dir("sigterm-nosave");
+    let (mut child, port, mut log) = start(&dir, &["--shutdown-on-sigterm", "nosave"]);
+    assert_eq!(roundtrip(port, b"SET k v\r\n", 5), b"+OK\r\n");
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    assert!(child.wait().expect("wait").success());
+    let mut rest = String::new();
+    log.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("bye bye"), "{rest}");
+    assert!(!rest.contains("DB saved on disk"), "{rest}");
+    assert!(!dir.join("dump.rdb").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}

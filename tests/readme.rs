@@ -44,3 +44,31 @@ fn readme_lists_exactly_the_implemented_commands() {
         "README's command table is out of date; replace it with:\n\n{expected}"
     );
 }
+
+/// README's list of directives with no effect, as the parameter table marks
+/// them.
+fn expected_inert_list() -> String {
+    use sedis::config::params::{INERT, PARAMS};
+    let names: Vec<String> = PARAMS
+        .iter()
+        .filter(|p| p.is(INERT))
+        .flat_map(|p| std::iter::once(p.name).chain(p.alias))
+        .map(|n| format!("`{n}`"))
+        .collect();
+    format!("{}.\n", names.join(", "))
+}
+
+#[test]
+fn readme_lists_exactly_the_directives_with_no_effect() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let begin = "<!-- inert:begin -->\n";
+    let end = "<!-- inert:end -->";
+    let start = readme.find(begin).expect("inert:begin marker") + begin.len();
+    let stop = readme.find(end).expect("inert:end marker");
+    let expected = expected_inert_list();
+    assert!(
+        readme[start..stop] == expected,
+        "README's list of directives with no effect is out of date; replace it with:\n\n{expected}"
+    );
+}

@@ -540,6 +540,14 @@ fn persistence_section(src: &Sources, out: &mut String) {
     field(out, "aof_last_cow_size", 0);
     field(out, "module_fork_in_progress", 0);
     field(out, "module_fork_last_cow_size", 0);
+    if aof {
+        field(out, "aof_current_size", log.current_size());
+        field(out, "aof_base_size", log.base_size.load(Ordering::Relaxed));
+        field(out, "aof_pending_rewrite", flag(&log.rewrite_requested));
+        field(out, "aof_buffer_length", 0);
+        field(out, "aof_pending_bio_fsync", 0);
+        field(out, "aof_delayed_fsync", 0);
+    }
 }
 
 fn stats_section(src: &Sources, out: &mut String) {

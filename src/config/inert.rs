@@ -141,6 +141,10 @@ pub struct Inert {
     pub(crate) tls_ciphersuites: String,
     pub(crate) replicaof: Option<(String, u16)>,
     pub(crate) latency_tracking_info_percentiles: Vec<f64>,
+    /// The default user's `sanitize-payload` flag as a `user` line left it
+    /// (Redis resets a user it loads, which sets the flag): `None` for the
+    /// built-in user, which has neither flag.
+    pub(crate) default_user_sanitize_payload: Option<bool>,
 }
 
 impl Default for Inert {
@@ -275,6 +279,7 @@ impl Default for Inert {
             tls_ciphersuites: "".into(),
             replicaof: None,
             latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
+            default_user_sanitize_payload: None,
         }
     }
 }

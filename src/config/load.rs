@@ -384,22 +384,29 @@ fn apply_default_user(config: &mut Config, rules: &[String]) -> Result<(), Strin
     if name != "default" {
         return Err(unsupported(name));
     }
-    // Start from the default user as Redis starts it: on, nopass,
-    // everything allowed, with requirepass applied first.
-    let mut enabled = true;
-    let (mut all_keys, mut all_channels, mut all_commands) = (true, true, true);
+    // Redis resets a user before it applies the line's rules: off, no
+    // password, no keys, no commands, channels as acl-pubsub-default says,
+    // and sanitize-payload set.
+    let mut enabled = false;
+    let (mut all_keys, mut all_commands) = (false, false);
+    let mut all_channels = config.inert.acl_pubsub_default != 0;
+    let mut nopass = false;
+    let mut sanitize = true;
     let mut hashes: Vec<String> = Vec::new();
     let mut plain: Option<String> = None;
-    if !config.requirepass.is_empty() {
-        hashes.push(crate::digest::sha256_hex(config.requirepass.as_bytes()));
-        plain = Some(config.requirepass.clone());
-    }
     for rule in rules {
         let lower = rule.to_ascii_lowercase();
         match lower.as_str() {
+            "" => {}
             "on" => enabled = true,
             "off" => enabled = false,
-            "nopass" | "resetpass" => {
+            "nopass" => {
+                nopass = true;
+                hashes.clear();
+                plain = None;
+            }
+            "resetpass" => {
+                nopass = false;
                 hashes.clear();
                 plain = None;
             }
@@ -409,7 +416,8 @@ fn apply_default_user(config: &mut Config, rules: &[String]) -> Result<(), Strin
             "resetkeys" => all_keys = false,
             "resetchannels" => all_channels = false,
             "nocommands" | "-@all" => all_commands = false,
-            "sanitize-payload" | "skip-sanitize-payload" => {}
+            "sanitize-payload" => sanitize = true,
+            "skip-sanitize-payload" => sanitize = false,
             _ if rule.starts_with('>') => {
                 let password = &rule[1..];
                 let hash = crate::digest::sha256_hex(password.as_bytes());
@@ -417,6 +425,7 @@ fn apply_default_user(config: &mut Config, rules: &[String]) -> Result<(), Strin
                     hashes.push(hash);
                 }
                 plain = Some(password.to_string());
+                nopass = false;
             }
             _ if rule.starts_with('#') => {
                 let hash = &rule[1..];
@@ -430,6 +439,7 @@ fn apply_default_user(config: &mut Config, rules: &[String]) -> Result<(), Strin
                 if !hashes.iter().any(|h| h == hash) {
                     hashes.push(hash.to_string());
                 }
+                nopass = false;
             }
             _ => return Err(unsupported(rule)),
         }
@@ -437,9 +447,13 @@ fn apply_default_user(config: &mut Config, rules: &[String]) -> Result<(), Strin
     if !(enabled && all_keys && all_channels && all_commands) {
         return Err(unsupported("default"));
     }
+    // The password: none (nopass), or one whose text sedis knows, from
+    // this line or from requirepass.
+    let known = plain.or_else(|| Some(config.requirepass.clone()).filter(|p| !p.is_empty()));
     match hashes.as_slice() {
-        [] => config.requirepass.clear(),
-        [hash] => match plain {
+        [] if nopass => config.requirepass.clear(),
+        [] => return Err(unsupported("a default user without a password or nopass")),
+        [hash] => match known {
             Some(p) if crate::digest::sha256_hex(p.as_bytes()) == *hash => config.requirepass = p,
             _ => {
                 return Err(
@@ -451,6 +465,7 @@ fn apply_default_user(config: &mut Config, rules: &[String]) -> Result<(), Strin
         },
         _ => return Err(unsupported("several passwords")),
     }
+    config.inert.default_user_sanitize_payload = Some(sanitize);
     Ok(())
 }
 
@@ -533,10 +548,18 @@ mod tests {
         c.apply_file_text("user default on >secret ~* &* +@all\n")
             .unwrap();
         assert_eq!(c.requirepass, "secret");
-        // requirepass plus another password: two, which sedis cannot have.
+        // Redis resets a user it loads: the line's password replaces
+        // requirepass's, and two are more than sedis can have.
+        c.apply_file_text("user default on >other ~* &* +@all\n")
+            .unwrap();
+        assert_eq!(c.requirepass, "other");
         assert!(
-            c.apply_file_text("user default on >other ~* &* +@all\n")
+            c.apply_file_text("user default on >a >b ~* &* +@all\n")
                 .is_err()
+        );
+        assert!(
+            c.apply_file_text("user default on ~* &* +@all\n").is_err(),
+            "no way to log in"
         );
         let mut c = Config::default();
         assert!(c.apply_file_text("user bob on nopass ~* +@all\n").is_err());

@@ -284,9 +284,15 @@ impl Config {
         }
         let mut next = self.clone();
         let mut changed = Vec::new();
-        for (p, (_, value)) in params.iter().zip(pairs) {
+        for (p, (typed, value)) in params.iter().zip(pairs) {
+            // A value problem names the parameter as registered: its own
+            // name, or the alias the client used (in lowercase).
+            let registered = match p.alias {
+                Some(alias) if alias.as_bytes().eq_ignore_ascii_case(typed) => alias,
+                _ => p.name,
+            };
             let fail = |reason| SetError::Failed {
-                name: p.name.as_bytes().to_vec(),
+                name: registered.as_bytes().to_vec(),
                 reason,
             };
             let value = std::str::from_utf8(value)
@@ -294,14 +300,21 @@ impl Config {
             let before = p.get(&next);
             // Several words are split on single spaces, as Redis splits
             // them: `save "60  1"` has an empty word and is refused.
-            let args: Vec<&str> = if p.is(params::MULTI_ARG) {
-                value.split(' ').collect()
-            } else {
+            let args: Vec<&str> = if !p.is(params::MULTI_ARG) {
                 vec![value]
+            } else if value.is_empty() {
+                Vec::new()
+            } else {
+                value.split(' ').collect()
             };
             p.set(&mut next, &args).map_err(fail)?;
             if p.get(&next) != before {
                 changed.push(*p);
+            }
+            if p.name == "repl-backlog-size" {
+                // Redis's apply step resizes the backlog, never below its
+                // minimum (at start-up the value is kept as given).
+                next.inert.repl_backlog_size = next.inert.repl_backlog_size.max(16 * 1024);
             }
         }
         next.normalize();

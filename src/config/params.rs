@@ -61,6 +61,7 @@ pub enum Kind {
         unit: Unit,
         get: fn(&Config) -> i64,
         set: fn(&mut Config, i64),
+        check: Option<Check<i64>>,
     },
     /// One name of a list (several, OR-ed together, for [`MULTI_ARG`]
     /// parameters such as `shutdown-on-sigint save now`).
@@ -130,9 +131,10 @@ macro_rules! yes_no {
 }
 
 macro_rules! number {
-    ($name:literal, $alias:expr, $flags:expr, $($field:ident).+, $sign:ident $min:expr, $max:expr, $unit:ident) => {
+    ($name:literal, $alias:expr, $flags:expr, $($field:ident).+, $sign:ident $min:expr, $max:expr, $unit:ident $(, check $check:expr)?) => {
         Param { name: $name, alias: $alias, flags: $flags, kind: Kind::Number {
             min: $min as i128, max: $max as i128, unsigned: number!(@$sign), unit: Unit::$unit,
+            check: optional!($($check)?),
             get: |c| c.$($field).+ as i64, set: |c, v| c.$($field).+ = v as _,
         } }
     };
@@ -335,11 +337,11 @@ pub static PARAMS: &[Param] = &[
     number!("auto-aof-rewrite-min-size", None, 0, auto_aof_rewrite_min_size, Signed 0, LONG_MAX, Memory),
     number!("loading-process-events-interval-bytes", None, HIDDEN | INERT, inert.loading_process_events_interval_bytes, Signed 1024, INT_MAX, Integer),
 
-    number!("tls-port", None, INERT, inert.tls_port, Signed 0, 65535, Integer),
+    number!("tls-port", None, INERT, inert.tls_port, Signed 0, 65535, Integer, check check::no_tls_port),
     number!("tls-session-cache-size", None, INERT, inert.tls_session_cache_size, Signed 0, INT_MAX, Integer),
     number!("tls-session-cache-timeout", None, INERT, inert.tls_session_cache_timeout, Signed 0, INT_MAX, Integer),
-    yes_no!("tls-cluster", None, INERT, inert.tls_cluster),
-    yes_no!("tls-replication", None, INERT, inert.tls_replication),
+    yes_no!("tls-cluster", None, INERT, inert.tls_cluster, check check::no_tls),
+    yes_no!("tls-replication", None, INERT, inert.tls_replication, check check::no_tls),
     choice!("tls-auth-clients", None, INERT, inert.tls_auth_clients, TLS_AUTH_CLIENTS),
     yes_no!("tls-prefer-server-ciphers", None, INERT, inert.tls_prefer_server_ciphers),
     yes_no!("tls-session-caching", None, INERT, inert.tls_session_caching),
@@ -432,6 +434,23 @@ mod check {
                         compiled with a modified Jemalloc like the one shipped by default with \
                         the Redis source distribution",
             );
+        }
+        Ok(())
+    }
+
+    /// sedis has no TLS: what Redis answers when it cannot set TLS up.
+    const NO_TLS: &str = "Unable to update TLS configuration. Check server logs.";
+
+    pub fn no_tls_port(port: i64) -> Result<(), &'static str> {
+        if port != 0 {
+            return Err(NO_TLS);
+        }
+        Ok(())
+    }
+
+    pub fn no_tls(on: bool) -> Result<(), &'static str> {
+        if on {
+            return Err(NO_TLS);
         }
         Ok(())
     }
@@ -549,9 +568,11 @@ impl Param {
     /// Sets the value from its words: one for most parameters, any number
     /// for [`MULTI_ARG`] ones. The error is Redis's text.
     pub fn set(&self, config: &mut Config, args: &[&str]) -> Result<(), String> {
+        // Single-word kinds always get exactly one word from the callers.
+        let first = args.first().copied().unwrap_or_default();
         match &self.kind {
             Kind::Bool { set, check, .. } => {
-                let value = match args[0].to_ascii_lowercase().as_str() {
+                let value = match first.to_ascii_lowercase().as_str() {
                     "yes" => true,
                     "no" => false,
                     _ => return Err("argument must be 'yes' or 'no'".into()),
@@ -567,10 +588,14 @@ impl Param {
                 unsigned,
                 unit,
                 set,
+                check,
                 ..
             } => {
-                let value = parse_number(args[0], *unit)?;
+                let value = parse_number(first, *unit)?;
                 check_bounds(value, *min, *max, *unsigned, *unit)?;
+                if let Some(check) = check {
+                    check(value)?;
+                }
                 set(config, value);
             }
             Kind::Choice {
@@ -584,9 +609,9 @@ impl Param {
             }
             Kind::Text { set, check, .. } => {
                 if let Some(check) = check {
-                    check(args[0])?;
+                    check(first)?;
                 }
-                set(config, args[0]);
+                set(config, first);
             }
             Kind::Special { set, .. } => set(config, args)?,
         }
@@ -965,12 +990,9 @@ mod special {
             c.bind.join(" ")
         }
 
-        /// The default is removed from the file rather than written.
+        /// Always written: sedis's default is not Redis's (which Redis
+        /// removes from the file instead).
         pub fn rewrite(c: &Config, state: &mut RewriteState) {
-            if c.bind == Config::default().bind {
-                state.mark_processed("bind");
-                return;
-            }
             let addresses = if c.bind.is_empty() {
                 "\"\"".to_string()
             } else {

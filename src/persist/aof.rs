@@ -244,6 +244,9 @@ pub struct AofLog {
     last_write_error: Mutex<String>,
     /// Bytes appended since start (`aof_current_size` grows with it).
     pub appended: AtomicU64,
+    /// Fsyncs are left to the operating system for now
+    /// (`no-appendfsync-on-rewrite` while a rewrite runs).
+    pub fsync_paused: AtomicBool,
 }
 
 struct LogState {
@@ -281,6 +284,7 @@ impl Default for AofLog {
             write_failed: AtomicBool::new(false),
             last_write_error: Mutex::new(String::new()),
             appended: AtomicU64::new(0),
+            fsync_paused: AtomicBool::new(false),
         }
     }
 }
@@ -361,7 +365,7 @@ impl AofLog {
         let mut state = self.state.lock();
         loop {
             let durable = match state.policy {
-                FsyncPolicy::Always => state.synced,
+                FsyncPolicy::Always if !self.fsync_paused.load(Ordering::Acquire) => state.synced,
                 _ => state.written,
             };
             if durable >= offset {
@@ -396,7 +400,10 @@ impl AofLog {
 
     /// `appendfsync everysec`: called once a second.
     pub fn fsync_if_due(&self) -> io::Result<()> {
-        if self.is_enabled() && self.state.lock().policy == FsyncPolicy::EverySec {
+        if self.is_enabled()
+            && !self.fsync_paused.load(Ordering::Acquire)
+            && self.state.lock().policy == FsyncPolicy::EverySec
+        {
             self.sync_all()?;
         }
         Ok(())
@@ -407,7 +414,8 @@ impl AofLog {
     fn write_out(&self, state: &mut parking_lot::MutexGuard<'_, LogState>) -> io::Result<()> {
         let pending = std::mem::take(&mut state.buffer);
         let end = state.appended;
-        let always = state.policy == FsyncPolicy::Always;
+        let always =
+            state.policy == FsyncPolicy::Always && !self.fsync_paused.load(Ordering::Acquire);
         let Some(mut file) = state.file.as_ref().map(File::try_clone).transpose()? else {
             return Ok(());
         };

@@ -41,6 +41,13 @@ pub struct AofState {
     pub last_rewrite_secs: AtomicI64,
     /// When the running rewrite started (unix ms), or -1.
     pub rewrite_started_ms: AtomicI64,
+    /// The AOF's size in bytes after the last rewrite (or at load): what
+    /// `auto-aof-rewrite-percentage` measures growth against.
+    pub base_size: AtomicU64,
+    /// The size on disk at that moment, and the log's byte count then:
+    /// the current size is the former plus what was appended since.
+    size_at_base: AtomicU64,
+    appended_at_base: AtomicU64,
 }
 
 impl Default for AofState {
@@ -56,7 +63,33 @@ impl Default for AofState {
             rewrite_failures: AtomicU64::new(0),
             last_rewrite_secs: AtomicI64::new(-1),
             rewrite_started_ms: AtomicI64::new(-1),
+            base_size: AtomicU64::new(0),
+            size_at_base: AtomicU64::new(0),
+            appended_at_base: AtomicU64::new(0),
         }
+    }
+}
+
+impl AofState {
+    /// The AOF's current size (base and incr files), as INFO's
+    /// `aof_current_size` reports it.
+    pub fn current_size(&self) -> u64 {
+        let appended = self.log.appended.load(Ordering::Relaxed);
+        self.size_at_base.load(Ordering::Relaxed)
+            + appended.saturating_sub(self.appended_at_base.load(Ordering::Relaxed))
+    }
+
+    /// Takes the files of `manifest` as the new base of growth.
+    fn measure_base(&self, paths: &AofPaths, manifest: &Manifest) {
+        let size: u64 = manifest
+            .files()
+            .filter_map(|f| fs::metadata(paths.file(&f.name)).ok())
+            .map(|m| m.len())
+            .sum();
+        self.appended_at_base
+            .store(self.log.appended.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.size_at_base.store(size, Ordering::Relaxed);
+        self.base_size.store(size, Ordering::Relaxed);
     }
 }
 
@@ -160,6 +193,7 @@ pub fn load_at_startup(state: &State) -> io::Result<bool> {
     }
     let file = aof::open_incr(&paths.file(&incr.name))?;
     state.aof.log.start(file, state.config().appendfsync);
+    state.aof.measure_base(&paths, &manifest);
     *state.aof.manifest.lock() = Some(manifest);
     state.log.notice(&format!(
         "DB loaded from append only file: {:.3} seconds ({commands} commands)",
@@ -210,7 +244,12 @@ pub fn rewrite(state: &State) -> io::Result<()> {
     aof.rewrite_requested.store(false, Ordering::Release);
     let started = unix_ms();
     aof.rewrite_started_ms.store(started, Ordering::Relaxed);
+    // no-appendfsync-on-rewrite: the rewrite's own writes would make
+    // fsyncs of the log slow; leave them to the operating system meanwhile.
+    let pause = state.config().no_appendfsync_on_rewrite;
+    aof.log.fsync_paused.store(pause, Ordering::Release);
     let result = rewrite_locked(state);
+    aof.log.fsync_paused.store(false, Ordering::Release);
     aof.last_rewrite_secs
         .store((unix_ms() - started) / 1000, Ordering::Relaxed);
     aof.rewrite_started_ms.store(-1, Ordering::Relaxed);
@@ -286,6 +325,7 @@ fn rewrite_locked(state: &State) -> io::Result<()> {
         }
     };
     paths.write_manifest(&new_manifest)?;
+    aof.measure_base(&paths, &new_manifest);
     for old in current.files() {
         if !new_manifest.files().any(|f| f.name == old.name) {
             let _ = fs::remove_file(paths.file(&old.name));
@@ -298,6 +338,39 @@ fn rewrite_locked(state: &State) -> io::Result<()> {
 /// CONFIG SET appendonly no: stop logging (the files stay).
 pub fn disable(state: &State) -> io::Result<()> {
     state.aof.log.stop()
+}
+
+/// Redis's automatic rewrite: once the AOF is at least
+/// `auto-aof-rewrite-min-size` and has grown `auto-aof-rewrite-percentage`
+/// percent past its size after the last rewrite, the saver rewrites it.
+pub fn rewrite_due(state: &State) -> bool {
+    let aof = &state.aof;
+    if !aof.log.is_enabled()
+        || aof.rewrite_in_progress.load(Ordering::Acquire)
+        || aof.rewrite_requested.load(Ordering::Acquire)
+    {
+        return false;
+    }
+    let (percentage, min_size) = {
+        let config = state.config();
+        (
+            config.auto_aof_rewrite_percentage,
+            config.auto_aof_rewrite_min_size,
+        )
+    };
+    let current = aof.current_size();
+    if percentage <= 0 || current <= min_size.max(0) as u64 {
+        return false;
+    }
+    let base = aof.base_size.load(Ordering::Relaxed).max(1);
+    let growth = (current * 100 / base) as i64 - 100;
+    if growth < percentage {
+        return false;
+    }
+    state.log.notice(&format!(
+        "Starting automatic rewriting of AOF on {growth}% growth"
+    ));
+    true
 }
 
 /// The saver thread's tick: the `everysec` fsync.

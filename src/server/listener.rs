@@ -12,7 +12,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
 use super::wait::WakePipe;
 use crate::log::Logger;
@@ -39,8 +39,22 @@ impl Binding {
 /// The server's listening sockets and the acceptor's wake-up.
 #[derive(Debug)]
 pub struct Listeners {
-    sockets: Mutex<Vec<TcpListener>>,
+    /// The sockets, and the binding they were made from with its port
+    /// resolved (what a failed rebind goes back to).
+    sockets: Mutex<(Vec<TcpListener>, Binding)>,
     wake: WakePipe,
+    /// Whether the acceptor is in `poll` and whether a rebind waits for it
+    /// to leave. A socket being polled is not really closed until the poll
+    /// returns (the kernel keeps it, and its port), so a rebind wakes the
+    /// acceptor, waits until it is out, and keeps it out until done.
+    polling: Mutex<Polling>,
+    polled: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Polling {
+    in_poll: bool,
+    rebinding: bool,
 }
 
 /// What one wait of the acceptor gave.
@@ -54,15 +68,17 @@ impl Listeners {
     /// Binds every address of `binding`; an error if none could be (Redis:
     /// "Configured to not listen anywhere").
     pub fn bind(binding: &Binding, log: &Logger) -> io::Result<Listeners> {
-        let sockets = bind_all(binding, log)?;
+        let (sockets, bound) = bind_all(binding, log)?;
         if sockets.is_empty() {
             return Err(io::Error::other(
                 "Configured to not listen anywhere, exiting.",
             ));
         }
         Ok(Listeners {
-            sockets: Mutex::new(sockets),
+            sockets: Mutex::new((sockets, bound)),
             wake: WakePipe::new()?,
+            polling: Mutex::new(Polling::default()),
+            polled: Condvar::new(),
         })
     }
 
@@ -70,6 +86,7 @@ impl Listeners {
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.sockets
             .lock()
+            .0
             .first()
             .and_then(|l| l.local_addr().ok())
     }
@@ -80,25 +97,36 @@ impl Listeners {
     }
 
     /// Closes the current sockets and binds `binding` instead. If that
-    /// fails, the old binding is restored (as Redis restores the old
+    /// fails, the old sockets are bound again (as Redis restores the old
     /// values after a failed CONFIG SET) and the error returned.
-    pub fn rebind(&self, binding: &Binding, old: &Binding, log: &Logger) -> io::Result<()> {
-        let mut sockets = self.sockets.lock();
+    pub fn rebind(&self, binding: &Binding, log: &Logger) -> io::Result<()> {
+        let mut polling = self.polling.lock();
+        polling.rebinding = true;
+        self.wake.wake();
+        while polling.in_poll {
+            self.polled.wait(&mut polling);
+        }
+        let mut guard = self.sockets.lock();
+        let (sockets, current) = &mut *guard;
         // Closed first: the new binding may need the same address and port.
         sockets.clear();
-        let result = bind_all(binding, log);
-        *sockets = match result {
-            Ok(new) => new,
+        let result = match bind_all(binding, log) {
+            Ok((new, bound)) => {
+                *sockets = new;
+                *current = bound;
+                Ok(())
+            }
             Err(err) => {
-                *sockets = bind_all(old, log).unwrap_or_default();
-                drop(sockets);
-                self.wake.wake();
-                return Err(err);
+                if let Ok((old, _)) = bind_all(current, log) {
+                    *sockets = old;
+                }
+                Err(err)
             }
         };
-        drop(sockets);
-        self.wake.wake();
-        Ok(())
+        drop(guard);
+        polling.rebinding = false;
+        self.polled.notify_all();
+        result
     }
 
     /// Wakes the acceptor (shutdown: it then sees the server stopping).
@@ -111,7 +139,7 @@ impl Listeners {
     /// cleanly rather than reset with the listening socket.
     pub fn accept_pending(&self) -> Vec<TcpStream> {
         let mut streams = Vec::new();
-        for listener in self.sockets.lock().iter() {
+        for listener in self.sockets.lock().0.iter() {
             while let Ok((stream, _)) = listener.accept() {
                 if stream.set_nonblocking(false).is_ok() {
                     streams.push(stream);
@@ -125,18 +153,26 @@ impl Listeners {
     /// until woken.
     pub fn accept(&self) -> io::Result<Accepted> {
         loop {
+            let mut polling = self.polling.lock();
+            while polling.rebinding {
+                self.polled.wait(&mut polling);
+            }
+            polling.in_poll = true;
+            drop(polling);
             let mut fds: Vec<libc::pollfd> = vec![libc::pollfd {
                 fd: self.wake.fd(),
                 events: libc::POLLIN,
                 revents: 0,
             }];
-            fds.extend(self.sockets.lock().iter().map(|l| libc::pollfd {
+            fds.extend(self.sockets.lock().0.iter().map(|l| libc::pollfd {
                 fd: l.as_raw_fd(),
                 events: libc::POLLIN,
                 revents: 0,
             }));
             // SAFETY: a valid array of pollfds we own, of the length given.
             let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+            self.polling.lock().in_poll = false;
+            self.polled.notify_all();
             if n < 0 {
                 let err = io::Error::last_os_error();
                 if err.kind() == io::ErrorKind::Interrupted {
@@ -156,7 +192,7 @@ impl Listeners {
             let mut streams = Vec::new();
             // Under the lock, so no socket is closed while it is used; a
             // socket swapped out since the poll is simply not found.
-            for listener in self.sockets.lock().iter() {
+            for listener in self.sockets.lock().0.iter() {
                 if !ready.contains(&listener.as_raw_fd()) {
                     continue;
                 }
@@ -180,8 +216,8 @@ impl Listeners {
 /// makes an address optional (skipped if it does not exist here), `*` is
 /// every IPv4 address and `::*` every IPv6 one. Port 0 (sedis's "any free
 /// port") binds the first address on a free port and the others on the
-/// same one.
-fn bind_all(binding: &Binding, log: &Logger) -> io::Result<Vec<TcpListener>> {
+/// same one. Returns the sockets and the binding with its port resolved.
+fn bind_all(binding: &Binding, log: &Logger) -> io::Result<(Vec<TcpListener>, Binding)> {
     let mut sockets: Vec<TcpListener> = Vec::new();
     let mut port = binding.port;
     for spec in &binding.addresses {
@@ -216,7 +252,11 @@ fn bind_all(binding: &Binding, log: &Logger) -> io::Result<Vec<TcpListener>> {
             }
         }
     }
-    Ok(sockets)
+    let bound = Binding {
+        port,
+        ..binding.clone()
+    };
+    Ok((sockets, bound))
 }
 
 /// One listening socket. An address with a colon is IPv6 (and only IPv6,
@@ -385,7 +425,7 @@ mod tests {
         let listeners = Listeners::bind(&binding(&["127.0.0.1", "-::1"], 0), &quiet()).unwrap();
         let port = listeners.port();
         assert_ne!(port, 0);
-        for l in listeners.sockets.lock().iter() {
+        for l in listeners.sockets.lock().0.iter() {
             assert_eq!(l.local_addr().unwrap().port(), port);
         }
         TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -395,24 +435,22 @@ mod tests {
     fn an_optional_address_that_does_not_exist_is_skipped() {
         let listeners =
             Listeners::bind(&binding(&["-192.0.2.1", "127.0.0.1"], 0), &quiet()).unwrap();
-        assert_eq!(listeners.sockets.lock().len(), 1);
+        assert_eq!(listeners.sockets.lock().0.len(), 1);
         assert!(Listeners::bind(&binding(&["192.0.2.1"], 0), &quiet()).is_err());
     }
 
     #[test]
     fn rebinding_moves_the_port_or_restores_the_old_one() {
         let log = quiet();
-        let old = binding(&["127.0.0.1"], 0);
-        let listeners = Listeners::bind(&old, &log).unwrap();
-        let old = binding(&["127.0.0.1"], listeners.port());
+        let listeners = Listeners::bind(&binding(&["127.0.0.1"], 0), &log).unwrap();
+        let old = listeners.port();
         let taken = TcpListener::bind("127.0.0.1:0").unwrap();
         let busy = binding(&["127.0.0.1"], taken.local_addr().unwrap().port());
-        assert!(listeners.rebind(&busy, &old, &log).is_err());
-        assert_eq!(listeners.port(), old.port, "the old port is back");
-        let new = binding(&["127.0.0.1"], 0);
-        listeners.rebind(&new, &old, &log).unwrap();
-        assert_ne!(listeners.port(), old.port);
-        assert!(TcpStream::connect(("127.0.0.1", old.port)).is_err());
+        assert!(listeners.rebind(&busy, &log).is_err());
+        assert_eq!(listeners.port(), old, "the old port is back");
+        listeners.rebind(&binding(&["127.0.0.1"], 0), &log).unwrap();
+        assert_ne!(listeners.port(), old);
+        assert!(TcpStream::connect(("127.0.0.1", old)).is_err());
     }
 
     #[test]

@@ -169,7 +169,9 @@ pub fn run_saver(state: &State) {
         if requested || save_point_reached(state) {
             background_save(state);
         }
-        if state.aof.rewrite_requested.load(Ordering::Acquire) {
+        if state.aof.rewrite_requested.load(Ordering::Acquire)
+            || super::appendonly::rewrite_due(state)
+        {
             let _ = super::appendonly::rewrite(state);
         }
         super::appendonly::tick(state);

@@ -253,7 +253,7 @@ impl State {
             };
             if self
                 .listeners
-                .rebind(&Binding::of(&next), &Binding::of(&old), &self.log)
+                .rebind(&Binding::of(&next), &self.log)
                 .is_err()
             {
                 // Undo what was applied before, as Redis's restore does.
