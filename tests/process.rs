@@ -348,3 +348,33 @@ fn shutdown_on_sigterm_nosave_skips_the_final_save() {
     assert!(!dir.join("dump.rdb").exists());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn supervised_systemd_is_told_when_the_server_is_ready() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = temp_dir("systemd");
+    let socket_path = dir.join("notify.sock");
+    let notify = UnixDatagram::bind(&socket_path).expect("bind the notification socket");
+    notify
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["--supervised", "systemd", "--daemonize", "yes"])
+        .args(["--port", &port.to_string(), "--save", ""])
+        .env("NOTIFY_SOCKET", &socket_path)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Under a supervisor `daemonize yes` stays in the foreground (Redis's
+    // rule): the child is the server.
+    let _server = KillOnDrop(child.id() as i32);
+    let mut message = [0u8; 256];
+    let n = notify.recv(&mut message).expect("a readiness notification");
+    let text = String::from_utf8_lossy(&message[..n]);
+    assert!(text.contains("READY=1"), "{text}");
+    assert_eq!(roundtrip(port, b"PING\r\n", 7), b"+PONG\r\n");
+    drop(_server);
+    child.wait().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}

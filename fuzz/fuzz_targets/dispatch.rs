@@ -13,6 +13,7 @@ use sedis::commands::{self, flags, registry};
 use sedis::log::{LogLevel, Logger};
 use sedis::resp::{Protocol, ReplyWriter};
 use sedis::server::State;
+use sedis::server::listener::{Binding, Listeners};
 use sedis::server::client::Client;
 
 struct World {
@@ -39,11 +40,14 @@ fn world() -> &'static World {
             maxmemory_policy: sedis::store::evict::Policy::AllKeysRandom,
             ..Config::default()
         };
-        let state = State::new(
-            config,
-            addr,
-            Logger::new(LogLevel::Nothing, "").expect("log"),
-        );
+        let log = Logger::new(LogLevel::Nothing, "").expect("log");
+        let binding = Binding {
+            addresses: vec!["127.0.0.1".into()],
+            port: 0,
+            backlog: 16,
+        };
+        let listeners = Listeners::bind(&binding, &log).expect("listen");
+        let state = State::new(config, listeners, log);
         // Commands that would stall or stop the fuzzer are left out.
         let names = registry()
             .top_level()

@@ -111,6 +111,19 @@ impl Config {
             text.push_str(&options);
         }
         config.apply_file_text(&text)?;
+        // Redis checks the log file can be opened before it starts: the
+        // server could not say later why it cannot log.
+        if !config.logfile.is_empty()
+            && let Err(err) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&config.logfile)
+        {
+            return Err(ConfigError::plain(format!(
+                "Can't open the log file: {}",
+                crate::error::strerror(&err)
+            )));
+        }
         Ok(config)
     }
 
@@ -310,17 +323,6 @@ impl Loader {
     /// Checks made once the whole configuration is read, as Redis makes
     /// them at the end of its loader.
     fn finish(&mut self, config: &mut Config) -> Result<(), ConfigError> {
-        if !config.logfile.is_empty()
-            && let Err(err) = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&config.logfile)
-        {
-            return Err(ConfigError::plain(format!(
-                "Can't open the log file: {}",
-                crate::error::strerror(&err)
-            )));
-        }
         config.normalize();
         for (number, line, rules) in std::mem::take(&mut self.users) {
             apply_default_user(config, &rules).map_err(|m| ConfigError::at(number, &line, m))?;

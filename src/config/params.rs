@@ -774,6 +774,17 @@ mod special {
     use super::super::units::{format_memory, repr};
     use super::*;
 
+    /// A word of a multi-word line, as Redis writes it (bare), quoted only
+    /// when it would not read back as one word otherwise (Redis writes it
+    /// bare anyway, and then cannot read its own file).
+    fn word(text: &str) -> String {
+        let plain = !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\'));
+        if plain { text.to_string() } else { repr(text) }
+    }
+
     pub mod dir {
         use super::*;
 
@@ -814,7 +825,9 @@ mod special {
 
         /// Save points from `seconds changes` pairs; `""` alone is none.
         /// Seconds must be at least 1, changes at least 0, each read as
-        /// `strtoll` reads it (the changes then kept in an `int`).
+        /// `strtoll` reads it. (Redis then keeps the changes in an `int`, so
+        /// past 2^31 it shows a negative count and CONFIG REWRITE writes a
+        /// file it refuses to load; sedis keeps the number.)
         pub fn parse(args: &[&str]) -> Result<Vec<(i64, i64)>, String> {
             const INVALID: &str = "Invalid save parameters";
             let args = if args == [""] { &[][..] } else { args };
@@ -826,7 +839,7 @@ mod special {
                     let seconds = c_strtoll(pair[0], 10).filter(|s| *s >= 1);
                     let changes = c_strtoll(pair[1], 10).filter(|c| *c >= 0);
                     match (seconds, changes) {
-                        (Some(s), Some(n)) => Ok((s, i64::from(n as i32))),
+                        (Some(s), Some(n)) => Ok((s, n)),
                         _ => Err(INVALID.into()),
                     }
                 })
@@ -904,8 +917,8 @@ mod special {
                 let line = format!(
                     "{name} {} {} {} {}",
                     class.rewrite_name(),
-                    format_memory(l.hard_bytes as i64),
-                    format_memory(l.soft_bytes as i64),
+                    format_memory(l.hard_bytes),
+                    format_memory(l.soft_bytes),
                     l.soft_seconds
                 );
                 let force = l != super::super::super::DEFAULT_OBUF_LIMITS[class as usize];
@@ -996,7 +1009,8 @@ mod special {
             let addresses = if c.bind.is_empty() {
                 "\"\"".to_string()
             } else {
-                c.bind.join(" ")
+                let words: Vec<String> = c.bind.iter().map(|a| word(a)).collect();
+                words.join(" ")
             };
             state.rewrite_line("bind", format!("bind {addresses}"), true);
         }
@@ -1030,7 +1044,8 @@ mod special {
         pub fn rewrite(c: &Config, state: &mut RewriteState) {
             match &c.inert.replicaof {
                 Some((host, port)) => {
-                    state.rewrite_line("replicaof", format!("replicaof {host} {port}"), true)
+                    let line = format!("replicaof {} {port}", word(host));
+                    state.rewrite_line("replicaof", line, true)
                 }
                 None => state.mark_processed("replicaof"),
             }

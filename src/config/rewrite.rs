@@ -58,7 +58,7 @@ impl Config {
                     let value = get(self);
                     let shown = match unit {
                         Unit::MemoryOrPercent if value < 0 => format_number(value, *unit),
-                        Unit::Memory | Unit::MemoryOrPercent => format_memory(value),
+                        Unit::Memory | Unit::MemoryOrPercent => format_memory(value as u64),
                         _ => format_number(value, *unit),
                     };
                     let force = value != get(defaults) || OWN_DEFAULTS.contains(&name);

@@ -66,12 +66,13 @@ pub fn c_strtoll(text: &str, base: u32) -> Option<i64> {
 }
 
 /// A byte count with the largest unit that divides it exactly, as CONFIG
-/// REWRITE writes memory options (`1gb`, `512mb`, `3kb`, `1000`). The count
-/// is C's `long long`, as in Redis.
-pub fn format_memory(bytes: i64) -> String {
-    const KB: i64 = 1024;
-    const MB: i64 = 1024 * KB;
-    const GB: i64 = 1024 * MB;
+/// REWRITE writes memory options (`1gb`, `512mb`, `3kb`, `1000`). Redis
+/// formats it as a signed `long long`, which past 2^63 writes a negative
+/// number it cannot read back; unsigned, it reads in both servers.
+pub fn format_memory(bytes: u64) -> String {
+    const KB: u64 = 1024;
+    const MB: u64 = 1024 * KB;
+    const GB: u64 = 1024 * MB;
     match bytes {
         0 => "0".into(),
         b if b % GB == 0 => format!("{}gb", b / GB),
@@ -139,7 +140,7 @@ mod tests {
         assert_eq!(format_memory(1 << 30), "1gb");
         assert_eq!(format_memory(3 * 1024), "3kb");
         assert_eq!(format_memory(1000), "1000");
-        assert_eq!(format_memory(-1), "-1");
+        assert_eq!(format_memory(u64::MAX), "18446744073709551615");
     }
 
     #[test]
