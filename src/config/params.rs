@@ -1006,11 +1006,12 @@ mod special {
         /// Always written: sedis's default is not Redis's (which Redis
         /// removes from the file instead).
         pub fn rewrite(c: &Config, state: &mut RewriteState) {
-            let addresses = if c.bind.is_empty() {
-                "\"\"".to_string()
-            } else {
-                let words: Vec<String> = c.bind.iter().map(|a| word(a)).collect();
-                words.join(" ")
+            let addresses = match c.bind.as_slice() {
+                [] => "\"\"".to_string(),
+                // A lone word of a multi-word directive is split once more
+                // when read: one needing quotes is quoted twice.
+                [one] if word(one) != *one => repr(&word(one)),
+                all => all.iter().map(|a| word(a)).collect::<Vec<_>>().join(" "),
             };
             state.rewrite_line("bind", format!("bind {addresses}"), true);
         }
