@@ -50,6 +50,7 @@
 
 pub mod alloc;
 pub mod client;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod counter;
@@ -57,12 +58,15 @@ pub mod digest;
 pub mod error;
 pub mod glob;
 pub mod log;
+pub mod net;
 pub mod num;
 pub mod persist;
+pub mod process;
 pub mod pubsub;
 pub mod resp;
 pub mod rng;
 pub mod server;
+pub mod state;
 pub mod store;
 
 pub use config::Config;

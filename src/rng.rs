@@ -12,7 +12,7 @@ pub struct Rng {
 impl Rng {
     /// A generator seeded from per-process randomness and the current time.
     pub fn new() -> Self {
-        let seed = RandomState::new().hash_one(crate::store::clock::unix_us());
+        let seed = RandomState::new().hash_one(crate::clock::unix_us());
         Rng::with_seed(seed)
     }
 

@@ -19,7 +19,7 @@ fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "sedis-aof-{name}-{}-{}",
         std::process::id(),
-        sedis::store::clock::unix_us()
+        sedis::clock::unix_us()
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -426,7 +426,7 @@ fn a_full_disk_refuses_writes_with_misconf_and_acknowledges_nothing_unlogged() {
 
 /// Waits until no rewrite is requested or running (the saver thread sets
 /// "in progress" before it clears "requested").
-fn wait_for_rewrite(state: &sedis::server::State) {
+fn wait_for_rewrite(state: &sedis::state::State) {
     while state.aof.rewrite_requested.load(Ordering::Acquire)
         || state.aof.rewrite_in_progress.load(Ordering::Acquire)
     {

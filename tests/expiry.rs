@@ -38,7 +38,7 @@ impl RawExt for Raw {
 }
 
 fn now_ms() -> i64 {
-    sedis::store::clock::unix_ms()
+    sedis::clock::unix_ms()
 }
 
 /// Polls DBSIZE on `c` until it is `expected` or two seconds pass; returns

@@ -52,7 +52,7 @@ fn a_client_that_disconnects_mid_request_leaves_the_server_serving() {
         drop(c);
     }
     let state = server.handle().state().clone();
-    while state.clients.active() > 0 {
+    while state.sessions.active() > 0 {
         std::thread::yield_now();
     }
     let mut c = server.raw();

@@ -16,7 +16,7 @@ fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "sedis-persist-{name}-{}-{}",
         std::process::id(),
-        sedis::store::clock::unix_us()
+        sedis::clock::unix_us()
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -35,7 +35,7 @@ fn load_string(path: &Path, key: &[u8]) -> Option<Vec<u8>> {
     let mut plan = LockPlan::new();
     plan.add_key(&ks, 0, key, Mode::Write);
     let mut locks = ks.lock(&plan);
-    let mut db = locks.db(0, sedis::store::clock::unix_ms());
+    let mut db = locks.db(0, sedis::clock::unix_ms());
     match &db.lookup_read(key)?.value {
         Value::Str(s) => Some(s.bytes().to_vec()),
         other => panic!("{key:?} holds a {}", other.type_name()),

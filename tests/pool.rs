@@ -61,7 +61,7 @@ fn workers_are_released_when_clients_leave() {
         // The slots free when the workers notice the close; wait for that
         // through the server's own count rather than by sleeping.
         let state = server.handle().state().clone();
-        while state.clients.active() > 0 {
+        while state.sessions.active() > 0 {
             std::thread::yield_now();
         }
     }
@@ -83,7 +83,7 @@ fn over_maxclients_gets_the_error_and_is_closed_at_once() {
     // One leaves: a newcomer is served.
     drop(kept.pop());
     let state = server.handle().state().clone();
-    while state.clients.active() > 1 {
+    while state.sessions.active() > 1 {
         std::thread::yield_now();
     }
     let mut newcomer = TcpStream::connect(server.addr).expect("connect");

@@ -432,10 +432,10 @@ fn main() {
     drop(subscriber);
     // All clients have disconnected: every worker must be back in the pool.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while state.clients.active() > 0 && Instant::now() < deadline {
+    while state.sessions.active() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
-    let active = state.clients.active();
+    let active = state.sessions.active();
     // The counter must equal the increments clients saw succeed.
     let mut conn = Conn::open(addr).expect("connect");
     let counter = conn.call(&tally, &[b"GET", b"counter"]);

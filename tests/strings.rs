@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{Raw, TestServer};
+use sedis::clock;
 use sedis::resp::Frame;
-use sedis::store::{LockPlan, Mode, clock};
+use sedis::store::{LockPlan, Mode};
 
 /// Sends each command in turn and asserts its reply, byte for byte.
 fn script(c: &mut Raw, steps: &[(&[&str], &[u8])]) {

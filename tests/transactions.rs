@@ -143,7 +143,7 @@ fn exec_refused_while_saves_fail_quotes_misconf() {
     let dir = std::env::temp_dir().join(format!(
         "sedis-tx-misconf-{}-{}",
         std::process::id(),
-        sedis::store::clock::unix_us()
+        sedis::clock::unix_us()
     ));
     std::fs::create_dir_all(&dir).expect("create the test directory");
     let server = TestServer::with_config(|c| {

@@ -12,9 +12,9 @@ use sedis::Config;
 use sedis::commands::{self, flags, registry};
 use sedis::log::{LogLevel, Logger};
 use sedis::resp::{Protocol, ReplyWriter};
-use sedis::server::State;
-use sedis::server::listener::{Binding, Listeners};
-use sedis::server::client::Client;
+use sedis::state::State;
+use sedis::net::listener::{Binding, Listeners};
+use sedis::state::session::Session;
 
 struct World {
     state: State,
@@ -71,8 +71,8 @@ fuzz_target!(|data: &[u8]| {
     let w = world();
     let mut args: Vec<Vec<u8>> = vec![w.names[pick as usize % w.names.len()].to_vec()];
     args.extend(rest.split(|&b| b == 0xFF).map(<[u8]>::to_vec));
-    let handle = w.state.clients.register(&w.stream).expect("register");
-    let mut client = Client::new(&w.state, handle);
+    let handle = w.state.sessions.register(&w.stream).expect("register");
+    let mut client = Session::new(&w.state, handle);
     client.db = (pick as usize >> 4) % 2;
     let mut out = ReplyWriter::new(if pick & 1 == 0 {
         Protocol::Resp2
@@ -80,7 +80,7 @@ fuzz_target!(|data: &[u8]| {
         Protocol::Resp3
     });
     commands::process(&w.state, &mut client, &mut out, &args);
-    w.state.clients.unregister(client.id);
+    w.state.sessions.unregister(client.id);
     // Every command answers with at least one well-formed reply.
     let reply = out.buffer();
     assert!(

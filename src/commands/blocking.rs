@@ -33,9 +33,9 @@ use std::time::{Duration, Instant};
 use crate::error::{CommandError, CommandResult};
 use crate::num::ldouble::LongDouble;
 use crate::resp::ReplyWriter;
-use crate::server::blocking::Pending;
-use crate::server::state::State;
-use crate::store::blocking::{BlockedOp, Waiter};
+use crate::state::State;
+use crate::state::session::Pending;
+use crate::store::waiting::{BlockedOp, Waiter};
 use crate::store::{Key, LockPlan, LockSet, Mode, Value};
 
 use super::Ctx;
@@ -68,7 +68,7 @@ pub fn parse_timeout(arg: &[u8]) -> CommandResult<Timeout> {
     // negative, which its timeout table (keyed by the deadline as an
     // unsigned number) places after every real time: the client waits
     // until served.
-    let now = crate::store::clock::unix_ms();
+    let now = crate::clock::unix_ms();
     if now.checked_add(ms).is_none() {
         return Ok(Timeout::Forever);
     }

@@ -2,8 +2,8 @@
 //! info) and the view of every connection (LIST, INFO, KILL), in Redis's
 //! formats (`networking.c`).
 //!
-//! Other connections are seen through the registry's [`ClientHandle`]s,
-//! whose [`ClientInfo`] each owner refreshes after every command; the
+//! Other connections are seen through the registry's [`SessionHandle`]s,
+//! whose [`SessionInfo`] each owner refreshes after every command; the
 //! calling connection's own line is built from its live state, as Redis
 //! shows it while the command runs (`qbuf` and `argv-mem` include this
 //! command).
@@ -11,9 +11,9 @@
 use std::io::Write as _;
 
 use crate::error::{self, CommandError, CommandResult};
-use crate::server::client::ReplyMode;
-use crate::server::clients::{ClientHandle, ClientInfo, flag};
-use crate::server::connection::READ_BUFFER;
+use crate::state::session::READ_BUFFER;
+use crate::state::session::ReplyMode;
+use crate::state::session::{SessionHandle, SessionInfo, flag};
 
 use super::Ctx;
 use super::args;
@@ -215,7 +215,7 @@ fn client_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let mut text = Vec::new();
     if args.len() == 4 && args::is(&args[2], "type") {
         let kind = client_type(&args[3])?;
-        for handle in ctx.state.clients.list() {
+        for handle in ctx.state.sessions.list() {
             let line = line_for(ctx, args, &handle);
             if line.kind == kind {
                 line.write_to(&mut text);
@@ -229,13 +229,13 @@ fn client_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         for id in ids {
             if let Some(handle) = u64::try_from(id)
                 .ok()
-                .and_then(|id| ctx.state.clients.get(id))
+                .and_then(|id| ctx.state.sessions.get(id))
             {
                 line_for(ctx, args, &handle).write_to(&mut text);
             }
         }
     } else if args.len() == 2 {
-        for handle in ctx.state.clients.list() {
+        for handle in ctx.state.sessions.list() {
             line_for(ctx, args, &handle).write_to(&mut text);
         }
     } else {
@@ -350,8 +350,8 @@ pub fn estimated_memory(qbuf: usize, argv_mem: usize, multi_mem: usize, obl: usi
         + argv_mem
         + multi_mem
         + obl
-        + std::mem::size_of::<crate::server::client::Client>()
-        + std::mem::size_of::<ClientHandle>()
+        + std::mem::size_of::<crate::state::session::Session>()
+        + std::mem::size_of::<SessionHandle>()
 }
 
 fn kind_of(flags: u16) -> ClientType {
@@ -363,7 +363,7 @@ fn kind_of(flags: u16) -> ClientType {
 }
 
 /// The line for `handle`: live values if it is the caller.
-fn line_for(ctx: &Ctx, args: &[Vec<u8>], handle: &ClientHandle) -> Line {
+fn line_for(ctx: &Ctx, args: &[Vec<u8>], handle: &SessionHandle) -> Line {
     if handle.id == ctx.client.id {
         own_line(ctx, args)
     } else {
@@ -371,8 +371,8 @@ fn line_for(ctx: &Ctx, args: &[Vec<u8>], handle: &ClientHandle) -> Line {
     }
 }
 
-fn other_line(handle: &ClientHandle) -> Line {
-    let info: ClientInfo = handle.info.lock().clone();
+fn other_line(handle: &SessionHandle) -> Line {
+    let info: SessionInfo = handle.info.lock().clone();
     Line {
         id: handle.id,
         addr: handle.addr.to_string(),
@@ -449,7 +449,7 @@ struct KillFilter<'a> {
 }
 
 impl KillFilter<'_> {
-    fn matches(&self, handle: &ClientHandle, my_id: u64) -> bool {
+    fn matches(&self, handle: &SessionHandle, my_id: u64) -> bool {
         if self
             .addr
             .is_some_and(|a| a != handle.addr.to_string().as_bytes())
@@ -535,7 +535,7 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     }
     let my_id = ctx.client.id;
     let mut killed = 0;
-    for handle in ctx.state.clients.list() {
+    for handle in ctx.state.sessions.list() {
         if !filter.matches(&handle, my_id) {
             continue;
         }

@@ -6,11 +6,11 @@
 //! otherwise ([`protected_refusal`]) before authentication or MULTI
 //! queueing are considered.
 
+use crate::clock::idle_ms;
 use crate::config::ProtectedAction;
 use crate::error::{self, CommandError, CommandResult};
-use crate::server::State;
-use crate::server::client::Client;
-use crate::store::clock::idle_ms;
+use crate::state::State;
+use crate::state::session::Session;
 use crate::store::{LockPlan, Mode, StrValue, Value};
 
 use super::Ctx;
@@ -30,7 +30,7 @@ pub static COMMANDS: &[Command] = &[Command::new("debug", -2, debug)
 
 /// The refusal for a protected command the configuration does not allow
 /// this client to run (Redis checks this right after arity).
-pub fn protected_refusal(state: &State, client: &Client, cmd: &Command) -> Option<CommandError> {
+pub fn protected_refusal(state: &State, client: &Session, cmd: &Command) -> Option<CommandError> {
     if !cmd.has(PROTECTED) || cmd.name != "debug" {
         return None;
     }

@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::alloc;
 use crate::error::CommandResult;
-use crate::server::State;
-use crate::server::clients::flag;
+use crate::state::State;
+use crate::state::session::flag;
 use crate::store::keyspace::SHARDS;
 use crate::store::{Db, LockPlan, Mode};
 
@@ -269,7 +269,7 @@ fn server_section(src: &Sources, out: &mut String) {
     let state = src.state;
     let config = state.config();
     let uptime = state.started.elapsed().as_secs();
-    let now_us = crate::store::clock::unix_us();
+    let now_us = crate::clock::unix_us();
     let executable = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
@@ -318,7 +318,7 @@ struct ClientsSummary {
 }
 
 fn clients_summary(state: &State) -> ClientsSummary {
-    let clients = state.clients.list();
+    let clients = state.sessions.list();
     let mut summary = ClientsSummary {
         connected: clients.len(),
         max_input_buffer: 0,
@@ -468,7 +468,7 @@ fn persistence_section(src: &Sources, out: &mut String) {
         if started < 0 {
             -1
         } else {
-            (crate::store::clock::unix_ms() - started) / 1000
+            (crate::clock::unix_ms() - started) / 1000
         }
     };
     field(out, "rdb_bgsave_in_progress", flag(&rdb.bgsave_in_progress));

@@ -14,8 +14,8 @@
 use crate::error::{self, CommandError, CommandResult};
 use crate::pubsub::notify::{self, Events};
 use crate::resp::ReplyWriter;
-use crate::store::blocking::BlockedOp;
 use crate::store::types::list::{End, List};
+use crate::store::waiting::BlockedOp;
 use crate::store::{Db, Entry, Key, Value};
 
 use super::Ctx;

@@ -38,8 +38,8 @@ pub mod zsets;
 
 use crate::error::{self, CommandError, CommandResult};
 use crate::resp::ReplyWriter;
-use crate::server::client::Client;
-use crate::server::state::State;
+use crate::state::State;
+use crate::state::session::Session;
 use crate::store::{Db, Keyspace, LockPlan, LockSet};
 
 pub use registry::{Resolved, registry};
@@ -53,7 +53,7 @@ pub struct Ctx<'c, 'k> {
     /// Server-wide state: config, keyspace, clients, stats.
     pub state: &'k State,
     /// The calling connection.
-    pub client: &'c mut Client,
+    pub client: &'c mut Session,
     /// Where the reply goes.
     pub out: &'c mut ReplyWriter,
     /// The shards this command holds (see [`Locks`]).
@@ -198,7 +198,7 @@ pub fn unwatch_all(ctx: &mut Ctx) {
 /// that was found, if any (CLIENT LIST shows it as `cmd=`).
 pub fn process(
     state: &State,
-    client: &mut Client,
+    client: &mut Session,
     out: &mut ReplyWriter,
     args: &[Vec<u8>],
 ) -> Option<Resolved> {
@@ -221,12 +221,12 @@ pub fn process(
         Some(error::NOAUTH)
     } else if client.multi.is_some() && cmd.has(flags::NO_MULTI) {
         Some(error::NOT_ALLOWED_IN_MULTI)
-    } else if !crate::server::eviction::perform_evictions(state, &mut client.rng)
+    } else if !crate::state::eviction::perform_evictions(state, &mut client.rng)
         && refused_when_out_of_memory(cmd, client)
     {
         Some(error::OOM)
     } else if let Some(err) = may_write(cmd, client)
-        .then(|| crate::server::saving::writes_refused(state))
+        .then(|| crate::state::saving::writes_refused(state))
         .flatten()
     {
         Some(err)
@@ -276,7 +276,7 @@ fn allowed_while_subscribed(cmd: &Command) -> bool {
 /// True for commands refused while persistence is failing: writes, EXEC of
 /// a transaction holding writes, and PING (as Redis does, so health checks
 /// notice).
-fn may_write(cmd: &Command, client: &Client) -> bool {
+fn may_write(cmd: &Command, client: &Session) -> bool {
     cmd.has(flags::WRITE)
         || cmd.name == "ping"
         || (cmd.name == "exec"
@@ -290,7 +290,7 @@ fn may_write(cmd: &Command, client: &Client) -> bool {
 /// those that may grow it (`denyoom`), EXEC of a transaction holding one,
 /// and anything queued inside MULTI (a queue can grow without bound) except
 /// what ends the transaction.
-fn refused_when_out_of_memory(cmd: &Command, client: &Client) -> bool {
+fn refused_when_out_of_memory(cmd: &Command, client: &Session) -> bool {
     if cmd.has(flags::DENYOOM) {
         return true;
     }
@@ -310,7 +310,7 @@ fn refused_when_out_of_memory(cmd: &Command, client: &Client) -> bool {
 /// instead (see [`tx::abort`]); errorstats count what the client is sent.
 fn reject(
     state: &State,
-    client: &mut Client,
+    client: &mut Session,
     out: &mut ReplyWriter,
     resolved: Option<&Resolved>,
     err: &CommandError,
@@ -335,7 +335,7 @@ fn reject(
 /// The shards `cmd` must hold to run with `args` for `client` in database `db`.
 pub fn lock_plan(
     ks: &Keyspace,
-    client: &Client,
+    client: &Session,
     db: usize,
     cmd: &Command,
     args: &[Vec<u8>],
@@ -366,7 +366,7 @@ pub fn lock_plan(
 /// counts it, and writes its error reply if it failed.
 pub fn call(
     state: &State,
-    client: &mut Client,
+    client: &mut Session,
     out: &mut ReplyWriter,
     resolved: &Resolved,
     args: &[Vec<u8>],
@@ -375,7 +375,7 @@ pub fn call(
     let locks = state.keyspace().lock(&plan);
     // One clock read serves as the command's time and its start, as in
     // Redis's `call`.
-    let started_us = crate::store::clock::unix_us();
+    let started_us = crate::clock::unix_us();
     let mut ctx = Ctx {
         state,
         client,
@@ -411,7 +411,7 @@ pub fn run(ctx: &mut Ctx, resolved: &Resolved, args: &[Vec<u8>], started_us: i64
     let stats = &state.command_stats[resolved.id];
     // Wall-clock time, like Redis's `ustime`: a clock stepped back
     // mid-command counts as no time at all.
-    let took = crate::store::clock::unix_us().saturating_sub(started_us);
+    let took = crate::clock::unix_us().saturating_sub(started_us);
     stats.count_call(u64::try_from(took).unwrap_or(0));
     if let Err(err) = &result {
         stats.count_failed();

@@ -3,7 +3,7 @@
 //! and `server::appendonly`'s; the formats are `persist`'s.
 
 use crate::error::{self, CommandError, CommandResult};
-use crate::server::saving::{self, SaveRefused};
+use crate::state::saving::{self, SaveRefused};
 
 use super::Ctx;
 use super::args;

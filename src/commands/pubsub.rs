@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::error::{self, CommandError, CommandResult};
 use crate::pubsub::{Inbox, Kind, Own};
-use crate::server::client::SubscriberPeer;
+use crate::state::session::SubscriberPeer;
 
 use super::Ctx;
 use super::table::{Command, flags::*};

@@ -7,7 +7,7 @@
 use std::sync::atomic::Ordering;
 
 use crate::error::{self, CommandResult};
-use crate::server::ShutdownMode;
+use crate::state::shutdown::ShutdownMode;
 use crate::store::Mode;
 
 use super::Ctx;
@@ -146,7 +146,7 @@ fn shutdown(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `TIME`: unix seconds and microseconds, as two bulk strings.
 fn time(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
-    let us = crate::store::clock::unix_us();
+    let us = crate::clock::unix_us();
     ctx.out.array(2);
     ctx.out.bulk_int(us / 1_000_000);
     ctx.out.bulk_int(us % 1_000_000);

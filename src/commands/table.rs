@@ -4,7 +4,7 @@
 //! with these; [`super::registry()`] gathers them.
 
 use crate::error::CommandResult;
-use crate::server::client::Client;
+use crate::state::session::Session;
 use crate::store::{Keyspace, LockPlan, Mode};
 
 use super::Ctx;
@@ -183,7 +183,7 @@ pub enum FindKeys {
 /// What a lock-planning function sees.
 pub struct LockContext<'a> {
     pub keyspace: &'a Keyspace,
-    pub client: &'a Client,
+    pub client: &'a Session,
     /// The database the command will run in: the client's, or for a command
     /// queued in MULTI, the one selected when it will run inside EXEC.
     pub db: usize,

@@ -18,12 +18,13 @@
 
 use std::sync::atomic::Ordering;
 
+use crate::clock;
 use crate::error::{self, CommandError, CommandResult};
 use crate::persist::aof::Logged;
 use crate::resp::ReplyWriter;
-use crate::server::client::Client;
-use crate::server::state::State;
-use crate::store::{Key, LockPlan, clock};
+use crate::state::State;
+use crate::state::session::Session;
+use crate::store::{Key, LockPlan};
 
 use super::table::{Command, LockContext, Locks, flags::*};
 use super::{Ctx, lock_plan, run, unwatch_all, watched_keys_plan};
@@ -191,7 +192,7 @@ fn log_transaction(ctx: &mut Ctx) {
 /// reaches the append-only file.
 pub fn abort(
     state: &State,
-    client: &mut Client,
+    client: &mut Session,
     out: &mut ReplyWriter,
     refusal: &CommandError,
 ) -> CommandError {

@@ -18,9 +18,9 @@ use std::cmp::Ordering;
 use crate::error::{self, CommandError, CommandResult};
 use crate::glob::Pattern;
 use crate::resp::ReplyWriter;
-use crate::store::blocking::BlockedOp;
 use crate::store::types::skiplist;
 use crate::store::types::zset::{AddFlags, AddOutcome, ZSet, ZSetLimits};
+use crate::store::waiting::BlockedOp;
 use crate::store::{Db, Entry, Value};
 
 use super::Ctx;

@@ -232,6 +232,15 @@ impl Config {
         }
     }
 
+    /// The listening sockets this configuration asks for.
+    pub fn binding(&self) -> crate::net::listener::Binding {
+        crate::net::listener::Binding {
+            addresses: self.bind.clone(),
+            port: self.port,
+            backlog: self.tcp_backlog.clamp(0, i64::from(i32::MAX)) as i32,
+        }
+    }
+
     /// `dir` as an absolute path, as Redis reports its working directory.
     pub fn dir_absolute(&self) -> String {
         std::fs::canonicalize(&self.dir)

@@ -544,7 +544,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!(
             "sedis-aof-{name}-{}-{}",
             std::process::id(),
-            crate::store::clock::unix_us()
+            crate::clock::unix_us()
         ));
         fs::create_dir_all(&dir).unwrap();
         dir

@@ -86,7 +86,7 @@ fn write_file(
         opts.compress,
         opts.checksum,
     );
-    let ctime = crate::store::clock::unix_ms() / 1000;
+    let ctime = crate::clock::unix_ms() / 1000;
     enc.header(&[
         ("redis-ver", AuxValue::Str(crate::REDIS_VERSION.to_string())),
         ("redis-bits", AuxValue::Int(64)),
@@ -157,7 +157,7 @@ pub fn load(
     let mut plan = LockPlan::new();
     plan.add_all(ks, Mode::Write);
     let mut locks = ks.lock(&plan);
-    let now = crate::store::clock::unix_ms();
+    let now = crate::clock::unix_ms();
     let mut report = LoadReport::default();
     let mut db = 0;
     while let Some(item) = decoder.next_item()? {
@@ -207,7 +207,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!(
             "sedis-snapshot-{}-{}",
             std::process::id(),
-            crate::store::clock::unix_us()
+            crate::clock::unix_us()
         ));
         fs::create_dir_all(&dir).unwrap();
         dir
@@ -222,7 +222,7 @@ mod tests {
             let mut plan = LockPlan::new();
             plan.add_all(&ks, Mode::Write);
             let mut locks = ks.lock(&plan);
-            let now = crate::store::clock::unix_ms();
+            let now = crate::clock::unix_ms();
             for i in 0..500 {
                 let v = Value::Str(StrValue::from_slice(format!("v{i}").as_bytes()));
                 locks.db(i % 4, now).set(format!("k{i}").as_bytes(), v);

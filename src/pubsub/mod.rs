@@ -428,7 +428,7 @@ impl PubSub {
     pub fn publish(&self, kind: Kind, channel: &[u8], message: &[u8], own: Option<Own>) -> usize {
         let mut own = own;
         let registry = self.registry.read();
-        let now_s = crate::store::clock::unix_ms() / 1000;
+        let now_s = crate::clock::unix_ms() / 1000;
         let mut receivers = 0;
         if let Some(list) = registry.channels(kind).get(channel) {
             let frame = subscriber::encode(kind.message_name(), None, channel, message);

@@ -9,35 +9,21 @@
 //!                        └─► "-ERR max number of clients reached", close
 //! ```
 //!
-//! - [`state`]: what all threads share. [`clients`]: the registry of
-//!   connections. [`client`]: one connection's own state.
-//! - [`connection`]: the read → execute → reply loop of one connection.
-//! - [`wait`]: sleeping on "the socket or a wake-up" ([`wait::Waker`]);
-//!   [`blocking`]: a connection blocked in BLPOP and friends.
-//! - [`shutdown`]: the stop signal. [`saving`]: when the dump is written
-//!   (SAVE, BGSAVE, save points, the final save) and loaded.
-//!   [`appendonly`]: the append-only file's loading, rewrites and fsyncs.
-//! - [`eviction`]: keeping memory within `maxmemory`.
-//! - [`cron`]: the periodic task (INFO's instantaneous rates, memory peak).
+//! - [`worker`]: the read → execute → reply loop of one connection, and
+//!   its sleep while a blocking command waits.
+//! - [`load`]: loading the data at start-up (the append-only file, replayed
+//!   through the dispatcher, or the dump).
+//!
+//! What the threads share, and the periodic tasks they run, are in
+//! [`crate::state`]; the sockets in [`crate::net`].
 //!
 //! Workers are started on demand, up to `maxclients`, and then kept: a
 //! worker that finishes a client waits for the next one on the hand-off
 //! channel. The pool's size is fixed by `maxclients`; only idle memory is
 //! saved by not starting threads nobody needs.
 
-pub mod appendonly;
-pub mod blocking;
-pub mod client;
-pub mod clients;
-pub mod connection;
-pub mod cron;
-pub mod eviction;
-pub mod listener;
-pub mod process;
-pub mod saving;
-pub mod shutdown;
-pub mod state;
-pub mod wait;
+pub mod load;
+pub mod worker;
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -49,10 +35,12 @@ use crossbeam::channel::{self, Receiver, Sender, TrySendError};
 
 use crate::config::Config;
 use crate::log::Logger;
+use crate::net::listener::{Accepted, Listeners, set_keepalive};
 use crate::store::expire::Reaper;
 
-pub use shutdown::ShutdownMode;
-pub use state::State;
+use crate::process;
+use crate::state::shutdown::ShutdownMode;
+use crate::state::{State, appendonly, cron, saving};
 
 /// Publishes an `expired` keyspace event for every key the keyspace
 /// deletes because it expired (lazily or by the reaper).
@@ -109,16 +97,14 @@ impl Server {
         if config.inert.replicaof.is_some() {
             log.warning("replicaof is set, but replication is not available: serving as a master");
         }
-        let listeners = listener::Listeners::bind(&listener::Binding::of(&config), &log)?;
+        let listeners = Listeners::bind(&config.binding(), &log)?;
         let mut state = State::new(config, listeners, log);
         state.renames = renames;
         let state = Arc::new(state);
         appendonly::install_expire_hook(&state);
         install_expired_events(&state);
         // The AOF, when enabled, wins over the dump, as in Redis.
-        if !appendonly::load_at_startup(&state)? {
-            saving::load_at_startup(&state)?;
-        }
+        load::load_at_startup(&state)?;
         Ok(Server { state })
     }
 
@@ -181,7 +167,7 @@ impl Server {
             // Once the acceptor returns, no new client can register, so
             // closing the registered ones releases every worker.
             let _ = acceptor.join();
-            state.clients.close_all();
+            state.sessions.close_all();
             state.keyspace().reaper.shutdown();
             saving::stop_saver(state);
             appendonly::flush_at_exit(state);
@@ -316,8 +302,8 @@ fn accept_loop<'env>(scope: &crossbeam::thread::Scope<'env>, state: &'env State)
     };
     loop {
         let streams = match state.listeners.accept() {
-            Ok(listener::Accepted::Streams(streams)) => streams,
-            Ok(listener::Accepted::Woken) if state.shutdown.is_stopped() => {
+            Ok(Accepted::Streams(streams)) => streams,
+            Ok(Accepted::Woken) if state.shutdown.is_stopped() => {
                 // Those who connected before the stop are served (and then
                 // closed with the others), not reset.
                 for stream in state.listeners.accept_pending() {
@@ -326,7 +312,7 @@ fn accept_loop<'env>(scope: &crossbeam::thread::Scope<'env>, state: &'env State)
                 break;
             }
             // Woken by a rebind: wait on the new sockets.
-            Ok(listener::Accepted::Woken) => continue,
+            Ok(Accepted::Woken) => continue,
             Err(err) => {
                 state
                     .log
@@ -338,7 +324,7 @@ fn accept_loop<'env>(scope: &crossbeam::thread::Scope<'env>, state: &'env State)
         };
         let keepalive = state.config().tcp_keepalive;
         for stream in streams {
-            listener::set_keepalive(&stream, keepalive);
+            set_keepalive(&stream, keepalive);
             admit(scope, &pool, stream);
         }
     }
@@ -357,7 +343,7 @@ fn admit<'env>(scope: &crossbeam::thread::Scope<'env>, pool: &Pool<'env>, stream
         return;
     }
     let maxclients = state.config().maxclients;
-    if !state.clients.try_admit(maxclients) {
+    if !state.sessions.try_admit(maxclients) {
         state
             .stats
             .rejected_connections
@@ -369,7 +355,7 @@ fn admit<'env>(scope: &crossbeam::thread::Scope<'env>, pool: &Pool<'env>, stream
     let stream = match pool.handoff.try_send(stream) {
         Ok(()) => return,
         Err(TrySendError::Full(stream)) => stream,
-        Err(TrySendError::Disconnected(_)) => return state.clients.release(),
+        Err(TrySendError::Disconnected(_)) => return state.sessions.release(),
     };
     // ...else start a worker, if the pool is not at its size yet...
     if pool.started.load(Ordering::Relaxed) < maxclients {
@@ -382,14 +368,14 @@ fn admit<'env>(scope: &crossbeam::thread::Scope<'env>, pool: &Pool<'env>, stream
             .spawn(move |_| worker(state, Some(stream), queue));
         if spawned.is_err() {
             pool.started.fetch_sub(1, Ordering::Relaxed);
-            state.clients.release();
+            state.sessions.release();
         }
         return;
     }
     // ...else every worker exists and, since this client was admitted, one of
     // them is between clients: wait for it.
     if pool.handoff.send(stream).is_err() {
-        state.clients.release();
+        state.sessions.release();
     }
 }
 
@@ -420,18 +406,18 @@ fn prefer_throughput_scheduling() {}
 /// (Redis's DENIED reply explains how to change that).
 fn deny_reason(state: &State, stream: &TcpStream) -> Option<&'static str> {
     let peer = stream.peer_addr().ok()?;
-    clients::protected_mode_denies(&state.config(), peer.ip())
+    crate::state::session::protected_mode_denies(&state.config(), peer.ip())
         .then_some(crate::error::DENIED_PROTECTED_MODE)
 }
 
 fn worker(state: &State, first: Option<TcpStream>, queue: Receiver<TcpStream>) {
     prefer_throughput_scheduling();
     if let Some(stream) = first {
-        connection::serve(state, stream);
-        state.clients.release();
+        worker::serve(state, stream);
+        state.sessions.release();
     }
     while let Ok(stream) = queue.recv() {
-        connection::serve(state, stream);
-        state.clients.release();
+        worker::serve(state, stream);
+        state.sessions.release();
     }
 }

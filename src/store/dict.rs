@@ -25,7 +25,7 @@
 
 use std::sync::OnceLock;
 
-use super::hash::KeyHasher;
+use super::hasher::KeyHasher;
 use super::key::Key;
 use crate::rng::Rng;
 

@@ -4,7 +4,7 @@
 //! Redis approximates LRU by sampling a few keys (`maxmemory-samples`) and
 //! evicting the oldest of the sample. sedis keeps every shard in exact
 //! recency order (the `lru` crate), and access stamps compare across shards
-//! (see [`super::clock`]), so it can evict in true LRU order: each round
+//! (see [`crate::clock`]), so it can evict in true LRU order: each round
 //! reads every shard's oldest candidate under a shared lock, picks the
 //! oldest of all, then write-locks that one shard and evicts from it for as
 //! long as its next candidate is still older than every other shard's.

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use super::clock::unix_ms;
 use super::keyspace::Keyspace;
+use crate::clock::unix_ms;
 
 /// Keys expired per lock hold before the lock is released and retaken, so
 /// a mass expiry never stalls other clients on one shard.

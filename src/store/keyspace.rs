@@ -20,12 +20,12 @@ use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::counter::Counter;
 
-use super::blocking::{BlockedClients, Waiter};
 use super::expire::Reaper;
-use super::hash::KeyHasher;
+use super::hasher::KeyHasher;
 use super::key::Key;
 use super::shard::{Detached, Entry, Shard, WatchFlag};
 use super::value::Value;
+use super::waiting::{BlockedClients, Waiter};
 
 /// Shards per database. A power of two; enough that two cores rarely contend,
 /// few enough that walking a database (DBSIZE, eviction) stays cheap.

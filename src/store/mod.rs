@@ -5,26 +5,24 @@
 //! - [`shard`]: one shard's keys, deadlines and watchers.
 //! - [`value`]: what a key holds (Redis's object types and encodings).
 //! - [`types`]: the aggregate types' representations (lists, sorted sets).
-//! - [`blocking`]: clients blocked on keys (BLPOP and friends).
+//! - [`waiting`]: clients waiting on keys (BLPOP and friends).
 //! - [`key`]: compact binary keys.
 //! - [`dict`]: the hash table of the aggregate types (cursor scans, random
 //!   elements).
-//! - [`clock`]: wall-clock time and the LRU access clock.
 //! - [`expire`]: the reaper thread (active expiry).
 //! - [`evict`]: which key `maxmemory` evicts next, by policy.
-//! - [`hash`]: the keyed hash that picks a key's shard.
+//! - [`hasher`]: the keyed hash that picks a key's shard.
 
-pub mod blocking;
-pub mod clock;
 pub mod dict;
 pub mod evict;
 pub mod expire;
-pub mod hash;
+pub mod hasher;
 pub mod key;
 pub mod keyspace;
 pub mod shard;
 pub mod types;
 pub mod value;
+pub mod waiting;
 
 pub use key::Key;
 pub use keyspace::{Db, Keyspace, LockPlan, LockSet, Mode};

@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use lru::LruCache;
 
-use super::blocking::Waiter;
-use super::clock;
 use super::key::Key;
 use super::value::Value;
+use super::waiting::Waiter;
+use crate::clock;
 
 /// A key's value and its last use, as the LRU order stores it. The deadline
 /// of a key with a TTL lives in the shard's `deadlines` map instead, as
@@ -22,7 +22,7 @@ use super::value::Value;
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub value: Value,
-    /// Access-clock stamp of the last use (see [`crate::store::clock`]),
+    /// Access-clock stamp of the last use (see [`crate::clock`]),
     /// with [`VOLATILE`] set when the key has a deadline, so lookups of keys
     /// without one never consult the deadline map.
     access: u64,
@@ -113,13 +113,13 @@ pub struct Shard {
     pub(crate) data: ShardData,
     snapshot: SnapshotState,
     /// The latest access stamp handed out in this shard (see
-    /// [`crate::store::clock`]).
+    /// [`crate::clock`]).
     last_stamp: u64,
     /// Clients watching keys of this shard. Kept apart from `data` because
     /// SWAPDB moves data between databases but watchers stay with their db.
     watched: HashMap<Key, Vec<Watcher>>,
     /// Clients blocked on keys of this shard, first come first (see
-    /// [`crate::store::blocking`]). Like watchers, they stay with the db.
+    /// [`crate::store::waiting`]). Like watchers, they stay with the db.
     blocking: HashMap<Key, VecDeque<Arc<Waiter>>>,
 }
 

@@ -10,7 +10,7 @@
 //! their replies ([`Shutdown::may_reply`] blocks): a write is only
 //! acknowledged if it happened before the snapshot was taken, or if the
 //! server goes on running. Once stopped, the acceptor is woken (see
-//! [`super::listener`]) and every client socket is closed.
+//! [`crate::net::listener`]) and every client socket is closed.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

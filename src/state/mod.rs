@@ -1,6 +1,23 @@
-//! Server-wide state shared by every thread: configuration, the keyspace,
-//! connected clients, the pub/sub registry, statistics, and the shutdown
-//! signal.
+//! What every thread shares, below the commands: the configuration, the
+//! keyspace, the sessions, the pub/sub registry, statistics, persistence's
+//! status, and the shutdown signal ([`State`]); and each connection's own
+//! session ([`session`]). The command layer runs a command for a session;
+//! it needs no socket.
+//!
+//! - [`session`]: one connection's state, and the registry of sessions.
+//! - [`shutdown`]: the stop signal, and holding replies while it is pending.
+//! - [`saving`]: when the dump is written (SAVE, BGSAVE, save points, the
+//!   final save) and the saver thread. [`appendonly`]: the append-only
+//!   file's rewrites and fsyncs.
+//! - [`eviction`]: keeping memory within `maxmemory`.
+//! - [`cron`]: the periodic task (INFO's instantaneous rates, memory peak).
+
+pub mod appendonly;
+pub mod cron;
+pub mod eviction;
+pub mod saving;
+pub mod session;
+pub mod shutdown;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -10,6 +27,7 @@ use std::time::Instant;
 
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 
+use crate::clock::unix_ms;
 use crate::commands::registry;
 use crate::config::{Config, SetError};
 use crate::counter::Counter;
@@ -17,12 +35,10 @@ use crate::error::CommandError;
 use crate::log::Logger;
 use crate::pubsub::PubSub;
 use crate::store::Keyspace;
-use crate::store::clock::unix_ms;
 
-use super::clients::ClientRegistry;
-use super::cron::Metrics;
-use super::listener::Binding;
-use super::shutdown::Shutdown;
+use cron::Metrics;
+use session::Sessions;
+use shutdown::Shutdown;
 
 /// Server-wide counters for INFO stats. Those every request bumps are
 /// striped [`Counter`]s: one shared atomic bouncing between the cores cost
@@ -122,7 +138,7 @@ pub struct State {
     pub stats: ServerStats,
     /// Indexed by the registry's command ids.
     pub command_stats: Box<[CommandStats]>,
-    pub clients: ClientRegistry,
+    pub sessions: Sessions,
     /// Channels, patterns and their subscribers; shared with the keyspace's
     /// expiry hook, which publishes `expired` events.
     pub pubsub: Arc<PubSub>,
@@ -139,16 +155,16 @@ pub struct State {
     /// Unix seconds of the last successful save (LASTSAVE).
     pub lastsave: AtomicI64,
     /// Background saves and their outcome.
-    pub rdb: super::saving::RdbStatus,
+    pub rdb: saving::RdbStatus,
     /// The append-only file.
-    pub aof: super::appendonly::AofState,
+    pub aof: appendonly::AofState,
     /// `maxmemory` and its policy, mirrored for the check before every
     /// command.
-    pub memory: super::eviction::MemoryLimit,
+    pub memory: eviction::MemoryLimit,
     /// Mirrors "requirepass is set", read on every command.
     password_set: AtomicBool,
     /// The listening sockets (CONFIG SET port / bind rebinds them).
-    pub listeners: super::listener::Listeners,
+    pub listeners: crate::net::listener::Listeners,
     /// The process's out-of-memory score (`oom-score-adj`).
     pub oom_score: super::process::OomScore,
     /// Commands renamed by `rename-command` lines.
@@ -169,14 +185,14 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(config: Config, listeners: super::listener::Listeners, log: Logger) -> Self {
+    pub fn new(config: Config, listeners: crate::net::listener::Listeners, log: Logger) -> Self {
         let stats = (0..registry().len())
             .map(|_| CommandStats::default())
             .collect();
         let password_set = !config.requirepass.is_empty();
         let pubsub = Arc::new(PubSub::default());
         sync_pubsub_config(&pubsub, &config);
-        let memory = super::eviction::MemoryLimit::default();
+        let memory = eviction::MemoryLimit::default();
         memory.update(config.maxmemory, config.maxmemory_policy);
         State {
             keyspace: Keyspace::new(config.databases),
@@ -184,7 +200,7 @@ impl State {
             config_set: Mutex::new(()),
             stats: ServerStats::default(),
             command_stats: stats,
-            clients: ClientRegistry::default(),
+            sessions: Sessions::default(),
             pubsub,
             shutdown: Shutdown::new(),
             log,
@@ -251,11 +267,7 @@ impl State {
                 "port" => "Unable to listen on this port. Check server logs.",
                 _ => "Failed to bind to specified addresses.",
             };
-            if self
-                .listeners
-                .rebind(&Binding::of(&next), &self.log)
-                .is_err()
-            {
+            if self.listeners.rebind(&next.binding(), &self.log).is_err() {
                 // Undo what was applied before, as Redis's restore does.
                 let _ = self.oom_score.apply(&old);
                 return Err(SetError::Failed {
@@ -292,14 +304,14 @@ impl State {
                     "WARNING: the new maxmemory value set via CONFIG SET ({maxmemory}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy."
                 ));
             }
-            super::eviction::perform_evictions(self, &mut crate::rng::Rng::new());
+            eviction::perform_evictions(self, &mut crate::rng::Rng::new());
         }
         // Turning the AOF on writes a base first (on the saver thread);
         // turning it off stops logging. Both as Redis does.
         if appendonly != was_appendonly {
             if appendonly {
-                let _ = super::saving::request_rewrite(self);
-            } else if let Err(err) = super::appendonly::disable(self) {
+                let _ = saving::request_rewrite(self);
+            } else if let Err(err) = appendonly::disable(self) {
                 self.log.warning(&format!("Error flushing the AOF: {err}"));
             }
         }

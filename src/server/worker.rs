@@ -16,21 +16,20 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::commands;
 use crate::error::CommandError;
 use crate::resp::{Limits, Protocol, ReplyWriter, RequestParser};
-use crate::store::LockPlan;
+use crate::store::{LockPlan, Mode};
 
-use super::blocking;
-use super::client::{Client, ReplyMode};
-use super::state::State;
-use super::wait::{Event, Interest};
+use crate::net::wait::{Event, Interest};
+use crate::state::State;
+use crate::state::session::{Pending, READ_BUFFER, ReplyMode, Session, UNBLOCKED};
+use crate::store::waiting::{WaitState, Waiter};
 
-/// Size of the read buffer (Redis's `PROTO_IOBUF_LEN`).
-pub(crate) const READ_BUFFER: usize = 16 * 1024;
 /// Replies are written early if a pipeline produces more than this, so one
 /// long pipeline cannot buffer unbounded output.
 const FLUSH_THRESHOLD: usize = 64 * 1024;
@@ -40,14 +39,14 @@ const DIRECT_READ_CHUNK: usize = 1024 * 1024;
 /// Serves `stream` until the client leaves, is killed, or the server stops.
 pub fn serve(state: &State, stream: TcpStream) {
     let _ = stream.set_nodelay(true);
-    let handle = match state.clients.register(&stream) {
+    let handle = match state.sessions.register(&stream) {
         Ok(handle) => handle,
         Err(_) => return, // the peer is already gone
     };
     // Registered first, then the flag: a shutdown that started before we
     // registered is seen here; one that starts after will close our socket.
     if state.shutdown.is_stopped() {
-        state.clients.unregister(handle.id);
+        state.sessions.unregister(handle.id);
         return;
     }
     state
@@ -56,7 +55,7 @@ pub fn serve(state: &State, stream: TcpStream) {
         .fetch_add(1, Ordering::Relaxed);
     let mut conn = Connection {
         state,
-        client: Client::new(state, handle),
+        client: Session::new(state, handle),
         out: ReplyWriter::new(Protocol::Resp2),
         parser: RequestParser::new(),
         partial_request: 0,
@@ -80,7 +79,7 @@ pub fn serve(state: &State, stream: TcpStream) {
 
 struct Connection<'s> {
     state: &'s State,
-    client: Client,
+    client: Session,
     out: ReplyWriter,
     parser: RequestParser,
     /// Bytes of the request being received, while it is incomplete.
@@ -179,8 +178,7 @@ impl Connection<'_> {
                 // commands replied, then sleep until it is served or gives up.
                 if self.client.blocking.pending.is_some() {
                     self.flush(&mut writer)?;
-                    if !blocking::wait_until_unblocked(self.state, &mut self.client, &mut self.out)
-                    {
+                    if !wait_until_unblocked(self.state, &mut self.client, &mut self.out) {
                         return Ok(());
                     }
                     self.end_skip();
@@ -335,7 +333,7 @@ impl Connection<'_> {
         }
         // A write is acknowledged only once the append-only file holds it;
         // if the file cannot take it, the client gets no acknowledgement.
-        if let Err(err) = super::appendonly::sync_for_reply(self.state, &self.client) {
+        if let Err(err) = crate::state::appendonly::sync_for_reply(self.state, &self.client) {
             self.state
                 .log
                 .warning(&format!("Error writing to the AOF file: {err}"));
@@ -432,7 +430,7 @@ impl Connection<'_> {
 
     /// Releases everything the connection held.
     fn finish(&mut self) {
-        blocking::abandon(self.state, &mut self.client);
+        abandon(self.state, &mut self.client);
         self.state
             .pubsub
             .unsubscribe_all(&mut self.client.pubsub, None);
@@ -456,6 +454,66 @@ impl Connection<'_> {
                     .unwatch(key.as_bytes(), &self.client.watch_flag);
             }
         }
-        self.state.clients.unregister(self.client.id);
+        self.state.sessions.unregister(self.client.id);
+    }
+}
+
+/// Waits out the client's pending blocking command and writes its reply
+/// into `out`. Returns false if the client disconnected (or was killed, or
+/// the server is stopping): the connection must then close.
+pub fn wait_until_unblocked(state: &State, client: &mut Session, out: &mut ReplyWriter) -> bool {
+    let Some(Pending { waiter, deadline }) = client.blocking.pending.take() else {
+        return true;
+    };
+    let blocked = &state.keyspace().blocked;
+    let outcome = match client.blocking.waker_ref() {
+        None => waiter.finish(blocked, WaitState::Gone),
+        Some(waker) => loop {
+            let event = waker.wait(Interest::Hangup, deadline);
+            let outcome = match event {
+                // A wake-up left over from an earlier wait: keep waiting.
+                Ok(Event::Woken) if waiter.is_waiting() => continue,
+                Ok(Event::Woken) => waiter.finish(blocked, WaitState::TimedOut),
+                Ok(Event::TimedOut) => waiter.finish(blocked, WaitState::TimedOut),
+                Ok(Event::Hangup | Event::Readable) | Err(_) => {
+                    waiter.finish(blocked, WaitState::Gone)
+                }
+            };
+            break outcome;
+        },
+    };
+    forget(state, &waiter);
+    match outcome {
+        WaitState::Served(reply) => out.raw(&reply),
+        WaitState::TimedOut => out.null_array(),
+        WaitState::UnblockedWithError => out.error(&UNBLOCKED),
+        WaitState::Gone | WaitState::Waiting => return false,
+    }
+    true
+}
+
+/// Takes a finished waiter off every key it was queued on (a server only
+/// removed it from the key it served) and out of the registry.
+fn forget(state: &State, waiter: &Arc<Waiter>) {
+    let ks = state.keyspace();
+    let mut plan = LockPlan::new();
+    for key in &waiter.keys {
+        plan.add_key(ks, waiter.db, key.as_bytes(), Mode::Write);
+    }
+    let mut locks = ks.lock(&plan);
+    let mut db = locks.db(waiter.db, crate::clock::unix_ms());
+    for key in &waiter.keys {
+        db.unblock(key.as_bytes(), waiter);
+    }
+    drop(locks);
+    ks.blocked.unregister(waiter);
+}
+
+/// Ends a wait that never started sleeping (the connection is closing with
+/// a pending wait, e.g. the command was the last thing it sent).
+pub fn abandon(state: &State, client: &mut Session) {
+    if let Some(Pending { waiter, .. }) = client.blocking.pending.take() {
+        waiter.finish(&state.keyspace().blocked, WaitState::Gone);
+        forget(state, &waiter);
     }
 }

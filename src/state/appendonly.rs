@@ -1,9 +1,10 @@
-//! When and how the server keeps its append-only file: loading it at start
-//! (it wins over the RDB dump, as in Redis), rewriting it (BGREWRITEAOF, and
-//! when CONFIG SET appendonly yes turns it on), the `everysec` fsync, and
-//! making sure a write is in the file before its reply goes out. The files
-//! and bytes are [`crate::persist::aof`]'s; commands decide what is logged
-//! (`commands::run`).
+//! When and how the server keeps its append-only file: reading it at start
+//! (it wins over the RDB dump, as in Redis; its commands are replayed by the
+//! caller, through the dispatcher), rewriting it (BGREWRITEAOF, when CONFIG
+//! SET appendonly yes turns it on, and when it has grown), the `everysec`
+//! fsync, and making sure a write is in the file before its reply goes out.
+//! The files and bytes are [`crate::persist::aof`]'s; commands decide what
+//! is logged.
 
 use std::fs;
 use std::io;
@@ -13,14 +14,14 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
+use crate::clock::unix_ms;
 use crate::persist::aof::{
     self, AofFile, AofLog, AofPaths, FileKind, FsyncPolicy, Logged, Manifest,
 };
 use crate::persist::snapshot::{self, SaveOptions};
-use crate::store::clock::unix_ms;
 
-use super::client::Client;
-use super::state::State;
+use super::State;
+use super::session::Session;
 
 /// The append-only file's state.
 pub struct AofState {
@@ -116,7 +117,7 @@ pub fn install_expire_hook(state: &State) {
 
 /// Before a client's replies are sent: its writes must be in the file (and
 /// with `appendfsync always`, on disk).
-pub fn sync_for_reply(state: &State, client: &Client) -> io::Result<()> {
+pub fn sync_for_reply(state: &State, client: &Session) -> io::Result<()> {
     let log = &state.aof.log;
     if client.aof_offset > 0 && log.is_enabled() {
         log.sync_for_reply(client.aof_offset)?;
@@ -124,9 +125,13 @@ pub fn sync_for_reply(state: &State, client: &Client) -> io::Result<()> {
     Ok(())
 }
 
-/// Loads the AOF at start-up when `appendonly yes`. Returns false when the
-/// AOF is off (the caller then loads the RDB dump instead).
-pub fn load_at_startup(state: &State) -> io::Result<bool> {
+/// Loads the AOF at start-up when `appendonly yes`, handing the commands of
+/// each file to `replay`. Returns false when the AOF is off (the caller then
+/// loads the RDB dump instead).
+pub fn load_at_startup(
+    state: &State,
+    mut replay: impl FnMut(Vec<Vec<Vec<u8>>>) -> io::Result<()>,
+) -> io::Result<bool> {
     if !state.config().appendonly {
         return Ok(false);
     }
@@ -175,7 +180,7 @@ pub fn load_at_startup(state: &State) -> io::Result<bool> {
                 .set_len(valid)?;
         }
         commands += read.commands.len();
-        replay(state, read.commands)?;
+        replay(read.commands)?;
     }
     // Keep appending to the last incr file.
     let incr = match manifest.incrs.last() {
@@ -200,35 +205,6 @@ pub fn load_at_startup(state: &State) -> io::Result<bool> {
         (unix_ms() - started) as f64 / 1000.0
     ));
     Ok(true)
-}
-
-/// Replays logged commands through the dispatcher, as Redis's fake client
-/// does. Any error reply means the file does not match what it claims; an
-/// EXECABORT too, as its transaction was thrown away whole.
-fn replay(state: &State, commands: Vec<Vec<Vec<u8>>>) -> io::Result<()> {
-    let mut client = Client::new(state, state.clients.internal());
-    client.authenticated = true;
-    let mut out = crate::resp::ReplyWriter::new(crate::resp::Protocol::Resp2);
-    for argv in commands {
-        crate::commands::process(state, &mut client, &mut out, &argv);
-        if let Some((crate::resp::Frame::Error(e), _)) =
-            crate::resp::Frame::parse(out.buffer()).ok().flatten()
-        {
-            return Err(io::Error::other(format!(
-                "replaying the AOF: {} failed: {}",
-                String::from_utf8_lossy(&argv[0]),
-                String::from_utf8_lossy(&e)
-            )));
-        }
-        out.clear();
-    }
-    if client.multi.is_some() {
-        // A MULTI without its EXEC at the end of the file: Redis discards it.
-        state
-            .log
-            .warning("Revert incomplete MULTI/EXEC transaction in AOF file");
-    }
-    Ok(())
 }
 
 /// Rewrites the AOF: a snapshot becomes the new base (RDB format), and from

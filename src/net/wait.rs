@@ -18,8 +18,6 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Instant;
 
-use crate::store::blocking::Notify;
-
 /// What to watch the socket for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Interest {
@@ -198,16 +196,6 @@ impl Waker {
             }
             // n == 0: the timeout; the loop re-checks the deadline.
         }
-    }
-}
-
-impl Notify for Waker {
-    fn notify(&self) {
-        self.wake();
-    }
-
-    fn peer_gone(&self) -> bool {
-        Waker::peer_gone(self)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Time for the store: wall-clock milliseconds for expiry (Redis stores
+//! Time: wall-clock milliseconds for expiry (Redis stores
 //! absolute unix times), and the access stamps that order keys for LRU.
 //!
 //! An access stamp is `max(now_ms << 16, thread_last + 1, shard_last + 1)`:

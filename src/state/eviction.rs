@@ -13,7 +13,7 @@
 
 use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
-use super::state::State;
+use super::State;
 use crate::rng::Rng;
 use crate::store::evict::Policy;
 

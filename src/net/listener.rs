@@ -25,17 +25,6 @@ pub struct Binding {
     pub backlog: i32,
 }
 
-impl Binding {
-    /// What `config` asks for.
-    pub fn of(config: &crate::config::Config) -> Binding {
-        Binding {
-            addresses: config.bind.clone(),
-            port: config.port,
-            backlog: config.tcp_backlog.clamp(0, i64::from(i32::MAX)) as i32,
-        }
-    }
-}
-
 /// The server's listening sockets and the acceptor's wake-up.
 #[derive(Debug)]
 pub struct Listeners {

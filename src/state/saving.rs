@@ -13,11 +13,11 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
+use crate::clock::unix_ms;
 use crate::persist::rdb::Encodings;
 use crate::persist::snapshot::{self, SaveOptions};
-use crate::store::clock::unix_ms;
 
-use super::state::State;
+use super::State;
 
 /// Seconds to wait before retrying a failed background save from a save
 /// point (Redis's `CONFIG_BGSAVE_RETRY_DELAY`).

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use super::state::State;
+use super::State;
 
 /// Samples per metric (Redis's `STATS_METRIC_SAMPLES`).
 const SAMPLES: usize = 16;
