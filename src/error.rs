@@ -2,7 +2,8 @@
 //! so every handler says it byte for byte the same way (Redis's `shared.*err`).
 //!
 //! A [`CommandError`] is a reply: the connection stays open. A protocol error is
-//! different (the stream can no longer be trusted) and lives in [`crate::resp`].
+//! different (the stream can no longer be trusted) and lives in the protocol
+//! reader.
 
 use std::borrow::Cow;
 use std::fmt;

@@ -47,7 +47,7 @@ fn world() -> &'static World {
             backlog: 16,
         };
         let listeners = Listeners::bind(&binding, &log).expect("listen");
-        let state = State::new(config, listeners, log);
+        let state = State::new(config, listeners, log, registry().len());
         // Commands that would stall or stop the fuzzer are left out.
         let names = registry()
             .top_level()

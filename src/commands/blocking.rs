@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{CommandError, CommandResult};
 use crate::num::ldouble::LongDouble;
-use crate::resp::ReplyWriter;
+use crate::resp::{Protocol, ReplyWriter};
 use crate::state::State;
 use crate::state::session::Pending;
 use crate::store::waiting::{BlockedOp, Waiter};
@@ -102,7 +102,7 @@ pub fn block(ctx: &mut Ctx, keys: &[Vec<u8>], timeout: Timeout, op: BlockedOp) -
         ctx.client.db,
         unique,
         op,
-        ctx.out.protocol(),
+        ctx.out.is_resp3(),
         waker,
     ));
     let mut db = ctx.db();
@@ -169,7 +169,11 @@ fn serve_key(state: &State, locks: &mut LockSet<'_>, db: usize, key: &Key, now_m
             let mut dirty = 0;
             let mut events = Vec::new();
             waiter.try_serve(&ks.blocked, || {
-                let mut out = ReplyWriter::new(waiter.protocol);
+                let mut out = ReplyWriter::new(if waiter.resp3 {
+                    Protocol::Resp3
+                } else {
+                    Protocol::Resp2
+                });
                 let mut view = locks.db(db, now_ms);
                 let mut logged = Vec::new();
                 dirty = if is_list {

@@ -39,7 +39,7 @@ pub mod zsets;
 use crate::error::{self, CommandError, CommandResult};
 use crate::resp::ReplyWriter;
 use crate::state::State;
-use crate::state::session::Session;
+use crate::state::session::{MultiState, Session};
 use crate::store::{Db, Keyspace, LockPlan, LockSet};
 
 pub use registry::{Resolved, registry};
@@ -248,7 +248,7 @@ pub fn process(
             "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
         )
     {
-        multi.queue.push((resolved, args.to_vec()));
+        multi.queue.push((resolved.id, args.to_vec()));
         out.simple("QUEUED");
         return Some(resolved);
     }
@@ -283,7 +283,16 @@ fn may_write(cmd: &Command, client: &Session) -> bool {
             && client
                 .multi
                 .as_ref()
-                .is_some_and(|m| m.queue.iter().any(|(r, _)| r.command.has(flags::WRITE))))
+                .is_some_and(|m| queued_have(m, flags::WRITE)))
+}
+
+/// True if any command queued in `multi` has `flag`.
+fn queued_have(multi: &MultiState, flag: u32) -> bool {
+    let registry = registry();
+    multi
+        .queue
+        .iter()
+        .any(|(id, _)| registry.resolved(*id).command.has(flag))
 }
 
 /// Redis's rule for commands refused while memory stays over `maxmemory`:
@@ -296,10 +305,7 @@ fn refused_when_out_of_memory(cmd: &Command, client: &Session) -> bool {
     }
     match &client.multi {
         None => false,
-        Some(multi) if cmd.name == "exec" => multi
-            .queue
-            .iter()
-            .any(|(r, _)| r.command.has(flags::DENYOOM)),
+        Some(multi) if cmd.name == "exec" => queued_have(multi, flags::DENYOOM),
         Some(_) => !matches!(cmd.name, "discard" | "quit" | "reset"),
     }
 }

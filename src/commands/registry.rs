@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use crate::error::{self, CommandError};
 
 use super::table::Command;
+use crate::state::Renames;
 
 /// All top-level commands, family by family.
 fn families() -> impl Iterator<Item = &'static Command> {
@@ -177,7 +178,8 @@ impl Registry {
         }
     }
 
-    fn resolved(&self, id: usize) -> Resolved {
+    /// The command with registry id `id` (a queued MULTI command's).
+    pub fn resolved(&self, id: usize) -> Resolved {
         let entry = &self.entries[id];
         Resolved {
             command: entry.command,
@@ -228,54 +230,37 @@ impl Registry {
     }
 }
 
-/// The command names of one server, after its `rename-command` lines: a
-/// renamed command answers only to its new name, and one renamed to `""`
-/// to none. Empty (the usual case) costs one check per request.
-#[derive(Debug, Default)]
-pub struct Renames {
-    /// New name → top-level entry index.
-    aliases: HashMap<String, usize>,
-    /// Entry indexes that lost their own name.
-    hidden: Vec<usize>,
-}
-
-impl Renames {
-    /// Applies `rename-command old new` lines in order, with Redis's errors.
-    pub fn new(lines: &[(String, String)]) -> Result<Renames, String> {
-        let registry = registry();
-        let mut renames = Renames::default();
-        for (old, new) in lines {
-            let old = old.to_ascii_lowercase();
-            let id = match renames.aliases.remove(&old) {
-                Some(id) => id,
-                None => match registry.by_name.get(old.as_str()) {
-                    Some(&id) if !renames.hidden.contains(&id) => {
-                        renames.hidden.push(id);
-                        id
-                    }
-                    _ => return Err(format!("No such command in rename-command: '{old}'")),
-                },
-            };
-            if new.is_empty() {
-                continue;
-            }
-            let new = new.to_ascii_lowercase();
-            let taken = renames.aliases.contains_key(&new)
-                || registry
-                    .by_name
-                    .get(new.as_str())
-                    .is_some_and(|id| !renames.hidden.contains(id));
-            if taken {
-                return Err(format!("Target command name already exists: '{new}'"));
-            }
-            renames.aliases.insert(new, id);
+/// Applies `rename-command old new` lines in order, with Redis's errors.
+pub fn renames(lines: &[(String, String)]) -> Result<Renames, String> {
+    let registry = registry();
+    let mut renames = Renames::default();
+    for (old, new) in lines {
+        let old = old.to_ascii_lowercase();
+        let id = match renames.aliases.remove(&old) {
+            Some(id) => id,
+            None => match registry.by_name.get(old.as_str()) {
+                Some(&id) if !renames.hidden.contains(&id) => {
+                    renames.hidden.push(id);
+                    id
+                }
+                _ => return Err(format!("No such command in rename-command: '{old}'")),
+            },
+        };
+        if new.is_empty() {
+            continue;
         }
-        Ok(renames)
+        let new = new.to_ascii_lowercase();
+        let taken = renames.aliases.contains_key(&new)
+            || registry
+                .by_name
+                .get(new.as_str())
+                .is_some_and(|id| !renames.hidden.contains(id));
+        if taken {
+            return Err(format!("Target command name already exists: '{new}'"));
+        }
+        renames.aliases.insert(new, id);
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.aliases.is_empty() && self.hidden.is_empty()
-    }
+    Ok(renames)
 }
 
 /// No command name (with its subcommand) is longer than this.
@@ -343,9 +328,9 @@ mod tests {
                 .map(|(a, b)| (a.to_string(), b.to_string()))
                 .collect()
         };
-        let renames = Renames::new(&lines(&[("CONFIG", "cfg"), ("flushall", "")])).unwrap();
+        let config_gone = renames(&lines(&[("CONFIG", "cfg"), ("flushall", "")])).unwrap();
         let name = |args: &[&str]| {
-            r.resolve_renamed(&argv(args), &renames)
+            r.resolve_renamed(&argv(args), &config_gone)
                 .map(|c| c.full_name)
                 .map_err(|e| e.text().to_string())
         };
@@ -357,10 +342,10 @@ mod tests {
         );
         assert!(name(&["flushall"]).is_err());
         assert_eq!(name(&["get", "k"]), Ok("get"));
-        assert!(Renames::new(&lines(&[("nosuch", "x")])).is_err());
-        assert!(Renames::new(&lines(&[("get", "set")])).is_err());
+        assert!(renames(&lines(&[("nosuch", "x")])).is_err());
+        assert!(renames(&lines(&[("get", "set")])).is_err());
         // Renamed twice: the second line renames the new name.
-        let twice = Renames::new(&lines(&[("get", "g1"), ("g1", "g2")])).unwrap();
+        let twice = renames(&lines(&[("get", "g1"), ("g1", "g2")])).unwrap();
         assert!(r.resolve_renamed(&argv(&["g1", "k"]), &twice).is_err());
         assert_eq!(
             r.resolve_renamed(&argv(&["g2", "k"]), &twice)

@@ -26,6 +26,7 @@ use crate::state::State;
 use crate::state::session::Session;
 use crate::store::{Key, LockPlan};
 
+use super::registry::registry;
 use super::table::{Command, LockContext, Locks, flags::*};
 use super::{Ctx, lock_plan, run, unwatch_all, watched_keys_plan};
 
@@ -139,7 +140,8 @@ fn exec_plan(lc: &LockContext<'_>) -> LockPlan {
         return plan;
     };
     let mut db = lc.db;
-    for (resolved, args) in &multi.queue {
+    for (id, args) in &multi.queue {
+        let resolved = registry().resolved(*id);
         plan.merge(&lock_plan(
             lc.keyspace,
             lc.client,
@@ -242,7 +244,8 @@ fn exec(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     ctx.out.array(multi.queue.len());
     ctx.client.in_exec = true;
     let ks = ctx.keyspace();
-    for (resolved, args) in &multi.queue {
+    for (id, args) in &multi.queue {
+        let resolved = &registry().resolved(*id);
         // Each queued command runs in its own context, under the locks EXEC
         // took for all of them.
         let locks = std::mem::replace(&mut ctx.locks, ks.lock(&LockPlan::new()));

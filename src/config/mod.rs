@@ -232,6 +232,15 @@ impl Config {
         }
     }
 
+    /// The encoding limits a loaded dump's values follow.
+    pub fn encodings(&self) -> crate::persist::rdb::Encodings {
+        crate::persist::rdb::Encodings {
+            hash: self.hash_limits(),
+            zset: self.zset_limits(),
+            set_max_intset_entries: self.set_max_intset_entries,
+        }
+    }
+
     /// The listening sockets this configuration asks for.
     pub fn binding(&self) -> crate::net::listener::Binding {
         crate::net::listener::Binding {

@@ -401,17 +401,6 @@ pub struct Encodings {
     pub set_max_intset_entries: usize,
 }
 
-impl Encodings {
-    /// The limits `config` sets.
-    pub fn from_config(config: &crate::config::Config) -> Self {
-        Encodings {
-            hash: config.hash_limits(),
-            zset: config.zset_limits(),
-            set_max_intset_entries: config.set_max_intset_entries,
-        }
-    }
-}
-
 impl Default for Encodings {
     /// Redis's defaults.
     fn default() -> Self {

@@ -88,7 +88,7 @@ impl Server {
     /// [`Server::run`] or [`Server::spawn`]. A dump that cannot be read is an
     /// error: the server never starts empty over existing data.
     pub fn bind(config: Config) -> io::Result<Server> {
-        let renames = crate::commands::registry::Renames::new(&config.renamed_commands)
+        let renames = crate::commands::registry::renames(&config.renamed_commands)
             .map_err(io::Error::other)?;
         let mut log = Logger::new(config.loglevel, &config.logfile)?;
         if config.syslog_enabled {
@@ -98,7 +98,8 @@ impl Server {
             log.warning("replicaof is set, but replication is not available: serving as a master");
         }
         let listeners = Listeners::bind(&config.binding(), &log)?;
-        let mut state = State::new(config, listeners, log);
+        let commands = crate::commands::registry().len();
+        let mut state = State::new(config, listeners, log, commands);
         state.renames = renames;
         let state = Arc::new(state);
         appendonly::install_expire_hook(&state);

@@ -28,7 +28,6 @@ use std::time::Instant;
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 
 use crate::clock::unix_ms;
-use crate::commands::registry;
 use crate::config::{Config, SetError};
 use crate::counter::Counter;
 use crate::error::CommandError;
@@ -39,6 +38,24 @@ use crate::store::Keyspace;
 use cron::Metrics;
 use session::Sessions;
 use shutdown::Shutdown;
+
+/// The command names of one server, after its `rename-command` lines: a
+/// renamed command answers only to its new name, and one renamed to `""`
+/// to none. Built by `commands::registry::renames`; empty (the usual case)
+/// costs one check per request.
+#[derive(Debug, Default)]
+pub struct Renames {
+    /// New name → the command's registry id.
+    pub aliases: HashMap<String, usize>,
+    /// Ids of commands that lost their own name.
+    pub hidden: Vec<usize>,
+}
+
+impl Renames {
+    pub fn is_empty(&self) -> bool {
+        self.aliases.is_empty() && self.hidden.is_empty()
+    }
+}
 
 /// Server-wide counters for INFO stats. Those every request bumps are
 /// striped [`Counter`]s: one shared atomic bouncing between the cores cost
@@ -168,7 +185,7 @@ pub struct State {
     /// The process's out-of-memory score (`oom-score-adj`).
     pub oom_score: super::process::OomScore,
     /// Commands renamed by `rename-command` lines.
-    pub renames: crate::commands::registry::Renames,
+    pub renames: Renames,
     pub started: Instant,
     pub started_unix_ms: i64,
     /// 40 hex characters, new each start (INFO's `run_id`).
@@ -185,8 +202,15 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(config: Config, listeners: crate::net::listener::Listeners, log: Logger) -> Self {
-        let stats = (0..registry().len())
+    /// The state of a server whose command table has `commands` commands
+    /// and subcommands (the size of its statistics).
+    pub fn new(
+        config: Config,
+        listeners: crate::net::listener::Listeners,
+        log: Logger,
+        commands: usize,
+    ) -> Self {
+        let stats = (0..commands)
             .map(|_| CommandStats::default())
             .collect();
         let password_set = !config.requirepass.is_empty();

@@ -267,7 +267,7 @@ pub fn request_rewrite(state: &State) -> Result<(), SaveRefused> {
 
 /// The encodings loaded values take: the configured limits.
 pub fn load_encodings(state: &State) -> Encodings {
-    Encodings::from_config(&state.config())
+    state.config().encodings()
 }
 
 /// Loads the dump at start-up, if there is one.

@@ -31,7 +31,6 @@ use parking_lot::Mutex;
 
 use super::key::Key;
 use super::types::list::End;
-use crate::resp::Protocol;
 
 /// What a blocked command will do once data arrives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,8 +93,9 @@ pub struct Waiter {
     /// The keys, in the order the command named them, without repeats.
     pub keys: Vec<Key>,
     pub op: BlockedOp,
-    /// The client's protocol, for encoding the reply a server produces.
-    pub protocol: Protocol,
+    /// The client speaks RESP3: the reply a server produces is encoded for
+    /// it by the command layer.
+    pub resp3: bool,
     state: Mutex<WaitState>,
     notify: Arc<dyn Notify>,
 }
@@ -118,7 +118,7 @@ impl Waiter {
         db: usize,
         keys: Vec<Key>,
         op: BlockedOp,
-        protocol: Protocol,
+        resp3: bool,
         notify: Arc<dyn Notify>,
     ) -> Self {
         Waiter {
@@ -126,7 +126,7 @@ impl Waiter {
             db,
             keys,
             op,
-            protocol,
+            resp3,
             state: Mutex::new(WaitState::Waiting),
             notify,
         }
@@ -259,7 +259,7 @@ mod tests {
             0,
             vec![Key::new(b"k")],
             BlockedOp::ListPop { end: End::Left },
-            Protocol::Resp2,
+            false,
             flag.clone(),
         ))
     }

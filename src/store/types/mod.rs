@@ -1,5 +1,5 @@
 //! The aggregate value types, one module each (Redis's `t_*.c` data
-//! structures, without the commands, which live in `crate::commands`).
+//! structures, without the commands that use them).
 //!
 //! - [`list`]: lists (`quicklist` in `OBJECT ENCODING`).
 //! - [`hash`]: hashes (`listpack` or `hashtable`).
