@@ -115,7 +115,7 @@ fn main() {
         Err(_) => {
             let config = sedis::Config {
                 port: 0,
-                loglevel: sedis::log::LogLevel::Warning,
+                loglevel: sedis::config::LogLevel::Warning,
                 save: Vec::new(),
                 ..sedis::Config::default()
             };

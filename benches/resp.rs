@@ -3,7 +3,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sedis::resp::{Limits, Protocol, ReplyWriter, RequestParser};
+use sedis::internals::resp::{Limits, Protocol, ReplyWriter, RequestParser};
 
 /// 16 pipelined `SET key:NNNNNN value` requests, as redis-benchmark -P 16 sends.
 fn pipeline() -> Vec<u8> {

@@ -5,7 +5,7 @@ use std::hint::black_box;
 use std::sync::Barrier;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sedis::store::{Keyspace, LockPlan, Mode, StrValue, Value};
+use sedis::internals::store::{Keyspace, LockPlan, Mode, StrValue, Value};
 
 const KEYS: usize = 100_000;
 const OPS: usize = 10_000;

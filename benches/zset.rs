@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use sedis::store::types::zset::{AddFlags, ZSet, ZSetLimits};
+use sedis::internals::store::types::zset::{AddFlags, ZSet, ZSetLimits};
 
 const MEMBERS: usize = 1_000_000;
 const OPS: usize = 10_000;

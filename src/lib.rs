@@ -25,51 +25,90 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
+//! The public API is small: [`Server`] and its [`ServerHandle`], its
+//! [`Config`] (and the [`config`] types its fields use), the protocol's
+//! [`Frame`], a blocking [`client`], and the counting allocator
+//! ([`alloc`]) behind INFO's `used_memory`.
+//!
 //! ## Layout
 //!
-//! Read it top-down; each layer talks only to the one below it.
+//! Bottom to top; each layer uses only the layers below it
+//! (`tests/layers.rs` checks every `crate::` path against this list):
 //!
-//! - [`server`]: the listener, the worker pool, one connection's read →
-//!   execute → reply loop, client registry, shutdown.
-//! - [`resp`]: the wire protocol: requests in (multibulk and inline), replies
-//!   out (RESP2 and RESP3), and replies back into values for clients.
-//! - [`commands`]: the command table and dispatcher (arity, auth,
-//!   transactions, locking), then one module per command family.
-//! - [`store`]: databases split into shards behind `RwLock`s, LRU-ordered
-//!   keys, values, lazy and active expiry.
-//! - [`persist`]: RDB and AOF in Redis's formats.
-//! - [`pubsub`]: channels, patterns and shard channels, message delivery to
-//!   subscribers' queues, keyspace notifications.
-//! - [`config`], [`log`], [`error`]: options, Redis-format logging, the
-//!   canned error replies.
-//! - [`client`]: the blocking connection `sedis-cli` and `sedis-benchmark` use.
-//! - [`glob`], [`num`], [`rng`], [`counter`]: Redis's glob patterns, number
-//!   parsing and formatting, a small PRNG, contention-free statistics counters.
-//! - [`alloc`]: the counting allocator behind INFO's `used_memory`
-//!   (installed by `sedis-server`, optional for embedders).
+//! ```text
+//!  6  server (listener, worker pool, connection loop, start-up loading)   client
+//!  5  commands (table, dispatcher, one module per command family)
+//!  4  state (what all threads share, sessions, persistence's upkeep)
+//!  3  process, config, channels (pub/sub registry, keyspace notifications)
+//!  2  persist (RDB and AOF formats, snapshots)
+//!  1  resp (wire protocol)   net (sockets)   store (keyspace, types, expiry)
+//!  0  num, rng, clock, glob, counter, digest, error, log, alloc
+//! ```
+//!
+//! - `server`: the listener, the worker pool, one connection's read →
+//!   execute → reply loop, and loading the data at start-up.
+//! - `commands`: the command table and dispatcher (arity, auth,
+//!   transactions, locking), then one module per command family. A command
+//!   runs for a session; it needs no socket.
+//! - `state`: what every thread shares (configuration, keyspace, sessions,
+//!   statistics, the shutdown signal, when files are written) and each
+//!   connection's session.
+//! - `config`: every Redis 7.0 directive, files, CONFIG SET and REWRITE.
+//!   `channels`: subscribers, message delivery, keyspace notifications.
+//!   `process`: daemonizing, the pid file, supervisors, the OOM score.
+//! - `persist`: RDB and AOF in Redis's formats, point-in-time snapshots.
+//! - `resp`: requests in (multibulk and inline), replies out (RESP2 and
+//!   RESP3). `net`: listening sockets, waiting on a socket or a wake-up.
+//!   `store`: databases split into shards behind `RwLock`s, LRU-ordered
+//!   keys, values, lazy and active expiry, clients waiting on keys.
+//! - `num`, `rng`, `clock`, `glob`, `counter`, `digest`, `error`, `log`:
+//!   Redis's number parsing and formatting, a small PRNG, time, glob
+//!   patterns, contention-free counters, SHA-256, the canned error replies,
+//!   Redis-format logging.
+
+#![warn(missing_docs)]
 
 pub mod alloc;
 pub mod client;
-pub mod clock;
-pub mod commands;
 pub mod config;
-pub mod counter;
-pub mod digest;
-pub mod error;
-pub mod glob;
-pub mod log;
-pub mod net;
-pub mod num;
-pub mod persist;
-pub mod process;
-pub mod pubsub;
-pub mod resp;
-pub mod rng;
-pub mod server;
-pub mod state;
-pub mod store;
+
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod channels;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod clock;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod commands;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod counter;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod digest;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod error;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod glob;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod log;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod net;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod num;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod persist;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod process;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod resp;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod rng;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod server;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod state;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod store;
 
 pub use config::Config;
+pub use resp::Frame;
 pub use server::{Server, ServerHandle};
 
 /// The Redis version sedis is compatible with; reported where Redis reports
@@ -78,3 +117,21 @@ pub const REDIS_VERSION: &str = "7.0.15";
 
 /// sedis's own version.
 pub const SEDIS_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Not part of the API: the crate's inner modules, for its own tests,
+/// benchmarks, fuzz targets and tools. Nothing here is stable.
+#[doc(hidden)]
+pub mod internals {
+    #![allow(missing_docs)]
+    macro_rules! expose {
+        ($($name:ident),* $(,)?) => {
+            $(pub mod $name {
+                pub use crate::$name::*;
+            })*
+        };
+    }
+    expose!(
+        channels, clock, commands, counter, digest, error, glob, log, net, num, persist, process,
+        resp, rng, server, state, store,
+    );
+}

@@ -5,8 +5,8 @@
 use std::process::ExitCode;
 
 use sedis::config::params::{SHUTDOWN_FORCE, SHUTDOWN_NOSAVE, SHUTDOWN_SAVE};
-use sedis::process;
-use sedis::state::shutdown::ShutdownMode;
+use sedis::internals::process;
+use sedis::internals::state::shutdown::ShutdownMode;
 use sedis::{Config, Server};
 
 /// Counts allocated bytes so that INFO's `used_memory` is exact. The
@@ -93,7 +93,9 @@ fn main() -> ExitCode {
 /// SIGINT and SIGTERM ask for a shutdown, shaped by `shutdown-on-sigint` /
 /// `shutdown-on-sigterm` (SHUTDOWN's own options), as they do for Redis.
 /// std cannot catch signals; `signal-hook` runs a small thread that can.
-fn install_signal_handlers(state: std::sync::Arc<sedis::state::State>) -> std::io::Result<()> {
+fn install_signal_handlers(
+    state: std::sync::Arc<sedis::internals::state::State>,
+) -> std::io::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     std::thread::Builder::new()

@@ -13,13 +13,13 @@ use std::sync::atomic::Ordering;
 
 use common::TestServer;
 use sedis::Config;
-use sedis::persist::aof::{AofPaths, read_commands};
+use sedis::internals::persist::aof::{AofPaths, read_commands};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "sedis-aof-{name}-{}-{}",
         std::process::id(),
-        sedis::clock::unix_us()
+        sedis::internals::clock::unix_us()
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -29,7 +29,7 @@ fn aof_config(dir: &Path) -> impl FnOnce(&mut Config) + '_ {
     move |c: &mut Config| {
         c.dir = dir.to_str().unwrap().to_string();
         c.appendonly = true;
-        c.appendfsync = sedis::persist::aof::FsyncPolicy::Always;
+        c.appendfsync = sedis::config::FsyncPolicy::Always;
     }
 }
 
@@ -260,7 +260,7 @@ fn a_truncated_last_command_is_loaded_up_to_it_and_cut_off() {
     let refused = sedis::Server::bind(Config {
         port: 0,
         save: Vec::new(),
-        loglevel: sedis::log::LogLevel::Nothing,
+        loglevel: sedis::config::LogLevel::Nothing,
         aof_load_truncated: false,
         dir: dir.to_str().unwrap().to_string(),
         appendonly: true,
@@ -373,7 +373,7 @@ fn a_full_disk_refuses_writes_with_misconf_and_acknowledges_nothing_unlogged() {
     let dir = temp_dir("full");
     let server = TestServer::with_config(|c| {
         aof_config(&dir)(c);
-        c.appendfsync = sedis::persist::aof::FsyncPolicy::EverySec;
+        c.appendfsync = sedis::config::FsyncPolicy::EverySec;
     });
     let mut c = server.raw();
     assert_eq!(c.call(&["SET", "before", "1"]), b"+OK\r\n");
@@ -387,7 +387,7 @@ fn a_full_disk_refuses_writes_with_misconf_and_acknowledges_nothing_unlogged() {
         .append(true)
         .open("/dev/full")
         .unwrap();
-    log.start(full, sedis::persist::aof::FsyncPolicy::EverySec);
+    log.start(full, sedis::config::FsyncPolicy::EverySec);
 
     // The write that cannot be logged is not acknowledged: the connection
     // closes without a reply.
@@ -405,8 +405,8 @@ fn a_full_disk_refuses_writes_with_misconf_and_acknowledges_nothing_unlogged() {
 
     // Space again: the pending bytes go out at the next fsync tick, and
     // writes are accepted once that succeeded.
-    let file = sedis::persist::aof::open_incr(&incr).unwrap();
-    log.start(file, sedis::persist::aof::FsyncPolicy::EverySec);
+    let file = sedis::internals::persist::aof::open_incr(&incr).unwrap();
+    log.start(file, sedis::config::FsyncPolicy::EverySec);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let reply = c.call(&["SET", "after", "1"]);
@@ -426,7 +426,7 @@ fn a_full_disk_refuses_writes_with_misconf_and_acknowledges_nothing_unlogged() {
 
 /// Waits until no rewrite is requested or running (the saver thread sets
 /// "in progress" before it clears "requested").
-fn wait_for_rewrite(state: &sedis::state::State) {
+fn wait_for_rewrite(state: &sedis::internals::state::State) {
     while state.aof.rewrite_requested.load(Ordering::Acquire)
         || state.aof.rewrite_in_progress.load(Ordering::Acquire)
     {
@@ -600,10 +600,11 @@ fn kill_9_during_bgsave_leaves_the_old_or_the_new_dump_never_a_torn_one() {
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
     child.wait().unwrap();
     // Whatever moment the kill hit, the dump is whole: old or new.
-    let ks = sedis::store::Keyspace::new(16);
-    let report = sedis::persist::snapshot::load(&ks, &dir.join("dump.rdb"), Default::default())
-        .expect("a whole dump")
-        .expect("a dump exists");
+    let ks = sedis::internals::store::Keyspace::new(16);
+    let report =
+        sedis::internals::persist::snapshot::load(&ks, &dir.join("dump.rdb"), Default::default())
+            .expect("a whole dump")
+            .expect("a dump exists");
     assert!(
         report.keys == 1 || report.keys == 200_001,
         "{} keys",

@@ -9,7 +9,7 @@ mod common;
 use std::process::{Command, Output};
 
 use common::TestServer;
-use sedis::resp::Frame;
+use sedis::Frame;
 
 const BENCH: &str = env!("CARGO_BIN_EXE_sedis-benchmark");
 

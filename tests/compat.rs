@@ -56,9 +56,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::TestServer;
-use sedis::commands::registry::registry;
-use sedis::commands::syntax;
-use sedis::resp::Frame;
+use sedis::Frame;
+use sedis::internals::commands::registry::registry;
+use sedis::internals::commands::syntax;
 
 /// The Redis the scripts were written against.
 const REDIS_VERSION: &str = "7.0.15";
@@ -1459,7 +1459,7 @@ fn sedis_aofs_pass_redis_check_aof_and_replay_in_redis() {
     let sedis = TestServer::with_config(move |c| {
         c.dir = d.to_str().unwrap().to_string();
         c.appendonly = true;
-        c.appendfsync = sedis::persist::aof::FsyncPolicy::Always;
+        c.appendfsync = sedis::config::FsyncPolicy::Always;
     });
     let mut conn = Conn::connect(sedis.addr).expect("connect to sedis");
     fill_every_type(&mut conn);
@@ -1838,7 +1838,7 @@ const SETS_TTL: &[&str] = &[
 const RANDOM_KEYS: &[&str] = &["k1", "k2", "k3", "k4", "k5"];
 
 struct Generator {
-    rng: sedis::rng::Rng,
+    rng: sedis::internals::rng::Rng,
     sets_ttl: bool,
 }
 
@@ -1986,7 +1986,7 @@ fn random_session(protocol: u8, seed: u64, count: usize) {
         .map(|c| (c.name, syntax::parse(c.doc.syntax).expect("synopsis")))
         .collect();
     let mut generator = Generator {
-        rng: sedis::rng::Rng::with_seed(seed),
+        rng: sedis::internals::rng::Rng::with_seed(seed),
         sets_ttl: false,
     };
     let mut history: Vec<String> = Vec::new();
@@ -2224,7 +2224,7 @@ fn config_get_star_names_every_parameter_redis_has() {
 
 /// Values of one parameter worth trying: its bounds and one past them,
 /// its units, every name it takes, and things it must refuse.
-fn edge_values(p: &sedis::config::Param) -> Vec<String> {
+fn edge_values(p: &sedis::config::params::Param) -> Vec<String> {
     use sedis::config::params::{Kind, MULTI_ARG, Unit};
     let mut values: Vec<String> = Vec::new();
     fn add(values: &mut Vec<String>, list: &[&str]) {

@@ -200,7 +200,7 @@ fn config_set_loglevel_changes_what_is_logged() {
             .handle()
             .state()
             .log
-            .enabled(sedis::log::LogLevel::Debug)
+            .enabled(sedis::config::LogLevel::Debug)
     );
     assert_reply!(
         c,
@@ -282,7 +282,7 @@ fn rewrite_updates_the_config_file() {
         c.config_file = Some(file);
         c.dir = ".".into();
         // A level Redis's config files know (tests otherwise run silent).
-        c.loglevel = sedis::log::LogLevel::Warning;
+        c.loglevel = sedis::config::LogLevel::Warning;
     });
     let mut c = server.raw();
     assert_reply!(

@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Raw, TestServer};
-use sedis::resp::Frame;
+use sedis::Frame;
 
 /// Polls `condition` until it holds (the server reacts to a closed socket
 /// on its own thread, and nothing tells a client when it has).

@@ -265,10 +265,10 @@ fn every_eviction_publishes_an_evicted_event() {
     let mut evicted = std::collections::HashSet::new();
     for _ in 0..50 {
         let frame = sub.read();
-        let sedis::resp::Frame::Array(items) = frame else {
+        let sedis::Frame::Array(items) = frame else {
             panic!("a message: {frame:?}");
         };
-        let sedis::resp::Frame::Bulk(key) = &items[2] else {
+        let sedis::Frame::Bulk(key) = &items[2] else {
             panic!("a key");
         };
         evicted.insert(String::from_utf8(key.clone()).unwrap());

@@ -10,7 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Raw, TestServer};
-use sedis::resp::Frame;
+use sedis::Frame;
 
 fn call_bin(c: &mut Raw, args: &[&[u8]]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -38,7 +38,7 @@ impl RawExt for Raw {
 }
 
 fn now_ms() -> i64 {
-    sedis::clock::unix_ms()
+    sedis::internals::clock::unix_ms()
 }
 
 /// Polls DBSIZE on `c` until it is `expected` or two seconds pass; returns

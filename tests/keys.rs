@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use common::{Raw, TestServer};
-use sedis::resp::Frame;
+use sedis::Frame;
 
 /// Sends a command whose arguments may be any bytes; returns the raw reply.
 fn call_bin(c: &mut Raw, args: &[&[u8]]) -> Vec<u8> {

@@ -9,14 +9,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::TestServer;
 use sedis::Config;
-use sedis::persist::snapshot;
-use sedis::store::{Keyspace, LockPlan, Mode, Value};
+use sedis::internals::persist::snapshot;
+use sedis::internals::store::{Keyspace, LockPlan, Mode, Value};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "sedis-persist-{name}-{}-{}",
         std::process::id(),
-        sedis::clock::unix_us()
+        sedis::internals::clock::unix_us()
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -35,7 +35,7 @@ fn load_string(path: &Path, key: &[u8]) -> Option<Vec<u8>> {
     let mut plan = LockPlan::new();
     plan.add_key(&ks, 0, key, Mode::Write);
     let mut locks = ks.lock(&plan);
-    let mut db = locks.db(0, sedis::clock::unix_ms());
+    let mut db = locks.db(0, sedis::internals::clock::unix_ms());
     match &db.lookup_read(key)?.value {
         Value::Str(s) => Some(s.bytes().to_vec()),
         other => panic!("{key:?} holds a {}", other.type_name()),
@@ -210,7 +210,7 @@ fn a_corrupt_dump_stops_the_server_from_starting() {
     let config = Config {
         port: 0,
         dir: dir.to_str().unwrap().to_string(),
-        loglevel: sedis::log::LogLevel::Nothing,
+        loglevel: sedis::config::LogLevel::Nothing,
         ..Config::default()
     };
     let err = match sedis::Server::bind(config) {

@@ -14,7 +14,7 @@ mod common;
 use std::collections::HashMap;
 
 use common::{Raw, TestServer};
-use sedis::resp::Frame;
+use sedis::Frame;
 
 /// The chi-square value, for nine degrees of freedom (ten elements), that a
 /// fair draw exceeds with probability 9.2e-7.

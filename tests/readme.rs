@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use sedis::commands::registry;
+use sedis::internals::commands::registry;
 
 fn expected_table() -> String {
     let mut groups: BTreeMap<&str, Vec<String>> = BTreeMap::new();

@@ -7,8 +7,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Raw, TestServer};
+use sedis::Frame;
 use sedis::config::ProtectedAction;
-use sedis::resp::Frame;
 
 /// This test binary counts its allocations as sedis-server does, so INFO's
 /// `used_memory` is the real figure here.
@@ -271,7 +271,7 @@ fn used_memory_follows_the_data() {
 fn command_count_and_list_come_from_the_table() {
     let server = TestServer::start();
     let mut c = server.raw();
-    let registry = sedis::commands::registry();
+    let registry = sedis::internals::commands::registry();
     let count = registry.top_level().count();
     let expected = format!(":{count}\r\n");
     assert_reply!(c, ["COMMAND", "COUNT"], expected.as_bytes());
@@ -365,7 +365,10 @@ fn command_describes_every_command_and_container() {
     let Frame::Array(all) = c.read() else {
         panic!()
     };
-    assert_eq!(all.len(), sedis::commands::registry().top_level().count());
+    assert_eq!(
+        all.len(),
+        sedis::internals::commands::registry().top_level().count()
+    );
     let mut seen = std::collections::HashSet::new();
     for entry in &all {
         let Frame::Array(fields) = entry else {

@@ -24,8 +24,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use sedis::resp::Frame;
-use sedis::rng::Rng;
+use sedis::Frame;
+use sedis::internals::rng::Rng;
 use sedis::{Config, Server};
 
 struct Options {
@@ -364,7 +364,7 @@ fn main() {
     let config = Config {
         port: 0,
         save: Vec::new(),
-        loglevel: sedis::log::LogLevel::Warning,
+        loglevel: sedis::config::LogLevel::Warning,
         ..Config::default()
     };
     let server = Server::bind(config).expect("bind").spawn().expect("spawn");
@@ -406,18 +406,25 @@ fn main() {
                 }
             });
         }
-        for id in 0..opts.clients {
-            let (stop, tally) = (&stop, &tally);
-            std::thread::Builder::new()
-                .stack_size(256 * 1024)
-                .spawn_scoped(s, move || client(id, addr, stop, tally))
-                .expect("spawn client");
-        }
+        let clients: Vec<_> = (0..opts.clients)
+            .map(|id| {
+                let (stop, tally) = (&stop, &tally);
+                std::thread::Builder::new()
+                    .stack_size(256 * 1024)
+                    .spawn_scoped(s, move || client(id, addr, stop, tally))
+                    .expect("spawn client")
+            })
+            .collect();
         while started.elapsed() < Duration::from_secs(opts.seconds) {
             std::thread::sleep(Duration::from_millis(500));
             samples.push((started.elapsed().as_secs_f64(), rss_kib()));
         }
         stop.store(true, Ordering::Relaxed);
+        // No client publishes any more: a message published after the stop
+        // message would reach a subscriber that stopped counting.
+        for client in clients {
+            client.join().expect("client thread");
+        }
         // Every acknowledged message reaches the subscriber (in flight
         // ones within a deadline).
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{Raw, TestServer};
-use sedis::clock;
-use sedis::resp::Frame;
-use sedis::store::{LockPlan, Mode};
+use sedis::Frame;
+use sedis::internals::clock;
+use sedis::internals::store::{LockPlan, Mode};
 
 /// Sends each command in turn and asserts its reply, byte for byte.
 fn script(c: &mut Raw, steps: &[(&[&str], &[u8])]) {
@@ -1410,7 +1410,7 @@ fn key_specs_name_every_key() {
     ];
     for (args, keys) in cases {
         let args: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
-        let resolved = sedis::commands::registry()
+        let resolved = sedis::internals::commands::registry()
             .resolve(&args)
             .expect("known command");
         assert_eq!(

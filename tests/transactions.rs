@@ -143,7 +143,7 @@ fn exec_refused_while_saves_fail_quotes_misconf() {
     let dir = std::env::temp_dir().join(format!(
         "sedis-tx-misconf-{}-{}",
         std::process::id(),
-        sedis::clock::unix_us()
+        sedis::internals::clock::unix_us()
     ));
     std::fs::create_dir_all(&dir).expect("create the test directory");
     let server = TestServer::with_config(|c| {
@@ -341,7 +341,7 @@ fn exec_is_atomic_under_load() {
                             c.read();
                         }
                         let reply = c.read();
-                        let sedis::resp::Frame::Array(items) = reply else {
+                        let sedis::Frame::Array(items) = reply else {
                             panic!("EXEC reply {reply:?}");
                         };
                         assert_eq!(items[0], items[1], "saw half a transaction");
@@ -380,7 +380,7 @@ fn incr_transactions_against_mget_readers() {
                         for _ in 0..3 {
                             c.read();
                         }
-                        let sedis::resp::Frame::Array(items) = c.read() else {
+                        let sedis::Frame::Array(items) = c.read() else {
                             panic!("EXEC failed");
                         };
                         assert_eq!(items[0], items[1]);
@@ -395,8 +395,8 @@ fn incr_transactions_against_mget_readers() {
                     let mut c = server.raw();
                     while !stop.load(Ordering::Relaxed) {
                         let reply = c.call(&["MGET", "a", "b"]);
-                        let frame = sedis::resp::Frame::parse(&reply).unwrap().unwrap().0;
-                        let sedis::resp::Frame::Array(items) = frame else {
+                        let frame = sedis::Frame::parse(&reply).unwrap().unwrap().0;
+                        let sedis::Frame::Array(items) = frame else {
                             panic!("MGET reply");
                         };
                         assert_eq!(items[0], items[1], "MGET saw a != b");

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sedis::persist::aof::{Manifest, parse_commands};
+use sedis::internals::persist::aof::{Manifest, parse_commands};
 
 fuzz_target!(|data: &[u8]| {
     let _ = parse_commands(data);

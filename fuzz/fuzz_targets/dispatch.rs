@@ -9,12 +9,12 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use sedis::Config;
-use sedis::commands::{self, flags, registry};
-use sedis::log::{LogLevel, Logger};
-use sedis::resp::{Protocol, ReplyWriter};
-use sedis::state::State;
-use sedis::net::listener::{Binding, Listeners};
-use sedis::state::session::Session;
+use sedis::internals::commands::{self, flags, registry};
+use sedis::internals::log::{LogLevel, Logger};
+use sedis::internals::resp::{Protocol, ReplyWriter};
+use sedis::internals::state::State;
+use sedis::internals::net::listener::{Binding, Listeners};
+use sedis::internals::state::session::Session;
 
 struct World {
     state: State,
@@ -37,7 +37,7 @@ fn world() -> &'static World {
         let stream = TcpStream::connect(addr).expect("connect");
         let config = Config {
             maxmemory: 256 << 20,
-            maxmemory_policy: sedis::store::evict::Policy::AllKeysRandom,
+            maxmemory_policy: sedis::config::Policy::AllKeysRandom,
             ..Config::default()
         };
         let log = Logger::new(LogLevel::Nothing, "").expect("log");
@@ -89,7 +89,7 @@ fuzz_target!(|data: &[u8]| {
     );
     if !reply.is_empty() {
         assert!(
-            sedis::resp::Frame::parse(reply)
+            sedis::Frame::parse(reply)
                 .expect("valid RESP")
                 .is_some()
         );

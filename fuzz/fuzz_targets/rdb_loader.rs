@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sedis::persist::rdb::Decoder;
+use sedis::internals::persist::rdb::Decoder;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(mut decoder) = Decoder::new(data) else {

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sedis::resp::{Limits, RequestParser};
+use sedis::internals::resp::{Limits, RequestParser};
 
 type Outcome = (Vec<Vec<Vec<u8>>>, Option<String>);
 

@@ -6,10 +6,10 @@
 //! HINCRBYFLOAT computes in `long double` like INCRBYFLOAT and is logged as
 //! HSET of the result, so a replay never redoes the float formatting.
 
+use crate::channels::notify;
 use crate::error::{self, CommandError, CommandResult};
 use crate::glob::Pattern;
 use crate::num::ldouble::{self, LongDouble};
-use crate::pubsub::notify;
 use crate::store::types::hash::{Hash, HashLimits};
 use crate::store::{Entry, Value};
 

@@ -608,13 +608,13 @@ fn stats_section(src: &Sources, out: &mut String) {
     field(
         out,
         "pubsub_channels",
-        pubsub.channel_count(crate::pubsub::Kind::Channel),
+        pubsub.channel_count(crate::channels::Kind::Channel),
     );
     field(out, "pubsub_patterns", pubsub.pattern_count());
     field(
         out,
         "pubsubshard_channels",
-        pubsub.channel_count(crate::pubsub::Kind::Shard),
+        pubsub.channel_count(crate::channels::Kind::Shard),
     );
     field(out, "latest_fork_usec", 0);
     field(out, "total_forks", 0);

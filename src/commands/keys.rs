@@ -9,10 +9,10 @@
 //! its shards; commands that reach into another database (MOVE, COPY ... DB,
 //! SWAPDB) compute their plan from the arguments.
 
+use crate::channels::notify;
 use crate::clock::idle_ms;
 use crate::error::{self, CommandError, CommandResult};
 use crate::glob::Pattern;
-use crate::pubsub::notify;
 use crate::store::{Detached, Entry, Key, LockPlan, Mode, StrValue, Value};
 
 use super::table::{Command, KeySpecInfo, LockContext, Locks, flags::*};

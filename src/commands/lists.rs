@@ -11,8 +11,8 @@
 //! creates one of those keys serves the waiters through [`serve_blocked`],
 //! in its own thread, after it completes (see [`super::blocking`]).
 
+use crate::channels::notify::{self, Events};
 use crate::error::{self, CommandError, CommandResult};
-use crate::pubsub::notify::{self, Events};
 use crate::resp::ReplyWriter;
 use crate::store::types::list::{End, List};
 use crate::store::waiting::BlockedOp;

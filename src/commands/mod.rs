@@ -90,7 +90,7 @@ impl<'k> Ctx<'_, 'k> {
     }
 
     /// Reports a keyspace event on `key` in the client's database (Redis's
-    /// `notifyKeyspaceEvent`): `class` is one of [`crate::pubsub::notify`]'s
+    /// `notifyKeyspaceEvent`): `class` is one of [`crate::channels::notify`]'s
     /// classes, `event` Redis's event name (`set`, `del`, `lpush`...). One
     /// relaxed atomic load when notifications are off.
     #[inline]
@@ -100,7 +100,7 @@ impl<'k> Ctx<'_, 'k> {
     }
 
     /// Publishes noted events, in order, in the client's database.
-    pub fn notify_all(&mut self, events: crate::pubsub::notify::Events) {
+    pub fn notify_all(&mut self, events: crate::channels::notify::Events) {
         for event in events {
             self.notify(event.class, event.name, &event.key);
         }
@@ -116,7 +116,7 @@ impl<'k> Ctx<'_, 'k> {
 
     #[cold]
     fn publish_event(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
-        let own = crate::pubsub::Own {
+        let own = crate::channels::Own {
             client_id: self.client.id,
             out: &mut *self.out,
         };

@@ -1,13 +1,13 @@
 //! Pub/sub commands: SUBSCRIBE UNSUBSCRIBE PSUBSCRIBE PUNSUBSCRIBE PUBLISH,
 //! the shard variants SSUBSCRIBE SUNSUBSCRIBE SPUBLISH, and PUBSUB's
 //! introspection subcommands (Redis's `pubsub.c` commands). The registry
-//! and delivery live in [`crate::pubsub`]; the connection loop sends the
+//! and delivery live in [`crate::channels`]; the connection loop sends the
 //! queued messages (see `server::connection`).
 
 use std::sync::Arc;
 
+use crate::channels::{Inbox, Kind, Own};
 use crate::error::{self, CommandError, CommandResult};
-use crate::pubsub::{Inbox, Kind, Own};
 use crate::state::session::SubscriberPeer;
 
 use super::Ctx;

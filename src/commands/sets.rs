@@ -9,8 +9,8 @@
 
 use std::borrow::Cow;
 
+use crate::channels::notify;
 use crate::error::{self, CommandError, CommandResult};
-use crate::pubsub::notify;
 use crate::store::types::set::Set;
 use crate::store::{Entry, Value};
 

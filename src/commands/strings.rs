@@ -8,9 +8,9 @@
 //! (Redis's `tryObjectEncoding`), counters are integers, INCRBYFLOAT results
 //! are strings, and values edited in place become `raw`.
 
+use crate::channels::notify;
 use crate::error::{self, CommandError, CommandResult};
 use crate::num::ldouble;
-use crate::pubsub::notify;
 use crate::store::{Db, Entry, StrValue, Value};
 
 use super::Ctx;

@@ -12,7 +12,7 @@
 //! sorted sets; `input_of` is where other types become inputs (Redis
 //! also accepts plain sets, every member scoring 1).
 
-use crate::pubsub::notify::{self, Events};
+use crate::channels::notify::{self, Events};
 use std::cmp::Ordering;
 
 use crate::error::{self, CommandError, CommandResult};

@@ -18,6 +18,7 @@ use crate::resp::reader::split_args;
 pub struct ConfigError {
     /// The line number (from 1) and text of the offending line, if one is.
     pub line: Option<(usize, String)>,
+    /// What is wrong, in Redis's words.
     pub message: String,
 }
 

@@ -3,30 +3,31 @@
 //! by CONFIG REWRITE.
 //!
 //! - [`Config`]: the values, with Redis's defaults (sedis's own port and
-//!   bind address aside); [`inert::Inert`] holds those of directives that
+//!   bind address aside); [`Inert`] holds those of directives that
 //!   configure nothing in sedis.
-//! - [`params`]: the parameter table, one line per directive, and the
-//!   parsers behind it. [`units`]: memory units and C's number readers.
-//! - [`load`]: files, `include`, `rename-command`, `user` lines and the
-//!   command line. [`rewrite`]: CONFIG REWRITE.
+//! - `params`: the parameter table, one line per directive, and the
+//!   parsers behind it; `units`: memory units and C's number readers.
+//! - `load`: files, `include`, `rename-command`, `user` lines and the
+//!   command line; `rewrite`: CONFIG REWRITE.
 
-pub mod inert;
-pub mod load;
+mod inert;
+mod load;
+#[doc(hidden)]
 pub mod params;
-pub mod rewrite;
-pub mod units;
+mod rewrite;
+mod units;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+pub use crate::log::LogLevel;
+pub use crate::persist::aof::FsyncPolicy;
+pub use crate::store::evict::Policy;
 pub use inert::Inert;
 pub use load::ConfigError;
-pub use params::{Param, lookup};
+pub(crate) use params::{Param, lookup};
 
 use crate::glob::Pattern;
-use crate::log::LogLevel;
-use crate::persist::aof::FsyncPolicy;
-use crate::store::evict::Policy;
 use crate::store::types::hash::HashLimits;
 use crate::store::types::zset::ZSetLimits;
 use params::Choice;
@@ -57,14 +58,17 @@ pub struct Config {
     pub supervised: Supervised,
     /// Where the process id is written (empty: nowhere unless daemonized).
     pub pidfile: String,
+    /// The least severe level logged.
     pub loglevel: LogLevel,
     /// Log file; empty = standard error (nowhere once daemonized).
     pub logfile: String,
     /// Also log to syslog, as `syslog_ident`, in `syslog_facility`.
     pub syslog_enabled: bool,
+    /// The name syslog lines carry.
     pub syslog_ident: String,
     /// A `LOG_*` facility code.
     pub syslog_facility: u32,
+    /// How many databases SELECT can choose from.
     pub databases: usize,
     /// How many times a second the periodic task runs (instantaneous
     /// metrics, memory peak); kept within 1..=500 as Redis keeps it.
@@ -75,6 +79,7 @@ pub struct Config {
     pub enable_protected_configs: ProtectedAction,
     /// What SIGINT and SIGTERM do: `SHUTDOWN_*` flags of [`params`].
     pub shutdown_on_sigint: u32,
+    /// What SIGTERM does, likewise.
     pub shutdown_on_sigterm: u32,
     /// How the kernel's out-of-memory killer ranks the process.
     pub oom_score_adj: OomScoreAdj,
@@ -87,8 +92,11 @@ pub struct Config {
     pub save: Vec<(i64, i64)>,
     /// Refuse writes while the last background save failed (MISCONF).
     pub stop_writes_on_bgsave_error: bool,
+    /// LZF-compress long strings in the dump.
     pub rdbcompression: bool,
+    /// End the dump with a CRC-64 checksum (and check it when loading).
     pub rdbchecksum: bool,
+    /// The dump's file name, in `dir`.
     pub dbfilename: String,
     /// Directory of the dump and the append-only files.
     pub dir: String,
@@ -98,7 +106,9 @@ pub struct Config {
     pub requirepass: String,
     /// The most clients served at once: the worker pool's size.
     pub maxclients: usize,
+    /// The longest argument a client may send.
     pub proto_max_bulk_len: u64,
+    /// The most a client may have sent and not yet had executed.
     pub client_query_buffer_limit: u64,
     /// Output-buffer limits per client class, indexed by [`ObufClass`].
     pub client_output_buffer_limit: [ObufLimit; 3],
@@ -107,12 +117,17 @@ pub struct Config {
     /// Memory limit in bytes (0: none); past it, keys are evicted by
     /// `maxmemory_policy` before commands run.
     pub maxmemory: u64,
+    /// Which keys go first when memory is over `maxmemory`.
     pub maxmemory_policy: Policy,
 
     // Append-only file.
+    /// Log every write to the append-only file.
     pub appendonly: bool,
+    /// The AOF files' base name.
     pub appendfilename: String,
+    /// The directory, in `dir`, holding the AOF files.
     pub appenddirname: String,
+    /// When the AOF is fsynced.
     pub appendfsync: FsyncPolicy,
     /// Skip fsyncs while a rewrite is writing its base.
     pub no_appendfsync_on_rewrite: bool,
@@ -128,15 +143,17 @@ pub struct Config {
     /// `hash-max-listpack-entries` / `-value`: the largest hashes kept in
     /// the compact encoding.
     pub hash_max_listpack_entries: usize,
+    /// The longest field or value a compact hash may hold.
     pub hash_max_listpack_value: usize,
     /// The largest integer-only sets kept as intsets.
     pub set_max_intset_entries: usize,
     /// The largest sorted sets kept in the compact encoding.
     pub zset_max_listpack_entries: usize,
+    /// The longest member a compact sorted set may hold.
     pub zset_max_listpack_value: usize,
 
     /// Which keyspace events are published (class bits of
-    /// [`crate::pubsub::notify`]); 0: none, the default.
+    /// [`crate::channels::notify`]); 0: none, the default.
     pub notify_keyspace_events: u32,
 
     /// Directives stored and reported, with no effect in sedis.
@@ -383,15 +400,23 @@ pub enum SetError {
     Unknown(Vec<u8>),
     /// The parameter (named as the client typed it for name problems, by
     /// its own name for value problems) could not be set.
-    Failed { name: Vec<u8>, reason: String },
+    Failed {
+        /// The parameter's name.
+        name: Vec<u8>,
+        /// Redis's reason text.
+        reason: String,
+    },
 }
 
 /// The client classes `client-output-buffer-limit` configures, in the
 /// order CONFIG GET lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObufClass {
+    /// Ordinary clients.
     Normal = 0,
+    /// Replicas (Redis's `slave`).
     Replica = 1,
+    /// Clients subscribed to channels.
     Pubsub = 2,
 }
 
@@ -424,8 +449,11 @@ impl ObufClass {
 /// after more than `soft_seconds` over `soft_bytes` (0 bytes: no limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ObufLimit {
+    /// Disconnect as soon as this much is pending (0: never).
     pub hard_bytes: u64,
+    /// Disconnect when this much stays pending for `soft_seconds`.
     pub soft_bytes: u64,
+    /// How long `soft_bytes` may be exceeded.
     pub soft_seconds: u64,
 }
 
@@ -452,12 +480,16 @@ pub const DEFAULT_OBUF_LIMITS: [ObufLimit; 3] = [
 /// parameter: nobody, everybody, or only clients on the loopback interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProtectedAction {
+    /// Nobody.
     No,
+    /// Every client.
     Yes,
+    /// Clients connected from 127.0.0.1 or ::1.
     Local,
 }
 
 impl ProtectedAction {
+    /// The names a configuration uses, with each value's discriminant.
     pub const NAMES: &'static [(&'static str, u32)] = &[
         ("no", ProtectedAction::No as u32),
         ("yes", ProtectedAction::Yes as u32),
@@ -499,14 +531,18 @@ pub fn is_local_address(ip: std::net::IpAddr) -> bool {
 /// `supervised`: which supervisor to tell that the server is ready.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Supervised {
+    /// No supervisor.
     No,
+    /// Upstart: the server stops itself (SIGSTOP) when ready.
     Upstart,
+    /// systemd: `READY=1` on `$NOTIFY_SOCKET`.
     Systemd,
     /// Upstart or systemd, whichever the environment shows.
     Auto,
 }
 
 impl Supervised {
+    /// The names a configuration uses, with each value's discriminant.
     pub const NAMES: &'static [(&'static str, u32)] = &[
         ("upstart", Supervised::Upstart as u32),
         ("systemd", Supervised::Systemd as u32),
@@ -533,8 +569,11 @@ impl Choice for Supervised {
 /// to the score the server started with, or set it outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OomScoreAdj {
+    /// Leave the score as the process started with it.
     No,
+    /// The score it started with plus the configured value.
     Relative,
+    /// The configured value.
     Absolute,
 }
 

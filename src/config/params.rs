@@ -962,7 +962,7 @@ mod special {
 
     pub mod notify_keyspace_events {
         use super::*;
-        use crate::pubsub::notify;
+        use crate::channels::notify;
 
         pub fn set(c: &mut Config, args: &[&str]) -> Result<(), String> {
             let [classes] = args else {

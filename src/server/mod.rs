@@ -9,7 +9,7 @@
 //!                        └─► "-ERR max number of clients reached", close
 //! ```
 //!
-//! - [`worker`]: the read → execute → reply loop of one connection, and
+//! - [`worker`](mod@worker): the read → execute → reply loop of one connection, and
 //!   its sleep while a blocking command waits.
 //! - [`load`]: loading the data at start-up (the append-only file, replayed
 //!   through the dispatcher, or the dump).
@@ -47,14 +47,14 @@ use crate::state::{State, appendonly, cron, saving};
 fn install_expired_events(state: &State) {
     let pubsub = state.pubsub.clone();
     state.keyspace().add_expire_hook(Box::new(move |db, key| {
-        pubsub.notify_keyspace_event(crate::pubsub::notify::EXPIRED, "expired", key, db, None);
+        pubsub.notify_keyspace_event(crate::channels::notify::EXPIRED, "expired", key, db, None);
     }));
     // Key creation (Redis's `dbAdd`) and read misses: `new` and `keymiss`.
     let pubsub = state.pubsub.clone();
     state
         .keyspace()
         .set_key_hook(Box::new(move |event, db, key| {
-            use crate::pubsub::notify;
+            use crate::channels::notify;
             use crate::store::keyspace::KeyEvent;
             match event {
                 KeyEvent::Created => {

@@ -98,7 +98,7 @@ pub fn perform_evictions(state: &State, rng: &mut Rng) -> bool {
             };
             log.append(&[logged]);
             state.pubsub.notify_keyspace_event(
-                crate::pubsub::notify::EVICTED,
+                crate::channels::notify::EVICTED,
                 "evicted",
                 key,
                 db,

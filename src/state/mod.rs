@@ -27,12 +27,12 @@ use std::time::Instant;
 
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 
+use crate::channels::PubSub;
 use crate::clock::unix_ms;
 use crate::config::{Config, SetError};
 use crate::counter::Counter;
 use crate::error::CommandError;
 use crate::log::Logger;
-use crate::pubsub::PubSub;
 use crate::store::Keyspace;
 
 use cron::Metrics;
@@ -210,9 +210,7 @@ impl State {
         log: Logger,
         commands: usize,
     ) -> Self {
-        let stats = (0..commands)
-            .map(|_| CommandStats::default())
-            .collect();
+        let stats = (0..commands).map(|_| CommandStats::default()).collect();
         let password_set = !config.requirepass.is_empty();
         let pubsub = Arc::new(PubSub::default());
         sync_pubsub_config(&pubsub, &config);

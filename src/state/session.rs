@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 
-use crate::pubsub::{Peer, Subscriptions};
+use crate::channels::{Peer, Subscriptions};
 use crate::rng::Rng;
 use crate::store::{Key, WatchFlag};
 

@@ -9,7 +9,7 @@ use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use sedis::resp::Frame;
+use sedis::Frame;
 use sedis::{Config, Server, ServerHandle};
 
 /// A running server, stopped (and all its threads joined) when dropped.
@@ -33,7 +33,7 @@ impl TestServer {
     pub fn try_with_config(tweak: impl FnOnce(&mut Config)) -> std::io::Result<Self> {
         let mut config = Config {
             port: 0,
-            loglevel: sedis::log::LogLevel::Nothing,
+            loglevel: sedis::config::LogLevel::Nothing,
             // No save points, and a directory of no dump: a dump.rdb left
             // in the working directory must not leak keys into tests. Tests
             // that persist set their own directory.

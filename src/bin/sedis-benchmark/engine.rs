@@ -17,7 +17,7 @@ use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use sedis::rng::Rng;
+use sedis::internals::rng::Rng;
 
 use crate::histogram::Histogram;
 

@@ -23,8 +23,8 @@ use std::process::ExitCode;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
+use sedis::Frame;
 use sedis::client::{Connection, error_text};
-use sedis::resp::Frame;
 
 use engine::{Progress, Workload};
 use histogram::Histogram;

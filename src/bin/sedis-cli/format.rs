@@ -3,7 +3,7 @@
 //! numbered nested lists), the raw form used when output goes to a pipe, and
 //! CSV.
 
-use sedis::resp::Frame;
+use sedis::Frame;
 
 /// How replies are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

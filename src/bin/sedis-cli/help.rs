@@ -2,7 +2,7 @@
 //! `COMMAND DOCS` reply (so the help always describes the server we talk to)
 //! and printed the way redis-cli prints it.
 
-use sedis::resp::Frame;
+use sedis::Frame;
 
 /// One command or subcommand's help.
 #[derive(Debug, Clone, PartialEq, Eq)]

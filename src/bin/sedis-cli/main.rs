@@ -30,9 +30,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
+use sedis::Frame;
 use sedis::client::{Connection, error_text};
-use sedis::resp::Frame;
-use sedis::resp::reader::split_args;
+use sedis::internals::resp::reader::split_args;
 
 use format::{Delimiters, Output};
 use help::Help;
