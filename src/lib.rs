@@ -42,7 +42,7 @@
 //!  3  process, config, channels (pub/sub registry, keyspace notifications)
 //!  2  persist (RDB and AOF formats, snapshots)
 //!  1  resp (wire protocol)   net (sockets)   store (keyspace, types, expiry)
-//!  0  num, rng, clock, glob, counter, digest, error, log, alloc
+//!  0  num, rng, clock, glob, counter, digest, quote, error, log, alloc
 //! ```
 //!
 //! - `server`: the listener, the worker pool, one connection's read →
@@ -61,10 +61,10 @@
 //!   RESP3). `net`: listening sockets, waiting on a socket or a wake-up.
 //!   `store`: databases split into shards behind `RwLock`s, LRU-ordered
 //!   keys, values, lazy and active expiry, clients waiting on keys.
-//! - `num`, `rng`, `clock`, `glob`, `counter`, `digest`, `error`, `log`:
-//!   Redis's number parsing and formatting, a small PRNG, time, glob
-//!   patterns, contention-free counters, SHA-256, the canned error replies,
-//!   Redis-format logging.
+//! - `num`, `rng`, `clock`, `glob`, `counter`, `digest`, `quote`, `error`,
+//!   `log`: Redis's number parsing and formatting, a small PRNG, time, glob
+//!   patterns, contention-free counters, SHA-256, Redis's quoting, the
+//!   canned error replies, Redis-format logging.
 
 #![warn(missing_docs)]
 
@@ -96,6 +96,8 @@ mod num;
 mod persist;
 #[allow(missing_docs, rustdoc::private_intra_doc_links)]
 mod process;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod quote;
 #[allow(missing_docs, rustdoc::private_intra_doc_links)]
 mod resp;
 #[allow(missing_docs, rustdoc::private_intra_doc_links)]
@@ -132,6 +134,6 @@ pub mod internals {
     }
     expose!(
         channels, clock, commands, counter, digest, error, glob, log, net, num, persist, process,
-        resp, rng, server, state, store,
+        quote, resp, rng, server, state, store,
     );
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 /// Bottom to top: each module may use those before it in this list.
 const LAYERS: &[&[&str]] = &[
     &[
-        "alloc", "clock", "counter", "digest", "error", "glob", "log", "num", "rng",
+        "alloc", "clock", "counter", "digest", "error", "glob", "log", "num", "quote", "rng",
     ],
     &["resp", "net", "store"],
     &["persist"],

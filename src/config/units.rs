@@ -1,7 +1,6 @@
 //! How configuration values are written: Redis's memory units, the C
 //! number readers its parsers rely on (with their quirks, since a value must
-//! be accepted or refused exactly as Redis does), and the quoting CONFIG
-//! REWRITE uses.
+//! be accepted or refused exactly as Redis does).
 
 /// Redis's `memtoull`: digits then an optional unit (`b`, `k` = 1000, `kb`
 /// = 1024, `m`, `mb`, `g`, `gb`, any case). No digits read as 0, as
@@ -92,27 +91,9 @@ pub fn format_f64_trimmed(value: f64) -> String {
     }
 }
 
-/// Quotes a value the way Redis's `sdscatrepr` does, so that the config
-/// parser reads it back unchanged.
+/// A value quoted for a config file line (Redis's `sdscatrepr`).
 pub fn repr(value: &str) -> String {
-    let mut out = String::from("\"");
-    for &b in value.as_bytes() {
-        match b {
-            b'\\' | b'"' => {
-                out.push('\\');
-                out.push(b as char);
-            }
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x07 => out.push_str("\\a"),
-            0x08 => out.push_str("\\b"),
-            b' '..=b'~' => out.push(b as char),
-            other => out.push_str(&format!("\\x{other:02x}")),
-        }
-    }
-    out.push('"');
-    out
+    crate::quote::repr(value.as_bytes())
 }
 
 #[cfg(test)]
@@ -161,10 +142,5 @@ mod tests {
         assert_eq!(format_f64_trimmed(50.0), "50");
         assert_eq!(format_f64_trimmed(99.9), "99.9");
         assert_eq!(format_f64_trimmed(0.123456789), "0.123457");
-    }
-
-    #[test]
-    fn repr_escapes_like_redis() {
-        assert_eq!(repr("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\x01\"");
     }
 }
