@@ -42,5 +42,9 @@ mod tests {
         assert_eq!(repr(b"a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\x01\"");
         assert_eq!(repr(b"\r\t\x07\x08\xff ~"), "\"\\r\\t\\a\\b\\xff ~\"");
         assert_eq!(repr(b""), "\"\"");
+        assert_eq!(
+            repr(b"a\"b\\c\n\x00\x7f\xc3\xa9 ~"),
+            r#""a\"b\\c\n\x00\x7f\xc3\xa9 ~""#
+        );
     }
 }

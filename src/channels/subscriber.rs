@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
-use crossbeam::channel::{self, Receiver, Sender, TryRecvError};
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
 use crate::resp::ReplyWriter;
 
@@ -154,7 +154,7 @@ impl std::fmt::Debug for Inbox {
 
 impl Inbox {
     pub fn new(client_id: u64, peer: Arc<dyn Peer>) -> Self {
-        let (sender, queue) = channel::unbounded();
+        let (sender, queue) = crossbeam_channel::unbounded();
         Inbox {
             subscriber: Arc::new(Subscriber {
                 client_id,

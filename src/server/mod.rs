@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
-use crossbeam::channel::{self, Receiver, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use crate::config::Config;
 use crate::log::Logger;
@@ -139,7 +139,7 @@ impl Server {
         ));
         process::notify_ready(&state.config(), &state.log);
         let state = &*state;
-        let result = crossbeam::scope(|scope| {
+        let result = crossbeam_utils::thread::scope(|scope| {
             scope
                 .builder()
                 .name("sedis-reaper".into())
@@ -293,8 +293,8 @@ struct Pool<'s> {
     started: AtomicUsize,
 }
 
-fn accept_loop<'env>(scope: &crossbeam::thread::Scope<'env>, state: &'env State) {
-    let (handoff, queue) = channel::bounded::<TcpStream>(0);
+fn accept_loop<'env>(scope: &crossbeam_utils::thread::Scope<'env>, state: &'env State) {
+    let (handoff, queue) = crossbeam_channel::bounded::<TcpStream>(0);
     let pool = Pool {
         state,
         handoff,
@@ -333,7 +333,7 @@ fn accept_loop<'env>(scope: &crossbeam::thread::Scope<'env>, state: &'env State)
     // they exit; busy ones exit when their client's socket is closed.
 }
 
-fn admit<'env>(scope: &crossbeam::thread::Scope<'env>, pool: &Pool<'env>, stream: TcpStream) {
+fn admit<'env>(scope: &crossbeam_utils::thread::Scope<'env>, pool: &Pool<'env>, stream: TcpStream) {
     let state = pool.state;
     if let Some(reason) = deny_reason(state, &stream) {
         state

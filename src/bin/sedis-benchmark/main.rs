@@ -202,10 +202,10 @@ enum Stop {
 
 /// Splits the command line into options and the command to benchmark. The
 /// first word that is not an option (or the word after `--`) starts the
-/// command. Option words are found in order, then read with pico-args in
-/// that same order, so an option's value never passes for an option.
+/// command. Each option is paired with its value word as it is found, so
+/// an option's value never passes for an option.
 fn parse_options(args: Vec<OsString>) -> Result<(Options, Vec<Vec<u8>>), Stop> {
-    let mut order = Vec::new();
+    let mut order: Vec<(&'static str, Option<&OsString>)> = Vec::new();
     let mut i = 0;
     let mut command_at = args.len();
     while i < args.len() {
@@ -219,10 +219,10 @@ fn parse_options(args: Vec<OsString>) -> Result<(Options, Vec<Vec<u8>>), Stop> {
             if last {
                 return Err(Stop::Invalid(word));
             }
-            order.push(option);
+            order.push((option, Some(&args[i + 1])));
             i += 2;
         } else if let Some(option) = known(FLAG_OPTIONS) {
-            order.push(option);
+            order.push((option, None));
             i += 1;
         } else if word.starts_with('-') {
             return Err(Stop::Invalid(word));
@@ -232,54 +232,55 @@ fn parse_options(args: Vec<OsString>) -> Result<(Options, Vec<Vec<u8>>), Stop> {
         }
     }
     let command: Vec<Vec<u8>> = args[command_at..].iter().map(os_bytes).collect();
-    let mut parser = pico_args::Arguments::from_vec(args[..i].to_vec());
     let mut opts = Options::default();
-    for key in order {
-        let invalid = |_| Stop::Invalid(key.to_string());
+    for (key, word) in order {
+        // A value option always has its word (see above).
+        let raw = || word.cloned().unwrap_or_default();
+        let invalid = |()| Stop::Invalid(key.to_string());
         match key {
             "--help" => return Err(Stop::Usage),
             "-v" | "--version" => return Err(Stop::Version),
-            "-h" => opts.host = parser.value_from_str(key).map_err(invalid)?,
-            "-p" => opts.port = parser.value_from_str(key).map_err(invalid)?,
+            "-h" => opts.host = parse_value(&raw()).map_err(invalid)?,
+            "-p" => opts.port = parse_value(&raw()).map_err(invalid)?,
             "-a" => {
-                let value: OsString = parser.value_from_os_str(key, ok_os).map_err(invalid)?;
+                let value = raw();
                 opts.password = Some(os_bytes(&value));
             }
             "--user" => {
-                let value: OsString = parser.value_from_os_str(key, ok_os).map_err(invalid)?;
+                let value = raw();
                 opts.user = Some(os_bytes(&value));
             }
             "-c" => {
-                let clients: i64 = parser.value_from_str(key).map_err(invalid)?;
+                let clients: i64 = parse_value(&raw()).map_err(invalid)?;
                 opts.clients = clients.max(1) as usize;
             }
             "-n" => {
-                let requests: i64 = parser.value_from_str(key).map_err(invalid)?;
+                let requests: i64 = parse_value(&raw()).map_err(invalid)?;
                 opts.requests = requests.max(0) as u64;
             }
             "-d" => {
-                let size: i64 = parser.value_from_str(key).map_err(invalid)?;
+                let size: i64 = parse_value(&raw()).map_err(invalid)?;
                 opts.data_size = size.clamp(1, 1 << 30) as usize;
             }
             "-P" => {
-                let pipeline: i64 = parser.value_from_str(key).map_err(invalid)?;
+                let pipeline: i64 = parse_value(&raw()).map_err(invalid)?;
                 opts.pipeline = pipeline.clamp(1, 1 << 20) as usize;
             }
             "-r" => {
-                let keyspace: i64 = parser.value_from_str(key).map_err(invalid)?;
+                let keyspace: i64 = parse_value(&raw()).map_err(invalid)?;
                 opts.keyspace = Some(keyspace.max(0) as u64);
             }
             "-t" => {
-                let tests: String = parser.value_from_str(key).map_err(invalid)?;
+                let tests: String = parse_value(&raw()).map_err(invalid)?;
                 opts.tests = Some(format!(",{},", tests.to_lowercase()));
             }
             "-k" => {
-                let keepalive: i64 = parser.value_from_str(key).map_err(invalid)?;
+                let keepalive: i64 = parse_value(&raw()).map_err(invalid)?;
                 opts.keepalive = keepalive != 0;
             }
-            "--dbnum" => opts.dbnum = parser.value_from_str(key).map_err(invalid)?,
+            "--dbnum" => opts.dbnum = parse_value(&raw()).map_err(invalid)?,
             "--precision" => {
-                let precision: i64 = parser.value_from_str(key).map_err(invalid)?;
+                let precision: i64 = parse_value(&raw()).map_err(invalid)?;
                 opts.precision = if precision < 0 {
                     3
                 } else {
@@ -288,36 +289,32 @@ fn parse_options(args: Vec<OsString>) -> Result<(Options, Vec<Vec<u8>>), Stop> {
                 };
             }
             "--threads" => {
-                let threads: i64 = parser.value_from_str(key).map_err(invalid)?;
+                let threads: i64 = parse_value(&raw()).map_err(invalid)?;
                 if threads > MAX_THREADS as i64 {
                     eprintln!("WARNING: Too many threads, limiting threads to {MAX_THREADS}.");
                 }
                 opts.threads = threads.clamp(0, MAX_THREADS as i64) as usize;
             }
-            flag => {
-                parser.contains(flag);
-                match flag {
-                    "-q" => opts.quiet = true,
-                    "--csv" => opts.csv = true,
-                    "-l" => opts.repeat_forever = true,
-                    "-3" => opts.resp3 = true,
-                    "-x" => opts.stdin_last_arg = true,
-                    "-e" => eprintln!(
-                        "WARNING: -e option has no effect. We now immediately exit on error to avoid false results."
-                    ),
-                    other => return Err(Stop::Invalid(other.to_string())),
-                }
-            }
+            flag => match flag {
+                "-q" => opts.quiet = true,
+                "--csv" => opts.csv = true,
+                "-l" => opts.repeat_forever = true,
+                "-3" => opts.resp3 = true,
+                "-x" => opts.stdin_last_arg = true,
+                "-e" => eprintln!(
+                    "WARNING: -e option has no effect. We now immediately exit on error to avoid false results."
+                ),
+                other => return Err(Stop::Invalid(other.to_string())),
+            },
         }
-    }
-    if let Some(extra) = parser.finish().first() {
-        return Err(Stop::Invalid(extra.to_string_lossy().into_owned()));
     }
     Ok((opts, command))
 }
 
-fn ok_os(s: &std::ffi::OsStr) -> Result<OsString, String> {
-    Ok(s.to_os_string())
+/// An option's value, parsed (the words are read as UTF-8); a value that
+/// does not parse makes its option invalid.
+fn parse_value<T: std::str::FromStr>(word: &OsString) -> Result<T, ()> {
+    word.to_string_lossy().parse().map_err(|_| ())
 }
 
 fn os_bytes(s: &OsString) -> Vec<u8> {
@@ -492,8 +489,8 @@ fn run(title: &str, request: Vec<u8>, opts: &Options, addr: SocketAddr) -> Measu
     // Every thread connects its clients first; the clock starts when all
     // are connected.
     let connected = Barrier::new(threads + 1);
-    let (done_tx, done_rx) = crossbeam::channel::unbounded::<()>();
-    let (results, elapsed) = crossbeam::scope(|scope| {
+    let (done_tx, done_rx) = crossbeam_channel::unbounded::<()>();
+    let (results, elapsed) = crossbeam_utils::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let (work, progress, connected, done) =
@@ -515,10 +512,10 @@ fn run(title: &str, request: Vec<u8>, opts: &Options, addr: SocketAddr) -> Measu
         while running > 0 {
             match done_rx.recv_timeout(PROGRESS_INTERVAL) {
                 Ok(()) => running -= 1,
-                Err(crossbeam::channel::RecvTimeoutError::Timeout) => {
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
                     line.tick(title, &progress, start)
                 }
-                Err(crossbeam::channel::RecvTimeoutError::Disconnected) => break,
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
             }
         }
         let elapsed = start.elapsed();

@@ -58,26 +58,9 @@ pub fn reply(frame: &Frame, mode: Output, verbatim: bool, delims: &Delimiters) -
 }
 
 /// Appends `bytes` quoted the way redis-cli (sds's `sdscatrepr`) quotes
-/// strings: backslash escapes for quotes, backslashes and common control
-/// characters, `\xNN` for every other byte that is not printable ASCII.
+/// strings.
 pub fn repr(bytes: &[u8], out: &mut Vec<u8>) {
-    out.push(b'"');
-    for &b in bytes {
-        match b {
-            b'\\' | b'"' => {
-                out.push(b'\\');
-                out.push(b);
-            }
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x07 => out.extend_from_slice(b"\\a"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            b' '..=b'~' => out.push(b),
-            _ => out.extend_from_slice(format!("\\x{b:02x}").as_bytes()),
-        }
-    }
-    out.push(b'"');
+    sedis::internals::quote::repr_into(bytes, out);
 }
 
 /// True when [`tty`] prints `frame` on more than one line; a map value that
@@ -299,13 +282,6 @@ mod tests {
 
     fn show(frame: &Frame, mode: Output) -> String {
         String::from_utf8(reply(frame, mode, false, &Delimiters::default())).unwrap()
-    }
-
-    #[test]
-    fn repr_escapes_like_sdscatrepr() {
-        let mut out = Vec::new();
-        repr(b"a\"b\\c\n\x00\x7f\xc3\xa9 ~", &mut out);
-        assert_eq!(out, br#""a\"b\\c\n\x00\x7f\xc3\xa9 ~""#);
     }
 
     #[test]

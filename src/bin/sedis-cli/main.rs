@@ -174,10 +174,10 @@ enum Stop {
 /// Splits the command line into options and the command. Options come
 /// first; the first word that is not an option starts the command, so the
 /// command's own arguments may look like options (`sedis-cli echo -p`).
-/// The option words are found in order, then read with pico-args in that
-/// same order, so an option's value is never mistaken for an option.
+/// Each option is paired with its value word as it is found, so an
+/// option's value is never mistaken for an option.
 fn parse_options(args: Vec<OsString>) -> Result<(Options, Vec<Vec<u8>>), Stop> {
-    let mut order = Vec::new();
+    let mut order: Vec<(&'static str, Option<&OsString>)> = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let word = args[i].to_string_lossy().into_owned();
@@ -188,10 +188,10 @@ fn parse_options(args: Vec<OsString>) -> Result<(Options, Vec<Vec<u8>>), Stop> {
         }
         let known = |list: &[&'static str]| list.iter().copied().find(|o| *o == word);
         if let (Some(option), false) = (known(VALUE_OPTIONS), last) {
-            order.push(option);
+            order.push((option, Some(&args[i + 1])));
             i += 2;
         } else if let Some(option) = known(FLAG_OPTIONS) {
-            order.push(option);
+            order.push((option, None));
             i += 1;
         } else if word.starts_with('-') {
             return Err(Stop::Error(format!(
@@ -202,44 +202,30 @@ fn parse_options(args: Vec<OsString>) -> Result<(Options, Vec<Vec<u8>>), Stop> {
         }
     }
     let command: Vec<Vec<u8>> = args[i..].iter().map(os_bytes).collect();
-    let mut parser = pico_args::Arguments::from_vec(args[..i].to_vec());
     let mut opts = Options::default();
-    let bad = |e: pico_args::Error| Stop::Error(e.to_string());
-    for key in order {
+    for (key, word) in order {
+        // A value option always has its word (see above).
+        let raw = || word.cloned().unwrap_or_default();
         match key {
             "--help" => return Err(Stop::Usage),
             "-v" | "--version" => return Err(Stop::Version),
-            "-h" => opts.host = parser.value_from_str(key).map_err(bad)?,
-            "-p" => opts.port = parser.value_from_str(key).map_err(bad)?,
-            "-a" | "--pass" => {
-                opts.password = Some(os_bytes(
-                    &parser.value_from_os_str(key, ok_os).map_err(bad)?,
-                ))
-            }
-            "--user" => {
-                opts.user = Some(os_bytes(
-                    &parser.value_from_os_str(key, ok_os).map_err(bad)?,
-                ))
-            }
-            "-n" => opts.db = parser.value_from_str(key).map_err(bad)?,
-            "-r" => opts.repeat = parser.value_from_str(key).map_err(bad)?,
+            "-h" => opts.host = parse_value(&raw()).map_err(Stop::Error)?,
+            "-p" => opts.port = parse_value(&raw()).map_err(Stop::Error)?,
+            "-a" | "--pass" => opts.password = Some(os_bytes(&raw())),
+            "--user" => opts.user = Some(os_bytes(&raw())),
+            "-n" => opts.db = parse_value(&raw()).map_err(Stop::Error)?,
+            "-r" => opts.repeat = parse_value(&raw()).map_err(Stop::Error)?,
             "-i" => {
-                let seconds: f64 = parser.value_from_str(key).map_err(bad)?;
+                let seconds: f64 = parse_value(&raw()).map_err(Stop::Error)?;
                 if !(0.0..1e9).contains(&seconds) {
                     return Err(Stop::Error(format!("Invalid interval: {seconds}")));
                 }
                 opts.interval = Duration::from_secs_f64(seconds);
             }
-            "-d" => {
-                opts.delimiters.element =
-                    os_bytes(&parser.value_from_os_str(key, ok_os).map_err(bad)?)
-            }
-            "-D" => {
-                opts.delimiters.reply =
-                    os_bytes(&parser.value_from_os_str(key, ok_os).map_err(bad)?)
-            }
+            "-d" => opts.delimiters.element = os_bytes(&raw()),
+            "-D" => opts.delimiters.reply = os_bytes(&raw()),
             "--show-pushes" => {
-                let value: String = parser.value_from_str(key).map_err(bad)?;
+                let value: String = parse_value(&raw()).map_err(Stop::Error)?;
                 match value.chars().next().map(|c| c.to_ascii_lowercase()) {
                     Some('y') => opts.show_pushes = true,
                     Some('n') => opts.show_pushes = false,
@@ -248,28 +234,22 @@ fn parse_options(args: Vec<OsString>) -> Result<(Options, Vec<Vec<u8>>), Stop> {
                     }
                 }
             }
-            _ => {
-                parser.contains(key);
-                match key {
-                    "-x" => opts.stdin_last_arg = true,
-                    "-e" => opts.exit_on_error = true,
-                    "-2" => opts.resp2 = true,
-                    "-3" => opts.resp3 = true,
-                    "--raw" => opts.output = Output::Raw,
-                    "--no-raw" => opts.output = Output::Standard,
-                    "--csv" => opts.output = Output::Csv,
-                    "--no-auth-warning" => opts.no_auth_warning = true,
-                    other => {
-                        return Err(Stop::Error(format!(
-                            "Unrecognized option or bad number of args for: '{other}'"
-                        )));
-                    }
+            _ => match key {
+                "-x" => opts.stdin_last_arg = true,
+                "-e" => opts.exit_on_error = true,
+                "-2" => opts.resp2 = true,
+                "-3" => opts.resp3 = true,
+                "--raw" => opts.output = Output::Raw,
+                "--no-raw" => opts.output = Output::Standard,
+                "--csv" => opts.output = Output::Csv,
+                "--no-auth-warning" => opts.no_auth_warning = true,
+                other => {
+                    return Err(Stop::Error(format!(
+                        "Unrecognized option or bad number of args for: '{other}'"
+                    )));
                 }
-            }
+            },
         }
-    }
-    if let Err(e) = parser.finish_checked() {
-        return Err(Stop::Error(e));
     }
     if opts.resp2 && opts.resp3 {
         return Err(Stop::Error(
@@ -279,26 +259,14 @@ fn parse_options(args: Vec<OsString>) -> Result<(Options, Vec<Vec<u8>>), Stop> {
     Ok((opts, command))
 }
 
-/// pico-args's leftovers check, as an error message.
-trait FinishChecked {
-    fn finish_checked(self) -> Result<(), String>;
-}
-
-impl FinishChecked for pico_args::Arguments {
-    fn finish_checked(self) -> Result<(), String> {
-        let rest = self.finish();
-        match rest.first() {
-            None => Ok(()),
-            Some(word) => Err(format!(
-                "Unrecognized option or bad number of args for: '{}'",
-                word.to_string_lossy()
-            )),
-        }
-    }
-}
-
-fn ok_os(s: &std::ffi::OsStr) -> Result<OsString, String> {
-    Ok(s.to_os_string())
+/// An option's value, parsed (the words are read as UTF-8).
+fn parse_value<T: std::str::FromStr>(word: &OsString) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    let text = word.to_string_lossy();
+    text.parse()
+        .map_err(|e| format!("failed to parse '{text}': {e}"))
 }
 
 /// An argument's bytes, exactly as given (arguments need not be UTF-8).
