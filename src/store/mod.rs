@@ -13,18 +13,23 @@
 //! - [`evict`]: which key `maxmemory` evicts next, by policy.
 //! - [`hasher`]: the keyed hash that picks a key's shard.
 
+pub mod db;
 pub mod dict;
 pub mod evict;
 pub mod expire;
 pub mod hasher;
 pub mod key;
 pub mod keyspace;
+pub mod locks;
+pub mod scan;
 pub mod shard;
 pub mod types;
 pub mod value;
 pub mod waiting;
 
+pub use db::Db;
 pub use key::Key;
-pub use keyspace::{Db, Keyspace, LockPlan, LockSet, Mode};
+pub use keyspace::Keyspace;
+pub use locks::{LockPlan, LockSet, Mode};
 pub use shard::{Detached, Entry, WatchFlag};
 pub use value::{StrValue, Value};
