@@ -1,7 +1,9 @@
 //! The data: databases of sharded, LRU-ordered keys, their values, and expiry.
 //!
-//! - [`keyspace`]: databases, shards, the locking discipline, the `Db` view
-//!   commands use (Redis's `db.c`).
+//! - [`keyspace`]: databases split into shards, hooks, the reaper's sweep.
+//! - [`locks`]: which shards a command needs and holding them, in ascending
+//!   order. [`db`]: one database through a command's locks (Redis's `db.c`
+//!   contract). [`scan`]: SCAN's cursor.
 //! - [`shard`]: one shard's keys, deadlines and watchers.
 //! - [`value`]: what a key holds (Redis's object types and encodings).
 //! - [`types`]: the aggregate types' representations (lists, sorted sets).
