@@ -5,20 +5,14 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use common::{Raw, TestServer};
+use common::{Raw, TestServer, eventually};
 
 /// Waits until the server reports `n` blocked clients (the count a client
 /// joins once its wait is registered under the key's lock, so a push after
 /// this point must serve it).
 fn wait_for_blocked(server: &TestServer, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(10);
     let blocked = &server.handle().state().keyspace().blocked;
-    while blocked.count() != n {
-        assert!(Instant::now() < deadline, "never saw {n} blocked clients");
-        std::thread::yield_now();
-    }
+    eventually(&format!("{n} blocked clients"), || blocked.count() == n);
 }
 
 fn client_id(c: &mut Raw) -> String {

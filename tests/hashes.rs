@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::TestServer;
+use common::{TestServer, dir_with_dump, with_dir};
 
 #[test]
 fn replies_in_both_protocols() {
@@ -137,18 +137,8 @@ fn hscan_returns_every_field_present_throughout_while_the_hash_changes() {
 
 #[test]
 fn a_dump_written_by_redis_loads_with_every_field_and_encoding() {
-    let dir = std::env::temp_dir().join(format!("sedis-hash-rdb-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/redis-7.0.15-hashes-sets.rdb"
-        ),
-        dir.join("dump.rdb"),
-    )
-    .unwrap();
-    let d = dir.clone();
-    let server = TestServer::with_config(move |c| c.dir = d.to_str().unwrap().to_string());
+    let dir = dir_with_dump("hashes-redis-dump", "redis-7.0.15-hashes-sets.rdb");
+    let server = TestServer::with_config(with_dir(&dir));
     let mut c = server.raw();
     assert_eq!(c.call(&["HLEN", "bighash"]), b":200\r\n");
     assert_eq!(

@@ -4,27 +4,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::TestServer;
+use common::{TestServer, temp_dir, with_dir};
 use sedis::Config;
 use sedis::internals::persist::snapshot;
 use sedis::internals::store::{Keyspace, LockPlan, Mode, Value};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "sedis-persist-{name}-{}-{}",
-        std::process::id(),
-        sedis::internals::clock::unix_us()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn with_dir(dir: &Path) -> impl FnOnce(&mut Config) + '_ {
-    move |c: &mut Config| c.dir = dir.to_str().unwrap().to_string()
-}
 
 /// Loads a dump into a fresh keyspace and returns a string value.
 fn load_string(path: &Path, key: &[u8]) -> Option<Vec<u8>> {
