@@ -1,10 +1,14 @@
-//! Test support: an in-process server on a free port, and two ways to talk
-//! to it: raw RESP bytes (when the wire format is the point) and the `redis`
-//! crate (when behaviour is). Besides: waiting for what the server does on
-//! its own threads, scratch directories and INFO fields.
+//! Test support: an in-process server on a port of its own, and two ways to
+//! talk to it: raw RESP bytes (when the wire format is the point) and the
+//! `redis` crate (when behaviour is). Besides: waiting for what the server
+//! does on its own threads, scratch directories, INFO fields, and (in the
+//! submodules) `sedis-server` as a process, ports held for a test, and the
+//! hostile-input table.
 #![allow(dead_code)] // each test binary uses a different part of this
 
 pub mod hostile;
+pub mod ports;
+pub mod process;
 
 use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
