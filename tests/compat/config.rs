@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 
 use sedis::Frame;
 
+use crate::common::process::SEDIS_SERVER;
+use crate::common::temp_dir;
 use crate::conn::Conn;
-use crate::redis::{REDIS_VERSION, free_port, redis_server_binary};
+use crate::redis::{REDIS_VERSION, on_a_free_port, redis_server_binary};
 use crate::servers::Servers;
 use crate::show::escape;
 
@@ -304,18 +306,29 @@ struct Daemon {
 impl Daemon {
     /// Starts `binary` with `conf`, overriding only what must differ on a
     /// test machine: port, pid file, log file and directory (all in `dir`).
+    /// sedis gets a free port too, not port 0: these tests change `bind` at
+    /// run time, which makes a server listen again on its configured port,
+    /// and a configured port 0 would be a different one.
     fn start(binary: &Path, conf: &Path, dir: &Path) -> Daemon {
+        on_a_free_port(|port| Self::try_start(binary, conf, dir, port))
+    }
+
+    /// Starts the daemon on `port`. A daemon says it is up by writing its
+    /// pid file; if it never does, or its log says the port was taken (both
+    /// servers log `strerror`), this fails with the log.
+    fn try_start(binary: &Path, conf: &Path, dir: &Path, port: u16) -> Result<Daemon, String> {
         std::fs::create_dir_all(dir).unwrap();
-        let port = free_port();
         let pidfile = dir.join("server.pid");
+        let logfile = dir.join("server.log");
         let _ = std::fs::remove_file(&pidfile);
+        let _ = std::fs::remove_file(&logfile);
         let status = Command::new(binary)
             .arg(conf)
             .args(["--port", &port.to_string(), "--daemonize", "yes"])
             .arg("--pidfile")
             .arg(&pidfile)
             .arg("--logfile")
-            .arg(dir.join("server.log"))
+            .arg(&logfile)
             .arg("--dir")
             .arg(dir)
             .stdin(Stdio::null())
@@ -327,23 +340,22 @@ impl Daemon {
             binary.display(),
             conf.display()
         );
-        // A daemon says it is up by writing its pid file.
         let deadline = Instant::now() + Duration::from_secs(10);
-        let pid = loop {
+        loop {
             if let Ok(text) = std::fs::read_to_string(&pidfile)
                 && let Ok(pid) = text.trim().parse()
             {
-                break pid;
+                return Ok(Daemon { pid, port });
             }
-            let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-            assert!(
-                Instant::now() < deadline,
-                "{} never wrote its pid file: {log}",
-                binary.display()
-            );
+            let log = std::fs::read_to_string(&logfile).unwrap_or_default();
+            if log.contains("Address already in use") || Instant::now() > deadline {
+                return Err(format!(
+                    "{} never wrote its pid file: {log}",
+                    binary.display()
+                ));
+            }
             std::thread::sleep(Duration::from_millis(10));
-        };
-        Daemon { pid, port }
+        }
     }
 
     fn conn(&self) -> Conn {
@@ -369,8 +381,6 @@ fn stock_redis_conf() -> PathBuf {
     path
 }
 
-const SEDIS_SERVER: &str = env!("CARGO_BIN_EXE_sedis-server");
-
 /// What differs by design when two servers start from one file on one
 /// machine: the overrides above.
 const PER_SERVER: &[&str] = &["port", "pidfile", "logfile", "dir"];
@@ -379,7 +389,7 @@ const PER_SERVER: &[&str] = &["port", "pidfile", "logfile", "dir"];
 #[ignore = "needs redis-server 7.0.15 and its /etc/redis/redis.conf; run with --include-ignored"]
 fn debians_stock_redis_conf_starts_sedis_with_the_values_redis_reads() {
     let conf = stock_redis_conf();
-    let base = std::env::temp_dir().join(format!("sedis-stock-conf-{}", std::process::id()));
+    let base = temp_dir("stock-conf");
     let redis = Daemon::start(&redis_server_binary(), &conf, &base.join("redis"));
     let sedis = Daemon::start(Path::new(SEDIS_SERVER), &conf, &base.join("sedis"));
     let differences = config_differences(
@@ -450,12 +460,10 @@ fn authenticated(daemon: &Daemon) -> Conn {
 /// A file CONFIG REWRITE wrote on one server starts the other with the same
 /// values (`from` rewrites, `to` reads).
 fn rewritten_file_moves(from: &Path, to: &Path) {
-    let base = std::env::temp_dir().join(format!(
-        "sedis-rewrite-{}-{}",
-        std::process::id(),
+    let base = temp_dir(&format!(
+        "rewrite-{}",
         from.file_name().unwrap().to_string_lossy()
     ));
-    std::fs::create_dir_all(&base).unwrap();
     let conf = base.join("server.conf");
     std::fs::copy(stock_redis_conf(), &conf).unwrap();
     let writer = Daemon::start(from, &conf, &base.join("writer"));
@@ -507,7 +515,7 @@ fn rewritten_layout(text: &str) -> (Vec<String>, std::collections::BTreeSet<Stri
 #[test]
 #[ignore = "needs redis-server 7.0.15 and its /etc/redis/redis.conf; run with --include-ignored"]
 fn config_rewrite_keeps_the_layout_and_comments_as_redis_does() {
-    let base = std::env::temp_dir().join(format!("sedis-rewrite-layout-{}", std::process::id()));
+    let base = temp_dir("rewrite-layout");
     let mut texts = Vec::new();
     for (who, binary) in [
         ("redis", redis_server_binary()),

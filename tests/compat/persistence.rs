@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use sedis::Frame;
 
-use crate::common::TestServer;
+use crate::common::{TestServer, dir_with_dump, temp_dir, with_dir};
 use crate::conn::Conn;
 use crate::redis::RedisServer;
 
@@ -155,11 +155,9 @@ fn fill_every_type(conn: &mut Conn) {
 #[test]
 #[ignore = "needs redis-server and redis-check-aof 7.0.15; run with --include-ignored"]
 fn sedis_aofs_pass_redis_check_aof_and_replay_in_redis() {
-    let dir = std::env::temp_dir().join(format!("sedis-aof-interop-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let d = dir.clone();
-    let sedis = TestServer::with_config(move |c| {
-        c.dir = d.to_str().unwrap().to_string();
+    let dir = temp_dir("aof-interop");
+    let sedis = TestServer::with_config(|c| {
+        with_dir(&dir)(c);
         c.appendonly = true;
         c.appendfsync = sedis::config::FsyncPolicy::Always;
     });
@@ -215,9 +213,9 @@ fn sedis_aofs_pass_redis_check_aof_and_replay_in_redis() {
 #[test]
 #[ignore = "needs redis-server 7.0.15; run with --include-ignored"]
 fn redis_dumps_load_in_sedis() {
-    let dir = std::env::temp_dir().join(format!("sedis-rdb-from-redis-{}", std::process::id()));
-    let kept = std::env::temp_dir().join(format!("sedis-from-redis-{}.rdb", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("rdb-from-redis");
+    let kept_in = temp_dir("rdb-from-redis-kept");
+    let kept = kept_in.join("dump.rdb");
     let expected = {
         let redis = RedisServer::start_in(Some(&dir));
         let mut conn = Conn::connect(redis.addr()).expect("connect to redis-server");
@@ -230,14 +228,14 @@ fn redis_dumps_load_in_sedis() {
     };
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::rename(&kept, dir.join("dump.rdb")).unwrap();
+    std::fs::remove_dir_all(&kept_in).ok();
     assert_sedis_loads(&dir, &expected);
 }
 
 /// Starts sedis over the dump in `dir`, checks it holds `expected`, and
 /// removes `dir`.
 fn assert_sedis_loads(dir: &Path, expected: &[String]) {
-    let d = dir.to_path_buf();
-    let sedis = TestServer::with_config(move |c| c.dir = d.to_str().unwrap().to_string());
+    let sedis = TestServer::with_config(with_dir(dir));
     let mut conn = Conn::connect(sedis.addr).expect("connect to sedis");
     assert_eq!(describe_keys(&mut conn), expected);
     drop(conn);
@@ -251,13 +249,7 @@ fn assert_sedis_loads(dir: &Path, expected: &[String]) {
 #[test]
 #[ignore = "needs redis-server 7.0.15; run with --include-ignored"]
 fn older_dump_formats_load_as_in_redis() {
-    let dump = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ziplist-encodings-v9.rdb");
-    let scratch = |who: &str| {
-        let dir = std::env::temp_dir().join(format!("sedis-old-rdb-{who}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::copy(&dump, dir.join("dump.rdb")).unwrap();
-        dir
-    };
+    let scratch = |who: &str| dir_with_dump(&format!("old-rdb-{who}"), "ziplist-encodings-v9.rdb");
     let expected = {
         let redis = RedisServer::start_in(Some(&scratch("redis")));
         let mut conn = Conn::connect(redis.addr()).expect("connect to redis-server");
@@ -274,10 +266,8 @@ fn older_dump_formats_load_as_in_redis() {
 #[test]
 #[ignore = "needs redis-server and redis-check-rdb 7.0.15; run with --include-ignored"]
 fn sedis_dumps_pass_redis_check_rdb_and_load_in_redis() {
-    let dir = std::env::temp_dir().join(format!("sedis-rdb-interop-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let d = dir.clone();
-    let sedis = TestServer::with_config(move |c| c.dir = d.to_str().unwrap().to_string());
+    let dir = temp_dir("rdb-interop");
+    let sedis = TestServer::with_config(with_dir(&dir));
     let mut conn = Conn::connect(sedis.addr).expect("connect to sedis");
     fill_every_type(&mut conn);
     let (raw, _) = conn.call(&[b"SAVE".to_vec()]).expect("SAVE");

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use sedis::Frame;
 
+use crate::common::temp_dir;
 use crate::conn::Conn;
 
 /// The Redis the scripts were written against.
@@ -65,11 +66,23 @@ pub fn redis_server_binary() -> PathBuf {
     binary
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
+/// Runs `start` on a free port until it succeeds. redis-server cannot pick
+/// its own port (port 0 turns TCP off in Redis), so the test picks one that
+/// is free now, and another process may bind it first: then `start` says
+/// so and the next port is tried. Panics with the last failure after five.
+pub fn on_a_free_port<T>(mut start: impl FnMut(u16) -> Result<T, String>) -> T {
+    let mut last_error = String::new();
+    for _ in 0..5 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        match start(port) {
+            Ok(started) => return started,
+            Err(e) => last_error = e,
+        }
+    }
+    panic!("no free port worked: {last_error}");
 }
 
 impl RedisServer {
@@ -87,14 +100,11 @@ impl RedisServer {
     /// the append-only file there instead).
     pub fn start_with(dir: Option<&Path>, aof: bool) -> RedisServer {
         let binary = redis_server_binary();
-        let mut last_error = String::new();
-        // Another process may take the free port before redis-server binds
-        // it: try a few.
-        for _ in 0..5 {
-            let port = free_port();
-            let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| {
-                std::env::temp_dir().join(format!("sedis-compat-{}-{port}", std::process::id()))
-            });
+        on_a_free_port(|port| {
+            let dir = match dir {
+                Some(dir) => dir.to_path_buf(),
+                None => temp_dir("redis-server"),
+            };
             std::fs::create_dir_all(&dir).expect("scratch directory");
             let child = Command::new(&binary)
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
@@ -108,12 +118,11 @@ impl RedisServer {
                 .spawn()
                 .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
             let mut server = RedisServer { child, port, dir };
-            match server.wait_ready() {
-                Ok(()) => return server,
-                Err(e) => last_error = e,
-            }
-        }
-        panic!("redis-server did not start: {last_error}");
+            server
+                .wait_ready()
+                .map(|()| server)
+                .map_err(|e| format!("redis-server did not start: {e}"))
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -135,7 +144,14 @@ impl RedisServer {
                 && let Ok((_, Frame::Simple(pong))) = conn.call(&[b"PING".to_vec()])
                 && pong == b"PONG"
             {
-                return Ok(());
+                // Whoever answered must be this child, not a process that
+                // bound the port first.
+                let info = conn.call(&[b"INFO".to_vec(), b"server".to_vec()]);
+                let pid = format!("\r\nprocess_id:{}\r\n", self.child.id());
+                return match info {
+                    Ok((raw, _)) if String::from_utf8_lossy(&raw).contains(&pid) => Ok(()),
+                    _ => Err(format!("another process answers on port {}", self.port)),
+                };
             }
             std::thread::sleep(Duration::from_millis(20));
         }
