@@ -134,7 +134,9 @@ impl Run<'_> {
         }
     }
 
-    fn command(&mut self, step: &Step, argv: &[Vec<u8>]) {
+    /// Panics if the step's connection still waits for a `@block`ed reply:
+    /// the script is wrong.
+    fn assert_not_blocked(&self, step: &Step) {
         if self.conns[step.conn].blocked.is_some() {
             panic!(
                 "tests/compat/{}:{}: connection {} is still blocked (use @reply first)",
@@ -143,6 +145,30 @@ impl Run<'_> {
                 step.conn + 1
             );
         }
+    }
+
+    /// Sends `argv` to both servers of the step's connection, reading
+    /// nothing; false (the difference recorded) if it could not be sent.
+    fn send_to_both(&mut self, step: &Step, argv: &[Vec<u8>]) -> bool {
+        let Some((redis, sedis)) = self.conn(step) else {
+            return false;
+        };
+        let sent = redis.send(argv).and_then(|()| sedis.send(argv));
+        if let Err(e) = sent {
+            self.conns[step.conn].open = None;
+            self.mismatch(
+                step,
+                "send failed".into(),
+                Err(e.to_string()),
+                Err(e.to_string()),
+            );
+            return false;
+        }
+        true
+    }
+
+    fn command(&mut self, step: &Step, argv: &[Vec<u8>]) {
+        self.assert_not_blocked(step);
         let Some((redis, sedis)) = self.conn(step) else {
             return;
         };
@@ -157,27 +183,8 @@ impl Run<'_> {
 
     /// `@noreply`: sends the command to both servers and reads nothing.
     fn send_only(&mut self, step: &Step, argv: &[Vec<u8>]) {
-        if self.conns[step.conn].blocked.is_some() {
-            panic!(
-                "tests/compat/{}:{}: connection {} is still blocked (use @reply first)",
-                self.file,
-                step.line,
-                step.conn + 1
-            );
-        }
-        let Some((redis, sedis)) = self.conn(step) else {
-            return;
-        };
-        let sent = redis.send(argv).and_then(|()| sedis.send(argv));
-        if let Err(e) = sent {
-            self.conns[step.conn].open = None;
-            self.mismatch(
-                step,
-                "send failed".into(),
-                Err(e.to_string()),
-                Err(e.to_string()),
-            );
-        }
+        self.assert_not_blocked(step);
+        self.send_to_both(step, argv);
     }
 
     /// `@read`: one more frame from each server on the connection.
@@ -255,18 +262,7 @@ impl Run<'_> {
             );
         }
         let before = self.servers.blocked_clients();
-        let Some((redis, sedis)) = self.conn(step) else {
-            return;
-        };
-        let sent = redis.send(argv).and_then(|()| sedis.send(argv));
-        if let Err(e) = sent {
-            self.conns[step.conn].open = None;
-            self.mismatch(
-                step,
-                "send failed".into(),
-                Err(e.to_string()),
-                Err(e.to_string()),
-            );
+        if !self.send_to_both(step, argv) {
             return;
         }
         // Wait until each server has either blocked the client or replied.

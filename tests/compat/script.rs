@@ -59,73 +59,59 @@ fn split_args(line: &str) -> Result<Vec<(Vec<u8>, bool)>, String> {
         }
         let quoted = bytes[i] == b'"' || bytes[i] == b'\'';
         let mut word = Vec::new();
-        let mut in_double = false;
-        let mut in_single = false;
+        // Inside quotes: which one, `"` (with escapes) or `'` (literal).
+        let mut quote: Option<u8> = None;
         loop {
             let c = bytes.get(i).copied();
-            if in_double {
-                match c {
-                    None => return Err("unbalanced double quotes".into()),
-                    Some(b'\\')
-                        if bytes.get(i + 1) == Some(&b'x')
-                            && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
-                            && bytes.get(i + 3).is_some_and(u8::is_ascii_hexdigit) =>
-                    {
-                        let hex = std::str::from_utf8(&bytes[i + 2..i + 4]).expect("ascii");
-                        word.push(u8::from_str_radix(hex, 16).expect("hex digits"));
-                        i += 4;
-                    }
-                    Some(b'\\') if i + 1 < bytes.len() => {
-                        word.push(match bytes[i + 1] {
-                            b'n' => b'\n',
-                            b'r' => b'\r',
-                            b't' => b'\t',
-                            b'b' => 8,
-                            b'a' => 7,
-                            other => other,
-                        });
-                        i += 2;
-                    }
-                    Some(b'"') => {
-                        if bytes.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
-                            return Err("closing quote must be followed by a space".into());
-                        }
-                        i += 1;
-                        break;
-                    }
-                    Some(c) => {
-                        word.push(c);
-                        i += 1;
-                    }
-                }
-            } else if in_single {
-                match c {
-                    None => return Err("unbalanced single quotes".into()),
-                    Some(b'\\') if bytes.get(i + 1) == Some(&b'\'') => {
-                        word.push(b'\'');
-                        i += 2;
-                    }
-                    Some(b'\'') => {
-                        if bytes.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
-                            return Err("closing quote must be followed by a space".into());
-                        }
-                        i += 1;
-                        break;
-                    }
-                    Some(c) => {
-                        word.push(c);
-                        i += 1;
-                    }
-                }
-            } else {
+            let Some(q) = quote else {
                 match c {
                     None => break,
                     Some(c) if c.is_ascii_whitespace() => break,
-                    Some(b'"') => in_double = true,
-                    Some(b'\'') => in_single = true,
+                    Some(q @ (b'"' | b'\'')) => quote = Some(q),
                     Some(c) => word.push(c),
                 }
                 i += 1;
+                continue;
+            };
+            match c {
+                None if q == b'"' => return Err("unbalanced double quotes".into()),
+                None => return Err("unbalanced single quotes".into()),
+                Some(b'\\')
+                    if q == b'"'
+                        && bytes.get(i + 1) == Some(&b'x')
+                        && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+                        && bytes.get(i + 3).is_some_and(u8::is_ascii_hexdigit) =>
+                {
+                    let hex = std::str::from_utf8(&bytes[i + 2..i + 4]).expect("ascii");
+                    word.push(u8::from_str_radix(hex, 16).expect("hex digits"));
+                    i += 4;
+                }
+                Some(b'\\') if q == b'"' && i + 1 < bytes.len() => {
+                    word.push(match bytes[i + 1] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        other => other,
+                    });
+                    i += 2;
+                }
+                Some(b'\\') if q == b'\'' && bytes.get(i + 1) == Some(&b'\'') => {
+                    word.push(b'\'');
+                    i += 2;
+                }
+                Some(c) if c == q => {
+                    if bytes.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
+                        return Err("closing quote must be followed by a space".into());
+                    }
+                    i += 1;
+                    break;
+                }
+                Some(c) => {
+                    word.push(c);
+                    i += 1;
+                }
             }
         }
         words.push((word, quoted));
