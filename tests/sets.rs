@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{TestServer, dir_with_dump, temp_dir, with_dir};
+use common::{TestServer, dir_with_dump, scan_through, temp_dir, with_dir};
 
 #[test]
 fn replies_in_both_protocols() {
@@ -124,40 +124,22 @@ fn sscan_returns_every_member_present_throughout_while_the_set_changes() {
         .arg(&members)
         .query(&mut con)
         .unwrap();
-    let mut seen = HashSet::new();
-    let mut cursor: u64 = 0;
-    let mut round = 0;
-    loop {
-        let (next, items): (u64, Vec<String>) = redis::cmd("SSCAN")
-            .arg("big")
-            .arg(cursor)
-            .arg("COUNT")
-            .arg(40)
-            .query(&mut con)
-            .unwrap();
-        seen.extend(items);
+    // Grow and shrink the table between calls: resizes must not make the
+    // scan miss anything that was there all along.
+    let seen = scan_through(&mut con, "SSCAN", "big", 40, 1, |con, round| {
         let churn: Vec<String> = (0..200).map(|j| format!("churn:{round}:{j}")).collect();
         let _: () = redis::cmd("SADD")
             .arg("big")
             .arg(&churn)
-            .query(&mut con)
+            .query(con)
             .unwrap();
         if round % 2 == 1 {
             let old: Vec<String> = (0..200)
                 .map(|j| format!("churn:{}:{j}", round - 1))
                 .collect();
-            let _: () = redis::cmd("SREM")
-                .arg("big")
-                .arg(&old)
-                .query(&mut con)
-                .unwrap();
+            let _: () = redis::cmd("SREM").arg("big").arg(&old).query(con).unwrap();
         }
-        round += 1;
-        cursor = next;
-        if cursor == 0 {
-            break;
-        }
-    }
+    });
     for m in &members {
         assert!(seen.contains(m), "{m} missed");
     }

@@ -10,6 +10,7 @@ pub mod hostile;
 pub mod ports;
 pub mod process;
 
+use std::collections::HashSet;
 use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -280,6 +281,38 @@ pub fn dir_with_dump(name: &str, dump: &str) -> PathBuf {
 /// dump, its append-only directory) go in `dir`.
 pub fn with_dir(dir: &Path) -> impl FnOnce(&mut Config) + '_ {
     move |c: &mut Config| c.dir = dir.to_str().expect("a UTF-8 path").to_string()
+}
+
+/// Iterates `command` (SSCAN, HSCAN, ZSCAN) over `key` to cursor 0 with
+/// COUNT `count`, calling `between` with the round's number after every
+/// call (to change the collection mid-scan); returns the members seen, for
+/// HSCAN and ZSCAN every second item (`stride` 2).
+pub fn scan_through(
+    con: &mut redis::Connection,
+    command: &str,
+    key: &str,
+    count: usize,
+    stride: usize,
+    mut between: impl FnMut(&mut redis::Connection, usize),
+) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    let mut cursor: u64 = 0;
+    for round in 0.. {
+        let (next, items): (u64, Vec<String>) = redis::cmd(command)
+            .arg(key)
+            .arg(cursor)
+            .arg("COUNT")
+            .arg(count)
+            .query(con)
+            .expect("a scan reply");
+        seen.extend(items.into_iter().step_by(stride));
+        between(con, round);
+        cursor = next;
+        if cursor == 0 {
+            break;
+        }
+    }
+    seen
 }
 
 /// Asserts that `call(args)` replies exactly `expected` (raw RESP).
