@@ -15,11 +15,6 @@ fn wait_for_blocked(server: &TestServer, n: usize) {
     eventually(&format!("{n} blocked clients"), || blocked.count() == n);
 }
 
-fn client_id(c: &mut Raw) -> String {
-    let reply = String::from_utf8(c.call(&["CLIENT", "ID"])).unwrap();
-    reply.trim_start_matches(':').trim_end().to_string()
-}
-
 #[test]
 fn clients_blocked_on_a_key_are_served_first_come_first_served() {
     let server = TestServer::start();
@@ -87,7 +82,7 @@ fn client_unblock_ends_a_wait_as_a_timeout_or_an_error() {
     let server = TestServer::start();
     let mut admin = server.raw();
     let mut waiter = server.raw();
-    let id = client_id(&mut waiter);
+    let id = waiter.client_id().to_string();
 
     // Not blocked yet: nothing to do.
     assert_eq!(admin.call(&["CLIENT", "UNBLOCK", &id]), b":0\r\n");

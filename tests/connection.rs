@@ -6,16 +6,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Raw, TestServer, eventually, text};
+use common::{TestServer, eventually, text};
 use sedis::Frame;
-
-fn client_id(c: &mut Raw) -> i64 {
-    c.cmd(&["CLIENT", "ID"]);
-    match c.read() {
-        Frame::Integer(id) => id,
-        other => panic!("CLIENT ID replied {other:?}"),
-    }
-}
 
 /// A CLIENT LIST line as (field, value) pairs, in order.
 fn fields(line: &str) -> Vec<(String, String)> {
@@ -78,10 +70,10 @@ const FIELD_ORDER: &[&str] = &[
 fn client_id_and_names() {
     let server = TestServer::start();
     let mut c = server.raw();
-    let id = client_id(&mut c);
+    let id = c.client_id();
     assert!(id > 0);
     let mut other = server.raw();
-    assert!(client_id(&mut other) > id, "ids grow");
+    assert!(other.client_id() > id, "ids grow");
     assert_reply!(c, ["CLIENT", "GETNAME"], b"$-1\r\n");
     assert_reply!(c, ["CLIENT", "SETNAME", "worker-1"], b"+OK\r\n");
     assert_reply!(c, ["CLIENT", "GETNAME"], b"$8\r\nworker-1\r\n");
@@ -112,12 +104,12 @@ fn client_list_shows_every_connection_in_redis_format() {
     let server = TestServer::start();
     let mut me = server.raw();
     let mut other = server.raw();
-    let other_id = client_id(&mut other);
+    let other_id = other.client_id();
     assert_reply!(other, ["CLIENT", "SETNAME", "other"], b"+OK\r\n");
     assert_reply!(other, ["SELECT", "3"], b"+OK\r\n");
     // A request still arriving shows in the query buffer.
     other.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100\r\nabc");
-    let my_id = client_id(&mut me);
+    let my_id = me.client_id();
 
     let list = lines(&text(me.frame(&["CLIENT", "LIST"])));
     assert_eq!(list.len(), 2);
@@ -179,8 +171,8 @@ fn client_list_filters_by_type_and_id() {
     let server = TestServer::start();
     let mut me = server.raw();
     let mut other = server.raw();
-    let other_id = client_id(&mut other);
-    let my_id = client_id(&mut me);
+    let other_id = other.client_id();
+    let my_id = me.client_id();
     assert_eq!(
         lines(&text(me.frame(&["CLIENT", "LIST", "TYPE", "normal"]))).len(),
         2
@@ -222,7 +214,7 @@ fn client_list_filters_by_type_and_id() {
 fn client_info_is_the_callers_line() {
     let server = TestServer::start();
     let mut c = server.raw();
-    let id = client_id(&mut c);
+    let id = c.client_id();
     c.send(b"CLIENT INFO\r\n");
     let info = text(c.read());
     let line = lines(&info);
@@ -399,9 +391,9 @@ fn client_kill_old_form_by_address() {
 fn client_kill_filters() {
     let server = TestServer::start();
     let mut me = server.raw();
-    let my_id = client_id(&mut me).to_string();
+    let my_id = me.client_id().to_string();
     let mut victim = server.raw();
-    let victim_id = client_id(&mut victim).to_string();
+    let victim_id = victim.client_id().to_string();
 
     // The caller is skipped by default.
     assert_reply!(me, ["CLIENT", "KILL", "ID", &my_id], b":0\r\n");

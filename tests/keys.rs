@@ -69,10 +69,6 @@ fn set_many(c: &mut Raw, keys: impl Iterator<Item = String>) {
     }
 }
 
-fn dirty(server: &TestServer) -> u64 {
-    server.handle().state().dirty()
-}
-
 #[test]
 fn del_and_unlink_count_existing_keys_once() {
     let server = TestServer::start();
@@ -80,9 +76,9 @@ fn del_and_unlink_count_existing_keys_once() {
     assert_reply!(c, ["SET", "a", "1"], b"+OK\r\n");
     assert_reply!(c, ["SET", "b", "2"], b"+OK\r\n");
     assert_reply!(c, ["SET", "c", "3"], b"+OK\r\n");
-    let before = dirty(&server);
+    let before = server.dirty();
     assert_reply!(c, ["DEL", "a", "a", "missing", "b"], b":2\r\n");
-    assert_eq!(dirty(&server) - before, 2);
+    assert_eq!(server.dirty() - before, 2);
     assert_reply!(c, ["DEL", "a"], b":0\r\n");
     assert_reply!(c, ["UNLINK", "c", "c"], b":1\r\n");
     assert_reply!(c, ["DBSIZE"], b":0\r\n");
@@ -413,10 +409,10 @@ fn rename_moves_value_and_ttl() {
     assert_reply!(c, ["RENAME", "nokey", "nokey"], b"-ERR no such key\r\n");
     assert_reply!(c, ["RENAMENX", "nokey", "x"], b"-ERR no such key\r\n");
     assert_reply!(c, ["SET", "a", "1"], b"+OK\r\n");
-    let before = dirty(&server);
+    let before = server.dirty();
     assert_reply!(c, ["RENAME", "a", "a"], b"+OK\r\n");
     assert_reply!(c, ["RENAMENX", "a", "a"], b":0\r\n");
-    assert_eq!(dirty(&server), before, "renaming to itself changes nothing");
+    assert_eq!(server.dirty(), before, "renaming to itself changes nothing");
     assert_reply!(c, ["EXPIRE", "a", "100"], b":1\r\n");
     assert_reply!(c, ["RENAME", "a", "b"], b"+OK\r\n");
     assert_reply!(c, ["TTL", "b"], b":100\r\n");
@@ -456,11 +452,11 @@ fn rename_counts_one_change() {
     let mut c = server.raw();
     assert_reply!(c, ["SET", "a", "1"], b"+OK\r\n");
     assert_reply!(c, ["SET", "b", "2"], b"+OK\r\n");
-    let before = dirty(&server);
+    let before = server.dirty();
     assert_reply!(c, ["RENAME", "a", "b"], b"+OK\r\n");
-    assert_eq!(dirty(&server) - before, 1);
+    assert_eq!(server.dirty() - before, 1);
     assert_reply!(c, ["RENAMENX", "b", "c"], b":1\r\n");
-    assert_eq!(dirty(&server) - before, 2);
+    assert_eq!(server.dirty() - before, 2);
 }
 
 #[test]
@@ -529,13 +525,13 @@ fn copy_duplicates_value_and_ttl() {
     assert_reply!(c, ["COPY", "nokey", "d"], b":0\r\n");
     assert_reply!(c, ["SET", "c", "3"], b"+OK\r\n");
     assert_reply!(c, ["EXPIRE", "c", "100"], b":1\r\n");
-    let before = dirty(&server);
+    let before = server.dirty();
     assert_reply!(c, ["COPY", "c", "d"], b":1\r\n");
-    assert_eq!(dirty(&server) - before, 1);
+    assert_eq!(server.dirty() - before, 1);
     assert_reply!(c, ["TTL", "d"], b":100\r\n");
     assert_reply!(c, ["GET", "d"], b"$1\r\n3\r\n");
     assert_reply!(c, ["COPY", "c", "d"], b":0\r\n");
-    assert_eq!(dirty(&server) - before, 1);
+    assert_eq!(server.dirty() - before, 1);
     assert_reply!(c, ["SET", "c", "4"], b"+OK\r\n");
     assert_reply!(c, ["COPY", "c", "d", "REPLACE"], b":1\r\n");
     assert_reply!(c, ["GET", "d"], b"$1\r\n4\r\n");
@@ -609,9 +605,9 @@ fn move_transfers_value_and_ttl_unless_the_target_has_the_key() {
     assert_reply!(c, ["MOVE", "nokey", "1"], b":0\r\n");
     assert_eq!(c.call_bin(&[b"SET", b"k\0", b"v"]), b"+OK\r\n");
     assert_eq!(c.call_bin(&[b"EXPIRE", b"k\0", b"100"]), b":1\r\n");
-    let before = dirty(&server);
+    let before = server.dirty();
     assert_eq!(c.call_bin(&[b"MOVE", b"k\0", b"1"]), b":1\r\n");
-    assert_eq!(dirty(&server) - before, 1);
+    assert_eq!(server.dirty() - before, 1);
     assert_eq!(c.call_bin(&[b"EXISTS", b"k\0"]), b":0\r\n");
     assert_reply!(c, ["SELECT", "1"], b"+OK\r\n");
     assert_eq!(c.call_bin(&[b"GET", b"k\0"]), b"$1\r\nv\r\n");
@@ -621,7 +617,7 @@ fn move_transfers_value_and_ttl_unless_the_target_has_the_key() {
     assert_eq!(c.call_bin(&[b"SET", b"k\0", b"zero"]), b"+OK\r\n");
     assert_reply!(c, ["SELECT", "1"], b"+OK\r\n");
     assert_eq!(c.call_bin(&[b"MOVE", b"k\0", b"0"]), b":0\r\n");
-    assert_eq!(dirty(&server) - before, 2, "only the SET counted");
+    assert_eq!(server.dirty() - before, 2, "only the SET counted");
     assert_eq!(c.call_bin(&[b"GET", b"k\0"]), b"$1\r\nv\r\n");
     assert_reply!(c, ["SELECT", "0"], b"+OK\r\n");
     assert_eq!(c.call_bin(&[b"GET", b"k\0"]), b"$4\r\nzero\r\n");
@@ -637,9 +633,9 @@ fn swapdb_exchanges_databases_for_every_client() {
     assert_reply!(other, ["SELECT", "1"], b"+OK\r\n");
     assert_reply!(other, ["SET", "k", "one"], b"+OK\r\n");
     assert_reply!(other, ["SET", "only1", "x"], b"+OK\r\n");
-    let before = dirty(&server);
+    let before = server.dirty();
     assert_reply!(c, ["SWAPDB", "0", "1"], b"+OK\r\n");
-    assert_eq!(dirty(&server) - before, 1);
+    assert_eq!(server.dirty() - before, 1);
     assert_reply!(c, ["GET", "k"], b"$3\r\none\r\n");
     assert_reply!(c, ["TTL", "k"], b":-1\r\n");
     assert_reply!(c, ["DBSIZE"], b":2\r\n");
@@ -648,7 +644,7 @@ fn swapdb_exchanges_databases_for_every_client() {
     assert_reply!(other, ["DBSIZE"], b":1\r\n");
     // Same index: OK, nothing changes, still one change counted.
     assert_reply!(c, ["SWAPDB", "1", "1"], b"+OK\r\n");
-    assert_eq!(dirty(&server) - before, 2);
+    assert_eq!(server.dirty() - before, 2);
     assert_reply!(other, ["GET", "k"], b"$4\r\nzero\r\n");
     // With an empty database.
     assert_reply!(c, ["SWAPDB", "15", "0"], b"+OK\r\n");
@@ -684,7 +680,7 @@ fn swapdb_errors_match_redis() {
             b"-ERR wrong number of arguments for 'swapdb' command\r\n",
         ),
     ];
-    let before = dirty(&server);
+    let before = server.dirty();
     for (args, expected) in cases {
         assert_eq!(
             String::from_utf8_lossy(&c.call(args)),
@@ -692,7 +688,7 @@ fn swapdb_errors_match_redis() {
             "{args:?}"
         );
     }
-    assert_eq!(dirty(&server), before);
+    assert_eq!(server.dirty(), before);
 }
 
 #[test]
@@ -703,10 +699,10 @@ fn persist_removes_a_ttl_once() {
     assert_reply!(c, ["SET", "k", "v"], b"+OK\r\n");
     assert_reply!(c, ["PERSIST", "k"], b":0\r\n");
     assert_reply!(c, ["EXPIRE", "k", "100"], b":1\r\n");
-    let before = dirty(&server);
+    let before = server.dirty();
     assert_reply!(c, ["PERSIST", "k"], b":1\r\n");
     assert_reply!(c, ["PERSIST", "k"], b":0\r\n");
-    assert_eq!(dirty(&server) - before, 1);
+    assert_eq!(server.dirty() - before, 1);
     assert_reply!(c, ["TTL", "k"], b":-1\r\n");
     assert_reply!(
         c,

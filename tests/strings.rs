@@ -48,11 +48,6 @@ fn deadline(server: &TestServer, key: &str) -> Option<i64> {
     stored(server, key).expect("key exists").1
 }
 
-/// The server's count of changes (Redis's `server.dirty`).
-fn dirty(server: &TestServer) -> u64 {
-    server.handle().state().dirty()
-}
-
 /// GET and SET on plain, empty and binary keys and values.
 #[test]
 fn set_and_get_round_trip() {
@@ -1381,9 +1376,9 @@ fn dirty_counts_follow_redis() {
         (&["get", "a"], 0),
     ];
     for (args, expected) in steps {
-        let before = dirty(&server);
+        let before = server.dirty();
         c.call(args);
-        assert_eq!(dirty(&server) - before, *expected, "{args:?}");
+        assert_eq!(server.dirty() - before, *expected, "{args:?}");
     }
 }
 

@@ -86,6 +86,11 @@ impl TestServer {
     pub fn handle(&self) -> &ServerHandle {
         self.handle.as_ref().expect("running")
     }
+
+    /// The server's count of changes (Redis's `server.dirty`).
+    pub fn dirty(&self) -> u64 {
+        self.handle().state().dirty()
+    }
 }
 
 impl Drop for TestServer {
@@ -159,6 +164,14 @@ impl Raw {
     pub fn frame_bin(&mut self, args: &[&[u8]]) -> Frame {
         self.cmd_bin(args);
         self.read()
+    }
+
+    /// This connection's id (CLIENT ID).
+    pub fn client_id(&mut self) -> i64 {
+        match self.frame(&["CLIENT", "ID"]) {
+            Frame::Integer(id) => id,
+            other => panic!("CLIENT ID replied {other:?}"),
+        }
     }
 
     /// INFO for `sections` (all the default ones if none).
