@@ -891,8 +891,19 @@ fn reconnects_after_the_server_goes_away() {
     // The dropped connection is noticed by the next command...
     session.send("get k");
     assert!(session.stderr_line().starts_with("Error: "));
-    // ...and the one after that connects again (to a fresh server).
-    let _server = TestServer::with_config(config);
+    // ...and the one after that connects again (to a fresh server), once
+    // the stopped server's socket has let go of the port.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let _server = loop {
+        match TestServer::try_with_config(config) {
+            Ok(server) => break server,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("port {port} busy ({e}), retrying");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => panic!("port {port} stayed busy: {e}"),
+        }
+    };
     session.send("get k");
     assert_eq!(session.stdout_line(), "(nil)\n");
     session.send("ping");
