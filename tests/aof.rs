@@ -6,28 +6,18 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpStream;
+use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use common::TestServer;
+use common::process::ServerProcess;
+use common::{TestServer, temp_dir, with_dir};
 use sedis::Config;
 use sedis::internals::persist::aof::{AofPaths, read_commands};
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "sedis-aof-{name}-{}-{}",
-        std::process::id(),
-        sedis::internals::clock::unix_us()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn aof_config(dir: &Path) -> impl FnOnce(&mut Config) + '_ {
     move |c: &mut Config| {
-        c.dir = dir.to_str().unwrap().to_string();
+        with_dir(dir)(c);
         c.appendonly = true;
         c.appendfsync = sedis::config::FsyncPolicy::Always;
     }
@@ -284,7 +274,7 @@ fn a_truncated_last_command_is_loaded_up_to_it_and_cut_off() {
 #[test]
 fn turning_the_aof_on_at_run_time_writes_a_base_first_and_rewrites_compact_it() {
     let dir = temp_dir("enable");
-    let server = TestServer::with_config(|c| c.dir = dir.to_str().unwrap().to_string());
+    let server = TestServer::with_config(with_dir(&dir));
     let mut c = server.raw();
     for i in 0..100 {
         c.call(&["SET", &format!("before{i}"), "x"]);
@@ -334,14 +324,7 @@ fn the_aof_rewrites_itself_once_it_has_grown_by_the_percentage() {
     });
     let state = server.handle().state().clone();
     let mut c = server.raw();
-    let info = |c: &mut common::Raw, field: &str| -> u64 {
-        let text = String::from_utf8(c.call(&["INFO", "persistence"])).unwrap();
-        text.split("\r\n")
-            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-            .unwrap_or_else(|| panic!("no {field} in {text}"))
-            .parse()
-            .unwrap()
-    };
+    let info = |c: &mut common::Raw, field: &str| c.info(&["persistence"]).number(field);
     let rewrites = state.aof.rewrites.load(Ordering::Relaxed);
     // Below the minimum size nothing happens, whatever the growth.
     c.call(&["SET", "small", "x"]);
@@ -352,11 +335,9 @@ fn the_aof_rewrites_itself_once_it_has_grown_by_the_percentage() {
     while info(&mut c, "aof_current_size") <= 4096 {
         c.call(&["SET", "key", &value]);
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while state.aof.rewrites.load(Ordering::Relaxed) == rewrites {
-        assert!(std::time::Instant::now() < deadline, "no automatic rewrite");
-        std::thread::yield_now();
-    }
+    common::eventually("an automatic rewrite", || {
+        state.aof.rewrites.load(Ordering::Relaxed) != rewrites
+    });
     wait_for_rewrite(&state);
     let base = info(&mut c, "aof_base_size");
     assert!(
@@ -407,15 +388,9 @@ fn a_full_disk_refuses_writes_with_misconf_and_acknowledges_nothing_unlogged() {
     // writes are accepted once that succeeded.
     let file = sedis::internals::persist::aof::open_incr(&incr).unwrap();
     log.start(file, sedis::config::FsyncPolicy::EverySec);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let reply = c.call(&["SET", "after", "1"]);
-        if reply == b"+OK\r\n" {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{reply:?}");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    common::eventually("writes to be accepted again", || {
+        c.call(&["SET", "after", "1"]) == b"+OK\r\n"
+    });
     drop(server);
     // The log is whole: every command in it parses, none is torn.
     let commands = logged(&dir);
@@ -436,32 +411,13 @@ fn wait_for_rewrite(state: &sedis::internals::state::State) {
 
 // ---- Crash tests: the real binary, killed with SIGKILL mid-load.
 
-const BIN: &str = env!("CARGO_BIN_EXE_sedis-server");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn spawn(dir: &Path, port: u16, extra: &[&str]) -> Child {
-    let mut child = Command::new(BIN)
-        .args(["--port", &port.to_string(), "--dir", dir.to_str().unwrap()])
-        .args(extra)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut log = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("Ready to accept") {
-        line.clear();
-        assert!(log.read_line(&mut line).unwrap() > 0, "server exited early");
-    }
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
-    child
+/// Starts sedis-server with its files in `dir`; its log is discarded.
+fn spawn(dir: &Path, extra: &[&str]) -> ServerProcess {
+    let mut args = vec!["--dir", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let mut server = ServerProcess::start(&args);
+    server.discard_log();
+    server
 }
 
 /// Writes SET k<i> <i> one at a time until `count` or the connection dies;
@@ -502,28 +458,25 @@ fn count_present(port: u16, upto: usize) -> usize {
 
 fn crash_test(policy: &str) {
     let dir = temp_dir(&format!("crash-{policy}"));
-    let port = free_port();
-    let mut child = spawn(
+    let mut server = spawn(
         &dir,
-        port,
         &["--appendonly", "yes", "--appendfsync", policy, "--save", ""],
     );
-    let pid = child.id() as i32;
+    let pid = server.child.id() as i32;
     let killer = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(400));
         // SAFETY: kill(2) on our own child.
         unsafe { libc::kill(pid, libc::SIGKILL) };
     });
-    let acked = write_until_killed(port, 1_000_000);
+    let acked = write_until_killed(server.port, 1_000_000);
     killer.join().unwrap();
-    child.wait().unwrap();
+    server.child.wait().unwrap();
     assert!(
         acked > 0 && acked < 1_000_000,
         "the kill landed mid-load ({acked})"
     );
-    let port = free_port();
-    let mut child = spawn(&dir, port, &["--appendonly", "yes", "--save", ""]);
-    let present = count_present(port, acked);
+    let server = spawn(&dir, &["--appendonly", "yes", "--save", ""]);
+    let present = count_present(server.port, acked);
     // A process crash cannot lose what reached the kernel: every
     // acknowledged write was written before its reply, whatever the policy
     // (everysec/no only risk the last second on a machine crash).
@@ -533,8 +486,7 @@ fn crash_test(policy: &str) {
         "{policy}: {} acknowledged writes lost",
         acked - present
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(server);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -551,9 +503,8 @@ fn kill_9_with_appendfsync_everysec_loses_no_acknowledged_write() {
 #[test]
 fn kill_9_during_bgsave_leaves_the_old_or_the_new_dump_never_a_torn_one() {
     let dir = temp_dir("torn");
-    let port = free_port();
-    let mut child = spawn(&dir, port, &["--save", ""]);
-    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut server = spawn(&dir, &["--save", ""]);
+    let mut c = TcpStream::connect(server.addr()).unwrap();
     let mut reader = BufReader::new(c.try_clone().unwrap());
     let mut line = String::new();
     let mut expect = |reader: &mut BufReader<TcpStream>, want: &str| {
@@ -597,8 +548,8 @@ fn kill_9_during_bgsave_leaves_the_old_or_the_new_dump_never_a_torn_one() {
         }
         std::thread::yield_now();
     }
-    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-    child.wait().unwrap();
+    server.signal(libc::SIGKILL);
+    server.child.wait().unwrap();
     // Whatever moment the kill hit, the dump is whole: old or new.
     let ks = sedis::internals::store::Keyspace::new(16);
     let report =

@@ -456,9 +456,8 @@ fn errors_end_the_run() {
         "Error from server: ERR unknown command 'NOSUCH', with args beginning with: 'x' \n"
     ));
     drop(server);
-    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = free.local_addr().expect("addr").port();
-    drop(free);
+    let closed = common::ports::ClosedPort::new();
+    let port = closed.port;
     let out = bench(port, &["-n", "10", "-q"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(

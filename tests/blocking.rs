@@ -5,25 +5,14 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use common::{Raw, TestServer};
+use common::{Raw, TestServer, eventually};
 
 /// Waits until the server reports `n` blocked clients (the count a client
 /// joins once its wait is registered under the key's lock, so a push after
 /// this point must serve it).
 fn wait_for_blocked(server: &TestServer, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(10);
     let blocked = &server.handle().state().keyspace().blocked;
-    while blocked.count() != n {
-        assert!(Instant::now() < deadline, "never saw {n} blocked clients");
-        std::thread::yield_now();
-    }
-}
-
-fn client_id(c: &mut Raw) -> String {
-    let reply = String::from_utf8(c.call(&["CLIENT", "ID"])).unwrap();
-    reply.trim_start_matches(':').trim_end().to_string()
+    eventually(&format!("{n} blocked clients"), || blocked.count() == n);
 }
 
 #[test]
@@ -93,7 +82,7 @@ fn client_unblock_ends_a_wait_as_a_timeout_or_an_error() {
     let server = TestServer::start();
     let mut admin = server.raw();
     let mut waiter = server.raw();
-    let id = client_id(&mut waiter);
+    let id = waiter.client_id().to_string();
 
     // Not blocked yet: nothing to do.
     assert_eq!(admin.call(&["CLIENT", "UNBLOCK", &id]), b":0\r\n");

@@ -15,7 +15,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::TestServer;
+use common::ports::ClosedPort;
+use common::{TestServer, eventually, temp_dir};
 
 const CLI: &str = env!("CARGO_BIN_EXE_sedis-cli");
 
@@ -812,16 +813,10 @@ fn options_and_usage() {
     assert_eq!(out.status.code(), Some(1));
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 #[test]
 fn no_server_is_reported_like_redis_cli() {
-    let port = free_port();
+    let closed = ClosedPort::new();
+    let port = closed.port;
     let out = run_cli(port, &["ping"], b"");
     assert_output(
         &out.stderr,
@@ -883,18 +878,12 @@ impl Session {
 
 #[test]
 fn reconnects_after_the_server_goes_away() {
-    // A fixed port, as the client must find the second server where the
-    // first was: another test may take a free port before we bind it, so
-    // try a few.
-    let (port, server) = (0..20)
-        .find_map(|_| {
-            let port = free_port();
-            TestServer::try_with_config(|c| c.port = port)
-                .ok()
-                .map(|s| (port, s))
-        })
-        .expect("a free port");
+    // The client must find the second server where the first was: a port
+    // held for the test, so that nothing else takes it in between.
+    let held = ClosedPort::new();
+    let port = held.port;
     let config = |c: &mut sedis::Config| c.port = port;
+    let server = TestServer::with_config(config);
     let mut session = Session::start(port);
     session.send("set k v");
     assert_eq!(session.stdout_line(), "OK\n");
@@ -903,7 +892,7 @@ fn reconnects_after_the_server_goes_away() {
     session.send("get k");
     assert!(session.stderr_line().starts_with("Error: "));
     // ...and the one after that connects again (to a fresh server), once
-    // the port is ours again.
+    // the stopped server's socket has let go of the port.
     let deadline = Instant::now() + Duration::from_secs(5);
     let _server = loop {
         match TestServer::try_with_config(config) {
@@ -1045,13 +1034,15 @@ fn on_terminal(
 
 #[test]
 fn not_connected_prompt_until_a_server_answers() {
-    let port = free_port();
+    let closed = ClosedPort::new();
+    let port = closed.port;
     let (mut child, mut screen, mut keyboard) =
         on_terminal(port, std::path::Path::new("/dev/null"));
     screen.expect(&format!(
         "Could not connect to Redis at 127.0.0.1:{port}: Connection refused"
     ));
     screen.expect("not connected> ");
+    // A server may listen on the held port (see `ClosedPort`).
     let _server = TestServer::with_config(|c| c.port = port);
     keyboard.write_all(b"ping\r").expect("type");
     screen.expect("PONG\r\n");
@@ -1064,10 +1055,8 @@ fn not_connected_prompt_until_a_server_answers() {
 fn prompt_editing_and_history_on_a_terminal() {
     let server = TestServer::start();
     let port = server.addr.port();
-    let dir = std::env::temp_dir().join(format!("sedis-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = temp_dir("cli-history");
     let histfile = dir.join("history");
-    let _ = std::fs::remove_file(&histfile);
 
     let (mut child, mut screen, mut keyboard) = on_terminal(port, &histfile);
     let mut keys = |bytes: &[u8]| keyboard.write_all(bytes).expect("type");
@@ -1158,12 +1147,10 @@ fn subscribe_mode_prints_messages_published_on_a_real_server() {
         .spawn()
         .expect("run sedis-cli");
     let mut publisher = server.raw();
-    let deadline = Instant::now() + Duration::from_secs(10);
     // Publish once the subscription is registered (the server's own count).
-    while publisher.call(&["PUBSUB", "NUMSUB", "news"]) != b"*2\r\n$4\r\nnews\r\n:1\r\n" {
-        assert!(Instant::now() < deadline, "sedis-cli never subscribed");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    eventually("sedis-cli to subscribe", || {
+        publisher.call(&["PUBSUB", "NUMSUB", "news"]) == b"*2\r\n$4\r\nnews\r\n:1\r\n"
+    });
     assert_eq!(publisher.call(&["PUBLISH", "news", "first"]), b":1\r\n");
     assert_eq!(publisher.call(&["PUBLISH", "news", "second"]), b":1\r\n");
     // Read the lines as they come: messages are printed immediately.

@@ -242,12 +242,12 @@ fn resetstat_zeroes_the_statistics() {
     c.call(&["GET", "nokey"]);
     c.call(&["GET", "k", "extra"]);
     assert_reply!(c, ["CONFIG", "RESETSTAT"], b"+OK\r\n");
-    let stats = info(&mut c, "stats");
+    let stats = c.info(&["stats"]);
     assert_eq!(stats.field("total_commands_processed"), "1");
     assert_eq!(stats.field("keyspace_misses"), "0");
     assert_eq!(stats.field("total_error_replies"), "0");
     assert_eq!(stats.field("total_connections_received"), "0");
-    let commands = info(&mut c, "commandstats");
+    let commands = c.info(&["commandstats"]);
     assert!(
         commands
             .0
@@ -256,7 +256,7 @@ fn resetstat_zeroes_the_statistics() {
         commands.0
     );
     assert!(!commands.0.contains("cmdstat_set"), "{}", commands.0);
-    assert_eq!(info(&mut c, "errorstats").0, "# Errorstats\r\n");
+    assert_eq!(c.info(&["errorstats"]).0, "# Errorstats\r\n");
 }
 
 #[test]
@@ -272,8 +272,7 @@ fn rewrite_needs_a_config_file() {
 
 #[test]
 fn rewrite_updates_the_config_file() {
-    let dir = std::env::temp_dir().join(format!("sedis-config-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir("config-rewrite");
     let path = dir.join("sedis.conf");
     std::fs::write(&path, "# my settings\ntimeout 3\nnot-a-directive 1\n").unwrap();
     let file = path.clone();
@@ -319,8 +318,11 @@ fn config_set_port_and_bind_rebind_the_server_at_run_time() {
     let server = TestServer::start();
     let old = server.addr;
     let mut c = server.raw();
-    let spare = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = spare.local_addr().unwrap().port();
+    // A port held for the test, so that nothing else takes it once the
+    // spare listener on it is gone (see `ClosedPort`).
+    let held = common::ports::ClosedPort::new();
+    let port = held.port;
+    let spare = std::net::TcpListener::bind(held.addr()).unwrap();
     // A port in use: Redis's error, and the old port still serves.
     let taken = "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.\r\n";
     assert_reply!(
@@ -424,22 +426,4 @@ fn config_help_lists_the_subcommands() {
         ["CONFIG"],
         b"-ERR wrong number of arguments for 'config' command\r\n"
     );
-}
-
-/// One INFO section's text.
-struct Info(String);
-
-impl Info {
-    fn field(&self, name: &str) -> &str {
-        self.0
-            .split("\r\n")
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
-            .unwrap_or_else(|| panic!("no {name} in {}", self.0))
-    }
-}
-
-fn info(c: &mut common::Raw, section: &str) -> Info {
-    c.cmd(&["INFO", section]);
-    let frame = c.read();
-    Info(String::from_utf8(frame.as_bytes().expect("text").to_vec()).unwrap())
 }

@@ -6,35 +6,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Raw, TestServer};
+use common::{TestServer, eventually, text};
 use sedis::Frame;
-
-/// Polls `condition` until it holds (the server reacts to a closed socket
-/// on its own thread, and nothing tells a client when it has).
-fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn text(frame: Frame) -> String {
-    String::from_utf8(frame.as_bytes().expect("a text reply").to_vec()).unwrap()
-}
-
-fn call_text(c: &mut Raw, args: &[&str]) -> String {
-    c.cmd(args);
-    text(c.read())
-}
-
-fn client_id(c: &mut Raw) -> i64 {
-    c.cmd(&["CLIENT", "ID"]);
-    match c.read() {
-        Frame::Integer(id) => id,
-        other => panic!("CLIENT ID replied {other:?}"),
-    }
-}
 
 /// A CLIENT LIST line as (field, value) pairs, in order.
 fn fields(line: &str) -> Vec<(String, String)> {
@@ -97,10 +70,10 @@ const FIELD_ORDER: &[&str] = &[
 fn client_id_and_names() {
     let server = TestServer::start();
     let mut c = server.raw();
-    let id = client_id(&mut c);
+    let id = c.client_id();
     assert!(id > 0);
     let mut other = server.raw();
-    assert!(client_id(&mut other) > id, "ids grow");
+    assert!(other.client_id() > id, "ids grow");
     assert_reply!(c, ["CLIENT", "GETNAME"], b"$-1\r\n");
     assert_reply!(c, ["CLIENT", "SETNAME", "worker-1"], b"+OK\r\n");
     assert_reply!(c, ["CLIENT", "GETNAME"], b"$8\r\nworker-1\r\n");
@@ -131,14 +104,14 @@ fn client_list_shows_every_connection_in_redis_format() {
     let server = TestServer::start();
     let mut me = server.raw();
     let mut other = server.raw();
-    let other_id = client_id(&mut other);
+    let other_id = other.client_id();
     assert_reply!(other, ["CLIENT", "SETNAME", "other"], b"+OK\r\n");
     assert_reply!(other, ["SELECT", "3"], b"+OK\r\n");
     // A request still arriving shows in the query buffer.
     other.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100\r\nabc");
-    let my_id = client_id(&mut me);
+    let my_id = me.client_id();
 
-    let list = lines(&call_text(&mut me, &["CLIENT", "LIST"]));
+    let list = lines(&text(me.frame(&["CLIENT", "LIST"])));
     assert_eq!(list.len(), 2);
     for line in &list {
         let names: Vec<&str> = line.iter().map(|(k, _)| k.as_str()).collect();
@@ -181,14 +154,14 @@ fn client_list_shows_every_connection_in_redis_format() {
     assert_eq!(field(theirs, "idle"), "0");
     // The partial request: every byte of it that has arrived.
     eventually("the partial request to show", || {
-        let list = call_text(&mut me, &["CLIENT", "LIST", "ID", &other_id.to_string()]);
+        let list = text(me.frame(&["CLIENT", "LIST", "ID", &other_id.to_string()]));
         field(&lines(&list)[0], "qbuf") == "29"
     });
     // Completing it runs it.
     other.send(&[b'x'; 97]);
     other.send(b"\r\n");
     assert_eq!(other.read_raw(), b"+OK\r\n");
-    let list = call_text(&mut me, &["CLIENT", "LIST", "ID", &other_id.to_string()]);
+    let list = text(me.frame(&["CLIENT", "LIST", "ID", &other_id.to_string()]));
     assert_eq!(field(&lines(&list)[0], "qbuf"), "0");
     assert_eq!(field(&lines(&list)[0], "cmd"), "set");
 }
@@ -198,10 +171,10 @@ fn client_list_filters_by_type_and_id() {
     let server = TestServer::start();
     let mut me = server.raw();
     let mut other = server.raw();
-    let other_id = client_id(&mut other);
-    let my_id = client_id(&mut me);
+    let other_id = other.client_id();
+    let my_id = me.client_id();
     assert_eq!(
-        lines(&call_text(&mut me, &["CLIENT", "LIST", "TYPE", "normal"])).len(),
+        lines(&text(me.frame(&["CLIENT", "LIST", "TYPE", "normal"]))).len(),
         2
     );
     assert_reply!(me, ["CLIENT", "LIST", "TYPE", "pubsub"], b"$0\r\n\r\n");
@@ -211,22 +184,22 @@ fn client_list_filters_by_type_and_id() {
         ["CLIENT", "LIST", "TYPE", "foo"],
         b"-ERR Unknown client type 'foo'\r\n"
     );
-    let only = lines(&call_text(
-        &mut me,
-        &["CLIENT", "LIST", "ID", &other_id.to_string(), "999999"],
-    ));
+    let only = lines(&text(me.frame(&[
+        "CLIENT",
+        "LIST",
+        "ID",
+        &other_id.to_string(),
+        "999999",
+    ])));
     assert_eq!(only.len(), 1);
     assert_eq!(field(&only[0], "id"), other_id.to_string());
-    let both = lines(&call_text(
-        &mut me,
-        &[
-            "CLIENT",
-            "LIST",
-            "ID",
-            &my_id.to_string(),
-            &other_id.to_string(),
-        ],
-    ));
+    let both = lines(&text(me.frame(&[
+        "CLIENT",
+        "LIST",
+        "ID",
+        &my_id.to_string(),
+        &other_id.to_string(),
+    ])));
     assert_eq!(both.len(), 2);
     assert_reply!(
         me,
@@ -241,7 +214,7 @@ fn client_list_filters_by_type_and_id() {
 fn client_info_is_the_callers_line() {
     let server = TestServer::start();
     let mut c = server.raw();
-    let id = client_id(&mut c);
+    let id = c.client_id();
     c.send(b"CLIENT INFO\r\n");
     let info = text(c.read());
     let line = lines(&info);
@@ -267,7 +240,7 @@ fn client_setinfo_sets_library_fields() {
     let mut c = server.raw();
     assert_reply!(c, ["CLIENT", "SETINFO", "LIB-NAME", "redis-py"], b"+OK\r\n");
     assert_reply!(c, ["CLIENT", "SETINFO", "lib-ver", "5.0.1"], b"+OK\r\n");
-    let line = call_text(&mut c, &["CLIENT", "INFO"]);
+    let line = text(c.frame(&["CLIENT", "INFO"]));
     assert!(
         line.ends_with(" lib-name=redis-py lib-ver=5.0.1\n"),
         "{line}"
@@ -284,7 +257,7 @@ fn client_setinfo_sets_library_fields() {
     );
     // Another connection sees the values too.
     let mut other = server.raw();
-    let list = call_text(&mut other, &["CLIENT", "LIST"]);
+    let list = text(other.frame(&["CLIENT", "LIST"]));
     assert!(
         list.contains(" lib-name=redis-py lib-ver=5.0.1\n"),
         "{list}"
@@ -337,7 +310,7 @@ fn go_redis_and_lettuce_handshakes_succeed() {
     for _ in 0..3 {
         assert_eq!(go.read(), Frame::Simple(b"OK".to_vec()));
     }
-    let info = call_text(&mut go, &["CLIENT", "INFO"]);
+    let info = text(go.frame(&["CLIENT", "INFO"]));
     for part in [
         " name=go-app ",
         " db=2 ",
@@ -418,9 +391,9 @@ fn client_kill_old_form_by_address() {
 fn client_kill_filters() {
     let server = TestServer::start();
     let mut me = server.raw();
-    let my_id = client_id(&mut me).to_string();
+    let my_id = me.client_id().to_string();
     let mut victim = server.raw();
-    let victim_id = client_id(&mut victim).to_string();
+    let victim_id = victim.client_id().to_string();
 
     // The caller is skipped by default.
     assert_reply!(me, ["CLIENT", "KILL", "ID", &my_id], b":0\r\n");
@@ -439,7 +412,7 @@ fn client_kill_filters() {
     assert_reply!(second, ["PING"], b"+PONG\r\n");
     let second_laddr = second.stream().peer_addr().unwrap().to_string();
     eventually("the killed client to leave", || {
-        call_text(&mut me, &["CLIENT", "LIST"]).lines().count() == 2
+        text(me.frame(&["CLIENT", "LIST"])).lines().count() == 2
     });
     // LADDR matches every client of this listener; SKIPME keeps the caller.
     assert_reply!(
@@ -533,10 +506,10 @@ fn client_no_evict_sets_the_flag() {
     let server = TestServer::start();
     let mut c = server.raw();
     assert_reply!(c, ["CLIENT", "NO-EVICT", "on"], b"+OK\r\n");
-    let line = lines(&call_text(&mut c, &["CLIENT", "INFO"]));
+    let line = lines(&text(c.frame(&["CLIENT", "INFO"])));
     assert_eq!(field(&line[0], "flags"), "e");
     assert_reply!(c, ["CLIENT", "NO-EVICT", "OFF"], b"+OK\r\n");
-    let line = lines(&call_text(&mut c, &["CLIENT", "INFO"]));
+    let line = lines(&text(c.frame(&["CLIENT", "INFO"])));
     assert_eq!(field(&line[0], "flags"), "N");
     assert_reply!(c, ["CLIENT", "NO-EVICT", "maybe"], b"-ERR syntax error\r\n");
 }
@@ -596,12 +569,12 @@ fn a_client_that_never_authenticates_can_only_authenticate_or_leave() {
     assert_eq!(leaving.read_to_close(), b"+OK\r\n");
 
     assert_reply!(c, ["AUTH", "pw"], b"+OK\r\n");
-    let stats = call_text(&mut c, &["INFO", "stats"]);
+    let stats = text(c.frame(&["INFO", "stats"]));
     assert!(
         stats.contains("\r\nacl_access_denied_auth:2\r\n"),
         "{stats}"
     );
-    let errors = call_text(&mut c, &["INFO", "errorstats"]);
+    let errors = text(c.frame(&["INFO", "errorstats"]));
     assert!(errors.contains("errorstat_NOAUTH:count=6\r\n"), "{errors}");
     assert!(
         errors.contains("errorstat_WRONGPASS:count=2\r\n"),
@@ -645,7 +618,7 @@ fn maxclients_rejects_the_extra_client_until_one_leaves() {
         third.read_to_close(),
         b"-ERR max number of clients reached\r\n"
     );
-    let stats = call_text(&mut first, &["INFO", "stats"]);
+    let stats = text(first.frame(&["INFO", "stats"]));
     assert!(stats.contains("\r\nrejected_connections:1\r\n"), "{stats}");
 
     drop(second);
@@ -679,7 +652,7 @@ fn timeout_closes_idle_clients() {
     let started = Instant::now();
     assert_eq!(idle.read_to_close(), b"");
     assert!(started.elapsed() >= Duration::from_millis(900));
-    let stats = call_text(&mut server.raw(), &["INFO", "clients"]);
+    let stats = text(server.raw().frame(&["INFO", "clients"]));
     assert!(stats.contains("connected_clients:1\r\n"), "{stats}");
 }
 
@@ -690,13 +663,13 @@ fn connection_counters_follow_clients() {
     {
         let mut other = server.raw();
         assert_reply!(other, ["PING"], b"+PONG\r\n");
-        let clients = call_text(&mut c, &["INFO", "clients"]);
+        let clients = text(c.frame(&["INFO", "clients"]));
         assert!(clients.contains("\r\nconnected_clients:2\r\n"), "{clients}");
     }
     eventually("the client to be gone", || {
-        call_text(&mut c, &["INFO", "clients"]).contains("\r\nconnected_clients:1\r\n")
+        text(c.frame(&["INFO", "clients"])).contains("\r\nconnected_clients:1\r\n")
     });
-    let stats = call_text(&mut c, &["INFO", "stats"]);
+    let stats = text(c.frame(&["INFO", "stats"]));
     assert!(
         stats.contains("\r\ntotal_connections_received:2\r\n"),
         "{stats}"

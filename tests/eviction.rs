@@ -189,13 +189,7 @@ fn a_write_flood_stays_within_the_limit() {
         peak <= limit + 64 * 1024,
         "peak {peak} against limit {limit}"
     );
-    let info = String::from_utf8(c.call(&["INFO", "stats"])).unwrap();
-    let evicted: u64 = info
-        .lines()
-        .find_map(|l| l.strip_prefix("evicted_keys:"))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let evicted = c.info(&["stats"]).number("evicted_keys");
     let dbsize = c.call(&["DBSIZE"]);
     let left: u64 = String::from_utf8_lossy(&dbsize[1..dbsize.len() - 2])
         .parse()

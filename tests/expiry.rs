@@ -12,28 +12,10 @@ use std::time::{Duration, Instant};
 use common::{Raw, TestServer};
 use sedis::Frame;
 
-fn call_bin(c: &mut Raw, args: &[&[u8]]) -> Vec<u8> {
-    let mut out = Vec::new();
-    Frame::encode_request(args, &mut out);
-    c.send(&out);
-    c.read_raw()
-}
-
 fn int_reply(c: &mut Raw, args: &[&str]) -> i64 {
-    match c.read_after(args) {
+    match c.frame(args) {
         Frame::Integer(n) => n,
         other => panic!("{args:?} replied {other:?}"),
-    }
-}
-
-trait RawExt {
-    fn read_after(&mut self, args: &[&str]) -> Frame;
-}
-
-impl RawExt for Raw {
-    fn read_after(&mut self, args: &[&str]) -> Frame {
-        self.cmd(args);
-        self.read()
     }
 }
 
@@ -135,7 +117,7 @@ fn expire_option_errors_match_redis() {
     let before = server.handle().state().dirty();
     for (args, expected) in cases {
         assert_eq!(
-            String::from_utf8_lossy(&call_bin(&mut c, args)),
+            String::from_utf8_lossy(&c.call_bin(args)),
             String::from_utf8_lossy(expected),
             "{:?}",
             args.iter()
@@ -169,15 +151,12 @@ fn ttl_family_reports_missing_persistent_and_volatile_keys() {
     assert_reply!(c, ["SET", "k", "v2"], b"+OK\r\n");
     assert_reply!(c, ["TTL", "k"], b":-1\r\n");
     // Binary and empty keys.
-    assert_eq!(call_bin(&mut c, &[b"SET", b"\0\r\n", b"v"]), b"+OK\r\n");
-    assert_eq!(call_bin(&mut c, &[b"SET", b"", b"v"]), b"+OK\r\n");
-    assert_eq!(
-        call_bin(&mut c, &[b"PEXPIRE", b"\0\r\n", b"5000"]),
-        b":1\r\n"
-    );
-    assert_eq!(call_bin(&mut c, &[b"EXPIRE", b"", b"7"]), b":1\r\n");
-    assert_eq!(call_bin(&mut c, &[b"TTL", b"\0\r\n"]), b":5\r\n");
-    assert_eq!(call_bin(&mut c, &[b"TTL", b""]), b":7\r\n");
+    assert_eq!(c.call_bin(&[b"SET", b"\0\r\n", b"v"]), b"+OK\r\n");
+    assert_eq!(c.call_bin(&[b"SET", b"", b"v"]), b"+OK\r\n");
+    assert_eq!(c.call_bin(&[b"PEXPIRE", b"\0\r\n", b"5000"]), b":1\r\n");
+    assert_eq!(c.call_bin(&[b"EXPIRE", b"", b"7"]), b":1\r\n");
+    assert_eq!(c.call_bin(&[b"TTL", b"\0\r\n"]), b":5\r\n");
+    assert_eq!(c.call_bin(&[b"TTL", b""]), b":7\r\n");
 }
 
 #[test]

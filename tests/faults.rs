@@ -10,17 +10,8 @@ mod common;
 
 use std::io::Write;
 use std::net::{Shutdown, TcpStream};
-use std::time::{Duration, Instant};
 
-use common::{Raw, TestServer};
-
-fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
+use common::{Raw, TestServer, eventually};
 
 /// Connected clients, by the server's CLIENT LIST (one line each).
 fn client_count(admin: &mut Raw) -> usize {
@@ -29,16 +20,6 @@ fn client_count(admin: &mut Raw) -> usize {
         .lines()
         .filter(|l| l.contains("id="))
         .count()
-}
-
-fn info_field(admin: &mut Raw, section: &str, field: &str) -> String {
-    let reply = String::from_utf8(admin.call(&["INFO", section])).unwrap();
-    reply
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("{field} in INFO {section}"))
-        .trim()
-        .to_string()
 }
 
 /// Closes the connection abruptly: an RST rather than a FIN where the
@@ -126,7 +107,7 @@ fn a_client_killed_while_blocked_is_unregistered_and_loses_nothing() {
         kill(s);
     }
     eventually("no blocked clients", || blocked.count() == 0);
-    assert_eq!(info_field(&mut admin, "clients", "blocked_clients"), "0");
+    assert_eq!(admin.info(&["clients"]).field("blocked_clients"), "0");
     eventually("the clients to be gone", || client_count(&mut admin) == 1);
     // Nobody is served any more: a push stays in the list.
     assert_eq!(admin.call(&["RPUSH", "queue", "job"]), b":1\r\n");

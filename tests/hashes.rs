@@ -5,9 +5,7 @@
 
 mod common;
 
-use std::collections::HashSet;
-
-use common::TestServer;
+use common::{TestServer, dir_with_dump, scan_through, with_dir};
 
 #[test]
 fn replies_in_both_protocols() {
@@ -100,20 +98,7 @@ fn hscan_returns_every_field_present_throughout_while_the_hash_changes() {
             .query(&mut con)
             .unwrap();
     }
-    let mut seen = HashSet::new();
-    let mut cursor: u64 = 0;
-    let mut round = 0;
-    loop {
-        let (next, items): (u64, Vec<String>) = redis::cmd("HSCAN")
-            .arg("big")
-            .arg(cursor)
-            .arg("COUNT")
-            .arg(50)
-            .query(&mut con)
-            .unwrap();
-        for pair in items.chunks(2) {
-            seen.insert(pair[0].clone());
-        }
+    let seen = scan_through(&mut con, "HSCAN", "big", 50, 2, |con, round| {
         // Grow and shrink the table between calls: resizes must not make
         // the scan miss anything that was there all along.
         for j in 0..100 {
@@ -121,15 +106,10 @@ fn hscan_returns_every_field_present_throughout_while_the_hash_changes() {
                 .arg("big")
                 .arg(format!("churn:{round}:{j}"))
                 .arg(j)
-                .query(&mut con)
+                .query(con)
                 .unwrap();
         }
-        round += 1;
-        cursor = next;
-        if cursor == 0 {
-            break;
-        }
-    }
+    });
     for i in 0..2000 {
         assert!(seen.contains(&format!("keep:{i}")), "keep:{i} missed");
     }
@@ -137,18 +117,8 @@ fn hscan_returns_every_field_present_throughout_while_the_hash_changes() {
 
 #[test]
 fn a_dump_written_by_redis_loads_with_every_field_and_encoding() {
-    let dir = std::env::temp_dir().join(format!("sedis-hash-rdb-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/redis-7.0.15-hashes-sets.rdb"
-        ),
-        dir.join("dump.rdb"),
-    )
-    .unwrap();
-    let d = dir.clone();
-    let server = TestServer::with_config(move |c| c.dir = d.to_str().unwrap().to_string());
+    let dir = dir_with_dump("hashes-redis-dump", "redis-7.0.15-hashes-sets.rdb");
+    let server = TestServer::with_config(with_dir(&dir));
     let mut c = server.raw();
     assert_eq!(c.call(&["HLEN", "bighash"]), b":200\r\n");
     assert_eq!(

@@ -13,22 +13,6 @@ use std::thread;
 use common::{Raw, TestServer};
 use sedis::Frame;
 
-/// Sends a command whose arguments may be any bytes; returns the raw reply.
-fn call_bin(c: &mut Raw, args: &[&[u8]]) -> Vec<u8> {
-    let mut out = Vec::new();
-    Frame::encode_request(args, &mut out);
-    c.send(&out);
-    c.read_raw()
-}
-
-/// Sends a command and returns its reply as a frame.
-fn frame(c: &mut Raw, args: &[&[u8]]) -> Frame {
-    let mut out = Vec::new();
-    Frame::encode_request(args, &mut out);
-    c.send(&out);
-    c.read()
-}
-
 /// The bulk strings of an array reply, sorted (key order is unspecified).
 fn sorted_strings(frame: &Frame) -> Vec<Vec<u8>> {
     let Frame::Array(items) = frame else {
@@ -44,7 +28,7 @@ fn sorted_strings(frame: &Frame) -> Vec<Vec<u8>> {
 
 /// SCAN's reply: the next cursor and the keys.
 fn scan_step(c: &mut Raw, args: &[&[u8]]) -> (Vec<u8>, Vec<Vec<u8>>) {
-    match frame(c, args) {
+    match c.frame_bin(args) {
         Frame::Array(parts) if parts.len() == 2 => {
             let cursor = parts[0].as_bytes().expect("cursor").to_vec();
             (cursor, sorted_strings(&parts[1]))
@@ -85,10 +69,6 @@ fn set_many(c: &mut Raw, keys: impl Iterator<Item = String>) {
     }
 }
 
-fn dirty(server: &TestServer) -> u64 {
-    server.handle().state().dirty()
-}
-
 #[test]
 fn del_and_unlink_count_existing_keys_once() {
     let server = TestServer::start();
@@ -96,9 +76,9 @@ fn del_and_unlink_count_existing_keys_once() {
     assert_reply!(c, ["SET", "a", "1"], b"+OK\r\n");
     assert_reply!(c, ["SET", "b", "2"], b"+OK\r\n");
     assert_reply!(c, ["SET", "c", "3"], b"+OK\r\n");
-    let before = dirty(&server);
+    let before = server.dirty();
     assert_reply!(c, ["DEL", "a", "a", "missing", "b"], b":2\r\n");
-    assert_eq!(dirty(&server) - before, 2);
+    assert_eq!(server.dirty() - before, 2);
     assert_reply!(c, ["DEL", "a"], b":0\r\n");
     assert_reply!(c, ["UNLINK", "c", "c"], b":1\r\n");
     assert_reply!(c, ["DBSIZE"], b":0\r\n");
@@ -118,10 +98,10 @@ fn del_and_unlink_count_existing_keys_once() {
 fn exists_counts_repeats_and_binary_keys() {
     let server = TestServer::start();
     let mut c = server.raw();
-    assert_eq!(call_bin(&mut c, &[b"SET", b"a\0b\r\nc", b"v"]), b"+OK\r\n");
-    assert_eq!(call_bin(&mut c, &[b"SET", b"", b"empty"]), b"+OK\r\n");
+    assert_eq!(c.call_bin(&[b"SET", b"a\0b\r\nc", b"v"]), b"+OK\r\n");
+    assert_eq!(c.call_bin(&[b"SET", b"", b"empty"]), b"+OK\r\n");
     assert_eq!(
-        call_bin(&mut c, &[b"EXISTS", b"a\0b\r\nc", b"a\0b\r\nc", b"a", b""]),
+        c.call_bin(&[b"EXISTS", b"a\0b\r\nc", b"a\0b\r\nc", b"a", b""]),
         b":3\r\n"
     );
     assert_reply!(c, ["EXISTS", "nope"], b":0\r\n");
@@ -141,7 +121,7 @@ fn type_names_the_value_or_none() {
     assert_reply!(c, ["TYPE", "s"], b"+string\r\n");
     assert_reply!(c, ["TYPE", "n"], b"+string\r\n");
     assert_reply!(c, ["TYPE", "missing"], b"+none\r\n");
-    assert_eq!(call_bin(&mut c, &[b"TYPE", b""]), b"+none\r\n");
+    assert_eq!(c.call_bin(&[b"TYPE", b""]), b"+none\r\n");
     assert_reply!(
         c,
         ["TYPE", "a", "b"],
@@ -195,30 +175,30 @@ fn keys_matches_globs_and_a_bare_star_includes_the_empty_key() {
         b"bin\0ary",
         b"cr\r\nlf",
     ] {
-        assert_eq!(call_bin(&mut c, &[b"SET", key, b"v"]), b"+OK\r\n");
+        assert_eq!(c.call_bin(&[b"SET", key, b"v"]), b"+OK\r\n");
     }
-    let all = sorted_strings(&frame(&mut c, &[b"KEYS", b"*"]));
+    let all = sorted_strings(&c.frame_bin(&[b"KEYS", b"*"]));
     assert_eq!(all.len(), 7);
     assert!(all.contains(&b"".to_vec()));
     assert!(all.contains(&b"bin\0ary".to_vec()));
     assert!(all.contains(&b"cr\r\nlf".to_vec()));
     // `**` is matched, and nothing non-empty matches the empty key.
-    assert_eq!(sorted_strings(&frame(&mut c, &[b"KEYS", b"**"])).len(), 6);
-    assert_eq!(call_bin(&mut c, &[b"KEYS", b""]), b"*1\r\n$0\r\n\r\n");
+    assert_eq!(sorted_strings(&c.frame_bin(&[b"KEYS", b"**"])).len(), 6);
+    assert_eq!(c.call_bin(&[b"KEYS", b""]), b"*1\r\n$0\r\n\r\n");
     assert_eq!(
-        sorted_strings(&frame(&mut c, &[b"KEYS", b"h?llo"])),
+        sorted_strings(&c.frame_bin(&[b"KEYS", b"h?llo"])),
         vec![b"hallo".to_vec(), b"hello".to_vec(), b"hxllo".to_vec()]
     );
     assert_eq!(
-        sorted_strings(&frame(&mut c, &[b"KEYS", b"h[ae]llo"])),
+        sorted_strings(&c.frame_bin(&[b"KEYS", b"h[ae]llo"])),
         vec![b"hallo".to_vec(), b"hello".to_vec()]
     );
     assert_eq!(
-        sorted_strings(&frame(&mut c, &[b"KEYS", b"h[^e]llo"])),
+        sorted_strings(&c.frame_bin(&[b"KEYS", b"h[^e]llo"])),
         vec![b"hallo".to_vec(), b"hxllo".to_vec()]
     );
     assert_eq!(
-        sorted_strings(&frame(&mut c, &[b"KEYS", b"h*llo"])),
+        sorted_strings(&c.frame_bin(&[b"KEYS", b"h*llo"])),
         vec![
             b"hallo".to_vec(),
             b"heeeello".to_vec(),
@@ -227,7 +207,7 @@ fn keys_matches_globs_and_a_bare_star_includes_the_empty_key() {
         ]
     );
     assert_eq!(
-        call_bin(&mut c, &[b"KEYS", b"bin\0*"]),
+        c.call_bin(&[b"KEYS", b"bin\0*"]),
         b"*1\r\n$7\r\nbin\0ary\r\n"
     );
     assert_reply!(c, ["KEYS", "nomatch*"], b"*0\r\n");
@@ -279,7 +259,7 @@ fn scan_option_errors_match_redis() {
         let mut args: Vec<&[u8]> = vec![b"SCAN"];
         args.extend_from_slice(options);
         assert_eq!(
-            String::from_utf8_lossy(&call_bin(&mut c, &args)),
+            String::from_utf8_lossy(&c.call_bin(&args)),
             String::from_utf8_lossy(expected),
             "SCAN {:?}",
             options
@@ -299,14 +279,14 @@ fn scan_accepts_every_cursor_strtoul_accepts() {
     assert_reply!(c, ["SET", "k", "v"], b"+OK\r\n");
     for cursor in [&b""[..], b"+0", b"-0", b"00", b"0\0junk"] {
         assert_eq!(
-            call_bin(&mut c, &[b"SCAN", cursor]),
+            c.call_bin(&[b"SCAN", cursor]),
             b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\nk\r\n",
             "cursor {cursor:?}"
         );
     }
     // Cursors we never issued are not errors; they just end somewhere.
     for cursor in [&b"-1"[..], b"18446744073709551615", b"123456789"] {
-        let reply = frame(&mut c, &[b"SCAN", cursor]);
+        let reply = c.frame_bin(&[b"SCAN", cursor]);
         assert!(matches!(reply, Frame::Array(ref parts) if parts.len() == 2));
     }
 }
@@ -316,7 +296,7 @@ fn scan_filters_by_pattern_and_type() {
     let server = TestServer::start();
     let mut c = server.raw();
     for key in [&b"user:1"[..], b"user:2", b"item:1", b"", b"x\0y"] {
-        assert_eq!(call_bin(&mut c, &[b"SET", key, b"v"]), b"+OK\r\n");
+        assert_eq!(c.call_bin(&[b"SET", key, b"v"]), b"+OK\r\n");
     }
     assert_eq!(scan_all(&mut c, &[]).len(), 5);
     assert_eq!(scan_all(&mut c, &[b"MATCH", b"*"]).len(), 5);
@@ -403,12 +383,12 @@ fn randomkey_returns_a_live_key_or_null() {
     let server = TestServer::start();
     let mut c = server.raw();
     assert_reply!(c, ["RANDOMKEY"], b"$-1\r\n");
-    assert_eq!(call_bin(&mut c, &[b"SET", b"a\0b", b"v"]), b"+OK\r\n");
+    assert_eq!(c.call_bin(&[b"SET", b"a\0b", b"v"]), b"+OK\r\n");
     assert_reply!(c, ["RANDOMKEY"], b"$3\r\na\0b\r\n");
     assert_reply!(c, ["SET", "other", "v"], b"+OK\r\n");
     let mut seen = HashSet::new();
     for _ in 0..200 {
-        seen.insert(frame(&mut c, &[b"RANDOMKEY"]).as_bytes().unwrap().to_vec());
+        seen.insert(c.frame_bin(&[b"RANDOMKEY"]).as_bytes().unwrap().to_vec());
     }
     assert_eq!(seen.len(), 2, "both keys come up");
     c.call(&["HELLO", "3"]);
@@ -429,10 +409,10 @@ fn rename_moves_value_and_ttl() {
     assert_reply!(c, ["RENAME", "nokey", "nokey"], b"-ERR no such key\r\n");
     assert_reply!(c, ["RENAMENX", "nokey", "x"], b"-ERR no such key\r\n");
     assert_reply!(c, ["SET", "a", "1"], b"+OK\r\n");
-    let before = dirty(&server);
+    let before = server.dirty();
     assert_reply!(c, ["RENAME", "a", "a"], b"+OK\r\n");
     assert_reply!(c, ["RENAMENX", "a", "a"], b":0\r\n");
-    assert_eq!(dirty(&server), before, "renaming to itself changes nothing");
+    assert_eq!(server.dirty(), before, "renaming to itself changes nothing");
     assert_reply!(c, ["EXPIRE", "a", "100"], b":1\r\n");
     assert_reply!(c, ["RENAME", "a", "b"], b"+OK\r\n");
     assert_reply!(c, ["TTL", "b"], b":100\r\n");
@@ -451,9 +431,9 @@ fn rename_moves_value_and_ttl() {
     assert_reply!(c, ["RENAMENX", "c", "fresh"], b":1\r\n");
     assert_reply!(c, ["DBSIZE"], b":1\r\n");
     // Binary and empty names.
-    assert_eq!(call_bin(&mut c, &[b"RENAME", b"fresh", b""]), b"+OK\r\n");
-    assert_eq!(call_bin(&mut c, &[b"RENAME", b"", b"x\0\r\ny"]), b"+OK\r\n");
-    assert_eq!(call_bin(&mut c, &[b"GET", b"x\0\r\ny"]), b"$1\r\np\r\n");
+    assert_eq!(c.call_bin(&[b"RENAME", b"fresh", b""]), b"+OK\r\n");
+    assert_eq!(c.call_bin(&[b"RENAME", b"", b"x\0\r\ny"]), b"+OK\r\n");
+    assert_eq!(c.call_bin(&[b"GET", b"x\0\r\ny"]), b"$1\r\np\r\n");
     assert_reply!(
         c,
         ["RENAME", "a"],
@@ -472,11 +452,11 @@ fn rename_counts_one_change() {
     let mut c = server.raw();
     assert_reply!(c, ["SET", "a", "1"], b"+OK\r\n");
     assert_reply!(c, ["SET", "b", "2"], b"+OK\r\n");
-    let before = dirty(&server);
+    let before = server.dirty();
     assert_reply!(c, ["RENAME", "a", "b"], b"+OK\r\n");
-    assert_eq!(dirty(&server) - before, 1);
+    assert_eq!(server.dirty() - before, 1);
     assert_reply!(c, ["RENAMENX", "b", "c"], b":1\r\n");
-    assert_eq!(dirty(&server) - before, 2);
+    assert_eq!(server.dirty() - before, 2);
 }
 
 #[test]
@@ -545,13 +525,13 @@ fn copy_duplicates_value_and_ttl() {
     assert_reply!(c, ["COPY", "nokey", "d"], b":0\r\n");
     assert_reply!(c, ["SET", "c", "3"], b"+OK\r\n");
     assert_reply!(c, ["EXPIRE", "c", "100"], b":1\r\n");
-    let before = dirty(&server);
+    let before = server.dirty();
     assert_reply!(c, ["COPY", "c", "d"], b":1\r\n");
-    assert_eq!(dirty(&server) - before, 1);
+    assert_eq!(server.dirty() - before, 1);
     assert_reply!(c, ["TTL", "d"], b":100\r\n");
     assert_reply!(c, ["GET", "d"], b"$1\r\n3\r\n");
     assert_reply!(c, ["COPY", "c", "d"], b":0\r\n");
-    assert_eq!(dirty(&server) - before, 1);
+    assert_eq!(server.dirty() - before, 1);
     assert_reply!(c, ["SET", "c", "4"], b"+OK\r\n");
     assert_reply!(c, ["COPY", "c", "d", "REPLACE"], b":1\r\n");
     assert_reply!(c, ["GET", "d"], b"$1\r\n4\r\n");
@@ -570,13 +550,13 @@ fn copy_duplicates_value_and_ttl() {
     assert_reply!(c, ["SELECT", "2"], b"+OK\r\n");
     assert_reply!(c, ["GET", "d"], b"$1\r\n4\r\n");
     // Copying back from database 2 into database 0.
-    assert_eq!(call_bin(&mut c, &[b"SET", b"bin\0", b"x"]), b"+OK\r\n");
+    assert_eq!(c.call_bin(&[b"SET", b"bin\0", b"x"]), b"+OK\r\n");
     assert_eq!(
-        call_bin(&mut c, &[b"COPY", b"bin\0", b"\r\n", b"DB", b"0"]),
+        c.call_bin(&[b"COPY", b"bin\0", b"\r\n", b"DB", b"0"]),
         b":1\r\n"
     );
     assert_reply!(c, ["SELECT", "0"], b"+OK\r\n");
-    assert_eq!(call_bin(&mut c, &[b"GET", b"\r\n"]), b"$1\r\nx\r\n");
+    assert_eq!(c.call_bin(&[b"GET", b"\r\n"]), b"$1\r\nx\r\n");
 }
 
 #[test]
@@ -623,24 +603,24 @@ fn move_transfers_value_and_ttl_unless_the_target_has_the_key() {
     let server = TestServer::start();
     let mut c = server.raw();
     assert_reply!(c, ["MOVE", "nokey", "1"], b":0\r\n");
-    assert_eq!(call_bin(&mut c, &[b"SET", b"k\0", b"v"]), b"+OK\r\n");
-    assert_eq!(call_bin(&mut c, &[b"EXPIRE", b"k\0", b"100"]), b":1\r\n");
-    let before = dirty(&server);
-    assert_eq!(call_bin(&mut c, &[b"MOVE", b"k\0", b"1"]), b":1\r\n");
-    assert_eq!(dirty(&server) - before, 1);
-    assert_eq!(call_bin(&mut c, &[b"EXISTS", b"k\0"]), b":0\r\n");
+    assert_eq!(c.call_bin(&[b"SET", b"k\0", b"v"]), b"+OK\r\n");
+    assert_eq!(c.call_bin(&[b"EXPIRE", b"k\0", b"100"]), b":1\r\n");
+    let before = server.dirty();
+    assert_eq!(c.call_bin(&[b"MOVE", b"k\0", b"1"]), b":1\r\n");
+    assert_eq!(server.dirty() - before, 1);
+    assert_eq!(c.call_bin(&[b"EXISTS", b"k\0"]), b":0\r\n");
     assert_reply!(c, ["SELECT", "1"], b"+OK\r\n");
-    assert_eq!(call_bin(&mut c, &[b"GET", b"k\0"]), b"$1\r\nv\r\n");
-    assert_eq!(call_bin(&mut c, &[b"TTL", b"k\0"]), b":100\r\n");
+    assert_eq!(c.call_bin(&[b"GET", b"k\0"]), b"$1\r\nv\r\n");
+    assert_eq!(c.call_bin(&[b"TTL", b"k\0"]), b":100\r\n");
     // Moving back onto an existing key does nothing.
     assert_reply!(c, ["SELECT", "0"], b"+OK\r\n");
-    assert_eq!(call_bin(&mut c, &[b"SET", b"k\0", b"zero"]), b"+OK\r\n");
+    assert_eq!(c.call_bin(&[b"SET", b"k\0", b"zero"]), b"+OK\r\n");
     assert_reply!(c, ["SELECT", "1"], b"+OK\r\n");
-    assert_eq!(call_bin(&mut c, &[b"MOVE", b"k\0", b"0"]), b":0\r\n");
-    assert_eq!(dirty(&server) - before, 2, "only the SET counted");
-    assert_eq!(call_bin(&mut c, &[b"GET", b"k\0"]), b"$1\r\nv\r\n");
+    assert_eq!(c.call_bin(&[b"MOVE", b"k\0", b"0"]), b":0\r\n");
+    assert_eq!(server.dirty() - before, 2, "only the SET counted");
+    assert_eq!(c.call_bin(&[b"GET", b"k\0"]), b"$1\r\nv\r\n");
     assert_reply!(c, ["SELECT", "0"], b"+OK\r\n");
-    assert_eq!(call_bin(&mut c, &[b"GET", b"k\0"]), b"$4\r\nzero\r\n");
+    assert_eq!(c.call_bin(&[b"GET", b"k\0"]), b"$4\r\nzero\r\n");
 }
 
 #[test]
@@ -653,9 +633,9 @@ fn swapdb_exchanges_databases_for_every_client() {
     assert_reply!(other, ["SELECT", "1"], b"+OK\r\n");
     assert_reply!(other, ["SET", "k", "one"], b"+OK\r\n");
     assert_reply!(other, ["SET", "only1", "x"], b"+OK\r\n");
-    let before = dirty(&server);
+    let before = server.dirty();
     assert_reply!(c, ["SWAPDB", "0", "1"], b"+OK\r\n");
-    assert_eq!(dirty(&server) - before, 1);
+    assert_eq!(server.dirty() - before, 1);
     assert_reply!(c, ["GET", "k"], b"$3\r\none\r\n");
     assert_reply!(c, ["TTL", "k"], b":-1\r\n");
     assert_reply!(c, ["DBSIZE"], b":2\r\n");
@@ -664,7 +644,7 @@ fn swapdb_exchanges_databases_for_every_client() {
     assert_reply!(other, ["DBSIZE"], b":1\r\n");
     // Same index: OK, nothing changes, still one change counted.
     assert_reply!(c, ["SWAPDB", "1", "1"], b"+OK\r\n");
-    assert_eq!(dirty(&server) - before, 2);
+    assert_eq!(server.dirty() - before, 2);
     assert_reply!(other, ["GET", "k"], b"$4\r\nzero\r\n");
     // With an empty database.
     assert_reply!(c, ["SWAPDB", "15", "0"], b"+OK\r\n");
@@ -700,7 +680,7 @@ fn swapdb_errors_match_redis() {
             b"-ERR wrong number of arguments for 'swapdb' command\r\n",
         ),
     ];
-    let before = dirty(&server);
+    let before = server.dirty();
     for (args, expected) in cases {
         assert_eq!(
             String::from_utf8_lossy(&c.call(args)),
@@ -708,7 +688,7 @@ fn swapdb_errors_match_redis() {
             "{args:?}"
         );
     }
-    assert_eq!(dirty(&server), before);
+    assert_eq!(server.dirty(), before);
 }
 
 #[test]
@@ -719,10 +699,10 @@ fn persist_removes_a_ttl_once() {
     assert_reply!(c, ["SET", "k", "v"], b"+OK\r\n");
     assert_reply!(c, ["PERSIST", "k"], b":0\r\n");
     assert_reply!(c, ["EXPIRE", "k", "100"], b":1\r\n");
-    let before = dirty(&server);
+    let before = server.dirty();
     assert_reply!(c, ["PERSIST", "k"], b":1\r\n");
     assert_reply!(c, ["PERSIST", "k"], b":0\r\n");
-    assert_eq!(dirty(&server) - before, 1);
+    assert_eq!(server.dirty() - before, 1);
     assert_reply!(c, ["TTL", "k"], b":-1\r\n");
     assert_reply!(
         c,
@@ -857,7 +837,7 @@ fn object_help_and_subcommand_errors_match_redis() {
         b"-ERR unknown subcommand 'foo'. Try OBJECT HELP.\r\n"
     );
     assert_eq!(
-        call_bin(&mut c, &[b"OBJECT", b"f\r\no\0o", b"k"]),
+        c.call_bin(&[b"OBJECT", b"f\r\no\0o", b"k"]),
         b"-ERR unknown subcommand 'f  o'. Try OBJECT HELP.\r\n"
     );
 }
@@ -933,7 +913,7 @@ fn rename_is_atomic_for_concurrent_readers() {
                 let mut c = Raw::connect(addr);
                 for _ in 0..2_000 {
                     assert_eq!(c.call(&["EXISTS", "left", "right"]), b":1\r\n");
-                    let keys = sorted_strings(&c.read_after(&["KEYS", "*"]));
+                    let keys = sorted_strings(&c.frame(&["KEYS", "*"]));
                     assert_eq!(keys.len(), 1, "KEYS saw {keys:?}");
                     assert_eq!(c.call(&["DBSIZE"]), b":1\r\n");
                 }
@@ -953,16 +933,4 @@ fn rename_is_atomic_for_concurrent_readers() {
         .sum();
     assert!(renamed > 0);
     assert_reply!(setup, ["DBSIZE"], b":1\r\n");
-}
-
-/// `Raw` helpers local to these tests.
-trait RawExt {
-    fn read_after(&mut self, args: &[&str]) -> Frame;
-}
-
-impl RawExt for Raw {
-    fn read_after(&mut self, args: &[&str]) -> Frame {
-        self.cmd(args);
-        self.read()
-    }
 }

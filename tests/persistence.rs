@@ -4,27 +4,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::TestServer;
+use common::{TestServer, eventually, temp_dir, with_dir};
 use sedis::Config;
 use sedis::internals::persist::snapshot;
 use sedis::internals::store::{Keyspace, LockPlan, Mode, Value};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "sedis-persist-{name}-{}-{}",
-        std::process::id(),
-        sedis::internals::clock::unix_us()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn with_dir(dir: &Path) -> impl FnOnce(&mut Config) + '_ {
-    move |c: &mut Config| c.dir = dir.to_str().unwrap().to_string()
-}
 
 /// Loads a dump into a fresh keyspace and returns a string value.
 fn load_string(path: &Path, key: &[u8]) -> Option<Vec<u8>> {
@@ -129,9 +115,9 @@ fn bgsave_replies_at_once_and_the_dump_appears() {
     assert_reply!(c, ["BGSAVE", "NOW"], b"-ERR syntax error\r\n");
     let state = server.handle().state().clone();
     // Wait for the saver thread through its own status.
-    while state.rdb.bgsave_in_progress.load(Ordering::Acquire) || !dir.join("dump.rdb").exists() {
-        std::thread::yield_now();
-    }
+    eventually("the background save", || {
+        !state.rdb.bgsave_in_progress.load(Ordering::Acquire) && dir.join("dump.rdb").exists()
+    });
     assert!(state.rdb.last_bgsave_ok.load(Ordering::Acquire));
     assert_eq!(state.dirty(), 0, "the save accounted for the change");
     assert_eq!(
@@ -156,9 +142,9 @@ fn a_failing_save_refuses_writes_with_misconf_until_a_save_succeeds() {
     assert_reply!(c, ["SAVE"], b"-ERR\r\n");
     assert_reply!(c, ["BGSAVE"], b"+Background saving started\r\n");
     let state = server.handle().state().clone();
-    while state.rdb.last_bgsave_ok.load(Ordering::Acquire) {
-        std::thread::yield_now();
-    }
+    eventually("the background save to fail", || {
+        !state.rdb.last_bgsave_ok.load(Ordering::Acquire)
+    });
     let misconf: &[u8] = b"-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.\r\n";
     assert_reply!(c, ["SET", "k", "w"], misconf);
     assert_reply!(c, ["PING"], misconf);
@@ -174,9 +160,9 @@ fn a_failing_save_refuses_writes_with_misconf_until_a_save_succeeds() {
     // writes are accepted again.
     std::fs::create_dir_all(&gone).unwrap();
     assert_reply!(c, ["BGSAVE"], b"+Background saving started\r\n");
-    while !state.rdb.last_bgsave_ok.load(Ordering::Acquire) {
-        std::thread::yield_now();
-    }
+    eventually("a background save to succeed", || {
+        state.rdb.last_bgsave_ok.load(Ordering::Acquire)
+    });
     assert_reply!(c, ["SET", "k", "w"], b"+OK\r\n");
     // The embedding API always stops, even when its final save fails.
     std::fs::remove_dir_all(&gone).unwrap();

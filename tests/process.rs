@@ -1,18 +1,14 @@
 //! `sedis-server` as a process: its command line, its log format, and
 //! stopping on SIGTERM / SIGINT with every thread ended and the port freed.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_sedis-server");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
+use common::process::{SEDIS_SERVER as BIN, ServerProcess, ready_port_in};
+use common::temp_dir;
 
 #[test]
 fn bad_options_fail_as_redis_fails_with_exit_code_1() {
@@ -59,67 +55,38 @@ fn help_and_version() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("7.0.15"));
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("sedis-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Starts the server (its dump in `dir`), waits for its "Ready to accept
-/// connections" line (the real readiness signal), and returns the child and
-/// its log reader.
-fn start(
-    dir: &std::path::Path,
-    extra: &[&str],
-) -> (
-    std::process::Child,
-    u16,
-    BufReader<std::process::ChildStderr>,
-) {
-    let port = free_port();
-    let mut child = Command::new(BIN)
-        .args(["--port", &port.to_string()])
-        .args(["--dir", dir.to_str().unwrap()])
-        .args(extra)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut log = BufReader::new(child.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    loop {
-        line.clear();
-        assert!(log.read_line(&mut line).expect("log") > 0, "exited early");
-        if line.contains("Ready to accept connections") {
-            break;
-        }
-    }
+/// Starts the server (its dump in `dir`) and checks the format of its
+/// ready line.
+fn start(dir: &std::path::Path, extra: &[&str]) -> ServerProcess {
+    let server = ServerProcess::spawn(
+        Command::new(BIN)
+            .args(["--dir", dir.to_str().unwrap()])
+            .args(extra),
+    );
     // Redis's format: "PID:M 24 Nov 2026 12:00:00.123 * message".
+    let line = &server.ready;
     let (pid, rest) = line.split_once(":M ").expect("pid:role");
-    assert_eq!(pid.parse::<u32>().expect("pid"), child.id());
+    assert_eq!(pid.parse::<u32>().expect("pid"), server.child.id());
     let fields: Vec<&str> = rest.splitn(6, ' ').collect();
     assert_eq!(fields[4], "*", "notice level mark in {line:?}");
-    (child, port, log)
+    server
 }
 
 /// With the default save points a signal saves before stopping, as in
 /// Redis; the dump then restores the data on the next start.
 fn stops_on(signal: i32, name: &str) {
     let dir = temp_dir(name);
-    let (mut child, port, mut log) = start(&dir, &[]);
-    let mut client = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut server = start(&dir, &[]);
+    let port = server.port;
+    let mut client = TcpStream::connect(server.addr()).expect("connect");
     client.write_all(b"SET saved yes\r\n").unwrap();
     let mut reply = [0u8; 5];
     client.read_exact(&mut reply).unwrap();
     assert_eq!(&reply, b"+OK\r\n");
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe {
-        libc::kill(child.id() as i32, signal);
-    }
-    let status = child.wait().expect("wait");
+    server.signal(signal);
+    let status = server.child.wait().expect("wait");
     assert!(status.success(), "{status:?}");
-    let mut rest = String::new();
-    log.read_to_string(&mut rest).unwrap();
+    let rest = server.rest_of_log();
     assert!(rest.contains("scheduling shutdown"), "{rest}");
     assert!(rest.contains("bye bye"), "{rest}");
     // The connected client was released and the port is free.
@@ -128,16 +95,12 @@ fn stops_on(signal: i32, name: &str) {
     TcpListener::bind(("127.0.0.1", port)).expect("port free");
     assert!(rest.contains("DB saved on disk"), "{rest}");
     // The next start loads it.
-    let (mut child, port, _log) = start(&dir, &[]);
-    let mut client = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    client.write_all(b"GET saved\r\n").unwrap();
-    let mut reply = [0u8; 9];
-    client.read_exact(&mut reply).unwrap();
-    assert_eq!(&reply, b"$3\r\nyes\r\n");
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGKILL);
-    }
-    child.wait().unwrap();
+    let server = start(&dir, &[]);
+    assert_eq!(
+        roundtrip(server.port, b"GET saved\r\n", 9),
+        b"$3\r\nyes\r\n"
+    );
+    drop(server);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -153,24 +116,13 @@ fn sigint_saves_and_stops_cleanly() {
 
 #[test]
 fn a_config_file_is_read_and_flags_override_it() {
-    let dir = std::env::temp_dir().join(format!("sedis-conf-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("conf");
     let conf = dir.join("sedis.conf");
     std::fs::write(&conf, "# test\nrequirepass \"s3cret pw\"\nport 1\n").unwrap();
-    let port = free_port();
-    let mut child = Command::new(BIN)
-        .arg(&conf)
-        .args(["--port", &port.to_string(), "--save", ""])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut log = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("Ready to accept") {
-        line.clear();
-        assert!(log.read_line(&mut line).unwrap() > 0);
-    }
-    let mut c = TcpStream::connect(("127.0.0.1", port)).expect("flag overrides the file's port");
+    let mut server = ServerProcess::spawn(Command::new(BIN).arg(&conf).args(["--save", ""]));
+    // `--port 0` came after the file: the server picked a port, not 1.
+    assert_ne!(server.port, 1, "the flag overrides the file's port");
+    let mut c = TcpStream::connect(server.addr()).expect("connect");
     c.write_all(b"PING\r\nAUTH \"s3cret pw\"\r\nPING\r\n")
         .unwrap();
     let mut got = vec![0u8; 0];
@@ -181,10 +133,8 @@ fn a_config_file_is_read_and_flags_override_it() {
         got.extend_from_slice(&buf[..n]);
     }
     assert_eq!(got, b"-NOAUTH Authentication required.\r\n+OK\r\n+PONG\r\n");
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
-    child.wait().unwrap();
+    server.signal(libc::SIGTERM);
+    server.child.wait().unwrap();
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -203,20 +153,12 @@ impl Drop for KillOnDrop {
 
 /// Waits for a file a daemon writes: its only way of saying it is up.
 fn wait_for_file(path: &std::path::Path) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        if let Ok(text) = std::fs::read_to_string(path)
-            && text.ends_with('\n')
-        {
-            return text;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{} never appeared",
-            path.display()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    let mut text = String::new();
+    common::eventually(&format!("{} to be written", path.display()), || {
+        text = std::fs::read_to_string(path).unwrap_or_default();
+        text.ends_with('\n')
+    });
+    text
 }
 
 fn roundtrip(port: u16, request: &[u8], reply_len: usize) -> Vec<u8> {
@@ -231,20 +173,13 @@ fn roundtrip(port: u16, request: &[u8], reply_len: usize) -> Vec<u8> {
 fn daemonize_forks_writes_the_pid_file_and_removes_it_at_exit() {
     let dir = temp_dir("daemon");
     let pidfile = dir.join("sedis.pid");
-    let port = free_port();
+    let logfile = dir.join("sedis.log");
     let status = Command::new(BIN)
-        .args([
-            "--daemonize",
-            "yes",
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-        ])
+        .args(["--daemonize", "yes", "--port", "0", "--save", ""])
         .arg("--pidfile")
         .arg(&pidfile)
         .arg("--logfile")
-        .arg(dir.join("sedis.log"))
+        .arg(&logfile)
         .arg("--dir")
         .arg(&dir)
         .status()
@@ -254,6 +189,8 @@ fn daemonize_forks_writes_the_pid_file_and_removes_it_at_exit() {
     let pid: i32 = wait_for_file(&pidfile).trim().parse().expect("a pid");
     assert_ne!(pid as u32, std::process::id());
     let daemon = KillOnDrop(pid);
+    // Its log is the only place that names the port it picked.
+    let port = ready_port_in(&logfile);
     let reply = roundtrip(port, b"CONFIG GET daemonize\r\n", 28);
     assert_eq!(reply, b"*2\r\n$9\r\ndaemonize\r\n$3\r\nyes\r\n");
     let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect");
@@ -261,18 +198,11 @@ fn daemonize_forks_writes_the_pid_file_and_removes_it_at_exit() {
     let mut rest = Vec::new();
     let _ = c.read_to_end(&mut rest);
     // Gone, and so is its pid file (the log says why if not).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     // SAFETY: signal 0 only checks that the process exists.
-    while unsafe { libc::kill(pid, 0) } == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the daemon did not exit"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    common::eventually("the daemon to exit", || unsafe { libc::kill(pid, 0) } != 0);
     std::mem::forget(daemon);
     assert!(!pidfile.exists());
-    let log = std::fs::read_to_string(dir.join("sedis.log")).unwrap();
+    let log = std::fs::read_to_string(&logfile).unwrap();
     assert!(log.contains("Ready to accept connections"), "{log}");
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -291,20 +221,8 @@ fn include_and_rename_command_shape_the_server() {
         ),
     )
     .unwrap();
-    let port = free_port();
-    let mut child = Command::new(BIN)
-        .arg(&conf)
-        .args(["--port", &port.to_string(), "--save", ""])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut log = BufReader::new(child.stderr.take().unwrap());
-    let _server = KillOnDrop(child.id() as i32);
-    let mut line = String::new();
-    while !line.contains("Ready to accept") {
-        line.clear();
-        assert!(log.read_line(&mut line).unwrap() > 0, "exited early");
-    }
+    let server = ServerProcess::spawn(Command::new(BIN).arg(&conf).args(["--save", ""]));
+    let port = server.port;
     assert_eq!(
         roundtrip(port, b"CFG GET maxclients\r\n", 29),
         b"*2\r\n$10\r\nmaxclients\r\n$2\r\n77\r\n"
@@ -326,23 +244,18 @@ fn include_and_rename_command_shape_the_server() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    drop(_server);
-    child.wait().unwrap();
+    drop(server);
     std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn shutdown_on_sigterm_nosave_skips_the_final_save() {
     let dir = temp_dir("sigterm-nosave");
-    let (mut child, port, mut log) = start(&dir, &["--shutdown-on-sigterm", "nosave"]);
-    assert_eq!(roundtrip(port, b"SET k v\r\n", 5), b"+OK\r\n");
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
-    assert!(child.wait().expect("wait").success());
-    let mut rest = String::new();
-    log.read_to_string(&mut rest).unwrap();
+    let mut server = start(&dir, &["--shutdown-on-sigterm", "nosave"]);
+    assert_eq!(roundtrip(server.port, b"SET k v\r\n", 5), b"+OK\r\n");
+    server.signal(libc::SIGTERM);
+    assert!(server.child.wait().expect("wait").success());
+    let rest = server.rest_of_log();
     assert!(rest.contains("bye bye"), "{rest}");
     assert!(!rest.contains("DB saved on disk"), "{rest}");
     assert!(!dir.join("dump.rdb").exists());
@@ -358,23 +271,19 @@ fn supervised_systemd_is_told_when_the_server_is_ready() {
     notify
         .set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .unwrap();
-    let port = free_port();
-    let mut child = Command::new(BIN)
-        .args(["--supervised", "systemd", "--daemonize", "yes"])
-        .args(["--port", &port.to_string(), "--save", ""])
-        .env("NOTIFY_SOCKET", &socket_path)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
     // Under a supervisor `daemonize yes` stays in the foreground (Redis's
-    // rule): the child is the server.
-    let _server = KillOnDrop(child.id() as i32);
+    // rule): the child is the server, and it logs its ready line.
+    let server = ServerProcess::spawn(
+        Command::new(BIN)
+            .args(["--supervised", "systemd", "--daemonize", "yes"])
+            .args(["--save", ""])
+            .env("NOTIFY_SOCKET", &socket_path),
+    );
     let mut message = [0u8; 256];
     let n = notify.recv(&mut message).expect("a readiness notification");
     let text = String::from_utf8_lossy(&message[..n]);
     assert!(text.contains("READY=1"), "{text}");
-    assert_eq!(roundtrip(port, b"PING\r\n", 7), b"+PONG\r\n");
-    drop(_server);
-    child.wait().unwrap();
+    assert_eq!(roundtrip(server.port, b"PING\r\n", 7), b"+PONG\r\n");
+    drop(server);
     std::fs::remove_dir_all(&dir).ok();
 }

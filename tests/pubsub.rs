@@ -6,19 +6,9 @@
 mod common;
 
 use std::io::Read;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Raw, TestServer};
-
-/// Polls `condition` until it holds; disconnects are noticed by the server
-/// asynchronously, so there is no event to wait on from outside.
-fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
+use common::{Raw, TestServer, eventually};
 
 fn message(channel: &str, payload: &str) -> Vec<u8> {
     format!(

@@ -115,6 +115,29 @@ fn sadd<'a>(key: &'a str, members: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
+/// Asserts that `key` has `encoding` and that `command` (SRANDMEMBER,
+/// HRANDFIELD, ZRANDMEMBER) draws each of `members` alike in its three
+/// forms: a negative count (repeats allowed), no count, and a count of 3
+/// (distinct members).
+fn assert_draws_fair(c: &mut Raw, command: &str, key: &str, encoding: &str, members: &[&str]) {
+    assert_eq!(
+        call(c, &["OBJECT", "ENCODING", key]),
+        format!("${}\r\n{encoding}\r\n", encoding.len()).into_bytes()
+    );
+    let with_repeats = drawn(c, &[(&[command, key, "-10000"], true)], 1);
+    assert_eq!(with_repeats.len(), 10_000);
+    assert_fair(
+        &format!("{command} -10000 ({encoding})"),
+        members,
+        &with_repeats,
+    );
+    let one = drawn(c, &[(&[command, key], true)], 5000);
+    assert_fair(&format!("{command} ({encoding})"), members, &one);
+    let distinct = drawn(c, &[(&[command, key, "3"], true)], 3000);
+    assert_eq!(distinct.len(), 9000);
+    assert_fair(&format!("{command} 3 ({encoding})"), members, &distinct);
+}
+
 #[test]
 fn srandmember_is_fair_in_every_encoding() {
     let server = TestServer::start();
@@ -122,22 +145,7 @@ fn srandmember_is_fair_in_every_encoding() {
     for (members, encoding) in [(&WORDS, "hashtable"), (&NUMBERS, "intset")] {
         call(&mut c, &["DEL", "s"]);
         call(&mut c, &sadd("s", members));
-        assert_eq!(
-            call(&mut c, &["OBJECT", "ENCODING", "s"]),
-            format!("${}\r\n{encoding}\r\n", encoding.len()).into_bytes()
-        );
-        let with_repeats = drawn(&mut c, &[(&["SRANDMEMBER", "s", "-10000"], true)], 1);
-        assert_eq!(with_repeats.len(), 10_000);
-        assert_fair(
-            &format!("SRANDMEMBER -10000 ({encoding})"),
-            members,
-            &with_repeats,
-        );
-        let one = drawn(&mut c, &[(&["SRANDMEMBER", "s"], true)], 5000);
-        assert_fair(&format!("SRANDMEMBER ({encoding})"), members, &one);
-        let distinct = drawn(&mut c, &[(&["SRANDMEMBER", "s", "3"], true)], 3000);
-        assert_eq!(distinct.len(), 9000);
-        assert_fair(&format!("SRANDMEMBER 3 ({encoding})"), members, &distinct);
+        assert_draws_fair(&mut c, "SRANDMEMBER", "s", encoding, members);
     }
 }
 
@@ -189,21 +197,7 @@ fn hrandfield_is_fair_in_every_encoding() {
         for field in WORDS {
             call(&mut c, &["HSET", "h", field, "v"]);
         }
-        assert_eq!(
-            call(&mut c, &["OBJECT", "ENCODING", "h"]),
-            format!("${}\r\n{encoding}\r\n", encoding.len()).into_bytes()
-        );
-        let with_repeats = drawn(&mut c, &[(&["HRANDFIELD", "h", "-10000"], true)], 1);
-        assert_eq!(with_repeats.len(), 10_000);
-        assert_fair(
-            &format!("HRANDFIELD -10000 ({encoding})"),
-            &WORDS,
-            &with_repeats,
-        );
-        let one = drawn(&mut c, &[(&["HRANDFIELD", "h"], true)], 5000);
-        assert_fair(&format!("HRANDFIELD ({encoding})"), &WORDS, &one);
-        let distinct = drawn(&mut c, &[(&["HRANDFIELD", "h", "3"], true)], 3000);
-        assert_fair(&format!("HRANDFIELD 3 ({encoding})"), &WORDS, &distinct);
+        assert_draws_fair(&mut c, "HRANDFIELD", "h", encoding, &WORDS);
     }
 }
 
@@ -220,20 +214,7 @@ fn zrandmember_is_fair_in_every_encoding() {
         for (score, member) in WORDS.iter().enumerate() {
             call(&mut c, &["ZADD", "z", &score.to_string(), member]);
         }
-        assert_eq!(
-            call(&mut c, &["OBJECT", "ENCODING", "z"]),
-            format!("${}\r\n{encoding}\r\n", encoding.len()).into_bytes()
-        );
-        let with_repeats = drawn(&mut c, &[(&["ZRANDMEMBER", "z", "-10000"], true)], 1);
-        assert_fair(
-            &format!("ZRANDMEMBER -10000 ({encoding})"),
-            &WORDS,
-            &with_repeats,
-        );
-        let one = drawn(&mut c, &[(&["ZRANDMEMBER", "z"], true)], 5000);
-        assert_fair(&format!("ZRANDMEMBER ({encoding})"), &WORDS, &one);
-        let distinct = drawn(&mut c, &[(&["ZRANDMEMBER", "z", "3"], true)], 3000);
-        assert_fair(&format!("ZRANDMEMBER 3 ({encoding})"), &WORDS, &distinct);
+        assert_draws_fair(&mut c, "ZRANDMEMBER", "z", encoding, &WORDS);
     }
 }
 

@@ -30,17 +30,28 @@ fn expected_table() -> String {
     out
 }
 
-#[test]
-fn readme_lists_exactly_the_implemented_commands() {
+/// The README's text between `<!-- NAME:begin -->` (and its line end)
+/// and `<!-- NAME:end -->`.
+fn readme_section(name: &str) -> String {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md");
-    let begin = "<!-- commands:begin -->\n";
-    let end = "<!-- commands:end -->";
-    let start = readme.find(begin).expect("commands:begin marker") + begin.len();
-    let stop = readme.find(end).expect("commands:end marker");
+    let begin = format!("<!-- {name}:begin -->\n");
+    let end = format!("<!-- {name}:end -->");
+    let start = readme
+        .find(&begin)
+        .unwrap_or_else(|| panic!("no {begin:?} marker"))
+        + begin.len();
+    let stop = readme
+        .find(&end)
+        .unwrap_or_else(|| panic!("no {end:?} marker"));
+    readme[start..stop].to_string()
+}
+
+#[test]
+fn readme_lists_exactly_the_implemented_commands() {
     let expected = expected_table();
     assert!(
-        readme[start..stop] == expected,
+        readme_section("commands") == expected,
         "README's command table is out of date; replace it with:\n\n{expected}"
     );
 }
@@ -60,15 +71,9 @@ fn expected_inert_list() -> String {
 
 #[test]
 fn readme_lists_exactly_the_directives_with_no_effect() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
-    let begin = "<!-- inert:begin -->\n";
-    let end = "<!-- inert:end -->";
-    let start = readme.find(begin).expect("inert:begin marker") + begin.len();
-    let stop = readme.find(end).expect("inert:end marker");
     let expected = expected_inert_list();
     assert!(
-        readme[start..stop] == expected,
+        readme_section("inert") == expected,
         "README's list of directives with no effect is out of date; replace it with:\n\n{expected}"
     );
 }

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Raw, TestServer};
+use common::{TestServer, eventually, text};
 use sedis::Frame;
 use sedis::config::ProtectedAction;
 
@@ -19,38 +19,6 @@ fn debug_server() -> TestServer {
     TestServer::with_config(|c| c.enable_debug_command = ProtectedAction::Yes)
 }
 
-fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn text(frame: Frame) -> String {
-    String::from_utf8(frame.as_bytes().expect("a text reply").to_vec()).unwrap()
-}
-
-/// INFO's text for `sections`.
-fn info(c: &mut Raw, sections: &[&str]) -> String {
-    let mut args = vec!["INFO"];
-    args.extend_from_slice(sections);
-    c.cmd(&args);
-    text(c.read())
-}
-
-/// One field of INFO text.
-fn info_field(info: &str, name: &str) -> String {
-    info.split("\r\n")
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
-        .unwrap_or_else(|| panic!("no {name} in {info}"))
-        .to_string()
-}
-
-fn info_number(info: &str, name: &str) -> u64 {
-    info_field(info, name).parse().unwrap()
-}
-
 fn titles(info: &str) -> Vec<&str> {
     info.split("\r\n")
         .filter_map(|line| line.strip_prefix("# "))
@@ -61,7 +29,7 @@ fn titles(info: &str) -> Vec<&str> {
 fn info_default_has_redis_sections_in_order() {
     let server = TestServer::start();
     let mut c = server.raw();
-    let text = info(&mut c, &[]);
+    let text = c.info(&[]);
     assert_eq!(
         titles(&text),
         [
@@ -88,7 +56,7 @@ fn info_default_has_redis_sections_in_order() {
             "bad line {line:?}"
         );
     }
-    assert_eq!(titles(&info(&mut c, &["default"])), titles(&text));
+    assert_eq!(titles(&c.info(&["default"])), titles(&text));
 }
 
 #[test]
@@ -106,8 +74,8 @@ fn info_sections_are_chosen_by_name() {
         ["INFO", "CLUSTER", "Keyspace"],
         b"$44\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n# Keyspace\r\n\r\n"
     );
-    assert_eq!(titles(&info(&mut c, &["cpu", "server"])), ["Server", "CPU"]);
-    let everything = info(&mut c, &["everything"]);
+    assert_eq!(titles(&c.info(&["cpu", "server"])), ["Server", "CPU"]);
+    let everything = c.info(&["everything"]);
     assert_eq!(
         titles(&everything),
         [
@@ -126,11 +94,8 @@ fn info_sections_are_chosen_by_name() {
             "Keyspace"
         ]
     );
-    assert_eq!(titles(&info(&mut c, &["all"])), titles(&everything));
-    assert_eq!(
-        titles(&info(&mut c, &["default", "commandstats"])).len(),
-        12
-    );
+    assert_eq!(titles(&c.info(&["all"])), titles(&everything));
+    assert_eq!(titles(&c.info(&["default", "commandstats"])).len(), 12);
     c.call(&["HELLO", "3"]);
     assert_reply!(
         c,
@@ -148,44 +113,38 @@ fn info_reports_live_values() {
     c.call(&["SET", "b", "2", "EX", "100"]);
     c.call(&["GET", "a"]);
     c.call(&["GET", "missing"]);
-    let text = info(&mut c, &["all"]);
-    assert_eq!(
-        info_field(&text, "tcp_port"),
-        server.addr.port().to_string()
-    );
-    assert_eq!(
-        info_field(&text, "process_id"),
-        std::process::id().to_string()
-    );
-    let run_id = info_field(&text, "run_id");
+    let text = c.info(&["all"]);
+    assert_eq!(text.field("tcp_port"), server.addr.port().to_string());
+    assert_eq!(text.field("process_id"), std::process::id().to_string());
+    let run_id = text.field("run_id");
     assert_eq!(run_id.len(), 40);
     assert!(run_id.bytes().all(|b| b.is_ascii_hexdigit()));
-    assert_eq!(info_field(&text, "redis_mode"), "standalone");
-    assert_eq!(info_field(&text, "role"), "master");
-    assert_eq!(info_field(&text, "loading"), "0");
-    assert_eq!(info_field(&text, "sedis_version"), sedis::SEDIS_VERSION);
-    assert_eq!(info_number(&text, "connected_clients"), 2);
-    assert_eq!(info_number(&text, "blocked_clients"), 0);
-    assert_eq!(info_number(&text, "maxclients"), 10000);
-    assert_eq!(info_number(&text, "keyspace_hits"), 1);
-    assert_eq!(info_number(&text, "keyspace_misses"), 1);
-    assert_eq!(info_number(&text, "rdb_changes_since_last_save"), 2);
-    assert_eq!(info_number(&text, "total_commands_processed"), 4);
-    assert!(info_number(&text, "total_net_input_bytes") > 0);
-    assert!(info_number(&text, "total_reads_processed") >= 1);
-    assert_eq!(info_field(&text, "maxmemory_policy"), "noeviction");
-    assert_eq!(info_field(&text, "mem_allocator"), "libc");
-    assert!(info_field(&text, "used_cpu_user").contains('.'));
-    let keyspace = info_field(&text, "db0");
+    assert_eq!(text.field("redis_mode"), "standalone");
+    assert_eq!(text.field("role"), "master");
+    assert_eq!(text.field("loading"), "0");
+    assert_eq!(text.field("sedis_version"), sedis::SEDIS_VERSION);
+    assert_eq!(text.number("connected_clients"), 2);
+    assert_eq!(text.number("blocked_clients"), 0);
+    assert_eq!(text.number("maxclients"), 10000);
+    assert_eq!(text.number("keyspace_hits"), 1);
+    assert_eq!(text.number("keyspace_misses"), 1);
+    assert_eq!(text.number("rdb_changes_since_last_save"), 2);
+    assert_eq!(text.number("total_commands_processed"), 4);
+    assert!(text.number("total_net_input_bytes") > 0);
+    assert!(text.number("total_reads_processed") >= 1);
+    assert_eq!(text.field("maxmemory_policy"), "noeviction");
+    assert_eq!(text.field("mem_allocator"), "libc");
+    assert!(text.field("used_cpu_user").contains('.'));
+    let keyspace = text.field("db0");
     let avg_ttl: i64 = keyspace
         .strip_prefix("keys=2,expires=1,avg_ttl=")
         .unwrap_or_else(|| panic!("{keyspace}"))
         .parse()
         .unwrap();
     assert!(avg_ttl > 90_000 && avg_ttl <= 100_000, "{avg_ttl}");
-    let uptime = info_number(&text, "uptime_in_seconds");
+    let uptime = text.number("uptime_in_seconds");
     assert!(uptime < 60);
-    let stats = info(&mut c, &["commandstats"]);
+    let stats = c.info(&["commandstats"]);
     assert!(stats.contains("\r\ncmdstat_set:calls=2,usec="), "{stats}");
     assert!(
         stats.contains(",rejected_calls=0,failed_calls=0\r\n"),
@@ -201,7 +160,7 @@ fn info_counts_rejected_and_failed_calls_and_errors() {
     c.call(&["GET", "a", "b"]);
     c.call(&["CONFIG", "SET", "nosuch", "1"]);
     c.call(&["NOSUCHCOMMAND"]);
-    let stats = info(&mut c, &["commandstats"]);
+    let stats = c.info(&["commandstats"]);
     assert!(
         stats.contains(
             "\r\ncmdstat_get:calls=0,usec=0,usec_per_call=0.00,rejected_calls=2,failed_calls=0\r\n"
@@ -214,13 +173,10 @@ fn info_counts_rejected_and_failed_calls_and_errors() {
     );
     assert!(stats.contains("cmdstat_config|set:calls=1,"), "{stats}");
     assert_eq!(
-        info(&mut c, &["errorstats"]),
+        c.info(&["errorstats"]),
         "# Errorstats\r\nerrorstat_ERR:count=4\r\n"
     );
-    assert_eq!(
-        info_number(&info(&mut c, &["stats"]), "total_error_replies"),
-        4
-    );
+    assert_eq!(c.info(&["stats"]).number("total_error_replies"), 4);
 }
 
 #[test]
@@ -233,34 +189,31 @@ fn instantaneous_ops_rise_under_load_and_fall_back() {
         for _ in 0..2000 {
             load.read();
         }
-        info_number(&info(&mut c, &["stats"]), "instantaneous_ops_per_sec") > 0
+        c.info(&["stats"]).number("instantaneous_ops_per_sec") > 0
     });
     // The rate averages the last 1.6 s; after a quiet 2 s it is 0. (Asking
     // more often would keep it above 0: INFO is a command too.)
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(
-        info_number(&info(&mut c, &["stats"]), "instantaneous_ops_per_sec"),
-        0
-    );
+    assert_eq!(c.info(&["stats"]).number("instantaneous_ops_per_sec"), 0);
 }
 
 #[test]
 fn used_memory_follows_the_data() {
     let server = debug_server();
     let mut c = server.raw();
-    let before = info_number(&info(&mut c, &["memory"]), "used_memory");
+    let before = c.info(&["memory"]).number("used_memory");
     assert_reply!(c, ["DEBUG", "POPULATE", "20000", "key", "500"], b"+OK\r\n");
-    let memory = info(&mut c, &["memory"]);
-    let loaded = info_number(&memory, "used_memory");
+    let memory = c.info(&["memory"]);
+    let loaded = memory.number("used_memory");
     assert!(
         loaded >= before + 20_000 * 500,
         "before {before}, after {loaded}"
     );
-    assert!(info_number(&memory, "used_memory_peak") >= loaded);
-    assert!(info_number(&memory, "used_memory_rss") > 0);
-    assert!(info_field(&memory, "used_memory_human").ends_with('M'));
+    assert!(memory.number("used_memory_peak") >= loaded);
+    assert!(memory.number("used_memory_rss") > 0);
+    assert!(memory.field("used_memory_human").ends_with('M'));
     assert_reply!(c, ["FLUSHALL"], b"+OK\r\n");
-    let flushed = info_number(&info(&mut c, &["memory"]), "used_memory");
+    let flushed = c.info(&["memory"]).number("used_memory");
     assert!(
         flushed + 20_000 * 500 <= loaded,
         "loaded {loaded}, flushed {flushed}"
@@ -553,8 +506,8 @@ fn debug_populate_creates_redis_named_keys() {
         b"-ERR value is not an integer or out of range\r\n"
     );
     // Not counted as changes to the dataset, as in Redis.
-    let persistence = info(&mut c, &["persistence"]);
-    assert_eq!(info_number(&persistence, "rdb_changes_since_last_save"), 1);
+    let persistence = c.info(&["persistence"]);
+    assert_eq!(persistence.number("rdb_changes_since_last_save"), 1);
     assert_reply!(
         c,
         ["debug", "nosuch"],
@@ -602,8 +555,8 @@ fn debug_set_active_expire_pauses_the_reaper() {
     eventually("the reaper to remove the key", || {
         c.call(&["DBSIZE"]) == b":0\r\n"
     });
-    let stats = info(&mut c, &["stats"]);
-    assert_eq!(info_number(&stats, "expired_keys"), 1);
+    let stats = c.info(&["stats"]);
+    assert_eq!(stats.number("expired_keys"), 1);
 }
 
 #[test]
@@ -638,11 +591,8 @@ fn lastsave_is_the_start_time_until_a_save() {
         .unwrap()
         .as_secs() as i64;
     assert!((now - 60..=now).contains(&at), "{at} vs {now}");
-    let persistence = info(&mut c, &["persistence"]);
-    assert_eq!(
-        info_field(&persistence, "rdb_last_save_time"),
-        at.to_string()
-    );
+    let persistence = c.info(&["persistence"]);
+    assert_eq!(persistence.field("rdb_last_save_time"), at.to_string());
     assert_reply!(
         c,
         ["LASTSAVE", "x"],

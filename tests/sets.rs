@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::TestServer;
+use common::{TestServer, dir_with_dump, scan_through, temp_dir, with_dir};
 
 #[test]
 fn replies_in_both_protocols() {
@@ -124,64 +124,31 @@ fn sscan_returns_every_member_present_throughout_while_the_set_changes() {
         .arg(&members)
         .query(&mut con)
         .unwrap();
-    let mut seen = HashSet::new();
-    let mut cursor: u64 = 0;
-    let mut round = 0;
-    loop {
-        let (next, items): (u64, Vec<String>) = redis::cmd("SSCAN")
-            .arg("big")
-            .arg(cursor)
-            .arg("COUNT")
-            .arg(40)
-            .query(&mut con)
-            .unwrap();
-        seen.extend(items);
+    // Grow and shrink the table between calls: resizes must not make the
+    // scan miss anything that was there all along.
+    let seen = scan_through(&mut con, "SSCAN", "big", 40, 1, |con, round| {
         let churn: Vec<String> = (0..200).map(|j| format!("churn:{round}:{j}")).collect();
         let _: () = redis::cmd("SADD")
             .arg("big")
             .arg(&churn)
-            .query(&mut con)
+            .query(con)
             .unwrap();
         if round % 2 == 1 {
             let old: Vec<String> = (0..200)
                 .map(|j| format!("churn:{}:{j}", round - 1))
                 .collect();
-            let _: () = redis::cmd("SREM")
-                .arg("big")
-                .arg(&old)
-                .query(&mut con)
-                .unwrap();
+            let _: () = redis::cmd("SREM").arg("big").arg(&old).query(con).unwrap();
         }
-        round += 1;
-        cursor = next;
-        if cursor == 0 {
-            break;
-        }
-    }
+    });
     for m in &members {
         assert!(seen.contains(m), "{m} missed");
     }
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("sedis-sets-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn a_dump_written_by_redis_loads_with_every_member_and_encoding() {
-    let dir = temp_dir("redis-dump");
-    std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/redis-7.0.15-hashes-sets.rdb"
-        ),
-        dir.join("dump.rdb"),
-    )
-    .unwrap();
-    let d = dir.clone();
-    let server = TestServer::with_config(move |c| c.dir = d.to_str().unwrap().to_string());
+    let dir = dir_with_dump("sets-redis-dump", "redis-7.0.15-hashes-sets.rdb");
+    let server = TestServer::with_config(with_dir(&dir));
     let mut c = server.raw();
     assert_eq!(
         c.call(&["SMEMBERS", "intset"]),
@@ -204,9 +171,8 @@ fn a_dump_written_by_redis_loads_with_every_member_and_encoding() {
 
 #[test]
 fn hashes_and_sets_survive_a_save_and_restart() {
-    let dir = temp_dir("roundtrip");
-    let d = dir.clone();
-    let server = TestServer::with_config(move |c| c.dir = d.to_str().unwrap().to_string());
+    let dir = temp_dir("sets-roundtrip");
+    let server = TestServer::with_config(with_dir(&dir));
     let mut c = server.raw();
     c.call(&["SADD", "ints", "1", "-70000", "5000000000"]);
     c.call(&["SADD", "words", "a", "b\x00c"]);
@@ -215,8 +181,7 @@ fn hashes_and_sets_survive_a_save_and_restart() {
     c.call(&["HSET", "large", "f", &long]);
     assert_eq!(c.call(&["SAVE"]), b"+OK\r\n");
     drop(server);
-    let d = dir.clone();
-    let server = TestServer::with_config(move |c| c.dir = d.to_str().unwrap().to_string());
+    let server = TestServer::with_config(with_dir(&dir));
     let mut c = server.raw();
     assert_eq!(
         c.call(&["SMEMBERS", "ints"]),

@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{Raw, TestServer};
-use sedis::Frame;
 use sedis::internals::clock;
 use sedis::internals::store::{LockPlan, Mode};
 
@@ -27,14 +26,6 @@ fn script(c: &mut Raw, steps: &[(&[&str], &[u8])]) {
             "reply to {args:?}"
         );
     }
-}
-
-/// Sends a command whose arguments need not be UTF-8 and returns the reply.
-fn call_bytes(c: &mut Raw, args: &[&[u8]]) -> Vec<u8> {
-    let mut request = Vec::new();
-    Frame::encode_request(args, &mut request);
-    c.send(&request);
-    c.read_raw()
 }
 
 /// What database 0 holds at `key`: the encoding OBJECT ENCODING would name,
@@ -55,11 +46,6 @@ fn encoding(server: &TestServer, key: &str) -> &'static str {
 
 fn deadline(server: &TestServer, key: &str) -> Option<i64> {
     stored(server, key).expect("key exists").1
-}
-
-/// The server's count of changes (Redis's `server.dirty`).
-fn dirty(server: &TestServer) -> u64 {
-    server.handle().state().dirty()
 }
 
 /// GET and SET on plain, empty and binary keys and values.
@@ -1390,9 +1376,9 @@ fn dirty_counts_follow_redis() {
         (&["get", "a"], 0),
     ];
     for (args, expected) in steps {
-        let before = dirty(&server);
+        let before = server.dirty();
         c.call(args);
-        assert_eq!(dirty(&server) - before, *expected, "{args:?}");
+        assert_eq!(server.dirty() - before, *expected, "{args:?}");
     }
 }
 
@@ -1539,45 +1525,30 @@ fn binary_keys_and_values_that_are_not_utf8() {
     let server = TestServer::start();
     let mut c = server.raw();
     let key: &[u8] = b"\x00\r\nk\xff";
+    assert_eq!(c.call_bin(&[b"set", key, b"v\r\n\x00\xfe"]), b"+OK\r\n");
+    assert_eq!(c.call_bin(&[b"get", key]), b"$5\r\nv\r\n\x00\xfe\r\n");
+    assert_eq!(c.call_bin(&[b"append", key, b"\xff\x00"]), b":7\r\n");
     assert_eq!(
-        call_bytes(&mut c, &[b"set", key, b"v\r\n\x00\xfe"]),
-        b"+OK\r\n"
-    );
-    assert_eq!(
-        call_bytes(&mut c, &[b"get", key]),
-        b"$5\r\nv\r\n\x00\xfe\r\n"
-    );
-    assert_eq!(
-        call_bytes(&mut c, &[b"append", key, b"\xff\x00"]),
-        b":7\r\n"
-    );
-    assert_eq!(
-        call_bytes(&mut c, &[b"getrange", key, b"3", b"-1"]),
+        c.call_bin(&[b"getrange", key, b"3", b"-1"]),
         b"$4\r\n\x00\xfe\xff\x00\r\n"
     );
+    assert_eq!(c.call_bin(&[b"setrange", key, b"0", b"\x80"]), b":7\r\n");
     assert_eq!(
-        call_bytes(&mut c, &[b"setrange", key, b"0", b"\x80"]),
-        b":7\r\n"
-    );
-    assert_eq!(
-        call_bytes(&mut c, &[b"getset", key, b"\xc3\x28"]),
+        c.call_bin(&[b"getset", key, b"\xc3\x28"]),
         b"$7\r\n\x80\r\n\x00\xfe\xff\x00\r\n"
     );
     assert_eq!(
-        call_bytes(
-            &mut c,
-            &[b"mset", b"\xfe", b"a\x00b\xff", b"\xfd", b"\x00b\xff\xfe"]
-        ),
+        c.call_bin(&[b"mset", b"\xfe", b"a\x00b\xff", b"\xfd", b"\x00b\xff\xfe"]),
         b"+OK\r\n"
     );
     assert_eq!(
-        call_bytes(&mut c, &[b"lcs", b"\xfe", b"\xfd"]),
+        c.call_bin(&[b"lcs", b"\xfe", b"\xfd"]),
         b"$3\r\n\x00b\xff\r\n"
     );
     assert_eq!(
-        call_bytes(&mut c, &[b"mget", key, b"\xfe", b"\xfc"]),
+        c.call_bin(&[b"mget", key, b"\xfe", b"\xfc"]),
         b"*3\r\n$2\r\n\xc3\x28\r\n$4\r\na\x00b\xff\r\n$-1\r\n"
     );
-    assert_eq!(call_bytes(&mut c, &[b"getdel", key]), b"$2\r\n\xc3\x28\r\n");
-    assert_eq!(call_bytes(&mut c, &[b"strlen", key]), b":0\r\n");
+    assert_eq!(c.call_bin(&[b"getdel", key]), b"$2\r\n\xc3\x28\r\n");
+    assert_eq!(c.call_bin(&[b"strlen", key]), b":0\r\n");
 }

@@ -140,12 +140,7 @@ fn every_refusal_of_exec_is_an_execabort_quoting_it() {
 
 #[test]
 fn exec_refused_while_saves_fail_quotes_misconf() {
-    let dir = std::env::temp_dir().join(format!(
-        "sedis-tx-misconf-{}-{}",
-        std::process::id(),
-        sedis::internals::clock::unix_us()
-    ));
-    std::fs::create_dir_all(&dir).expect("create the test directory");
+    let dir = common::temp_dir("tx-misconf");
     let server = TestServer::with_config(|c| {
         c.dir = dir.to_string_lossy().into_owned();
         c.save = vec![(3600, 1)];
@@ -158,9 +153,9 @@ fn exec_refused_while_saves_fail_quotes_misconf() {
     std::fs::remove_dir_all(&dir).expect("remove the test directory");
     assert_reply!(admin, ["BGSAVE"], b"+Background saving started\r\n");
     let state = server.handle().state().clone();
-    while state.rdb.last_bgsave_ok.load(Ordering::Acquire) {
-        std::thread::yield_now();
-    }
+    common::eventually("the background save to fail", || {
+        !state.rdb.last_bgsave_ok.load(Ordering::Acquire)
+    });
     assert_reply!(
         c,
         ["EXEC"],

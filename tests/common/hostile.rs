@@ -1,5 +1,5 @@
 //! The hostile-input table shared by `tests/hostile.rs` (against sedis)
-//! and `tests/compat.rs` (against redis-server, which the recorded replies
+//! and `tests/compat/` (against redis-server, which the recorded replies
 //! came from): the bytes sent, the exact reply, and whether the server then
 //! closes the connection. Cases that keep the connection open are followed
 //! by `ECHO sentinel`, so "the connection is still usable" is part of each

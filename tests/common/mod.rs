@@ -1,13 +1,21 @@
-//! Test support: an in-process server on a free port, and two ways to talk
-//! to it: raw RESP bytes (when the wire format is the point) and the `redis`
-//! crate (when behaviour is).
+//! Test support: an in-process server on a port of its own, and two ways to
+//! talk to it: raw RESP bytes (when the wire format is the point) and the
+//! `redis` crate (when behaviour is). Besides: waiting for what the server
+//! does on its own threads, scratch directories, INFO fields, and (in the
+//! submodules) `sedis-server` as a process, ports held for a test, and the
+//! hostile-input table.
 #![allow(dead_code)] // each test binary uses a different part of this
 
 pub mod hostile;
+pub mod ports;
+pub mod process;
 
+use std::collections::HashSet;
 use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use sedis::Frame;
 use sedis::{Config, Server, ServerHandle};
@@ -78,6 +86,11 @@ impl TestServer {
     pub fn handle(&self) -> &ServerHandle {
         self.handle.as_ref().expect("running")
     }
+
+    /// The server's count of changes (Redis's `server.dirty`).
+    pub fn dirty(&self) -> u64 {
+        self.handle().state().dirty()
+    }
 }
 
 impl Drop for TestServer {
@@ -119,6 +132,11 @@ impl Raw {
 
     /// Sends a command as a multibulk request.
     pub fn cmd(&mut self, args: &[&str]) {
+        self.cmd_bin(&args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>());
+    }
+
+    /// [`Raw::cmd`] with arguments that may be any bytes.
+    pub fn cmd_bin(&mut self, args: &[&[u8]]) {
         let mut out = Vec::new();
         Frame::encode_request(args, &mut out);
         self.send(&out);
@@ -128,6 +146,39 @@ impl Raw {
     pub fn call(&mut self, args: &[&str]) -> Vec<u8> {
         self.cmd(args);
         self.read_raw()
+    }
+
+    /// [`Raw::call`] with arguments that may be any bytes.
+    pub fn call_bin(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        self.cmd_bin(args);
+        self.read_raw()
+    }
+
+    /// Sends a command and returns its reply as a frame.
+    pub fn frame(&mut self, args: &[&str]) -> Frame {
+        self.cmd(args);
+        self.read()
+    }
+
+    /// [`Raw::frame`] with arguments that may be any bytes.
+    pub fn frame_bin(&mut self, args: &[&[u8]]) -> Frame {
+        self.cmd_bin(args);
+        self.read()
+    }
+
+    /// This connection's id (CLIENT ID).
+    pub fn client_id(&mut self) -> i64 {
+        match self.frame(&["CLIENT", "ID"]) {
+            Frame::Integer(id) => id,
+            other => panic!("CLIENT ID replied {other:?}"),
+        }
+    }
+
+    /// INFO for `sections` (all the default ones if none).
+    pub fn info(&mut self, sections: &[&str]) -> Info {
+        let mut args = vec!["INFO"];
+        args.extend_from_slice(sections);
+        Info(text(self.frame(&args)))
     }
 
     /// Reads one reply and re-encodes it: the exact bytes the server sent.
@@ -152,6 +203,129 @@ impl Raw {
     pub fn stream(&self) -> &TcpStream {
         &self.writer
     }
+}
+
+/// A bulk or simple string reply as text.
+pub fn text(frame: Frame) -> String {
+    String::from_utf8(frame.as_bytes().expect("a text reply").to_vec()).expect("UTF-8 text")
+}
+
+/// INFO's text: `# Section` titles and `field:value` lines. It reads as
+/// the text itself (`contains`, `lines`, `{}`), and by field.
+#[derive(Debug, PartialEq)]
+pub struct Info(pub String);
+
+impl std::ops::Deref for Info {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Info {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<&str> for Info {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl Info {
+    /// One field's value; panics (showing the text) if it is missing.
+    pub fn field(&self, name: &str) -> &str {
+        self.0
+            .split("\r\n")
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .unwrap_or_else(|| panic!("no {name} in {}", self.0))
+    }
+
+    /// One field's value as a number.
+    pub fn number(&self, name: &str) -> u64 {
+        let value = self.field(name);
+        value
+            .parse()
+            .unwrap_or_else(|e| panic!("{name}:{value} is not a number: {e}"))
+    }
+}
+
+/// Polls `condition` until it holds, failing after ten seconds: the server
+/// reacts to a closed socket, a deadline or a background job on its own
+/// threads, and nothing tells a client when it has.
+pub fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A new, empty directory for one test, named after `name` and unique to
+/// this process and call. Tests remove it when they pass; a failing test
+/// leaves it to be looked at.
+pub fn temp_dir(name: &str) -> PathBuf {
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "sedis-{name}-{}-{}",
+        std::process::id(),
+        CALLS.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    dir
+}
+
+/// A [`temp_dir`] whose `dump.rdb` is a copy of `tests/data/{dump}`.
+pub fn dir_with_dump(name: &str, dump: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    let data = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(dump);
+    std::fs::copy(&data, dir.join("dump.rdb"))
+        .unwrap_or_else(|e| panic!("copying {}: {e}", data.display()));
+    dir
+}
+
+/// A config tweak for [`TestServer::with_config`]: the server's files (its
+/// dump, its append-only directory) go in `dir`.
+pub fn with_dir(dir: &Path) -> impl FnOnce(&mut Config) + '_ {
+    move |c: &mut Config| c.dir = dir.to_str().expect("a UTF-8 path").to_string()
+}
+
+/// Iterates `command` (SSCAN, HSCAN, ZSCAN) over `key` to cursor 0 with
+/// COUNT `count`, calling `between` with the round's number after every
+/// call (to change the collection mid-scan); returns the members seen, for
+/// HSCAN and ZSCAN every second item (`stride` 2).
+pub fn scan_through(
+    con: &mut redis::Connection,
+    command: &str,
+    key: &str,
+    count: usize,
+    stride: usize,
+    mut between: impl FnMut(&mut redis::Connection, usize),
+) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    let mut cursor: u64 = 0;
+    for round in 0.. {
+        let (next, items): (u64, Vec<String>) = redis::cmd(command)
+            .arg(key)
+            .arg(cursor)
+            .arg("COUNT")
+            .arg(count)
+            .query(con)
+            .expect("a scan reply");
+        seen.extend(items.into_iter().step_by(stride));
+        between(con, round);
+        cursor = next;
+        if cursor == 0 {
+            break;
+        }
+    }
+    seen
 }
 
 /// Asserts that `call(args)` replies exactly `expected` (raw RESP).

@@ -1,0 +1,290 @@
+//! Persistence across the two servers: dumps and append-only files written
+//! by one load in the other (and pass Redis's own checkers), compared by
+//! every key's type, encoding, TTL and contents.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use sedis::Frame;
+
+use crate::common::{TestServer, dir_with_dump, temp_dir, with_dir};
+use crate::conn::Conn;
+use crate::redis::RedisServer;
+
+/// Every key of databases 0 and 1 as comparable text: type, encoding,
+/// whether it has a TTL, then the contents in a fixed order (members
+/// sorted).
+fn describe_keys(conn: &mut Conn) -> Vec<String> {
+    let mut out = describe_db(conn, 1);
+    out.extend(describe_db(conn, 0));
+    out
+}
+
+fn describe_db(conn: &mut Conn, db: usize) -> Vec<String> {
+    let call = |conn: &mut Conn, args: &[&str]| -> Frame {
+        let argv: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
+        conn.call(&argv).expect("reply").1
+    };
+    call(conn, &["SELECT", &db.to_string()]);
+    let Frame::Array(keys) = call(conn, &["KEYS", "*"]) else {
+        panic!("KEYS");
+    };
+    let mut out = Vec::new();
+    for key in keys {
+        let key = String::from_utf8(key.as_bytes().expect("bulk").to_vec()).expect("utf-8");
+        let Frame::Simple(kind) = call(conn, &["TYPE", &key]) else {
+            panic!("TYPE");
+        };
+        let kind = String::from_utf8(kind).expect("utf-8");
+        let contents = match kind.as_str() {
+            "string" => vec![format!("{:?}", call(conn, &["GET", &key]))],
+            "list" => vec![format!("{:?}", call(conn, &["LRANGE", &key, "0", "-1"]))],
+            "zset" => vec![format!(
+                "{:?}",
+                call(conn, &["ZRANGE", &key, "0", "-1", "WITHSCORES"])
+            )],
+            "hash" => {
+                let Frame::Array(items) = call(conn, &["HGETALL", &key]) else {
+                    panic!("HGETALL");
+                };
+                let mut pairs: Vec<String> = items
+                    .chunks(2)
+                    .map(|p| format!("{:?}={:?}", p[0], p[1]))
+                    .collect();
+                pairs.sort();
+                pairs
+            }
+            "set" => {
+                let Frame::Array(items) = call(conn, &["SMEMBERS", &key]) else {
+                    panic!("SMEMBERS");
+                };
+                let mut members: Vec<String> = items.iter().map(|m| format!("{m:?}")).collect();
+                members.sort();
+                members
+            }
+            other => panic!("unexpected type {other}"),
+        };
+        let encoding = format!("{:?}", call(conn, &["OBJECT", "ENCODING", &key]));
+        let has_ttl = !matches!(call(conn, &["PTTL", &key]), Frame::Integer(-1));
+        out.push(format!(
+            "db{db} {key} {kind} {encoding} ttl={has_ttl} {contents:?}"
+        ));
+    }
+    out.sort();
+    out
+}
+
+/// Fills the server behind `conn` with every type in each of its
+/// encodings, long compressible strings, expiries and two databases.
+fn fill_every_type(conn: &mut Conn) {
+    let long = "v".repeat(100);
+    let compressible = "abc".repeat(1000);
+    let mut script: Vec<Vec<String>> = vec![
+        vec![
+            "SET".into(),
+            "str".into(),
+            "hello".into(),
+            "EX".into(),
+            "1000".into(),
+        ],
+        vec!["SET".into(), "int".into(), "12345".into()],
+        vec!["SET".into(), "lzf".into(), compressible],
+        vec![
+            "RPUSH".into(),
+            "list".into(),
+            "a".into(),
+            "b".into(),
+            "c".into(),
+        ],
+        vec![
+            "ZADD".into(),
+            "zsmall".into(),
+            "1.5".into(),
+            "a".into(),
+            "-2".into(),
+            "b".into(),
+        ],
+        vec![
+            "HSET".into(),
+            "hsmall".into(),
+            "f".into(),
+            "1".into(),
+            "g".into(),
+            "2".into(),
+        ],
+        vec!["HSET".into(), "hlong".into(), "f".into(), long],
+        vec![
+            "SADD".into(),
+            "iset".into(),
+            "1".into(),
+            "-70000".into(),
+            "5000000000".into(),
+        ],
+        vec!["SADD".into(), "sset".into(), "x".into(), "y".into()],
+        vec!["PEXPIRE".into(), "sset".into(), "5000000".into()],
+        vec!["SELECT".into(), "1".into()],
+        vec!["SET".into(), "other-db".into(), "1".into()],
+        vec!["SELECT".into(), "0".into()],
+    ];
+    let mut zbig = vec!["ZADD".to_string(), "zbig".into()];
+    let mut hbig = vec!["HSET".to_string(), "hbig".into()];
+    let mut sbig = vec!["SADD".to_string(), "ibig".into()];
+    let mut lbig = vec!["RPUSH".to_string(), "lbig".into()];
+    for i in 0..600 {
+        zbig.extend([i.to_string(), format!("m{i}")]);
+        hbig.extend([format!("f{i}"), i.to_string()]);
+        sbig.push(i.to_string());
+        lbig.push(format!("element-{i}-{}", "x".repeat(20)));
+    }
+    script.extend([zbig, hbig, sbig, lbig]);
+    for args in &script {
+        let argv: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
+        let (raw, frame) = conn.call(&argv).expect("reply");
+        assert!(
+            !frame.is_error(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&raw)
+        );
+    }
+}
+
+/// The append-only file sedis writes (a rewrite's base and the commands
+/// after it) passes `redis-check-aof` and replays in redis-server to the
+/// same contents.
+#[test]
+#[ignore = "needs redis-server and redis-check-aof 7.0.15; run with --include-ignored"]
+fn sedis_aofs_pass_redis_check_aof_and_replay_in_redis() {
+    let dir = temp_dir("aof-interop");
+    let sedis = TestServer::with_config(|c| {
+        with_dir(&dir)(c);
+        c.appendonly = true;
+        c.appendfsync = sedis::config::FsyncPolicy::Always;
+    });
+    let mut conn = Conn::connect(sedis.addr).expect("connect to sedis");
+    fill_every_type(&mut conn);
+    conn.call(&[b"BGREWRITEAOF".to_vec()])
+        .expect("BGREWRITEAOF");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, info) = conn
+            .call(&[b"INFO".to_vec(), b"persistence".to_vec()])
+            .expect("INFO");
+        let text = String::from_utf8_lossy(info.as_bytes().unwrap_or_default()).into_owned();
+        if text.contains("aof_rewrite_in_progress:0") && text.contains("aof_rewrite_scheduled:0") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the rewrite never finished");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for args in [
+        &["SPOP", "sset"][..],
+        &["HINCRBYFLOAT", "hsmall", "f", "0.5"],
+        &["LPOP", "list"],
+        &["SET", "after", "rewrite", "PX", "9000000"],
+        &["ZINCRBY", "zsmall", "2", "b"],
+    ] {
+        let argv: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
+        conn.call(&argv).expect("reply");
+    }
+    let expected = describe_keys(&mut conn);
+    drop(conn);
+    drop(sedis);
+
+    let manifest = dir.join("appendonlydir").join("appendonly.aof.manifest");
+    let check = Command::new("redis-check-aof")
+        .arg(&manifest)
+        .output()
+        .expect("redis-check-aof not found: apt-get install -y redis-tools");
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{report}");
+    assert!(
+        report.contains("All AOF files and manifest are valid"),
+        "{report}"
+    );
+
+    let redis = RedisServer::start_with(Some(&dir), true);
+    let mut conn = Conn::connect(redis.addr()).expect("connect to redis-server");
+    assert_eq!(describe_keys(&mut conn), expected);
+}
+
+/// A dump redis-server writes (every type and encoding, LZF strings,
+/// expiries, two databases) loads in sedis with the same contents.
+#[test]
+#[ignore = "needs redis-server 7.0.15; run with --include-ignored"]
+fn redis_dumps_load_in_sedis() {
+    let dir = temp_dir("rdb-from-redis");
+    let kept_in = temp_dir("rdb-from-redis-kept");
+    let kept = kept_in.join("dump.rdb");
+    let expected = {
+        let redis = RedisServer::start_in(Some(&dir));
+        let mut conn = Conn::connect(redis.addr()).expect("connect to redis-server");
+        fill_every_type(&mut conn);
+        let (raw, _) = conn.call(&[b"SAVE".to_vec()]).expect("SAVE");
+        assert_eq!(raw, b"+OK\r\n");
+        // Keep the dump: dropping the server removes its directory.
+        std::fs::copy(dir.join("dump.rdb"), &kept).unwrap();
+        describe_keys(&mut conn)
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::rename(&kept, dir.join("dump.rdb")).unwrap();
+    std::fs::remove_dir_all(&kept_in).ok();
+    assert_sedis_loads(&dir, &expected);
+}
+
+/// Starts sedis over the dump in `dir`, checks it holds `expected`, and
+/// removes `dir`.
+fn assert_sedis_loads(dir: &Path, expected: &[String]) {
+    let sedis = TestServer::with_config(with_dir(dir));
+    let mut conn = Conn::connect(sedis.addr).expect("connect to sedis");
+    assert_eq!(describe_keys(&mut conn), expected);
+    drop(conn);
+    drop(sedis);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// A dump in the format Redis 6.2 and older wrote (RDB 9: ziplist hashes,
+/// sorted sets and lists, a quicklist of ziplists, a zipmap) loads in sedis
+/// with the contents and encodings it gets in redis-server.
+#[test]
+#[ignore = "needs redis-server 7.0.15; run with --include-ignored"]
+fn older_dump_formats_load_as_in_redis() {
+    let scratch = |who: &str| dir_with_dump(&format!("old-rdb-{who}"), "ziplist-encodings-v9.rdb");
+    let expected = {
+        let redis = RedisServer::start_in(Some(&scratch("redis")));
+        let mut conn = Conn::connect(redis.addr()).expect("connect to redis-server");
+        describe_keys(&mut conn)
+    };
+    assert!(expected.len() >= 5, "{expected:?}");
+    let dir = scratch("sedis");
+    assert_sedis_loads(&dir, &expected);
+}
+
+/// A dump sedis writes (every type, both encodings of each) passes
+/// `redis-check-rdb` and loads in redis-server with the same contents and
+/// encodings.
+#[test]
+#[ignore = "needs redis-server and redis-check-rdb 7.0.15; run with --include-ignored"]
+fn sedis_dumps_pass_redis_check_rdb_and_load_in_redis() {
+    let dir = temp_dir("rdb-interop");
+    let sedis = TestServer::with_config(with_dir(&dir));
+    let mut conn = Conn::connect(sedis.addr).expect("connect to sedis");
+    fill_every_type(&mut conn);
+    let (raw, _) = conn.call(&[b"SAVE".to_vec()]).expect("SAVE");
+    assert_eq!(raw, b"+OK\r\n");
+    let expected = describe_keys(&mut conn);
+    drop(conn);
+    drop(sedis);
+
+    let check = Command::new("redis-check-rdb")
+        .arg(dir.join("dump.rdb"))
+        .output()
+        .expect("redis-check-rdb not found: apt-get install -y redis-tools");
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{report}");
+    assert!(report.contains("RDB looks OK"), "{report}");
+
+    let redis = RedisServer::start_in(Some(&dir));
+    let mut conn = Conn::connect(redis.addr()).expect("connect to redis-server");
+    assert_eq!(describe_keys(&mut conn), expected);
+}
