@@ -373,6 +373,15 @@ fn config_set_port_and_bind_rebind_the_server_at_run_time() {
 }
 
 #[test]
+fn a_new_bind_keeps_the_port_that_port_0_picked() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    assert_reply!(c, ["CONFIG", "SET", "bind", "127.0.0.1"], b"+OK\r\n");
+    let mut again = common::Raw::connect(server.addr);
+    assert_reply!(again, ["PING"], b"+PONG\r\n");
+}
+
+#[test]
 fn protected_parameters_need_enable_protected_configs() {
     let server = TestServer::start();
     let mut c = server.raw();

@@ -118,6 +118,13 @@ impl Listeners {
         result
     }
 
+    /// Closes every listening socket (at shutdown, once the acceptor has
+    /// stopped: the port is free when the server's `run` returns, however
+    /// long its state lives on).
+    pub fn close(&self) {
+        self.sockets.lock().0.clear();
+    }
+
     /// Wakes the acceptor (shutdown: it then sees the server stopping).
     pub fn wake(&self) {
         self.wake.wake();

@@ -168,6 +168,7 @@ impl Server {
             // Once the acceptor returns, no new client can register, so
             // closing the registered ones releases every worker.
             let _ = acceptor.join();
+            state.listeners.close();
             state.sessions.close_all();
             state.keyspace().reaper.shutdown();
             saving::stop_saver(state);

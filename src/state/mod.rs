@@ -289,7 +289,12 @@ impl State {
                 "port" => "Unable to listen on this port. Check server logs.",
                 _ => "Failed to bind to specified addresses.",
             };
-            if self.listeners.rebind(&next.binding(), &self.log).is_err() {
+            let mut binding = next.binding();
+            if binding.port == 0 && old.port == 0 {
+                // Port 0 picked a free port at start; a new bind keeps it.
+                binding.port = self.listeners.port();
+            }
+            if self.listeners.rebind(&binding, &self.log).is_err() {
                 // Undo what was applied before, as Redis's restore does.
                 let _ = self.oom_score.apply(&old);
                 return Err(SetError::Failed {
