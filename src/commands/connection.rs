@@ -12,7 +12,7 @@ use super::table::{Command, Locks, flags::*};
 pub static COMMANDS: &[Command] = &[
     Command::new("ping", -1, ping)
         .syntax("[message]")
-        .flags(FAST | SENTINEL)
+        .flags(FAST | SENTINEL | ALLOW_SUBSCRIBED | REFUSED_ON_MISCONF)
         .acl(&["@fast", "@connection"])
         .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
         .doc(
@@ -27,12 +27,22 @@ pub static COMMANDS: &[Command] = &[
         .acl(&["@fast", "@connection"])
         .doc("connection", "1.0.0", "Returns the given string.", "O(1)"),
     Command::new("quit", -1, quit)
-        .flags(ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH)
+        .flags(
+            ALLOW_BUSY
+                | NOSCRIPT
+                | LOADING
+                | STALE
+                | FAST
+                | NO_AUTH
+                | NOT_QUEUED
+                | ENDS_MULTI
+                | ALLOW_SUBSCRIBED,
+        )
         .acl(&["@fast", "@connection"])
         .doc("connection", "1.0.0", "Closes the connection.", "O(1)"),
     Command::new("select", 2, select)
         .syntax("index:integer")
-        .flags(LOADING | STALE | FAST)
+        .flags(LOADING | STALE | FAST | SELECTS_DB)
         .acl(&["@fast", "@connection"])
         .doc(
             "connection",
@@ -61,7 +71,17 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of passwords defined for the user",
         ),
     Command::new("reset", 1, reset)
-        .flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY)
+        .flags(
+            NOSCRIPT
+                | LOADING
+                | STALE
+                | FAST
+                | NO_AUTH
+                | ALLOW_BUSY
+                | NOT_QUEUED
+                | ENDS_MULTI
+                | ALLOW_SUBSCRIBED,
+        )
         .locks(Locks::Custom(super::watched_keys_plan))
         .acl(&["@fast", "@connection"])
         .doc("connection", "6.2.0", "Resets the connection.", "O(1)"),

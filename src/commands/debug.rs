@@ -31,7 +31,7 @@ pub static COMMANDS: &[Command] = &[Command::new("debug", -2, debug)
 /// The refusal for a protected command the configuration does not allow
 /// this client to run (Redis checks this right after arity).
 pub fn protected_refusal(state: &State, client: &Session, cmd: &Command) -> Option<CommandError> {
-    if !cmd.has(PROTECTED) || cmd.name != "debug" {
+    if !cmd.has(PROTECTED) {
         return None;
     }
     let allowed = state.config().enable_debug_command;

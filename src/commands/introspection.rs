@@ -284,29 +284,15 @@ fn command_getkeysandflags(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// The keys of `argv` (the command name at 0) with their flags, as Redis's
 /// `getKeysFromCommandWithSpecs` finds them for a command with declared key
-/// specs: each spec's keys in turn, when every spec finds its keys within
+/// specs: by the command's own rule if it has one, else each spec's keys
+/// in turn, when every spec finds its keys within
 /// the arguments. Otherwise (a key count that is no number, or counts more
 /// keys than there are) Redis falls back to the command's own rule,
 /// `genericGetKeys`: the count read as `atoi` reads it, no keys if it is out
 /// of range, the keys, then the destination, all without flags.
 fn keys_by_specs(cmd: &Command, argv: &[Vec<u8>]) -> Vec<(usize, Vec<&'static str>)> {
-    // SET's flags depend on GET (Redis's `setGetKeys`): it reads the old
-    // value only then, and otherwise overwrites whatever was there. (Its
-    // spec is flagged `variable_flags`; Redis gives each such command a rule
-    // of its own, and SET is the only one sedis has.)
-    if cmd.name == "set" {
-        // Compared as C strings, as Redis does: up to a NUL byte.
-        let get = argv
-            .iter()
-            .skip(3)
-            .filter_map(|arg| arg.split(|&b| b == 0).next())
-            .any(|arg| arg.eq_ignore_ascii_case(b"get"));
-        let flags = if get {
-            vec!["RW", "access", "update"]
-        } else {
-            vec!["OW", "update"]
-        };
-        return vec![(1, flags)];
+    if let Some(getkeys) = cmd.getkeys {
+        return getkeys(argv);
     }
     let mut keys = Vec::new();
     for spec in cmd.key_specs {
@@ -441,40 +427,14 @@ fn command_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     Ok(())
 }
 
-/// Flags COMMAND INFO reports, in Redis's order. Redis hides
-/// `may_replicate`, `sentinel` and `protected` on purpose; `movablekeys`
-/// is derived from the key spec.
-const REPORTED_FLAGS: &[(u32, &str)] = &[
-    (WRITE, "write"),
-    (READONLY, "readonly"),
-    (DENYOOM, "denyoom"),
-    (ADMIN, "admin"),
-    (PUBSUB, "pubsub"),
-    (NOSCRIPT, "noscript"),
-    (BLOCKING, "blocking"),
-    (LOADING, "loading"),
-    (STALE, "stale"),
-    (SKIP_MONITOR, "skip_monitor"),
-    (SKIP_SLOWLOG, "skip_slowlog"),
-    (FAST, "fast"),
-    (NO_AUTH, "no_auth"),
-    (NO_MANDATORY_KEYS, "no_mandatory_keys"),
-    (NO_ASYNC_LOADING, "no_async_loading"),
-    (NO_MULTI, "no_multi"),
-    (MOVABLE_KEYS, "movablekeys"),
-    (ALLOW_BUSY, "allow_busy"),
-];
-
-/// A pseudo-flag bit for `movablekeys`, outside the table's flag bits.
-const MOVABLE_KEYS: u32 = 1 << 31;
-
+/// The flags COMMAND INFO reports, in Redis's order, with `movablekeys`
+/// derived from the key specs.
 fn reported_flags(cmd: &Command) -> Vec<&'static str> {
     let mut bits = cmd.flags;
     if legacy_range(cmd).1 {
         bits |= MOVABLE_KEYS;
     }
-    debug_assert!(flags::NAMES.iter().all(|(bit, _)| bit & MOVABLE_KEYS == 0));
-    REPORTED_FLAGS
+    flags::REPORTED
         .iter()
         .filter(|(bit, _)| bits & bit != 0)
         .map(|(_, name)| *name)

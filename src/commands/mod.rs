@@ -230,7 +230,7 @@ pub fn process(
         .flatten()
     {
         Some(err)
-    } else if client.pubsub.total() > 0 && !out.is_resp3() && !allowed_while_subscribed(cmd) {
+    } else if client.pubsub.total() > 0 && !out.is_resp3() && !cmd.has(flags::ALLOW_SUBSCRIBED) {
         Some(CommandError::err(format_args!(
             "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
             resolved.full_name
@@ -243,10 +243,7 @@ pub fn process(
         return Some(resolved);
     }
     if let Some(multi) = &mut client.multi
-        && !matches!(
-            cmd.name,
-            "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-        )
+        && !cmd.has(flags::NOT_QUEUED)
     {
         multi.queue.push((resolved.id, args.to_vec()));
         out.simple("QUEUED");
@@ -256,30 +253,12 @@ pub fn process(
     Some(resolved)
 }
 
-/// The commands a RESP2 connection in pub/sub mode may run (with RESP3,
-/// messages are push frames and every command works).
-fn allowed_while_subscribed(cmd: &Command) -> bool {
-    matches!(
-        cmd.name,
-        "ping"
-            | "subscribe"
-            | "ssubscribe"
-            | "unsubscribe"
-            | "sunsubscribe"
-            | "psubscribe"
-            | "punsubscribe"
-            | "quit"
-            | "reset"
-    )
-}
-
 /// True for commands refused while persistence is failing: writes, EXEC of
-/// a transaction holding writes, and PING (as Redis does, so health checks
-/// notice).
+/// a transaction holding writes, and PING (see
+/// [`flags::REFUSED_ON_MISCONF`]).
 fn may_write(cmd: &Command, client: &Session) -> bool {
-    cmd.has(flags::WRITE)
-        || cmd.name == "ping"
-        || (cmd.name == "exec"
+    cmd.has(flags::WRITE | flags::REFUSED_ON_MISCONF)
+        || (cmd.has(flags::RUNS_QUEUE)
             && client
                 .multi
                 .as_ref()
@@ -297,16 +276,16 @@ fn queued_have(multi: &MultiState, flag: u32) -> bool {
 
 /// Redis's rule for commands refused while memory stays over `maxmemory`:
 /// those that may grow it (`denyoom`), EXEC of a transaction holding one,
-/// and anything queued inside MULTI (a queue can grow without bound) except
-/// what ends the transaction.
+/// and anything inside MULTI (a queue can grow without bound) except what
+/// ends the transaction.
 fn refused_when_out_of_memory(cmd: &Command, client: &Session) -> bool {
     if cmd.has(flags::DENYOOM) {
         return true;
     }
     match &client.multi {
         None => false,
-        Some(multi) if cmd.name == "exec" => queued_have(multi, flags::DENYOOM),
-        Some(_) => !matches!(cmd.name, "discard" | "quit" | "reset"),
+        Some(multi) if cmd.has(flags::RUNS_QUEUE) => queued_have(multi, flags::DENYOOM),
+        Some(_) => !cmd.has(flags::ENDS_MULTI),
     }
 }
 
@@ -328,7 +307,7 @@ fn reject(
         state.command_stats[resolved.id].count_rejected();
     }
     let aborted;
-    let err = if resolved.is_some_and(|r| r.command.name == "exec") {
+    let err = if resolved.is_some_and(|r| r.command.has(flags::RUNS_QUEUE)) {
         aborted = tx::abort(state, client, out, err);
         &aborted
     } else {

@@ -77,7 +77,7 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
 pub static COMMANDS: &[Command] = &[
     Command::new("subscribe", -2, subscribe)
         .syntax("channel ...")
-        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL)
+        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | ALLOW_SUBSCRIBED)
         .acl(&["@pubsub", "@slow"])
         .doc(
             "pubsub",
@@ -87,7 +87,7 @@ pub static COMMANDS: &[Command] = &[
         ),
     Command::new("unsubscribe", -1, unsubscribe)
         .syntax("[channel ...]")
-        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL)
+        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | ALLOW_SUBSCRIBED)
         .acl(&["@pubsub", "@slow"])
         .doc(
             "pubsub",
@@ -97,7 +97,7 @@ pub static COMMANDS: &[Command] = &[
         ),
     Command::new("psubscribe", -2, psubscribe)
         .syntax("(pattern:pattern) ...")
-        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL)
+        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | ALLOW_SUBSCRIBED)
         .acl(&["@pubsub", "@slow"])
         .doc(
             "pubsub",
@@ -107,7 +107,7 @@ pub static COMMANDS: &[Command] = &[
         ),
     Command::new("punsubscribe", -1, punsubscribe)
         .syntax("[pattern:pattern ...]")
-        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL)
+        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | ALLOW_SUBSCRIBED)
         .acl(&["@pubsub", "@slow"])
         .doc(
             "pubsub",
@@ -138,7 +138,7 @@ pub static COMMANDS: &[Command] = &[
     // routing); they lock nothing.
     Command::new("ssubscribe", -2, ssubscribe)
         .syntax("shardchannel ...")
-        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | CHANNEL_KEYS)
+        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | CHANNEL_KEYS | ALLOW_SUBSCRIBED)
         .keys(1, -1, 1)
         .locks(super::Locks::None)
         .acl(&["@pubsub", "@slow"])
@@ -150,7 +150,7 @@ pub static COMMANDS: &[Command] = &[
         ),
     Command::new("sunsubscribe", -1, sunsubscribe)
         .syntax("[shardchannel ...]")
-        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | CHANNEL_KEYS)
+        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | CHANNEL_KEYS | ALLOW_SUBSCRIBED)
         .keys(1, -1, 1)
         .locks(super::Locks::None)
         .acl(&["@pubsub", "@slow"])

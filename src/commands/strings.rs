@@ -34,6 +34,7 @@ pub static COMMANDS: &[Command] = &[
             KeySpecInfo::key(&["RW", "access", "update", "variable_flags"], 1)
                 .notes("RW and ACCESS due to the optional `GET` argument"),
         ])
+        .getkeys(set_getkeys)
         .doc(
             "string",
             "1.0.0",
@@ -426,6 +427,19 @@ fn parse_extended_options(args: &[Vec<u8>], command: OptionsFor) -> CommandResul
         j += 1;
     }
     Ok(o)
+}
+
+/// SET's key and its flags (Redis's `setGetKeys`): with GET it reads the old
+/// value, otherwise it overwrites whatever was there.
+fn set_getkeys(argv: &[Vec<u8>]) -> Vec<(usize, Vec<&'static str>)> {
+    // Compared as C strings, as Redis does: up to a NUL byte.
+    let get = argv.iter().skip(3).any(|arg| args::is_option(arg, "get"));
+    let flags = if get {
+        vec!["RW", "access", "update"]
+    } else {
+        vec!["OW", "update"]
+    };
+    vec![(1, flags)]
 }
 
 /// Stores `value` at `key` (Redis's `setKey`), keeping or replacing the TTL.

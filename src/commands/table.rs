@@ -14,7 +14,10 @@ use super::Ctx;
 /// `args[1]` the subcommand name for container commands).
 pub type Handler = fn(&mut Ctx<'_, '_>, &[Vec<u8>]) -> CommandResult;
 
-/// Command flags, with Redis's names (as COMMAND INFO reports them).
+/// Command flags. The first ones are Redis's (`CMD_WRITE`...), with the
+/// names COMMAND INFO reports; the last ones are sedis's own, for rules
+/// Redis writes by testing a command's handler (`c->cmd->proc ==
+/// execCommand`): here every such rule reads a flag the table declares.
 pub mod flags {
     pub const WRITE: u32 = 1 << 0;
     pub const READONLY: u32 = 1 << 1;
@@ -34,15 +37,50 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 15;
     pub const SENTINEL: u32 = 1 << 16;
     pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
+    /// Refused unless `enable-debug-command` allows the client (DEBUG is
+    /// sedis's only protected command; Redis's other one, MODULE, has its
+    /// own option).
     pub const PROTECTED: u32 = 1 << 18;
     pub const NO_ASYNC_LOADING: u32 = 1 << 19;
+    /// Redis's `CMD_MOVABLE_KEYS`: never declared, COMMAND INFO derives it
+    /// from the key specs, as Redis's `populateCommandMovableKeys` does.
+    pub const MOVABLE_KEYS: u32 = 1 << 20;
+
     /// Not a Redis flag: the key spec names shard channels, not keys
     /// (Redis's `NOT_KEY` key-spec flag). Nothing is locked for them and
     /// COMMAND GETKEYS reports no keys.
-    pub const CHANNEL_KEYS: u32 = 1 << 20;
+    pub const CHANNEL_KEYS: u32 = 1 << 21;
+    /// Not a Redis flag: runs at once inside MULTI instead of being queued
+    /// (Redis's list in `processCommand`: EXEC, DISCARD, MULTI, WATCH, QUIT,
+    /// RESET).
+    pub const NOT_QUEUED: u32 = 1 << 22;
+    /// Not a Redis flag: ends an open transaction (EXEC, DISCARD, QUIT,
+    /// RESET). Inside MULTI every other command is refused while memory is
+    /// over `maxmemory`, since a queue can grow without bound.
+    pub const ENDS_MULTI: u32 = 1 << 23;
+    /// Not a Redis flag: runs the queued transaction (EXEC). It counts as a
+    /// write, or as a command that may grow memory, when a queued command
+    /// is one; refused before it runs, it discards the transaction with
+    /// EXECABORT.
+    pub const RUNS_QUEUE: u32 = 1 << 24;
+    /// Not a Redis flag: may run on a RESP2 connection in pub/sub mode
+    /// (Redis's list: PING, (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, QUIT, RESET).
+    /// With RESP3, messages are push frames and every command may run.
+    pub const ALLOW_SUBSCRIBED: u32 = 1 << 25;
+    /// Not a Redis flag: refused with MISCONF while saving fails, as writes
+    /// are, although it writes nothing. Redis singles out PING so that
+    /// health checks notice.
+    pub const REFUSED_ON_MISCONF: u32 = 1 << 26;
+    /// Not a Redis flag: moves the client to the database its first
+    /// argument names (SELECT). EXEC's lock plan follows it, so commands
+    /// queued after it lock their keys in that database.
+    pub const SELECTS_DB: u32 = 1 << 27;
 
-    /// Names in the order Redis lists them in COMMAND INFO.
-    pub const NAMES: &[(u32, &str)] = &[
+    /// The flags COMMAND INFO reports, in Redis's order
+    /// (`addReplyCommandFlags`). Redis hides `may_replicate`, `sentinel`
+    /// and `protected` on purpose; sedis's own flags are not Redis's to
+    /// report.
+    pub const REPORTED: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
         (DENYOOM, "denyoom"),
@@ -56,15 +94,17 @@ pub mod flags {
         (SKIP_SLOWLOG, "skip_slowlog"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
-        (MAY_REPLICATE, "may_replicate"),
-        (SENTINEL, "sentinel"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
-        (PROTECTED, "protected"),
         (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
+        (MOVABLE_KEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),
     ];
 }
+
+/// Keys with their flags, as a command's own rule finds them in its
+/// arguments (the name at 0).
+pub type GetKeys = fn(&[Vec<u8>]) -> Vec<(usize, Vec<&'static str>)>;
 
 /// Where a command's keys are in its arguments.
 #[derive(Clone, Copy)]
@@ -240,6 +280,10 @@ pub struct Command {
     pub key_flags: &'static [&'static str],
     /// The key specs COMMAND INFO reports, when not derived from `keys`.
     pub key_specs: &'static [KeySpecInfo],
+    /// Redis's `getkeys_proc`: the rule COMMAND GETKEYS and GETKEYSANDFLAGS
+    /// follow instead of the key specs, for a command whose key flags
+    /// depend on its arguments (a spec flagged `variable_flags`).
+    pub getkeys: Option<GetKeys>,
     /// Redis's command tips (`nondeterministic_output`,
     /// `request_policy:all_shards`...), as COMMAND INFO reports them.
     pub tips: &'static [&'static str],
@@ -267,6 +311,7 @@ impl Command {
             subcommands: &[],
             key_flags: &[],
             key_specs: &[],
+            getkeys: None,
             tips: &[],
         }
     }
@@ -306,6 +351,12 @@ impl Command {
     /// The key specs COMMAND INFO reports, instead of the derived one.
     pub const fn key_specs(mut self, specs: &'static [KeySpecInfo]) -> Self {
         self.key_specs = specs;
+        self
+    }
+
+    /// The command's own key-finding rule (see [`Command::getkeys`]).
+    pub const fn getkeys(mut self, getkeys: GetKeys) -> Self {
+        self.getkeys = Some(getkeys);
         self
     }
 

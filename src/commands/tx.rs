@@ -1,7 +1,8 @@
 //! Transactions (Redis's `multi.c`): MULTI EXEC DISCARD WATCH UNWATCH.
 //!
 //! Queueing happens in the dispatcher (`commands::process`): inside MULTI,
-//! every command but EXEC/DISCARD/MULTI/WATCH/QUIT/RESET is checked
+//! every command not flagged `NOT_QUEUED` (EXEC, DISCARD, MULTI, WATCH,
+//! QUIT, RESET) is checked
 //! (existence, arity, auth) and queued; a rejected one makes EXEC fail with
 //! EXECABORT. EXEC rejected itself by those checks (memory over `maxmemory`
 //! since the queueing, say) discards the transaction with an EXECABORT that
@@ -32,11 +33,11 @@ use super::{Ctx, lock_plan, run, unwatch_all, watched_keys_plan};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("multi", 1, multi)
-        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY)
+        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NOT_QUEUED)
         .acl(&["@fast", "@transaction"])
         .doc("transactions", "1.2.0", "Starts a transaction.", "O(1)"),
     Command::new("exec", 1, exec)
-        .flags(NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG)
+        .flags(NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | NOT_QUEUED | ENDS_MULTI | RUNS_QUEUE)
         .acl(&["@slow", "@transaction"])
         .locks(Locks::Custom(exec_plan))
         .doc(
@@ -46,7 +47,7 @@ pub static COMMANDS: &[Command] = &[
             "Depends on commands in the transaction",
         ),
     Command::new("discard", 1, discard)
-        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY)
+        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NOT_QUEUED | ENDS_MULTI)
         .acl(&["@fast", "@transaction"])
         .locks(Locks::Custom(watched_keys_plan))
         .doc(
@@ -57,7 +58,7 @@ pub static COMMANDS: &[Command] = &[
         ),
     Command::new("watch", -2, watch)
         .syntax("key ...")
-        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY)
+        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NOT_QUEUED)
         .acl(&["@fast", "@transaction"])
         .keys(1, -1, 1)
         .key_flags(&["RO"])
@@ -149,7 +150,7 @@ fn exec_plan(lc: &LockContext<'_>) -> LockPlan {
             resolved.command,
             args,
         ));
-        if resolved.command.name == "select"
+        if resolved.command.has(SELECTS_DB)
             && let Ok(index) = super::args::db_index(&args[1], lc.keyspace.databases())
         {
             db = index;
