@@ -23,7 +23,6 @@ use super::table::{Command, flags::*};
 static SUBCOMMANDS: &[Command] = &[
     Command::new("getname", 2, client_getname)
         .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
         .doc(
             "connection",
             "2.6.9",
@@ -32,7 +31,6 @@ static SUBCOMMANDS: &[Command] = &[
         ),
     Command::new("help", 2, client_help)
         .flags(LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
         .doc(
             "connection",
             "5.0.0",
@@ -41,7 +39,6 @@ static SUBCOMMANDS: &[Command] = &[
         ),
     Command::new("id", 2, client_id)
         .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
         .doc(
             "connection",
             "5.0.0",
@@ -50,7 +47,6 @@ static SUBCOMMANDS: &[Command] = &[
         ),
     Command::new("info", 2, client_info)
         .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
         .tips(&["nondeterministic_output"])
         .doc(
             "connection",
@@ -64,7 +60,6 @@ static SUBCOMMANDS: &[Command] = &[
              [USER username]|[ADDR ip:port]|[LADDR ip:port]|[SKIPME yes/no]) ...)",
         )
         .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
-        .acl(&["@admin", "@slow", "@dangerous", "@connection"])
         .doc(
             "connection",
             "2.4.0",
@@ -74,7 +69,6 @@ static SUBCOMMANDS: &[Command] = &[
     Command::new("list", -2, client_list)
         .syntax("[TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID (client-id:integer ...)]")
         .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
-        .acl(&["@admin", "@slow", "@dangerous", "@connection"])
         .tips(&["nondeterministic_output"])
         .doc(
             "connection",
@@ -85,7 +79,6 @@ static SUBCOMMANDS: &[Command] = &[
     Command::new("no-evict", 3, client_no_evict)
         .syntax("(ON|OFF)")
         .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
-        .acl(&["@admin", "@slow", "@dangerous", "@connection"])
         .doc(
             "connection",
             "7.0.0",
@@ -95,7 +88,6 @@ static SUBCOMMANDS: &[Command] = &[
     Command::new("reply", 3, client_reply)
         .syntax("(ON|OFF|SKIP)")
         .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
         .doc(
             "connection",
             "3.2.0",
@@ -105,7 +97,6 @@ static SUBCOMMANDS: &[Command] = &[
     Command::new("setinfo", 4, client_setinfo)
         .syntax("(LIB-NAME libname|LIB-VER libver)")
         .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
         .doc(
             "connection",
             "7.2.0",
@@ -115,12 +106,10 @@ static SUBCOMMANDS: &[Command] = &[
     Command::new("setname", 3, client_setname)
         .syntax("connection-name")
         .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
         .doc("connection", "2.6.9", "Sets the connection name.", "O(1)"),
     Command::new("unblock", -3, client_unblock)
         .syntax("client-id:integer [TIMEOUT|ERROR]")
         .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
-        .acl(&["@admin", "@slow", "@dangerous", "@connection"])
         .doc(
             "connection",
             "5.0.0",
@@ -130,7 +119,6 @@ static SUBCOMMANDS: &[Command] = &[
 ];
 
 pub static COMMANDS: &[Command] = &[Command::new("client", -2, client_container)
-    .acl(&["@slow"])
     .subcommands(SUBCOMMANDS)
     .doc(
         "connection",

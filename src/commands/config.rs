@@ -13,7 +13,6 @@ static SUBCOMMANDS: &[Command] = &[
     Command::new("get", -3, config_get)
         .syntax("(parameter) ...")
         .flags(ADMIN | NOSCRIPT | LOADING | STALE)
-        .acl(&["@admin", "@slow", "@dangerous"])
         .doc(
             "server",
             "2.0.0",
@@ -22,7 +21,6 @@ static SUBCOMMANDS: &[Command] = &[
         ),
     Command::new("help", 2, config_help)
         .flags(LOADING | STALE)
-        .acl(&["@slow"])
         .doc(
             "server",
             "5.0.0",
@@ -31,11 +29,9 @@ static SUBCOMMANDS: &[Command] = &[
         ),
     Command::new("resetstat", 2, config_resetstat)
         .flags(ADMIN | NOSCRIPT | LOADING | STALE)
-        .acl(&["@admin", "@slow", "@dangerous"])
         .doc("server", "2.0.0", "Resets the server's statistics.", "O(1)"),
     Command::new("rewrite", 2, config_rewrite)
         .flags(ADMIN | NOSCRIPT | LOADING | STALE)
-        .acl(&["@admin", "@slow", "@dangerous"])
         .doc(
             "server",
             "2.8.0",
@@ -45,7 +41,6 @@ static SUBCOMMANDS: &[Command] = &[
     Command::new("set", -4, config_set)
         .syntax("(parameter value) ...")
         .flags(ADMIN | NOSCRIPT | LOADING | STALE)
-        .acl(&["@admin", "@slow", "@dangerous"])
         .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
         .doc(
             "server",
@@ -56,7 +51,6 @@ static SUBCOMMANDS: &[Command] = &[
 ];
 
 pub static COMMANDS: &[Command] = &[Command::new("config", -2, config_container)
-    .acl(&["@slow"])
     .subcommands(SUBCOMMANDS)
     .doc(
         "server",

@@ -13,7 +13,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("ping", -1, ping)
         .syntax("[message]")
         .flags(FAST | SENTINEL | ALLOW_SUBSCRIBED | REFUSED_ON_MISCONF)
-        .acl(&["@fast", "@connection"])
         .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
         .doc(
             "connection",
@@ -24,7 +23,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("echo", 2, echo)
         .syntax("message")
         .flags(LOADING | STALE | FAST)
-        .acl(&["@fast", "@connection"])
         .doc("connection", "1.0.0", "Returns the given string.", "O(1)"),
     Command::new("quit", -1, quit)
         .flags(
@@ -38,12 +36,10 @@ pub static COMMANDS: &[Command] = &[
                 | ENDS_MULTI
                 | ALLOW_SUBSCRIBED,
         )
-        .acl(&["@fast", "@connection"])
         .doc("connection", "1.0.0", "Closes the connection.", "O(1)"),
     Command::new("select", 2, select)
         .syntax("index:integer")
         .flags(LOADING | STALE | FAST | SELECTS_DB)
-        .acl(&["@fast", "@connection"])
         .doc(
             "connection",
             "2.0.0",
@@ -53,7 +49,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("hello", -1, hello)
         .syntax("[protover:integer [AUTH (username password)] [SETNAME clientname]]")
         .flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY)
-        .acl(&["@fast", "@connection"])
         .doc(
             "connection",
             "6.0.0",
@@ -63,7 +58,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("auth", -2, auth)
         .syntax("[username] password")
         .flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY)
-        .acl(&["@fast", "@connection"])
         .doc(
             "connection",
             "1.0.0",
@@ -83,7 +77,6 @@ pub static COMMANDS: &[Command] = &[
                 | ALLOW_SUBSCRIBED,
         )
         .locks(Locks::Custom(super::watched_keys_plan))
-        .acl(&["@fast", "@connection"])
         .doc("connection", "6.2.0", "Resets the connection.", "O(1)"),
 ];
 

@@ -19,7 +19,6 @@ use super::table::{Command, LockContext, Locks, flags::*};
 
 pub static COMMANDS: &[Command] = &[Command::new("debug", -2, debug)
     .flags(ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED)
-    .acl(&["@admin", "@slow", "@dangerous"])
     .locks(Locks::Custom(debug_locks))
     .doc(
         "server",

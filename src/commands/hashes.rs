@@ -22,7 +22,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("hset", -4, hset)
         .syntax("key (field value) ...")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@hash", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "update"])
         .doc(
@@ -34,7 +33,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("hsetnx", 4, hsetnx)
         .syntax("key field value")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@hash", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "insert"])
         .doc(
@@ -46,7 +44,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("hmset", -4, hmset)
         .syntax("key (field value) ...")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@hash", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "update"])
         .doc(
@@ -58,13 +55,11 @@ pub static COMMANDS: &[Command] = &[
     Command::new("hget", 3, hget)
         .syntax("key field")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@hash", "@fast"])
         .keys(1, 1, 1)
         .doc("hash", "2.0.0", "Returns the value of a field in a hash.", "O(1)"),
     Command::new("hmget", -3, hmget)
         .syntax("key field ...")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@hash", "@fast"])
         .keys(1, 1, 1)
         .doc(
             "hash",
@@ -75,7 +70,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("hgetall", 2, hgetall)
         .syntax("key")
         .flags(READONLY)
-        .acl(&["@read", "@hash", "@slow"])
         .keys(1, 1, 1)
         .tips(&["nondeterministic_output_order"])
         .doc(
@@ -87,7 +81,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("hkeys", 2, hkeys)
         .syntax("key")
         .flags(READONLY)
-        .acl(&["@read", "@hash", "@slow"])
         .keys(1, 1, 1)
         .tips(&["nondeterministic_output_order"])
         .doc(
@@ -99,7 +92,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("hvals", 2, hvals)
         .syntax("key")
         .flags(READONLY)
-        .acl(&["@read", "@hash", "@slow"])
         .keys(1, 1, 1)
         .tips(&["nondeterministic_output_order"])
         .doc(
@@ -111,7 +103,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("hdel", -3, hdel)
         .syntax("key field ...")
         .flags(WRITE | FAST)
-        .acl(&["@write", "@hash", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "delete"])
         .doc(
@@ -123,28 +114,24 @@ pub static COMMANDS: &[Command] = &[
     Command::new("hlen", 2, hlen)
         .syntax("key")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@hash", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RO"])
         .doc("hash", "2.0.0", "Returns the number of fields in a hash.", "O(1)"),
     Command::new("hexists", 3, hexists)
         .syntax("key field")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@hash", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RO"])
         .doc("hash", "2.0.0", "Determines whether a field exists in a hash.", "O(1)"),
     Command::new("hstrlen", 3, hstrlen)
         .syntax("key field")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@hash", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RO"])
         .doc("hash", "3.2.0", "Returns the length of the value of a field.", "O(1)"),
     Command::new("hincrby", 4, hincrby)
         .syntax("key field increment:integer")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@hash", "@fast"])
         .keys(1, 1, 1)
         .doc(
             "hash",
@@ -155,7 +142,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("hincrbyfloat", 4, hincrbyfloat)
         .syntax("key field increment:double")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@hash", "@fast"])
         .keys(1, 1, 1)
         .doc(
             "hash",
@@ -166,7 +152,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("hscan", -3, hscan)
         .syntax("key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]")
         .flags(READONLY)
-        .acl(&["@read", "@hash", "@slow"])
         .keys(1, 1, 1)
         .tips(&["nondeterministic_output"])
         .doc(
@@ -178,7 +163,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("hrandfield", -2, hrandfield)
         .syntax("key [count:integer [WITHVALUES]]")
         .flags(READONLY)
-        .acl(&["@read", "@hash", "@slow"])
         .keys(1, 1, 1)
         .tips(&["nondeterministic_output"])
         .doc(

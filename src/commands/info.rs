@@ -23,12 +23,12 @@ use crate::store::keyspace::SHARDS;
 use crate::store::{Db, LockPlan, Mode};
 
 use super::Ctx;
-use super::table::{Command, LockContext, Locks, flags::*};
+use super::table::{Command, LockContext, Locks, acl, flags::*};
 
 pub static COMMANDS: &[Command] = &[Command::new("info", -1, info)
     .syntax("[section ...]")
     .flags(LOADING | STALE | SENTINEL)
-    .acl(&["@slow", "@dangerous"])
+    .acl(acl::DANGEROUS)
     .locks(Locks::Custom(info_locks))
     .tips(&[
         "nondeterministic_output",

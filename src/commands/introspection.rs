@@ -23,17 +23,17 @@ use super::Ctx;
 use super::args;
 use super::registry::{Registered, registry};
 use super::syntax::{self, Arg, Kind};
-use super::table::{BeginSearch, Command, FindKeys, KeySpec, KeySpecInfo, flags, flags::*};
+use super::table::{BeginSearch, Command, FindKeys, KeySpec, KeySpecInfo, acl, flags, flags::*};
 
 static SUBCOMMANDS: &[Command] = &[
     Command::new("count", 2, command_count)
         .flags(LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
+        .acl(acl::CONNECTION)
         .doc("server", "2.8.13", "Returns a count of commands.", "O(1)"),
     Command::new("docs", -2, command_docs)
         .syntax("[command-name ...]")
         .flags(LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
+        .acl(acl::CONNECTION)
         .tips(&["nondeterministic_output_order"])
         .doc(
             "server",
@@ -43,7 +43,7 @@ static SUBCOMMANDS: &[Command] = &[
         ),
     Command::new("getkeys", -4, command_getkeys)
         .flags(LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
+        .acl(acl::CONNECTION)
         .doc(
             "server",
             "2.8.13",
@@ -52,7 +52,7 @@ static SUBCOMMANDS: &[Command] = &[
         ),
     Command::new("getkeysandflags", -4, command_getkeysandflags)
         .flags(LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
+        .acl(acl::CONNECTION)
         .doc(
             "server",
             "7.0.0",
@@ -61,7 +61,7 @@ static SUBCOMMANDS: &[Command] = &[
         ),
     Command::new("help", 2, command_help)
         .flags(LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
+        .acl(acl::CONNECTION)
         .doc(
             "server",
             "5.0.0",
@@ -71,7 +71,7 @@ static SUBCOMMANDS: &[Command] = &[
     Command::new("info", -2, command_info)
         .syntax("[command-name ...]")
         .flags(LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
+        .acl(acl::CONNECTION)
         .tips(&["nondeterministic_output_order"])
         .doc(
             "server",
@@ -82,7 +82,7 @@ static SUBCOMMANDS: &[Command] = &[
     Command::new("list", -2, command_list)
         .syntax("[FILTERBY (MODULE module-name|ACLCAT category|PATTERN pattern:pattern)]")
         .flags(LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
+        .acl(acl::CONNECTION)
         .tips(&["nondeterministic_output_order"])
         .doc(
             "server",
@@ -94,7 +94,7 @@ static SUBCOMMANDS: &[Command] = &[
 
 pub static COMMANDS: &[Command] = &[Command::new("command", -1, command)
     .flags(LOADING | STALE | SENTINEL)
-    .acl(&["@slow", "@connection"])
+    .acl(acl::CONNECTION)
     .subcommands(SUBCOMMANDS)
     .tips(&["nondeterministic_output_order"])
     .doc(
@@ -203,7 +203,7 @@ fn command_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
             filter = if args::is(kind, "module") {
                 Filter::Module
             } else if args::is(kind, "aclcat") {
-                Filter::AclCat(acl_category_bit(arg))
+                Filter::AclCat(acl::named(arg))
             } else if args::is(kind, "pattern") {
                 Filter::Pattern(Pattern::new(arg, true))
             } else {
@@ -220,7 +220,7 @@ fn command_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         .filter(|e| match &filter {
             Filter::All => true,
             Filter::Module => false,
-            Filter::AclCat(bit) => bit.is_some_and(|b| acl_bits(e.command) & b != 0),
+            Filter::AclCat(bit) => bit.is_some_and(|b| e.command.acl_categories() & b != 0),
             Filter::Pattern(p) => p.matches(e.full_name.as_bytes()),
         })
         .map(|e| e.full_name)
@@ -441,76 +441,6 @@ fn reported_flags(cmd: &Command) -> Vec<&'static str> {
         .collect()
 }
 
-/// ACL categories, in the order Redis lists them.
-const ACL_CATEGORIES: &[&str] = &[
-    "keyspace",
-    "read",
-    "write",
-    "set",
-    "sortedset",
-    "list",
-    "hash",
-    "string",
-    "bitmap",
-    "hyperloglog",
-    "geo",
-    "stream",
-    "pubsub",
-    "admin",
-    "fast",
-    "slow",
-    "blocking",
-    "dangerous",
-    "connection",
-    "transaction",
-    "scripting",
-];
-
-fn category(name: &str) -> Option<u32> {
-    ACL_CATEGORIES
-        .iter()
-        .position(|c| c.eq_ignore_ascii_case(name))
-        .map(|i| 1 << i)
-}
-
-/// `ACLCAT` filter argument: a category name without `@`.
-fn acl_category_bit(name: &[u8]) -> Option<u32> {
-    category(std::str::from_utf8(name).ok()?)
-}
-
-/// The command's ACL categories as a bit set: the declared ones plus those
-/// Redis implies from the flags (`setImplicitACLCategories`).
-fn acl_bits(cmd: &Command) -> u32 {
-    let bit = |name| category(name).unwrap_or(0);
-    let mut bits = cmd
-        .acl
-        .iter()
-        .filter_map(|c| category(c.trim_start_matches('@')))
-        .fold(0, |acc, b| acc | b);
-    if cmd.has(WRITE) {
-        bits |= bit("write");
-    }
-    if cmd.has(READONLY) && bits & bit("scripting") == 0 {
-        bits |= bit("read");
-    }
-    if cmd.has(ADMIN) {
-        bits |= bit("admin") | bit("dangerous");
-    }
-    if cmd.has(PUBSUB) {
-        bits |= bit("pubsub");
-    }
-    if cmd.has(FAST) {
-        bits |= bit("fast");
-    }
-    if cmd.has(BLOCKING) {
-        bits |= bit("blocking");
-    }
-    if bits & bit("fast") == 0 {
-        bits |= bit("slow");
-    }
-    bits
-}
-
 /// Key-spec access flags, derived from the command's flags.
 fn key_flags(cmd: &Command) -> Vec<&'static str> {
     if !cmd.key_flags.is_empty() {
@@ -590,12 +520,8 @@ fn write_info(out: &mut ReplyWriter, cmd: &Command, full_name: &str) {
     out.int(i64::from(first));
     out.int(i64::from(last));
     out.int(i64::from(step));
-    let bits = acl_bits(cmd);
-    let categories: Vec<String> = ACL_CATEGORIES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| bits & (1 << i) != 0)
-        .map(|(_, c)| format!("@{c}"))
+    let categories: Vec<String> = acl::names(cmd.acl_categories())
+        .map(|c| format!("@{c}"))
         .collect();
     write_status_set(out, categories.iter().map(String::as_str).collect());
     out.set(cmd.tips.len());
@@ -760,18 +686,15 @@ mod tests {
     #[test]
     fn acl_categories_add_the_implied_ones() {
         let get = registry().find(b"get").unwrap().command;
-        let names: Vec<&str> = ACL_CATEGORIES
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| acl_bits(get) & (1 << i) != 0)
-            .map(|(_, c)| *c)
-            .collect();
+        let names: Vec<&str> = acl::names(get.acl_categories()).collect();
         assert_eq!(names, ["read", "string", "fast"]);
         let kill = registry().find_full(b"client|kill").unwrap().command;
-        let bits = acl_bits(kill);
-        for c in ["admin", "slow", "dangerous", "connection"] {
-            assert!(bits & category(c).unwrap() != 0, "{c}");
-        }
+        let names: Vec<&str> = acl::names(kill.acl_categories()).collect();
+        assert_eq!(names, ["admin", "slow", "dangerous", "connection"]);
+        // A container's own entry gets no group category.
+        let client = registry().find(b"client").unwrap().command;
+        let names: Vec<&str> = acl::names(client.acl_categories()).collect();
+        assert_eq!(names, ["slow"]);
     }
 
     #[test]

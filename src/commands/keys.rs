@@ -15,14 +15,13 @@ use crate::error::{self, CommandError, CommandResult};
 use crate::glob::Pattern;
 use crate::store::{Detached, Entry, Key, LockPlan, Mode, StrValue, Value};
 
-use super::table::{Command, KeySpecInfo, LockContext, Locks, flags::*};
+use super::table::{Command, KeySpecInfo, LockContext, Locks, acl, flags::*};
 use super::{Ctx, args};
 
 pub static COMMANDS: &[Command] = &[
     Command::new("del", -2, del)
         .syntax("key ...")
         .flags(WRITE)
-        .acl(&["@keyspace", "@write", "@slow"])
         .keys(1, -1, 1)
         .key_flags(&["RM", "delete"])
         .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
@@ -35,7 +34,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("unlink", -2, del)
         .syntax("key ...")
         .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, -1, 1)
         .key_flags(&["RM", "delete"])
         .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
@@ -48,7 +46,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("exists", -2, exists)
         .syntax("key ...")
         .flags(READONLY | FAST)
-        .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, -1, 1)
         .key_flags(&["RO"])
         .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
@@ -61,7 +58,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("type", 2, type_command)
         .syntax("key")
         .flags(READONLY | FAST)
-        .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RO"])
         .doc(
@@ -73,7 +69,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new("keys", 2, keys)
         .syntax("pattern:pattern")
         .flags(READONLY)
-        .acl(&["@keyspace", "@read", "@slow", "@dangerous"])
+        .acl(acl::DANGEROUS)
         .locks(Locks::Db(Mode::Read))
         .tips(&["request_policy:all_shards", "nondeterministic_output_order"])
         .doc(
@@ -86,7 +82,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("scan", -2, scan)
         .syntax("cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type]")
         .flags(READONLY)
-        .acl(&["@keyspace", "@read", "@slow"])
         .locks(Locks::Db(Mode::Write))
         .tips(&["nondeterministic_output", "request_policy:special"])
         .doc(
@@ -99,7 +94,6 @@ pub static COMMANDS: &[Command] = &[
     // `Db::random_live_key`), which is what lets it always find a live key.
     Command::new("randomkey", 1, randomkey)
         .flags(READONLY)
-        .acl(&["@keyspace", "@read", "@slow"])
         .locks(Locks::Db(Mode::Write))
         .tips(&["request_policy:all_shards", "nondeterministic_output"])
         .doc(
@@ -111,7 +105,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("rename", 3, rename)
         .syntax("key newkey:key")
         .flags(WRITE)
-        .acl(&["@keyspace", "@write", "@slow"])
         .keys(1, 2, 1)
         .key_specs(&[
             KeySpecInfo::key(&["RW", "access", "delete"], 1),
@@ -121,7 +114,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("renamenx", 3, renamenx)
         .syntax("key newkey:key")
         .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 2, 1)
         .key_specs(&[
             KeySpecInfo::key(&["RW", "access", "delete"], 1),
@@ -136,7 +128,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("copy", -3, copy)
         .syntax("source:key destination:key [DB destination-db:integer] [REPLACE]")
         .flags(WRITE | DENYOOM)
-        .acl(&["@keyspace", "@write", "@slow"])
         .keys(1, 2, 1)
         .locks(Locks::Custom(copy_plan))
         .key_specs(&[
@@ -152,14 +143,13 @@ pub static COMMANDS: &[Command] = &[
     Command::new("move", 3, move_command)
         .syntax("key db:integer")
         .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
         .locks(Locks::Custom(move_plan))
         .doc("generic", "1.0.0", "Moves a key to another database.", "O(1)"),
     Command::new("swapdb", 3, swapdb)
         .syntax("index1:integer index2:integer")
         .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast", "@dangerous"])
+        .acl(acl::KEYSPACE | acl::DANGEROUS)
         .locks(Locks::Custom(swapdb_plan))
         .doc(
             "server",
@@ -170,7 +160,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("expire", -3, expire)
         .syntax("key seconds:integer [NX|XX|GT|LT]")
         .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "update"])
         .doc(
@@ -182,7 +171,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("pexpire", -3, pexpire)
         .syntax("key milliseconds:integer [NX|XX|GT|LT]")
         .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "update"])
         .doc(
@@ -194,7 +182,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("expireat", -3, expireat)
         .syntax("key unix-time-seconds:unix-time [NX|XX|GT|LT]")
         .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "update"])
         .doc(
@@ -206,7 +193,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("pexpireat", -3, pexpireat)
         .syntax("key unix-time-milliseconds:unix-time [NX|XX|GT|LT]")
         .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "update"])
         .doc(
@@ -218,7 +204,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("ttl", 2, ttl)
         .syntax("key")
         .flags(READONLY | FAST)
-        .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
         .tips(&["nondeterministic_output"])
         .doc(
@@ -230,7 +215,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("pttl", 2, pttl)
         .syntax("key")
         .flags(READONLY | FAST)
-        .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
         .tips(&["nondeterministic_output"])
         .doc(
@@ -242,7 +226,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("expiretime", 2, expiretime)
         .syntax("key")
         .flags(READONLY | FAST)
-        .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
         .doc(
             "generic",
@@ -253,7 +236,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("pexpiretime", 2, pexpiretime)
         .syntax("key")
         .flags(READONLY | FAST)
-        .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, 1, 1)
         .doc(
             "generic",
@@ -264,7 +246,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("persist", 2, persist)
         .syntax("key")
         .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "update"])
         .doc("generic", "2.2.0", "Removes a key's time to live.", "O(1)"),
@@ -272,7 +253,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("touch", -2, touch)
         .syntax("key ...")
         .flags(READONLY | FAST)
-        .acl(&["@keyspace", "@read", "@fast"])
         .keys(1, -1, 1)
         .key_flags(&["RO"])
         .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
@@ -283,7 +263,6 @@ pub static COMMANDS: &[Command] = &[
             "O(N) where N is the number of keys that will be touched.",
         ),
     Command::new("object", -2, object)
-        .acl(&["@slow"])
         .doc(
             "generic",
             "2.2.3",
@@ -297,7 +276,6 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
     Command::new("encoding", 3, object_encoding)
         .syntax("key")
         .flags(READONLY)
-        .acl(&["@keyspace", "@read", "@slow"])
         .keys(2, 2, 1)
         .key_flags(&["RO"])
         .tips(&["nondeterministic_output"])
@@ -310,7 +288,6 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
     Command::new("freq", 3, object_freq)
         .syntax("key")
         .flags(READONLY)
-        .acl(&["@keyspace", "@read", "@slow"])
         .keys(2, 2, 1)
         .key_flags(&["RO"])
         .tips(&["nondeterministic_output"])
@@ -322,7 +299,6 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
         ),
     Command::new("help", 2, object_help)
         .flags(LOADING | STALE)
-        .acl(&["@keyspace", "@slow"])
         .doc(
             "generic",
             "6.2.0",
@@ -332,7 +308,6 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
     Command::new("idletime", 3, object_idletime)
         .syntax("key")
         .flags(READONLY)
-        .acl(&["@keyspace", "@read", "@slow"])
         .keys(2, 2, 1)
         .key_flags(&["RO"])
         .tips(&["nondeterministic_output"])
@@ -345,7 +320,6 @@ static OBJECT_SUBCOMMANDS: &[Command] = &[
     Command::new("refcount", 3, object_refcount)
         .syntax("key")
         .flags(READONLY)
-        .acl(&["@keyspace", "@read", "@slow"])
         .keys(2, 2, 1)
         .key_flags(&["RO"])
         .tips(&["nondeterministic_output"])

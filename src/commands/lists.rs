@@ -27,7 +27,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("lpush", -3, lpush)
         .syntax("key element ...")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "insert"])
         .doc(
@@ -39,7 +38,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("rpush", -3, rpush)
         .syntax("key element ...")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "insert"])
         .doc(
@@ -51,7 +49,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("lpushx", -3, lpushx)
         .syntax("key element ...")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "insert"])
         .doc(
@@ -63,7 +60,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("rpushx", -3, rpushx)
         .syntax("key element ...")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "insert"])
         .doc(
@@ -75,7 +71,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("lpop", -2, lpop)
         .syntax("key [count:integer]")
         .flags(WRITE | FAST)
-        .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "access", "delete"])
         .doc(
@@ -87,7 +82,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("rpop", -2, rpop)
         .syntax("key [count:integer]")
         .flags(WRITE | FAST)
-        .acl(&["@write", "@list", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "access", "delete"])
         .doc(
@@ -99,14 +93,12 @@ pub static COMMANDS: &[Command] = &[
     Command::new("llen", 2, llen)
         .syntax("key")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@list", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RO"])
         .doc("list", "1.0.0", "Returns the length of a list.", "O(1)"),
     Command::new("lrange", 4, lrange)
         .syntax("key start:integer stop:integer")
         .flags(READONLY)
-        .acl(&["@read", "@list", "@slow"])
         .keys(1, 1, 1)
         .doc(
             "list",
@@ -117,7 +109,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("lindex", 3, lindex)
         .syntax("key index:integer")
         .flags(READONLY)
-        .acl(&["@read", "@list", "@slow"])
         .keys(1, 1, 1)
         .doc(
             "list",
@@ -128,7 +119,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("lset", 4, lset)
         .syntax("key index:integer element")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@list", "@slow"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "update"])
         .doc(
@@ -140,7 +130,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("linsert", 5, linsert)
         .syntax("key (BEFORE|AFTER) pivot element")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@list", "@slow"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "insert"])
         .doc(
@@ -152,7 +141,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("lrem", 4, lrem)
         .syntax("key count:integer element")
         .flags(WRITE)
-        .acl(&["@write", "@list", "@slow"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "delete"])
         .doc(
@@ -164,7 +152,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("ltrim", 4, ltrim)
         .syntax("key start:integer stop:integer")
         .flags(WRITE)
-        .acl(&["@write", "@list", "@slow"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "delete"])
         .doc(
@@ -176,7 +163,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("lpos", -3, lpos)
         .syntax("key element [RANK rank:integer] [COUNT num-matches:integer] [MAXLEN len:integer]")
         .flags(READONLY)
-        .acl(&["@read", "@list", "@slow"])
         .keys(1, 1, 1)
         .doc(
             "list",
@@ -187,7 +173,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("lmove", 5, lmove)
         .syntax("source:key destination:key (LEFT|RIGHT) (LEFT|RIGHT)")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@list", "@slow"])
         .keys(1, 2, 1)
         .key_specs(&[
             KeySpecInfo::key(&["RW", "access", "delete"], 1),
@@ -202,7 +187,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("rpoplpush", 3, rpoplpush)
         .syntax("source:key destination:key")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@list", "@slow"])
         .keys(1, 2, 1)
         .key_specs(&[
             KeySpecInfo::key(&["RW", "access", "delete"], 1),
@@ -217,7 +201,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("lmpop", -4, lmpop)
         .syntax("numkeys:integer key ... (LEFT|RIGHT) [COUNT count:integer]")
         .flags(WRITE)
-        .acl(&["@write", "@list", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
         .key_specs(&[
             KeySpecInfo::counted(&["RW", "access", "delete"], 1),
@@ -231,7 +214,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("blpop", -3, blpop)
         .syntax("key ... timeout:double")
         .flags(WRITE | NOSCRIPT | BLOCKING)
-        .acl(&["@write", "@list", "@slow", "@blocking"])
         .keys(1, -2, 1)
         .key_flags(&["RW", "access", "delete"])
         .doc(
@@ -243,7 +225,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("brpop", -3, brpop)
         .syntax("key ... timeout:double")
         .flags(WRITE | NOSCRIPT | BLOCKING)
-        .acl(&["@write", "@list", "@slow", "@blocking"])
         .keys(1, -2, 1)
         .key_flags(&["RW", "access", "delete"])
         .doc(
@@ -255,7 +236,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("blmove", 6, blmove)
         .syntax("source:key destination:key (LEFT|RIGHT) (LEFT|RIGHT) timeout:double")
         .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
-        .acl(&["@write", "@list", "@slow", "@blocking"])
         .keys(1, 2, 1)
         .key_specs(&[
             KeySpecInfo::key(&["RW", "access", "delete"], 1),
@@ -270,7 +250,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("brpoplpush", 4, brpoplpush)
         .syntax("source:key destination:key timeout:double")
         .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
-        .acl(&["@write", "@list", "@slow", "@blocking"])
         .keys(1, 2, 1)
         .key_specs(&[
             KeySpecInfo::key(&["RW", "access", "delete"], 1),
@@ -285,7 +264,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("blmpop", -5, blmpop)
         .syntax("timeout:double numkeys:integer key ... (LEFT|RIGHT) [COUNT count:integer]")
         .flags(WRITE | BLOCKING)
-        .acl(&["@write", "@list", "@slow", "@blocking"])
         .find_keys(keys_after_numkeys_at_2)
         .key_specs(&[
             KeySpecInfo::counted(&["RW", "access", "delete"], 2),

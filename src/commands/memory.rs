@@ -21,7 +21,6 @@ use super::table::{Command, Locks, flags::*};
 
 static SUBCOMMANDS: &[Command] = &[
     Command::new("doctor", 2, memory_doctor)
-        .acl(&["@slow"])
         .tips(&[
             "nondeterministic_output",
             "request_policy:all_shards",
@@ -35,7 +34,6 @@ static SUBCOMMANDS: &[Command] = &[
         ),
     Command::new("help", 2, memory_help)
         .flags(LOADING | STALE)
-        .acl(&["@slow"])
         .doc(
             "server",
             "4.0.0",
@@ -43,7 +41,6 @@ static SUBCOMMANDS: &[Command] = &[
             "O(1)",
         ),
     Command::new("malloc-stats", 2, memory_malloc_stats)
-        .acl(&["@slow"])
         .tips(&[
             "nondeterministic_output",
             "request_policy:all_shards",
@@ -56,7 +53,6 @@ static SUBCOMMANDS: &[Command] = &[
             "Depends on how much memory is allocated, could be slow",
         ),
     Command::new("purge", 2, memory_purge)
-        .acl(&["@slow"])
         .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
         .doc(
             "server",
@@ -65,7 +61,6 @@ static SUBCOMMANDS: &[Command] = &[
             "Depends on how much memory is allocated, could be slow",
         ),
     Command::new("stats", 2, memory_stats)
-        .acl(&["@slow"])
         .tips(&[
             "nondeterministic_output",
             "request_policy:all_shards",
@@ -80,7 +75,6 @@ static SUBCOMMANDS: &[Command] = &[
     Command::new("usage", -3, memory_usage)
         .syntax("key [SAMPLES count:integer]")
         .flags(READONLY)
-        .acl(&["@read", "@slow"])
         .keys(2, 2, 1)
         .locks(Locks::Keys(Mode::Read))
         .key_flags(&["RO"])
@@ -93,7 +87,6 @@ static SUBCOMMANDS: &[Command] = &[
 ];
 
 pub static COMMANDS: &[Command] = &[Command::new("memory", -2, memory_container)
-    .acl(&["@slow"])
     .subcommands(SUBCOMMANDS)
     .doc(
         "server",

@@ -12,7 +12,6 @@ use super::table::{Command, flags::*};
 pub static COMMANDS: &[Command] = &[
     Command::new("save", 1, save)
         .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI)
-        .acl(&["@admin", "@slow", "@dangerous"])
         .doc(
             "server",
             "1.0.0",
@@ -22,7 +21,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("bgsave", -1, bgsave)
         .syntax("[SCHEDULE]")
         .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING)
-        .acl(&["@admin", "@slow", "@dangerous"])
         .doc(
             "server",
             "1.0.0",
@@ -31,7 +29,6 @@ pub static COMMANDS: &[Command] = &[
         ),
     Command::new("bgrewriteaof", 1, bgrewriteaof)
         .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING)
-        .acl(&["@admin", "@slow", "@dangerous"])
         .doc(
             "server",
             "1.0.0",

@@ -17,7 +17,6 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
     Command::new("channels", -2, pubsub_channels)
         .syntax("[pattern:pattern]")
         .flags(PUBSUB | LOADING | STALE)
-        .acl(&["@pubsub", "@slow"])
         .doc(
             "pubsub",
             "2.8.0",
@@ -26,7 +25,6 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
         ),
     Command::new("help", 2, pubsub_help)
         .flags(LOADING | STALE)
-        .acl(&["@slow"])
         .doc(
             "pubsub",
             "6.2.0",
@@ -35,7 +33,6 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
         ),
     Command::new("numpat", 2, pubsub_numpat)
         .flags(PUBSUB | LOADING | STALE)
-        .acl(&["@pubsub", "@slow"])
         .doc(
             "pubsub",
             "2.8.0",
@@ -45,7 +42,6 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
     Command::new("numsub", -2, pubsub_numsub)
         .syntax("[channel ...]")
         .flags(PUBSUB | LOADING | STALE)
-        .acl(&["@pubsub", "@slow"])
         .doc(
             "pubsub",
             "2.8.0",
@@ -55,7 +51,6 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
     Command::new("shardchannels", -2, pubsub_shardchannels)
         .syntax("[pattern:pattern]")
         .flags(PUBSUB | LOADING | STALE)
-        .acl(&["@pubsub", "@slow"])
         .doc(
             "pubsub",
             "7.0.0",
@@ -65,7 +60,6 @@ static PUBSUB_SUBCOMMANDS: &[Command] = &[
     Command::new("shardnumsub", -2, pubsub_shardnumsub)
         .syntax("[shardchannel ...]")
         .flags(PUBSUB | LOADING | STALE)
-        .acl(&["@pubsub", "@slow"])
         .doc(
             "pubsub",
             "7.0.0",
@@ -78,7 +72,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("subscribe", -2, subscribe)
         .syntax("channel ...")
         .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | ALLOW_SUBSCRIBED)
-        .acl(&["@pubsub", "@slow"])
         .doc(
             "pubsub",
             "2.0.0",
@@ -88,7 +81,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("unsubscribe", -1, unsubscribe)
         .syntax("[channel ...]")
         .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | ALLOW_SUBSCRIBED)
-        .acl(&["@pubsub", "@slow"])
         .doc(
             "pubsub",
             "2.0.0",
@@ -98,7 +90,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("psubscribe", -2, psubscribe)
         .syntax("(pattern:pattern) ...")
         .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | ALLOW_SUBSCRIBED)
-        .acl(&["@pubsub", "@slow"])
         .doc(
             "pubsub",
             "2.0.0",
@@ -108,7 +99,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("punsubscribe", -1, punsubscribe)
         .syntax("[pattern:pattern ...]")
         .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | ALLOW_SUBSCRIBED)
-        .acl(&["@pubsub", "@slow"])
         .doc(
             "pubsub",
             "2.0.0",
@@ -118,7 +108,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("publish", 3, publish)
         .syntax("channel message")
         .flags(PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | SENTINEL)
-        .acl(&["@pubsub", "@fast"])
         .doc(
             "pubsub",
             "2.0.0",
@@ -126,7 +115,6 @@ pub static COMMANDS: &[Command] = &[
             "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
         ),
     Command::new("pubsub", -2, pubsub_container)
-        .acl(&["@slow"])
         .subcommands(PUBSUB_SUBCOMMANDS)
         .doc(
             "pubsub",
@@ -141,7 +129,6 @@ pub static COMMANDS: &[Command] = &[
         .flags(PUBSUB | NOSCRIPT | LOADING | STALE | CHANNEL_KEYS | ALLOW_SUBSCRIBED)
         .keys(1, -1, 1)
         .locks(super::Locks::None)
-        .acl(&["@pubsub", "@slow"])
         .doc(
             "pubsub",
             "7.0.0",
@@ -153,7 +140,6 @@ pub static COMMANDS: &[Command] = &[
         .flags(PUBSUB | NOSCRIPT | LOADING | STALE | CHANNEL_KEYS | ALLOW_SUBSCRIBED)
         .keys(1, -1, 1)
         .locks(super::Locks::None)
-        .acl(&["@pubsub", "@slow"])
         .doc(
             "pubsub",
             "7.0.0",
@@ -165,7 +151,6 @@ pub static COMMANDS: &[Command] = &[
         .flags(PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | CHANNEL_KEYS)
         .keys(1, 1, 1)
         .locks(super::Locks::None)
-        .acl(&["@pubsub", "@fast"])
         .doc(
             "pubsub",
             "7.0.0",

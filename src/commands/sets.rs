@@ -24,7 +24,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("sadd", -3, sadd)
         .syntax("key member ...")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@set", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "insert"])
         .doc(
@@ -36,7 +35,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("srem", -3, srem)
         .syntax("key member ...")
         .flags(WRITE | FAST)
-        .acl(&["@write", "@set", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "delete"])
         .doc(
@@ -48,7 +46,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("smembers", 2, smembers)
         .syntax("key")
         .flags(READONLY)
-        .acl(&["@read", "@set", "@slow"])
         .keys(1, 1, 1)
         .tips(&["nondeterministic_output_order"])
         .doc(
@@ -60,14 +57,12 @@ pub static COMMANDS: &[Command] = &[
     Command::new("sismember", 3, sismember)
         .syntax("key member")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@set", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RO"])
         .doc("set", "1.0.0", "Determines whether a member belongs to a set.", "O(1)"),
     Command::new("smismember", -3, smismember)
         .syntax("key member ...")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@set", "@fast"])
         .keys(1, 1, 1)
         .doc(
             "set",
@@ -78,14 +73,12 @@ pub static COMMANDS: &[Command] = &[
     Command::new("scard", 2, scard)
         .syntax("key")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@set", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RO"])
         .doc("set", "1.0.0", "Returns the number of members in a set.", "O(1)"),
     Command::new("spop", -2, spop)
         .syntax("key [count:integer]")
         .flags(WRITE | FAST)
-        .acl(&["@write", "@set", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "access", "delete"])
         .tips(&["nondeterministic_output"])
@@ -98,7 +91,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("srandmember", -2, srandmember)
         .syntax("key [count:integer]")
         .flags(READONLY)
-        .acl(&["@read", "@set", "@slow"])
         .keys(1, 1, 1)
         .tips(&["nondeterministic_output"])
         .doc(
@@ -110,7 +102,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("smove", 4, smove)
         .syntax("source:key destination:key member")
         .flags(WRITE | FAST)
-        .acl(&["@write", "@set", "@fast"])
         .keys(1, 2, 1)
         .key_specs(&[
             KeySpecInfo::key(&["RW", "access", "delete"], 1),
@@ -125,7 +116,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("sinter", -2, sinter)
         .syntax("key ...")
         .flags(READONLY)
-        .acl(&["@read", "@set", "@slow"])
         .keys(1, -1, 1)
         .tips(&["nondeterministic_output_order"])
         .doc(
@@ -137,7 +127,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("sintercard", -3, sintercard)
         .syntax("numkeys:integer key ... [LIMIT limit:integer]")
         .flags(READONLY)
-        .acl(&["@read", "@set", "@slow"])
         .find_keys(numkeys_keys)
         .key_specs(&[
             KeySpecInfo::counted(&["RO", "access"], 1),
@@ -151,7 +140,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("sinterstore", -3, sinterstore)
         .syntax("destination:key key ...")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@set", "@slow"])
         .keys(1, -1, 1)
         .key_specs(&[
             KeySpecInfo::key(&["RW", "update"], 1),
@@ -166,7 +154,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("sunion", -2, sunion)
         .syntax("key ...")
         .flags(READONLY)
-        .acl(&["@read", "@set", "@slow"])
         .keys(1, -1, 1)
         .tips(&["nondeterministic_output_order"])
         .doc(
@@ -178,7 +165,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("sunionstore", -3, sunionstore)
         .syntax("destination:key key ...")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@set", "@slow"])
         .keys(1, -1, 1)
         .key_specs(&[
             KeySpecInfo::key(&["OW", "update"], 1),
@@ -193,7 +179,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("sdiff", -2, sdiff)
         .syntax("key ...")
         .flags(READONLY)
-        .acl(&["@read", "@set", "@slow"])
         .keys(1, -1, 1)
         .tips(&["nondeterministic_output_order"])
         .doc(
@@ -205,7 +190,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("sdiffstore", -3, sdiffstore)
         .syntax("destination:key key ...")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@set", "@slow"])
         .keys(1, -1, 1)
         .key_specs(&[
             KeySpecInfo::key(&["OW", "update"], 1),
@@ -220,7 +204,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("sscan", -3, sscan)
         .syntax("key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]")
         .flags(READONLY)
-        .acl(&["@read", "@set", "@slow"])
         .keys(1, 1, 1)
         .tips(&["nondeterministic_output"])
         .doc(

@@ -21,14 +21,12 @@ pub static COMMANDS: &[Command] = &[
     Command::new("get", 2, get)
         .syntax("key")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@string", "@fast"])
         .keys(1, 1, 1)
         .doc("string", "1.0.0", "Returns the string value of a key.", "O(1)"),
     Command::new("set", -3, set)
         .syntax("key value [NX|XX] [GET] [EX seconds:integer|PX milliseconds:integer|EXAT \
              unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|KEEPTTL]")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@string", "@slow"])
         .keys(1, 1, 1)
         .key_specs(&[
             KeySpecInfo::key(&["RW", "access", "update", "variable_flags"], 1)
@@ -44,7 +42,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("setnx", 3, setnx)
         .syntax("key value")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["OW", "insert"])
         .doc(
@@ -56,7 +53,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("setex", 4, setex)
         .syntax("key seconds:integer value")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@string", "@slow"])
         .keys(1, 1, 1)
         .key_flags(&["OW", "update"])
         .doc(
@@ -68,7 +64,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("psetex", 4, psetex)
         .syntax("key milliseconds:integer value")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@string", "@slow"])
         .keys(1, 1, 1)
         .key_flags(&["OW", "update"])
         .doc(
@@ -80,7 +75,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("getset", 3, getset)
         .syntax("key value")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
         .doc(
             "string",
@@ -91,7 +85,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("getdel", 2, getdel)
         .syntax("key")
         .flags(WRITE | FAST)
-        .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "access", "delete"])
         .doc(
@@ -104,7 +97,6 @@ pub static COMMANDS: &[Command] = &[
         .syntax("key [EX seconds:integer|PX milliseconds:integer|EXAT unix-time-seconds:unix-time|\
              PXAT unix-time-milliseconds:unix-time|PERSIST]")
         .flags(WRITE | FAST)
-        .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
         .key_specs(&[
             KeySpecInfo::key(&["RW", "access", "update"], 1)
@@ -119,7 +111,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("mget", -2, mget)
         .syntax("key ...")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@string", "@fast"])
         .keys(1, -1, 1)
         .tips(&["request_policy:multi_shard"])
         .doc(
@@ -131,7 +122,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("mset", -3, mset)
         .syntax("(key value) ...")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@string", "@slow"])
         .keys(1, -1, 2)
         .key_flags(&["OW", "update"])
         .tips(&["request_policy:multi_shard", "response_policy:all_succeeded"])
@@ -144,7 +134,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("msetnx", -3, msetnx)
         .syntax("(key value) ...")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@string", "@slow"])
         .keys(1, -1, 2)
         .key_flags(&["OW", "insert"])
         .tips(&["request_policy:multi_shard", "response_policy:agg_min"])
@@ -157,7 +146,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("append", 3, append)
         .syntax("key value")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "insert"])
         .doc(
@@ -169,14 +157,12 @@ pub static COMMANDS: &[Command] = &[
     Command::new("strlen", 2, strlen)
         .syntax("key")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@string", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RO"])
         .doc("string", "2.2.0", "Returns the length of a string value.", "O(1)"),
     Command::new("incr", 2, incr)
         .syntax("key")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
         .doc(
             "string",
@@ -187,7 +173,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("decr", 2, decr)
         .syntax("key")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
         .doc(
             "string",
@@ -198,7 +183,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("incrby", 3, incrby)
         .syntax("key increment:integer")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
         .doc(
             "string",
@@ -209,7 +193,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("decrby", 3, decrby)
         .syntax("key decrement:integer")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
         .doc(
             "string",
@@ -220,7 +203,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("incrbyfloat", 3, incrbyfloat)
         .syntax("key increment:double")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@string", "@fast"])
         .keys(1, 1, 1)
         .doc(
             "string",
@@ -231,7 +213,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("getrange", 4, getrange)
         .syntax("key start:integer end:integer")
         .flags(READONLY)
-        .acl(&["@read", "@string", "@slow"])
         .keys(1, 1, 1)
         .doc(
             "string",
@@ -242,7 +223,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("setrange", 4, setrange)
         .syntax("key offset:integer value")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@string", "@slow"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "update"])
         .doc(
@@ -254,7 +234,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("substr", 4, getrange)
         .syntax("key start:integer end:integer")
         .flags(READONLY)
-        .acl(&["@read", "@string", "@slow"])
         .keys(1, 1, 1)
         .doc(
             "string",
@@ -265,7 +244,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("lcs", -3, lcs)
         .syntax("key1:key key2:key [LEN] [IDX] [MINMATCHLEN len:integer] [WITHMATCHLEN]")
         .flags(READONLY)
-        .acl(&["@read", "@string", "@slow"])
         .keys(1, 2, 1)
         .doc(
             "string",

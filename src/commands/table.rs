@@ -102,6 +102,97 @@ pub mod flags {
     ];
 }
 
+/// ACL categories (Redis's `ACLCommandCategories`), one bit each in the
+/// order Redis lists them, which is the order COMMAND INFO reports them in.
+pub mod acl {
+    pub const KEYSPACE: u32 = 1 << 0;
+    pub const READ: u32 = 1 << 1;
+    pub const WRITE: u32 = 1 << 2;
+    pub const SET: u32 = 1 << 3;
+    pub const SORTEDSET: u32 = 1 << 4;
+    pub const LIST: u32 = 1 << 5;
+    pub const HASH: u32 = 1 << 6;
+    pub const STRING: u32 = 1 << 7;
+    pub const BITMAP: u32 = 1 << 8;
+    pub const HYPERLOGLOG: u32 = 1 << 9;
+    pub const GEO: u32 = 1 << 10;
+    pub const STREAM: u32 = 1 << 11;
+    pub const PUBSUB: u32 = 1 << 12;
+    pub const ADMIN: u32 = 1 << 13;
+    pub const FAST: u32 = 1 << 14;
+    pub const SLOW: u32 = 1 << 15;
+    pub const BLOCKING: u32 = 1 << 16;
+    pub const DANGEROUS: u32 = 1 << 17;
+    pub const CONNECTION: u32 = 1 << 18;
+    pub const TRANSACTION: u32 = 1 << 19;
+    pub const SCRIPTING: u32 = 1 << 20;
+
+    /// The categories' names, bit 0 first.
+    pub const NAMES: [&str; 21] = [
+        "keyspace",
+        "read",
+        "write",
+        "set",
+        "sortedset",
+        "list",
+        "hash",
+        "string",
+        "bitmap",
+        "hyperloglog",
+        "geo",
+        "stream",
+        "pubsub",
+        "admin",
+        "fast",
+        "slow",
+        "blocking",
+        "dangerous",
+        "connection",
+        "transaction",
+        "scripting",
+    ];
+
+    /// The bit of a category named without its `@`, in any case.
+    pub fn named(name: &[u8]) -> Option<u32> {
+        NAMES
+            .iter()
+            .position(|c| c.as_bytes().eq_ignore_ascii_case(name))
+            .map(|i| 1 << i)
+    }
+
+    /// The names of the categories in `bits`, in Redis's order.
+    pub fn names(bits: u32) -> impl Iterator<Item = &'static str> {
+        NAMES
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| bits & (1 << i) != 0)
+            .map(|(_, name)| *name)
+    }
+
+    /// The category a command group gives its commands: in Redis's
+    /// command files every command of a data-type group lists its type,
+    /// `generic` ones `@keyspace`, and so on. The `pubsub` group has none
+    /// (the `pubsub` flag implies it), nor have `server` and the others.
+    pub fn of_group(group: &str) -> u32 {
+        match group {
+            "generic" => KEYSPACE,
+            "string" => STRING,
+            "list" => LIST,
+            "set" => SET,
+            "sorted_set" => SORTEDSET,
+            "hash" => HASH,
+            "bitmap" => BITMAP,
+            "hyperloglog" => HYPERLOGLOG,
+            "geo" => GEO,
+            "stream" => STREAM,
+            "connection" => CONNECTION,
+            "transactions" => TRANSACTION,
+            "scripting" => SCRIPTING,
+            _ => 0,
+        }
+    }
+}
+
 /// Keys with their flags, as a command's own rule finds them in its
 /// arguments (the name at 0).
 pub type GetKeys = fn(&[Vec<u8>]) -> Vec<(usize, Vec<&'static str>)>;
@@ -265,9 +356,10 @@ pub struct Command {
     /// Positive: exact argument count (name included); negative: minimum.
     pub arity: i32,
     pub flags: u32,
-    /// ACL categories, e.g. `&["@string", "@fast"]` (write/read/admin ones
-    /// implied by flags are added when reported).
-    pub acl: &'static [&'static str],
+    /// The ACL categories Redis lists for this command beyond its group's
+    /// (`@dangerous` for KEYS, `@keyspace` for DBSIZE...): see
+    /// [`Command::acl_categories`] for the rest.
+    pub acl: u32,
     pub keys: KeySpec,
     pub locks: Locks,
     pub handler: Handler,
@@ -297,7 +389,7 @@ impl Command {
             name,
             arity,
             flags: 0,
-            acl: &[],
+            acl: 0,
             keys: KeySpec::None,
             locks: Locks::None,
             handler,
@@ -321,8 +413,9 @@ impl Command {
         self
     }
 
-    pub const fn acl(mut self, acl: &'static [&'static str]) -> Self {
-        self.acl = acl;
+    /// ACL categories beyond the derived ones (bits of [`acl`]).
+    pub const fn acl(mut self, categories: u32) -> Self {
+        self.acl = categories;
         self
     }
 
@@ -401,6 +494,41 @@ impl Command {
 
     pub fn has(&self, flag: u32) -> bool {
         self.flags & flag != 0
+    }
+
+    /// The command's ACL categories as Redis derives them: its group's
+    /// category ([`acl::of_group`]; a container's own entry has none, as in
+    /// Redis's command files), the exceptions the table lists, then those
+    /// its flags imply (Redis's `setImplicitACLCategories`), `@slow` for
+    /// every command that is not `@fast`.
+    pub fn acl_categories(&self) -> u32 {
+        let mut bits = self.acl;
+        if !self.is_container() {
+            bits |= acl::of_group(self.doc.group);
+        }
+        if self.has(flags::WRITE) {
+            bits |= acl::WRITE;
+        }
+        // Scripts are not reads, whatever they run.
+        if self.has(flags::READONLY) && bits & acl::SCRIPTING == 0 {
+            bits |= acl::READ;
+        }
+        if self.has(flags::ADMIN) {
+            bits |= acl::ADMIN | acl::DANGEROUS;
+        }
+        if self.has(flags::PUBSUB) {
+            bits |= acl::PUBSUB;
+        }
+        if self.has(flags::FAST) {
+            bits |= acl::FAST;
+        }
+        if self.has(flags::BLOCKING) {
+            bits |= acl::BLOCKING;
+        }
+        if bits & acl::FAST == 0 {
+            bits |= acl::SLOW;
+        }
+        bits
     }
 
     pub fn is_container(&self) -> bool {

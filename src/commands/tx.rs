@@ -34,11 +34,9 @@ use super::{Ctx, lock_plan, run, unwatch_all, watched_keys_plan};
 pub static COMMANDS: &[Command] = &[
     Command::new("multi", 1, multi)
         .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NOT_QUEUED)
-        .acl(&["@fast", "@transaction"])
         .doc("transactions", "1.2.0", "Starts a transaction.", "O(1)"),
     Command::new("exec", 1, exec)
         .flags(NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | NOT_QUEUED | ENDS_MULTI | RUNS_QUEUE)
-        .acl(&["@slow", "@transaction"])
         .locks(Locks::Custom(exec_plan))
         .doc(
             "transactions",
@@ -48,7 +46,6 @@ pub static COMMANDS: &[Command] = &[
         ),
     Command::new("discard", 1, discard)
         .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NOT_QUEUED | ENDS_MULTI)
-        .acl(&["@fast", "@transaction"])
         .locks(Locks::Custom(watched_keys_plan))
         .doc(
             "transactions",
@@ -59,7 +56,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("watch", -2, watch)
         .syntax("key ...")
         .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NOT_QUEUED)
-        .acl(&["@fast", "@transaction"])
         .keys(1, -1, 1)
         .key_flags(&["RO"])
         .doc(
@@ -70,7 +66,6 @@ pub static COMMANDS: &[Command] = &[
         ),
     Command::new("unwatch", 1, unwatch)
         .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY)
-        .acl(&["@fast", "@transaction"])
         .locks(Locks::Custom(watched_keys_plan))
         .doc(
             "transactions",

@@ -34,7 +34,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zadd", -4, zadd)
         .syntax("key [NX|XX] [GT|LT] [CH] [INCR] (score:double member) ...")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@sortedset", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "update"])
         .doc(
@@ -46,7 +45,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zincrby", 4, zincrby)
         .syntax("key increment:double member")
         .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@sortedset", "@fast"])
         .keys(1, 1, 1)
         .doc(
             "sorted_set",
@@ -57,13 +55,11 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zscore", 3, zscore)
         .syntax("key member")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@sortedset", "@fast"])
         .keys(1, 1, 1)
         .doc("sorted_set", "1.2.0", "Returns the score of a member of a sorted set.", "O(1)"),
     Command::new("zmscore", -3, zmscore)
         .syntax("key member ...")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@sortedset", "@fast"])
         .keys(1, 1, 1)
         .doc(
             "sorted_set",
@@ -74,14 +70,12 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zcard", 2, zcard)
         .syntax("key")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@sortedset", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RO"])
         .doc("sorted_set", "1.2.0", "Returns the number of members of a sorted set.", "O(1)"),
     Command::new("zcount", 4, zcount)
         .syntax("key min:double max:double")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@sortedset", "@fast"])
         .keys(1, 1, 1)
         .doc(
             "sorted_set",
@@ -92,7 +86,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zlexcount", 4, zlexcount)
         .syntax("key min max")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@sortedset", "@fast"])
         .keys(1, 1, 1)
         .doc(
             "sorted_set",
@@ -104,7 +97,6 @@ pub static COMMANDS: &[Command] = &[
         .syntax("key start stop [BYSCORE|BYLEX] [REV] [LIMIT (offset:integer count:integer)] \
              [WITHSCORES]")
         .flags(READONLY)
-        .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
         .doc(
             "sorted_set",
@@ -116,7 +108,6 @@ pub static COMMANDS: &[Command] = &[
         .syntax("dst:key src:key min max [BYSCORE|BYLEX] [REV] [LIMIT (offset:integer \
              count:integer)]")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@sortedset", "@slow"])
         .keys(1, 2, 1)
         .key_specs(&[
             KeySpecInfo::key(&["OW", "update"], 1),
@@ -131,7 +122,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zrangebyscore", -4, zrangebyscore)
         .syntax("key min:double max:double [WITHSCORES] [LIMIT (offset:integer count:integer)]")
         .flags(READONLY)
-        .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
         .doc(
             "sorted_set",
@@ -142,7 +132,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zrevrangebyscore", -4, zrevrangebyscore)
         .syntax("key max:double min:double [WITHSCORES] [LIMIT (offset:integer count:integer)]")
         .flags(READONLY)
-        .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
         .doc(
             "sorted_set",
@@ -153,7 +142,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zrangebylex", -4, zrangebylex)
         .syntax("key min max [LIMIT (offset:integer count:integer)]")
         .flags(READONLY)
-        .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
         .doc(
             "sorted_set",
@@ -164,7 +152,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zrevrangebylex", -4, zrevrangebylex)
         .syntax("key max min [LIMIT (offset:integer count:integer)]")
         .flags(READONLY)
-        .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
         .doc(
             "sorted_set",
@@ -175,7 +162,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zrevrange", -4, zrevrange)
         .syntax("key start:integer stop:integer [WITHSCORES]")
         .flags(READONLY)
-        .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
         .doc(
             "sorted_set",
@@ -186,19 +172,16 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zrank", 3, zrank)
         .syntax("key member")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@sortedset", "@fast"])
         .keys(1, 1, 1)
         .doc("sorted_set", "2.0.0", "Returns the index of a member in a sorted set, lowest score first.", "O(log(N))"),
     Command::new("zrevrank", 3, zrevrank)
         .syntax("key member")
         .flags(READONLY | FAST)
-        .acl(&["@read", "@sortedset", "@fast"])
         .keys(1, 1, 1)
         .doc("sorted_set", "2.0.0", "Returns the index of a member in a sorted set, highest score first.", "O(log(N))"),
     Command::new("zrem", -3, zrem)
         .syntax("key member ...")
         .flags(WRITE | FAST)
-        .acl(&["@write", "@sortedset", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "delete"])
         .doc(
@@ -210,7 +193,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zremrangebyrank", 4, zremrangebyrank)
         .syntax("key start:integer stop:integer")
         .flags(WRITE)
-        .acl(&["@write", "@sortedset", "@slow"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "delete"])
         .doc(
@@ -222,7 +204,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zremrangebyscore", 4, zremrangebyscore)
         .syntax("key min:double max:double")
         .flags(WRITE)
-        .acl(&["@write", "@sortedset", "@slow"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "delete"])
         .doc(
@@ -234,7 +215,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zremrangebylex", 4, zremrangebylex)
         .syntax("key min max")
         .flags(WRITE)
-        .acl(&["@write", "@sortedset", "@slow"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "delete"])
         .doc(
@@ -246,7 +226,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zpopmin", -2, zpopmin)
         .syntax("key [count:integer]")
         .flags(WRITE | FAST)
-        .acl(&["@write", "@sortedset", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "access", "delete"])
         .doc(
@@ -258,7 +237,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zpopmax", -2, zpopmax)
         .syntax("key [count:integer]")
         .flags(WRITE | FAST)
-        .acl(&["@write", "@sortedset", "@fast"])
         .keys(1, 1, 1)
         .key_flags(&["RW", "access", "delete"])
         .doc(
@@ -270,7 +248,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("bzpopmin", -3, bzpopmin)
         .syntax("key ... timeout:double")
         .flags(WRITE | NOSCRIPT | FAST | BLOCKING)
-        .acl(&["@write", "@sortedset", "@fast", "@blocking"])
         .keys(1, -2, 1)
         .key_flags(&["RW", "access", "delete"])
         .doc(
@@ -282,7 +259,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("bzpopmax", -3, bzpopmax)
         .syntax("key ... timeout:double")
         .flags(WRITE | NOSCRIPT | FAST | BLOCKING)
-        .acl(&["@write", "@sortedset", "@fast", "@blocking"])
         .keys(1, -2, 1)
         .key_flags(&["RW", "access", "delete"])
         .doc(
@@ -294,7 +270,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zmpop", -4, zmpop)
         .syntax("numkeys:integer key ... (MIN|MAX) [COUNT count:integer]")
         .flags(WRITE)
-        .acl(&["@write", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
         .key_specs(&[
             KeySpecInfo::counted(&["RW", "access", "delete"], 1),
@@ -308,7 +283,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("bzmpop", -5, bzmpop)
         .syntax("timeout:double numkeys:integer key ... (MIN|MAX) [COUNT count:integer]")
         .flags(WRITE | BLOCKING)
-        .acl(&["@write", "@sortedset", "@slow", "@blocking"])
         .find_keys(keys_after_numkeys_at_2)
         .key_specs(&[
             KeySpecInfo::counted(&["RW", "access", "delete"], 2),
@@ -322,7 +296,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zrandmember", -2, zrandmember)
         .syntax("key [count:integer [WITHSCORES]]")
         .flags(READONLY)
-        .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
         .tips(&["nondeterministic_output"])
         .doc(
@@ -335,7 +308,6 @@ pub static COMMANDS: &[Command] = &[
         .syntax("numkeys:integer key ... [WEIGHTS weight:double ...] [AGGREGATE (SUM|MIN|MAX)] \
              [WITHSCORES]")
         .flags(READONLY)
-        .acl(&["@read", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
         .key_specs(&[
             KeySpecInfo::counted(&["RO", "access"], 1),
@@ -350,7 +322,6 @@ pub static COMMANDS: &[Command] = &[
         .syntax("numkeys:integer key ... [WEIGHTS weight:double ...] [AGGREGATE (SUM|MIN|MAX)] \
              [WITHSCORES]")
         .flags(READONLY)
-        .acl(&["@read", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
         .key_specs(&[
             KeySpecInfo::counted(&["RO", "access"], 1),
@@ -364,7 +335,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zdiff", -3, zdiff)
         .syntax("numkeys:integer key ... [WITHSCORES]")
         .flags(READONLY)
-        .acl(&["@read", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
         .key_specs(&[
             KeySpecInfo::counted(&["RO", "access"], 1),
@@ -379,7 +349,6 @@ pub static COMMANDS: &[Command] = &[
         .syntax("destination:key numkeys:integer key ... [WEIGHTS weight:double ...] [AGGREGATE \
              (SUM|MIN|MAX)]")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@sortedset", "@slow"])
         .find_keys(destination_and_keys_after_numkeys)
         .key_specs(&[
             KeySpecInfo::key(&["OW", "update"], 1),
@@ -395,7 +364,6 @@ pub static COMMANDS: &[Command] = &[
         .syntax("destination:key numkeys:integer key ... [WEIGHTS weight:double ...] [AGGREGATE \
              (SUM|MIN|MAX)]")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@sortedset", "@slow"])
         .find_keys(destination_and_keys_after_numkeys)
         .key_specs(&[
             KeySpecInfo::key(&["OW", "update"], 1),
@@ -410,7 +378,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zdiffstore", -4, zdiffstore)
         .syntax("destination:key numkeys:integer key ...")
         .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@sortedset", "@slow"])
         .find_keys(destination_and_keys_after_numkeys)
         .key_specs(&[
             KeySpecInfo::key(&["OW", "update"], 1),
@@ -425,7 +392,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zintercard", -3, zintercard)
         .syntax("numkeys:integer key ... [LIMIT limit:integer]")
         .flags(READONLY)
-        .acl(&["@read", "@sortedset", "@slow"])
         .find_keys(keys_after_numkeys_at_1)
         .key_specs(&[
             KeySpecInfo::counted(&["RO", "access"], 1),
@@ -439,7 +405,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("zscan", -3, zscan)
         .syntax("key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]")
         .flags(READONLY)
-        .acl(&["@read", "@sortedset", "@slow"])
         .keys(1, 1, 1)
         .tips(&["nondeterministic_output"])
         .doc(
