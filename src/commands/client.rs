@@ -20,113 +20,6 @@ use super::args;
 use super::connection::set_client_name;
 use super::table::{Command, flags::*};
 
-static SUBCOMMANDS: &[Command] = &[
-    Command::new("getname", 2, client_getname)
-        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .doc(
-            "connection",
-            "2.6.9",
-            "Returns the name of the connection.",
-            "O(1)",
-        ),
-    Command::new("help", 2, client_help)
-        .flags(LOADING | STALE | SENTINEL)
-        .doc(
-            "connection",
-            "5.0.0",
-            "Returns helpful text about the different subcommands.",
-            "O(1)",
-        ),
-    Command::new("id", 2, client_id)
-        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .doc(
-            "connection",
-            "5.0.0",
-            "Returns the unique client ID of the connection.",
-            "O(1)",
-        ),
-    Command::new("info", 2, client_info)
-        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "connection",
-            "6.2.0",
-            "Returns information about the connection.",
-            "O(1)",
-        ),
-    Command::new("kill", -3, client_kill)
-        .syntax(
-            "(ip:port|([ID client-id:integer]|[TYPE (NORMAL|MASTER|SLAVE|REPLICA|PUBSUB)]|\
-             [USER username]|[ADDR ip:port]|[LADDR ip:port]|[SKIPME yes/no]) ...)",
-        )
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
-        .doc(
-            "connection",
-            "2.4.0",
-            "Terminates open connections.",
-            "O(N) where N is the number of client connections",
-        ),
-    Command::new("list", -2, client_list)
-        .syntax("[TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID (client-id:integer ...)]")
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "connection",
-            "2.4.0",
-            "Lists open connections.",
-            "O(N) where N is the number of client connections",
-        ),
-    Command::new("no-evict", 3, client_no_evict)
-        .syntax("(ON|OFF)")
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
-        .doc(
-            "connection",
-            "7.0.0",
-            "Sets the client eviction mode of the connection.",
-            "O(1)",
-        ),
-    Command::new("reply", 3, client_reply)
-        .syntax("(ON|OFF|SKIP)")
-        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .doc(
-            "connection",
-            "3.2.0",
-            "Instructs the server whether to reply to commands.",
-            "O(1)",
-        ),
-    Command::new("setinfo", 4, client_setinfo)
-        .syntax("(LIB-NAME libname|LIB-VER libver)")
-        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .doc(
-            "connection",
-            "7.2.0",
-            "Sets information specific to the client or connection.",
-            "O(1)",
-        ),
-    Command::new("setname", 3, client_setname)
-        .syntax("connection-name")
-        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .doc("connection", "2.6.9", "Sets the connection name.", "O(1)"),
-    Command::new("unblock", -3, client_unblock)
-        .syntax("client-id:integer [TIMEOUT|ERROR]")
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
-        .doc(
-            "connection",
-            "5.0.0",
-            "Unblocks a client blocked by a blocking command from a different connection.",
-            "O(log N) where N is the number of client connections",
-        ),
-];
-
-pub static COMMANDS: &[Command] = &[Command::new("client", -2, client_container)
-    .subcommands(SUBCOMMANDS)
-    .doc(
-        "connection",
-        "2.4.0",
-        "A container for client connection commands.",
-        "Depends on subcommand.",
-    )];
-
 /// `CLIENT <subcommand>`: the dispatcher routes every call with a
 /// subcommand to it, and rejects a bare CLIENT on arity, so this only
 /// answers what it could not route.
@@ -658,3 +551,115 @@ fn client_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     );
     Ok(())
 }
+
+// ---- Command table -----------------------------------------------------------
+
+/// CLIENT's subcommands.
+static SUBCOMMANDS: &[Command] = &[
+    Command::new("getname", 2, client_getname)
+        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
+        .doc(
+            "connection",
+            "2.6.9",
+            "Returns the name of the connection.",
+            "O(1)",
+        ),
+    Command::new("help", 2, client_help)
+        .flags(LOADING | STALE | SENTINEL)
+        .doc(
+            "connection",
+            "5.0.0",
+            "Returns helpful text about the different subcommands.",
+            "O(1)",
+        ),
+    Command::new("id", 2, client_id)
+        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
+        .doc(
+            "connection",
+            "5.0.0",
+            "Returns the unique client ID of the connection.",
+            "O(1)",
+        ),
+    Command::new("info", 2, client_info)
+        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "connection",
+            "6.2.0",
+            "Returns information about the connection.",
+            "O(1)",
+        ),
+    Command::new("kill", -3, client_kill)
+        .syntax(
+            "(ip:port|([ID client-id:integer]|[TYPE (NORMAL|MASTER|SLAVE|REPLICA|PUBSUB)]|\
+             [USER username]|[ADDR ip:port]|[LADDR ip:port]|[SKIPME yes/no]) ...)",
+        )
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
+        .doc(
+            "connection",
+            "2.4.0",
+            "Terminates open connections.",
+            "O(N) where N is the number of client connections",
+        ),
+    Command::new("list", -2, client_list)
+        .syntax("[TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID (client-id:integer ...)]")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "connection",
+            "2.4.0",
+            "Lists open connections.",
+            "O(N) where N is the number of client connections",
+        ),
+    Command::new("no-evict", 3, client_no_evict)
+        .syntax("(ON|OFF)")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
+        .doc(
+            "connection",
+            "7.0.0",
+            "Sets the client eviction mode of the connection.",
+            "O(1)",
+        ),
+    Command::new("reply", 3, client_reply)
+        .syntax("(ON|OFF|SKIP)")
+        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
+        .doc(
+            "connection",
+            "3.2.0",
+            "Instructs the server whether to reply to commands.",
+            "O(1)",
+        ),
+    Command::new("setinfo", 4, client_setinfo)
+        .syntax("(LIB-NAME libname|LIB-VER libver)")
+        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
+        .doc(
+            "connection",
+            "7.2.0",
+            "Sets information specific to the client or connection.",
+            "O(1)",
+        ),
+    Command::new("setname", 3, client_setname)
+        .syntax("connection-name")
+        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
+        .doc("connection", "2.6.9", "Sets the connection name.", "O(1)"),
+    Command::new("unblock", -3, client_unblock)
+        .syntax("client-id:integer [TIMEOUT|ERROR]")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
+        .doc(
+            "connection",
+            "5.0.0",
+            "Unblocks a client blocked by a blocking command from a different connection.",
+            "O(log N) where N is the number of client connections",
+        ),
+];
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[Command::new("client", -2, client_container)
+    .subcommands(SUBCOMMANDS)
+    .doc(
+        "connection",
+        "2.4.0",
+        "A container for client connection commands.",
+        "Depends on subcommand.",
+    )];

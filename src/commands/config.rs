@@ -9,56 +9,6 @@ use crate::error::{self, CommandError, CommandResult};
 use super::Ctx;
 use super::table::{Command, flags::*};
 
-static SUBCOMMANDS: &[Command] = &[
-    Command::new("get", -3, config_get)
-        .syntax("(parameter) ...")
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE)
-        .doc(
-            "server",
-            "2.0.0",
-            "Returns the effective values of configuration parameters.",
-            "O(N) when N is the number of configuration parameters provided",
-        ),
-    Command::new("help", 2, config_help)
-        .flags(LOADING | STALE)
-        .doc(
-            "server",
-            "5.0.0",
-            "Returns helpful text about the different subcommands.",
-            "O(1)",
-        ),
-    Command::new("resetstat", 2, config_resetstat)
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE)
-        .doc("server", "2.0.0", "Resets the server's statistics.", "O(1)"),
-    Command::new("rewrite", 2, config_rewrite)
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE)
-        .doc(
-            "server",
-            "2.8.0",
-            "Persists the effective configuration to file.",
-            "O(1)",
-        ),
-    Command::new("set", -4, config_set)
-        .syntax("(parameter value) ...")
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE)
-        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
-        .doc(
-            "server",
-            "2.0.0",
-            "Sets configuration parameters in-flight.",
-            "O(N) when N is the number of configuration parameters provided",
-        ),
-];
-
-pub static COMMANDS: &[Command] = &[Command::new("config", -2, config_container)
-    .subcommands(SUBCOMMANDS)
-    .doc(
-        "server",
-        "2.0.0",
-        "A container for server configuration commands.",
-        "Depends on subcommand.",
-    )];
-
 /// `CONFIG <subcommand>`: every call with a known subcommand is routed to
 /// it and a bare CONFIG fails on arity, so this only answers the rest.
 fn config_container(_ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
@@ -169,3 +119,58 @@ fn config_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     );
     Ok(())
 }
+
+// ---- Command table -----------------------------------------------------------
+
+/// CONFIG's subcommands.
+static SUBCOMMANDS: &[Command] = &[
+    Command::new("get", -3, config_get)
+        .syntax("(parameter) ...")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE)
+        .doc(
+            "server",
+            "2.0.0",
+            "Returns the effective values of configuration parameters.",
+            "O(N) when N is the number of configuration parameters provided",
+        ),
+    Command::new("help", 2, config_help)
+        .flags(LOADING | STALE)
+        .doc(
+            "server",
+            "5.0.0",
+            "Returns helpful text about the different subcommands.",
+            "O(1)",
+        ),
+    Command::new("resetstat", 2, config_resetstat)
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE)
+        .doc("server", "2.0.0", "Resets the server's statistics.", "O(1)"),
+    Command::new("rewrite", 2, config_rewrite)
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE)
+        .doc(
+            "server",
+            "2.8.0",
+            "Persists the effective configuration to file.",
+            "O(1)",
+        ),
+    Command::new("set", -4, config_set)
+        .syntax("(parameter value) ...")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE)
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+        .doc(
+            "server",
+            "2.0.0",
+            "Sets configuration parameters in-flight.",
+            "O(N) when N is the number of configuration parameters provided",
+        ),
+];
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[Command::new("config", -2, config_container)
+    .subcommands(SUBCOMMANDS)
+    .doc(
+        "server",
+        "2.0.0",
+        "A container for server configuration commands.",
+        "Depends on subcommand.",
+    )];

@@ -9,77 +9,6 @@ use super::Ctx;
 use super::args;
 use super::table::{Command, Locks, flags::*};
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("ping", -1, ping)
-        .syntax("[message]")
-        .flags(FAST | SENTINEL | ALLOW_SUBSCRIBED | REFUSED_ON_MISCONF)
-        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-        .doc(
-            "connection",
-            "1.0.0",
-            "Returns the server's liveliness response.",
-            "O(1)",
-        ),
-    Command::new("echo", 2, echo)
-        .syntax("message")
-        .flags(LOADING | STALE | FAST)
-        .doc("connection", "1.0.0", "Returns the given string.", "O(1)"),
-    Command::new("quit", -1, quit)
-        .flags(
-            ALLOW_BUSY
-                | NOSCRIPT
-                | LOADING
-                | STALE
-                | FAST
-                | NO_AUTH
-                | NOT_QUEUED
-                | ENDS_MULTI
-                | ALLOW_SUBSCRIBED,
-        )
-        .doc("connection", "1.0.0", "Closes the connection.", "O(1)"),
-    Command::new("select", 2, select)
-        .syntax("index:integer")
-        .flags(LOADING | STALE | FAST | SELECTS_DB)
-        .doc(
-            "connection",
-            "2.0.0",
-            "Changes the selected database.",
-            "O(1)",
-        ),
-    Command::new("hello", -1, hello)
-        .syntax("[protover:integer [AUTH (username password)] [SETNAME clientname]]")
-        .flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY)
-        .doc(
-            "connection",
-            "6.0.0",
-            "Handshakes with the Redis server.",
-            "O(1)",
-        ),
-    Command::new("auth", -2, auth)
-        .syntax("[username] password")
-        .flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY)
-        .doc(
-            "connection",
-            "1.0.0",
-            "Authenticates the connection.",
-            "O(N) where N is the number of passwords defined for the user",
-        ),
-    Command::new("reset", 1, reset)
-        .flags(
-            NOSCRIPT
-                | LOADING
-                | STALE
-                | FAST
-                | NO_AUTH
-                | ALLOW_BUSY
-                | NOT_QUEUED
-                | ENDS_MULTI
-                | ALLOW_SUBSCRIBED,
-        )
-        .locks(Locks::Custom(super::watched_keys_plan))
-        .doc("connection", "6.2.0", "Resets the connection.", "O(1)"),
-];
-
 /// `PING [message]`
 fn ping(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if args.len() > 2 {
@@ -266,6 +195,81 @@ fn reset(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     ctx.out.simple("RESET");
     Ok(())
 }
+
+// ---- Command table -----------------------------------------------------------
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[
+    Command::new("ping", -1, ping)
+        .syntax("[message]")
+        .flags(FAST | SENTINEL | ALLOW_SUBSCRIBED | REFUSED_ON_MISCONF)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc(
+            "connection",
+            "1.0.0",
+            "Returns the server's liveliness response.",
+            "O(1)",
+        ),
+    Command::new("echo", 2, echo)
+        .syntax("message")
+        .flags(LOADING | STALE | FAST)
+        .doc("connection", "1.0.0", "Returns the given string.", "O(1)"),
+    Command::new("quit", -1, quit)
+        .flags(
+            ALLOW_BUSY
+                | NOSCRIPT
+                | LOADING
+                | STALE
+                | FAST
+                | NO_AUTH
+                | NOT_QUEUED
+                | ENDS_MULTI
+                | ALLOW_SUBSCRIBED,
+        )
+        .doc("connection", "1.0.0", "Closes the connection.", "O(1)"),
+    Command::new("select", 2, select)
+        .syntax("index:integer")
+        .flags(LOADING | STALE | FAST | SELECTS_DB)
+        .doc(
+            "connection",
+            "2.0.0",
+            "Changes the selected database.",
+            "O(1)",
+        ),
+    Command::new("hello", -1, hello)
+        .syntax("[protover:integer [AUTH (username password)] [SETNAME clientname]]")
+        .flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY)
+        .doc(
+            "connection",
+            "6.0.0",
+            "Handshakes with the Redis server.",
+            "O(1)",
+        ),
+    Command::new("auth", -2, auth)
+        .syntax("[username] password")
+        .flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY)
+        .doc(
+            "connection",
+            "1.0.0",
+            "Authenticates the connection.",
+            "O(N) where N is the number of passwords defined for the user",
+        ),
+    Command::new("reset", 1, reset)
+        .flags(
+            NOSCRIPT
+                | LOADING
+                | STALE
+                | FAST
+                | NO_AUTH
+                | ALLOW_BUSY
+                | NOT_QUEUED
+                | ENDS_MULTI
+                | ALLOW_SUBSCRIBED,
+        )
+        .locks(Locks::Custom(super::watched_keys_plan))
+        .doc("connection", "6.2.0", "Resets the connection.", "O(1)"),
+];
 
 #[cfg(test)]
 mod tests {

@@ -25,23 +25,6 @@ use crate::store::{Db, LockPlan, Mode};
 use super::Ctx;
 use super::table::{Command, LockContext, Locks, acl, flags::*};
 
-pub static COMMANDS: &[Command] = &[Command::new("info", -1, info)
-    .syntax("[section ...]")
-    .flags(LOADING | STALE | SENTINEL)
-    .acl(acl::DANGEROUS)
-    .locks(Locks::Custom(info_locks))
-    .tips(&[
-        "nondeterministic_output",
-        "request_policy:all_shards",
-        "response_policy:special",
-    ])
-    .doc(
-        "server",
-        "1.0.0",
-        "Returns information and statistics about the server.",
-        "O(1)",
-    )];
-
 /// `INFO [section [section ...]]`: RESP3 clients get a verbatim string.
 fn info(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let selection = Selection::parse(&args[1..]);
@@ -819,6 +802,27 @@ fn sample_avg_ttl(view: &mut Db<'_, '_>) -> i64 {
         (sum / with_ttl as i128) as i64
     }
 }
+
+// ---- Command table -----------------------------------------------------------
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[Command::new("info", -1, info)
+    .syntax("[section ...]")
+    .flags(LOADING | STALE | SENTINEL)
+    .acl(acl::DANGEROUS)
+    .locks(Locks::Custom(info_locks))
+    .tips(&[
+        "nondeterministic_output",
+        "request_policy:all_shards",
+        "response_policy:special",
+    ])
+    .doc(
+        "server",
+        "1.0.0",
+        "Returns information and statistics about the server.",
+        "O(1)",
+    )];
 
 #[cfg(test)]
 mod tests {

@@ -25,85 +25,6 @@ use super::registry::{Registered, registry};
 use super::syntax::{self, Arg, Kind};
 use super::table::{BeginSearch, Command, FindKeys, KeySpec, KeySpecInfo, acl, flags, flags::*};
 
-static SUBCOMMANDS: &[Command] = &[
-    Command::new("count", 2, command_count)
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(acl::CONNECTION)
-        .doc("server", "2.8.13", "Returns a count of commands.", "O(1)"),
-    Command::new("docs", -2, command_docs)
-        .syntax("[command-name ...]")
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(acl::CONNECTION)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "server",
-            "7.0.0",
-            "Returns documentary information about one, multiple or all commands.",
-            "O(N) where N is the number of commands to look up",
-        ),
-    Command::new("getkeys", -4, command_getkeys)
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(acl::CONNECTION)
-        .doc(
-            "server",
-            "2.8.13",
-            "Extracts the key names from an arbitrary command.",
-            "O(N) where N is the number of arguments to the command",
-        ),
-    Command::new("getkeysandflags", -4, command_getkeysandflags)
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(acl::CONNECTION)
-        .doc(
-            "server",
-            "7.0.0",
-            "Extracts the key names and access flags for an arbitrary command.",
-            "O(N) where N is the number of arguments to the command",
-        ),
-    Command::new("help", 2, command_help)
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(acl::CONNECTION)
-        .doc(
-            "server",
-            "5.0.0",
-            "Returns helpful text about the different subcommands.",
-            "O(1)",
-        ),
-    Command::new("info", -2, command_info)
-        .syntax("[command-name ...]")
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(acl::CONNECTION)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "server",
-            "2.8.13",
-            "Returns information about one, multiple or all commands.",
-            "O(N) where N is the number of commands to look up",
-        ),
-    Command::new("list", -2, command_list)
-        .syntax("[FILTERBY (MODULE module-name|ACLCAT category|PATTERN pattern:pattern)]")
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(acl::CONNECTION)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "server",
-            "7.0.0",
-            "Returns a list of command names.",
-            "O(N) where N is the total number of Redis commands",
-        ),
-];
-
-pub static COMMANDS: &[Command] = &[Command::new("command", -1, command)
-    .flags(LOADING | STALE | SENTINEL)
-    .acl(acl::CONNECTION)
-    .subcommands(SUBCOMMANDS)
-    .tips(&["nondeterministic_output_order"])
-    .doc(
-        "server",
-        "2.8.13",
-        "Returns detailed information about all commands.",
-        "O(N) where N is the total number of Redis commands",
-    )];
-
 /// Replies a HELP text the way every Redis container does: a header naming
 /// the command as it was typed (upper-cased), the lines, then HELP itself.
 pub fn reply_help(ctx: &mut Ctx, name: &[u8], lines: &[&str]) {
@@ -472,7 +393,7 @@ fn legacy_range(cmd: &Command) -> ((i32, i32, i32), bool) {
     if cmd.key_specs.is_empty() {
         return (
             cmd.keys.legacy_range(),
-            matches!(cmd.keys, KeySpec::Find(_)),
+            matches!(cmd.keys, KeySpec::Counted { .. }),
         );
     }
     let incomplete = |spec: &KeySpecInfo| spec.flags.contains(&"incomplete");
@@ -559,7 +480,7 @@ fn write_key_specs(out: &mut ReplyWriter, cmd: &Command) {
                 FindKeys::Range(lastkey, step, 0),
             )
         }
-        KeySpec::Find(_) => KeySpecInfo::new(&[], BeginSearch::Unknown, FindKeys::Unknown),
+        KeySpec::Counted { .. } => KeySpecInfo::new(&[], BeginSearch::Unknown, FindKeys::Unknown),
     };
     out.set(1);
     write_key_spec(out, &derived, key_flags(cmd));
@@ -678,6 +599,90 @@ fn write_arguments(out: &mut ReplyWriter, args: &[Arg]) {
         }
     }
 }
+
+// ---- Command table -----------------------------------------------------------
+
+/// COMMAND's subcommands.
+static SUBCOMMANDS: &[Command] = &[
+    Command::new("count", 2, command_count)
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(acl::CONNECTION)
+        .doc("server", "2.8.13", "Returns a count of commands.", "O(1)"),
+    Command::new("docs", -2, command_docs)
+        .syntax("[command-name ...]")
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(acl::CONNECTION)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            "server",
+            "7.0.0",
+            "Returns documentary information about one, multiple or all commands.",
+            "O(N) where N is the number of commands to look up",
+        ),
+    Command::new("getkeys", -4, command_getkeys)
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(acl::CONNECTION)
+        .doc(
+            "server",
+            "2.8.13",
+            "Extracts the key names from an arbitrary command.",
+            "O(N) where N is the number of arguments to the command",
+        ),
+    Command::new("getkeysandflags", -4, command_getkeysandflags)
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(acl::CONNECTION)
+        .doc(
+            "server",
+            "7.0.0",
+            "Extracts the key names and access flags for an arbitrary command.",
+            "O(N) where N is the number of arguments to the command",
+        ),
+    Command::new("help", 2, command_help)
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(acl::CONNECTION)
+        .doc(
+            "server",
+            "5.0.0",
+            "Returns helpful text about the different subcommands.",
+            "O(1)",
+        ),
+    Command::new("info", -2, command_info)
+        .syntax("[command-name ...]")
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(acl::CONNECTION)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            "server",
+            "2.8.13",
+            "Returns information about one, multiple or all commands.",
+            "O(N) where N is the number of commands to look up",
+        ),
+    Command::new("list", -2, command_list)
+        .syntax("[FILTERBY (MODULE module-name|ACLCAT category|PATTERN pattern:pattern)]")
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(acl::CONNECTION)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            "server",
+            "7.0.0",
+            "Returns a list of command names.",
+            "O(N) where N is the total number of Redis commands",
+        ),
+];
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[Command::new("command", -1, command)
+    .flags(LOADING | STALE | SENTINEL)
+    .acl(acl::CONNECTION)
+    .subcommands(SUBCOMMANDS)
+    .tips(&["nondeterministic_output_order"])
+    .doc(
+        "server",
+        "2.8.13",
+        "Returns detailed information about all commands.",
+        "O(N) where N is the total number of Redis commands",
+    )];
 
 #[cfg(test)]
 mod tests {

@@ -9,34 +9,6 @@ use super::Ctx;
 use super::args;
 use super::table::{Command, flags::*};
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("save", 1, save)
-        .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI)
-        .doc(
-            "server",
-            "1.0.0",
-            "Synchronously saves the database(s) to disk.",
-            "O(N) where N is the total number of keys in all databases",
-        ),
-    Command::new("bgsave", -1, bgsave)
-        .syntax("[SCHEDULE]")
-        .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING)
-        .doc(
-            "server",
-            "1.0.0",
-            "Asynchronously saves the database(s) to disk.",
-            "O(1)",
-        ),
-    Command::new("bgrewriteaof", 1, bgrewriteaof)
-        .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING)
-        .doc(
-            "server",
-            "1.0.0",
-            "Asynchronously rewrites the append-only file to disk.",
-            "O(1)",
-        ),
-];
-
 /// `BGREWRITEAOF`: a new base from a snapshot, with the writes since in a
 /// new incr file (also turns the AOF on, as in Redis, when it is off).
 fn bgrewriteaof(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
@@ -79,3 +51,35 @@ fn bgsave(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     }
     Ok(())
 }
+
+// ---- Command table -----------------------------------------------------------
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[
+    Command::new("save", 1, save)
+        .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI)
+        .doc(
+            "server",
+            "1.0.0",
+            "Synchronously saves the database(s) to disk.",
+            "O(N) where N is the total number of keys in all databases",
+        ),
+    Command::new("bgsave", -1, bgsave)
+        .syntax("[SCHEDULE]")
+        .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING)
+        .doc(
+            "server",
+            "1.0.0",
+            "Asynchronously saves the database(s) to disk.",
+            "O(1)",
+        ),
+    Command::new("bgrewriteaof", 1, bgrewriteaof)
+        .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING)
+        .doc(
+            "server",
+            "1.0.0",
+            "Asynchronously rewrites the append-only file to disk.",
+            "O(1)",
+        ),
+];

@@ -14,47 +14,6 @@ use super::Ctx;
 use super::args;
 use super::table::{Command, Locks, acl, flags::*};
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("dbsize", 1, dbsize)
-        .flags(READONLY | FAST)
-        .acl(acl::KEYSPACE)
-        .locks(Locks::Db(Mode::Read))
-        .tips(&["request_policy:all_shards", "response_policy:agg_sum"])
-        .doc("server", "1.0.0", "Returns the number of keys in the database.", "O(1)"),
-    Command::new("flushdb", -1, flushdb)
-        .syntax("[ASYNC|SYNC]")
-        .flags(WRITE)
-        .acl(acl::KEYSPACE | acl::DANGEROUS)
-        .locks(Locks::Db(Mode::Write))
-        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-        .doc("server", "1.0.0", "Remove all keys from the current database.", "O(N) where N is the number of keys in the selected database"),
-    Command::new("flushall", -1, flushall)
-        .syntax("[ASYNC|SYNC]")
-        .flags(WRITE)
-        .acl(acl::KEYSPACE | acl::DANGEROUS)
-        .locks(Locks::All(Mode::Write))
-        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-        .doc("server", "1.0.0", "Removes all keys from all databases.", "O(N) where N is the total number of keys in all databases"),
-    Command::new("shutdown", -1, shutdown)
-        .syntax("[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]")
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY)
-        .doc("server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
-    Command::new("time", 1, time)
-        .flags(LOADING | STALE | FAST)
-        .tips(&["nondeterministic_output"])
-        .doc("server", "2.6.0", "Returns the server time.", "O(1)"),
-    Command::new("lastsave", 1, lastsave)
-        .flags(LOADING | STALE | FAST)
-        .acl(acl::ADMIN | acl::DANGEROUS)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "server",
-            "1.0.0",
-            "Returns the Unix timestamp of the last successful save to disk.",
-            "O(1)",
-        ),
-];
-
 /// `DBSIZE`
 fn dbsize(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     let size = ctx.db().len();
@@ -157,3 +116,48 @@ fn lastsave(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     ctx.out.int(ctx.state.lastsave.load(Ordering::Relaxed));
     Ok(())
 }
+
+// ---- Command table -----------------------------------------------------------
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[
+    Command::new("dbsize", 1, dbsize)
+        .flags(READONLY | FAST)
+        .acl(acl::KEYSPACE)
+        .locks(Locks::Db(Mode::Read))
+        .tips(&["request_policy:all_shards", "response_policy:agg_sum"])
+        .doc("server", "1.0.0", "Returns the number of keys in the database.", "O(1)"),
+    Command::new("flushdb", -1, flushdb)
+        .syntax("[ASYNC|SYNC]")
+        .flags(WRITE)
+        .acl(acl::KEYSPACE | acl::DANGEROUS)
+        .locks(Locks::Db(Mode::Write))
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc("server", "1.0.0", "Remove all keys from the current database.", "O(N) where N is the number of keys in the selected database"),
+    Command::new("flushall", -1, flushall)
+        .syntax("[ASYNC|SYNC]")
+        .flags(WRITE)
+        .acl(acl::KEYSPACE | acl::DANGEROUS)
+        .locks(Locks::All(Mode::Write))
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc("server", "1.0.0", "Removes all keys from all databases.", "O(N) where N is the total number of keys in all databases"),
+    Command::new("shutdown", -1, shutdown)
+        .syntax("[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]")
+        .flags(ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY)
+        .doc("server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
+    Command::new("time", 1, time)
+        .flags(LOADING | STALE | FAST)
+        .tips(&["nondeterministic_output"])
+        .doc("server", "2.6.0", "Returns the server time.", "O(1)"),
+    Command::new("lastsave", 1, lastsave)
+        .flags(LOADING | STALE | FAST)
+        .acl(acl::ADMIN | acl::DANGEROUS)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "server",
+            "1.0.0",
+            "Returns the Unix timestamp of the last successful save to disk.",
+            "O(1)",
+        ),
+];

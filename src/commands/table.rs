@@ -2,6 +2,14 @@
 //! command (name, arity, flags, key positions, documentation), plus how
 //! sedis locks the keyspace for it. Every family module declares its commands
 //! with these; [`super::registry()`] gathers them.
+//!
+//! A family's table sits at the end of its module, under a `Command table`
+//! heading: the module reads from its code down, while each handler stays
+//! private to its family and its metadata is a search away in the same
+//! file. (A separate directory of tables would need every handler made
+//! public and a second module named after each family.) What Redis derives
+//! is derived here too, not written: ACL categories
+//! ([`Command::acl_categories`]), `movablekeys`, the legacy key range.
 
 use crate::error::CommandResult;
 use crate::state::session::Session;
@@ -208,9 +216,15 @@ pub enum KeySpec {
         last: i32,
         step: i32,
     },
-    /// Keys found by a function (commands with a `numkeys` argument...).
-    /// It must cope with any arguments without panicking.
-    Find(fn(&[Vec<u8>]) -> Vec<usize>),
+    /// Keys after a key count (`numkeys`), for LMPOP, SINTERCARD,
+    /// ZUNIONSTORE...: the count at `count_at`, then that many keys (as
+    /// many as exist; an invalid count names none, and the handler then
+    /// fails before touching any key). With `destination`, the argument
+    /// before the count is a key too (ZUNIONSTORE's destination).
+    Counted {
+        count_at: usize,
+        destination: bool,
+    },
 }
 
 impl KeySpec {
@@ -229,10 +243,22 @@ impl KeySpec {
                     .map(|i| i as usize)
                     .collect()
             }
-            KeySpec::Find(find) => {
-                let mut positions = find(args);
-                positions.retain(|&i| i < args.len());
-                positions
+            KeySpec::Counted {
+                count_at,
+                destination,
+            } => {
+                let mut keys = Vec::new();
+                if destination && count_at >= 1 && count_at - 1 < args.len() {
+                    keys.push(count_at - 1);
+                }
+                let count = args.get(count_at).and_then(|a| crate::num::parse_i64(a));
+                if let Some(n) = count.filter(|&n| n >= 1) {
+                    let last = (count_at as u64)
+                        .saturating_add(n as u64)
+                        .min(args.len() as u64 - 1) as usize;
+                    keys.extend(count_at + 1..=last);
+                }
+                keys
             }
         }
     }
@@ -240,7 +266,7 @@ impl KeySpec {
     /// The legacy (first, last, step) COMMAND INFO reports.
     pub fn legacy_range(&self) -> (i32, i32, i32) {
         match *self {
-            KeySpec::None | KeySpec::Find(_) => (0, 0, 0),
+            KeySpec::None | KeySpec::Counted { .. } => (0, 0, 0),
             KeySpec::Range { first, last, step } => (first, last, step),
         }
     }
@@ -428,9 +454,22 @@ impl Command {
         self
     }
 
-    /// Keys found by a function.
-    pub const fn find_keys(mut self, find: fn(&[Vec<u8>]) -> Vec<usize>) -> Self {
-        self.keys = KeySpec::Find(find);
+    /// `numkeys` keys after a count at `count_at` (see [`KeySpec::Counted`]).
+    pub const fn keys_after_count(mut self, count_at: usize) -> Self {
+        self.keys = KeySpec::Counted {
+            count_at,
+            destination: false,
+        };
+        self.locks = Locks::Keys(Mode::Write);
+        self
+    }
+
+    /// A destination key, then a count at `count_at` and that many keys.
+    pub const fn destination_and_keys_after_count(mut self, count_at: usize) -> Self {
+        self.keys = KeySpec::Counted {
+            count_at,
+            destination: true,
+        };
         self.locks = Locks::Keys(Mode::Write);
         self
     }
@@ -543,5 +582,37 @@ impl Command {
         } else {
             argc >= -self.arity
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeySpec;
+
+    fn argv(items: &[&str]) -> Vec<Vec<u8>> {
+        items.iter().map(|s| s.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn counted_keys_never_overrun() {
+        let after_1 = KeySpec::Counted {
+            count_at: 1,
+            destination: false,
+        };
+        let keys = |spec: KeySpec, args: &[&str]| spec.positions(&argv(args));
+        assert_eq!(keys(after_1, &["lmpop", "2", "a", "b", "left"]), [2, 3]);
+        assert_eq!(keys(after_1, &["lmpop", "5", "a"]), [2]);
+        assert!(keys(after_1, &["lmpop", "x", "a"]).is_empty());
+        assert!(keys(after_1, &["lmpop", "-1", "a"]).is_empty());
+        assert_eq!(keys(after_1, &["lmpop", "9223372036854775807", "a"]), [2]);
+        let with_destination = KeySpec::Counted {
+            count_at: 2,
+            destination: true,
+        };
+        assert_eq!(
+            keys(with_destination, &["zunionstore", "d", "2", "a", "b"]),
+            [1, 3, 4]
+        );
+        assert_eq!(keys(with_destination, &["zunionstore", "d", "x"]), [1]);
     }
 }

@@ -27,410 +27,9 @@ use super::Ctx;
 use super::args;
 use super::blocking::{self, Timeout};
 use super::keys::parse_scan_cursor;
-use super::lists::keys_after_numkeys;
 use super::table::{Command, KeySpecInfo, flags::*};
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("zadd", -4, zadd)
-        .syntax("key [NX|XX] [GT|LT] [CH] [INCR] (score:double member) ...")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "sorted_set",
-            "1.2.0",
-            "Adds members to a sorted set or updates their scores, creating the set if needed.",
-            "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
-        ),
-    Command::new("zincrby", 4, zincrby)
-        .syntax("key increment:double member")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .doc(
-            "sorted_set",
-            "1.2.0",
-            "Adds to the score of a member of a sorted set.",
-            "O(log(N)) where N is the number of elements in the sorted set.",
-        ),
-    Command::new("zscore", 3, zscore)
-        .syntax("key member")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "1.2.0", "Returns the score of a member of a sorted set.", "O(1)"),
-    Command::new("zmscore", -3, zmscore)
-        .syntax("key member ...")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .doc(
-            "sorted_set",
-            "6.2.0",
-            "Returns the scores of several members of a sorted set.",
-            "O(N) where N is the number of members being requested.",
-        ),
-    Command::new("zcard", 2, zcard)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc("sorted_set", "1.2.0", "Returns the number of members of a sorted set.", "O(1)"),
-    Command::new("zcount", 4, zcount)
-        .syntax("key min:double max:double")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .doc(
-            "sorted_set",
-            "2.0.0",
-            "Counts the members of a sorted set whose scores lie in a range.",
-            "O(log(N)) with N being the number of elements in the sorted set.",
-        ),
-    Command::new("zlexcount", 4, zlexcount)
-        .syntax("key min max")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .doc(
-            "sorted_set",
-            "2.8.9",
-            "Counts the members of a sorted set that lie in a lexicographical range.",
-            "O(log(N)) with N being the number of elements in the sorted set.",
-        ),
-    Command::new("zrange", -4, zrange)
-        .syntax("key start stop [BYSCORE|BYLEX] [REV] [LIMIT (offset:integer count:integer)] \
-             [WITHSCORES]")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .doc(
-            "sorted_set",
-            "1.2.0",
-            "Returns the members of a sorted set in a range of indexes, scores or members.",
-            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
-        ),
-    Command::new("zrangestore", -5, zrangestore)
-        .syntax("dst:key src:key min max [BYSCORE|BYLEX] [REV] [LIMIT (offset:integer \
-             count:integer)]")
-        .flags(WRITE | DENYOOM)
-        .keys(1, 2, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["OW", "update"], 1),
-            KeySpecInfo::key(&["RO", "access"], 2),
-        ])
-        .doc(
-            "sorted_set",
-            "6.2.0",
-            "Stores a range of a sorted set's members in another key.",
-            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
-        ),
-    Command::new("zrangebyscore", -4, zrangebyscore)
-        .syntax("key min:double max:double [WITHSCORES] [LIMIT (offset:integer count:integer)]")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .doc(
-            "sorted_set",
-            "1.0.5",
-            "Returns the members of a sorted set whose scores lie in a range.",
-            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        ),
-    Command::new("zrevrangebyscore", -4, zrevrangebyscore)
-        .syntax("key max:double min:double [WITHSCORES] [LIMIT (offset:integer count:integer)]")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .doc(
-            "sorted_set",
-            "2.2.0",
-            "Returns the members of a sorted set whose scores lie in a range, highest first.",
-            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        ),
-    Command::new("zrangebylex", -4, zrangebylex)
-        .syntax("key min max [LIMIT (offset:integer count:integer)]")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .doc(
-            "sorted_set",
-            "2.8.9",
-            "Returns the members of a sorted set in a lexicographical range.",
-            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        ),
-    Command::new("zrevrangebylex", -4, zrevrangebylex)
-        .syntax("key max min [LIMIT (offset:integer count:integer)]")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .doc(
-            "sorted_set",
-            "2.8.9",
-            "Returns the members of a sorted set in a lexicographical range, highest first.",
-            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-        ),
-    Command::new("zrevrange", -4, zrevrange)
-        .syntax("key start:integer stop:integer [WITHSCORES]")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .doc(
-            "sorted_set",
-            "1.2.0",
-            "Returns the members of a sorted set in a range of indexes, highest first.",
-            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
-        ),
-    Command::new("zrank", 3, zrank)
-        .syntax("key member")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "2.0.0", "Returns the index of a member in a sorted set, lowest score first.", "O(log(N))"),
-    Command::new("zrevrank", 3, zrevrank)
-        .syntax("key member")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .doc("sorted_set", "2.0.0", "Returns the index of a member in a sorted set, highest score first.", "O(log(N))"),
-    Command::new("zrem", -3, zrem)
-        .syntax("key member ...")
-        .flags(WRITE | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "delete"])
-        .doc(
-            "sorted_set",
-            "1.2.0",
-            "Removes members from a sorted set.",
-            "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
-        ),
-    Command::new("zremrangebyrank", 4, zremrangebyrank)
-        .syntax("key start:integer stop:integer")
-        .flags(WRITE)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "delete"])
-        .doc(
-            "sorted_set",
-            "2.0.0",
-            "Removes the members of a sorted set in a range of indexes.",
-            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
-        ),
-    Command::new("zremrangebyscore", 4, zremrangebyscore)
-        .syntax("key min:double max:double")
-        .flags(WRITE)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "delete"])
-        .doc(
-            "sorted_set",
-            "1.2.0",
-            "Removes the members of a sorted set whose scores lie in a range.",
-            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
-        ),
-    Command::new("zremrangebylex", 4, zremrangebylex)
-        .syntax("key min max")
-        .flags(WRITE)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "delete"])
-        .doc(
-            "sorted_set",
-            "2.8.9",
-            "Removes the members of a sorted set in a lexicographical range.",
-            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
-        ),
-    Command::new("zpopmin", -2, zpopmin)
-        .syntax("key [count:integer]")
-        .flags(WRITE | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "access", "delete"])
-        .doc(
-            "sorted_set",
-            "5.0.0",
-            "Removes and returns the members with the lowest scores.",
-            "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
-        ),
-    Command::new("zpopmax", -2, zpopmax)
-        .syntax("key [count:integer]")
-        .flags(WRITE | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "access", "delete"])
-        .doc(
-            "sorted_set",
-            "5.0.0",
-            "Removes and returns the members with the highest scores.",
-            "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
-        ),
-    Command::new("bzpopmin", -3, bzpopmin)
-        .syntax("key ... timeout:double")
-        .flags(WRITE | NOSCRIPT | FAST | BLOCKING)
-        .keys(1, -2, 1)
-        .key_flags(&["RW", "access", "delete"])
-        .doc(
-            "sorted_set",
-            "5.0.0",
-            "Pops the lowest-scoring member of the first non-empty sorted set, blocking until there is one.",
-            "O(log(N)) with N being the number of elements in the sorted set.",
-        ),
-    Command::new("bzpopmax", -3, bzpopmax)
-        .syntax("key ... timeout:double")
-        .flags(WRITE | NOSCRIPT | FAST | BLOCKING)
-        .keys(1, -2, 1)
-        .key_flags(&["RW", "access", "delete"])
-        .doc(
-            "sorted_set",
-            "5.0.0",
-            "Pops the highest-scoring member of the first non-empty sorted set, blocking until there is one.",
-            "O(log(N)) with N being the number of elements in the sorted set.",
-        ),
-    Command::new("zmpop", -4, zmpop)
-        .syntax("numkeys:integer key ... (MIN|MAX) [COUNT count:integer]")
-        .flags(WRITE)
-        .find_keys(keys_after_numkeys_at_1)
-        .key_specs(&[
-            KeySpecInfo::counted(&["RW", "access", "delete"], 1),
-        ])
-        .doc(
-            "sorted_set",
-            "7.0.0",
-            "Pops the lowest or highest-scoring members of the first non-empty sorted set among several.",
-            "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
-        ),
-    Command::new("bzmpop", -5, bzmpop)
-        .syntax("timeout:double numkeys:integer key ... (MIN|MAX) [COUNT count:integer]")
-        .flags(WRITE | BLOCKING)
-        .find_keys(keys_after_numkeys_at_2)
-        .key_specs(&[
-            KeySpecInfo::counted(&["RW", "access", "delete"], 2),
-        ])
-        .doc(
-            "sorted_set",
-            "7.0.0",
-            "Pops members of the first non-empty sorted set among several, blocking until one has some.",
-            "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
-        ),
-    Command::new("zrandmember", -2, zrandmember)
-        .syntax("key [count:integer [WITHSCORES]]")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "sorted_set",
-            "6.2.0",
-            "Returns random members of a sorted set.",
-            "O(N) where N is the number of elements returned",
-        ),
-    Command::new("zunion", -3, zunion)
-        .syntax("numkeys:integer key ... [WEIGHTS weight:double ...] [AGGREGATE (SUM|MIN|MAX)] \
-             [WITHSCORES]")
-        .flags(READONLY)
-        .find_keys(keys_after_numkeys_at_1)
-        .key_specs(&[
-            KeySpecInfo::counted(&["RO", "access"], 1),
-        ])
-        .doc(
-            "sorted_set",
-            "6.2.0",
-            "Returns the union of sorted sets.",
-            "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
-        ),
-    Command::new("zinter", -3, zinter)
-        .syntax("numkeys:integer key ... [WEIGHTS weight:double ...] [AGGREGATE (SUM|MIN|MAX)] \
-             [WITHSCORES]")
-        .flags(READONLY)
-        .find_keys(keys_after_numkeys_at_1)
-        .key_specs(&[
-            KeySpecInfo::counted(&["RO", "access"], 1),
-        ])
-        .doc(
-            "sorted_set",
-            "6.2.0",
-            "Returns the intersection of sorted sets.",
-            "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
-        ),
-    Command::new("zdiff", -3, zdiff)
-        .syntax("numkeys:integer key ... [WITHSCORES]")
-        .flags(READONLY)
-        .find_keys(keys_after_numkeys_at_1)
-        .key_specs(&[
-            KeySpecInfo::counted(&["RO", "access"], 1),
-        ])
-        .doc(
-            "sorted_set",
-            "6.2.0",
-            "Returns the members of the first sorted set that are in none of the others.",
-            "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
-        ),
-    Command::new("zunionstore", -4, zunionstore)
-        .syntax("destination:key numkeys:integer key ... [WEIGHTS weight:double ...] [AGGREGATE \
-             (SUM|MIN|MAX)]")
-        .flags(WRITE | DENYOOM)
-        .find_keys(destination_and_keys_after_numkeys)
-        .key_specs(&[
-            KeySpecInfo::key(&["OW", "update"], 1),
-            KeySpecInfo::counted(&["RO", "access"], 2),
-        ])
-        .doc(
-            "sorted_set",
-            "2.0.0",
-            "Stores the union of sorted sets in a key.",
-            "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
-        ),
-    Command::new("zinterstore", -4, zinterstore)
-        .syntax("destination:key numkeys:integer key ... [WEIGHTS weight:double ...] [AGGREGATE \
-             (SUM|MIN|MAX)]")
-        .flags(WRITE | DENYOOM)
-        .find_keys(destination_and_keys_after_numkeys)
-        .key_specs(&[
-            KeySpecInfo::key(&["OW", "update"], 1),
-            KeySpecInfo::counted(&["RO", "access"], 2),
-        ])
-        .doc(
-            "sorted_set",
-            "2.0.0",
-            "Stores the intersection of sorted sets in a key.",
-            "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
-        ),
-    Command::new("zdiffstore", -4, zdiffstore)
-        .syntax("destination:key numkeys:integer key ...")
-        .flags(WRITE | DENYOOM)
-        .find_keys(destination_and_keys_after_numkeys)
-        .key_specs(&[
-            KeySpecInfo::key(&["OW", "update"], 1),
-            KeySpecInfo::counted(&["RO", "access"], 2),
-        ])
-        .doc(
-            "sorted_set",
-            "6.2.0",
-            "Stores the difference of sorted sets in a key.",
-            "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
-        ),
-    Command::new("zintercard", -3, zintercard)
-        .syntax("numkeys:integer key ... [LIMIT limit:integer]")
-        .flags(READONLY)
-        .find_keys(keys_after_numkeys_at_1)
-        .key_specs(&[
-            KeySpecInfo::counted(&["RO", "access"], 1),
-        ])
-        .doc(
-            "sorted_set",
-            "7.0.0",
-            "Returns the number of members in the intersection of sorted sets.",
-            "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
-        ),
-    Command::new("zscan", -3, zscan)
-        .syntax("key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "sorted_set",
-            "2.8.0",
-            "Iterates over the members and scores of a sorted set.",
-            "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
-        ),
-];
-
 // ---- Key specs, lookups, limits ------------------------------------------------
-
-fn keys_after_numkeys_at_1(args: &[Vec<u8>]) -> Vec<usize> {
-    keys_after_numkeys(args, 1)
-}
-
-fn keys_after_numkeys_at_2(args: &[Vec<u8>]) -> Vec<usize> {
-    keys_after_numkeys(args, 2)
-}
-
-/// ZUNIONSTORE and friends: the destination, then the inputs.
-fn destination_and_keys_after_numkeys(args: &[Vec<u8>]) -> Vec<usize> {
-    let mut keys = vec![1];
-    keys.extend(keys_after_numkeys(args, 2));
-    keys
-}
 
 /// The sorted set in a looked-up entry: `Ok(None)` if missing, WRONGTYPE
 /// if the key holds another type.
@@ -2169,6 +1768,395 @@ fn zscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     }
     Ok(())
 }
+
+// ---- Command table -----------------------------------------------------------
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[
+    Command::new("zadd", -4, zadd)
+        .syntax("key [NX|XX] [GT|LT] [CH] [INCR] (score:double member) ...")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
+        .doc(
+            "sorted_set",
+            "1.2.0",
+            "Adds members to a sorted set or updates their scores, creating the set if needed.",
+            "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+        ),
+    Command::new("zincrby", 4, zincrby)
+        .syntax("key increment:double member")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .doc(
+            "sorted_set",
+            "1.2.0",
+            "Adds to the score of a member of a sorted set.",
+            "O(log(N)) where N is the number of elements in the sorted set.",
+        ),
+    Command::new("zscore", 3, zscore)
+        .syntax("key member")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .doc("sorted_set", "1.2.0", "Returns the score of a member of a sorted set.", "O(1)"),
+    Command::new("zmscore", -3, zmscore)
+        .syntax("key member ...")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .doc(
+            "sorted_set",
+            "6.2.0",
+            "Returns the scores of several members of a sorted set.",
+            "O(N) where N is the number of members being requested.",
+        ),
+    Command::new("zcard", 2, zcard)
+        .syntax("key")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RO"])
+        .doc("sorted_set", "1.2.0", "Returns the number of members of a sorted set.", "O(1)"),
+    Command::new("zcount", 4, zcount)
+        .syntax("key min:double max:double")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .doc(
+            "sorted_set",
+            "2.0.0",
+            "Counts the members of a sorted set whose scores lie in a range.",
+            "O(log(N)) with N being the number of elements in the sorted set.",
+        ),
+    Command::new("zlexcount", 4, zlexcount)
+        .syntax("key min max")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .doc(
+            "sorted_set",
+            "2.8.9",
+            "Counts the members of a sorted set that lie in a lexicographical range.",
+            "O(log(N)) with N being the number of elements in the sorted set.",
+        ),
+    Command::new("zrange", -4, zrange)
+        .syntax("key start stop [BYSCORE|BYLEX] [REV] [LIMIT (offset:integer count:integer)] \
+             [WITHSCORES]")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .doc(
+            "sorted_set",
+            "1.2.0",
+            "Returns the members of a sorted set in a range of indexes, scores or members.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+        ),
+    Command::new("zrangestore", -5, zrangestore)
+        .syntax("dst:key src:key min max [BYSCORE|BYLEX] [REV] [LIMIT (offset:integer \
+             count:integer)]")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 2, 1)
+        .key_specs(&[
+            KeySpecInfo::key(&["OW", "update"], 1),
+            KeySpecInfo::key(&["RO", "access"], 2),
+        ])
+        .doc(
+            "sorted_set",
+            "6.2.0",
+            "Stores a range of a sorted set's members in another key.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
+        ),
+    Command::new("zrangebyscore", -4, zrangebyscore)
+        .syntax("key min:double max:double [WITHSCORES] [LIMIT (offset:integer count:integer)]")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .doc(
+            "sorted_set",
+            "1.0.5",
+            "Returns the members of a sorted set whose scores lie in a range.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        ),
+    Command::new("zrevrangebyscore", -4, zrevrangebyscore)
+        .syntax("key max:double min:double [WITHSCORES] [LIMIT (offset:integer count:integer)]")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .doc(
+            "sorted_set",
+            "2.2.0",
+            "Returns the members of a sorted set whose scores lie in a range, highest first.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        ),
+    Command::new("zrangebylex", -4, zrangebylex)
+        .syntax("key min max [LIMIT (offset:integer count:integer)]")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .doc(
+            "sorted_set",
+            "2.8.9",
+            "Returns the members of a sorted set in a lexicographical range.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        ),
+    Command::new("zrevrangebylex", -4, zrevrangebylex)
+        .syntax("key max min [LIMIT (offset:integer count:integer)]")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .doc(
+            "sorted_set",
+            "2.8.9",
+            "Returns the members of a sorted set in a lexicographical range, highest first.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        ),
+    Command::new("zrevrange", -4, zrevrange)
+        .syntax("key start:integer stop:integer [WITHSCORES]")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .doc(
+            "sorted_set",
+            "1.2.0",
+            "Returns the members of a sorted set in a range of indexes, highest first.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+        ),
+    Command::new("zrank", 3, zrank)
+        .syntax("key member")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .doc("sorted_set", "2.0.0", "Returns the index of a member in a sorted set, lowest score first.", "O(log(N))"),
+    Command::new("zrevrank", 3, zrevrank)
+        .syntax("key member")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .doc("sorted_set", "2.0.0", "Returns the index of a member in a sorted set, highest score first.", "O(log(N))"),
+    Command::new("zrem", -3, zrem)
+        .syntax("key member ...")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "delete"])
+        .doc(
+            "sorted_set",
+            "1.2.0",
+            "Removes members from a sorted set.",
+            "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
+        ),
+    Command::new("zremrangebyrank", 4, zremrangebyrank)
+        .syntax("key start:integer stop:integer")
+        .flags(WRITE)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "delete"])
+        .doc(
+            "sorted_set",
+            "2.0.0",
+            "Removes the members of a sorted set in a range of indexes.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        ),
+    Command::new("zremrangebyscore", 4, zremrangebyscore)
+        .syntax("key min:double max:double")
+        .flags(WRITE)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "delete"])
+        .doc(
+            "sorted_set",
+            "1.2.0",
+            "Removes the members of a sorted set whose scores lie in a range.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        ),
+    Command::new("zremrangebylex", 4, zremrangebylex)
+        .syntax("key min max")
+        .flags(WRITE)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "delete"])
+        .doc(
+            "sorted_set",
+            "2.8.9",
+            "Removes the members of a sorted set in a lexicographical range.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        ),
+    Command::new("zpopmin", -2, zpopmin)
+        .syntax("key [count:integer]")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "access", "delete"])
+        .doc(
+            "sorted_set",
+            "5.0.0",
+            "Removes and returns the members with the lowest scores.",
+            "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+        ),
+    Command::new("zpopmax", -2, zpopmax)
+        .syntax("key [count:integer]")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "access", "delete"])
+        .doc(
+            "sorted_set",
+            "5.0.0",
+            "Removes and returns the members with the highest scores.",
+            "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+        ),
+    Command::new("bzpopmin", -3, bzpopmin)
+        .syntax("key ... timeout:double")
+        .flags(WRITE | NOSCRIPT | FAST | BLOCKING)
+        .keys(1, -2, 1)
+        .key_flags(&["RW", "access", "delete"])
+        .doc(
+            "sorted_set",
+            "5.0.0",
+            "Pops the lowest-scoring member of the first non-empty sorted set, blocking until there is one.",
+            "O(log(N)) with N being the number of elements in the sorted set.",
+        ),
+    Command::new("bzpopmax", -3, bzpopmax)
+        .syntax("key ... timeout:double")
+        .flags(WRITE | NOSCRIPT | FAST | BLOCKING)
+        .keys(1, -2, 1)
+        .key_flags(&["RW", "access", "delete"])
+        .doc(
+            "sorted_set",
+            "5.0.0",
+            "Pops the highest-scoring member of the first non-empty sorted set, blocking until there is one.",
+            "O(log(N)) with N being the number of elements in the sorted set.",
+        ),
+    Command::new("zmpop", -4, zmpop)
+        .syntax("numkeys:integer key ... (MIN|MAX) [COUNT count:integer]")
+        .flags(WRITE)
+        .keys_after_count(1)
+        .key_specs(&[
+            KeySpecInfo::counted(&["RW", "access", "delete"], 1),
+        ])
+        .doc(
+            "sorted_set",
+            "7.0.0",
+            "Pops the lowest or highest-scoring members of the first non-empty sorted set among several.",
+            "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        ),
+    Command::new("bzmpop", -5, bzmpop)
+        .syntax("timeout:double numkeys:integer key ... (MIN|MAX) [COUNT count:integer]")
+        .flags(WRITE | BLOCKING)
+        .keys_after_count(2)
+        .key_specs(&[
+            KeySpecInfo::counted(&["RW", "access", "delete"], 2),
+        ])
+        .doc(
+            "sorted_set",
+            "7.0.0",
+            "Pops members of the first non-empty sorted set among several, blocking until one has some.",
+            "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        ),
+    Command::new("zrandmember", -2, zrandmember)
+        .syntax("key [count:integer [WITHSCORES]]")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "sorted_set",
+            "6.2.0",
+            "Returns random members of a sorted set.",
+            "O(N) where N is the number of elements returned",
+        ),
+    Command::new("zunion", -3, zunion)
+        .syntax("numkeys:integer key ... [WEIGHTS weight:double ...] [AGGREGATE (SUM|MIN|MAX)] \
+             [WITHSCORES]")
+        .flags(READONLY)
+        .keys_after_count(1)
+        .key_specs(&[
+            KeySpecInfo::counted(&["RO", "access"], 1),
+        ])
+        .doc(
+            "sorted_set",
+            "6.2.0",
+            "Returns the union of sorted sets.",
+            "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+        ),
+    Command::new("zinter", -3, zinter)
+        .syntax("numkeys:integer key ... [WEIGHTS weight:double ...] [AGGREGATE (SUM|MIN|MAX)] \
+             [WITHSCORES]")
+        .flags(READONLY)
+        .keys_after_count(1)
+        .key_specs(&[
+            KeySpecInfo::counted(&["RO", "access"], 1),
+        ])
+        .doc(
+            "sorted_set",
+            "6.2.0",
+            "Returns the intersection of sorted sets.",
+            "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+        ),
+    Command::new("zdiff", -3, zdiff)
+        .syntax("numkeys:integer key ... [WITHSCORES]")
+        .flags(READONLY)
+        .keys_after_count(1)
+        .key_specs(&[
+            KeySpecInfo::counted(&["RO", "access"], 1),
+        ])
+        .doc(
+            "sorted_set",
+            "6.2.0",
+            "Returns the members of the first sorted set that are in none of the others.",
+            "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+        ),
+    Command::new("zunionstore", -4, zunionstore)
+        .syntax("destination:key numkeys:integer key ... [WEIGHTS weight:double ...] [AGGREGATE \
+             (SUM|MIN|MAX)]")
+        .flags(WRITE | DENYOOM)
+        .destination_and_keys_after_count(2)
+        .key_specs(&[
+            KeySpecInfo::key(&["OW", "update"], 1),
+            KeySpecInfo::counted(&["RO", "access"], 2),
+        ])
+        .doc(
+            "sorted_set",
+            "2.0.0",
+            "Stores the union of sorted sets in a key.",
+            "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+        ),
+    Command::new("zinterstore", -4, zinterstore)
+        .syntax("destination:key numkeys:integer key ... [WEIGHTS weight:double ...] [AGGREGATE \
+             (SUM|MIN|MAX)]")
+        .flags(WRITE | DENYOOM)
+        .destination_and_keys_after_count(2)
+        .key_specs(&[
+            KeySpecInfo::key(&["OW", "update"], 1),
+            KeySpecInfo::counted(&["RO", "access"], 2),
+        ])
+        .doc(
+            "sorted_set",
+            "2.0.0",
+            "Stores the intersection of sorted sets in a key.",
+            "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+        ),
+    Command::new("zdiffstore", -4, zdiffstore)
+        .syntax("destination:key numkeys:integer key ...")
+        .flags(WRITE | DENYOOM)
+        .destination_and_keys_after_count(2)
+        .key_specs(&[
+            KeySpecInfo::key(&["OW", "update"], 1),
+            KeySpecInfo::counted(&["RO", "access"], 2),
+        ])
+        .doc(
+            "sorted_set",
+            "6.2.0",
+            "Stores the difference of sorted sets in a key.",
+            "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+        ),
+    Command::new("zintercard", -3, zintercard)
+        .syntax("numkeys:integer key ... [LIMIT limit:integer]")
+        .flags(READONLY)
+        .keys_after_count(1)
+        .key_specs(&[
+            KeySpecInfo::counted(&["RO", "access"], 1),
+        ])
+        .doc(
+            "sorted_set",
+            "7.0.0",
+            "Returns the number of members in the intersection of sorted sets.",
+            "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
+        ),
+    Command::new("zscan", -3, zscan)
+        .syntax("key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "sorted_set",
+            "2.8.0",
+            "Iterates over the members and scores of a sorted set.",
+            "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+        ),
+];
 
 #[cfg(test)]
 mod tests {
