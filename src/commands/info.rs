@@ -314,7 +314,8 @@ fn clients_summary(state: &State) -> ClientsSummary {
         if info.flags & flag::BLOCKED != 0 {
             summary.blocked += 1;
         }
-        summary.memory += super::client::estimated_memory(info.query_buffer, 0, info.multi_mem, 0);
+        summary.memory +=
+            super::connection::estimated_memory(info.query_buffer, 0, info.multi_mem, 0);
     }
     summary
 }

@@ -6,17 +6,36 @@
 //! and otherwise [`call`] it: lock its shards, run its handler, count it.
 //! Handlers therefore never re-check the generic conditions.
 //!
-//! Families (Redis's `t_*.c` files): [`strings`], [`keys`], [`connection`],
-//! [`server`], [`tx`], [`persistence`], [`lists`], [`hashes`], [`sets`],
-//! [`zsets`], [`pubsub`]; the
-//! introspection commands [`info`], [`config`], [`client`],
-//! [`introspection`] (COMMAND), [`debug`] and [`memory`]. [`blocking`] serves clients
-//! blocked on keys after each command.
+//! # Where each command lives
+//!
+//! One module per family (Redis's `t_*.c` files and command groups); each
+//! module's command table is at its end. By command name:
+//!
+//! | Commands | Module |
+//! | --- | --- |
+//! | GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX MGET MSET MSETNX APPEND STRLEN INCR DECR INCRBY DECRBY INCRBYFLOAT GETRANGE SETRANGE SUBSTR LCS | [`strings`] |
+//! | LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LSET LINSERT LREM LTRIM LPOS LMOVE RPOPLPUSH LMPOP BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP | [`lists`] |
+//! | HSET HSETNX HMSET HGET HMGET HGETALL HKEYS HVALS HDEL HLEN HEXISTS HSTRLEN HINCRBY HINCRBYFLOAT HSCAN HRANDFIELD | [`hashes`] |
+//! | SADD SREM SMEMBERS SISMEMBER SMISMEMBER SCARD SPOP SRANDMEMBER SMOVE SINTER SINTERCARD SINTERSTORE SUNION SUNIONSTORE SDIFF SDIFFSTORE SSCAN | [`sets`] |
+//! | Z... (every sorted-set command) | [`zsets`] |
+//! | DEL UNLINK EXISTS TYPE TOUCH KEYS SCAN RANDOMKEY RENAME RENAMENX COPY MOVE SWAPDB, the EXPIRE and TTL families, PERSIST, OBJECT | [`keys`] |
+//! | PING ECHO QUIT SELECT HELLO AUTH RESET CLIENT | [`connection`] |
+//! | MULTI EXEC DISCARD WATCH UNWATCH | [`tx`] |
+//! | (P\|S)SUBSCRIBE (P\|S)UNSUBSCRIBE PUBLISH SPUBLISH PUBSUB | [`pubsub`] |
+//! | DBSIZE FLUSHDB FLUSHALL SHUTDOWN TIME LASTSAVE SAVE BGSAVE BGREWRITEAOF CONFIG | [`admin`] |
+//! | INFO | [`info`] |
+//! | COMMAND | [`introspection`] |
+//! | DEBUG | [`debug`] |
+//! | MEMORY | [`memory`] |
+//!
+//! Around them: [`table`] (what a command declares), [`registry`](mod@registry) (every
+//! family's table in one lookup), [`syntax`] (the argument synopses COMMAND
+//! DOCS reports), [`args`] (argument parsing with Redis's errors) and
+//! [`blocking`] (clients blocked on keys, served after each command).
 
+pub mod admin;
 pub mod args;
 pub mod blocking;
-pub mod client;
-pub mod config;
 pub mod connection;
 pub mod debug;
 pub mod hashes;
@@ -25,10 +44,8 @@ pub mod introspection;
 pub mod keys;
 pub mod lists;
 pub mod memory;
-pub mod persistence;
 pub mod pubsub;
 pub mod registry;
-pub mod server;
 pub mod sets;
 pub mod strings;
 pub mod syntax;
