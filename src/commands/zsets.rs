@@ -17,6 +17,7 @@ use std::cmp::Ordering;
 
 use crate::error::{self, CommandError, CommandResult};
 use crate::glob::Pattern;
+use crate::num::strtod::strtod_prefix;
 use crate::resp::ReplyWriter;
 use crate::store::types::skiplist;
 use crate::store::types::zset::{AddFlags, AddOutcome, ZSet, ZSetLimits};
@@ -93,132 +94,6 @@ fn reply_members<'a>(
 }
 
 // ---- Parsing scores and ranges ----------------------------------------------
-
-/// What C's `strtod` makes of the start of `s`: the value and how many
-/// bytes it used (0 if no number starts there). Leading blanks, a sign,
-/// `inf`/`infinity`, `nan`, hexadecimal and decimal forms, as glibc reads
-/// them; the caller decides what trailing bytes mean.
-pub fn strtod_prefix(s: &[u8]) -> (f64, usize) {
-    let mut i = 0;
-    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-        i += 1;
-    }
-    let negative = s.get(i) == Some(&b'-');
-    if matches!(s.get(i), Some(b'+' | b'-')) {
-        i += 1;
-    }
-    let sign = |v: f64| if negative { -v } else { v };
-    let rest = &s[i..];
-    let starts =
-        |word: &[u8]| rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word);
-    if starts(b"infinity") {
-        return (sign(f64::INFINITY), i + 8);
-    }
-    if starts(b"inf") {
-        return (sign(f64::INFINITY), i + 3);
-    }
-    if starts(b"nan") {
-        let mut end = i + 3;
-        // An optional "(n-char-sequence)".
-        if s.get(end) == Some(&b'(') {
-            let close = s[end + 1..]
-                .iter()
-                .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'));
-            if let Some(k) = close
-                && s[end + 1 + k] == b')'
-            {
-                end += k + 2;
-            }
-        }
-        return (f64::NAN, end);
-    }
-    if (starts(b"0x") || starts(b"0X"))
-        && let Some((value, used)) = hex_float(&rest[2..])
-    {
-        return (sign(value), i + 2 + used);
-    }
-    // Decimal: digits [. digits] [e [sign] digits], at least one digit.
-    let digits = |from: usize| s[from..].iter().take_while(|c| c.is_ascii_digit()).count();
-    let mut j = i;
-    let int_digits = digits(j);
-    j += int_digits;
-    let mut frac_digits = 0;
-    if s.get(j) == Some(&b'.') {
-        frac_digits = digits(j + 1);
-        if int_digits + frac_digits > 0 {
-            j += 1 + frac_digits;
-        }
-    }
-    if int_digits + frac_digits == 0 {
-        return (0.0, 0);
-    }
-    if matches!(s.get(j), Some(b'e' | b'E')) {
-        let mut k = j + 1;
-        if matches!(s.get(k), Some(b'+' | b'-')) {
-            k += 1;
-        }
-        let exp_digits = digits(k);
-        if exp_digits > 0 {
-            j = k + exp_digits;
-        }
-    }
-    let text = std::str::from_utf8(&s[i..j]).unwrap_or("0");
-    // Rust's parser rounds correctly, as glibc's does; it saturates
-    // overflow to infinity and underflow to zero, as strtod does.
-    let value = text.parse::<f64>().unwrap_or(0.0);
-    (sign(value), j)
-}
-
-/// The value of hexadecimal float digits (after `0x`): `h[.h][p[sign]d]`.
-fn hex_float(s: &[u8]) -> Option<(f64, usize)> {
-    let mut mantissa: u64 = 0;
-    let mut exponent: i64 = 0;
-    let mut any = false;
-    let mut i = 0;
-    let mut seen_point = false;
-    while i < s.len() {
-        let c = s[i];
-        if c == b'.' && !seen_point {
-            seen_point = true;
-            i += 1;
-            continue;
-        }
-        let Some(d) = (c as char).to_digit(16) else {
-            break;
-        };
-        any = true;
-        if mantissa >> 60 == 0 {
-            mantissa = (mantissa << 4) | u64::from(d);
-            if seen_point {
-                exponent -= 4;
-            }
-        } else if !seen_point {
-            exponent += 4;
-        }
-        i += 1;
-    }
-    if !any {
-        return None;
-    }
-    if matches!(s.get(i), Some(b'p' | b'P')) {
-        let mut k = i + 1;
-        let neg = s.get(k) == Some(&b'-');
-        if matches!(s.get(k), Some(b'+' | b'-')) {
-            k += 1;
-        }
-        let n = s[k..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if n > 0 {
-            let e: i64 = std::str::from_utf8(&s[k..k + n])
-                .ok()
-                .and_then(|t| t.parse().ok())
-                .unwrap_or(i64::MAX / 2);
-            exponent = exponent.saturating_add(if neg { -e } else { e });
-            i = k + n;
-        }
-    }
-    let value = mantissa as f64 * 2f64.powi(exponent.clamp(-2000, 2000) as i32);
-    Some((value, i))
-}
 
 /// One end of a score range.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -2161,31 +2036,6 @@ pub static COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strtod_reads_what_c_reads() {
-        let parse = |s: &str| strtod_prefix(s.as_bytes());
-        assert_eq!(parse("1.5"), (1.5, 3));
-        assert_eq!(parse(" 1"), (1.0, 2));
-        assert_eq!(parse("1 "), (1.0, 1));
-        assert_eq!(parse(""), (0.0, 0));
-        assert_eq!(parse("abc"), (0.0, 0));
-        assert_eq!(parse("-inf"), (f64::NEG_INFINITY, 4));
-        assert_eq!(parse("Infinity"), (f64::INFINITY, 8));
-        assert_eq!(parse("infinit"), (f64::INFINITY, 3));
-        assert_eq!(parse("0x10"), (16.0, 4));
-        assert_eq!(parse("0x1p-2"), (0.25, 6));
-        assert_eq!(parse("0x"), (0.0, 1));
-        assert_eq!(parse("1e"), (1.0, 1));
-        assert_eq!(parse("1e+"), (1.0, 1));
-        assert_eq!(parse("1e3x"), (1000.0, 3));
-        assert_eq!(parse(".5"), (0.5, 2));
-        assert_eq!(parse("5."), (5.0, 2));
-        assert_eq!(parse("."), (0.0, 0));
-        assert_eq!(parse("1e400"), (f64::INFINITY, 5));
-        assert!(parse("nan").0.is_nan());
-        assert_eq!(parse("nan(12)x").1, 7);
-    }
 
     #[test]
     fn score_bounds_follow_zslparserange() {
