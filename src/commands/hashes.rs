@@ -10,25 +10,15 @@ use crate::channels::notify;
 use crate::error::{self, CommandError, CommandResult};
 use crate::glob::Pattern;
 use crate::num::ldouble::{self, LongDouble};
+use crate::store::Value;
+use crate::store::types::Aggregate;
 use crate::store::types::hash::{Hash, HashLimits};
-use crate::store::{Entry, Value};
 
 use super::Ctx;
 use super::args;
 use super::keys::parse_scan_cursor;
 use super::table::{Command, flags::*};
-
-/// The hash at `entry`: `None` if missing, WRONGTYPE for another type.
-fn as_hash(entry: Option<&mut Entry>) -> CommandResult<Option<&mut Hash>> {
-    match entry {
-        None => Ok(None),
-        Some(Entry {
-            value: Value::Hash(h),
-            ..
-        }) => Ok(Some(h)),
-        Some(_) => Err(error::WRONGTYPE),
-    }
-}
+use super::typed::as_type;
 
 /// The listpack limits from the configuration.
 fn limits(ctx: &Ctx) -> HashLimits {
@@ -41,7 +31,7 @@ fn set_pairs(ctx: &mut Ctx, key: &[u8], pairs: &[Vec<u8>]) -> CommandResult<u64>
     let limits = limits(ctx);
     let mut db = ctx.db();
     let mut created = 0;
-    match as_hash(db.lookup_write(key))? {
+    match as_type::<Hash>(db.lookup_write(key))? {
         Some(hash) => {
             for pair in pairs.chunks_exact(2) {
                 created += u64::from(hash.set(&pair[0], &pair[1], limits));
@@ -83,7 +73,8 @@ fn hmset(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `HSETNX key field value`
 fn hsetnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let exists = as_hash(ctx.db().lookup_write(&args[1]))?.is_some_and(|h| h.contains(&args[2]));
+    let exists =
+        as_type::<Hash>(ctx.db().lookup_write(&args[1]))?.is_some_and(|h| h.contains(&args[2]));
     if exists {
         ctx.out.int(0);
         return Ok(());
@@ -96,7 +87,7 @@ fn hsetnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `HGET key field`
 fn hget(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    match as_hash(db.lookup_read(&args[1]))?.and_then(|h| h.get(&args[2])) {
+    match as_type::<Hash>(db.lookup_read(&args[1]))?.and_then(|h| h.get(&args[2])) {
         Some(value) => out.bulk(value),
         None => out.null(),
     }
@@ -106,7 +97,7 @@ fn hget(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `HMGET key field [field ...]`
 fn hmget(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let hash = as_hash(db.lookup_read(&args[1]))?;
+    let hash = as_type::<Hash>(db.lookup_read(&args[1]))?;
     out.array(args.len() - 2);
     for field in &args[2..] {
         match hash.as_ref().and_then(|h| h.get(field)) {
@@ -120,7 +111,7 @@ fn hmget(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `HGETALL key`: a map in RESP3, a flat array in RESP2.
 fn hgetall(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let Some(hash) = as_hash(db.lookup_read(&args[1]))? else {
+    let Some(hash) = as_type::<Hash>(db.lookup_read(&args[1]))? else {
         out.map(0);
         return Ok(());
     };
@@ -135,7 +126,7 @@ fn hgetall(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `HKEYS key`
 fn hkeys(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    match as_hash(db.lookup_read(&args[1]))? {
+    match as_type::<Hash>(db.lookup_read(&args[1]))? {
         Some(hash) => {
             out.array(hash.len());
             for (field, _) in hash.iter() {
@@ -150,7 +141,7 @@ fn hkeys(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `HVALS key`
 fn hvals(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    match as_hash(db.lookup_read(&args[1]))? {
+    match as_type::<Hash>(db.lookup_read(&args[1]))? {
         Some(hash) => {
             out.array(hash.len());
             for (_, value) in hash.iter() {
@@ -166,7 +157,7 @@ fn hvals(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 fn hdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let key = &args[1];
     let mut db = ctx.db();
-    let Some(hash) = as_hash(db.lookup_write(key))? else {
+    let Some(hash) = as_type::<Hash>(db.lookup_write(key))? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -198,7 +189,7 @@ fn hdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `HLEN key`
 fn hlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let len = as_hash(db.lookup_read(&args[1]))?.map_or(0, |h| h.len());
+    let len = as_type::<Hash>(db.lookup_read(&args[1]))?.map_or(0, |h| h.len());
     out.int(len as i64);
     Ok(())
 }
@@ -206,7 +197,7 @@ fn hlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `HEXISTS key field`
 fn hexists(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let found = as_hash(db.lookup_read(&args[1]))?.is_some_and(|h| h.contains(&args[2]));
+    let found = as_type::<Hash>(db.lookup_read(&args[1]))?.is_some_and(|h| h.contains(&args[2]));
     out.int(i64::from(found));
     Ok(())
 }
@@ -214,7 +205,7 @@ fn hexists(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `HSTRLEN key field`
 fn hstrlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let len = as_hash(db.lookup_read(&args[1]))?
+    let len = as_type::<Hash>(db.lookup_read(&args[1]))?
         .and_then(|h| h.get(&args[2]))
         .map_or(0, <[u8]>::len);
     out.int(len as i64);
@@ -227,7 +218,7 @@ fn hincrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let incr = args::int(&args[3])?;
     let current = {
         let mut db = ctx.db();
-        match as_hash(db.lookup_write(key))?.and_then(|h| h.get(field)) {
+        match as_type::<Hash>(db.lookup_write(key))?.and_then(|h| h.get(field)) {
             Some(v) => crate::num::parse_i64(v)
                 .ok_or_else(|| CommandError::err("hash value is not an integer"))?,
             None => 0,
@@ -249,7 +240,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     }
     let current = {
         let mut db = ctx.db();
-        match as_hash(db.lookup_write(key))?.and_then(|h| h.get(field)) {
+        match as_type::<Hash>(db.lookup_write(key))?.and_then(|h| h.get(field)) {
             Some(v) => LongDouble::parse(v)
                 .ok_or_else(|| CommandError::err("hash value is not a float"))?,
             None => LongDouble::ZERO,
@@ -267,15 +258,15 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 fn set_field(ctx: &mut Ctx, key: &[u8], field: &[u8], value: &[u8], event: &'static str) {
     let limits = limits(ctx);
     let mut db = ctx.db();
-    match db.lookup_write(key) {
-        Some(Entry {
-            value: Value::Hash(hash),
-            ..
-        }) => {
+    match db
+        .lookup_write(key)
+        .and_then(|e| Hash::of_mut(&mut e.value))
+    {
+        Some(hash) => {
             hash.set(field, value, limits);
             db.signal_modified(key);
         }
-        _ => {
+        None => {
             let mut hash = Hash::new();
             hash.set(field, value, limits);
             db.set(key, Value::Hash(Box::new(hash)));
@@ -312,7 +303,7 @@ pub fn scan_options(args: &[Vec<u8>], from: usize) -> CommandResult<(usize, Opti
 fn hscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let cursor = parse_scan_cursor(&args[2])?;
     let (mut db, out) = ctx.db_and_out();
-    let Some(hash) = as_hash(db.lookup_read(&args[1]))? else {
+    let Some(hash) = as_type::<Hash>(db.lookup_read(&args[1]))? else {
         out.array(2);
         out.bulk(b"0");
         out.array(0);
@@ -343,7 +334,7 @@ const RANDFIELD_MAX: u64 = 1 << 27;
 fn hrandfield(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if args.len() == 2 {
         let mut db = ctx.locks.db(ctx.client.db, ctx.now_ms);
-        let hash = as_hash(db.lookup_read(&args[1]))?;
+        let hash = as_type::<Hash>(db.lookup_read(&args[1]))?;
         match hash.and_then(|h| h.random(&mut ctx.client.rng)) {
             Some((field, _)) => ctx.out.bulk(field),
             None => ctx.out.null(),
@@ -365,7 +356,7 @@ fn hrandfield(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let mut db = ctx.locks.db(ctx.client.db, ctx.now_ms);
     let out = &mut *ctx.out;
     let rng = &mut ctx.client.rng;
-    let Some(hash) = as_hash(db.lookup_read(&args[1]))? else {
+    let Some(hash) = as_type::<Hash>(db.lookup_read(&args[1]))? else {
         out.array(0);
         return Ok(());
     };

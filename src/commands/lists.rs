@@ -16,27 +16,15 @@ use crate::error::{self, CommandError, CommandResult};
 use crate::resp::ReplyWriter;
 use crate::store::types::list::{End, List};
 use crate::store::waiting::BlockedOp;
-use crate::store::{Db, Entry, Key, Value};
+use crate::store::{Db, Key, Value};
 
 use super::Ctx;
 use super::args;
 use super::blocking::{self, Timeout};
 use super::table::{Command, KeySpecInfo, flags::*};
+use super::typed::{as_type, delete_if_empty};
 
 // ---- Key specs and lookups -------------------------------------------------
-
-/// The list in a looked-up entry: `Ok(None)` if missing, WRONGTYPE if the
-/// key holds another type.
-fn as_list(entry: Option<&mut Entry>) -> CommandResult<Option<&mut List>> {
-    match entry {
-        None => Ok(None),
-        Some(Entry {
-            value: Value::List(list),
-            ..
-        }) => Ok(Some(list)),
-        Some(_) => Err(error::WRONGTYPE),
-    }
-}
 
 /// `LEFT` or `RIGHT`, else a syntax error.
 fn parse_end(arg: &[u8]) -> CommandResult<End> {
@@ -73,16 +61,6 @@ fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
         end = len - 1;
     }
     Some((start as usize, end as usize))
-}
-
-/// Deletes `key` if the list it holds became empty (Redis never keeps an
-/// empty list).
-fn delete_if_empty(db: &mut Db, key: &[u8]) -> bool {
-    if matches!(db.peek(key), Some(Entry { value: Value::List(l), .. }) if l.is_empty()) {
-        db.delete(key)
-    } else {
-        false
-    }
 }
 
 /// The event names of pushes and pops at `end`.
@@ -137,7 +115,7 @@ fn push_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End, only_existing: bool) 
     let key = &args[1];
     let elements = &args[2..];
     let mut db = ctx.db();
-    let len = match as_list(db.lookup_write(key))? {
+    let len = match as_type::<List>(db.lookup_write(key))? {
         Some(list) => {
             for element in elements {
                 list.push(end, element);
@@ -177,7 +155,7 @@ fn linsert(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     };
     let key = &args[1];
     let mut db = ctx.db();
-    let Some(list) = as_list(db.lookup_write(key))? else {
+    let Some(list) = as_type::<List>(db.lookup_write(key))? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -199,7 +177,7 @@ fn linsert(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `LLEN key`
 fn llen(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let mut db = ctx.db();
-    let len = as_list(db.lookup_read(&args[1]))?.map_or(0, |l| l.len());
+    let len = as_type::<List>(db.lookup_read(&args[1]))?.map_or(0, |l| l.len());
     ctx.out.int(len as i64);
     Ok(())
 }
@@ -208,7 +186,7 @@ fn llen(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// in Redis (a missing key replies null whatever the index).
 fn lindex(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let Some(list) = as_list(db.lookup_read(&args[1]))? else {
+    let Some(list) = as_type::<List>(db.lookup_read(&args[1]))? else {
         out.null();
         return Ok(());
     };
@@ -225,7 +203,7 @@ fn lrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let start = args::int(&args[2])?;
     let stop = args::int(&args[3])?;
     let (mut db, out) = ctx.db_and_out();
-    let Some(list) = as_list(db.lookup_read(&args[1]))? else {
+    let Some(list) = as_type::<List>(db.lookup_read(&args[1]))? else {
         out.array(0);
         return Ok(());
     };
@@ -277,7 +255,7 @@ fn lpos_options(args: &[Vec<u8>]) -> CommandResult<LposOptions> {
 fn lpos(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let o = lpos_options(args)?;
     let (mut db, out) = ctx.db_and_out();
-    let Some(list) = as_list(db.lookup_read(&args[1]))? else {
+    let Some(list) = as_type::<List>(db.lookup_read(&args[1]))? else {
         match o.count {
             Some(_) => out.array(0),
             None => out.null(),
@@ -344,7 +322,7 @@ fn lpos(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 fn lset(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let key = &args[1];
     let mut db = ctx.db();
-    let list = as_list(db.lookup_write(key))?.ok_or(error::NO_SUCH_KEY)?;
+    let list = as_type::<List>(db.lookup_write(key))?.ok_or(error::NO_SUCH_KEY)?;
     let index = args::int(&args[2])?;
     let replaced = position(index, list.len()).is_some_and(|i| list.set(i, &args[3]));
     if !replaced {
@@ -363,7 +341,7 @@ fn lrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let count = args::int(&args[2])?;
     let key = &args[1];
     let mut db = ctx.db();
-    let Some(list) = as_list(db.lookup_write(key))? else {
+    let Some(list) = as_type::<List>(db.lookup_write(key))? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -372,7 +350,7 @@ fn lrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if removed > 0 {
         db.signal_modified(key);
     }
-    let deleted = delete_if_empty(&mut db, key);
+    let deleted = delete_if_empty::<List>(&mut db, key);
     ctx.dirty += removed as u64;
     if removed > 0 {
         ctx.notify(notify::LIST, "lrem", key);
@@ -390,7 +368,7 @@ fn ltrim(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let stop = args::int(&args[3])?;
     let key = &args[1];
     let mut db = ctx.db();
-    let Some(list) = as_list(db.lookup_write(key))? else {
+    let Some(list) = as_type::<List>(db.lookup_write(key))? else {
         ctx.out.ok();
         return Ok(());
     };
@@ -401,7 +379,7 @@ fn ltrim(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     };
     list.trim(head, tail);
     db.signal_modified(key);
-    let deleted = delete_if_empty(&mut db, key);
+    let deleted = delete_if_empty::<List>(&mut db, key);
     ctx.dirty += (head + tail) as u64;
     ctx.notify(notify::LIST, "ltrim", key);
     if deleted {
@@ -439,7 +417,7 @@ fn pop_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> CommandResult {
     };
     let key = &args[1];
     let (mut db, out) = ctx.db_and_out();
-    let Some(list) = as_list(db.lookup_write(key))? else {
+    let Some(list) = as_type::<List>(db.lookup_write(key))? else {
         match count {
             Some(_) => out.null_array(),
             None => out.null(),
@@ -463,7 +441,7 @@ fn pop_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> CommandResult {
         }
     };
     db.signal_modified(key);
-    let deleted = delete_if_empty(&mut db, key);
+    let deleted = delete_if_empty::<List>(&mut db, key);
     ctx.dirty += popped as u64;
     let mut events = Events::new();
     note_pop(&mut events, key, end, deleted);
@@ -477,7 +455,7 @@ fn pop_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> CommandResult {
 fn multi_pop(ctx: &mut Ctx, keys: &[Vec<u8>], end: End, count: usize) -> CommandResult<bool> {
     let (mut db, out) = ctx.db_and_out();
     for key in keys {
-        let Some(list) = as_list(db.lookup_write(key))? else {
+        let Some(list) = as_type::<List>(db.lookup_write(key))? else {
             continue;
         };
         let popped = list.pop_many(end, count);
@@ -485,7 +463,7 @@ fn multi_pop(ctx: &mut Ctx, keys: &[Vec<u8>], end: End, count: usize) -> Command
         out.bulk(key);
         out.bulk_array(popped.iter().map(Key::as_bytes));
         db.signal_modified(key);
-        let deleted = delete_if_empty(&mut db, key);
+        let deleted = delete_if_empty::<List>(&mut db, key);
         ctx.dirty += popped.len() as u64;
         let mut events = Events::new();
         note_pop(&mut events, key, end, deleted);
@@ -554,12 +532,12 @@ fn move_element(
     to: End,
     events: &mut Events,
 ) -> CommandResult<bool> {
-    if as_list(db.lookup_write(src))?.is_none() {
+    if as_type::<List>(db.lookup_write(src))?.is_none() {
         out.null();
         return Ok(false);
     }
-    as_list(db.lookup_write(dst))?;
-    let Some(list) = as_list(db.lookup_write(src))? else {
+    as_type::<List>(db.lookup_write(dst))?;
+    let Some(list) = as_type::<List>(db.lookup_write(src))? else {
         out.null();
         return Ok(false);
     };
@@ -574,10 +552,10 @@ fn move_element(
         return Ok(true);
     }
     db.signal_modified(src);
-    let deleted = delete_if_empty(db, src);
+    let deleted = delete_if_empty::<List>(db, src);
     notify::note(events, notify::LIST, push_event(to), dst);
     note_pop(events, src, from, deleted);
-    match as_list(db.lookup_write(dst))? {
+    match as_type::<List>(db.lookup_write(dst))? {
         Some(target) => {
             target.push_key(to, element);
             db.signal_modified(dst);
@@ -633,7 +611,7 @@ fn blocking_pop(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> CommandResult {
     {
         let (mut db, out) = ctx.db_and_out();
         for key in keys {
-            let Some(list) = as_list(db.lookup_write(key))? else {
+            let Some(list) = as_type::<List>(db.lookup_write(key))? else {
                 continue;
             };
             let element = list.pop(end).ok_or(error::NO_SUCH_KEY)?;
@@ -641,7 +619,7 @@ fn blocking_pop(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> CommandResult {
             out.bulk(key);
             out.bulk(element.as_bytes());
             db.signal_modified(key);
-            let deleted = delete_if_empty(&mut db, key);
+            let deleted = delete_if_empty::<List>(&mut db, key);
             ctx.dirty += 1;
             ctx.propagate_as(vec![super::argv([pop_command(end), key])]);
             let mut events = Events::new();
@@ -690,7 +668,7 @@ fn blmove_generic(
     timeout: Timeout,
 ) -> CommandResult {
     let (src, dst) = (&args[1], &args[2]);
-    if as_list(ctx.db().lookup_write(src))?.is_some() {
+    if as_type::<List>(ctx.db().lookup_write(src))?.is_some() {
         lmove_generic(ctx, src, dst, from, to)?;
         // Logged as the non-blocking move it was.
         let logged = if args.len() == 4 {
@@ -756,7 +734,7 @@ pub fn serve_blocked(
 ) -> u64 {
     let result = match op {
         BlockedOp::ListPop { end } => (|| {
-            let Some(list) = as_list(db.lookup_write(key))? else {
+            let Some(list) = as_type::<List>(db.lookup_write(key))? else {
                 return Ok(0);
             };
             let element = list.pop(*end).ok_or(error::NO_SUCH_KEY)?;
@@ -768,7 +746,7 @@ pub fn serve_blocked(
             Ok(0)
         })(),
         BlockedOp::ListMultiPop { end, count } => (|| {
-            let Some(list) = as_list(db.lookup_write(key))? else {
+            let Some(list) = as_type::<List>(db.lookup_write(key))? else {
                 return Ok(0);
             };
             let popped = list.pop_many(*end, *count);
@@ -796,7 +774,7 @@ pub fn serve_blocked(
         BlockedOp::ZSetPop { .. } | BlockedOp::ZSetMultiPop { .. } => Ok(0),
     };
     db.signal_modified(key);
-    if delete_if_empty(db, key) && !matches!(op, BlockedOp::ListMove { .. }) {
+    if delete_if_empty::<List>(db, key) && !matches!(op, BlockedOp::ListMove { .. }) {
         notify::note(events, notify::GENERIC, "del", key);
     }
     match result {

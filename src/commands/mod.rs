@@ -51,6 +51,7 @@ pub mod strings;
 pub mod syntax;
 pub mod table;
 pub mod tx;
+pub mod typed;
 pub mod zsets;
 
 use crate::error::{self, CommandError, CommandResult};

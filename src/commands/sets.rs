@@ -11,26 +11,16 @@ use std::borrow::Cow;
 
 use crate::channels::notify;
 use crate::error::{self, CommandError, CommandResult};
+use crate::store::Value;
+use crate::store::types::Aggregate;
 use crate::store::types::set::Set;
-use crate::store::{Entry, Value};
 
 use super::Ctx;
 use super::args;
 use super::hashes::{sample_distinct, scan_options};
 use super::keys::parse_scan_cursor;
 use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, flags::*};
-
-/// The set at `entry`: `None` if missing, WRONGTYPE for another type.
-fn as_set(entry: Option<&mut Entry>) -> CommandResult<Option<&mut Set>> {
-    match entry {
-        None => Ok(None),
-        Some(Entry {
-            value: Value::Set(s),
-            ..
-        }) => Ok(Some(s)),
-        Some(_) => Err(error::WRONGTYPE),
-    }
-}
+use super::typed::as_type;
 
 fn max_intset(ctx: &Ctx) -> usize {
     ctx.state.config().set_max_intset_entries
@@ -54,7 +44,7 @@ fn sadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let max = max_intset(ctx);
     let mut db = ctx.db();
     let mut added = 0;
-    match as_set(db.lookup_write(key))? {
+    match as_type::<Set>(db.lookup_write(key))? {
         Some(set) => {
             for member in &args[2..] {
                 added += u64::from(set.add(member, max));
@@ -83,7 +73,7 @@ fn sadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 fn srem(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let key = &args[1];
     let mut db = ctx.db();
-    let Some(set) = as_set(db.lookup_write(key))? else {
+    let Some(set) = as_type::<Set>(db.lookup_write(key))? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -115,7 +105,7 @@ fn srem(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `SMEMBERS key`
 fn smembers(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    match as_set(db.lookup_read(&args[1]))? {
+    match as_type::<Set>(db.lookup_read(&args[1]))? {
         Some(set) => reply_set(out, set.len(), set.iter()),
         None => out.set(0),
     }
@@ -125,7 +115,7 @@ fn smembers(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `SISMEMBER key member`
 fn sismember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let found = as_set(db.lookup_read(&args[1]))?.is_some_and(|s| s.contains(&args[2]));
+    let found = as_type::<Set>(db.lookup_read(&args[1]))?.is_some_and(|s| s.contains(&args[2]));
     out.int(i64::from(found));
     Ok(())
 }
@@ -133,7 +123,7 @@ fn sismember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `SMISMEMBER key member [member ...]`
 fn smismember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let set = as_set(db.lookup_read(&args[1]))?;
+    let set = as_type::<Set>(db.lookup_read(&args[1]))?;
     out.array(args.len() - 2);
     for member in &args[2..] {
         out.int(i64::from(set.as_ref().is_some_and(|s| s.contains(member))));
@@ -144,7 +134,7 @@ fn smismember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `SCARD key`
 fn scard(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let len = as_set(db.lookup_read(&args[1]))?.map_or(0, |s| s.len());
+    let len = as_type::<Set>(db.lookup_read(&args[1]))?.map_or(0, |s| s.len());
     out.int(len as i64);
     Ok(())
 }
@@ -166,7 +156,7 @@ fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let key = &args[1];
     let mut db = ctx.locks.db(ctx.client.db, ctx.now_ms);
     let rng = &mut ctx.client.rng;
-    let Some(set) = as_set(db.lookup_write(key))? else {
+    let Some(set) = as_type::<Set>(db.lookup_write(key))? else {
         match count {
             Some(_) => ctx.out.set(0),
             None => ctx.out.null(),
@@ -225,7 +215,7 @@ fn srandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let out = &mut *ctx.out;
     let rng = &mut ctx.client.rng;
     let Some(arg) = args.get(2) else {
-        match as_set(db.lookup_read(&args[1]))?.and_then(|s| s.random(rng)) {
+        match as_type::<Set>(db.lookup_read(&args[1]))?.and_then(|s| s.random(rng)) {
             Some(member) => out.bulk(&member),
             None => out.null(),
         }
@@ -235,7 +225,7 @@ fn srandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if count.unsigned_abs() > RANDMEMBER_MAX {
         return Err(CommandError::err("value is out of range"));
     }
-    let Some(set) = as_set(db.lookup_read(&args[1]))? else {
+    let Some(set) = as_type::<Set>(db.lookup_read(&args[1]))? else {
         out.array(0);
         return Ok(());
     };
@@ -263,14 +253,14 @@ fn smove(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         ctx.out.int(0);
         return Ok(());
     }
-    as_set(db.lookup_write(src))?;
-    as_set(db.lookup_write(dst))?;
+    as_type::<Set>(db.lookup_write(src))?;
+    as_type::<Set>(db.lookup_write(dst))?;
     if src == dst {
-        let found = as_set(db.lookup_write(src))?.is_some_and(|s| s.contains(member));
+        let found = as_type::<Set>(db.lookup_write(src))?.is_some_and(|s| s.contains(member));
         ctx.out.int(i64::from(found));
         return Ok(());
     }
-    let source = as_set(db.lookup_write(src))?.expect("checked above");
+    let source = as_type::<Set>(db.lookup_write(src))?.expect("checked above");
     if !source.remove(member) {
         ctx.out.int(0);
         return Ok(());
@@ -280,7 +270,7 @@ fn smove(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         db.delete(src);
     }
     db.signal_modified(src);
-    let added = match as_set(db.lookup_write(dst))? {
+    let added = match as_type::<Set>(db.lookup_write(dst))? {
         Some(target) => {
             let added = target.add(member, max);
             if added {
@@ -330,17 +320,11 @@ fn compute(
     // Lookups first (expiry, hit/miss counts, type checks), then the sets
     // are read in place.
     for key in keys {
-        as_set(db.lookup_read(key))?;
+        as_type::<Set>(db.lookup_read(key))?;
     }
     let inputs: Vec<Option<&Set>> = keys
         .iter()
-        .map(|key| match db.peek(key) {
-            Some(Entry {
-                value: Value::Set(s),
-                ..
-            }) => Some(&**s),
-            _ => None,
-        })
+        .map(|key| db.peek(key).and_then(|e| Set::of(&e.value)))
         .collect();
     let mut result = Set::new_intset();
     let mut count = 0;
@@ -481,7 +465,7 @@ fn sintercard(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 fn sscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let cursor = parse_scan_cursor(&args[2])?;
     let (mut db, out) = ctx.db_and_out();
-    let Some(set) = as_set(db.lookup_read(&args[1]))? else {
+    let Some(set) = as_type::<Set>(db.lookup_read(&args[1]))? else {
         out.array(2);
         out.bulk(b"0");
         out.array(0);

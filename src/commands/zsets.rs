@@ -12,51 +12,32 @@
 //! sorted sets; `input_of` is where other types become inputs (Redis
 //! also accepts plain sets, every member scoring 1).
 
-use crate::channels::notify::{self, Events};
 use std::cmp::Ordering;
 
+use crate::channels::notify::{self, Events};
 use crate::error::{self, CommandError, CommandResult};
 use crate::glob::Pattern;
 use crate::num::strtod::strtod_prefix;
 use crate::resp::ReplyWriter;
+use crate::store::types::Aggregate;
+use crate::store::types::set::Set;
 use crate::store::types::skiplist;
 use crate::store::types::zset::{AddFlags, AddOutcome, ZSet, ZSetLimits};
 use crate::store::waiting::BlockedOp;
-use crate::store::{Db, Entry, Value};
+use crate::store::{Db, Value};
 
 use super::Ctx;
 use super::args;
 use super::blocking::{self, Timeout};
 use super::keys::parse_scan_cursor;
 use super::table::{Command, KeySpecInfo, flags::*};
+use super::typed::{as_type, delete_if_empty};
 
 // ---- Key specs, lookups, limits ------------------------------------------------
-
-/// The sorted set in a looked-up entry: `Ok(None)` if missing, WRONGTYPE
-/// if the key holds another type.
-fn as_zset(entry: Option<&mut Entry>) -> CommandResult<Option<&mut ZSet>> {
-    match entry {
-        None => Ok(None),
-        Some(Entry {
-            value: Value::ZSet(z),
-            ..
-        }) => Ok(Some(z)),
-        Some(_) => Err(error::WRONGTYPE),
-    }
-}
 
 /// The listpack limits from the configuration.
 fn limits(ctx: &Ctx) -> ZSetLimits {
     ctx.state.config().zset_limits()
-}
-
-/// Deletes `key` if the sorted set it holds became empty.
-fn delete_if_empty(db: &mut Db, key: &[u8]) -> bool {
-    if matches!(db.peek(key), Some(Entry { value: Value::ZSet(z), .. }) if z.is_empty()) {
-        db.delete(key)
-    } else {
-        false
-    }
 }
 
 fn pop_event(max: bool) -> &'static str {
@@ -411,7 +392,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], incr_command: bool) -> CommandR
     let key = &args[1];
     let mut db = ctx.db();
     let mut created = None;
-    let zset = match as_zset(db.lookup_write(key))? {
+    let zset = match as_type::<ZSet>(db.lookup_write(key))? {
         Some(z) => z,
         None if flags.xx => {
             reply_zadd(ctx.out, flags.incr, ch, 0, 0, None);
@@ -479,7 +460,7 @@ fn reply_zadd(
 /// `ZSCORE key member`
 fn zscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    match as_zset(db.lookup_read(&args[1]))?.and_then(|z| z.score(&args[2])) {
+    match as_type::<ZSet>(db.lookup_read(&args[1]))?.and_then(|z| z.score(&args[2])) {
         Some(score) => out.double(score),
         None => out.null(),
     }
@@ -489,7 +470,7 @@ fn zscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `ZMSCORE key member [member ...]`: a missing key acts as an empty set.
 fn zmscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let zset = as_zset(db.lookup_read(&args[1]))?;
+    let zset = as_type::<ZSet>(db.lookup_read(&args[1]))?;
     out.array(args.len() - 2);
     for member in &args[2..] {
         match zset.as_ref().and_then(|z| z.score(member)) {
@@ -503,7 +484,7 @@ fn zmscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `ZCARD key`
 fn zcard(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let mut db = ctx.db();
-    let len = as_zset(db.lookup_read(&args[1]))?.map_or(0, |z| z.len());
+    let len = as_type::<ZSet>(db.lookup_read(&args[1]))?.map_or(0, |z| z.len());
     ctx.out.int(len as i64);
     Ok(())
 }
@@ -522,7 +503,7 @@ fn zlexcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 fn count_in(ctx: &mut Ctx, key: &[u8], range: &impl Range) -> CommandResult {
     let mut db = ctx.db();
-    let count = as_zset(db.lookup_read(key))?
+    let count = as_type::<ZSet>(db.lookup_read(key))?
         .and_then(|z| span_forward(z, range))
         .map_or(0, |(first, last)| last - first + 1);
     ctx.out.int(count as i64);
@@ -541,7 +522,7 @@ fn zrevrank(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 fn rank_generic(ctx: &mut Ctx, args: &[Vec<u8>], reverse: bool) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let Some(zset) = as_zset(db.lookup_read(&args[1]))? else {
+    let Some(zset) = as_type::<ZSet>(db.lookup_read(&args[1]))? else {
         out.null();
         return Ok(());
     };
@@ -743,7 +724,7 @@ fn range_command(
     let q = parse_range_query(args, 1, false, kind, reverse)?;
     let bounds = parse_bounds(args, &q)?;
     let (mut db, out) = ctx.db_and_out();
-    let Some(zset) = as_zset(db.lookup_read(&args[1]))? else {
+    let Some(zset) = as_type::<ZSet>(db.lookup_read(&args[1]))? else {
         out.array(0);
         return Ok(());
     };
@@ -763,7 +744,7 @@ fn zrangestore(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     // a member passes a limit. The source is read in full before the
     // destination is written: they may be the same key.
     let mut result = ZSet::new_listpack();
-    if let Some(zset) = as_zset(db.lookup_read(&args[2]))? {
+    if let Some(zset) = as_type::<ZSet>(db.lookup_read(&args[2]))? {
         let (first, count) = select(zset, &q, &bounds);
         for (member, score) in zset.iter_from(first, q.reverse).take(count) {
             result.add(member, score, AddFlags::default(), limits);
@@ -797,7 +778,7 @@ fn store(ctx: &mut Ctx, dst: &[u8], zset: ZSet, event: &'static str) -> CommandR
 fn zrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let key = &args[1];
     let mut db = ctx.db();
-    let Some(zset) = as_zset(db.lookup_write(key))? else {
+    let Some(zset) = as_type::<ZSet>(db.lookup_write(key))? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -812,7 +793,7 @@ fn zrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     }
     let deleted = removed > 0 && {
         db.signal_modified(key);
-        delete_if_empty(&mut db, key)
+        delete_if_empty::<ZSet>(&mut db, key)
     };
     ctx.dirty += removed;
     if removed > 0 {
@@ -855,7 +836,7 @@ fn remove_span(
     span: impl FnOnce(&ZSet) -> Option<(usize, usize)>,
 ) -> CommandResult {
     let mut db = ctx.db();
-    let Some(zset) = as_zset(db.lookup_write(key))? else {
+    let Some(zset) = as_type::<ZSet>(db.lookup_write(key))? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -865,7 +846,7 @@ fn remove_span(
     };
     let deleted = removed > 0 && {
         db.signal_modified(key);
-        delete_if_empty(&mut db, key)
+        delete_if_empty::<ZSet>(&mut db, key)
     };
     ctx.dirty += removed as u64;
     if removed > 0 {
@@ -949,7 +930,7 @@ fn zpop(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> CommandResult {
     };
     let key = &args[1];
     let (mut db, out) = ctx.db_and_out();
-    let Some(zset) = as_zset(db.lookup_write(key))? else {
+    let Some(zset) = as_type::<ZSet>(db.lookup_write(key))? else {
         out.array(0);
         return Ok(());
     };
@@ -959,7 +940,7 @@ fn zpop(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> CommandResult {
     }
     let popped = pop_reply(zset, key, max, count.unwrap_or(1), shape, out);
     db.signal_modified(key);
-    let deleted = delete_if_empty(&mut db, key);
+    let deleted = delete_if_empty::<ZSet>(&mut db, key);
     ctx.dirty += popped as u64;
     let mut events = Events::new();
     note_removal(&mut events, key, pop_event(max), deleted);
@@ -980,12 +961,12 @@ fn pop_first(
 ) -> CommandResult<bool> {
     let (mut db, out) = ctx.db_and_out();
     for key in keys {
-        let Some(zset) = as_zset(db.lookup_write(key))? else {
+        let Some(zset) = as_type::<ZSet>(db.lookup_write(key))? else {
             continue;
         };
         let popped = pop_reply(zset, key, max, count, shape, out);
         db.signal_modified(key);
-        let deleted = delete_if_empty(&mut db, key);
+        let deleted = delete_if_empty::<ZSet>(&mut db, key);
         ctx.dirty += popped as u64;
         let mut events = Events::new();
         note_removal(&mut events, key, pop_event(max), deleted);
@@ -1141,13 +1122,13 @@ pub fn serve_blocked(
         ),
         _ => return 0,
     };
-    let popped = match as_zset(db.lookup_write(key)) {
+    let popped = match as_type::<ZSet>(db.lookup_write(key)) {
         Ok(Some(zset)) => pop_reply(zset, key, max, count, shape, out),
         _ => return 0,
     };
     log.push(pop_command(key, max, shape.nested.then_some(popped)));
     db.signal_modified(key);
-    let deleted = delete_if_empty(db, key);
+    let deleted = delete_if_empty::<ZSet>(db, key);
     note_removal(events, key, pop_event(max), deleted);
     popped as u64
 }
@@ -1162,7 +1143,7 @@ const RANDMEMBER_MAX: u64 = 1 << 27;
 fn zrandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if args.len() == 2 {
         let mut db = ctx.locks.db(ctx.client.db, ctx.now_ms);
-        let zset = as_zset(db.lookup_read(&args[1]))?;
+        let zset = as_type::<ZSet>(db.lookup_read(&args[1]))?;
         let out = &mut *ctx.out;
         match zset.and_then(|z| z.random(&mut ctx.client.rng)) {
             Some((member, _)) => out.bulk(member),
@@ -1185,7 +1166,7 @@ fn zrandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let mut db = ctx.locks.db(ctx.client.db, ctx.now_ms);
     let out = &mut *ctx.out;
     let rng = &mut ctx.client.rng;
-    let Some(zset) = as_zset(db.lookup_read(&args[1]))? else {
+    let Some(zset) = as_type::<ZSet>(db.lookup_read(&args[1]))? else {
         out.array(0);
         return Ok(());
     };
@@ -1283,29 +1264,31 @@ enum SetOp {
     Diff,
 }
 
+/// How a set operation combines the weighted scores a member has in
+/// several inputs (its `AGGREGATE <SUM | MIN | MAX>` option).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Aggregate {
+enum ScoreAggregate {
     Sum,
     Min,
     Max,
 }
 
-impl Aggregate {
+impl ScoreAggregate {
     /// Redis's `zunionInterAggregate`: a sum of `inf` and `-inf` is 0.
     fn apply(self, target: &mut f64, value: f64) {
         match self {
-            Aggregate::Sum => {
+            ScoreAggregate::Sum => {
                 *target += value;
                 if target.is_nan() {
                     *target = 0.0;
                 }
             }
-            Aggregate::Min => {
+            ScoreAggregate::Min => {
                 if value < *target {
                     *target = value;
                 }
             }
-            Aggregate::Max => {
+            ScoreAggregate::Max => {
                 if value > *target {
                     *target = value;
                 }
@@ -1317,7 +1300,7 @@ impl Aggregate {
 /// The parsed options of a set operation.
 struct SetOpArgs {
     weights: Vec<f64>,
-    aggregate: Aggregate,
+    aggregate: ScoreAggregate,
     withscores: bool,
     limit: usize,
 }
@@ -1391,18 +1374,13 @@ fn set_op_command(
     // are read as sorted sets first.
     let as_zsets: Vec<Option<ZSet>> = keys
         .iter()
-        .map(|k| match db.peek(k) {
-            Some(Entry {
-                value: Value::Set(set),
-                ..
-            }) => {
-                let mut z = ZSet::new_skiplist();
-                for member in set.iter() {
-                    z.add(&member, 1.0, AddFlags::default(), limits);
-                }
-                Some(z)
+        .map(|k| {
+            let set = db.peek(k).and_then(|e| Set::of(&e.value))?;
+            let mut z = ZSet::new_skiplist();
+            for member in set.iter() {
+                z.add(&member, 1.0, AddFlags::default(), limits);
             }
-            _ => None,
+            Some(z)
         })
         .collect();
     let inputs: Vec<Input> = keys
@@ -1454,7 +1432,7 @@ fn parse_set_op_options(
 ) -> CommandResult<SetOpArgs> {
     let mut parsed = SetOpArgs {
         weights: vec![1.0; keys.len()],
-        aggregate: Aggregate::Sum,
+        aggregate: ScoreAggregate::Sum,
         withscores: false,
         limit: 0,
     };
@@ -1479,11 +1457,11 @@ fn parse_set_op_options(
         {
             let which = &args[j + 1];
             parsed.aggregate = if args::is_option(which, "sum") {
-                Aggregate::Sum
+                ScoreAggregate::Sum
             } else if args::is_option(which, "min") {
-                Aggregate::Min
+                ScoreAggregate::Min
             } else if args::is_option(which, "max") {
-                Aggregate::Max
+                ScoreAggregate::Max
             } else {
                 return Err(error::SYNTAX);
             };
@@ -1515,7 +1493,7 @@ fn by_size<'a>(inputs: &[Input<'a>], weights: &[f64]) -> Vec<(Input<'a>, f64)> {
 
 /// ZUNION: every member of any input, scores weighted then aggregated in
 /// input order (smallest input first).
-fn union<'a>(inputs: &[Input<'a>], weights: &[f64], agg: Aggregate) -> Vec<(&'a [u8], f64)> {
+fn union<'a>(inputs: &[Input<'a>], weights: &[f64], agg: ScoreAggregate) -> Vec<(&'a [u8], f64)> {
     let mut acc: std::collections::HashMap<&'a [u8], f64> = std::collections::HashMap::new();
     let mut order: Vec<&'a [u8]> = Vec::new();
     for (input, weight) in by_size(inputs, weights) {
@@ -1541,7 +1519,7 @@ fn union<'a>(inputs: &[Input<'a>], weights: &[f64], agg: Aggregate) -> Vec<(&'a 
 fn intersect<'a>(
     inputs: &[Input<'a>],
     weights: &[f64],
-    agg: Aggregate,
+    agg: ScoreAggregate,
     limit: usize,
 ) -> Vec<(&'a [u8], f64)> {
     let sorted = by_size(inputs, weights);
@@ -1605,7 +1583,7 @@ fn difference<'a>(inputs: &[Input<'a>]) -> Vec<(&'a [u8], f64)> {
 fn zscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let cursor = parse_scan_cursor(&args[2])?;
     let (mut db, out) = ctx.db_and_out();
-    let Some(zset) = as_zset(db.lookup_read(&args[1]))? else {
+    let Some(zset) = as_type::<ZSet>(db.lookup_read(&args[1]))? else {
         out.array(2);
         out.bulk(b"0");
         out.array(0);
