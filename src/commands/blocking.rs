@@ -75,6 +75,22 @@ pub fn parse_timeout(arg: &[u8]) -> CommandResult<Timeout> {
     Ok(Timeout::After(Duration::from_millis(ms as u64)))
 }
 
+/// Blocks the client on `keys` for `op`, unless blocking is not allowed
+/// (inside EXEC), which Redis treats as an immediate timeout: a null
+/// array.
+pub fn block_or_null(
+    ctx: &mut Ctx,
+    keys: &[Vec<u8>],
+    timeout: Timeout,
+    op: BlockedOp,
+) -> CommandResult {
+    if !may_block(ctx) {
+        ctx.out.null_array();
+        return Ok(());
+    }
+    block(ctx, keys, timeout, op)
+}
+
 /// False where Redis's `CLIENT_DENY_BLOCKING` applies: inside EXEC a
 /// blocking command acts as if it timed out at once.
 pub fn may_block(ctx: &Ctx) -> bool {

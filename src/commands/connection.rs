@@ -146,21 +146,19 @@ fn hello(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
             }
         });
     }
-    let mut j = 2;
-    while j < args.len() {
-        let more = args.len() - 1 - j;
-        if args::is(&args[j], "auth") && more >= 2 {
-            if !credentials_ok(ctx, &args[j + 1], &args[j + 2]) {
+    let mut c = args::Cursor::new(args, 2);
+    while let Some(option) = c.next() {
+        if args::is(option, "auth") && c.has(2) {
+            let (user, password) = (c.next_bytes()?, c.next_bytes()?);
+            if !credentials_ok(ctx, user, password) {
                 return Err(auth_failed(ctx));
             }
             ctx.client.authenticated = true;
-            j += 3;
-        } else if args::is(&args[j], "setname") && more >= 1 {
-            set_client_name(ctx, &args[j + 1])?;
-            j += 2;
+        } else if args::is(option, "setname") && c.has(1) {
+            set_client_name(ctx, c.next_bytes()?)?;
         } else {
             let mut text = b"ERR Syntax error in HELLO option '".to_vec();
-            text.extend_from_slice(error::c_str_prefix(&args[j], usize::MAX));
+            text.extend_from_slice(error::c_str_prefix(option, usize::MAX));
             text.push(b'\'');
             return Err(CommandError::from_bytes(text));
         }
@@ -559,12 +557,9 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if old_form {
         filter.addr = Some(&args[2]);
     } else {
-        let mut i = 2;
-        while i < args.len() {
-            let (option, value) = match args.get(i + 1) {
-                Some(value) => (&args[i], value.as_slice()),
-                None => return Err(error::SYNTAX),
-            };
+        let mut c = args::Cursor::new(args, 2);
+        while let Some(option) = c.next() {
+            let value = c.next_bytes()?;
             if args::is(option, "id") {
                 let id = args::int(value)
                     .ok()
@@ -602,7 +597,6 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
             } else {
                 return Err(error::SYNTAX);
             }
-            i += 2;
         }
     }
     let my_id = ctx.client.id;

@@ -8,7 +8,6 @@
 
 use crate::channels::notify;
 use crate::error::{self, CommandError, CommandResult};
-use crate::glob::Pattern;
 use crate::num::ldouble::{self, LongDouble};
 use crate::store::Value;
 use crate::store::types::Aggregate;
@@ -16,7 +15,7 @@ use crate::store::types::hash::{Hash, HashLimits};
 
 use super::Ctx;
 use super::args;
-use super::keys::parse_scan_cursor;
+use super::keys::{parse_scan_cursor, reply_empty_scan, scan_options};
 use super::table::{Command, flags::*};
 use super::typed::as_type;
 
@@ -276,43 +275,18 @@ fn set_field(ctx: &mut Ctx, key: &[u8], field: &[u8], value: &[u8], event: &'sta
     ctx.notify(notify::HASH, event, key);
 }
 
-/// SCAN's options after the cursor (at `from`): COUNT (10 by default) and
-/// MATCH, with Redis's errors.
-pub fn scan_options(args: &[Vec<u8>], from: usize) -> CommandResult<(usize, Option<Pattern>)> {
-    let mut count: i64 = 10;
-    let mut pattern = None;
-    let mut j = from;
-    while j < args.len() {
-        let has_value = j + 1 < args.len();
-        if args::is_option(&args[j], "count") && has_value {
-            count = args::int(&args[j + 1])?;
-            if count < 1 {
-                return Err(error::SYNTAX);
-            }
-        } else if args::is_option(&args[j], "match") && has_value {
-            pattern = Some(Pattern::new(&args[j + 1], false)).filter(|p| !p.is_match_all());
-        } else {
-            return Err(error::SYNTAX);
-        }
-        j += 2;
-    }
-    Ok((count as usize, pattern))
-}
-
 /// `HSCAN key cursor [MATCH pattern] [COUNT count]`
 fn hscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let cursor = parse_scan_cursor(&args[2])?;
     let (mut db, out) = ctx.db_and_out();
     let Some(hash) = as_type::<Hash>(db.lookup_read(&args[1]))? else {
-        out.array(2);
-        out.bulk(b"0");
-        out.array(0);
+        reply_empty_scan(out);
         return Ok(());
     };
-    let (count, pattern) = scan_options(args, 3)?;
+    let options = scan_options(args, 3, false)?;
     let mut found: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let next = hash.scan(cursor, count, |field, value| {
-        if pattern.as_ref().is_none_or(|p| p.matches(field)) {
+    let next = hash.scan(cursor, options.count, |field, value| {
+        if options.matches(field) {
             found.push((field.to_vec(), value.to_vec()));
         }
     });

@@ -117,23 +117,22 @@ fn command_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         Pattern(Pattern),
     }
     let mut filter = Filter::All;
-    let mut i = 2;
-    while i < args.len() {
-        if args::is(&args[i], "filterby") && args.len() - 1 - i == 2 {
-            let (kind, arg) = (&args[i + 1], &args[i + 2]);
-            filter = if args::is(kind, "module") {
-                Filter::Module
-            } else if args::is(kind, "aclcat") {
-                Filter::AclCat(acl::named(arg))
-            } else if args::is(kind, "pattern") {
-                Filter::Pattern(Pattern::new(arg, true))
-            } else {
-                return Err(error::SYNTAX);
-            };
-            i += 3;
-        } else {
+    let mut c = args::Cursor::new(args, 2);
+    while let Some(option) = c.next() {
+        // FILTERBY and its two values must be the last arguments.
+        if !(args::is(option, "filterby") && c.has(2) && !c.has(3)) {
             return Err(error::SYNTAX);
         }
+        let (kind, arg) = (c.next_bytes()?, c.next_bytes()?);
+        filter = if args::is(kind, "module") {
+            Filter::Module
+        } else if args::is(kind, "aclcat") {
+            Filter::AclCat(acl::named(arg))
+        } else if args::is(kind, "pattern") {
+            Filter::Pattern(Pattern::new(arg, true))
+        } else {
+            return Err(error::SYNTAX);
+        };
     }
     let names: Vec<&str> = registry()
         .entries()

@@ -13,6 +13,7 @@ use crate::channels::notify;
 use crate::clock::idle_ms;
 use crate::error::{self, CommandError, CommandResult};
 use crate::glob::Pattern;
+use crate::resp::ReplyWriter;
 use crate::store::{Detached, Entry, Key, LockPlan, Mode, StrValue, Value};
 
 use super::table::{Command, KeySpecInfo, LockContext, Locks, acl, flags::*};
@@ -50,6 +51,70 @@ pub fn parse_scan_cursor(arg: &[u8]) -> CommandResult<u64> {
     } else {
         value
     })
+}
+
+/// The options after a SCAN-family cursor (Redis's `scanGenericCommand`).
+pub struct ScanOptions<'a> {
+    /// COUNT: how much work one call does (10 by default), not how many
+    /// elements it returns.
+    pub count: usize,
+    /// MATCH, unless it is exactly `*`, which matches everything (the empty
+    /// key included) and so filters nothing.
+    pub pattern: Option<Pattern>,
+    /// TYPE, SCAN's only: compared as a C string, as Redis's `strcasecmp`
+    /// does.
+    pub type_name: Option<&'a [u8]>,
+}
+
+impl ScanOptions<'_> {
+    /// True if MATCH lets `item` through.
+    pub fn matches(&self, item: &[u8]) -> bool {
+        self.pattern.as_ref().is_none_or(|p| p.matches(item))
+    }
+}
+
+/// Parses SCAN's options from `args[from]` on, with Redis's errors; TYPE is
+/// an option only where `with_type` (SCAN, not HSCAN, SSCAN or ZSCAN).
+pub fn scan_options(
+    args: &[Vec<u8>],
+    from: usize,
+    with_type: bool,
+) -> CommandResult<ScanOptions<'_>> {
+    let mut options = ScanOptions {
+        count: 10,
+        pattern: None,
+        type_name: None,
+    };
+    let mut c = args::Cursor::new(args, from);
+    while let Some(option) = c.next() {
+        // Every option takes a value: without one the keyword is no option.
+        if !c.has(1) {
+            return Err(error::SYNTAX);
+        }
+        if args::is_option(option, "count") {
+            let count = c.next_int()?;
+            if count < 1 {
+                return Err(error::SYNTAX);
+            }
+            options.count = count as usize;
+        } else if args::is_option(option, "match") {
+            options.pattern =
+                Some(Pattern::new(c.next_bytes()?, false)).filter(|p| !p.is_match_all());
+        } else if with_type && args::is_option(option, "type") {
+            options.type_name = Some(error::c_str_prefix(c.next_bytes()?, usize::MAX));
+        } else {
+            return Err(error::SYNTAX);
+        }
+    }
+    Ok(options)
+}
+
+/// The reply to HSCAN, SSCAN or ZSCAN on a missing key: cursor 0, nothing
+/// found.
+pub fn reply_empty_scan(out: &mut ReplyWriter) {
+    out.array(2);
+    out.bulk(b"0");
+    out.array(0);
 }
 
 // ---- DEL UNLINK EXISTS TYPE TOUCH ------------------------------------------
@@ -128,37 +193,15 @@ fn keys(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// much work one call does, not how many keys it returns.
 fn scan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let cursor = parse_scan_cursor(&args[1])?;
-    let mut count: i64 = 10;
-    let mut pattern = None;
-    let mut type_name: Option<&[u8]> = None;
-    let mut i = 2;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        if args::is(&args[i], "count") && has_value {
-            count = args::int(&args[i + 1])?;
-            if count < 1 {
-                return Err(error::SYNTAX);
-            }
-        } else if args::is(&args[i], "match") && has_value {
-            // Exactly `*` matches everything, the empty key included.
-            pattern = Some(Pattern::new(&args[i + 1], false)).filter(|p| !p.is_match_all());
-        } else if args::is(&args[i], "type") && has_value {
-            // Compared as a C string, as Redis's `strcasecmp` does.
-            type_name = Some(error::c_str_prefix(&args[i + 1], usize::MAX));
-        } else {
-            return Err(error::SYNTAX);
-        }
-        i += 2;
-    }
-
+    let options = scan_options(args, 2, true)?;
     let (mut db, out) = ctx.db_and_out();
     let mut candidates: Vec<Key> = Vec::new();
-    let next = db.scan(cursor, count as usize, |key, _| {
-        if pattern.as_ref().is_none_or(|p| p.matches(key.as_bytes())) {
+    let next = db.scan(cursor, options.count, |key, _| {
+        if options.matches(key.as_bytes()) {
             candidates.push(key.clone());
         }
     });
-    if let Some(wanted) = type_name {
+    if let Some(wanted) = options.type_name {
         // Redis looks each candidate up to learn its type, which counts as
         // a keyspace hit; `peek_read` keeps INFO's counters the same.
         candidates.retain(|key| {
@@ -239,17 +282,15 @@ fn copy_options(args: &[Vec<u8>], databases: usize) -> CommandResult<CopyOptions
         db: None,
         replace: false,
     };
-    let mut i = 3;
-    while i < args.len() {
-        if args::is(&args[i], "replace") {
+    let mut c = args::Cursor::new(args, 3);
+    while let Some(option) = c.next() {
+        if args::is(option, "replace") {
             options.replace = true;
-        } else if args::is(&args[i], "db") && i + 1 < args.len() {
-            options.db = Some(args::db_index(&args[i + 1], databases)?);
-            i += 1;
+        } else if args::is(option, "db") {
+            options.db = Some(args::db_index(c.next_bytes()?, databases)?);
         } else {
             return Err(error::SYNTAX);
         }
-        i += 1;
     }
     Ok(options)
 }

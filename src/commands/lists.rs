@@ -228,25 +228,25 @@ fn lpos_options(args: &[Vec<u8>]) -> CommandResult<LposOptions> {
         count: None,
         maxlen: 0,
     };
-    let mut j = 3;
-    while j < args.len() {
-        let has_value = j + 1 < args.len();
-        if args::is_option(&args[j], "rank") && has_value {
-            o.rank = args::int(&args[j + 1])?;
+    let mut c = args::Cursor::new(args, 3);
+    while let Some(option) = c.next() {
+        if args::is_option(option, "rank") {
+            o.rank = c.next_int()?;
             if o.rank == 0 {
                 return Err(CommandError::err(
                     "RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
                 ));
             }
-        } else if args::is_option(&args[j], "count") && has_value {
-            o.count =
-                Some(args::non_negative(&args[j + 1], Some("COUNT can't be negative"))? as usize);
-        } else if args::is_option(&args[j], "maxlen") && has_value {
-            o.maxlen = args::non_negative(&args[j + 1], Some("MAXLEN can't be negative"))? as usize;
+        } else if args::is_option(option, "count") {
+            o.count = Some(
+                args::non_negative(c.next_bytes()?, Some("COUNT can't be negative"))? as usize,
+            );
+        } else if args::is_option(option, "maxlen") {
+            o.maxlen =
+                args::non_negative(c.next_bytes()?, Some("MAXLEN can't be negative"))? as usize;
         } else {
             return Err(error::SYNTAX);
         }
-        j += 2;
     }
     Ok(o)
 }
@@ -476,42 +476,9 @@ fn multi_pop(ctx: &mut Ctx, keys: &[Vec<u8>], end: End, count: usize) -> Command
     Ok(false)
 }
 
-/// LMPOP and BLMPOP's arguments after `numkeys` (at `at`): the keys, the
-/// end, and COUNT (1 by default), with Redis's errors in Redis's order.
-fn mpop_args(args: &[Vec<u8>], at: usize) -> CommandResult<(&[Vec<u8>], End, usize)> {
-    let numkeys = args::int_in_range(
-        &args[at],
-        1,
-        i64::MAX,
-        Some("numkeys should be greater than 0"),
-    )? as u64;
-    let where_at = (at as u64).saturating_add(numkeys).saturating_add(1);
-    if where_at >= args.len() as u64 {
-        return Err(error::SYNTAX);
-    }
-    let where_at = where_at as usize;
-    let end = parse_end(&args[where_at])?;
-    let mut count = None;
-    let mut j = where_at + 1;
-    while j < args.len() {
-        if count.is_none() && args::is_option(&args[j], "count") && j + 1 < args.len() {
-            count = Some(args::int_in_range(
-                &args[j + 1],
-                1,
-                i64::MAX,
-                Some("count should be greater than 0"),
-            )? as usize);
-            j += 2;
-        } else {
-            return Err(error::SYNTAX);
-        }
-    }
-    Ok((&args[at + 1..where_at], end, count.unwrap_or(1)))
-}
-
 /// `LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count]`
 fn lmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (keys, end, count) = mpop_args(args, 1)?;
+    let (keys, end, count) = args::mpop(args, 1, parse_end)?;
     if !multi_pop(ctx, keys, end, count)? {
         ctx.out.null_array();
     }
@@ -628,22 +595,7 @@ fn blocking_pop(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> CommandResult {
             return Ok(());
         }
     }
-    block_or_give_up(ctx, keys, timeout, BlockedOp::ListPop { end })
-}
-
-/// Blocks on `keys`, unless the client may not block (inside MULTI/EXEC),
-/// which Redis treats as an immediate timeout: a null array.
-fn block_or_give_up(
-    ctx: &mut Ctx,
-    keys: &[Vec<u8>],
-    timeout: Timeout,
-    op: BlockedOp,
-) -> CommandResult {
-    if !blocking::may_block(ctx) {
-        ctx.out.null_array();
-        return Ok(());
-    }
-    blocking::block(ctx, keys, timeout, op)
+    blocking::block_or_null(ctx, keys, timeout, BlockedOp::ListPop { end })
 }
 
 /// `BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout`
@@ -694,12 +646,12 @@ fn blmove_generic(
 
 /// `BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]`
 fn blmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (keys, end, count) = mpop_args(args, 2)?;
+    let (keys, end, count) = args::mpop(args, 2, parse_end)?;
     let timeout = blocking::parse_timeout(&args[1])?;
     if multi_pop(ctx, keys, end, count)? {
         return Ok(());
     }
-    block_or_give_up(ctx, keys, timeout, BlockedOp::ListMultiPop { end, count })
+    blocking::block_or_null(ctx, keys, timeout, BlockedOp::ListMultiPop { end, count })
 }
 
 /// The pop command a blocking or multi-key pop is logged as.

@@ -49,15 +49,14 @@ fn memory_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `MEMORY USAGE key [SAMPLES count]`
 fn memory_usage(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let mut samples = 5usize;
-    let mut j = 3;
-    while j < args.len() {
-        if args::is(&args[j], "samples") && j + 1 < args.len() {
-            let n = args::int(&args[j + 1])?;
+    let mut c = args::Cursor::new(args, 3);
+    while let Some(option) = c.next() {
+        if args::is(option, "samples") {
+            let n = c.next_int()?;
             if n < 0 {
                 return Err(error::SYNTAX);
             }
             samples = if n == 0 { usize::MAX } else { n as usize };
-            j += 2;
         } else {
             return Err(error::SYNTAX);
         }

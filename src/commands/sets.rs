@@ -17,8 +17,8 @@ use crate::store::types::set::Set;
 
 use super::Ctx;
 use super::args;
-use super::hashes::{sample_distinct, scan_options};
-use super::keys::parse_scan_cursor;
+use super::hashes::sample_distinct;
+use super::keys::{parse_scan_cursor, reply_empty_scan, scan_options};
 use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, flags::*};
 use super::typed::as_type;
 
@@ -446,12 +446,15 @@ fn sintercard(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     }
     let numkeys = numkeys as usize;
     let mut limit = 0usize;
-    let mut j = 2 + numkeys;
-    while j < args.len() {
-        if args::is_option(&args[j], "limit") && j + 1 < args.len() {
-            limit = args::int_in_range(&args[j + 1], 0, i64::MAX, Some("LIMIT can't be negative"))?
-                as usize;
-            j += 2;
+    let mut c = args::Cursor::new(args, 2 + numkeys);
+    while let Some(option) = c.next() {
+        if args::is_option(option, "limit") {
+            limit = args::int_in_range(
+                c.next_bytes()?,
+                0,
+                i64::MAX,
+                Some("LIMIT can't be negative"),
+            )? as usize;
         } else {
             return Err(error::SYNTAX);
         }
@@ -466,15 +469,13 @@ fn sscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let cursor = parse_scan_cursor(&args[2])?;
     let (mut db, out) = ctx.db_and_out();
     let Some(set) = as_type::<Set>(db.lookup_read(&args[1]))? else {
-        out.array(2);
-        out.bulk(b"0");
-        out.array(0);
+        reply_empty_scan(out);
         return Ok(());
     };
-    let (count, pattern) = scan_options(args, 3)?;
+    let options = scan_options(args, 3, false)?;
     let mut found: Vec<Vec<u8>> = Vec::new();
-    let next = set.scan(cursor, count, |member| {
-        if pattern.as_ref().is_none_or(|p| p.matches(member)) {
+    let next = set.scan(cursor, options.count, |member| {
+        if options.matches(member) {
             found.push(member.to_vec());
         }
     });

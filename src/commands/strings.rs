@@ -36,13 +36,6 @@ fn reply_get(ctx: &mut Ctx, key: &[u8]) -> CommandResult {
     Ok(())
 }
 
-/// True if an option argument is `keyword`, compared the way Redis compares
-/// options, as C strings, case-insensitively: the argument ends at its first
-/// NUL byte, so `NX\0junk` is NX.
-fn option_is(arg: &[u8], keyword: &str) -> bool {
-    error::c_str_prefix(arg, usize::MAX).eq_ignore_ascii_case(keyword.as_bytes())
-}
-
 /// Redis's `checkStringLength`: a string may not grow past
 /// `proto-max-bulk-len` (`max`).
 fn check_string_length(max: u64, size: u64, append: u64) -> CommandResult {
@@ -115,37 +108,38 @@ enum OptionsFor {
 }
 
 #[derive(Debug, Default)]
-struct ExtendedOptions {
+struct ExtendedOptions<'a> {
     nx: bool,
     xx: bool,
     get: bool,
     keep_ttl: bool,
     persist: bool,
-    /// The expire kind and the index of its value argument.
-    expire: Option<(ExpireArg, usize)>,
+    /// The expire kind and its value.
+    expire: Option<(ExpireArg, &'a [u8])>,
 }
 
 /// Parses SET's or GETEX's options with Redis's exact acceptance rules
 /// (`parseExtendedStringArgumentsOrReply`): an option may repeat, but
 /// conflicting ones (NX/XX, KEEPTTL or PERSIST with an expire, two different
 /// expire kinds) are a syntax error, as is an expire keyword with no value.
-fn parse_extended_options(args: &[Vec<u8>], command: OptionsFor) -> CommandResult<ExtendedOptions> {
+fn parse_extended_options(
+    args: &[Vec<u8>],
+    command: OptionsFor,
+) -> CommandResult<ExtendedOptions<'_>> {
     let set = command == OptionsFor::Set;
     let mut o = ExtendedOptions::default();
-    let mut j = if set { 3 } else { 2 };
-    while j < args.len() {
-        let opt = &args[j];
-        let has_next = j + 1 < args.len();
+    let mut c = args::Cursor::new(args, if set { 3 } else { 2 });
+    while let Some(opt) = c.next() {
         let expire_kind = o.expire.map(|(k, _)| k);
-        if option_is(opt, "nx") && !o.xx && set {
+        if args::is_option(opt, "nx") && !o.xx && set {
             o.nx = true;
-        } else if option_is(opt, "xx") && !o.nx && set {
+        } else if args::is_option(opt, "xx") && !o.nx && set {
             o.xx = true;
-        } else if option_is(opt, "get") && set {
+        } else if args::is_option(opt, "get") && set {
             o.get = true;
-        } else if option_is(opt, "keepttl") && !o.persist && expire_kind.is_none() && set {
+        } else if args::is_option(opt, "keepttl") && !o.persist && expire_kind.is_none() && set {
             o.keep_ttl = true;
-        } else if option_is(opt, "persist") && !set && expire_kind.is_none() && !o.keep_ttl {
+        } else if args::is_option(opt, "persist") && !set && expire_kind.is_none() && !o.keep_ttl {
             o.persist = true;
         } else if let Some(kind) = [
             ("ex", ExpireArg::Ex),
@@ -154,19 +148,16 @@ fn parse_extended_options(args: &[Vec<u8>], command: OptionsFor) -> CommandResul
             ("pxat", ExpireArg::PxAt),
         ]
         .iter()
-        .find(|(name, _)| option_is(opt, name))
+        .find(|(name, _)| args::is_option(opt, name))
         .map(|&(_, kind)| kind)
         // The same kind may repeat (the last value wins); a different one
         // may not.
-        .filter(|&kind| {
-            !o.keep_ttl && !o.persist && expire_kind.is_none_or(|e| e == kind) && has_next
-        }) {
-            o.expire = Some((kind, j + 1));
-            j += 1;
+        .filter(|&kind| !o.keep_ttl && !o.persist && expire_kind.is_none_or(|e| e == kind))
+        {
+            o.expire = Some((kind, c.next_bytes()?));
         } else {
             return Err(error::SYNTAX);
         }
-        j += 1;
     }
     Ok(o)
 }
@@ -274,7 +265,7 @@ fn set_generic(
 /// `SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL]`
 fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let options = parse_extended_options(args, OptionsFor::Set)?;
-    let expire = options.expire.map(|(kind, at)| (kind, args[at].as_slice()));
+    let expire = options.expire;
     let dirty = ctx.dirty;
     set_generic(
         ctx,
@@ -290,7 +281,7 @@ fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         let logged = args
             .iter()
             .enumerate()
-            .filter(|(i, a)| *i < 3 || !option_is(a, "get"))
+            .filter(|(i, a)| *i < 3 || !args::is_option(a, "get"))
             .map(|(_, a)| a.clone())
             .collect();
         ctx.propagate_as(vec![logged]);
@@ -377,7 +368,7 @@ fn getex(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         return Ok(());
     };
     let deadline = match options.expire {
-        Some((kind, at)) => Some((kind, expire_deadline(&args[at], kind, now, "getex")?)),
+        Some((kind, value)) => Some((kind, expire_deadline(value, kind, now, "getex")?)),
         None => None,
     };
     out.bulk(&value.bytes());
@@ -698,23 +689,19 @@ fn lcs(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         (a?, b?)
     };
     let mut o = LcsOptions::default();
-    let mut j = 3;
-    while j < args.len() {
-        let opt = &args[j];
-        let more_args = j + 1 < args.len();
-        if option_is(opt, "idx") {
+    let mut c = args::Cursor::new(args, 3);
+    while let Some(opt) = c.next() {
+        if args::is_option(opt, "idx") {
             o.idx = true;
-        } else if option_is(opt, "len") {
+        } else if args::is_option(opt, "len") {
             o.len = true;
-        } else if option_is(opt, "withmatchlen") {
+        } else if args::is_option(opt, "withmatchlen") {
             o.with_match_len = true;
-        } else if option_is(opt, "minmatchlen") && more_args {
-            o.min_match_len = args::int(&args[j + 1])?.max(0) as u64;
-            j += 1;
+        } else if args::is_option(opt, "minmatchlen") {
+            o.min_match_len = c.next_int()?.max(0) as u64;
         } else {
             return Err(error::SYNTAX);
         }
-        j += 1;
     }
     if o.len && o.idx {
         return Err(CommandError::err(

@@ -16,7 +16,6 @@ use std::cmp::Ordering;
 
 use crate::channels::notify::{self, Events};
 use crate::error::{self, CommandError, CommandResult};
-use crate::glob::Pattern;
 use crate::num::strtod::strtod_prefix;
 use crate::resp::ReplyWriter;
 use crate::store::types::Aggregate;
@@ -28,8 +27,8 @@ use crate::store::{Db, Value};
 
 use super::Ctx;
 use super::args;
-use super::blocking::{self, Timeout};
-use super::keys::parse_scan_cursor;
+use super::blocking;
+use super::keys::{parse_scan_cursor, reply_empty_scan, scan_options};
 use super::table::{Command, KeySpecInfo, flags::*};
 use super::typed::{as_type, delete_if_empty};
 
@@ -570,17 +569,14 @@ fn parse_range_query(
     let (mut kind_opt, mut reverse_opt) = (kind, reverse);
     let mut withscores = false;
     let mut limit = None;
-    let mut j = src + 3;
-    while j < args.len() {
-        let left = args.len() - j - 1;
-        let arg = &args[j];
+    let mut c = args::Cursor::new(args, src + 3);
+    while let Some(arg) = c.next() {
         if !store && args::is_option(arg, "withscores") {
             withscores = true;
-        } else if args::is_option(arg, "limit") && left >= 2 {
-            let offset = args::int(&args[j + 1])?;
-            let count = args::int(&args[j + 2])?;
+        } else if args::is_option(arg, "limit") && c.has(2) {
+            let offset = c.next_int()?;
+            let count = c.next_int()?;
             limit = Some((offset, count));
-            j += 2;
         } else if reverse_opt.is_none() && args::is_option(arg, "rev") {
             reverse_opt = Some(true);
         } else if kind_opt.is_none() && args::is_option(arg, "bylex") {
@@ -590,7 +586,6 @@ fn parse_range_query(
         } else {
             return Err(error::SYNTAX);
         }
-        j += 1;
     }
     let kind = kind_opt.unwrap_or(RangeKind::Rank);
     let reverse = reverse_opt.unwrap_or(false);
@@ -978,47 +973,20 @@ fn pop_first(
     Ok(false)
 }
 
-/// ZMPOP and BZMPOP's arguments after `numkeys` (at `at`).
-fn mpop_args(args: &[Vec<u8>], at: usize) -> CommandResult<(&[Vec<u8>], bool, usize)> {
-    let numkeys = args::int_in_range(
-        &args[at],
-        1,
-        i64::MAX,
-        Some("numkeys should be greater than 0"),
-    )? as u64;
-    let where_at = (at as u64).saturating_add(numkeys).saturating_add(1);
-    if where_at >= args.len() as u64 {
-        return Err(error::SYNTAX);
-    }
-    let where_at = where_at as usize;
-    let max = if args::is_option(&args[where_at], "min") {
-        false
-    } else if args::is_option(&args[where_at], "max") {
-        true
+/// `MIN` or `MAX` (true for MAX), else a syntax error.
+fn parse_min_max(arg: &[u8]) -> CommandResult<bool> {
+    if args::is_option(arg, "min") {
+        Ok(false)
+    } else if args::is_option(arg, "max") {
+        Ok(true)
     } else {
-        return Err(error::SYNTAX);
-    };
-    let mut count = None;
-    let mut j = where_at + 1;
-    while j < args.len() {
-        if count.is_none() && args::is_option(&args[j], "count") && j + 1 < args.len() {
-            count = Some(args::int_in_range(
-                &args[j + 1],
-                1,
-                i64::MAX,
-                Some("count should be greater than 0"),
-            )? as usize);
-            j += 2;
-        } else {
-            return Err(error::SYNTAX);
-        }
+        Err(error::SYNTAX)
     }
-    Ok((&args[at + 1..where_at], max, count.unwrap_or(1)))
 }
 
 /// `ZMPOP numkeys key [key ...] <MIN | MAX> [COUNT count]`
 fn zmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (keys, max, count) = mpop_args(args, 1)?;
+    let (keys, max, count) = args::mpop(args, 1, parse_min_max)?;
     let shape = PopShape {
         with_key: true,
         nested: true,
@@ -1049,12 +1017,12 @@ fn blocking_pop(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> CommandResult {
     if pop_first(ctx, keys, max, 1, shape)? {
         return Ok(());
     }
-    block_or_give_up(ctx, keys, timeout, BlockedOp::ZSetPop { max })
+    blocking::block_or_null(ctx, keys, timeout, BlockedOp::ZSetPop { max })
 }
 
 /// `BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count]`
 fn bzmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (keys, max, count) = mpop_args(args, 2)?;
+    let (keys, max, count) = args::mpop(args, 2, parse_min_max)?;
     let timeout = blocking::parse_timeout(&args[1])?;
     let shape = PopShape {
         with_key: true,
@@ -1063,22 +1031,7 @@ fn bzmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if pop_first(ctx, keys, max, count, shape)? {
         return Ok(());
     }
-    block_or_give_up(ctx, keys, timeout, BlockedOp::ZSetMultiPop { max, count })
-}
-
-/// Blocks on `keys` unless blocking is not allowed (inside EXEC), which
-/// Redis treats as an immediate timeout.
-fn block_or_give_up(
-    ctx: &mut Ctx,
-    keys: &[Vec<u8>],
-    timeout: Timeout,
-    op: BlockedOp,
-) -> CommandResult {
-    if !blocking::may_block(ctx) {
-        ctx.out.null_array();
-        return Ok(());
-    }
-    blocking::block(ctx, keys, timeout, op)
+    blocking::block_or_null(ctx, keys, timeout, BlockedOp::ZSetMultiPop { max, count })
 }
 
 /// `ZPOPMIN key [n]` (or ZPOPMAX), as the blocking and multi-key pops are
@@ -1436,26 +1389,16 @@ fn parse_set_op_options(
         withscores: false,
         limit: 0,
     };
-    let mut j = numkeys_at + 1 + keys.len();
-    while j < args.len() {
-        let remaining = args.len() - j;
-        let arg = &args[j];
-        if op != SetOp::Diff
-            && !cardinality_only
-            && remaining > keys.len()
-            && args::is_option(arg, "weights")
-        {
-            for (i, weight) in parsed.weights.iter_mut().enumerate() {
-                *weight = crate::num::parse_f64(&args[j + 1 + i])
+    let weighted = op != SetOp::Diff && !cardinality_only;
+    let mut c = args::Cursor::new(args, numkeys_at + 1 + keys.len());
+    while let Some(arg) = c.next() {
+        if weighted && c.has(keys.len()) && args::is_option(arg, "weights") {
+            for weight in parsed.weights.iter_mut() {
+                *weight = crate::num::parse_f64(c.next_bytes()?)
                     .ok_or_else(|| CommandError::err("weight value is not a float"))?;
             }
-            j += 1 + keys.len();
-        } else if op != SetOp::Diff
-            && !cardinality_only
-            && remaining >= 2
-            && args::is_option(arg, "aggregate")
-        {
-            let which = &args[j + 1];
+        } else if weighted && c.has(1) && args::is_option(arg, "aggregate") {
+            let which = c.next_bytes()?;
             parsed.aggregate = if args::is_option(which, "sum") {
                 ScoreAggregate::Sum
             } else if args::is_option(which, "min") {
@@ -1465,14 +1408,11 @@ fn parse_set_op_options(
             } else {
                 return Err(error::SYNTAX);
             };
-            j += 2;
         } else if !store && !cardinality_only && args::is_option(arg, "withscores") {
             parsed.withscores = true;
-            j += 1;
-        } else if cardinality_only && remaining >= 2 && args::is_option(arg, "limit") {
+        } else if cardinality_only && c.has(1) && args::is_option(arg, "limit") {
             parsed.limit =
-                args::non_negative(&args[j + 1], Some("LIMIT can't be negative"))? as usize;
-            j += 2;
+                args::non_negative(c.next_bytes()?, Some("LIMIT can't be negative"))? as usize;
         } else {
             return Err(error::SYNTAX);
         }
@@ -1584,31 +1524,13 @@ fn zscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let cursor = parse_scan_cursor(&args[2])?;
     let (mut db, out) = ctx.db_and_out();
     let Some(zset) = as_type::<ZSet>(db.lookup_read(&args[1]))? else {
-        out.array(2);
-        out.bulk(b"0");
-        out.array(0);
+        reply_empty_scan(out);
         return Ok(());
     };
-    let mut count: i64 = 10;
-    let mut pattern = None;
-    let mut j = 3;
-    while j < args.len() {
-        let has_value = j + 1 < args.len();
-        if args::is_option(&args[j], "count") && has_value {
-            count = args::int(&args[j + 1])?;
-            if count < 1 {
-                return Err(error::SYNTAX);
-            }
-        } else if args::is_option(&args[j], "match") && has_value {
-            pattern = Some(Pattern::new(&args[j + 1], false)).filter(|p| !p.is_match_all());
-        } else {
-            return Err(error::SYNTAX);
-        }
-        j += 2;
-    }
+    let options = scan_options(args, 3, false)?;
     let mut found: Vec<(Vec<u8>, f64)> = Vec::new();
-    let next = zset.scan(cursor, count as usize, |member, score| {
-        if pattern.as_ref().is_none_or(|p| p.matches(member)) {
+    let next = zset.scan(cursor, options.count, |member, score| {
+        if options.matches(member) {
             found.push((member.to_vec(), score));
         }
     });
