@@ -113,6 +113,25 @@ impl<'a> Iterator for Cursor<'a> {
     }
 }
 
+/// Clamps a Redis index range `start..=end` (negative indexes count from
+/// the end) to `len` elements, as LRANGE, LTRIM, ZRANGE and
+/// ZREMRANGEBYRANK do; `None` if nothing is left.
+pub fn index_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let mut start = if start < 0 { len + start } else { start };
+    let mut end = if end < 0 { len + end } else { end };
+    if start < 0 {
+        start = 0;
+    }
+    if start > end || start >= len {
+        return None;
+    }
+    if end >= len {
+        end = len - 1;
+    }
+    Some((start as usize, end as usize))
+}
+
 /// True if an argument is `keyword` as Redis compares options with
 /// `strcasecmp`: as C strings, so the argument ends at its first NUL byte
 /// (`LEFT\0junk` is LEFT).
@@ -188,4 +207,20 @@ pub fn mpop<E>(
         }
     }
     Ok((&args[at + 1..end_at], which, count.unwrap_or(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_ranges_clamp_like_redis() {
+        assert_eq!(index_range(0, -1, 3), Some((0, 2)));
+        assert_eq!(index_range(-100, 100, 3), Some((0, 2)));
+        assert_eq!(index_range(2, 1, 3), None);
+        assert_eq!(index_range(3, 5, 3), None);
+        assert_eq!(index_range(-1, -1, 3), Some((2, 2)));
+        assert_eq!(index_range(0, -4, 3), None);
+        assert_eq!(index_range(i64::MIN, i64::MAX, 3), Some((0, 2)));
+    }
 }

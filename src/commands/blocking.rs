@@ -192,25 +192,19 @@ fn serve_key(state: &State, locks: &mut LockSet<'_>, db: usize, key: &Key, now_m
                 });
                 let mut view = locks.db(db, now_ms);
                 let mut logged = Vec::new();
-                dirty = if is_list {
-                    super::lists::serve_blocked(
-                        &mut view,
-                        key,
-                        &waiter.op,
-                        &mut out,
-                        &mut logged,
-                        &mut events,
-                    )
+                let serve = if is_list {
+                    super::lists::serve_blocked
                 } else {
-                    super::zsets::serve_blocked(
-                        &mut view,
-                        key,
-                        &waiter.op,
-                        &mut out,
-                        &mut logged,
-                        &mut events,
-                    )
+                    super::zsets::serve_blocked
                 };
+                dirty = serve(
+                    &mut view,
+                    key,
+                    &waiter.op,
+                    &mut out,
+                    &mut logged,
+                    &mut events,
+                );
                 offset = offset.max(log_served(state, db, &logged));
                 out.take()
             });

@@ -17,7 +17,7 @@ use super::Ctx;
 use super::args;
 use super::keys::{parse_scan_cursor, reply_empty_scan, scan_options};
 use super::table::{Command, flags::*};
-use super::typed::as_type;
+use super::typed::{as_type, remove_elements};
 
 /// The listpack limits from the configuration.
 fn limits(ctx: &Ctx) -> HashLimits {
@@ -109,80 +109,60 @@ fn hmget(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `HGETALL key`: a map in RESP3, a flat array in RESP2.
 fn hgetall(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (mut db, out) = ctx.db_and_out();
-    let Some(hash) = as_type::<Hash>(db.lookup_read(&args[1]))? else {
-        out.map(0);
-        return Ok(());
-    };
-    out.map(hash.len());
-    for (field, value) in hash.iter() {
-        out.bulk(field);
-        out.bulk(value);
-    }
-    Ok(())
+    reply_all(ctx, &args[1], Parts::Both)
 }
 
 /// `HKEYS key`
 fn hkeys(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (mut db, out) = ctx.db_and_out();
-    match as_type::<Hash>(db.lookup_read(&args[1]))? {
-        Some(hash) => {
-            out.array(hash.len());
-            for (field, _) in hash.iter() {
-                out.bulk(field);
-            }
-        }
-        None => out.array(0),
-    }
-    Ok(())
+    reply_all(ctx, &args[1], Parts::Fields)
 }
 
 /// `HVALS key`
 fn hvals(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    reply_all(ctx, &args[1], Parts::Values)
+}
+
+/// What HGETALL, HKEYS and HVALS reply with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Parts {
+    Fields,
+    Values,
+    Both,
+}
+
+/// Every field and/or value of the hash at `key` (Redis's
+/// `genericHgetallCommand`): pairs as a map, one part as an array; empty
+/// for a missing key.
+fn reply_all(ctx: &mut Ctx, key: &[u8], parts: Parts) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    match as_type::<Hash>(db.lookup_read(&args[1]))? {
-        Some(hash) => {
-            out.array(hash.len());
-            for (_, value) in hash.iter() {
-                out.bulk(value);
-            }
+    let hash = as_type::<Hash>(db.lookup_read(key))?;
+    let len = hash.as_ref().map_or(0, |h| h.len());
+    if parts == Parts::Both {
+        out.map(len);
+    } else {
+        out.array(len);
+    }
+    for (field, value) in hash.iter().flat_map(|h| h.iter()) {
+        if parts != Parts::Values {
+            out.bulk(field);
         }
-        None => out.array(0),
+        if parts != Parts::Fields {
+            out.bulk(value);
+        }
     }
     Ok(())
 }
 
 /// `HDEL key field [field ...]`: the hash goes when its last field does.
 fn hdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let key = &args[1];
-    let mut db = ctx.db();
-    let Some(hash) = as_type::<Hash>(db.lookup_write(key))? else {
-        ctx.out.int(0);
-        return Ok(());
-    };
-    let mut deleted = 0;
-    for field in &args[2..] {
-        if hash.remove(field) {
-            deleted += 1;
-            if hash.is_empty() {
-                break;
-            }
-        }
-    }
-    let emptied = hash.is_empty();
-    if deleted > 0 {
-        db.signal_modified(key);
-        if emptied {
-            db.delete(key);
-        }
-        ctx.dirty += deleted;
-        ctx.notify(notify::HASH, "hdel", key);
-        if emptied {
-            ctx.notify(notify::GENERIC, "del", key);
-        }
-    }
-    ctx.out.int(deleted as i64);
-    Ok(())
+    remove_elements(
+        ctx,
+        &args[1],
+        &args[2..],
+        Hash::remove,
+        notify::HASH,
+        "hdel",
+    )
 }
 
 /// `HLEN key`

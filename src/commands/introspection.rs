@@ -25,8 +25,9 @@ use super::registry::{Registered, registry};
 use super::syntax::{self, Arg, Kind};
 use super::table::{BeginSearch, Command, FindKeys, KeySpec, KeySpecInfo, acl, flags, flags::*};
 
-/// Replies a HELP text the way every Redis container does: a header naming
-/// the command as it was typed (upper-cased), the lines, then HELP itself.
+/// Replies a HELP text the way every Redis container does (Redis's
+/// `addReplyHelp`): a header naming the command as it was typed
+/// (upper-cased), the lines, then HELP itself, all as status replies.
 pub fn reply_help(ctx: &mut Ctx, name: &[u8], lines: &[&str]) {
     let out = &mut *ctx.out;
     out.array(lines.len() + 3);

@@ -692,23 +692,8 @@ fn object_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         "    Return the number of references of the value associated with the specified",
         "    <key>.",
     ];
-    reply_help(ctx, &args[0], LINES);
+    super::introspection::reply_help(ctx, &args[0], LINES);
     Ok(())
-}
-
-/// Redis's `addReplyHelp`: a header naming the command as the client typed
-/// it (uppercased), the lines, then the HELP entry, all as status replies.
-pub fn reply_help(ctx: &mut Ctx, command: &[u8], lines: &[&str]) {
-    let out = &mut *ctx.out;
-    out.array(lines.len() + 3);
-    let mut header = command.to_ascii_uppercase();
-    header.extend_from_slice(b" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-    out.simple_bytes(&header);
-    for line in lines {
-        out.simple(line);
-    }
-    out.simple("HELP");
-    out.simple("    Prints this help.");
 }
 
 // ---- Command table -----------------------------------------------------------

@@ -45,24 +45,6 @@ fn position(index: i64, len: usize) -> Option<usize> {
     (0..len).contains(&i).then_some(i as usize)
 }
 
-/// Clamps a Redis `start..=end` range to a list of `len` elements (Redis's
-/// `addListRangeReply` rules); `None` if it is empty.
-fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let mut start = if start < 0 { len + start } else { start };
-    let mut end = if end < 0 { len + end } else { end };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= len {
-        return None;
-    }
-    if end >= len {
-        end = len - 1;
-    }
-    Some((start as usize, end as usize))
-}
-
 /// The event names of pushes and pops at `end`.
 fn push_event(end: End) -> &'static str {
     match end {
@@ -207,7 +189,7 @@ fn lrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         out.array(0);
         return Ok(());
     };
-    match clamp_range(start, stop, list.len()) {
+    match args::index_range(start, stop, list.len()) {
         Some((from, to)) => out.bulk_array(list.range(from, to).collect::<Vec<_>>()),
         None => out.array(0),
     }
@@ -373,7 +355,7 @@ fn ltrim(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         return Ok(());
     };
     let len = list.len();
-    let (head, tail) = match clamp_range(start, stop, len) {
+    let (head, tail) = match args::index_range(start, stop, len) {
         Some((from, to)) => (from, len - 1 - to),
         None => (len, 0),
     };
@@ -1000,14 +982,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ranges_clamp_like_redis() {
-        assert_eq!(clamp_range(0, -1, 3), Some((0, 2)));
-        assert_eq!(clamp_range(-100, 100, 3), Some((0, 2)));
-        assert_eq!(clamp_range(2, 1, 3), None);
-        assert_eq!(clamp_range(3, 5, 3), None);
-        assert_eq!(clamp_range(-1, -1, 3), Some((2, 2)));
-        assert_eq!(clamp_range(0, -4, 3), None);
-        assert_eq!(clamp_range(i64::MIN, i64::MAX, 3), Some((0, 2)));
+    fn positions_count_from_either_end() {
         assert_eq!(position(-1, 3), Some(2));
         assert_eq!(position(3, 3), None);
         assert_eq!(position(-4, 3), None);

@@ -20,7 +20,7 @@ use super::args;
 use super::hashes::sample_distinct;
 use super::keys::{parse_scan_cursor, reply_empty_scan, scan_options};
 use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, flags::*};
-use super::typed::as_type;
+use super::typed::{as_type, remove_elements, store_result};
 
 fn max_intset(ctx: &Ctx) -> usize {
     ctx.state.config().set_max_intset_entries
@@ -69,37 +69,9 @@ fn sadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     Ok(())
 }
 
-/// `SREM key member [member ...]`
+/// `SREM key member [member ...]`: the set goes when its last member does.
 fn srem(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let key = &args[1];
-    let mut db = ctx.db();
-    let Some(set) = as_type::<Set>(db.lookup_write(key))? else {
-        ctx.out.int(0);
-        return Ok(());
-    };
-    let mut removed = 0;
-    for member in &args[2..] {
-        if set.remove(member) {
-            removed += 1;
-            if set.is_empty() {
-                break;
-            }
-        }
-    }
-    let emptied = set.is_empty();
-    if removed > 0 {
-        db.signal_modified(key);
-        if emptied {
-            db.delete(key);
-        }
-        ctx.dirty += removed;
-        ctx.notify(notify::SET, "srem", key);
-        if emptied {
-            ctx.notify(notify::GENERIC, "del", key);
-        }
-    }
-    ctx.out.int(removed as i64);
-    Ok(())
+    remove_elements(ctx, &args[1], &args[2..], Set::remove, notify::SET, "srem")
 }
 
 /// `SMEMBERS key`
@@ -381,24 +353,12 @@ fn reply_op(ctx: &mut Ctx, keys: &[Vec<u8>], op: SetOp) -> CommandResult {
 fn store_op(ctx: &mut Ctx, dst: &[u8], keys: &[Vec<u8>], op: SetOp) -> CommandResult {
     let (result, _) = compute(ctx, keys, op, None)?;
     let len = result.len();
-    let mut db = ctx.db();
-    if len == 0 {
-        if db.delete(dst) {
-            ctx.dirty += 1;
-            ctx.notify(notify::GENERIC, "del", dst);
-        }
-    } else {
-        db.set(dst, Value::Set(Box::new(result)));
-        ctx.dirty += 1;
-        let event = match op {
-            SetOp::Inter => "sinterstore",
-            SetOp::Union => "sunionstore",
-            SetOp::Diff => "sdiffstore",
-        };
-        ctx.notify(notify::SET, event, dst);
-    }
-    ctx.out.int(len as i64);
-    Ok(())
+    let event = match op {
+        SetOp::Inter => "sinterstore",
+        SetOp::Union => "sunionstore",
+        SetOp::Diff => "sdiffstore",
+    };
+    store_result(ctx, dst, result, len, notify::SET, event)
 }
 
 /// `SINTER key [key ...]`

@@ -2,17 +2,17 @@
 //! (ZSCORE, ZMSCORE, ZCARD, ZRANK, ZREVRANK, ZRANDMEMBER), removing them
 //! (ZREM) and iterating them (ZSCAN).
 
-use crate::channels::notify::{self, Events};
+use crate::channels::notify::{self};
 use crate::error::{self, CommandError, CommandResult};
 use crate::resp::ReplyWriter;
 use crate::store::Value;
 use crate::store::types::zset::{AddFlags, AddOutcome, ZSet};
 
-use super::{limits, note_removal, reply_members};
+use super::{limits, reply_members};
 use crate::commands::Ctx;
 use crate::commands::args;
 use crate::commands::keys::{parse_scan_cursor, reply_empty_scan, scan_options};
-use crate::commands::typed::{as_type, delete_if_empty};
+use crate::commands::typed::{as_type, remove_elements};
 
 // ---- ZADD ZINCRBY ------------------------------------------------------------
 
@@ -204,35 +204,10 @@ fn rank_generic(ctx: &mut Ctx, args: &[Vec<u8>], reverse: bool) -> CommandResult
 
 // ---- ZREM --------------------------------------------------------------------
 
-/// `ZREM key member [member ...]`
+/// `ZREM key member [member ...]`: the set goes when its last member does.
 pub(super) fn zrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let key = &args[1];
-    let mut db = ctx.db();
-    let Some(zset) = as_type::<ZSet>(db.lookup_write(key))? else {
-        ctx.out.int(0);
-        return Ok(());
-    };
-    let mut removed = 0;
-    for member in &args[2..] {
-        if zset.remove(member).is_some() {
-            removed += 1;
-        }
-        if zset.is_empty() {
-            break;
-        }
-    }
-    let deleted = removed > 0 && {
-        db.signal_modified(key);
-        delete_if_empty::<ZSet>(&mut db, key)
-    };
-    ctx.dirty += removed;
-    if removed > 0 {
-        let mut events = Events::new();
-        note_removal(&mut events, key, "zrem", deleted);
-        ctx.notify_all(events);
-    }
-    ctx.out.int(removed as i64);
-    Ok(())
+    let remove = |z: &mut ZSet, member: &[u8]| z.remove(member).is_some();
+    remove_elements(ctx, &args[1], &args[2..], remove, notify::ZSET, "zrem")
 }
 
 // ---- ZRANDMEMBER -------------------------------------------------------------

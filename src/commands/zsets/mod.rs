@@ -31,11 +31,11 @@ pub use pops::serve_blocked;
 use crate::channels::notify::{self, Events};
 use crate::error::CommandResult;
 use crate::resp::ReplyWriter;
-use crate::store::Value;
 use crate::store::types::zset::{ZSet, ZSetLimits};
 
 use super::Ctx;
 use super::table::{Command, KeySpecInfo, flags::*};
+use super::typed::store_result;
 
 /// The listpack limits from the configuration.
 fn limits(ctx: &Ctx) -> ZSetLimits {
@@ -75,20 +75,8 @@ fn reply_members<'a>(
 /// Stores `zset` at `dst` (or deletes `dst` if it is empty) and replies
 /// with its size, as the STORE commands do; `event` names the store.
 fn store(ctx: &mut Ctx, dst: &[u8], zset: ZSet, event: &'static str) -> CommandResult {
-    let mut db = ctx.db();
     let len = zset.len();
-    if len == 0 {
-        if db.delete(dst) {
-            ctx.dirty += 1;
-            ctx.notify(notify::GENERIC, "del", dst);
-        }
-    } else {
-        db.set(dst, Value::ZSet(Box::new(zset)));
-        ctx.dirty += 1;
-        ctx.notify(notify::ZSET, event, dst);
-    }
-    ctx.out.int(len as i64);
-    Ok(())
+    store_result(ctx, dst, zset, len, notify::ZSET, event)
 }
 
 // ---- Command table -----------------------------------------------------------

@@ -98,13 +98,20 @@ fn zpop(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> CommandResult {
         return Ok(());
     }
     let popped = pop_reply(zset, key, max, count.unwrap_or(1), shape, out);
+    note_pop(ctx, key, max, popped);
+    Ok(())
+}
+
+/// After `popped` members left the set at `key`: watchers are told, the
+/// key goes if it was emptied, and the pops are counted and notified.
+fn note_pop(ctx: &mut Ctx, key: &[u8], max: bool, popped: usize) {
+    let mut db = ctx.db();
     db.signal_modified(key);
     let deleted = delete_if_empty::<ZSet>(&mut db, key);
     ctx.dirty += popped as u64;
     let mut events = Events::new();
     note_removal(&mut events, key, pop_event(max), deleted);
     ctx.notify_all(events);
-    Ok(())
 }
 
 /// Pops from the first existing sorted set among `keys` (a key of another
@@ -124,12 +131,7 @@ fn pop_first(
             continue;
         };
         let popped = pop_reply(zset, key, max, count, shape, out);
-        db.signal_modified(key);
-        let deleted = delete_if_empty::<ZSet>(&mut db, key);
-        ctx.dirty += popped as u64;
-        let mut events = Events::new();
-        note_removal(&mut events, key, pop_event(max), deleted);
-        ctx.notify_all(events);
+        note_pop(ctx, key, max, popped);
         let logged = pop_command(key, max, shape.nested.then_some(popped));
         ctx.propagate_as(vec![logged]);
         return Ok(true);

@@ -8,8 +8,7 @@ use crate::error::{self, CommandError, CommandResult};
 use crate::store::types::zset::{AddFlags, ZSet};
 
 use super::spans::{
-    LexRange, Range, ScoreRange, clamp_ranks, parse_lex_range, parse_score_range, span_backward,
-    span_forward,
+    LexRange, Range, ScoreRange, parse_lex_range, parse_score_range, span_backward, span_forward,
 };
 use super::{limits, note_removal, reply_members, store};
 use crate::commands::Ctx;
@@ -127,7 +126,7 @@ fn select(z: &ZSet, q: &RangeQuery, bounds: &Bounds) -> (usize, usize) {
     let len = z.len();
     let span = match bounds {
         Bounds::Rank(start, end) => {
-            return match clamp_ranks(*start, *end, len) {
+            return match args::index_range(*start, *end, len) {
                 Some((a, b)) if q.reverse => (len - 1 - a, b - a + 1),
                 Some((a, b)) => (a, b - a + 1),
                 None => (0, 0),
@@ -261,7 +260,7 @@ pub(super) fn zremrangebyrank(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult 
     let start = args::int(&args[2])?;
     let stop = args::int(&args[3])?;
     remove_span(ctx, &args[1], "zremrangebyrank", |z| {
-        clamp_ranks(start, stop, z.len())
+        args::index_range(start, stop, z.len())
     })
 }
 

@@ -241,23 +241,6 @@ pub(super) fn span_backward(z: &ZSet, r: &impl Range) -> Option<(usize, usize)> 
     Some((last, lowest))
 }
 
-/// Clamps a Redis index range to `len` elements; `None` if empty.
-pub(super) fn clamp_ranks(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let mut start = if start < 0 { len + start } else { start };
-    let mut end = if end < 0 { len + end } else { end };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= len {
-        return None;
-    }
-    if end >= len {
-        end = len - 1;
-    }
-    Some((start as usize, end as usize))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,8 @@ pub trait Aggregate: Sized {
     fn of_mut(value: &mut Value) -> Option<&mut Self>;
     /// True when no element is left (Redis never keeps such a key).
     fn is_empty(&self) -> bool;
+    /// The value holding it.
+    fn into_value(self) -> Value;
 }
 
 /// `Aggregate` for a type held boxed in one `Value` variant.
@@ -48,6 +50,10 @@ macro_rules! aggregate {
 
             fn is_empty(&self) -> bool {
                 <$type>::is_empty(self)
+            }
+
+            fn into_value(self) -> Value {
+                Value::$variant(Box::new(self))
             }
         }
     };
