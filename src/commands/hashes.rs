@@ -16,6 +16,7 @@ use crate::store::types::hash::{Hash, HashLimits};
 use super::Ctx;
 use super::args;
 use super::keys::{parse_scan_cursor, reply_empty_scan, scan_options};
+use super::sampling;
 use super::table::{Command, flags::*};
 use super::typed::{as_type, remove_elements};
 
@@ -280,10 +281,6 @@ fn hscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     Ok(())
 }
 
-/// Largest `|count|` HRANDFIELD serves (as ZRANDMEMBER): a reply that could
-/// not fit in memory is refused.
-const RANDFIELD_MAX: u64 = 1 << 27;
-
 /// `HRANDFIELD key [count [WITHVALUES]]`
 fn hrandfield(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if args.len() == 2 {
@@ -295,18 +292,7 @@ fn hrandfield(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         }
         return Ok(());
     }
-    let count = args::int_in_range(&args[2], -i64::MAX, i64::MAX, None)?;
-    let withvalues = match args.get(3) {
-        None => false,
-        Some(arg) if args.len() == 4 && args::is_option(arg, "withvalues") => true,
-        Some(_) => return Err(error::SYNTAX),
-    };
-    if withvalues && !(-i64::MAX / 2..=i64::MAX / 2).contains(&count) {
-        return Err(CommandError::err("value is out of range"));
-    }
-    if count.unsigned_abs() > RANDFIELD_MAX {
-        return Err(CommandError::err("value is out of range"));
-    }
+    let (count, withvalues) = sampling::count_with(args, "withvalues")?;
     let mut db = ctx.locks.db(ctx.client.db, ctx.now_ms);
     let out = &mut *ctx.out;
     let rng = &mut ctx.client.rng;
@@ -325,21 +311,10 @@ fn hrandfield(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     } else if wanted >= hash.len() {
         hash.pairs()
     } else {
-        sample_distinct(hash.pairs(), wanted, rng)
+        sampling::sample_distinct(hash.pairs(), wanted, rng)
     };
     reply_pairs(out, withvalues, &picked);
     Ok(())
-}
-
-/// `wanted` distinct elements of `all`, in random order (Floyd's sampling).
-pub fn sample_distinct<T>(mut all: Vec<T>, wanted: usize, rng: &mut crate::rng::Rng) -> Vec<T> {
-    let len = all.len();
-    for i in 0..wanted.min(len) {
-        let j = i + rng.below((len - i) as u64) as usize;
-        all.swap(i, j);
-    }
-    all.truncate(wanted);
-    all
 }
 
 /// Fields, or with values as pairs (nested in RESP3, flat in RESP2), as

@@ -829,9 +829,7 @@ pub static COMMANDS: &[Command] = &[Command::new("info", -1, info)
 mod tests {
     use super::*;
 
-    fn argv(items: &[&str]) -> Vec<Vec<u8>> {
-        items.iter().map(|s| s.as_bytes().to_vec()).collect()
-    }
+    use crate::commands::test_argv as argv;
 
     #[test]
     fn selection_follows_redis() {

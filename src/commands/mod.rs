@@ -31,10 +31,13 @@
 //! | DEBUG | [`debug`] |
 //! | MEMORY | [`memory`] |
 //!
-//! Around them: [`table`] (what a command declares), [`registry`](mod@registry) (every
-//! family's table in one lookup), [`syntax`] (the argument synopses COMMAND
-//! DOCS reports), [`args`] (argument parsing with Redis's errors) and
-//! [`blocking`] (clients blocked on keys, served after each command).
+//! Around them: [`table`] (what a command declares),
+//! [`registry`](mod@registry) (every family's table in one lookup),
+//! [`syntax`] (the argument synopses COMMAND DOCS reports), [`blocking`]
+//! (clients blocked on keys, served after each command), and what several
+//! families share: [`args`] (argument parsing with Redis's errors),
+//! [`typed`] (a key's value as the type a command expects) and
+//! [`sampling`] (the random-member commands' rules).
 
 pub mod admin;
 pub mod args;
@@ -49,6 +52,7 @@ pub mod lists;
 pub mod memory;
 pub mod pubsub;
 pub mod registry;
+pub mod sampling;
 pub mod sets;
 pub mod strings;
 pub mod syntax;
@@ -191,6 +195,12 @@ fn log_for_aof(ctx: &mut Ctx, args: &[Vec<u8>], changed: bool) {
 /// Builds an argument vector from string-like parts.
 pub fn argv<const N: usize>(parts: [&[u8]; N]) -> Vec<Vec<u8>> {
     parts.iter().map(|p| p.to_vec()).collect()
+}
+
+/// An argument vector from strings, for tests.
+#[cfg(test)]
+pub fn test_argv(items: &[&str]) -> Vec<Vec<u8>> {
+    items.iter().map(|s| s.as_bytes().to_vec()).collect()
 }
 
 /// Lock plan covering the shards of every key the client watches: commands

@@ -298,9 +298,7 @@ pub fn unknown_command(args: &[Vec<u8>]) -> CommandError {
 mod tests {
     use super::*;
 
-    fn argv(items: &[&str]) -> Vec<Vec<u8>> {
-        items.iter().map(|s| s.as_bytes().to_vec()).collect()
-    }
+    use crate::commands::test_argv as argv;
 
     #[test]
     fn unknown_command_text_matches_redis() {

@@ -17,8 +17,8 @@ use crate::store::types::set::Set;
 
 use super::Ctx;
 use super::args;
-use super::hashes::sample_distinct;
 use super::keys::{parse_scan_cursor, reply_empty_scan, scan_options};
+use super::sampling::{self, sample_distinct};
 use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, flags::*};
 use super::typed::{as_type, remove_elements, store_result};
 
@@ -174,10 +174,6 @@ fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     Ok(())
 }
 
-/// Largest `|count|` SRANDMEMBER serves: a reply that could not fit in
-/// memory is refused.
-const RANDMEMBER_MAX: u64 = 1 << 27;
-
 /// `SRANDMEMBER key [count]`
 fn srandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if args.len() > 3 {
@@ -193,10 +189,7 @@ fn srandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         }
         return Ok(());
     };
-    let count = args::int_in_range(arg, -i64::MAX, i64::MAX, None)?;
-    if count.unsigned_abs() > RANDMEMBER_MAX {
-        return Err(CommandError::err("value is out of range"));
-    }
+    let count = sampling::count(arg)?;
     let Some(set) = as_type::<Set>(db.lookup_read(&args[1]))? else {
         out.array(0);
         return Ok(());

@@ -589,9 +589,7 @@ impl Command {
 mod tests {
     use super::KeySpec;
 
-    fn argv(items: &[&str]) -> Vec<Vec<u8>> {
-        items.iter().map(|s| s.as_bytes().to_vec()).collect()
-    }
+    use crate::commands::test_argv as argv;
 
     #[test]
     fn counted_keys_never_overrun() {

@@ -12,6 +12,7 @@ use super::{limits, reply_members};
 use crate::commands::Ctx;
 use crate::commands::args;
 use crate::commands::keys::{parse_scan_cursor, reply_empty_scan, scan_options};
+use crate::commands::sampling;
 use crate::commands::typed::{as_type, remove_elements};
 
 // ---- ZADD ZINCRBY ------------------------------------------------------------
@@ -212,10 +213,6 @@ pub(super) fn zrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 // ---- ZRANDMEMBER -------------------------------------------------------------
 
-/// Largest `|count|` ZRANDMEMBER serves: Redis would try to build any reply
-/// asked for, however large; sedis refuses one that could not fit in memory.
-const RANDMEMBER_MAX: u64 = 1 << 27;
-
 /// `ZRANDMEMBER key [count [WITHSCORES]]`
 pub(super) fn zrandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if args.len() == 2 {
@@ -228,18 +225,7 @@ pub(super) fn zrandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         }
         return Ok(());
     }
-    let count = args::int_in_range(&args[2], -i64::MAX, i64::MAX, None)?;
-    let withscores = match args.get(3) {
-        None => false,
-        Some(arg) if args.len() == 4 && args::is_option(arg, "withscores") => true,
-        Some(_) => return Err(error::SYNTAX),
-    };
-    if withscores && !(-i64::MAX / 2..=i64::MAX / 2).contains(&count) {
-        return Err(CommandError::err("value is out of range"));
-    }
-    if count.unsigned_abs() > RANDMEMBER_MAX {
-        return Err(CommandError::err("value is out of range"));
-    }
+    let (count, withscores) = sampling::count_with(args, "withscores")?;
     let mut db = ctx.locks.db(ctx.client.db, ctx.now_ms);
     let out = &mut *ctx.out;
     let rng = &mut ctx.client.rng;
