@@ -21,10 +21,10 @@
 //! | ZRANGE ZRANGESTORE ZRANGEBYSCORE ZREVRANGEBYSCORE ZRANGEBYLEX ZREVRANGEBYLEX ZREVRANGE ZCOUNT ZLEXCOUNT ZREMRANGEBYRANK ZREMRANGEBYSCORE ZREMRANGEBYLEX | [`zsets`] (`range.rs`) |
 //! | ZPOPMIN ZPOPMAX ZMPOP BZPOPMIN BZPOPMAX BZMPOP | [`zsets`] (`pops.rs`) |
 //! | ZUNION ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD | [`zsets`] (`setops.rs`) |
-//! | DEL UNLINK EXISTS TYPE TOUCH KEYS SCAN RANDOMKEY RENAME RENAMENX COPY MOVE SWAPDB, the EXPIRE and TTL families, PERSIST, OBJECT | [`keys`] |
+//! | DEL UNLINK EXISTS TYPE TOUCH KEYS SCAN RANDOMKEY RENAME RENAMENX COPY MOVE SWAPDB EXPIRE PEXPIRE EXPIREAT PEXPIREAT EXPIRETIME PEXPIRETIME TTL PTTL PERSIST OBJECT | [`keys`] |
 //! | PING ECHO QUIT SELECT HELLO AUTH RESET CLIENT | [`connection`] |
 //! | MULTI EXEC DISCARD WATCH UNWATCH | [`tx`] |
-//! | (P\|S)SUBSCRIBE (P\|S)UNSUBSCRIBE PUBLISH SPUBLISH PUBSUB | [`pubsub`] |
+//! | SUBSCRIBE PSUBSCRIBE SSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE SUNSUBSCRIBE PUBLISH SPUBLISH PUBSUB | [`pubsub`] |
 //! | DBSIZE FLUSHDB FLUSHALL SHUTDOWN TIME LASTSAVE SAVE BGSAVE BGREWRITEAOF CONFIG | [`admin`] |
 //! | INFO | [`info`] |
 //! | COMMAND | [`introspection`] |
@@ -434,4 +434,24 @@ pub fn run(ctx: &mut Ctx, resolved: &Resolved, args: &[Vec<u8>], started_us: i64
         state.stats.count_error(err);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    /// The index in this module's documentation names every command, so a
+    /// newcomer finds any command's module from its name.
+    #[test]
+    fn the_index_names_every_command() {
+        let doc = include_str!("mod.rs");
+        let index: Vec<&str> = doc
+            .lines()
+            .take_while(|line| line.starts_with("//!"))
+            .filter(|line| line.starts_with("//! | "))
+            .flat_map(|line| line.split([' ', '|']))
+            .collect();
+        for (_, entry) in super::registry().top_level() {
+            let name = entry.command.name.to_uppercase();
+            assert!(index.contains(&name.as_str()), "{name} is not in the index");
+        }
+    }
 }
