@@ -22,6 +22,8 @@ use super::Ctx;
 use super::args;
 use super::table::{Command, Locks, acl, flags::*};
 
+// ---- DBSIZE FLUSHDB FLUSHALL SHUTDOWN TIME LASTSAVE --------------------------
+
 /// `DBSIZE`
 fn dbsize(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     let size = ctx.db().len();
@@ -33,13 +35,13 @@ fn dbsize(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
 /// before replying here (there is no background freeing), which satisfies
 /// either contract.
 fn flush_mode_ok(args: &[Vec<u8>]) -> CommandResult {
-    match args.get(1) {
-        None => Ok(()),
-        Some(mode) if args.len() == 2 && (args::is(mode, "async") || args::is(mode, "sync")) => {
-            Ok(())
-        }
-        Some(_) => Err(error::SYNTAX),
+    let mut c = args::Cursor::new(args, 1);
+    if let Some(mode) = c.next()
+        && !(args::is(mode, "async") || args::is(mode, "sync"))
+    {
+        return Err(error::SYNTAX);
     }
+    c.finish()
 }
 
 /// `FLUSHDB [ASYNC|SYNC]`
@@ -157,9 +159,11 @@ fn save(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
 
 /// `BGSAVE [SCHEDULE]`
 fn bgsave(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    if args.len() > 2 || (args.len() == 2 && !args::is(&args[1], "schedule")) {
+    let mut c = args::Cursor::new(args, 1);
+    if c.next().is_some_and(|option| !args::is(option, "schedule")) {
         return Err(error::SYNTAX);
     }
+    c.finish()?;
     saving::request_bgsave(ctx.state).map_err(|SaveRefused::InProgress| in_progress())?;
     // Inside a transaction the save begins once EXEC releases its locks.
     if ctx.client.in_exec {

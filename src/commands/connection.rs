@@ -22,6 +22,8 @@ use super::Ctx;
 use super::args;
 use super::table::{Command, Locks, flags::*};
 
+// ---- PING ECHO QUIT SELECT AUTH HELLO RESET ----------------------------------
+
 /// `PING [message]`
 fn ping(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if args.len() > 2 {

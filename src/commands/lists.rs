@@ -24,7 +24,7 @@ use super::blocking::{self, Timeout};
 use super::table::{Command, KeySpecInfo, flags::*};
 use super::typed::{as_type, delete_if_empty};
 
-// ---- Key specs and lookups -------------------------------------------------
+// ---- Ends, positions, events -------------------------------------------------
 
 /// `LEFT` or `RIGHT`, else a syntax error.
 fn parse_end(arg: &[u8]) -> CommandResult<End> {

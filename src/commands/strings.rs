@@ -208,11 +208,10 @@ fn set_generic(
     key: &[u8],
     value: &[u8],
     options: &ExtendedOptions,
-    expire: Option<(ExpireArg, &[u8])>,
     command: &str,
     replies: SetReplies,
 ) -> CommandResult {
-    let expire_at = match expire {
+    let expire_at = match options.expire {
         Some((kind, arg)) => Some(expire_deadline(arg, kind, ctx.now_ms, command)?),
         None => None,
     };
@@ -265,14 +264,12 @@ fn set_generic(
 /// `SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL]`
 fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let options = parse_extended_options(args, OptionsFor::Set)?;
-    let expire = options.expire;
     let dirty = ctx.dirty;
     set_generic(
         ctx,
         &args[1],
         &args[2],
         &options,
-        expire,
         "set",
         SetReplies::OkOrNull,
     )?;
@@ -300,7 +297,6 @@ fn setnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         &args[1],
         &args[2],
         &options,
-        None,
         "setnx",
         SetReplies::OneOrZero,
     )
@@ -308,28 +304,26 @@ fn setnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `SETEX key seconds value`
 fn setex(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let expire = Some((ExpireArg::Ex, args[2].as_slice()));
-    set_generic(
-        ctx,
-        &args[1],
-        &args[3],
-        &ExtendedOptions::default(),
-        expire,
-        "setex",
-        SetReplies::OkOrNull,
-    )
+    set_expiring(ctx, args, ExpireArg::Ex, "setex")
 }
 
 /// `PSETEX key milliseconds value`
 fn psetex(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let expire = Some((ExpireArg::Px, args[2].as_slice()));
+    set_expiring(ctx, args, ExpireArg::Px, "psetex")
+}
+
+/// SETEX and PSETEX: `key <time> value`, the time of `kind`.
+fn set_expiring(ctx: &mut Ctx, args: &[Vec<u8>], kind: ExpireArg, command: &str) -> CommandResult {
+    let options = ExtendedOptions {
+        expire: Some((kind, &args[2])),
+        ..ExtendedOptions::default()
+    };
     set_generic(
         ctx,
         &args[1],
         &args[3],
-        &ExtendedOptions::default(),
-        expire,
-        "psetex",
+        &options,
+        command,
         SetReplies::OkOrNull,
     )
 }
