@@ -46,8 +46,25 @@ pub fn is(arg: &[u8], keyword: &str) -> bool {
     arg.eq_ignore_ascii_case(keyword.as_bytes())
 }
 
-/// A cursor over optional arguments, for commands with `[NX|XX] [GET] ...`
-/// style trailing options.
+/// Reads a command's arguments left to right, as Redis's option loops do
+/// (mini-redis's `Parse`): each read fails with Redis's error for what it
+/// expected, and [`Cursor::finish`] refuses what is left. A handler's
+/// option loop reads
+///
+/// ```text
+/// let mut c = Cursor::new(args, 3);
+/// while let Some(option) = c.next() {
+///     if is_option(option, "count") {
+///         count = c.next_int()?;
+///     } else {
+///         return Err(error::SYNTAX);
+///     }
+/// }
+/// ```
+///
+/// An option taking several values checks [`Cursor::has`] first, as
+/// Redis checks `j + n < argc`: without them all, the keyword is no option
+/// (a syntax error) whatever the values would have said.
 #[derive(Debug)]
 pub struct Cursor<'a> {
     args: &'a [Vec<u8>],
@@ -60,43 +77,59 @@ impl<'a> Cursor<'a> {
         Cursor { args, pos: start }
     }
 
-    pub fn is_done(&self) -> bool {
-        self.pos >= self.args.len()
+    /// True if at least `n` arguments are left.
+    pub fn has(&self, n: usize) -> bool {
+        self.args.len().saturating_sub(self.pos) >= n
     }
 
-    /// Arguments left.
-    pub fn remaining(&self) -> usize {
-        self.args.len().saturating_sub(self.pos)
+    /// The next argument, which must be there (`ERR syntax error`).
+    pub fn next_bytes(&mut self) -> CommandResult<&'a [u8]> {
+        self.next().ok_or(error::SYNTAX)
     }
 
-    /// The next argument, or `ERR syntax error` if there is none.
-    pub fn next_arg(&mut self) -> CommandResult<&'a [u8]> {
-        let arg = self.args.get(self.pos).ok_or(error::SYNTAX)?;
-        self.pos += 1;
-        Ok(arg)
+    /// The next argument as an integer ([`int`]'s error), which must be
+    /// there (`ERR syntax error`).
+    pub fn next_int(&mut self) -> CommandResult<i64> {
+        int(self.next_bytes()?)
     }
 
-    /// The next argument, if any.
-    pub fn next_opt(&mut self) -> Option<&'a [u8]> {
+    /// `ERR syntax error` unless every argument was read.
+    pub fn finish(&self) -> CommandResult {
+        if self.has(1) {
+            return Err(error::SYNTAX);
+        }
+        Ok(())
+    }
+}
+
+/// The arguments left, one by one.
+impl<'a> Iterator for Cursor<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
         let arg = self.args.get(self.pos)?;
         self.pos += 1;
         Some(arg)
     }
+}
 
-    /// The next argument as an integer (syntax error if missing).
-    pub fn next_int(&mut self) -> CommandResult<i64> {
-        int(self.next_arg()?)
+/// Clamps a Redis index range `start..=end` (negative indexes count from
+/// the end) to `len` elements, as LRANGE, LTRIM, ZRANGE and
+/// ZREMRANGEBYRANK do; `None` if nothing is left.
+pub fn index_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let mut start = if start < 0 { len + start } else { start };
+    let mut end = if end < 0 { len + end } else { end };
+    if start < 0 {
+        start = 0;
     }
-
-    /// Looks at the next argument without consuming it.
-    pub fn peek(&self) -> Option<&'a [u8]> {
-        self.args.get(self.pos).map(Vec::as_slice)
+    if start > end || start >= len {
+        return None;
     }
-
-    /// Everything not consumed yet.
-    pub fn rest(&self) -> &'a [Vec<u8>] {
-        &self.args[self.pos.min(self.args.len())..]
+    if end >= len {
+        end = len - 1;
     }
+    Some((start as usize, end as usize))
 }
 
 /// True if an argument is `keyword` as Redis compares options with
@@ -138,4 +171,56 @@ pub fn non_negative(arg: &[u8], message: Option<&'static str>) -> CommandResult<
         i64::MAX,
         Some(message.unwrap_or("value is out of range, must be positive")),
     )
+}
+
+/// LMPOP, BLMPOP, ZMPOP and BZMPOP's `numkeys key [key ...] <end> [COUNT
+/// count]`, with `numkeys` at `at`: the keys, the end to pop from (read by
+/// `end`: LEFT or RIGHT, MIN or MAX) and COUNT (1 by default), with
+/// Redis's errors in Redis's order.
+pub fn mpop<E>(
+    args: &[Vec<u8>],
+    at: usize,
+    end: fn(&[u8]) -> CommandResult<E>,
+) -> CommandResult<(&[Vec<u8>], E, usize)> {
+    let numkeys = int_in_range(
+        &args[at],
+        1,
+        i64::MAX,
+        Some("numkeys should be greater than 0"),
+    )? as u64;
+    let end_at = (at as u64).saturating_add(numkeys).saturating_add(1);
+    if end_at >= args.len() as u64 {
+        return Err(error::SYNTAX);
+    }
+    let end_at = end_at as usize;
+    let which = end(&args[end_at])?;
+    let mut count = None;
+    let mut c = Cursor::new(args, end_at + 1);
+    while let Some(option) = c.next() {
+        if count.is_none() && is_option(option, "count") {
+            let n = c.next_bytes()?;
+            count = Some(
+                int_in_range(n, 1, i64::MAX, Some("count should be greater than 0"))? as usize,
+            );
+        } else {
+            return Err(error::SYNTAX);
+        }
+    }
+    Ok((&args[at + 1..end_at], which, count.unwrap_or(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_ranges_clamp_like_redis() {
+        assert_eq!(index_range(0, -1, 3), Some((0, 2)));
+        assert_eq!(index_range(-100, 100, 3), Some((0, 2)));
+        assert_eq!(index_range(2, 1, 3), None);
+        assert_eq!(index_range(3, 5, 3), None);
+        assert_eq!(index_range(-1, -1, 3), Some((2, 2)));
+        assert_eq!(index_range(0, -4, 3), None);
+        assert_eq!(index_range(i64::MIN, i64::MAX, 3), Some((0, 2)));
+    }
 }

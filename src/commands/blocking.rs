@@ -75,6 +75,22 @@ pub fn parse_timeout(arg: &[u8]) -> CommandResult<Timeout> {
     Ok(Timeout::After(Duration::from_millis(ms as u64)))
 }
 
+/// Blocks the client on `keys` for `op`, unless blocking is not allowed
+/// (inside EXEC), which Redis treats as an immediate timeout: a null
+/// array.
+pub fn block_or_null(
+    ctx: &mut Ctx,
+    keys: &[Vec<u8>],
+    timeout: Timeout,
+    op: BlockedOp,
+) -> CommandResult {
+    if !may_block(ctx) {
+        ctx.out.null_array();
+        return Ok(());
+    }
+    block(ctx, keys, timeout, op)
+}
+
 /// False where Redis's `CLIENT_DENY_BLOCKING` applies: inside EXEC a
 /// blocking command acts as if it timed out at once.
 pub fn may_block(ctx: &Ctx) -> bool {
@@ -176,25 +192,19 @@ fn serve_key(state: &State, locks: &mut LockSet<'_>, db: usize, key: &Key, now_m
                 });
                 let mut view = locks.db(db, now_ms);
                 let mut logged = Vec::new();
-                dirty = if is_list {
-                    super::lists::serve_blocked(
-                        &mut view,
-                        key,
-                        &waiter.op,
-                        &mut out,
-                        &mut logged,
-                        &mut events,
-                    )
+                let serve = if is_list {
+                    super::lists::serve_blocked
                 } else {
-                    super::zsets::serve_blocked(
-                        &mut view,
-                        key,
-                        &waiter.op,
-                        &mut out,
-                        &mut logged,
-                        &mut events,
-                    )
+                    super::zsets::serve_blocked
                 };
+                dirty = serve(
+                    &mut view,
+                    key,
+                    &waiter.op,
+                    &mut out,
+                    &mut logged,
+                    &mut events,
+                );
                 offset = offset.max(log_served(state, db, &logged));
                 out.take()
             });

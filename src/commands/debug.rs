@@ -17,21 +17,10 @@ use super::Ctx;
 use super::args;
 use super::table::{Command, LockContext, Locks, flags::*};
 
-pub static COMMANDS: &[Command] = &[Command::new("debug", -2, debug)
-    .flags(ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED)
-    .acl(&["@admin", "@slow", "@dangerous"])
-    .locks(Locks::Custom(debug_locks))
-    .doc(
-        "server",
-        "1.0.0",
-        "A container for debugging commands.",
-        "Depends on subcommand.",
-    )];
-
 /// The refusal for a protected command the configuration does not allow
 /// this client to run (Redis checks this right after arity).
 pub fn protected_refusal(state: &State, client: &Session, cmd: &Command) -> Option<CommandError> {
-    if !cmd.has(PROTECTED) || cmd.name != "debug" {
+    if !cmd.has(PROTECTED) {
         return None;
     }
     let allowed = state.config().enable_debug_command;
@@ -245,6 +234,20 @@ fn debug_help(ctx: &mut Ctx) -> CommandResult {
     );
     Ok(())
 }
+
+// ---- Command table -----------------------------------------------------------
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[Command::new("debug", -2, debug)
+    .flags(ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED)
+    .locks(Locks::Custom(debug_locks))
+    .doc(
+        "server",
+        "1.0.0",
+        "A container for debugging commands.",
+        "Depends on subcommand.",
+    )];
 
 #[cfg(test)]
 mod tests {

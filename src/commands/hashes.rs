@@ -8,198 +8,17 @@
 
 use crate::channels::notify;
 use crate::error::{self, CommandError, CommandResult};
-use crate::glob::Pattern;
 use crate::num::ldouble::{self, LongDouble};
+use crate::store::Value;
+use crate::store::types::Aggregate;
 use crate::store::types::hash::{Hash, HashLimits};
-use crate::store::{Entry, Value};
 
 use super::Ctx;
 use super::args;
-use super::keys::parse_scan_cursor;
+use super::keys::{parse_scan_cursor, reply_empty_scan, scan_options};
+use super::sampling;
 use super::table::{Command, flags::*};
-
-pub static COMMANDS: &[Command] = &[
-    Command::new("hset", -4, hset)
-        .syntax("key (field value) ...")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@hash", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "hash",
-            "2.0.0",
-            "Creates or modifies the value of a field in a hash.",
-            "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
-        ),
-    Command::new("hsetnx", 4, hsetnx)
-        .syntax("key field value")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@hash", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "insert"])
-        .doc(
-            "hash",
-            "2.0.0",
-            "Sets the value of a field in a hash only when the field doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("hmset", -4, hmset)
-        .syntax("key (field value) ...")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@hash", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "hash",
-            "2.0.0",
-            "Sets the values of multiple fields.",
-            "O(N) where N is the number of fields being set.",
-        ),
-    Command::new("hget", 3, hget)
-        .syntax("key field")
-        .flags(READONLY | FAST)
-        .acl(&["@read", "@hash", "@fast"])
-        .keys(1, 1, 1)
-        .doc("hash", "2.0.0", "Returns the value of a field in a hash.", "O(1)"),
-    Command::new("hmget", -3, hmget)
-        .syntax("key field ...")
-        .flags(READONLY | FAST)
-        .acl(&["@read", "@hash", "@fast"])
-        .keys(1, 1, 1)
-        .doc(
-            "hash",
-            "2.0.0",
-            "Returns the values of all fields in a hash.",
-            "O(N) where N is the number of fields being requested.",
-        ),
-    Command::new("hgetall", 2, hgetall)
-        .syntax("key")
-        .flags(READONLY)
-        .acl(&["@read", "@hash", "@slow"])
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "hash",
-            "2.0.0",
-            "Returns all fields and values in a hash.",
-            "O(N) where N is the size of the hash.",
-        ),
-    Command::new("hkeys", 2, hkeys)
-        .syntax("key")
-        .flags(READONLY)
-        .acl(&["@read", "@hash", "@slow"])
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "hash",
-            "2.0.0",
-            "Returns all fields in a hash.",
-            "O(N) where N is the size of the hash.",
-        ),
-    Command::new("hvals", 2, hvals)
-        .syntax("key")
-        .flags(READONLY)
-        .acl(&["@read", "@hash", "@slow"])
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "hash",
-            "2.0.0",
-            "Returns all values in a hash.",
-            "O(N) where N is the size of the hash.",
-        ),
-    Command::new("hdel", -3, hdel)
-        .syntax("key field ...")
-        .flags(WRITE | FAST)
-        .acl(&["@write", "@hash", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "delete"])
-        .doc(
-            "hash",
-            "2.0.0",
-            "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
-            "O(N) where N is the number of fields to be removed.",
-        ),
-    Command::new("hlen", 2, hlen)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .acl(&["@read", "@hash", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc("hash", "2.0.0", "Returns the number of fields in a hash.", "O(1)"),
-    Command::new("hexists", 3, hexists)
-        .syntax("key field")
-        .flags(READONLY | FAST)
-        .acl(&["@read", "@hash", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc("hash", "2.0.0", "Determines whether a field exists in a hash.", "O(1)"),
-    Command::new("hstrlen", 3, hstrlen)
-        .syntax("key field")
-        .flags(READONLY | FAST)
-        .acl(&["@read", "@hash", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc("hash", "3.2.0", "Returns the length of the value of a field.", "O(1)"),
-    Command::new("hincrby", 4, hincrby)
-        .syntax("key field increment:integer")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@hash", "@fast"])
-        .keys(1, 1, 1)
-        .doc(
-            "hash",
-            "2.0.0",
-            "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("hincrbyfloat", 4, hincrbyfloat)
-        .syntax("key field increment:double")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@hash", "@fast"])
-        .keys(1, 1, 1)
-        .doc(
-            "hash",
-            "2.6.0",
-            "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("hscan", -3, hscan)
-        .syntax("key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]")
-        .flags(READONLY)
-        .acl(&["@read", "@hash", "@slow"])
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "hash",
-            "2.8.0",
-            "Iterates over fields and values of a hash.",
-            "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
-        ),
-    Command::new("hrandfield", -2, hrandfield)
-        .syntax("key [count:integer [WITHVALUES]]")
-        .flags(READONLY)
-        .acl(&["@read", "@hash", "@slow"])
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "hash",
-            "6.2.0",
-            "Returns one or more random fields from a hash.",
-            "O(N) where N is the number of fields returned",
-        ),
-];
-
-/// The hash at `entry`: `None` if missing, WRONGTYPE for another type.
-fn as_hash(entry: Option<&mut Entry>) -> CommandResult<Option<&mut Hash>> {
-    match entry {
-        None => Ok(None),
-        Some(Entry {
-            value: Value::Hash(h),
-            ..
-        }) => Ok(Some(h)),
-        Some(_) => Err(error::WRONGTYPE),
-    }
-}
+use super::typed::{as_type, remove_elements};
 
 /// The listpack limits from the configuration.
 fn limits(ctx: &Ctx) -> HashLimits {
@@ -212,7 +31,7 @@ fn set_pairs(ctx: &mut Ctx, key: &[u8], pairs: &[Vec<u8>]) -> CommandResult<u64>
     let limits = limits(ctx);
     let mut db = ctx.db();
     let mut created = 0;
-    match as_hash(db.lookup_write(key))? {
+    match as_type::<Hash>(db.lookup_write(key))? {
         Some(hash) => {
             for pair in pairs.chunks_exact(2) {
                 created += u64::from(hash.set(&pair[0], &pair[1], limits));
@@ -254,7 +73,8 @@ fn hmset(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `HSETNX key field value`
 fn hsetnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let exists = as_hash(ctx.db().lookup_write(&args[1]))?.is_some_and(|h| h.contains(&args[2]));
+    let exists =
+        as_type::<Hash>(ctx.db().lookup_write(&args[1]))?.is_some_and(|h| h.contains(&args[2]));
     if exists {
         ctx.out.int(0);
         return Ok(());
@@ -267,7 +87,7 @@ fn hsetnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `HGET key field`
 fn hget(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    match as_hash(db.lookup_read(&args[1]))?.and_then(|h| h.get(&args[2])) {
+    match as_type::<Hash>(db.lookup_read(&args[1]))?.and_then(|h| h.get(&args[2])) {
         Some(value) => out.bulk(value),
         None => out.null(),
     }
@@ -277,7 +97,7 @@ fn hget(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `HMGET key field [field ...]`
 fn hmget(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let hash = as_hash(db.lookup_read(&args[1]))?;
+    let hash = as_type::<Hash>(db.lookup_read(&args[1]))?;
     out.array(args.len() - 2);
     for field in &args[2..] {
         match hash.as_ref().and_then(|h| h.get(field)) {
@@ -290,86 +110,66 @@ fn hmget(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `HGETALL key`: a map in RESP3, a flat array in RESP2.
 fn hgetall(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (mut db, out) = ctx.db_and_out();
-    let Some(hash) = as_hash(db.lookup_read(&args[1]))? else {
-        out.map(0);
-        return Ok(());
-    };
-    out.map(hash.len());
-    for (field, value) in hash.iter() {
-        out.bulk(field);
-        out.bulk(value);
-    }
-    Ok(())
+    reply_all(ctx, &args[1], Parts::Both)
 }
 
 /// `HKEYS key`
 fn hkeys(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (mut db, out) = ctx.db_and_out();
-    match as_hash(db.lookup_read(&args[1]))? {
-        Some(hash) => {
-            out.array(hash.len());
-            for (field, _) in hash.iter() {
-                out.bulk(field);
-            }
-        }
-        None => out.array(0),
-    }
-    Ok(())
+    reply_all(ctx, &args[1], Parts::Fields)
 }
 
 /// `HVALS key`
 fn hvals(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    reply_all(ctx, &args[1], Parts::Values)
+}
+
+/// What HGETALL, HKEYS and HVALS reply with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Parts {
+    Fields,
+    Values,
+    Both,
+}
+
+/// Every field and/or value of the hash at `key` (Redis's
+/// `genericHgetallCommand`): pairs as a map, one part as an array; empty
+/// for a missing key.
+fn reply_all(ctx: &mut Ctx, key: &[u8], parts: Parts) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    match as_hash(db.lookup_read(&args[1]))? {
-        Some(hash) => {
-            out.array(hash.len());
-            for (_, value) in hash.iter() {
-                out.bulk(value);
-            }
+    let hash = as_type::<Hash>(db.lookup_read(key))?;
+    let len = hash.as_ref().map_or(0, |h| h.len());
+    if parts == Parts::Both {
+        out.map(len);
+    } else {
+        out.array(len);
+    }
+    for (field, value) in hash.iter().flat_map(|h| h.iter()) {
+        if parts != Parts::Values {
+            out.bulk(field);
         }
-        None => out.array(0),
+        if parts != Parts::Fields {
+            out.bulk(value);
+        }
     }
     Ok(())
 }
 
 /// `HDEL key field [field ...]`: the hash goes when its last field does.
 fn hdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let key = &args[1];
-    let mut db = ctx.db();
-    let Some(hash) = as_hash(db.lookup_write(key))? else {
-        ctx.out.int(0);
-        return Ok(());
-    };
-    let mut deleted = 0;
-    for field in &args[2..] {
-        if hash.remove(field) {
-            deleted += 1;
-            if hash.is_empty() {
-                break;
-            }
-        }
-    }
-    let emptied = hash.is_empty();
-    if deleted > 0 {
-        db.signal_modified(key);
-        if emptied {
-            db.delete(key);
-        }
-        ctx.dirty += deleted;
-        ctx.notify(notify::HASH, "hdel", key);
-        if emptied {
-            ctx.notify(notify::GENERIC, "del", key);
-        }
-    }
-    ctx.out.int(deleted as i64);
-    Ok(())
+    remove_elements(
+        ctx,
+        &args[1],
+        &args[2..],
+        Hash::remove,
+        notify::HASH,
+        "hdel",
+    )
 }
 
 /// `HLEN key`
 fn hlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let len = as_hash(db.lookup_read(&args[1]))?.map_or(0, |h| h.len());
+    let len = as_type::<Hash>(db.lookup_read(&args[1]))?.map_or(0, |h| h.len());
     out.int(len as i64);
     Ok(())
 }
@@ -377,7 +177,7 @@ fn hlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `HEXISTS key field`
 fn hexists(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let found = as_hash(db.lookup_read(&args[1]))?.is_some_and(|h| h.contains(&args[2]));
+    let found = as_type::<Hash>(db.lookup_read(&args[1]))?.is_some_and(|h| h.contains(&args[2]));
     out.int(i64::from(found));
     Ok(())
 }
@@ -385,7 +185,7 @@ fn hexists(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `HSTRLEN key field`
 fn hstrlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let len = as_hash(db.lookup_read(&args[1]))?
+    let len = as_type::<Hash>(db.lookup_read(&args[1]))?
         .and_then(|h| h.get(&args[2]))
         .map_or(0, <[u8]>::len);
     out.int(len as i64);
@@ -398,7 +198,7 @@ fn hincrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let incr = args::int(&args[3])?;
     let current = {
         let mut db = ctx.db();
-        match as_hash(db.lookup_write(key))?.and_then(|h| h.get(field)) {
+        match as_type::<Hash>(db.lookup_write(key))?.and_then(|h| h.get(field)) {
             Some(v) => crate::num::parse_i64(v)
                 .ok_or_else(|| CommandError::err("hash value is not an integer"))?,
             None => 0,
@@ -420,7 +220,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     }
     let current = {
         let mut db = ctx.db();
-        match as_hash(db.lookup_write(key))?.and_then(|h| h.get(field)) {
+        match as_type::<Hash>(db.lookup_write(key))?.and_then(|h| h.get(field)) {
             Some(v) => LongDouble::parse(v)
                 .ok_or_else(|| CommandError::err("hash value is not a float"))?,
             None => LongDouble::ZERO,
@@ -438,15 +238,15 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 fn set_field(ctx: &mut Ctx, key: &[u8], field: &[u8], value: &[u8], event: &'static str) {
     let limits = limits(ctx);
     let mut db = ctx.db();
-    match db.lookup_write(key) {
-        Some(Entry {
-            value: Value::Hash(hash),
-            ..
-        }) => {
+    match db
+        .lookup_write(key)
+        .and_then(|e| Hash::of_mut(&mut e.value))
+    {
+        Some(hash) => {
             hash.set(field, value, limits);
             db.signal_modified(key);
         }
-        _ => {
+        None => {
             let mut hash = Hash::new();
             hash.set(field, value, limits);
             db.set(key, Value::Hash(Box::new(hash)));
@@ -456,43 +256,18 @@ fn set_field(ctx: &mut Ctx, key: &[u8], field: &[u8], value: &[u8], event: &'sta
     ctx.notify(notify::HASH, event, key);
 }
 
-/// SCAN's options after the cursor (at `from`): COUNT (10 by default) and
-/// MATCH, with Redis's errors.
-pub fn scan_options(args: &[Vec<u8>], from: usize) -> CommandResult<(usize, Option<Pattern>)> {
-    let mut count: i64 = 10;
-    let mut pattern = None;
-    let mut j = from;
-    while j < args.len() {
-        let has_value = j + 1 < args.len();
-        if args::is_option(&args[j], "count") && has_value {
-            count = args::int(&args[j + 1])?;
-            if count < 1 {
-                return Err(error::SYNTAX);
-            }
-        } else if args::is_option(&args[j], "match") && has_value {
-            pattern = Some(Pattern::new(&args[j + 1], false)).filter(|p| !p.is_match_all());
-        } else {
-            return Err(error::SYNTAX);
-        }
-        j += 2;
-    }
-    Ok((count as usize, pattern))
-}
-
 /// `HSCAN key cursor [MATCH pattern] [COUNT count]`
 fn hscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let cursor = parse_scan_cursor(&args[2])?;
     let (mut db, out) = ctx.db_and_out();
-    let Some(hash) = as_hash(db.lookup_read(&args[1]))? else {
-        out.array(2);
-        out.bulk(b"0");
-        out.array(0);
+    let Some(hash) = as_type::<Hash>(db.lookup_read(&args[1]))? else {
+        reply_empty_scan(out);
         return Ok(());
     };
-    let (count, pattern) = scan_options(args, 3)?;
+    let options = scan_options(args, 3, false)?;
     let mut found: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let next = hash.scan(cursor, count, |field, value| {
-        if pattern.as_ref().is_none_or(|p| p.matches(field)) {
+    let next = hash.scan(cursor, options.count, |field, value| {
+        if options.matches(field) {
             found.push((field.to_vec(), value.to_vec()));
         }
     });
@@ -506,37 +281,22 @@ fn hscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     Ok(())
 }
 
-/// Largest `|count|` HRANDFIELD serves (as ZRANDMEMBER): a reply that could
-/// not fit in memory is refused.
-const RANDFIELD_MAX: u64 = 1 << 27;
-
 /// `HRANDFIELD key [count [WITHVALUES]]`
 fn hrandfield(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if args.len() == 2 {
         let mut db = ctx.locks.db(ctx.client.db, ctx.now_ms);
-        let hash = as_hash(db.lookup_read(&args[1]))?;
+        let hash = as_type::<Hash>(db.lookup_read(&args[1]))?;
         match hash.and_then(|h| h.random(&mut ctx.client.rng)) {
             Some((field, _)) => ctx.out.bulk(field),
             None => ctx.out.null(),
         }
         return Ok(());
     }
-    let count = args::int_in_range(&args[2], -i64::MAX, i64::MAX, None)?;
-    let withvalues = match args.get(3) {
-        None => false,
-        Some(arg) if args.len() == 4 && args::is_option(arg, "withvalues") => true,
-        Some(_) => return Err(error::SYNTAX),
-    };
-    if withvalues && !(-i64::MAX / 2..=i64::MAX / 2).contains(&count) {
-        return Err(CommandError::err("value is out of range"));
-    }
-    if count.unsigned_abs() > RANDFIELD_MAX {
-        return Err(CommandError::err("value is out of range"));
-    }
+    let (count, withvalues) = sampling::count_with(args, "withvalues")?;
     let mut db = ctx.locks.db(ctx.client.db, ctx.now_ms);
     let out = &mut *ctx.out;
     let rng = &mut ctx.client.rng;
-    let Some(hash) = as_hash(db.lookup_read(&args[1]))? else {
+    let Some(hash) = as_type::<Hash>(db.lookup_read(&args[1]))? else {
         out.array(0);
         return Ok(());
     };
@@ -551,21 +311,10 @@ fn hrandfield(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     } else if wanted >= hash.len() {
         hash.pairs()
     } else {
-        sample_distinct(hash.pairs(), wanted, rng)
+        sampling::sample_distinct(hash.pairs(), wanted, rng)
     };
     reply_pairs(out, withvalues, &picked);
     Ok(())
-}
-
-/// `wanted` distinct elements of `all`, in random order (Floyd's sampling).
-pub fn sample_distinct<T>(mut all: Vec<T>, wanted: usize, rng: &mut crate::rng::Rng) -> Vec<T> {
-    let len = all.len();
-    for i in 0..wanted.min(len) {
-        let j = i + rng.below((len - i) as u64) as usize;
-        all.swap(i, j);
-    }
-    all.truncate(wanted);
-    all
 }
 
 /// Fields, or with values as pairs (nested in RESP3, flat in RESP2), as
@@ -590,3 +339,162 @@ fn reply_pairs(out: &mut crate::resp::ReplyWriter, withvalues: bool, pairs: &[(&
         }
     }
 }
+
+// ---- Command table -----------------------------------------------------------
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[
+    Command::new("hset", -4, hset)
+        .syntax("key (field value) ...")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
+        .doc(
+            "hash",
+            "2.0.0",
+            "Creates or modifies the value of a field in a hash.",
+            "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
+        ),
+    Command::new("hsetnx", 4, hsetnx)
+        .syntax("key field value")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "insert"])
+        .doc(
+            "hash",
+            "2.0.0",
+            "Sets the value of a field in a hash only when the field doesn't exist.",
+            "O(1)",
+        ),
+    Command::new("hmset", -4, hmset)
+        .syntax("key (field value) ...")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
+        .doc(
+            "hash",
+            "2.0.0",
+            "Sets the values of multiple fields.",
+            "O(N) where N is the number of fields being set.",
+        ),
+    Command::new("hget", 3, hget)
+        .syntax("key field")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .doc("hash", "2.0.0", "Returns the value of a field in a hash.", "O(1)"),
+    Command::new("hmget", -3, hmget)
+        .syntax("key field ...")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .doc(
+            "hash",
+            "2.0.0",
+            "Returns the values of all fields in a hash.",
+            "O(N) where N is the number of fields being requested.",
+        ),
+    Command::new("hgetall", 2, hgetall)
+        .syntax("key")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            "hash",
+            "2.0.0",
+            "Returns all fields and values in a hash.",
+            "O(N) where N is the size of the hash.",
+        ),
+    Command::new("hkeys", 2, hkeys)
+        .syntax("key")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            "hash",
+            "2.0.0",
+            "Returns all fields in a hash.",
+            "O(N) where N is the size of the hash.",
+        ),
+    Command::new("hvals", 2, hvals)
+        .syntax("key")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            "hash",
+            "2.0.0",
+            "Returns all values in a hash.",
+            "O(N) where N is the size of the hash.",
+        ),
+    Command::new("hdel", -3, hdel)
+        .syntax("key field ...")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "delete"])
+        .doc(
+            "hash",
+            "2.0.0",
+            "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
+            "O(N) where N is the number of fields to be removed.",
+        ),
+    Command::new("hlen", 2, hlen)
+        .syntax("key")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RO"])
+        .doc("hash", "2.0.0", "Returns the number of fields in a hash.", "O(1)"),
+    Command::new("hexists", 3, hexists)
+        .syntax("key field")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RO"])
+        .doc("hash", "2.0.0", "Determines whether a field exists in a hash.", "O(1)"),
+    Command::new("hstrlen", 3, hstrlen)
+        .syntax("key field")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RO"])
+        .doc("hash", "3.2.0", "Returns the length of the value of a field.", "O(1)"),
+    Command::new("hincrby", 4, hincrby)
+        .syntax("key field increment:integer")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .doc(
+            "hash",
+            "2.0.0",
+            "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
+            "O(1)",
+        ),
+    Command::new("hincrbyfloat", 4, hincrbyfloat)
+        .syntax("key field increment:double")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .doc(
+            "hash",
+            "2.6.0",
+            "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
+            "O(1)",
+        ),
+    Command::new("hscan", -3, hscan)
+        .syntax("key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "hash",
+            "2.8.0",
+            "Iterates over fields and values of a hash.",
+            "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+        ),
+    Command::new("hrandfield", -2, hrandfield)
+        .syntax("key [count:integer [WITHVALUES]]")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "hash",
+            "6.2.0",
+            "Returns one or more random fields from a hash.",
+            "O(N) where N is the number of fields returned",
+        ),
+];

@@ -23,24 +23,7 @@ use crate::store::keyspace::SHARDS;
 use crate::store::{Db, LockPlan, Mode};
 
 use super::Ctx;
-use super::table::{Command, LockContext, Locks, flags::*};
-
-pub static COMMANDS: &[Command] = &[Command::new("info", -1, info)
-    .syntax("[section ...]")
-    .flags(LOADING | STALE | SENTINEL)
-    .acl(&["@slow", "@dangerous"])
-    .locks(Locks::Custom(info_locks))
-    .tips(&[
-        "nondeterministic_output",
-        "request_policy:all_shards",
-        "response_policy:special",
-    ])
-    .doc(
-        "server",
-        "1.0.0",
-        "Returns information and statistics about the server.",
-        "O(1)",
-    )];
+use super::table::{Command, LockContext, Locks, acl, flags::*};
 
 /// `INFO [section [section ...]]`: RESP3 clients get a verbatim string.
 fn info(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
@@ -331,7 +314,8 @@ fn clients_summary(state: &State) -> ClientsSummary {
         if info.flags & flag::BLOCKED != 0 {
             summary.blocked += 1;
         }
-        summary.memory += super::client::estimated_memory(info.query_buffer, 0, info.multi_mem, 0);
+        summary.memory +=
+            super::connection::estimated_memory(info.query_buffer, 0, info.multi_mem, 0);
     }
     summary
 }
@@ -820,13 +804,32 @@ fn sample_avg_ttl(view: &mut Db<'_, '_>) -> i64 {
     }
 }
 
+// ---- Command table -----------------------------------------------------------
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[Command::new("info", -1, info)
+    .syntax("[section ...]")
+    .flags(LOADING | STALE | SENTINEL)
+    .acl(acl::DANGEROUS)
+    .locks(Locks::Custom(info_locks))
+    .tips(&[
+        "nondeterministic_output",
+        "request_policy:all_shards",
+        "response_policy:special",
+    ])
+    .doc(
+        "server",
+        "1.0.0",
+        "Returns information and statistics about the server.",
+        "O(1)",
+    )];
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn argv(items: &[&str]) -> Vec<Vec<u8>> {
-        items.iter().map(|s| s.as_bytes().to_vec()).collect()
-    }
+    use crate::commands::test_argv as argv;
 
     #[test]
     fn selection_follows_redis() {

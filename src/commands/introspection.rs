@@ -23,89 +23,11 @@ use super::Ctx;
 use super::args;
 use super::registry::{Registered, registry};
 use super::syntax::{self, Arg, Kind};
-use super::table::{BeginSearch, Command, FindKeys, KeySpec, KeySpecInfo, flags, flags::*};
+use super::table::{BeginSearch, Command, FindKeys, KeySpec, KeySpecInfo, acl, flags, flags::*};
 
-static SUBCOMMANDS: &[Command] = &[
-    Command::new("count", 2, command_count)
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
-        .doc("server", "2.8.13", "Returns a count of commands.", "O(1)"),
-    Command::new("docs", -2, command_docs)
-        .syntax("[command-name ...]")
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "server",
-            "7.0.0",
-            "Returns documentary information about one, multiple or all commands.",
-            "O(N) where N is the number of commands to look up",
-        ),
-    Command::new("getkeys", -4, command_getkeys)
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
-        .doc(
-            "server",
-            "2.8.13",
-            "Extracts the key names from an arbitrary command.",
-            "O(N) where N is the number of arguments to the command",
-        ),
-    Command::new("getkeysandflags", -4, command_getkeysandflags)
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
-        .doc(
-            "server",
-            "7.0.0",
-            "Extracts the key names and access flags for an arbitrary command.",
-            "O(N) where N is the number of arguments to the command",
-        ),
-    Command::new("help", 2, command_help)
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
-        .doc(
-            "server",
-            "5.0.0",
-            "Returns helpful text about the different subcommands.",
-            "O(1)",
-        ),
-    Command::new("info", -2, command_info)
-        .syntax("[command-name ...]")
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "server",
-            "2.8.13",
-            "Returns information about one, multiple or all commands.",
-            "O(N) where N is the number of commands to look up",
-        ),
-    Command::new("list", -2, command_list)
-        .syntax("[FILTERBY (MODULE module-name|ACLCAT category|PATTERN pattern:pattern)]")
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(&["@slow", "@connection"])
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "server",
-            "7.0.0",
-            "Returns a list of command names.",
-            "O(N) where N is the total number of Redis commands",
-        ),
-];
-
-pub static COMMANDS: &[Command] = &[Command::new("command", -1, command)
-    .flags(LOADING | STALE | SENTINEL)
-    .acl(&["@slow", "@connection"])
-    .subcommands(SUBCOMMANDS)
-    .tips(&["nondeterministic_output_order"])
-    .doc(
-        "server",
-        "2.8.13",
-        "Returns detailed information about all commands.",
-        "O(N) where N is the total number of Redis commands",
-    )];
-
-/// Replies a HELP text the way every Redis container does: a header naming
-/// the command as it was typed (upper-cased), the lines, then HELP itself.
+/// Replies a HELP text the way every Redis container does (Redis's
+/// `addReplyHelp`): a header naming the command as it was typed
+/// (upper-cased), the lines, then HELP itself, all as status replies.
 pub fn reply_help(ctx: &mut Ctx, name: &[u8], lines: &[&str]) {
     let out = &mut *ctx.out;
     out.array(lines.len() + 3);
@@ -196,23 +118,22 @@ fn command_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         Pattern(Pattern),
     }
     let mut filter = Filter::All;
-    let mut i = 2;
-    while i < args.len() {
-        if args::is(&args[i], "filterby") && args.len() - 1 - i == 2 {
-            let (kind, arg) = (&args[i + 1], &args[i + 2]);
-            filter = if args::is(kind, "module") {
-                Filter::Module
-            } else if args::is(kind, "aclcat") {
-                Filter::AclCat(acl_category_bit(arg))
-            } else if args::is(kind, "pattern") {
-                Filter::Pattern(Pattern::new(arg, true))
-            } else {
-                return Err(error::SYNTAX);
-            };
-            i += 3;
-        } else {
+    let mut c = args::Cursor::new(args, 2);
+    while let Some(option) = c.next() {
+        // FILTERBY and its two values must be the last arguments.
+        if !(args::is(option, "filterby") && c.has(2) && !c.has(3)) {
             return Err(error::SYNTAX);
         }
+        let (kind, arg) = (c.next_bytes()?, c.next_bytes()?);
+        filter = if args::is(kind, "module") {
+            Filter::Module
+        } else if args::is(kind, "aclcat") {
+            Filter::AclCat(acl::named(arg))
+        } else if args::is(kind, "pattern") {
+            Filter::Pattern(Pattern::new(arg, true))
+        } else {
+            return Err(error::SYNTAX);
+        };
     }
     let names: Vec<&str> = registry()
         .entries()
@@ -220,7 +141,7 @@ fn command_list(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         .filter(|e| match &filter {
             Filter::All => true,
             Filter::Module => false,
-            Filter::AclCat(bit) => bit.is_some_and(|b| acl_bits(e.command) & b != 0),
+            Filter::AclCat(bit) => bit.is_some_and(|b| e.command.acl_categories() & b != 0),
             Filter::Pattern(p) => p.matches(e.full_name.as_bytes()),
         })
         .map(|e| e.full_name)
@@ -284,29 +205,15 @@ fn command_getkeysandflags(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// The keys of `argv` (the command name at 0) with their flags, as Redis's
 /// `getKeysFromCommandWithSpecs` finds them for a command with declared key
-/// specs: each spec's keys in turn, when every spec finds its keys within
+/// specs: by the command's own rule if it has one, else each spec's keys
+/// in turn, when every spec finds its keys within
 /// the arguments. Otherwise (a key count that is no number, or counts more
 /// keys than there are) Redis falls back to the command's own rule,
 /// `genericGetKeys`: the count read as `atoi` reads it, no keys if it is out
 /// of range, the keys, then the destination, all without flags.
 fn keys_by_specs(cmd: &Command, argv: &[Vec<u8>]) -> Vec<(usize, Vec<&'static str>)> {
-    // SET's flags depend on GET (Redis's `setGetKeys`): it reads the old
-    // value only then, and otherwise overwrites whatever was there. (Its
-    // spec is flagged `variable_flags`; Redis gives each such command a rule
-    // of its own, and SET is the only one sedis has.)
-    if cmd.name == "set" {
-        // Compared as C strings, as Redis does: up to a NUL byte.
-        let get = argv
-            .iter()
-            .skip(3)
-            .filter_map(|arg| arg.split(|&b| b == 0).next())
-            .any(|arg| arg.eq_ignore_ascii_case(b"get"));
-        let flags = if get {
-            vec!["RW", "access", "update"]
-        } else {
-            vec!["OW", "update"]
-        };
-        return vec![(1, flags)];
+    if let Some(getkeys) = cmd.getkeys {
+        return getkeys(argv);
     }
     let mut keys = Vec::new();
     for spec in cmd.key_specs {
@@ -441,114 +348,18 @@ fn command_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     Ok(())
 }
 
-/// Flags COMMAND INFO reports, in Redis's order. Redis hides
-/// `may_replicate`, `sentinel` and `protected` on purpose; `movablekeys`
-/// is derived from the key spec.
-const REPORTED_FLAGS: &[(u32, &str)] = &[
-    (WRITE, "write"),
-    (READONLY, "readonly"),
-    (DENYOOM, "denyoom"),
-    (ADMIN, "admin"),
-    (PUBSUB, "pubsub"),
-    (NOSCRIPT, "noscript"),
-    (BLOCKING, "blocking"),
-    (LOADING, "loading"),
-    (STALE, "stale"),
-    (SKIP_MONITOR, "skip_monitor"),
-    (SKIP_SLOWLOG, "skip_slowlog"),
-    (FAST, "fast"),
-    (NO_AUTH, "no_auth"),
-    (NO_MANDATORY_KEYS, "no_mandatory_keys"),
-    (NO_ASYNC_LOADING, "no_async_loading"),
-    (NO_MULTI, "no_multi"),
-    (MOVABLE_KEYS, "movablekeys"),
-    (ALLOW_BUSY, "allow_busy"),
-];
-
-/// A pseudo-flag bit for `movablekeys`, outside the table's flag bits.
-const MOVABLE_KEYS: u32 = 1 << 31;
-
+/// The flags COMMAND INFO reports, in Redis's order, with `movablekeys`
+/// derived from the key specs.
 fn reported_flags(cmd: &Command) -> Vec<&'static str> {
     let mut bits = cmd.flags;
     if legacy_range(cmd).1 {
         bits |= MOVABLE_KEYS;
     }
-    debug_assert!(flags::NAMES.iter().all(|(bit, _)| bit & MOVABLE_KEYS == 0));
-    REPORTED_FLAGS
+    flags::REPORTED
         .iter()
         .filter(|(bit, _)| bits & bit != 0)
         .map(|(_, name)| *name)
         .collect()
-}
-
-/// ACL categories, in the order Redis lists them.
-const ACL_CATEGORIES: &[&str] = &[
-    "keyspace",
-    "read",
-    "write",
-    "set",
-    "sortedset",
-    "list",
-    "hash",
-    "string",
-    "bitmap",
-    "hyperloglog",
-    "geo",
-    "stream",
-    "pubsub",
-    "admin",
-    "fast",
-    "slow",
-    "blocking",
-    "dangerous",
-    "connection",
-    "transaction",
-    "scripting",
-];
-
-fn category(name: &str) -> Option<u32> {
-    ACL_CATEGORIES
-        .iter()
-        .position(|c| c.eq_ignore_ascii_case(name))
-        .map(|i| 1 << i)
-}
-
-/// `ACLCAT` filter argument: a category name without `@`.
-fn acl_category_bit(name: &[u8]) -> Option<u32> {
-    category(std::str::from_utf8(name).ok()?)
-}
-
-/// The command's ACL categories as a bit set: the declared ones plus those
-/// Redis implies from the flags (`setImplicitACLCategories`).
-fn acl_bits(cmd: &Command) -> u32 {
-    let bit = |name| category(name).unwrap_or(0);
-    let mut bits = cmd
-        .acl
-        .iter()
-        .filter_map(|c| category(c.trim_start_matches('@')))
-        .fold(0, |acc, b| acc | b);
-    if cmd.has(WRITE) {
-        bits |= bit("write");
-    }
-    if cmd.has(READONLY) && bits & bit("scripting") == 0 {
-        bits |= bit("read");
-    }
-    if cmd.has(ADMIN) {
-        bits |= bit("admin") | bit("dangerous");
-    }
-    if cmd.has(PUBSUB) {
-        bits |= bit("pubsub");
-    }
-    if cmd.has(FAST) {
-        bits |= bit("fast");
-    }
-    if cmd.has(BLOCKING) {
-        bits |= bit("blocking");
-    }
-    if bits & bit("fast") == 0 {
-        bits |= bit("slow");
-    }
-    bits
 }
 
 /// Key-spec access flags, derived from the command's flags.
@@ -582,7 +393,7 @@ fn legacy_range(cmd: &Command) -> ((i32, i32, i32), bool) {
     if cmd.key_specs.is_empty() {
         return (
             cmd.keys.legacy_range(),
-            matches!(cmd.keys, KeySpec::Find(_)),
+            matches!(cmd.keys, KeySpec::Counted { .. }),
         );
     }
     let incomplete = |spec: &KeySpecInfo| spec.flags.contains(&"incomplete");
@@ -630,12 +441,8 @@ fn write_info(out: &mut ReplyWriter, cmd: &Command, full_name: &str) {
     out.int(i64::from(first));
     out.int(i64::from(last));
     out.int(i64::from(step));
-    let bits = acl_bits(cmd);
-    let categories: Vec<String> = ACL_CATEGORIES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| bits & (1 << i) != 0)
-        .map(|(_, c)| format!("@{c}"))
+    let categories: Vec<String> = acl::names(cmd.acl_categories())
+        .map(|c| format!("@{c}"))
         .collect();
     write_status_set(out, categories.iter().map(String::as_str).collect());
     out.set(cmd.tips.len());
@@ -673,7 +480,7 @@ fn write_key_specs(out: &mut ReplyWriter, cmd: &Command) {
                 FindKeys::Range(lastkey, step, 0),
             )
         }
-        KeySpec::Find(_) => KeySpecInfo::new(&[], BeginSearch::Unknown, FindKeys::Unknown),
+        KeySpec::Counted { .. } => KeySpecInfo::new(&[], BeginSearch::Unknown, FindKeys::Unknown),
     };
     out.set(1);
     write_key_spec(out, &derived, key_flags(cmd));
@@ -793,6 +600,90 @@ fn write_arguments(out: &mut ReplyWriter, args: &[Arg]) {
     }
 }
 
+// ---- Command table -----------------------------------------------------------
+
+/// COMMAND's subcommands.
+static SUBCOMMANDS: &[Command] = &[
+    Command::new("count", 2, command_count)
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(acl::CONNECTION)
+        .doc("server", "2.8.13", "Returns a count of commands.", "O(1)"),
+    Command::new("docs", -2, command_docs)
+        .syntax("[command-name ...]")
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(acl::CONNECTION)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            "server",
+            "7.0.0",
+            "Returns documentary information about one, multiple or all commands.",
+            "O(N) where N is the number of commands to look up",
+        ),
+    Command::new("getkeys", -4, command_getkeys)
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(acl::CONNECTION)
+        .doc(
+            "server",
+            "2.8.13",
+            "Extracts the key names from an arbitrary command.",
+            "O(N) where N is the number of arguments to the command",
+        ),
+    Command::new("getkeysandflags", -4, command_getkeysandflags)
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(acl::CONNECTION)
+        .doc(
+            "server",
+            "7.0.0",
+            "Extracts the key names and access flags for an arbitrary command.",
+            "O(N) where N is the number of arguments to the command",
+        ),
+    Command::new("help", 2, command_help)
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(acl::CONNECTION)
+        .doc(
+            "server",
+            "5.0.0",
+            "Returns helpful text about the different subcommands.",
+            "O(1)",
+        ),
+    Command::new("info", -2, command_info)
+        .syntax("[command-name ...]")
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(acl::CONNECTION)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            "server",
+            "2.8.13",
+            "Returns information about one, multiple or all commands.",
+            "O(N) where N is the number of commands to look up",
+        ),
+    Command::new("list", -2, command_list)
+        .syntax("[FILTERBY (MODULE module-name|ACLCAT category|PATTERN pattern:pattern)]")
+        .flags(LOADING | STALE | SENTINEL)
+        .acl(acl::CONNECTION)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            "server",
+            "7.0.0",
+            "Returns a list of command names.",
+            "O(N) where N is the total number of Redis commands",
+        ),
+];
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[Command::new("command", -1, command)
+    .flags(LOADING | STALE | SENTINEL)
+    .acl(acl::CONNECTION)
+    .subcommands(SUBCOMMANDS)
+    .tips(&["nondeterministic_output_order"])
+    .doc(
+        "server",
+        "2.8.13",
+        "Returns detailed information about all commands.",
+        "O(N) where N is the total number of Redis commands",
+    )];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -800,18 +691,15 @@ mod tests {
     #[test]
     fn acl_categories_add_the_implied_ones() {
         let get = registry().find(b"get").unwrap().command;
-        let names: Vec<&str> = ACL_CATEGORIES
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| acl_bits(get) & (1 << i) != 0)
-            .map(|(_, c)| *c)
-            .collect();
+        let names: Vec<&str> = acl::names(get.acl_categories()).collect();
         assert_eq!(names, ["read", "string", "fast"]);
         let kill = registry().find_full(b"client|kill").unwrap().command;
-        let bits = acl_bits(kill);
-        for c in ["admin", "slow", "dangerous", "connection"] {
-            assert!(bits & category(c).unwrap() != 0, "{c}");
-        }
+        let names: Vec<&str> = acl::names(kill.acl_categories()).collect();
+        assert_eq!(names, ["admin", "slow", "dangerous", "connection"]);
+        // A container's own entry gets no group category.
+        let client = registry().find(b"client").unwrap().command;
+        let names: Vec<&str> = acl::names(client.acl_categories()).collect();
+        assert_eq!(names, ["slow"]);
     }
 
     #[test]

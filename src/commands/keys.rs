@@ -13,349 +13,11 @@ use crate::channels::notify;
 use crate::clock::idle_ms;
 use crate::error::{self, CommandError, CommandResult};
 use crate::glob::Pattern;
+use crate::resp::ReplyWriter;
 use crate::store::{Detached, Entry, Key, LockPlan, Mode, StrValue, Value};
 
-use super::table::{Command, KeySpecInfo, LockContext, Locks, flags::*};
+use super::table::{Command, KeySpecInfo, LockContext, Locks, acl, flags::*};
 use super::{Ctx, args};
-
-pub static COMMANDS: &[Command] = &[
-    Command::new("del", -2, del)
-        .syntax("key ...")
-        .flags(WRITE)
-        .acl(&["@keyspace", "@write", "@slow"])
-        .keys(1, -1, 1)
-        .key_flags(&["RM", "delete"])
-        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
-        .doc(
-            "generic",
-            "1.0.0",
-            "Deletes one or more keys.",
-            "O(N) where N is the number of keys that will be removed.",
-        ),
-    Command::new("unlink", -2, del)
-        .syntax("key ...")
-        .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast"])
-        .keys(1, -1, 1)
-        .key_flags(&["RM", "delete"])
-        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
-        .doc(
-            "generic",
-            "4.0.0",
-            "Asynchronously deletes one or more keys.",
-            "O(1) for each key removed regardless of its size.",
-        ),
-    Command::new("exists", -2, exists)
-        .syntax("key ...")
-        .flags(READONLY | FAST)
-        .acl(&["@keyspace", "@read", "@fast"])
-        .keys(1, -1, 1)
-        .key_flags(&["RO"])
-        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
-        .doc(
-            "generic",
-            "1.0.0",
-            "Determines whether one or more keys exist.",
-            "O(N) where N is the number of keys to check.",
-        ),
-    Command::new("type", 2, type_command)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .acl(&["@keyspace", "@read", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc(
-            "generic",
-            "1.0.0",
-            "Returns the type of the value stored at a key.",
-            "O(1)",
-        ),
-    Command::new("keys", 2, keys)
-        .syntax("pattern:pattern")
-        .flags(READONLY)
-        .acl(&["@keyspace", "@read", "@slow", "@dangerous"])
-        .locks(Locks::Db(Mode::Read))
-        .tips(&["request_policy:all_shards", "nondeterministic_output_order"])
-        .doc(
-            "generic",
-            "1.0.0",
-            "Returns all key names that match a pattern.",
-            "O(N) with N being the number of keys in the database.",
-        ),
-    // A write lock: SCAN deletes the expired keys it meets, as Redis does.
-    Command::new("scan", -2, scan)
-        .syntax("cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type]")
-        .flags(READONLY)
-        .acl(&["@keyspace", "@read", "@slow"])
-        .locks(Locks::Db(Mode::Write))
-        .tips(&["nondeterministic_output", "request_policy:special"])
-        .doc(
-            "generic",
-            "2.8.0",
-            "Iterates over the key names in the database.",
-            "O(1) for every call. O(N) for a complete iteration.",
-        ),
-    // Write locks: expired keys it draws are deleted on the spot (see
-    // `Db::random_live_key`), which is what lets it always find a live key.
-    Command::new("randomkey", 1, randomkey)
-        .flags(READONLY)
-        .acl(&["@keyspace", "@read", "@slow"])
-        .locks(Locks::Db(Mode::Write))
-        .tips(&["request_policy:all_shards", "nondeterministic_output"])
-        .doc(
-            "generic",
-            "1.0.0",
-            "Returns a random key name from the database.",
-            "O(1)",
-        ),
-    Command::new("rename", 3, rename)
-        .syntax("key newkey:key")
-        .flags(WRITE)
-        .acl(&["@keyspace", "@write", "@slow"])
-        .keys(1, 2, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "delete"], 1),
-            KeySpecInfo::key(&["OW", "update"], 2),
-        ])
-        .doc("generic", "1.0.0", "Renames a key, overwriting the destination.", "O(1)"),
-    Command::new("renamenx", 3, renamenx)
-        .syntax("key newkey:key")
-        .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast"])
-        .keys(1, 2, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "delete"], 1),
-            KeySpecInfo::key(&["OW", "insert"], 2),
-        ])
-        .doc(
-            "generic",
-            "1.0.0",
-            "Renames a key only when the destination does not exist.",
-            "O(1)",
-        ),
-    Command::new("copy", -3, copy)
-        .syntax("source:key destination:key [DB destination-db:integer] [REPLACE]")
-        .flags(WRITE | DENYOOM)
-        .acl(&["@keyspace", "@write", "@slow"])
-        .keys(1, 2, 1)
-        .locks(Locks::Custom(copy_plan))
-        .key_specs(&[
-            KeySpecInfo::key(&["RO", "access"], 1),
-            KeySpecInfo::key(&["OW", "update"], 2),
-        ])
-        .doc(
-            "generic",
-            "6.2.0",
-            "Copies the value of a key to a new key, possibly in another database.",
-            "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
-        ),
-    Command::new("move", 3, move_command)
-        .syntax("key db:integer")
-        .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast"])
-        .keys(1, 1, 1)
-        .locks(Locks::Custom(move_plan))
-        .doc("generic", "1.0.0", "Moves a key to another database.", "O(1)"),
-    Command::new("swapdb", 3, swapdb)
-        .syntax("index1:integer index2:integer")
-        .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast", "@dangerous"])
-        .locks(Locks::Custom(swapdb_plan))
-        .doc(
-            "server",
-            "4.0.0",
-            "Swaps the contents of two databases.",
-            "O(N) where N is the count of clients watching or blocking on keys from both databases.",
-        ),
-    Command::new("expire", -3, expire)
-        .syntax("key seconds:integer [NX|XX|GT|LT]")
-        .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "generic",
-            "1.0.0",
-            "Sets a key's time to live in seconds.",
-            "O(1)",
-        ),
-    Command::new("pexpire", -3, pexpire)
-        .syntax("key milliseconds:integer [NX|XX|GT|LT]")
-        .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "generic",
-            "2.6.0",
-            "Sets a key's time to live in milliseconds.",
-            "O(1)",
-        ),
-    Command::new("expireat", -3, expireat)
-        .syntax("key unix-time-seconds:unix-time [NX|XX|GT|LT]")
-        .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "generic",
-            "1.2.0",
-            "Sets the expiration time of a key to a unix timestamp in seconds.",
-            "O(1)",
-        ),
-    Command::new("pexpireat", -3, pexpireat)
-        .syntax("key unix-time-milliseconds:unix-time [NX|XX|GT|LT]")
-        .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "generic",
-            "2.6.0",
-            "Sets the expiration time of a key to a unix timestamp in milliseconds.",
-            "O(1)",
-        ),
-    Command::new("ttl", 2, ttl)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .acl(&["@keyspace", "@read", "@fast"])
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "generic",
-            "1.0.0",
-            "Returns a key's remaining time to live in seconds.",
-            "O(1)",
-        ),
-    Command::new("pttl", 2, pttl)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .acl(&["@keyspace", "@read", "@fast"])
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "generic",
-            "2.6.0",
-            "Returns a key's remaining time to live in milliseconds.",
-            "O(1)",
-        ),
-    Command::new("expiretime", 2, expiretime)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .acl(&["@keyspace", "@read", "@fast"])
-        .keys(1, 1, 1)
-        .doc(
-            "generic",
-            "7.0.0",
-            "Returns a key's expiration time as a unix timestamp in seconds.",
-            "O(1)",
-        ),
-    Command::new("pexpiretime", 2, pexpiretime)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .acl(&["@keyspace", "@read", "@fast"])
-        .keys(1, 1, 1)
-        .doc(
-            "generic",
-            "7.0.0",
-            "Returns a key's expiration time as a unix timestamp in milliseconds.",
-            "O(1)",
-        ),
-    Command::new("persist", 2, persist)
-        .syntax("key")
-        .flags(WRITE | FAST)
-        .acl(&["@keyspace", "@write", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc("generic", "2.2.0", "Removes a key's time to live.", "O(1)"),
-    // Write locks although READONLY: touching moves keys in the LRU order.
-    Command::new("touch", -2, touch)
-        .syntax("key ...")
-        .flags(READONLY | FAST)
-        .acl(&["@keyspace", "@read", "@fast"])
-        .keys(1, -1, 1)
-        .key_flags(&["RO"])
-        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
-        .doc(
-            "generic",
-            "3.2.1",
-            "Updates the last access time of keys; returns how many exist.",
-            "O(N) where N is the number of keys that will be touched.",
-        ),
-    Command::new("object", -2, object)
-        .acl(&["@slow"])
-        .doc(
-            "generic",
-            "2.2.3",
-            "A container for object introspection commands.",
-            "Depends on subcommand.",
-        )
-        .subcommands(OBJECT_SUBCOMMANDS),
-];
-
-static OBJECT_SUBCOMMANDS: &[Command] = &[
-    Command::new("encoding", 3, object_encoding)
-        .syntax("key")
-        .flags(READONLY)
-        .acl(&["@keyspace", "@read", "@slow"])
-        .keys(2, 2, 1)
-        .key_flags(&["RO"])
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "generic",
-            "2.2.3",
-            "Returns the internal encoding of a key's value.",
-            "O(1)",
-        ),
-    Command::new("freq", 3, object_freq)
-        .syntax("key")
-        .flags(READONLY)
-        .acl(&["@keyspace", "@read", "@slow"])
-        .keys(2, 2, 1)
-        .key_flags(&["RO"])
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "generic",
-            "4.0.0",
-            "Returns the logarithmic access frequency counter of a key's value.",
-            "O(1)",
-        ),
-    Command::new("help", 2, object_help)
-        .flags(LOADING | STALE)
-        .acl(&["@keyspace", "@slow"])
-        .doc(
-            "generic",
-            "6.2.0",
-            "Returns helpful text about the OBJECT subcommands.",
-            "O(1)",
-        ),
-    Command::new("idletime", 3, object_idletime)
-        .syntax("key")
-        .flags(READONLY)
-        .acl(&["@keyspace", "@read", "@slow"])
-        .keys(2, 2, 1)
-        .key_flags(&["RO"])
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "generic",
-            "2.2.3",
-            "Returns the seconds since a key was last accessed.",
-            "O(1)",
-        ),
-    Command::new("refcount", 3, object_refcount)
-        .syntax("key")
-        .flags(READONLY)
-        .acl(&["@keyspace", "@read", "@slow"])
-        .keys(2, 2, 1)
-        .key_flags(&["RO"])
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "generic",
-            "2.2.3",
-            "Returns the reference count of a key's value.",
-            "O(1)",
-        ),
-];
 
 // ---- Argument parsing shared by several commands -------------------------
 
@@ -389,6 +51,70 @@ pub fn parse_scan_cursor(arg: &[u8]) -> CommandResult<u64> {
     } else {
         value
     })
+}
+
+/// The options after a SCAN-family cursor (Redis's `scanGenericCommand`).
+pub struct ScanOptions<'a> {
+    /// COUNT: how much work one call does (10 by default), not how many
+    /// elements it returns.
+    pub count: usize,
+    /// MATCH, unless it is exactly `*`, which matches everything (the empty
+    /// key included) and so filters nothing.
+    pub pattern: Option<Pattern>,
+    /// TYPE, SCAN's only: compared as a C string, as Redis's `strcasecmp`
+    /// does.
+    pub type_name: Option<&'a [u8]>,
+}
+
+impl ScanOptions<'_> {
+    /// True if MATCH lets `item` through.
+    pub fn matches(&self, item: &[u8]) -> bool {
+        self.pattern.as_ref().is_none_or(|p| p.matches(item))
+    }
+}
+
+/// Parses SCAN's options from `args[from]` on, with Redis's errors; TYPE is
+/// an option only where `with_type` (SCAN, not HSCAN, SSCAN or ZSCAN).
+pub fn scan_options(
+    args: &[Vec<u8>],
+    from: usize,
+    with_type: bool,
+) -> CommandResult<ScanOptions<'_>> {
+    let mut options = ScanOptions {
+        count: 10,
+        pattern: None,
+        type_name: None,
+    };
+    let mut c = args::Cursor::new(args, from);
+    while let Some(option) = c.next() {
+        // Every option takes a value: without one the keyword is no option.
+        if !c.has(1) {
+            return Err(error::SYNTAX);
+        }
+        if args::is_option(option, "count") {
+            let count = c.next_int()?;
+            if count < 1 {
+                return Err(error::SYNTAX);
+            }
+            options.count = count as usize;
+        } else if args::is_option(option, "match") {
+            options.pattern =
+                Some(Pattern::new(c.next_bytes()?, false)).filter(|p| !p.is_match_all());
+        } else if with_type && args::is_option(option, "type") {
+            options.type_name = Some(error::c_str_prefix(c.next_bytes()?, usize::MAX));
+        } else {
+            return Err(error::SYNTAX);
+        }
+    }
+    Ok(options)
+}
+
+/// The reply to HSCAN, SSCAN or ZSCAN on a missing key: cursor 0, nothing
+/// found.
+pub fn reply_empty_scan(out: &mut ReplyWriter) {
+    out.array(2);
+    out.bulk(b"0");
+    out.array(0);
 }
 
 // ---- DEL UNLINK EXISTS TYPE TOUCH ------------------------------------------
@@ -467,37 +193,15 @@ fn keys(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// much work one call does, not how many keys it returns.
 fn scan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let cursor = parse_scan_cursor(&args[1])?;
-    let mut count: i64 = 10;
-    let mut pattern = None;
-    let mut type_name: Option<&[u8]> = None;
-    let mut i = 2;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        if args::is(&args[i], "count") && has_value {
-            count = args::int(&args[i + 1])?;
-            if count < 1 {
-                return Err(error::SYNTAX);
-            }
-        } else if args::is(&args[i], "match") && has_value {
-            // Exactly `*` matches everything, the empty key included.
-            pattern = Some(Pattern::new(&args[i + 1], false)).filter(|p| !p.is_match_all());
-        } else if args::is(&args[i], "type") && has_value {
-            // Compared as a C string, as Redis's `strcasecmp` does.
-            type_name = Some(error::c_str_prefix(&args[i + 1], usize::MAX));
-        } else {
-            return Err(error::SYNTAX);
-        }
-        i += 2;
-    }
-
+    let options = scan_options(args, 2, true)?;
     let (mut db, out) = ctx.db_and_out();
     let mut candidates: Vec<Key> = Vec::new();
-    let next = db.scan(cursor, count as usize, |key, _| {
-        if pattern.as_ref().is_none_or(|p| p.matches(key.as_bytes())) {
+    let next = db.scan(cursor, options.count, |key, _| {
+        if options.matches(key.as_bytes()) {
             candidates.push(key.clone());
         }
     });
-    if let Some(wanted) = type_name {
+    if let Some(wanted) = options.type_name {
         // Redis looks each candidate up to learn its type, which counts as
         // a keyspace hit; `peek_read` keeps INFO's counters the same.
         candidates.retain(|key| {
@@ -578,17 +282,15 @@ fn copy_options(args: &[Vec<u8>], databases: usize) -> CommandResult<CopyOptions
         db: None,
         replace: false,
     };
-    let mut i = 3;
-    while i < args.len() {
-        if args::is(&args[i], "replace") {
+    let mut c = args::Cursor::new(args, 3);
+    while let Some(option) = c.next() {
+        if args::is(option, "replace") {
             options.replace = true;
-        } else if args::is(&args[i], "db") && i + 1 < args.len() {
-            options.db = Some(args::db_index(&args[i + 1], databases)?);
-            i += 1;
+        } else if args::is(option, "db") {
+            options.db = Some(args::db_index(c.next_bytes()?, databases)?);
         } else {
             return Err(error::SYNTAX);
         }
-        i += 1;
     }
     Ok(options)
 }
@@ -990,24 +692,327 @@ fn object_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         "    Return the number of references of the value associated with the specified",
         "    <key>.",
     ];
-    reply_help(ctx, &args[0], LINES);
+    super::introspection::reply_help(ctx, &args[0], LINES);
     Ok(())
 }
 
-/// Redis's `addReplyHelp`: a header naming the command as the client typed
-/// it (uppercased), the lines, then the HELP entry, all as status replies.
-pub fn reply_help(ctx: &mut Ctx, command: &[u8], lines: &[&str]) {
-    let out = &mut *ctx.out;
-    out.array(lines.len() + 3);
-    let mut header = command.to_ascii_uppercase();
-    header.extend_from_slice(b" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-    out.simple_bytes(&header);
-    for line in lines {
-        out.simple(line);
-    }
-    out.simple("HELP");
-    out.simple("    Prints this help.");
-}
+// ---- Command table -----------------------------------------------------------
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[
+    Command::new("del", -2, del)
+        .syntax("key ...")
+        .flags(WRITE)
+        .keys(1, -1, 1)
+        .key_flags(&["RM", "delete"])
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .doc(
+            "generic",
+            "1.0.0",
+            "Deletes one or more keys.",
+            "O(N) where N is the number of keys that will be removed.",
+        ),
+    Command::new("unlink", -2, del)
+        .syntax("key ...")
+        .flags(WRITE | FAST)
+        .keys(1, -1, 1)
+        .key_flags(&["RM", "delete"])
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .doc(
+            "generic",
+            "4.0.0",
+            "Asynchronously deletes one or more keys.",
+            "O(1) for each key removed regardless of its size.",
+        ),
+    Command::new("exists", -2, exists)
+        .syntax("key ...")
+        .flags(READONLY | FAST)
+        .keys(1, -1, 1)
+        .key_flags(&["RO"])
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .doc(
+            "generic",
+            "1.0.0",
+            "Determines whether one or more keys exist.",
+            "O(N) where N is the number of keys to check.",
+        ),
+    Command::new("type", 2, type_command)
+        .syntax("key")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RO"])
+        .doc(
+            "generic",
+            "1.0.0",
+            "Returns the type of the value stored at a key.",
+            "O(1)",
+        ),
+    Command::new("keys", 2, keys)
+        .syntax("pattern:pattern")
+        .flags(READONLY)
+        .acl(acl::DANGEROUS)
+        .locks(Locks::Db(Mode::Read))
+        .tips(&["request_policy:all_shards", "nondeterministic_output_order"])
+        .doc(
+            "generic",
+            "1.0.0",
+            "Returns all key names that match a pattern.",
+            "O(N) with N being the number of keys in the database.",
+        ),
+    // A write lock: SCAN deletes the expired keys it meets, as Redis does.
+    Command::new("scan", -2, scan)
+        .syntax("cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type]")
+        .flags(READONLY)
+        .locks(Locks::Db(Mode::Write))
+        .tips(&["nondeterministic_output", "request_policy:special"])
+        .doc(
+            "generic",
+            "2.8.0",
+            "Iterates over the key names in the database.",
+            "O(1) for every call. O(N) for a complete iteration.",
+        ),
+    // Write locks: expired keys it draws are deleted on the spot (see
+    // `Db::random_live_key`), which is what lets it always find a live key.
+    Command::new("randomkey", 1, randomkey)
+        .flags(READONLY)
+        .locks(Locks::Db(Mode::Write))
+        .tips(&["request_policy:all_shards", "nondeterministic_output"])
+        .doc(
+            "generic",
+            "1.0.0",
+            "Returns a random key name from the database.",
+            "O(1)",
+        ),
+    Command::new("rename", 3, rename)
+        .syntax("key newkey:key")
+        .flags(WRITE)
+        .keys(1, 2, 1)
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "delete"], 1),
+            KeySpecInfo::key(&["OW", "update"], 2),
+        ])
+        .doc("generic", "1.0.0", "Renames a key, overwriting the destination.", "O(1)"),
+    Command::new("renamenx", 3, renamenx)
+        .syntax("key newkey:key")
+        .flags(WRITE | FAST)
+        .keys(1, 2, 1)
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "delete"], 1),
+            KeySpecInfo::key(&["OW", "insert"], 2),
+        ])
+        .doc(
+            "generic",
+            "1.0.0",
+            "Renames a key only when the destination does not exist.",
+            "O(1)",
+        ),
+    Command::new("copy", -3, copy)
+        .syntax("source:key destination:key [DB destination-db:integer] [REPLACE]")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 2, 1)
+        .locks(Locks::Custom(copy_plan))
+        .key_specs(&[
+            KeySpecInfo::key(&["RO", "access"], 1),
+            KeySpecInfo::key(&["OW", "update"], 2),
+        ])
+        .doc(
+            "generic",
+            "6.2.0",
+            "Copies the value of a key to a new key, possibly in another database.",
+            "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+        ),
+    Command::new("move", 3, move_command)
+        .syntax("key db:integer")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1)
+        .locks(Locks::Custom(move_plan))
+        .doc("generic", "1.0.0", "Moves a key to another database.", "O(1)"),
+    Command::new("swapdb", 3, swapdb)
+        .syntax("index1:integer index2:integer")
+        .flags(WRITE | FAST)
+        .acl(acl::KEYSPACE | acl::DANGEROUS)
+        .locks(Locks::Custom(swapdb_plan))
+        .doc(
+            "server",
+            "4.0.0",
+            "Swaps the contents of two databases.",
+            "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+        ),
+    Command::new("expire", -3, expire)
+        .syntax("key seconds:integer [NX|XX|GT|LT]")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
+        .doc(
+            "generic",
+            "1.0.0",
+            "Sets a key's time to live in seconds.",
+            "O(1)",
+        ),
+    Command::new("pexpire", -3, pexpire)
+        .syntax("key milliseconds:integer [NX|XX|GT|LT]")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
+        .doc(
+            "generic",
+            "2.6.0",
+            "Sets a key's time to live in milliseconds.",
+            "O(1)",
+        ),
+    Command::new("expireat", -3, expireat)
+        .syntax("key unix-time-seconds:unix-time [NX|XX|GT|LT]")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
+        .doc(
+            "generic",
+            "1.2.0",
+            "Sets the expiration time of a key to a unix timestamp in seconds.",
+            "O(1)",
+        ),
+    Command::new("pexpireat", -3, pexpireat)
+        .syntax("key unix-time-milliseconds:unix-time [NX|XX|GT|LT]")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
+        .doc(
+            "generic",
+            "2.6.0",
+            "Sets the expiration time of a key to a unix timestamp in milliseconds.",
+            "O(1)",
+        ),
+    Command::new("ttl", 2, ttl)
+        .syntax("key")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "generic",
+            "1.0.0",
+            "Returns a key's remaining time to live in seconds.",
+            "O(1)",
+        ),
+    Command::new("pttl", 2, pttl)
+        .syntax("key")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "generic",
+            "2.6.0",
+            "Returns a key's remaining time to live in milliseconds.",
+            "O(1)",
+        ),
+    Command::new("expiretime", 2, expiretime)
+        .syntax("key")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .doc(
+            "generic",
+            "7.0.0",
+            "Returns a key's expiration time as a unix timestamp in seconds.",
+            "O(1)",
+        ),
+    Command::new("pexpiretime", 2, pexpiretime)
+        .syntax("key")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .doc(
+            "generic",
+            "7.0.0",
+            "Returns a key's expiration time as a unix timestamp in milliseconds.",
+            "O(1)",
+        ),
+    Command::new("persist", 2, persist)
+        .syntax("key")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
+        .doc("generic", "2.2.0", "Removes a key's time to live.", "O(1)"),
+    // Write locks although READONLY: touching moves keys in the LRU order.
+    Command::new("touch", -2, touch)
+        .syntax("key ...")
+        .flags(READONLY | FAST)
+        .keys(1, -1, 1)
+        .key_flags(&["RO"])
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .doc(
+            "generic",
+            "3.2.1",
+            "Updates the last access time of keys; returns how many exist.",
+            "O(N) where N is the number of keys that will be touched.",
+        ),
+    Command::new("object", -2, object)
+        .doc(
+            "generic",
+            "2.2.3",
+            "A container for object introspection commands.",
+            "Depends on subcommand.",
+        )
+        .subcommands(OBJECT_SUBCOMMANDS),
+];
+
+/// OBJECT's subcommands.
+static OBJECT_SUBCOMMANDS: &[Command] = &[
+    Command::new("encoding", 3, object_encoding)
+        .syntax("key")
+        .flags(READONLY)
+        .keys(2, 2, 1)
+        .key_flags(&["RO"])
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "generic",
+            "2.2.3",
+            "Returns the internal encoding of a key's value.",
+            "O(1)",
+        ),
+    Command::new("freq", 3, object_freq)
+        .syntax("key")
+        .flags(READONLY)
+        .keys(2, 2, 1)
+        .key_flags(&["RO"])
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "generic",
+            "4.0.0",
+            "Returns the logarithmic access frequency counter of a key's value.",
+            "O(1)",
+        ),
+    Command::new("help", 2, object_help)
+        .flags(LOADING | STALE)
+        .doc(
+            "generic",
+            "6.2.0",
+            "Returns helpful text about the OBJECT subcommands.",
+            "O(1)",
+        ),
+    Command::new("idletime", 3, object_idletime)
+        .syntax("key")
+        .flags(READONLY)
+        .keys(2, 2, 1)
+        .key_flags(&["RO"])
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "generic",
+            "2.2.3",
+            "Returns the seconds since a key was last accessed.",
+            "O(1)",
+        ),
+    Command::new("refcount", 3, object_refcount)
+        .syntax("key")
+        .flags(READONLY)
+        .keys(2, 2, 1)
+        .key_flags(&["RO"])
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "generic",
+            "2.2.3",
+            "Returns the reference count of a key's value.",
+            "O(1)",
+        ),
+];
 
 #[cfg(test)]
 mod tests {

@@ -16,326 +16,15 @@ use crate::error::{self, CommandError, CommandResult};
 use crate::resp::ReplyWriter;
 use crate::store::types::list::{End, List};
 use crate::store::waiting::BlockedOp;
-use crate::store::{Db, Entry, Key, Value};
+use crate::store::{Db, Key, Value};
 
 use super::Ctx;
 use super::args;
 use super::blocking::{self, Timeout};
 use super::table::{Command, KeySpecInfo, flags::*};
+use super::typed::{as_type, delete_if_empty};
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("lpush", -3, lpush)
-        .syntax("key element ...")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@list", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "insert"])
-        .doc(
-            "list",
-            "1.0.0",
-            "Prepends elements to a list, creating it if needed.",
-            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-        ),
-    Command::new("rpush", -3, rpush)
-        .syntax("key element ...")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@list", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "insert"])
-        .doc(
-            "list",
-            "1.0.0",
-            "Appends elements to a list, creating it if needed.",
-            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-        ),
-    Command::new("lpushx", -3, lpushx)
-        .syntax("key element ...")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@list", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "insert"])
-        .doc(
-            "list",
-            "2.2.0",
-            "Prepends elements to a list only if the list already exists.",
-            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-        ),
-    Command::new("rpushx", -3, rpushx)
-        .syntax("key element ...")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@list", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "insert"])
-        .doc(
-            "list",
-            "2.2.0",
-            "Appends elements to a list only if the list already exists.",
-            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-        ),
-    Command::new("lpop", -2, lpop)
-        .syntax("key [count:integer]")
-        .flags(WRITE | FAST)
-        .acl(&["@write", "@list", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "access", "delete"])
-        .doc(
-            "list",
-            "1.0.0",
-            "Removes and returns the first elements of a list.",
-            "O(N) where N is the number of elements returned",
-        ),
-    Command::new("rpop", -2, rpop)
-        .syntax("key [count:integer]")
-        .flags(WRITE | FAST)
-        .acl(&["@write", "@list", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "access", "delete"])
-        .doc(
-            "list",
-            "1.0.0",
-            "Removes and returns the last elements of a list.",
-            "O(N) where N is the number of elements returned",
-        ),
-    Command::new("llen", 2, llen)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .acl(&["@read", "@list", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc("list", "1.0.0", "Returns the length of a list.", "O(1)"),
-    Command::new("lrange", 4, lrange)
-        .syntax("key start:integer stop:integer")
-        .flags(READONLY)
-        .acl(&["@read", "@list", "@slow"])
-        .keys(1, 1, 1)
-        .doc(
-            "list",
-            "1.0.0",
-            "Returns the elements of a list between two indexes.",
-            "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
-        ),
-    Command::new("lindex", 3, lindex)
-        .syntax("key index:integer")
-        .flags(READONLY)
-        .acl(&["@read", "@list", "@slow"])
-        .keys(1, 1, 1)
-        .doc(
-            "list",
-            "1.0.0",
-            "Returns the element of a list at an index.",
-            "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
-        ),
-    Command::new("lset", 4, lset)
-        .syntax("key index:integer element")
-        .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@list", "@slow"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "list",
-            "1.0.0",
-            "Replaces the element of a list at an index.",
-            "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
-        ),
-    Command::new("linsert", 5, linsert)
-        .syntax("key (BEFORE|AFTER) pivot element")
-        .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@list", "@slow"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "insert"])
-        .doc(
-            "list",
-            "2.2.0",
-            "Inserts an element before or after the first occurrence of a pivot element.",
-            "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
-        ),
-    Command::new("lrem", 4, lrem)
-        .syntax("key count:integer element")
-        .flags(WRITE)
-        .acl(&["@write", "@list", "@slow"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "delete"])
-        .doc(
-            "list",
-            "1.0.0",
-            "Removes occurrences of an element from a list.",
-            "O(N+M) where N is the length of the list and M is the number of elements removed.",
-        ),
-    Command::new("ltrim", 4, ltrim)
-        .syntax("key start:integer stop:integer")
-        .flags(WRITE)
-        .acl(&["@write", "@list", "@slow"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "delete"])
-        .doc(
-            "list",
-            "1.0.0",
-            "Keeps only the elements of a list between two indexes.",
-            "O(N) where N is the number of elements to be removed by the operation.",
-        ),
-    Command::new("lpos", -3, lpos)
-        .syntax("key element [RANK rank:integer] [COUNT num-matches:integer] [MAXLEN len:integer]")
-        .flags(READONLY)
-        .acl(&["@read", "@list", "@slow"])
-        .keys(1, 1, 1)
-        .doc(
-            "list",
-            "6.0.6",
-            "Returns the indexes of the elements of a list equal to a value.",
-            "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
-        ),
-    Command::new("lmove", 5, lmove)
-        .syntax("source:key destination:key (LEFT|RIGHT) (LEFT|RIGHT)")
-        .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@list", "@slow"])
-        .keys(1, 2, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "delete"], 1),
-            KeySpecInfo::key(&["RW", "insert"], 2),
-        ])
-        .doc(
-            "list",
-            "6.2.0",
-            "Moves an element from one end of a list to an end of another list.",
-            "O(1)",
-        ),
-    Command::new("rpoplpush", 3, rpoplpush)
-        .syntax("source:key destination:key")
-        .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@list", "@slow"])
-        .keys(1, 2, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "delete"], 1),
-            KeySpecInfo::key(&["RW", "insert"], 2),
-        ])
-        .doc(
-            "list",
-            "1.2.0",
-            "Moves the last element of a list to the head of another list.",
-            "O(1)",
-        ),
-    Command::new("lmpop", -4, lmpop)
-        .syntax("numkeys:integer key ... (LEFT|RIGHT) [COUNT count:integer]")
-        .flags(WRITE)
-        .acl(&["@write", "@list", "@slow"])
-        .find_keys(keys_after_numkeys_at_1)
-        .key_specs(&[
-            KeySpecInfo::counted(&["RW", "access", "delete"], 1),
-        ])
-        .doc(
-            "list",
-            "7.0.0",
-            "Pops elements from the first non-empty list among several.",
-            "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
-        ),
-    Command::new("blpop", -3, blpop)
-        .syntax("key ... timeout:double")
-        .flags(WRITE | NOSCRIPT | BLOCKING)
-        .acl(&["@write", "@list", "@slow", "@blocking"])
-        .keys(1, -2, 1)
-        .key_flags(&["RW", "access", "delete"])
-        .doc(
-            "list",
-            "2.0.0",
-            "Pops the first element of the first non-empty list, blocking until one is available.",
-            "O(N) where N is the number of provided keys.",
-        ),
-    Command::new("brpop", -3, brpop)
-        .syntax("key ... timeout:double")
-        .flags(WRITE | NOSCRIPT | BLOCKING)
-        .acl(&["@write", "@list", "@slow", "@blocking"])
-        .keys(1, -2, 1)
-        .key_flags(&["RW", "access", "delete"])
-        .doc(
-            "list",
-            "2.0.0",
-            "Pops the last element of the first non-empty list, blocking until one is available.",
-            "O(N) where N is the number of provided keys.",
-        ),
-    Command::new("blmove", 6, blmove)
-        .syntax("source:key destination:key (LEFT|RIGHT) (LEFT|RIGHT) timeout:double")
-        .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
-        .acl(&["@write", "@list", "@slow", "@blocking"])
-        .keys(1, 2, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "delete"], 1),
-            KeySpecInfo::key(&["RW", "insert"], 2),
-        ])
-        .doc(
-            "list",
-            "6.2.0",
-            "Moves an element between lists, blocking until the source has one.",
-            "O(1)",
-        ),
-    Command::new("brpoplpush", 4, brpoplpush)
-        .syntax("source:key destination:key timeout:double")
-        .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
-        .acl(&["@write", "@list", "@slow", "@blocking"])
-        .keys(1, 2, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "delete"], 1),
-            KeySpecInfo::key(&["RW", "insert"], 2),
-        ])
-        .doc(
-            "list",
-            "2.2.0",
-            "Moves the last element of a list to the head of another, blocking until there is one.",
-            "O(1)",
-        ),
-    Command::new("blmpop", -5, blmpop)
-        .syntax("timeout:double numkeys:integer key ... (LEFT|RIGHT) [COUNT count:integer]")
-        .flags(WRITE | BLOCKING)
-        .acl(&["@write", "@list", "@slow", "@blocking"])
-        .find_keys(keys_after_numkeys_at_2)
-        .key_specs(&[
-            KeySpecInfo::counted(&["RW", "access", "delete"], 2),
-        ])
-        .doc(
-            "list",
-            "7.0.0",
-            "Pops elements from the first non-empty list among several, blocking until one has some.",
-            "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
-        ),
-];
-
-// ---- Key specs and lookups -------------------------------------------------
-
-/// The keys of a command whose `numkeys` argument is at `at`: the
-/// `numkeys` arguments after it (as many as exist; an invalid count names
-/// none, and the handler then fails before touching any key).
-pub fn keys_after_numkeys(args: &[Vec<u8>], at: usize) -> Vec<usize> {
-    let Some(n) = args.get(at).and_then(|a| crate::num::parse_i64(a)) else {
-        return Vec::new();
-    };
-    if n < 1 {
-        return Vec::new();
-    }
-    let last = (at as u64)
-        .saturating_add(n as u64)
-        .min(args.len() as u64 - 1) as usize;
-    (at + 1..=last).collect()
-}
-
-fn keys_after_numkeys_at_1(args: &[Vec<u8>]) -> Vec<usize> {
-    keys_after_numkeys(args, 1)
-}
-
-fn keys_after_numkeys_at_2(args: &[Vec<u8>]) -> Vec<usize> {
-    keys_after_numkeys(args, 2)
-}
-
-/// The list in a looked-up entry: `Ok(None)` if missing, WRONGTYPE if the
-/// key holds another type.
-fn as_list(entry: Option<&mut Entry>) -> CommandResult<Option<&mut List>> {
-    match entry {
-        None => Ok(None),
-        Some(Entry {
-            value: Value::List(list),
-            ..
-        }) => Ok(Some(list)),
-        Some(_) => Err(error::WRONGTYPE),
-    }
-}
+// ---- Ends, positions, events -------------------------------------------------
 
 /// `LEFT` or `RIGHT`, else a syntax error.
 fn parse_end(arg: &[u8]) -> CommandResult<End> {
@@ -354,34 +43,6 @@ fn position(index: i64, len: usize) -> Option<usize> {
     let len = len as i64;
     let i = if index < 0 { len + index } else { index };
     (0..len).contains(&i).then_some(i as usize)
-}
-
-/// Clamps a Redis `start..=end` range to a list of `len` elements (Redis's
-/// `addListRangeReply` rules); `None` if it is empty.
-fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let mut start = if start < 0 { len + start } else { start };
-    let mut end = if end < 0 { len + end } else { end };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= len {
-        return None;
-    }
-    if end >= len {
-        end = len - 1;
-    }
-    Some((start as usize, end as usize))
-}
-
-/// Deletes `key` if the list it holds became empty (Redis never keeps an
-/// empty list).
-fn delete_if_empty(db: &mut Db, key: &[u8]) -> bool {
-    if matches!(db.peek(key), Some(Entry { value: Value::List(l), .. }) if l.is_empty()) {
-        db.delete(key)
-    } else {
-        false
-    }
 }
 
 /// The event names of pushes and pops at `end`.
@@ -436,7 +97,7 @@ fn push_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End, only_existing: bool) 
     let key = &args[1];
     let elements = &args[2..];
     let mut db = ctx.db();
-    let len = match as_list(db.lookup_write(key))? {
+    let len = match as_type::<List>(db.lookup_write(key))? {
         Some(list) => {
             for element in elements {
                 list.push(end, element);
@@ -476,7 +137,7 @@ fn linsert(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     };
     let key = &args[1];
     let mut db = ctx.db();
-    let Some(list) = as_list(db.lookup_write(key))? else {
+    let Some(list) = as_type::<List>(db.lookup_write(key))? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -498,7 +159,7 @@ fn linsert(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `LLEN key`
 fn llen(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let mut db = ctx.db();
-    let len = as_list(db.lookup_read(&args[1]))?.map_or(0, |l| l.len());
+    let len = as_type::<List>(db.lookup_read(&args[1]))?.map_or(0, |l| l.len());
     ctx.out.int(len as i64);
     Ok(())
 }
@@ -507,7 +168,7 @@ fn llen(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// in Redis (a missing key replies null whatever the index).
 fn lindex(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let Some(list) = as_list(db.lookup_read(&args[1]))? else {
+    let Some(list) = as_type::<List>(db.lookup_read(&args[1]))? else {
         out.null();
         return Ok(());
     };
@@ -524,11 +185,11 @@ fn lrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let start = args::int(&args[2])?;
     let stop = args::int(&args[3])?;
     let (mut db, out) = ctx.db_and_out();
-    let Some(list) = as_list(db.lookup_read(&args[1]))? else {
+    let Some(list) = as_type::<List>(db.lookup_read(&args[1]))? else {
         out.array(0);
         return Ok(());
     };
-    match clamp_range(start, stop, list.len()) {
+    match args::index_range(start, stop, list.len()) {
         Some((from, to)) => out.bulk_array(list.range(from, to).collect::<Vec<_>>()),
         None => out.array(0),
     }
@@ -549,25 +210,25 @@ fn lpos_options(args: &[Vec<u8>]) -> CommandResult<LposOptions> {
         count: None,
         maxlen: 0,
     };
-    let mut j = 3;
-    while j < args.len() {
-        let has_value = j + 1 < args.len();
-        if args::is_option(&args[j], "rank") && has_value {
-            o.rank = args::int(&args[j + 1])?;
+    let mut c = args::Cursor::new(args, 3);
+    while let Some(option) = c.next() {
+        if args::is_option(option, "rank") {
+            o.rank = c.next_int()?;
             if o.rank == 0 {
                 return Err(CommandError::err(
                     "RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
                 ));
             }
-        } else if args::is_option(&args[j], "count") && has_value {
-            o.count =
-                Some(args::non_negative(&args[j + 1], Some("COUNT can't be negative"))? as usize);
-        } else if args::is_option(&args[j], "maxlen") && has_value {
-            o.maxlen = args::non_negative(&args[j + 1], Some("MAXLEN can't be negative"))? as usize;
+        } else if args::is_option(option, "count") {
+            o.count = Some(
+                args::non_negative(c.next_bytes()?, Some("COUNT can't be negative"))? as usize,
+            );
+        } else if args::is_option(option, "maxlen") {
+            o.maxlen =
+                args::non_negative(c.next_bytes()?, Some("MAXLEN can't be negative"))? as usize;
         } else {
             return Err(error::SYNTAX);
         }
-        j += 2;
     }
     Ok(o)
 }
@@ -576,7 +237,7 @@ fn lpos_options(args: &[Vec<u8>]) -> CommandResult<LposOptions> {
 fn lpos(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let o = lpos_options(args)?;
     let (mut db, out) = ctx.db_and_out();
-    let Some(list) = as_list(db.lookup_read(&args[1]))? else {
+    let Some(list) = as_type::<List>(db.lookup_read(&args[1]))? else {
         match o.count {
             Some(_) => out.array(0),
             None => out.null(),
@@ -643,7 +304,7 @@ fn lpos(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 fn lset(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let key = &args[1];
     let mut db = ctx.db();
-    let list = as_list(db.lookup_write(key))?.ok_or(error::NO_SUCH_KEY)?;
+    let list = as_type::<List>(db.lookup_write(key))?.ok_or(error::NO_SUCH_KEY)?;
     let index = args::int(&args[2])?;
     let replaced = position(index, list.len()).is_some_and(|i| list.set(i, &args[3]));
     if !replaced {
@@ -662,7 +323,7 @@ fn lrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let count = args::int(&args[2])?;
     let key = &args[1];
     let mut db = ctx.db();
-    let Some(list) = as_list(db.lookup_write(key))? else {
+    let Some(list) = as_type::<List>(db.lookup_write(key))? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -671,7 +332,7 @@ fn lrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if removed > 0 {
         db.signal_modified(key);
     }
-    let deleted = delete_if_empty(&mut db, key);
+    let deleted = delete_if_empty::<List>(&mut db, key);
     ctx.dirty += removed as u64;
     if removed > 0 {
         ctx.notify(notify::LIST, "lrem", key);
@@ -689,18 +350,18 @@ fn ltrim(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let stop = args::int(&args[3])?;
     let key = &args[1];
     let mut db = ctx.db();
-    let Some(list) = as_list(db.lookup_write(key))? else {
+    let Some(list) = as_type::<List>(db.lookup_write(key))? else {
         ctx.out.ok();
         return Ok(());
     };
     let len = list.len();
-    let (head, tail) = match clamp_range(start, stop, len) {
+    let (head, tail) = match args::index_range(start, stop, len) {
         Some((from, to)) => (from, len - 1 - to),
         None => (len, 0),
     };
     list.trim(head, tail);
     db.signal_modified(key);
-    let deleted = delete_if_empty(&mut db, key);
+    let deleted = delete_if_empty::<List>(&mut db, key);
     ctx.dirty += (head + tail) as u64;
     ctx.notify(notify::LIST, "ltrim", key);
     if deleted {
@@ -738,7 +399,7 @@ fn pop_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> CommandResult {
     };
     let key = &args[1];
     let (mut db, out) = ctx.db_and_out();
-    let Some(list) = as_list(db.lookup_write(key))? else {
+    let Some(list) = as_type::<List>(db.lookup_write(key))? else {
         match count {
             Some(_) => out.null_array(),
             None => out.null(),
@@ -762,7 +423,7 @@ fn pop_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> CommandResult {
         }
     };
     db.signal_modified(key);
-    let deleted = delete_if_empty(&mut db, key);
+    let deleted = delete_if_empty::<List>(&mut db, key);
     ctx.dirty += popped as u64;
     let mut events = Events::new();
     note_pop(&mut events, key, end, deleted);
@@ -776,7 +437,7 @@ fn pop_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> CommandResult {
 fn multi_pop(ctx: &mut Ctx, keys: &[Vec<u8>], end: End, count: usize) -> CommandResult<bool> {
     let (mut db, out) = ctx.db_and_out();
     for key in keys {
-        let Some(list) = as_list(db.lookup_write(key))? else {
+        let Some(list) = as_type::<List>(db.lookup_write(key))? else {
             continue;
         };
         let popped = list.pop_many(end, count);
@@ -784,7 +445,7 @@ fn multi_pop(ctx: &mut Ctx, keys: &[Vec<u8>], end: End, count: usize) -> Command
         out.bulk(key);
         out.bulk_array(popped.iter().map(Key::as_bytes));
         db.signal_modified(key);
-        let deleted = delete_if_empty(&mut db, key);
+        let deleted = delete_if_empty::<List>(&mut db, key);
         ctx.dirty += popped.len() as u64;
         let mut events = Events::new();
         note_pop(&mut events, key, end, deleted);
@@ -797,42 +458,9 @@ fn multi_pop(ctx: &mut Ctx, keys: &[Vec<u8>], end: End, count: usize) -> Command
     Ok(false)
 }
 
-/// LMPOP and BLMPOP's arguments after `numkeys` (at `at`): the keys, the
-/// end, and COUNT (1 by default), with Redis's errors in Redis's order.
-fn mpop_args(args: &[Vec<u8>], at: usize) -> CommandResult<(&[Vec<u8>], End, usize)> {
-    let numkeys = args::int_in_range(
-        &args[at],
-        1,
-        i64::MAX,
-        Some("numkeys should be greater than 0"),
-    )? as u64;
-    let where_at = (at as u64).saturating_add(numkeys).saturating_add(1);
-    if where_at >= args.len() as u64 {
-        return Err(error::SYNTAX);
-    }
-    let where_at = where_at as usize;
-    let end = parse_end(&args[where_at])?;
-    let mut count = None;
-    let mut j = where_at + 1;
-    while j < args.len() {
-        if count.is_none() && args::is_option(&args[j], "count") && j + 1 < args.len() {
-            count = Some(args::int_in_range(
-                &args[j + 1],
-                1,
-                i64::MAX,
-                Some("count should be greater than 0"),
-            )? as usize);
-            j += 2;
-        } else {
-            return Err(error::SYNTAX);
-        }
-    }
-    Ok((&args[at + 1..where_at], end, count.unwrap_or(1)))
-}
-
 /// `LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count]`
 fn lmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (keys, end, count) = mpop_args(args, 1)?;
+    let (keys, end, count) = args::mpop(args, 1, parse_end)?;
     if !multi_pop(ctx, keys, end, count)? {
         ctx.out.null_array();
     }
@@ -853,12 +481,12 @@ fn move_element(
     to: End,
     events: &mut Events,
 ) -> CommandResult<bool> {
-    if as_list(db.lookup_write(src))?.is_none() {
+    if as_type::<List>(db.lookup_write(src))?.is_none() {
         out.null();
         return Ok(false);
     }
-    as_list(db.lookup_write(dst))?;
-    let Some(list) = as_list(db.lookup_write(src))? else {
+    as_type::<List>(db.lookup_write(dst))?;
+    let Some(list) = as_type::<List>(db.lookup_write(src))? else {
         out.null();
         return Ok(false);
     };
@@ -873,10 +501,10 @@ fn move_element(
         return Ok(true);
     }
     db.signal_modified(src);
-    let deleted = delete_if_empty(db, src);
+    let deleted = delete_if_empty::<List>(db, src);
     notify::note(events, notify::LIST, push_event(to), dst);
     note_pop(events, src, from, deleted);
-    match as_list(db.lookup_write(dst))? {
+    match as_type::<List>(db.lookup_write(dst))? {
         Some(target) => {
             target.push_key(to, element);
             db.signal_modified(dst);
@@ -932,7 +560,7 @@ fn blocking_pop(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> CommandResult {
     {
         let (mut db, out) = ctx.db_and_out();
         for key in keys {
-            let Some(list) = as_list(db.lookup_write(key))? else {
+            let Some(list) = as_type::<List>(db.lookup_write(key))? else {
                 continue;
             };
             let element = list.pop(end).ok_or(error::NO_SUCH_KEY)?;
@@ -940,7 +568,7 @@ fn blocking_pop(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> CommandResult {
             out.bulk(key);
             out.bulk(element.as_bytes());
             db.signal_modified(key);
-            let deleted = delete_if_empty(&mut db, key);
+            let deleted = delete_if_empty::<List>(&mut db, key);
             ctx.dirty += 1;
             ctx.propagate_as(vec![super::argv([pop_command(end), key])]);
             let mut events = Events::new();
@@ -949,22 +577,7 @@ fn blocking_pop(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> CommandResult {
             return Ok(());
         }
     }
-    block_or_give_up(ctx, keys, timeout, BlockedOp::ListPop { end })
-}
-
-/// Blocks on `keys`, unless the client may not block (inside MULTI/EXEC),
-/// which Redis treats as an immediate timeout: a null array.
-fn block_or_give_up(
-    ctx: &mut Ctx,
-    keys: &[Vec<u8>],
-    timeout: Timeout,
-    op: BlockedOp,
-) -> CommandResult {
-    if !blocking::may_block(ctx) {
-        ctx.out.null_array();
-        return Ok(());
-    }
-    blocking::block(ctx, keys, timeout, op)
+    blocking::block_or_null(ctx, keys, timeout, BlockedOp::ListPop { end })
 }
 
 /// `BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout`
@@ -989,7 +602,7 @@ fn blmove_generic(
     timeout: Timeout,
 ) -> CommandResult {
     let (src, dst) = (&args[1], &args[2]);
-    if as_list(ctx.db().lookup_write(src))?.is_some() {
+    if as_type::<List>(ctx.db().lookup_write(src))?.is_some() {
         lmove_generic(ctx, src, dst, from, to)?;
         // Logged as the non-blocking move it was.
         let logged = if args.len() == 4 {
@@ -1015,12 +628,12 @@ fn blmove_generic(
 
 /// `BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]`
 fn blmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (keys, end, count) = mpop_args(args, 2)?;
+    let (keys, end, count) = args::mpop(args, 2, parse_end)?;
     let timeout = blocking::parse_timeout(&args[1])?;
     if multi_pop(ctx, keys, end, count)? {
         return Ok(());
     }
-    block_or_give_up(ctx, keys, timeout, BlockedOp::ListMultiPop { end, count })
+    blocking::block_or_null(ctx, keys, timeout, BlockedOp::ListMultiPop { end, count })
 }
 
 /// The pop command a blocking or multi-key pop is logged as.
@@ -1055,7 +668,7 @@ pub fn serve_blocked(
 ) -> u64 {
     let result = match op {
         BlockedOp::ListPop { end } => (|| {
-            let Some(list) = as_list(db.lookup_write(key))? else {
+            let Some(list) = as_type::<List>(db.lookup_write(key))? else {
                 return Ok(0);
             };
             let element = list.pop(*end).ok_or(error::NO_SUCH_KEY)?;
@@ -1067,7 +680,7 @@ pub fn serve_blocked(
             Ok(0)
         })(),
         BlockedOp::ListMultiPop { end, count } => (|| {
-            let Some(list) = as_list(db.lookup_write(key))? else {
+            let Some(list) = as_type::<List>(db.lookup_write(key))? else {
                 return Ok(0);
             };
             let popped = list.pop_many(*end, *count);
@@ -1095,7 +708,7 @@ pub fn serve_blocked(
         BlockedOp::ZSetPop { .. } | BlockedOp::ZSetMultiPop { .. } => Ok(0),
     };
     db.signal_modified(key);
-    if delete_if_empty(db, key) && !matches!(op, BlockedOp::ListMove { .. }) {
+    if delete_if_empty::<List>(db, key) && !matches!(op, BlockedOp::ListMove { .. }) {
         notify::note(events, notify::GENERIC, "del", key);
     }
     match result {
@@ -1107,40 +720,271 @@ pub fn serve_blocked(
     }
 }
 
+// ---- Command table -----------------------------------------------------------
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[
+    Command::new("lpush", -3, lpush)
+        .syntax("key element ...")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "insert"])
+        .doc(
+            "list",
+            "1.0.0",
+            "Prepends elements to a list, creating it if needed.",
+            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        ),
+    Command::new("rpush", -3, rpush)
+        .syntax("key element ...")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "insert"])
+        .doc(
+            "list",
+            "1.0.0",
+            "Appends elements to a list, creating it if needed.",
+            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        ),
+    Command::new("lpushx", -3, lpushx)
+        .syntax("key element ...")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "insert"])
+        .doc(
+            "list",
+            "2.2.0",
+            "Prepends elements to a list only if the list already exists.",
+            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        ),
+    Command::new("rpushx", -3, rpushx)
+        .syntax("key element ...")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "insert"])
+        .doc(
+            "list",
+            "2.2.0",
+            "Appends elements to a list only if the list already exists.",
+            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        ),
+    Command::new("lpop", -2, lpop)
+        .syntax("key [count:integer]")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "access", "delete"])
+        .doc(
+            "list",
+            "1.0.0",
+            "Removes and returns the first elements of a list.",
+            "O(N) where N is the number of elements returned",
+        ),
+    Command::new("rpop", -2, rpop)
+        .syntax("key [count:integer]")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "access", "delete"])
+        .doc(
+            "list",
+            "1.0.0",
+            "Removes and returns the last elements of a list.",
+            "O(N) where N is the number of elements returned",
+        ),
+    Command::new("llen", 2, llen)
+        .syntax("key")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RO"])
+        .doc("list", "1.0.0", "Returns the length of a list.", "O(1)"),
+    Command::new("lrange", 4, lrange)
+        .syntax("key start:integer stop:integer")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .doc(
+            "list",
+            "1.0.0",
+            "Returns the elements of a list between two indexes.",
+            "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
+        ),
+    Command::new("lindex", 3, lindex)
+        .syntax("key index:integer")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .doc(
+            "list",
+            "1.0.0",
+            "Returns the element of a list at an index.",
+            "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
+        ),
+    Command::new("lset", 4, lset)
+        .syntax("key index:integer element")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
+        .doc(
+            "list",
+            "1.0.0",
+            "Replaces the element of a list at an index.",
+            "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
+        ),
+    Command::new("linsert", 5, linsert)
+        .syntax("key (BEFORE|AFTER) pivot element")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "insert"])
+        .doc(
+            "list",
+            "2.2.0",
+            "Inserts an element before or after the first occurrence of a pivot element.",
+            "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+        ),
+    Command::new("lrem", 4, lrem)
+        .syntax("key count:integer element")
+        .flags(WRITE)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "delete"])
+        .doc(
+            "list",
+            "1.0.0",
+            "Removes occurrences of an element from a list.",
+            "O(N+M) where N is the length of the list and M is the number of elements removed.",
+        ),
+    Command::new("ltrim", 4, ltrim)
+        .syntax("key start:integer stop:integer")
+        .flags(WRITE)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "delete"])
+        .doc(
+            "list",
+            "1.0.0",
+            "Keeps only the elements of a list between two indexes.",
+            "O(N) where N is the number of elements to be removed by the operation.",
+        ),
+    Command::new("lpos", -3, lpos)
+        .syntax("key element [RANK rank:integer] [COUNT num-matches:integer] [MAXLEN len:integer]")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .doc(
+            "list",
+            "6.0.6",
+            "Returns the indexes of the elements of a list equal to a value.",
+            "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
+        ),
+    Command::new("lmove", 5, lmove)
+        .syntax("source:key destination:key (LEFT|RIGHT) (LEFT|RIGHT)")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 2, 1)
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "delete"], 1),
+            KeySpecInfo::key(&["RW", "insert"], 2),
+        ])
+        .doc(
+            "list",
+            "6.2.0",
+            "Moves an element from one end of a list to an end of another list.",
+            "O(1)",
+        ),
+    Command::new("rpoplpush", 3, rpoplpush)
+        .syntax("source:key destination:key")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 2, 1)
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "delete"], 1),
+            KeySpecInfo::key(&["RW", "insert"], 2),
+        ])
+        .doc(
+            "list",
+            "1.2.0",
+            "Moves the last element of a list to the head of another list.",
+            "O(1)",
+        ),
+    Command::new("lmpop", -4, lmpop)
+        .syntax("numkeys:integer key ... (LEFT|RIGHT) [COUNT count:integer]")
+        .flags(WRITE)
+        .keys_after_count(1)
+        .key_specs(&[
+            KeySpecInfo::counted(&["RW", "access", "delete"], 1),
+        ])
+        .doc(
+            "list",
+            "7.0.0",
+            "Pops elements from the first non-empty list among several.",
+            "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+        ),
+    Command::new("blpop", -3, blpop)
+        .syntax("key ... timeout:double")
+        .flags(WRITE | NOSCRIPT | BLOCKING)
+        .keys(1, -2, 1)
+        .key_flags(&["RW", "access", "delete"])
+        .doc(
+            "list",
+            "2.0.0",
+            "Pops the first element of the first non-empty list, blocking until one is available.",
+            "O(N) where N is the number of provided keys.",
+        ),
+    Command::new("brpop", -3, brpop)
+        .syntax("key ... timeout:double")
+        .flags(WRITE | NOSCRIPT | BLOCKING)
+        .keys(1, -2, 1)
+        .key_flags(&["RW", "access", "delete"])
+        .doc(
+            "list",
+            "2.0.0",
+            "Pops the last element of the first non-empty list, blocking until one is available.",
+            "O(N) where N is the number of provided keys.",
+        ),
+    Command::new("blmove", 6, blmove)
+        .syntax("source:key destination:key (LEFT|RIGHT) (LEFT|RIGHT) timeout:double")
+        .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
+        .keys(1, 2, 1)
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "delete"], 1),
+            KeySpecInfo::key(&["RW", "insert"], 2),
+        ])
+        .doc(
+            "list",
+            "6.2.0",
+            "Moves an element between lists, blocking until the source has one.",
+            "O(1)",
+        ),
+    Command::new("brpoplpush", 4, brpoplpush)
+        .syntax("source:key destination:key timeout:double")
+        .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
+        .keys(1, 2, 1)
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "delete"], 1),
+            KeySpecInfo::key(&["RW", "insert"], 2),
+        ])
+        .doc(
+            "list",
+            "2.2.0",
+            "Moves the last element of a list to the head of another, blocking until there is one.",
+            "O(1)",
+        ),
+    Command::new("blmpop", -5, blmpop)
+        .syntax("timeout:double numkeys:integer key ... (LEFT|RIGHT) [COUNT count:integer]")
+        .flags(WRITE | BLOCKING)
+        .keys_after_count(2)
+        .key_specs(&[
+            KeySpecInfo::counted(&["RW", "access", "delete"], 2),
+        ])
+        .doc(
+            "list",
+            "7.0.0",
+            "Pops elements from the first non-empty list among several, blocking until one has some.",
+            "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+        ),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn argv(items: &[&str]) -> Vec<Vec<u8>> {
-        items.iter().map(|s| s.as_bytes().to_vec()).collect()
-    }
-
     #[test]
-    fn ranges_clamp_like_redis() {
-        assert_eq!(clamp_range(0, -1, 3), Some((0, 2)));
-        assert_eq!(clamp_range(-100, 100, 3), Some((0, 2)));
-        assert_eq!(clamp_range(2, 1, 3), None);
-        assert_eq!(clamp_range(3, 5, 3), None);
-        assert_eq!(clamp_range(-1, -1, 3), Some((2, 2)));
-        assert_eq!(clamp_range(0, -4, 3), None);
-        assert_eq!(clamp_range(i64::MIN, i64::MAX, 3), Some((0, 2)));
+    fn positions_count_from_either_end() {
         assert_eq!(position(-1, 3), Some(2));
         assert_eq!(position(3, 3), None);
         assert_eq!(position(-4, 3), None);
-    }
-
-    #[test]
-    fn numkeys_key_specs_never_overrun() {
-        assert_eq!(
-            keys_after_numkeys(&argv(&["lmpop", "2", "a", "b", "left"]), 1),
-            [2, 3]
-        );
-        assert_eq!(keys_after_numkeys(&argv(&["lmpop", "5", "a"]), 1), [2]);
-        assert!(keys_after_numkeys(&argv(&["lmpop", "x", "a"]), 1).is_empty());
-        assert!(keys_after_numkeys(&argv(&["lmpop", "-1", "a"]), 1).is_empty());
-        assert_eq!(
-            keys_after_numkeys(&argv(&["lmpop", "9223372036854775807", "a"]), 1),
-            [2]
-        );
     }
 }

@@ -19,89 +19,6 @@ use super::Ctx;
 use super::args;
 use super::table::{Command, Locks, flags::*};
 
-static SUBCOMMANDS: &[Command] = &[
-    Command::new("doctor", 2, memory_doctor)
-        .acl(&["@slow"])
-        .tips(&[
-            "nondeterministic_output",
-            "request_policy:all_shards",
-            "response_policy:special",
-        ])
-        .doc(
-            "server",
-            "4.0.0",
-            "Outputs a memory problems report.",
-            "O(1)",
-        ),
-    Command::new("help", 2, memory_help)
-        .flags(LOADING | STALE)
-        .acl(&["@slow"])
-        .doc(
-            "server",
-            "4.0.0",
-            "Returns helpful text about the different subcommands.",
-            "O(1)",
-        ),
-    Command::new("malloc-stats", 2, memory_malloc_stats)
-        .acl(&["@slow"])
-        .tips(&[
-            "nondeterministic_output",
-            "request_policy:all_shards",
-            "response_policy:special",
-        ])
-        .doc(
-            "server",
-            "4.0.0",
-            "Returns the allocator statistics.",
-            "Depends on how much memory is allocated, could be slow",
-        ),
-    Command::new("purge", 2, memory_purge)
-        .acl(&["@slow"])
-        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-        .doc(
-            "server",
-            "4.0.0",
-            "Asks the allocator to release memory.",
-            "Depends on how much memory is allocated, could be slow",
-        ),
-    Command::new("stats", 2, memory_stats)
-        .acl(&["@slow"])
-        .tips(&[
-            "nondeterministic_output",
-            "request_policy:all_shards",
-            "response_policy:special",
-        ])
-        .doc(
-            "server",
-            "4.0.0",
-            "Returns details about memory usage.",
-            "O(1)",
-        ),
-    Command::new("usage", -3, memory_usage)
-        .syntax("key [SAMPLES count:integer]")
-        .flags(READONLY)
-        .acl(&["@read", "@slow"])
-        .keys(2, 2, 1)
-        .locks(Locks::Keys(Mode::Read))
-        .key_flags(&["RO"])
-        .doc(
-            "server",
-            "4.0.0",
-            "Estimates the memory usage of a key.",
-            "O(N) where N is the number of samples.",
-        ),
-];
-
-pub static COMMANDS: &[Command] = &[Command::new("memory", -2, memory_container)
-    .acl(&["@slow"])
-    .subcommands(SUBCOMMANDS)
-    .doc(
-        "server",
-        "4.0.0",
-        "A container for memory diagnostics commands.",
-        "Depends on subcommand.",
-    )];
-
 /// `MEMORY <subcommand>`: only what the dispatcher could not route.
 fn memory_container(_ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     Err(error::unknown_subcommand("memory", &args[1]))
@@ -132,15 +49,14 @@ fn memory_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `MEMORY USAGE key [SAMPLES count]`
 fn memory_usage(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let mut samples = 5usize;
-    let mut j = 3;
-    while j < args.len() {
-        if args::is(&args[j], "samples") && j + 1 < args.len() {
-            let n = args::int(&args[j + 1])?;
+    let mut c = args::Cursor::new(args, 3);
+    while let Some(option) = c.next() {
+        if args::is(option, "samples") {
+            let n = c.next_int()?;
             if n < 0 {
                 return Err(error::SYNTAX);
             }
             samples = if n == 0 { usize::MAX } else { n as usize };
-            j += 2;
         } else {
             return Err(error::SYNTAX);
         }
@@ -335,3 +251,84 @@ fn memory_purge(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     ctx.out.ok();
     Ok(())
 }
+
+// ---- Command table -----------------------------------------------------------
+
+/// MEMORY's subcommands.
+static SUBCOMMANDS: &[Command] = &[
+    Command::new("doctor", 2, memory_doctor)
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ])
+        .doc(
+            "server",
+            "4.0.0",
+            "Outputs a memory problems report.",
+            "O(1)",
+        ),
+    Command::new("help", 2, memory_help)
+        .flags(LOADING | STALE)
+        .doc(
+            "server",
+            "4.0.0",
+            "Returns helpful text about the different subcommands.",
+            "O(1)",
+        ),
+    Command::new("malloc-stats", 2, memory_malloc_stats)
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ])
+        .doc(
+            "server",
+            "4.0.0",
+            "Returns the allocator statistics.",
+            "Depends on how much memory is allocated, could be slow",
+        ),
+    Command::new("purge", 2, memory_purge)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc(
+            "server",
+            "4.0.0",
+            "Asks the allocator to release memory.",
+            "Depends on how much memory is allocated, could be slow",
+        ),
+    Command::new("stats", 2, memory_stats)
+        .tips(&[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ])
+        .doc(
+            "server",
+            "4.0.0",
+            "Returns details about memory usage.",
+            "O(1)",
+        ),
+    Command::new("usage", -3, memory_usage)
+        .syntax("key [SAMPLES count:integer]")
+        .flags(READONLY)
+        .keys(2, 2, 1)
+        .locks(Locks::Keys(Mode::Read))
+        .key_flags(&["RO"])
+        .doc(
+            "server",
+            "4.0.0",
+            "Estimates the memory usage of a key.",
+            "O(N) where N is the number of samples.",
+        ),
+];
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[Command::new("memory", -2, memory_container)
+    .subcommands(SUBCOMMANDS)
+    .doc(
+        "server",
+        "4.0.0",
+        "A container for memory diagnostics commands.",
+        "Depends on subcommand.",
+    )];

@@ -6,17 +6,42 @@
 //! and otherwise [`call`] it: lock its shards, run its handler, count it.
 //! Handlers therefore never re-check the generic conditions.
 //!
-//! Families (Redis's `t_*.c` files): [`strings`], [`keys`], [`connection`],
-//! [`server`], [`tx`], [`persistence`], [`lists`], [`hashes`], [`sets`],
-//! [`zsets`], [`pubsub`]; the
-//! introspection commands [`info`], [`config`], [`client`],
-//! [`introspection`] (COMMAND), [`debug`] and [`memory`]. [`blocking`] serves clients
-//! blocked on keys after each command.
+//! # Where each command lives
+//!
+//! One module per family (Redis's `t_*.c` files and command groups); each
+//! module's command table is at its end. By command name:
+//!
+//! | Commands | Module |
+//! | --- | --- |
+//! | GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX MGET MSET MSETNX APPEND STRLEN INCR DECR INCRBY DECRBY INCRBYFLOAT GETRANGE SETRANGE SUBSTR LCS | [`strings`] |
+//! | LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LSET LINSERT LREM LTRIM LPOS LMOVE RPOPLPUSH LMPOP BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP | [`lists`] |
+//! | HSET HSETNX HMSET HGET HMGET HGETALL HKEYS HVALS HDEL HLEN HEXISTS HSTRLEN HINCRBY HINCRBYFLOAT HSCAN HRANDFIELD | [`hashes`] |
+//! | SADD SREM SMEMBERS SISMEMBER SMISMEMBER SCARD SPOP SRANDMEMBER SMOVE SINTER SINTERCARD SINTERSTORE SUNION SUNIONSTORE SDIFF SDIFFSTORE SSCAN | [`sets`] |
+//! | ZADD ZINCRBY ZSCORE ZMSCORE ZCARD ZRANK ZREVRANK ZREM ZRANDMEMBER ZSCAN | [`zsets`] (`members.rs`) |
+//! | ZRANGE ZRANGESTORE ZRANGEBYSCORE ZREVRANGEBYSCORE ZRANGEBYLEX ZREVRANGEBYLEX ZREVRANGE ZCOUNT ZLEXCOUNT ZREMRANGEBYRANK ZREMRANGEBYSCORE ZREMRANGEBYLEX | [`zsets`] (`range.rs`) |
+//! | ZPOPMIN ZPOPMAX ZMPOP BZPOPMIN BZPOPMAX BZMPOP | [`zsets`] (`pops.rs`) |
+//! | ZUNION ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD | [`zsets`] (`setops.rs`) |
+//! | DEL UNLINK EXISTS TYPE TOUCH KEYS SCAN RANDOMKEY RENAME RENAMENX COPY MOVE SWAPDB EXPIRE PEXPIRE EXPIREAT PEXPIREAT EXPIRETIME PEXPIRETIME TTL PTTL PERSIST OBJECT | [`keys`] |
+//! | PING ECHO QUIT SELECT HELLO AUTH RESET CLIENT | [`connection`] |
+//! | MULTI EXEC DISCARD WATCH UNWATCH | [`tx`] |
+//! | SUBSCRIBE PSUBSCRIBE SSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE SUNSUBSCRIBE PUBLISH SPUBLISH PUBSUB | [`pubsub`] |
+//! | DBSIZE FLUSHDB FLUSHALL SHUTDOWN TIME LASTSAVE SAVE BGSAVE BGREWRITEAOF CONFIG | [`admin`] |
+//! | INFO | [`info`] |
+//! | COMMAND | [`introspection`] |
+//! | DEBUG | [`debug`] |
+//! | MEMORY | [`memory`] |
+//!
+//! Around them: [`table`] (what a command declares),
+//! [`registry`](mod@registry) (every family's table in one lookup),
+//! [`syntax`] (the argument synopses COMMAND DOCS reports), [`blocking`]
+//! (clients blocked on keys, served after each command), and what several
+//! families share: [`args`] (argument parsing with Redis's errors),
+//! [`typed`] (a key's value as the type a command expects) and
+//! [`sampling`] (the random-member commands' rules).
 
+pub mod admin;
 pub mod args;
 pub mod blocking;
-pub mod client;
-pub mod config;
 pub mod connection;
 pub mod debug;
 pub mod hashes;
@@ -25,15 +50,15 @@ pub mod introspection;
 pub mod keys;
 pub mod lists;
 pub mod memory;
-pub mod persistence;
 pub mod pubsub;
 pub mod registry;
-pub mod server;
+pub mod sampling;
 pub mod sets;
 pub mod strings;
 pub mod syntax;
 pub mod table;
 pub mod tx;
+pub mod typed;
 pub mod zsets;
 
 use crate::error::{self, CommandError, CommandResult};
@@ -172,6 +197,12 @@ pub fn argv<const N: usize>(parts: [&[u8]; N]) -> Vec<Vec<u8>> {
     parts.iter().map(|p| p.to_vec()).collect()
 }
 
+/// An argument vector from strings, for tests.
+#[cfg(test)]
+pub fn test_argv(items: &[&str]) -> Vec<Vec<u8>> {
+    items.iter().map(|s| s.as_bytes().to_vec()).collect()
+}
+
 /// Lock plan covering the shards of every key the client watches: commands
 /// that drop watches (UNWATCH, RESET, EXEC, DISCARD) include it.
 pub fn watched_keys_plan(lc: &LockContext<'_>) -> LockPlan {
@@ -230,7 +261,7 @@ pub fn process(
         .flatten()
     {
         Some(err)
-    } else if client.pubsub.total() > 0 && !out.is_resp3() && !allowed_while_subscribed(cmd) {
+    } else if client.pubsub.total() > 0 && !out.is_resp3() && !cmd.has(flags::ALLOW_SUBSCRIBED) {
         Some(CommandError::err(format_args!(
             "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
             resolved.full_name
@@ -243,10 +274,7 @@ pub fn process(
         return Some(resolved);
     }
     if let Some(multi) = &mut client.multi
-        && !matches!(
-            cmd.name,
-            "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-        )
+        && !cmd.has(flags::NOT_QUEUED)
     {
         multi.queue.push((resolved.id, args.to_vec()));
         out.simple("QUEUED");
@@ -256,30 +284,12 @@ pub fn process(
     Some(resolved)
 }
 
-/// The commands a RESP2 connection in pub/sub mode may run (with RESP3,
-/// messages are push frames and every command works).
-fn allowed_while_subscribed(cmd: &Command) -> bool {
-    matches!(
-        cmd.name,
-        "ping"
-            | "subscribe"
-            | "ssubscribe"
-            | "unsubscribe"
-            | "sunsubscribe"
-            | "psubscribe"
-            | "punsubscribe"
-            | "quit"
-            | "reset"
-    )
-}
-
 /// True for commands refused while persistence is failing: writes, EXEC of
-/// a transaction holding writes, and PING (as Redis does, so health checks
-/// notice).
+/// a transaction holding writes, and PING (see
+/// [`flags::REFUSED_ON_MISCONF`]).
 fn may_write(cmd: &Command, client: &Session) -> bool {
-    cmd.has(flags::WRITE)
-        || cmd.name == "ping"
-        || (cmd.name == "exec"
+    cmd.has(flags::WRITE | flags::REFUSED_ON_MISCONF)
+        || (cmd.has(flags::RUNS_QUEUE)
             && client
                 .multi
                 .as_ref()
@@ -297,16 +307,16 @@ fn queued_have(multi: &MultiState, flag: u32) -> bool {
 
 /// Redis's rule for commands refused while memory stays over `maxmemory`:
 /// those that may grow it (`denyoom`), EXEC of a transaction holding one,
-/// and anything queued inside MULTI (a queue can grow without bound) except
-/// what ends the transaction.
+/// and anything inside MULTI (a queue can grow without bound) except what
+/// ends the transaction.
 fn refused_when_out_of_memory(cmd: &Command, client: &Session) -> bool {
     if cmd.has(flags::DENYOOM) {
         return true;
     }
     match &client.multi {
         None => false,
-        Some(multi) if cmd.name == "exec" => queued_have(multi, flags::DENYOOM),
-        Some(_) => !matches!(cmd.name, "discard" | "quit" | "reset"),
+        Some(multi) if cmd.has(flags::RUNS_QUEUE) => queued_have(multi, flags::DENYOOM),
+        Some(_) => !cmd.has(flags::ENDS_MULTI),
     }
 }
 
@@ -328,7 +338,7 @@ fn reject(
         state.command_stats[resolved.id].count_rejected();
     }
     let aborted;
-    let err = if resolved.is_some_and(|r| r.command.name == "exec") {
+    let err = if resolved.is_some_and(|r| r.command.has(flags::RUNS_QUEUE)) {
         aborted = tx::abort(state, client, out, err);
         &aborted
     } else {
@@ -424,4 +434,24 @@ pub fn run(ctx: &mut Ctx, resolved: &Resolved, args: &[Vec<u8>], started_us: i64
         state.stats.count_error(err);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    /// The index in this module's documentation names every command, so a
+    /// newcomer finds any command's module from its name.
+    #[test]
+    fn the_index_names_every_command() {
+        let doc = include_str!("mod.rs");
+        let index: Vec<&str> = doc
+            .lines()
+            .take_while(|line| line.starts_with("//!"))
+            .filter(|line| line.starts_with("//! | "))
+            .flat_map(|line| line.split([' ', '|']))
+            .collect();
+        for (_, entry) in super::registry().top_level() {
+            let name = entry.command.name.to_uppercase();
+            assert!(index.contains(&name.as_str()), "{name} is not in the index");
+        }
+    }
 }

@@ -17,17 +17,14 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::connection::COMMANDS,
         super::strings::COMMANDS,
         super::keys::COMMANDS,
-        super::server::COMMANDS,
+        super::admin::COMMANDS,
         super::tx::COMMANDS,
-        super::persistence::COMMANDS,
         super::lists::COMMANDS,
         super::zsets::COMMANDS,
         super::hashes::COMMANDS,
         super::sets::COMMANDS,
         super::pubsub::COMMANDS,
         super::info::COMMANDS,
-        super::config::COMMANDS,
-        super::client::COMMANDS,
         super::introspection::COMMANDS,
         super::debug::COMMANDS,
         super::memory::COMMANDS,
@@ -301,9 +298,7 @@ pub fn unknown_command(args: &[Vec<u8>]) -> CommandError {
 mod tests {
     use super::*;
 
-    fn argv(items: &[&str]) -> Vec<Vec<u8>> {
-        items.iter().map(|s| s.as_bytes().to_vec()).collect()
-    }
+    use crate::commands::test_argv as argv;
 
     #[test]
     fn unknown_command_text_matches_redis() {

@@ -11,243 +11,16 @@ use std::borrow::Cow;
 
 use crate::channels::notify;
 use crate::error::{self, CommandError, CommandResult};
+use crate::store::Value;
+use crate::store::types::Aggregate;
 use crate::store::types::set::Set;
-use crate::store::{Entry, Value};
 
 use super::Ctx;
 use super::args;
-use super::hashes::{sample_distinct, scan_options};
-use super::keys::parse_scan_cursor;
+use super::keys::{parse_scan_cursor, reply_empty_scan, scan_options};
+use super::sampling::{self, sample_distinct};
 use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, flags::*};
-
-pub static COMMANDS: &[Command] = &[
-    Command::new("sadd", -3, sadd)
-        .syntax("key member ...")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@set", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "insert"])
-        .doc(
-            "set",
-            "1.0.0",
-            "Adds one or more members to a set. Creates the key if it doesn't exist.",
-            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-        ),
-    Command::new("srem", -3, srem)
-        .syntax("key member ...")
-        .flags(WRITE | FAST)
-        .acl(&["@write", "@set", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "delete"])
-        .doc(
-            "set",
-            "1.0.0",
-            "Removes one or more members from a set. Deletes the set if the last member was removed.",
-            "O(N) where N is the number of members to be removed.",
-        ),
-    Command::new("smembers", 2, smembers)
-        .syntax("key")
-        .flags(READONLY)
-        .acl(&["@read", "@set", "@slow"])
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "set",
-            "1.0.0",
-            "Returns all members of a set.",
-            "O(N) where N is the set cardinality.",
-        ),
-    Command::new("sismember", 3, sismember)
-        .syntax("key member")
-        .flags(READONLY | FAST)
-        .acl(&["@read", "@set", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc("set", "1.0.0", "Determines whether a member belongs to a set.", "O(1)"),
-    Command::new("smismember", -3, smismember)
-        .syntax("key member ...")
-        .flags(READONLY | FAST)
-        .acl(&["@read", "@set", "@fast"])
-        .keys(1, 1, 1)
-        .doc(
-            "set",
-            "6.2.0",
-            "Determines whether multiple members belong to a set.",
-            "O(N) where N is the number of elements being checked for membership",
-        ),
-    Command::new("scard", 2, scard)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .acl(&["@read", "@set", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc("set", "1.0.0", "Returns the number of members in a set.", "O(1)"),
-    Command::new("spop", -2, spop)
-        .syntax("key [count:integer]")
-        .flags(WRITE | FAST)
-        .acl(&["@write", "@set", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "access", "delete"])
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "set",
-            "1.0.0",
-            "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.",
-            "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
-        ),
-    Command::new("srandmember", -2, srandmember)
-        .syntax("key [count:integer]")
-        .flags(READONLY)
-        .acl(&["@read", "@set", "@slow"])
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "set",
-            "1.0.0",
-            "Get one or multiple random members from a set",
-            "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
-        ),
-    Command::new("smove", 4, smove)
-        .syntax("source:key destination:key member")
-        .flags(WRITE | FAST)
-        .acl(&["@write", "@set", "@fast"])
-        .keys(1, 2, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "delete"], 1),
-            KeySpecInfo::key(&["RW", "insert"], 2),
-        ])
-        .doc(
-            "set",
-            "1.0.0",
-            "Moves a member from one set to another.",
-            "O(1)",
-        ),
-    Command::new("sinter", -2, sinter)
-        .syntax("key ...")
-        .flags(READONLY)
-        .acl(&["@read", "@set", "@slow"])
-        .keys(1, -1, 1)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "set",
-            "1.0.0",
-            "Returns the intersect of multiple sets.",
-            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-        ),
-    Command::new("sintercard", -3, sintercard)
-        .syntax("numkeys:integer key ... [LIMIT limit:integer]")
-        .flags(READONLY)
-        .acl(&["@read", "@set", "@slow"])
-        .find_keys(numkeys_keys)
-        .key_specs(&[
-            KeySpecInfo::counted(&["RO", "access"], 1),
-        ])
-        .doc(
-            "set",
-            "7.0.0",
-            "Returns the number of members of the intersect of multiple sets.",
-            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-        ),
-    Command::new("sinterstore", -3, sinterstore)
-        .syntax("destination:key key ...")
-        .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@set", "@slow"])
-        .keys(1, -1, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "update"], 1),
-            KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0)),
-        ])
-        .doc(
-            "set",
-            "1.0.0",
-            "Stores the intersect of multiple sets in a key.",
-            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-        ),
-    Command::new("sunion", -2, sunion)
-        .syntax("key ...")
-        .flags(READONLY)
-        .acl(&["@read", "@set", "@slow"])
-        .keys(1, -1, 1)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "set",
-            "1.0.0",
-            "Returns the union of multiple sets.",
-            "O(N) where N is the total number of elements in all given sets.",
-        ),
-    Command::new("sunionstore", -3, sunionstore)
-        .syntax("destination:key key ...")
-        .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@set", "@slow"])
-        .keys(1, -1, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["OW", "update"], 1),
-            KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0)),
-        ])
-        .doc(
-            "set",
-            "1.0.0",
-            "Stores the union of multiple sets in a key.",
-            "O(N) where N is the total number of elements in all given sets.",
-        ),
-    Command::new("sdiff", -2, sdiff)
-        .syntax("key ...")
-        .flags(READONLY)
-        .acl(&["@read", "@set", "@slow"])
-        .keys(1, -1, 1)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "set",
-            "1.0.0",
-            "Returns the difference of multiple sets.",
-            "O(N) where N is the total number of elements in all given sets.",
-        ),
-    Command::new("sdiffstore", -3, sdiffstore)
-        .syntax("destination:key key ...")
-        .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@set", "@slow"])
-        .keys(1, -1, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["OW", "update"], 1),
-            KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0)),
-        ])
-        .doc(
-            "set",
-            "1.0.0",
-            "Stores the difference of multiple sets in a key.",
-            "O(N) where N is the total number of elements in all given sets.",
-        ),
-    Command::new("sscan", -3, sscan)
-        .syntax("key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]")
-        .flags(READONLY)
-        .acl(&["@read", "@set", "@slow"])
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "set",
-            "2.8.0",
-            "Iterates over members of a set.",
-            "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
-        ),
-];
-
-/// SINTERCARD's keys: `numkeys` of them after it (none if it is not a
-/// usable number: the handler reports that).
-fn numkeys_keys(args: &[Vec<u8>]) -> Vec<usize> {
-    super::lists::keys_after_numkeys(args, 1)
-}
-
-/// The set at `entry`: `None` if missing, WRONGTYPE for another type.
-fn as_set(entry: Option<&mut Entry>) -> CommandResult<Option<&mut Set>> {
-    match entry {
-        None => Ok(None),
-        Some(Entry {
-            value: Value::Set(s),
-            ..
-        }) => Ok(Some(s)),
-        Some(_) => Err(error::WRONGTYPE),
-    }
-}
+use super::typed::{as_type, remove_elements, store_result};
 
 fn max_intset(ctx: &Ctx) -> usize {
     ctx.state.config().set_max_intset_entries
@@ -271,7 +44,7 @@ fn sadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let max = max_intset(ctx);
     let mut db = ctx.db();
     let mut added = 0;
-    match as_set(db.lookup_write(key))? {
+    match as_type::<Set>(db.lookup_write(key))? {
         Some(set) => {
             for member in &args[2..] {
                 added += u64::from(set.add(member, max));
@@ -296,43 +69,15 @@ fn sadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     Ok(())
 }
 
-/// `SREM key member [member ...]`
+/// `SREM key member [member ...]`: the set goes when its last member does.
 fn srem(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let key = &args[1];
-    let mut db = ctx.db();
-    let Some(set) = as_set(db.lookup_write(key))? else {
-        ctx.out.int(0);
-        return Ok(());
-    };
-    let mut removed = 0;
-    for member in &args[2..] {
-        if set.remove(member) {
-            removed += 1;
-            if set.is_empty() {
-                break;
-            }
-        }
-    }
-    let emptied = set.is_empty();
-    if removed > 0 {
-        db.signal_modified(key);
-        if emptied {
-            db.delete(key);
-        }
-        ctx.dirty += removed;
-        ctx.notify(notify::SET, "srem", key);
-        if emptied {
-            ctx.notify(notify::GENERIC, "del", key);
-        }
-    }
-    ctx.out.int(removed as i64);
-    Ok(())
+    remove_elements(ctx, &args[1], &args[2..], Set::remove, notify::SET, "srem")
 }
 
 /// `SMEMBERS key`
 fn smembers(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    match as_set(db.lookup_read(&args[1]))? {
+    match as_type::<Set>(db.lookup_read(&args[1]))? {
         Some(set) => reply_set(out, set.len(), set.iter()),
         None => out.set(0),
     }
@@ -342,7 +87,7 @@ fn smembers(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `SISMEMBER key member`
 fn sismember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let found = as_set(db.lookup_read(&args[1]))?.is_some_and(|s| s.contains(&args[2]));
+    let found = as_type::<Set>(db.lookup_read(&args[1]))?.is_some_and(|s| s.contains(&args[2]));
     out.int(i64::from(found));
     Ok(())
 }
@@ -350,7 +95,7 @@ fn sismember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `SMISMEMBER key member [member ...]`
 fn smismember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let set = as_set(db.lookup_read(&args[1]))?;
+    let set = as_type::<Set>(db.lookup_read(&args[1]))?;
     out.array(args.len() - 2);
     for member in &args[2..] {
         out.int(i64::from(set.as_ref().is_some_and(|s| s.contains(member))));
@@ -361,7 +106,7 @@ fn smismember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `SCARD key`
 fn scard(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
-    let len = as_set(db.lookup_read(&args[1]))?.map_or(0, |s| s.len());
+    let len = as_type::<Set>(db.lookup_read(&args[1]))?.map_or(0, |s| s.len());
     out.int(len as i64);
     Ok(())
 }
@@ -383,7 +128,7 @@ fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let key = &args[1];
     let mut db = ctx.locks.db(ctx.client.db, ctx.now_ms);
     let rng = &mut ctx.client.rng;
-    let Some(set) = as_set(db.lookup_write(key))? else {
+    let Some(set) = as_type::<Set>(db.lookup_write(key))? else {
         match count {
             Some(_) => ctx.out.set(0),
             None => ctx.out.null(),
@@ -429,10 +174,6 @@ fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     Ok(())
 }
 
-/// Largest `|count|` SRANDMEMBER serves: a reply that could not fit in
-/// memory is refused.
-const RANDMEMBER_MAX: u64 = 1 << 27;
-
 /// `SRANDMEMBER key [count]`
 fn srandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if args.len() > 3 {
@@ -442,17 +183,14 @@ fn srandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let out = &mut *ctx.out;
     let rng = &mut ctx.client.rng;
     let Some(arg) = args.get(2) else {
-        match as_set(db.lookup_read(&args[1]))?.and_then(|s| s.random(rng)) {
+        match as_type::<Set>(db.lookup_read(&args[1]))?.and_then(|s| s.random(rng)) {
             Some(member) => out.bulk(&member),
             None => out.null(),
         }
         return Ok(());
     };
-    let count = args::int_in_range(arg, -i64::MAX, i64::MAX, None)?;
-    if count.unsigned_abs() > RANDMEMBER_MAX {
-        return Err(CommandError::err("value is out of range"));
-    }
-    let Some(set) = as_set(db.lookup_read(&args[1]))? else {
+    let count = sampling::count(arg)?;
+    let Some(set) = as_type::<Set>(db.lookup_read(&args[1]))? else {
         out.array(0);
         return Ok(());
     };
@@ -480,14 +218,14 @@ fn smove(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         ctx.out.int(0);
         return Ok(());
     }
-    as_set(db.lookup_write(src))?;
-    as_set(db.lookup_write(dst))?;
+    as_type::<Set>(db.lookup_write(src))?;
+    as_type::<Set>(db.lookup_write(dst))?;
     if src == dst {
-        let found = as_set(db.lookup_write(src))?.is_some_and(|s| s.contains(member));
+        let found = as_type::<Set>(db.lookup_write(src))?.is_some_and(|s| s.contains(member));
         ctx.out.int(i64::from(found));
         return Ok(());
     }
-    let source = as_set(db.lookup_write(src))?.expect("checked above");
+    let source = as_type::<Set>(db.lookup_write(src))?.expect("checked above");
     if !source.remove(member) {
         ctx.out.int(0);
         return Ok(());
@@ -497,7 +235,7 @@ fn smove(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         db.delete(src);
     }
     db.signal_modified(src);
-    let added = match as_set(db.lookup_write(dst))? {
+    let added = match as_type::<Set>(db.lookup_write(dst))? {
         Some(target) => {
             let added = target.add(member, max);
             if added {
@@ -547,17 +285,11 @@ fn compute(
     // Lookups first (expiry, hit/miss counts, type checks), then the sets
     // are read in place.
     for key in keys {
-        as_set(db.lookup_read(key))?;
+        as_type::<Set>(db.lookup_read(key))?;
     }
     let inputs: Vec<Option<&Set>> = keys
         .iter()
-        .map(|key| match db.peek(key) {
-            Some(Entry {
-                value: Value::Set(s),
-                ..
-            }) => Some(&**s),
-            _ => None,
-        })
+        .map(|key| db.peek(key).and_then(|e| Set::of(&e.value)))
         .collect();
     let mut result = Set::new_intset();
     let mut count = 0;
@@ -614,24 +346,12 @@ fn reply_op(ctx: &mut Ctx, keys: &[Vec<u8>], op: SetOp) -> CommandResult {
 fn store_op(ctx: &mut Ctx, dst: &[u8], keys: &[Vec<u8>], op: SetOp) -> CommandResult {
     let (result, _) = compute(ctx, keys, op, None)?;
     let len = result.len();
-    let mut db = ctx.db();
-    if len == 0 {
-        if db.delete(dst) {
-            ctx.dirty += 1;
-            ctx.notify(notify::GENERIC, "del", dst);
-        }
-    } else {
-        db.set(dst, Value::Set(Box::new(result)));
-        ctx.dirty += 1;
-        let event = match op {
-            SetOp::Inter => "sinterstore",
-            SetOp::Union => "sunionstore",
-            SetOp::Diff => "sdiffstore",
-        };
-        ctx.notify(notify::SET, event, dst);
-    }
-    ctx.out.int(len as i64);
-    Ok(())
+    let event = match op {
+        SetOp::Inter => "sinterstore",
+        SetOp::Union => "sunionstore",
+        SetOp::Diff => "sdiffstore",
+    };
+    store_result(ctx, dst, result, len, notify::SET, event)
 }
 
 /// `SINTER key [key ...]`
@@ -679,12 +399,15 @@ fn sintercard(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     }
     let numkeys = numkeys as usize;
     let mut limit = 0usize;
-    let mut j = 2 + numkeys;
-    while j < args.len() {
-        if args::is_option(&args[j], "limit") && j + 1 < args.len() {
-            limit = args::int_in_range(&args[j + 1], 0, i64::MAX, Some("LIMIT can't be negative"))?
-                as usize;
-            j += 2;
+    let mut c = args::Cursor::new(args, 2 + numkeys);
+    while let Some(option) = c.next() {
+        if args::is_option(option, "limit") {
+            limit = args::int_in_range(
+                c.next_bytes()?,
+                0,
+                i64::MAX,
+                Some("LIMIT can't be negative"),
+            )? as usize;
         } else {
             return Err(error::SYNTAX);
         }
@@ -698,16 +421,14 @@ fn sintercard(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 fn sscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let cursor = parse_scan_cursor(&args[2])?;
     let (mut db, out) = ctx.db_and_out();
-    let Some(set) = as_set(db.lookup_read(&args[1]))? else {
-        out.array(2);
-        out.bulk(b"0");
-        out.array(0);
+    let Some(set) = as_type::<Set>(db.lookup_read(&args[1]))? else {
+        reply_empty_scan(out);
         return Ok(());
     };
-    let (count, pattern) = scan_options(args, 3)?;
+    let options = scan_options(args, 3, false)?;
     let mut found: Vec<Vec<u8>> = Vec::new();
-    let next = set.scan(cursor, count, |member| {
-        if pattern.as_ref().is_none_or(|p| p.matches(member)) {
+    let next = set.scan(cursor, options.count, |member| {
+        if options.matches(member) {
             found.push(member.to_vec());
         }
     });
@@ -716,3 +437,201 @@ fn sscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     out.bulk_array(found.iter().map(Vec::as_slice));
     Ok(())
 }
+
+// ---- Command table -----------------------------------------------------------
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[
+    Command::new("sadd", -3, sadd)
+        .syntax("key member ...")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "insert"])
+        .doc(
+            "set",
+            "1.0.0",
+            "Adds one or more members to a set. Creates the key if it doesn't exist.",
+            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        ),
+    Command::new("srem", -3, srem)
+        .syntax("key member ...")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "delete"])
+        .doc(
+            "set",
+            "1.0.0",
+            "Removes one or more members from a set. Deletes the set if the last member was removed.",
+            "O(N) where N is the number of members to be removed.",
+        ),
+    Command::new("smembers", 2, smembers)
+        .syntax("key")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            "set",
+            "1.0.0",
+            "Returns all members of a set.",
+            "O(N) where N is the set cardinality.",
+        ),
+    Command::new("sismember", 3, sismember)
+        .syntax("key member")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RO"])
+        .doc("set", "1.0.0", "Determines whether a member belongs to a set.", "O(1)"),
+    Command::new("smismember", -3, smismember)
+        .syntax("key member ...")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .doc(
+            "set",
+            "6.2.0",
+            "Determines whether multiple members belong to a set.",
+            "O(N) where N is the number of elements being checked for membership",
+        ),
+    Command::new("scard", 2, scard)
+        .syntax("key")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RO"])
+        .doc("set", "1.0.0", "Returns the number of members in a set.", "O(1)"),
+    Command::new("spop", -2, spop)
+        .syntax("key [count:integer]")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "access", "delete"])
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "set",
+            "1.0.0",
+            "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.",
+            "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+        ),
+    Command::new("srandmember", -2, srandmember)
+        .syntax("key [count:integer]")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "set",
+            "1.0.0",
+            "Get one or multiple random members from a set",
+            "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+        ),
+    Command::new("smove", 4, smove)
+        .syntax("source:key destination:key member")
+        .flags(WRITE | FAST)
+        .keys(1, 2, 1)
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "delete"], 1),
+            KeySpecInfo::key(&["RW", "insert"], 2),
+        ])
+        .doc(
+            "set",
+            "1.0.0",
+            "Moves a member from one set to another.",
+            "O(1)",
+        ),
+    Command::new("sinter", -2, sinter)
+        .syntax("key ...")
+        .flags(READONLY)
+        .keys(1, -1, 1)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            "set",
+            "1.0.0",
+            "Returns the intersect of multiple sets.",
+            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        ),
+    Command::new("sintercard", -3, sintercard)
+        .syntax("numkeys:integer key ... [LIMIT limit:integer]")
+        .flags(READONLY)
+        .keys_after_count(1)
+        .key_specs(&[
+            KeySpecInfo::counted(&["RO", "access"], 1),
+        ])
+        .doc(
+            "set",
+            "7.0.0",
+            "Returns the number of members of the intersect of multiple sets.",
+            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        ),
+    Command::new("sinterstore", -3, sinterstore)
+        .syntax("destination:key key ...")
+        .flags(WRITE | DENYOOM)
+        .keys(1, -1, 1)
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "update"], 1),
+            KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0)),
+        ])
+        .doc(
+            "set",
+            "1.0.0",
+            "Stores the intersect of multiple sets in a key.",
+            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        ),
+    Command::new("sunion", -2, sunion)
+        .syntax("key ...")
+        .flags(READONLY)
+        .keys(1, -1, 1)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            "set",
+            "1.0.0",
+            "Returns the union of multiple sets.",
+            "O(N) where N is the total number of elements in all given sets.",
+        ),
+    Command::new("sunionstore", -3, sunionstore)
+        .syntax("destination:key key ...")
+        .flags(WRITE | DENYOOM)
+        .keys(1, -1, 1)
+        .key_specs(&[
+            KeySpecInfo::key(&["OW", "update"], 1),
+            KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0)),
+        ])
+        .doc(
+            "set",
+            "1.0.0",
+            "Stores the union of multiple sets in a key.",
+            "O(N) where N is the total number of elements in all given sets.",
+        ),
+    Command::new("sdiff", -2, sdiff)
+        .syntax("key ...")
+        .flags(READONLY)
+        .keys(1, -1, 1)
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            "set",
+            "1.0.0",
+            "Returns the difference of multiple sets.",
+            "O(N) where N is the total number of elements in all given sets.",
+        ),
+    Command::new("sdiffstore", -3, sdiffstore)
+        .syntax("destination:key key ...")
+        .flags(WRITE | DENYOOM)
+        .keys(1, -1, 1)
+        .key_specs(&[
+            KeySpecInfo::key(&["OW", "update"], 1),
+            KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0)),
+        ])
+        .doc(
+            "set",
+            "1.0.0",
+            "Stores the difference of multiple sets in a key.",
+            "O(N) where N is the total number of elements in all given sets.",
+        ),
+    Command::new("sscan", -3, sscan)
+        .syntax("key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "set",
+            "2.8.0",
+            "Iterates over members of a set.",
+            "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+        ),
+];

@@ -17,263 +17,6 @@ use super::Ctx;
 use super::args;
 use super::table::{Command, KeySpecInfo, flags::*};
 
-pub static COMMANDS: &[Command] = &[
-    Command::new("get", 2, get)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .acl(&["@read", "@string", "@fast"])
-        .keys(1, 1, 1)
-        .doc("string", "1.0.0", "Returns the string value of a key.", "O(1)"),
-    Command::new("set", -3, set)
-        .syntax("key value [NX|XX] [GET] [EX seconds:integer|PX milliseconds:integer|EXAT \
-             unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|KEEPTTL]")
-        .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@string", "@slow"])
-        .keys(1, 1, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "update", "variable_flags"], 1)
-                .notes("RW and ACCESS due to the optional `GET` argument"),
-        ])
-        .doc(
-            "string",
-            "1.0.0",
-            "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("setnx", 3, setnx)
-        .syntax("key value")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@string", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["OW", "insert"])
-        .doc(
-            "string",
-            "1.0.0",
-            "Sets the string value of a key only if the key doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("setex", 4, setex)
-        .syntax("key seconds:integer value")
-        .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@string", "@slow"])
-        .keys(1, 1, 1)
-        .key_flags(&["OW", "update"])
-        .doc(
-            "string",
-            "2.0.0",
-            "Sets the string value and expiration time in seconds of a key.",
-            "O(1)",
-        ),
-    Command::new("psetex", 4, psetex)
-        .syntax("key milliseconds:integer value")
-        .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@string", "@slow"])
-        .keys(1, 1, 1)
-        .key_flags(&["OW", "update"])
-        .doc(
-            "string",
-            "2.6.0",
-            "Sets the string value and expiration time in milliseconds of a key.",
-            "O(1)",
-        ),
-    Command::new("getset", 3, getset)
-        .syntax("key value")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@string", "@fast"])
-        .keys(1, 1, 1)
-        .doc(
-            "string",
-            "1.0.0",
-            "Returns the previous string value of a key after setting it to a new value.",
-            "O(1)",
-        ),
-    Command::new("getdel", 2, getdel)
-        .syntax("key")
-        .flags(WRITE | FAST)
-        .acl(&["@write", "@string", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "access", "delete"])
-        .doc(
-            "string",
-            "6.2.0",
-            "Returns the string value of a key after deleting the key.",
-            "O(1)",
-        ),
-    Command::new("getex", -2, getex)
-        .syntax("key [EX seconds:integer|PX milliseconds:integer|EXAT unix-time-seconds:unix-time|\
-             PXAT unix-time-milliseconds:unix-time|PERSIST]")
-        .flags(WRITE | FAST)
-        .acl(&["@write", "@string", "@fast"])
-        .keys(1, 1, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "update"], 1)
-                .notes("RW and UPDATE because it changes the TTL"),
-        ])
-        .doc(
-            "string",
-            "6.2.0",
-            "Returns the string value of a key after setting its expiration time.",
-            "O(1)",
-        ),
-    Command::new("mget", -2, mget)
-        .syntax("key ...")
-        .flags(READONLY | FAST)
-        .acl(&["@read", "@string", "@fast"])
-        .keys(1, -1, 1)
-        .tips(&["request_policy:multi_shard"])
-        .doc(
-            "string",
-            "1.0.0",
-            "Atomically returns the string values of one or more keys.",
-            "O(N) where N is the number of keys to retrieve.",
-        ),
-    Command::new("mset", -3, mset)
-        .syntax("(key value) ...")
-        .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@string", "@slow"])
-        .keys(1, -1, 2)
-        .key_flags(&["OW", "update"])
-        .tips(&["request_policy:multi_shard", "response_policy:all_succeeded"])
-        .doc(
-            "string",
-            "1.0.1",
-            "Atomically creates or modifies the string values of one or more keys.",
-            "O(N) where N is the number of keys to set.",
-        ),
-    Command::new("msetnx", -3, msetnx)
-        .syntax("(key value) ...")
-        .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@string", "@slow"])
-        .keys(1, -1, 2)
-        .key_flags(&["OW", "insert"])
-        .tips(&["request_policy:multi_shard", "response_policy:agg_min"])
-        .doc(
-            "string",
-            "1.0.1",
-            "Atomically modifies the string values of one or more keys only when all keys don't exist.",
-            "O(N) where N is the number of keys to set.",
-        ),
-    Command::new("append", 3, append)
-        .syntax("key value")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@string", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "insert"])
-        .doc(
-            "string",
-            "2.0.0",
-            "Appends a string to the value of a key. Creates the key if it doesn't exist.",
-            "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
-        ),
-    Command::new("strlen", 2, strlen)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .acl(&["@read", "@string", "@fast"])
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc("string", "2.2.0", "Returns the length of a string value.", "O(1)"),
-    Command::new("incr", 2, incr)
-        .syntax("key")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@string", "@fast"])
-        .keys(1, 1, 1)
-        .doc(
-            "string",
-            "1.0.0",
-            "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("decr", 2, decr)
-        .syntax("key")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@string", "@fast"])
-        .keys(1, 1, 1)
-        .doc(
-            "string",
-            "1.0.0",
-            "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("incrby", 3, incrby)
-        .syntax("key increment:integer")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@string", "@fast"])
-        .keys(1, 1, 1)
-        .doc(
-            "string",
-            "1.0.0",
-            "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("decrby", 3, decrby)
-        .syntax("key decrement:integer")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@string", "@fast"])
-        .keys(1, 1, 1)
-        .doc(
-            "string",
-            "1.0.0",
-            "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("incrbyfloat", 3, incrbyfloat)
-        .syntax("key increment:double")
-        .flags(WRITE | DENYOOM | FAST)
-        .acl(&["@write", "@string", "@fast"])
-        .keys(1, 1, 1)
-        .doc(
-            "string",
-            "2.6.0",
-            "Increments the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("getrange", 4, getrange)
-        .syntax("key start:integer end:integer")
-        .flags(READONLY)
-        .acl(&["@read", "@string", "@slow"])
-        .keys(1, 1, 1)
-        .doc(
-            "string",
-            "2.4.0",
-            "Returns a substring of the string stored at a key.",
-            "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
-        ),
-    Command::new("setrange", 4, setrange)
-        .syntax("key offset:integer value")
-        .flags(WRITE | DENYOOM)
-        .acl(&["@write", "@string", "@slow"])
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "string",
-            "2.2.0",
-            "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
-            "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
-        ),
-    Command::new("substr", 4, getrange)
-        .syntax("key start:integer end:integer")
-        .flags(READONLY)
-        .acl(&["@read", "@string", "@slow"])
-        .keys(1, 1, 1)
-        .doc(
-            "string",
-            "1.0.0",
-            "Returns a substring from a string value (deprecated: use GETRANGE).",
-            "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
-        ),
-    Command::new("lcs", -3, lcs)
-        .syntax("key1:key key2:key [LEN] [IDX] [MINMATCHLEN len:integer] [WITHMATCHLEN]")
-        .flags(READONLY)
-        .acl(&["@read", "@string", "@slow"])
-        .keys(1, 2, 1)
-        .doc(
-            "string",
-            "7.0.0",
-            "Finds the longest common subsequence of two string values.",
-            "O(N*M) where N and M are the lengths of s1 and s2, respectively",
-        ),
-];
-
 /// The string in a looked-up entry: `Ok(None)` if missing, WRONGTYPE if the
 /// key holds another type.
 pub fn lookup_str(entry: Option<&mut Entry>) -> CommandResult<Option<&mut StrValue>> {
@@ -291,13 +34,6 @@ fn reply_get(ctx: &mut Ctx, key: &[u8]) -> CommandResult {
         None => out.null(),
     }
     Ok(())
-}
-
-/// True if an option argument is `keyword`, compared the way Redis compares
-/// options, as C strings, case-insensitively: the argument ends at its first
-/// NUL byte, so `NX\0junk` is NX.
-fn option_is(arg: &[u8], keyword: &str) -> bool {
-    error::c_str_prefix(arg, usize::MAX).eq_ignore_ascii_case(keyword.as_bytes())
 }
 
 /// Redis's `checkStringLength`: a string may not grow past
@@ -372,37 +108,38 @@ enum OptionsFor {
 }
 
 #[derive(Debug, Default)]
-struct ExtendedOptions {
+struct ExtendedOptions<'a> {
     nx: bool,
     xx: bool,
     get: bool,
     keep_ttl: bool,
     persist: bool,
-    /// The expire kind and the index of its value argument.
-    expire: Option<(ExpireArg, usize)>,
+    /// The expire kind and its value.
+    expire: Option<(ExpireArg, &'a [u8])>,
 }
 
 /// Parses SET's or GETEX's options with Redis's exact acceptance rules
 /// (`parseExtendedStringArgumentsOrReply`): an option may repeat, but
 /// conflicting ones (NX/XX, KEEPTTL or PERSIST with an expire, two different
 /// expire kinds) are a syntax error, as is an expire keyword with no value.
-fn parse_extended_options(args: &[Vec<u8>], command: OptionsFor) -> CommandResult<ExtendedOptions> {
+fn parse_extended_options(
+    args: &[Vec<u8>],
+    command: OptionsFor,
+) -> CommandResult<ExtendedOptions<'_>> {
     let set = command == OptionsFor::Set;
     let mut o = ExtendedOptions::default();
-    let mut j = if set { 3 } else { 2 };
-    while j < args.len() {
-        let opt = &args[j];
-        let has_next = j + 1 < args.len();
+    let mut c = args::Cursor::new(args, if set { 3 } else { 2 });
+    while let Some(opt) = c.next() {
         let expire_kind = o.expire.map(|(k, _)| k);
-        if option_is(opt, "nx") && !o.xx && set {
+        if args::is_option(opt, "nx") && !o.xx && set {
             o.nx = true;
-        } else if option_is(opt, "xx") && !o.nx && set {
+        } else if args::is_option(opt, "xx") && !o.nx && set {
             o.xx = true;
-        } else if option_is(opt, "get") && set {
+        } else if args::is_option(opt, "get") && set {
             o.get = true;
-        } else if option_is(opt, "keepttl") && !o.persist && expire_kind.is_none() && set {
+        } else if args::is_option(opt, "keepttl") && !o.persist && expire_kind.is_none() && set {
             o.keep_ttl = true;
-        } else if option_is(opt, "persist") && !set && expire_kind.is_none() && !o.keep_ttl {
+        } else if args::is_option(opt, "persist") && !set && expire_kind.is_none() && !o.keep_ttl {
             o.persist = true;
         } else if let Some(kind) = [
             ("ex", ExpireArg::Ex),
@@ -411,21 +148,31 @@ fn parse_extended_options(args: &[Vec<u8>], command: OptionsFor) -> CommandResul
             ("pxat", ExpireArg::PxAt),
         ]
         .iter()
-        .find(|(name, _)| option_is(opt, name))
+        .find(|(name, _)| args::is_option(opt, name))
         .map(|&(_, kind)| kind)
         // The same kind may repeat (the last value wins); a different one
         // may not.
-        .filter(|&kind| {
-            !o.keep_ttl && !o.persist && expire_kind.is_none_or(|e| e == kind) && has_next
-        }) {
-            o.expire = Some((kind, j + 1));
-            j += 1;
+        .filter(|&kind| !o.keep_ttl && !o.persist && expire_kind.is_none_or(|e| e == kind))
+        {
+            o.expire = Some((kind, c.next_bytes()?));
         } else {
             return Err(error::SYNTAX);
         }
-        j += 1;
     }
     Ok(o)
+}
+
+/// SET's key and its flags (Redis's `setGetKeys`): with GET it reads the old
+/// value, otherwise it overwrites whatever was there.
+fn set_getkeys(argv: &[Vec<u8>]) -> Vec<(usize, Vec<&'static str>)> {
+    // Compared as C strings, as Redis does: up to a NUL byte.
+    let get = argv.iter().skip(3).any(|arg| args::is_option(arg, "get"));
+    let flags = if get {
+        vec!["RW", "access", "update"]
+    } else {
+        vec!["OW", "update"]
+    };
+    vec![(1, flags)]
 }
 
 /// Stores `value` at `key` (Redis's `setKey`), keeping or replacing the TTL.
@@ -461,11 +208,10 @@ fn set_generic(
     key: &[u8],
     value: &[u8],
     options: &ExtendedOptions,
-    expire: Option<(ExpireArg, &[u8])>,
     command: &str,
     replies: SetReplies,
 ) -> CommandResult {
-    let expire_at = match expire {
+    let expire_at = match options.expire {
         Some((kind, arg)) => Some(expire_deadline(arg, kind, ctx.now_ms, command)?),
         None => None,
     };
@@ -518,14 +264,12 @@ fn set_generic(
 /// `SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL]`
 fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let options = parse_extended_options(args, OptionsFor::Set)?;
-    let expire = options.expire.map(|(kind, at)| (kind, args[at].as_slice()));
     let dirty = ctx.dirty;
     set_generic(
         ctx,
         &args[1],
         &args[2],
         &options,
-        expire,
         "set",
         SetReplies::OkOrNull,
     )?;
@@ -534,7 +278,7 @@ fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         let logged = args
             .iter()
             .enumerate()
-            .filter(|(i, a)| *i < 3 || !option_is(a, "get"))
+            .filter(|(i, a)| *i < 3 || !args::is_option(a, "get"))
             .map(|(_, a)| a.clone())
             .collect();
         ctx.propagate_as(vec![logged]);
@@ -553,7 +297,6 @@ fn setnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         &args[1],
         &args[2],
         &options,
-        None,
         "setnx",
         SetReplies::OneOrZero,
     )
@@ -561,28 +304,26 @@ fn setnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `SETEX key seconds value`
 fn setex(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let expire = Some((ExpireArg::Ex, args[2].as_slice()));
-    set_generic(
-        ctx,
-        &args[1],
-        &args[3],
-        &ExtendedOptions::default(),
-        expire,
-        "setex",
-        SetReplies::OkOrNull,
-    )
+    set_expiring(ctx, args, ExpireArg::Ex, "setex")
 }
 
 /// `PSETEX key milliseconds value`
 fn psetex(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let expire = Some((ExpireArg::Px, args[2].as_slice()));
+    set_expiring(ctx, args, ExpireArg::Px, "psetex")
+}
+
+/// SETEX and PSETEX: `key <time> value`, the time of `kind`.
+fn set_expiring(ctx: &mut Ctx, args: &[Vec<u8>], kind: ExpireArg, command: &str) -> CommandResult {
+    let options = ExtendedOptions {
+        expire: Some((kind, &args[2])),
+        ..ExtendedOptions::default()
+    };
     set_generic(
         ctx,
         &args[1],
         &args[3],
-        &ExtendedOptions::default(),
-        expire,
-        "psetex",
+        &options,
+        command,
         SetReplies::OkOrNull,
     )
 }
@@ -621,7 +362,7 @@ fn getex(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         return Ok(());
     };
     let deadline = match options.expire {
-        Some((kind, at)) => Some((kind, expire_deadline(&args[at], kind, now, "getex")?)),
+        Some((kind, value)) => Some((kind, expire_deadline(value, kind, now, "getex")?)),
         None => None,
     };
     out.bulk(&value.bytes());
@@ -942,23 +683,19 @@ fn lcs(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         (a?, b?)
     };
     let mut o = LcsOptions::default();
-    let mut j = 3;
-    while j < args.len() {
-        let opt = &args[j];
-        let more_args = j + 1 < args.len();
-        if option_is(opt, "idx") {
+    let mut c = args::Cursor::new(args, 3);
+    while let Some(opt) = c.next() {
+        if args::is_option(opt, "idx") {
             o.idx = true;
-        } else if option_is(opt, "len") {
+        } else if args::is_option(opt, "len") {
             o.len = true;
-        } else if option_is(opt, "withmatchlen") {
+        } else if args::is_option(opt, "withmatchlen") {
             o.with_match_len = true;
-        } else if option_is(opt, "minmatchlen") && more_args {
-            o.min_match_len = args::int(&args[j + 1])?.max(0) as u64;
-            j += 1;
+        } else if args::is_option(opt, "minmatchlen") {
+            o.min_match_len = c.next_int()?.max(0) as u64;
         } else {
             return Err(error::SYNTAX);
         }
-        j += 1;
     }
     if o.len && o.idx {
         return Err(CommandError::err(
@@ -1150,6 +887,246 @@ impl LcsTable {
         LcsWalk { common, matches }
     }
 }
+
+// ---- Command table -----------------------------------------------------------
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[
+    Command::new("get", 2, get)
+        .syntax("key")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .doc("string", "1.0.0", "Returns the string value of a key.", "O(1)"),
+    Command::new("set", -3, set)
+        .syntax("key value [NX|XX] [GET] [EX seconds:integer|PX milliseconds:integer|EXAT \
+             unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|KEEPTTL]")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1)
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "update", "variable_flags"], 1)
+                .notes("RW and ACCESS due to the optional `GET` argument"),
+        ])
+        .getkeys(set_getkeys)
+        .doc(
+            "string",
+            "1.0.0",
+            "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+            "O(1)",
+        ),
+    Command::new("setnx", 3, setnx)
+        .syntax("key value")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["OW", "insert"])
+        .doc(
+            "string",
+            "1.0.0",
+            "Sets the string value of a key only if the key doesn't exist.",
+            "O(1)",
+        ),
+    Command::new("setex", 4, setex)
+        .syntax("key seconds:integer value")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1)
+        .key_flags(&["OW", "update"])
+        .doc(
+            "string",
+            "2.0.0",
+            "Sets the string value and expiration time in seconds of a key.",
+            "O(1)",
+        ),
+    Command::new("psetex", 4, psetex)
+        .syntax("key milliseconds:integer value")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1)
+        .key_flags(&["OW", "update"])
+        .doc(
+            "string",
+            "2.6.0",
+            "Sets the string value and expiration time in milliseconds of a key.",
+            "O(1)",
+        ),
+    Command::new("getset", 3, getset)
+        .syntax("key value")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "1.0.0",
+            "Returns the previous string value of a key after setting it to a new value.",
+            "O(1)",
+        ),
+    Command::new("getdel", 2, getdel)
+        .syntax("key")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "access", "delete"])
+        .doc(
+            "string",
+            "6.2.0",
+            "Returns the string value of a key after deleting the key.",
+            "O(1)",
+        ),
+    Command::new("getex", -2, getex)
+        .syntax("key [EX seconds:integer|PX milliseconds:integer|EXAT unix-time-seconds:unix-time|\
+             PXAT unix-time-milliseconds:unix-time|PERSIST]")
+        .flags(WRITE | FAST)
+        .keys(1, 1, 1)
+        .key_specs(&[
+            KeySpecInfo::key(&["RW", "access", "update"], 1)
+                .notes("RW and UPDATE because it changes the TTL"),
+        ])
+        .doc(
+            "string",
+            "6.2.0",
+            "Returns the string value of a key after setting its expiration time.",
+            "O(1)",
+        ),
+    Command::new("mget", -2, mget)
+        .syntax("key ...")
+        .flags(READONLY | FAST)
+        .keys(1, -1, 1)
+        .tips(&["request_policy:multi_shard"])
+        .doc(
+            "string",
+            "1.0.0",
+            "Atomically returns the string values of one or more keys.",
+            "O(N) where N is the number of keys to retrieve.",
+        ),
+    Command::new("mset", -3, mset)
+        .syntax("(key value) ...")
+        .flags(WRITE | DENYOOM)
+        .keys(1, -1, 2)
+        .key_flags(&["OW", "update"])
+        .tips(&["request_policy:multi_shard", "response_policy:all_succeeded"])
+        .doc(
+            "string",
+            "1.0.1",
+            "Atomically creates or modifies the string values of one or more keys.",
+            "O(N) where N is the number of keys to set.",
+        ),
+    Command::new("msetnx", -3, msetnx)
+        .syntax("(key value) ...")
+        .flags(WRITE | DENYOOM)
+        .keys(1, -1, 2)
+        .key_flags(&["OW", "insert"])
+        .tips(&["request_policy:multi_shard", "response_policy:agg_min"])
+        .doc(
+            "string",
+            "1.0.1",
+            "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+            "O(N) where N is the number of keys to set.",
+        ),
+    Command::new("append", 3, append)
+        .syntax("key value")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "insert"])
+        .doc(
+            "string",
+            "2.0.0",
+            "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+            "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
+        ),
+    Command::new("strlen", 2, strlen)
+        .syntax("key")
+        .flags(READONLY | FAST)
+        .keys(1, 1, 1)
+        .key_flags(&["RO"])
+        .doc("string", "2.2.0", "Returns the length of a string value.", "O(1)"),
+    Command::new("incr", 2, incr)
+        .syntax("key")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "1.0.0",
+            "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+            "O(1)",
+        ),
+    Command::new("decr", 2, decr)
+        .syntax("key")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "1.0.0",
+            "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+            "O(1)",
+        ),
+    Command::new("incrby", 3, incrby)
+        .syntax("key increment:integer")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "1.0.0",
+            "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+            "O(1)",
+        ),
+    Command::new("decrby", 3, decrby)
+        .syntax("key decrement:integer")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "1.0.0",
+            "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+            "O(1)",
+        ),
+    Command::new("incrbyfloat", 3, incrbyfloat)
+        .syntax("key increment:double")
+        .flags(WRITE | DENYOOM | FAST)
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "2.6.0",
+            "Increments the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+            "O(1)",
+        ),
+    Command::new("getrange", 4, getrange)
+        .syntax("key start:integer end:integer")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "2.4.0",
+            "Returns a substring of the string stored at a key.",
+            "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
+        ),
+    Command::new("setrange", 4, setrange)
+        .syntax("key offset:integer value")
+        .flags(WRITE | DENYOOM)
+        .keys(1, 1, 1)
+        .key_flags(&["RW", "update"])
+        .doc(
+            "string",
+            "2.2.0",
+            "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+            "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
+        ),
+    Command::new("substr", 4, getrange)
+        .syntax("key start:integer end:integer")
+        .flags(READONLY)
+        .keys(1, 1, 1)
+        .doc(
+            "string",
+            "1.0.0",
+            "Returns a substring from a string value (deprecated: use GETRANGE).",
+            "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
+        ),
+    Command::new("lcs", -3, lcs)
+        .syntax("key1:key key2:key [LEN] [IDX] [MINMATCHLEN len:integer] [WITHMATCHLEN]")
+        .flags(READONLY)
+        .keys(1, 2, 1)
+        .doc(
+            "string",
+            "7.0.0",
+            "Finds the longest common subsequence of two string values.",
+            "O(N*M) where N and M are the lengths of s1 and s2, respectively",
+        ),
+];
 
 #[cfg(test)]
 mod tests {

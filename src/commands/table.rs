@@ -2,6 +2,14 @@
 //! command (name, arity, flags, key positions, documentation), plus how
 //! sedis locks the keyspace for it. Every family module declares its commands
 //! with these; [`super::registry()`] gathers them.
+//!
+//! A family's table sits at the end of its module, under a `Command table`
+//! heading: the module reads from its code down, while each handler stays
+//! private to its family and its metadata is a search away in the same
+//! file. (A separate directory of tables would need every handler made
+//! public and a second module named after each family.) What Redis derives
+//! is derived here too, not written: ACL categories
+//! ([`Command::acl_categories`]), `movablekeys`, the legacy key range.
 
 use crate::error::CommandResult;
 use crate::state::session::Session;
@@ -14,7 +22,10 @@ use super::Ctx;
 /// `args[1]` the subcommand name for container commands).
 pub type Handler = fn(&mut Ctx<'_, '_>, &[Vec<u8>]) -> CommandResult;
 
-/// Command flags, with Redis's names (as COMMAND INFO reports them).
+/// Command flags. The first ones are Redis's (`CMD_WRITE`...), with the
+/// names COMMAND INFO reports; the last ones are sedis's own, for rules
+/// Redis writes by testing a command's handler (`c->cmd->proc ==
+/// execCommand`): here every such rule reads a flag the table declares.
 pub mod flags {
     pub const WRITE: u32 = 1 << 0;
     pub const READONLY: u32 = 1 << 1;
@@ -34,15 +45,50 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 15;
     pub const SENTINEL: u32 = 1 << 16;
     pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
+    /// Refused unless `enable-debug-command` allows the client (DEBUG is
+    /// sedis's only protected command; Redis's other one, MODULE, has its
+    /// own option).
     pub const PROTECTED: u32 = 1 << 18;
     pub const NO_ASYNC_LOADING: u32 = 1 << 19;
+    /// Redis's `CMD_MOVABLE_KEYS`: never declared, COMMAND INFO derives it
+    /// from the key specs, as Redis's `populateCommandMovableKeys` does.
+    pub const MOVABLE_KEYS: u32 = 1 << 20;
+
     /// Not a Redis flag: the key spec names shard channels, not keys
     /// (Redis's `NOT_KEY` key-spec flag). Nothing is locked for them and
     /// COMMAND GETKEYS reports no keys.
-    pub const CHANNEL_KEYS: u32 = 1 << 20;
+    pub const CHANNEL_KEYS: u32 = 1 << 21;
+    /// Not a Redis flag: runs at once inside MULTI instead of being queued
+    /// (Redis's list in `processCommand`: EXEC, DISCARD, MULTI, WATCH, QUIT,
+    /// RESET).
+    pub const NOT_QUEUED: u32 = 1 << 22;
+    /// Not a Redis flag: ends an open transaction (EXEC, DISCARD, QUIT,
+    /// RESET). Inside MULTI every other command is refused while memory is
+    /// over `maxmemory`, since a queue can grow without bound.
+    pub const ENDS_MULTI: u32 = 1 << 23;
+    /// Not a Redis flag: runs the queued transaction (EXEC). It counts as a
+    /// write, or as a command that may grow memory, when a queued command
+    /// is one; refused before it runs, it discards the transaction with
+    /// EXECABORT.
+    pub const RUNS_QUEUE: u32 = 1 << 24;
+    /// Not a Redis flag: may run on a RESP2 connection in pub/sub mode
+    /// (Redis's list: PING, (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, QUIT, RESET).
+    /// With RESP3, messages are push frames and every command may run.
+    pub const ALLOW_SUBSCRIBED: u32 = 1 << 25;
+    /// Not a Redis flag: refused with MISCONF while saving fails, as writes
+    /// are, although it writes nothing. Redis singles out PING so that
+    /// health checks notice.
+    pub const REFUSED_ON_MISCONF: u32 = 1 << 26;
+    /// Not a Redis flag: moves the client to the database its first
+    /// argument names (SELECT). EXEC's lock plan follows it, so commands
+    /// queued after it lock their keys in that database.
+    pub const SELECTS_DB: u32 = 1 << 27;
 
-    /// Names in the order Redis lists them in COMMAND INFO.
-    pub const NAMES: &[(u32, &str)] = &[
+    /// The flags COMMAND INFO reports, in Redis's order
+    /// (`addReplyCommandFlags`). Redis hides `may_replicate`, `sentinel`
+    /// and `protected` on purpose; sedis's own flags are not Redis's to
+    /// report.
+    pub const REPORTED: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
         (DENYOOM, "denyoom"),
@@ -56,15 +102,108 @@ pub mod flags {
         (SKIP_SLOWLOG, "skip_slowlog"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
-        (MAY_REPLICATE, "may_replicate"),
-        (SENTINEL, "sentinel"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
-        (PROTECTED, "protected"),
         (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
+        (MOVABLE_KEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),
     ];
 }
+
+/// ACL categories (Redis's `ACLCommandCategories`), one bit each in the
+/// order Redis lists them, which is the order COMMAND INFO reports them in.
+pub mod acl {
+    pub const KEYSPACE: u32 = 1 << 0;
+    pub const READ: u32 = 1 << 1;
+    pub const WRITE: u32 = 1 << 2;
+    pub const SET: u32 = 1 << 3;
+    pub const SORTEDSET: u32 = 1 << 4;
+    pub const LIST: u32 = 1 << 5;
+    pub const HASH: u32 = 1 << 6;
+    pub const STRING: u32 = 1 << 7;
+    pub const BITMAP: u32 = 1 << 8;
+    pub const HYPERLOGLOG: u32 = 1 << 9;
+    pub const GEO: u32 = 1 << 10;
+    pub const STREAM: u32 = 1 << 11;
+    pub const PUBSUB: u32 = 1 << 12;
+    pub const ADMIN: u32 = 1 << 13;
+    pub const FAST: u32 = 1 << 14;
+    pub const SLOW: u32 = 1 << 15;
+    pub const BLOCKING: u32 = 1 << 16;
+    pub const DANGEROUS: u32 = 1 << 17;
+    pub const CONNECTION: u32 = 1 << 18;
+    pub const TRANSACTION: u32 = 1 << 19;
+    pub const SCRIPTING: u32 = 1 << 20;
+
+    /// The categories' names, bit 0 first.
+    pub const NAMES: [&str; 21] = [
+        "keyspace",
+        "read",
+        "write",
+        "set",
+        "sortedset",
+        "list",
+        "hash",
+        "string",
+        "bitmap",
+        "hyperloglog",
+        "geo",
+        "stream",
+        "pubsub",
+        "admin",
+        "fast",
+        "slow",
+        "blocking",
+        "dangerous",
+        "connection",
+        "transaction",
+        "scripting",
+    ];
+
+    /// The bit of a category named without its `@`, in any case.
+    pub fn named(name: &[u8]) -> Option<u32> {
+        NAMES
+            .iter()
+            .position(|c| c.as_bytes().eq_ignore_ascii_case(name))
+            .map(|i| 1 << i)
+    }
+
+    /// The names of the categories in `bits`, in Redis's order.
+    pub fn names(bits: u32) -> impl Iterator<Item = &'static str> {
+        NAMES
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| bits & (1 << i) != 0)
+            .map(|(_, name)| *name)
+    }
+
+    /// The category a command group gives its commands: in Redis's
+    /// command files every command of a data-type group lists its type,
+    /// `generic` ones `@keyspace`, and so on. The `pubsub` group has none
+    /// (the `pubsub` flag implies it), nor have `server` and the others.
+    pub fn of_group(group: &str) -> u32 {
+        match group {
+            "generic" => KEYSPACE,
+            "string" => STRING,
+            "list" => LIST,
+            "set" => SET,
+            "sorted_set" => SORTEDSET,
+            "hash" => HASH,
+            "bitmap" => BITMAP,
+            "hyperloglog" => HYPERLOGLOG,
+            "geo" => GEO,
+            "stream" => STREAM,
+            "connection" => CONNECTION,
+            "transactions" => TRANSACTION,
+            "scripting" => SCRIPTING,
+            _ => 0,
+        }
+    }
+}
+
+/// Keys with their flags, as a command's own rule finds them in its
+/// arguments (the name at 0).
+pub type GetKeys = fn(&[Vec<u8>]) -> Vec<(usize, Vec<&'static str>)>;
 
 /// Where a command's keys are in its arguments.
 #[derive(Clone, Copy)]
@@ -77,9 +216,15 @@ pub enum KeySpec {
         last: i32,
         step: i32,
     },
-    /// Keys found by a function (commands with a `numkeys` argument...).
-    /// It must cope with any arguments without panicking.
-    Find(fn(&[Vec<u8>]) -> Vec<usize>),
+    /// Keys after a key count (`numkeys`), for LMPOP, SINTERCARD,
+    /// ZUNIONSTORE...: the count at `count_at`, then that many keys (as
+    /// many as exist; an invalid count names none, and the handler then
+    /// fails before touching any key). With `destination`, the argument
+    /// before the count is a key too (ZUNIONSTORE's destination).
+    Counted {
+        count_at: usize,
+        destination: bool,
+    },
 }
 
 impl KeySpec {
@@ -98,10 +243,22 @@ impl KeySpec {
                     .map(|i| i as usize)
                     .collect()
             }
-            KeySpec::Find(find) => {
-                let mut positions = find(args);
-                positions.retain(|&i| i < args.len());
-                positions
+            KeySpec::Counted {
+                count_at,
+                destination,
+            } => {
+                let mut keys = Vec::new();
+                if destination && count_at >= 1 && count_at - 1 < args.len() {
+                    keys.push(count_at - 1);
+                }
+                let count = args.get(count_at).and_then(|a| crate::num::parse_i64(a));
+                if let Some(n) = count.filter(|&n| n >= 1) {
+                    let last = (count_at as u64)
+                        .saturating_add(n as u64)
+                        .min(args.len() as u64 - 1) as usize;
+                    keys.extend(count_at + 1..=last);
+                }
+                keys
             }
         }
     }
@@ -109,7 +266,7 @@ impl KeySpec {
     /// The legacy (first, last, step) COMMAND INFO reports.
     pub fn legacy_range(&self) -> (i32, i32, i32) {
         match *self {
-            KeySpec::None | KeySpec::Find(_) => (0, 0, 0),
+            KeySpec::None | KeySpec::Counted { .. } => (0, 0, 0),
             KeySpec::Range { first, last, step } => (first, last, step),
         }
     }
@@ -225,9 +382,10 @@ pub struct Command {
     /// Positive: exact argument count (name included); negative: minimum.
     pub arity: i32,
     pub flags: u32,
-    /// ACL categories, e.g. `&["@string", "@fast"]` (write/read/admin ones
-    /// implied by flags are added when reported).
-    pub acl: &'static [&'static str],
+    /// The ACL categories Redis lists for this command beyond its group's
+    /// (`@dangerous` for KEYS, `@keyspace` for DBSIZE...): see
+    /// [`Command::acl_categories`] for the rest.
+    pub acl: u32,
     pub keys: KeySpec,
     pub locks: Locks,
     pub handler: Handler,
@@ -240,6 +398,10 @@ pub struct Command {
     pub key_flags: &'static [&'static str],
     /// The key specs COMMAND INFO reports, when not derived from `keys`.
     pub key_specs: &'static [KeySpecInfo],
+    /// Redis's `getkeys_proc`: the rule COMMAND GETKEYS and GETKEYSANDFLAGS
+    /// follow instead of the key specs, for a command whose key flags
+    /// depend on its arguments (a spec flagged `variable_flags`).
+    pub getkeys: Option<GetKeys>,
     /// Redis's command tips (`nondeterministic_output`,
     /// `request_policy:all_shards`...), as COMMAND INFO reports them.
     pub tips: &'static [&'static str],
@@ -253,7 +415,7 @@ impl Command {
             name,
             arity,
             flags: 0,
-            acl: &[],
+            acl: 0,
             keys: KeySpec::None,
             locks: Locks::None,
             handler,
@@ -267,6 +429,7 @@ impl Command {
             subcommands: &[],
             key_flags: &[],
             key_specs: &[],
+            getkeys: None,
             tips: &[],
         }
     }
@@ -276,8 +439,9 @@ impl Command {
         self
     }
 
-    pub const fn acl(mut self, acl: &'static [&'static str]) -> Self {
-        self.acl = acl;
+    /// ACL categories beyond the derived ones (bits of [`acl`]).
+    pub const fn acl(mut self, categories: u32) -> Self {
+        self.acl = categories;
         self
     }
 
@@ -290,9 +454,22 @@ impl Command {
         self
     }
 
-    /// Keys found by a function.
-    pub const fn find_keys(mut self, find: fn(&[Vec<u8>]) -> Vec<usize>) -> Self {
-        self.keys = KeySpec::Find(find);
+    /// `numkeys` keys after a count at `count_at` (see [`KeySpec::Counted`]).
+    pub const fn keys_after_count(mut self, count_at: usize) -> Self {
+        self.keys = KeySpec::Counted {
+            count_at,
+            destination: false,
+        };
+        self.locks = Locks::Keys(Mode::Write);
+        self
+    }
+
+    /// A destination key, then a count at `count_at` and that many keys.
+    pub const fn destination_and_keys_after_count(mut self, count_at: usize) -> Self {
+        self.keys = KeySpec::Counted {
+            count_at,
+            destination: true,
+        };
         self.locks = Locks::Keys(Mode::Write);
         self
     }
@@ -306,6 +483,12 @@ impl Command {
     /// The key specs COMMAND INFO reports, instead of the derived one.
     pub const fn key_specs(mut self, specs: &'static [KeySpecInfo]) -> Self {
         self.key_specs = specs;
+        self
+    }
+
+    /// The command's own key-finding rule (see [`Command::getkeys`]).
+    pub const fn getkeys(mut self, getkeys: GetKeys) -> Self {
+        self.getkeys = Some(getkeys);
         self
     }
 
@@ -352,6 +535,41 @@ impl Command {
         self.flags & flag != 0
     }
 
+    /// The command's ACL categories as Redis derives them: its group's
+    /// category ([`acl::of_group`]; a container's own entry has none, as in
+    /// Redis's command files), the exceptions the table lists, then those
+    /// its flags imply (Redis's `setImplicitACLCategories`), `@slow` for
+    /// every command that is not `@fast`.
+    pub fn acl_categories(&self) -> u32 {
+        let mut bits = self.acl;
+        if !self.is_container() {
+            bits |= acl::of_group(self.doc.group);
+        }
+        if self.has(flags::WRITE) {
+            bits |= acl::WRITE;
+        }
+        // Scripts are not reads, whatever they run.
+        if self.has(flags::READONLY) && bits & acl::SCRIPTING == 0 {
+            bits |= acl::READ;
+        }
+        if self.has(flags::ADMIN) {
+            bits |= acl::ADMIN | acl::DANGEROUS;
+        }
+        if self.has(flags::PUBSUB) {
+            bits |= acl::PUBSUB;
+        }
+        if self.has(flags::FAST) {
+            bits |= acl::FAST;
+        }
+        if self.has(flags::BLOCKING) {
+            bits |= acl::BLOCKING;
+        }
+        if bits & acl::FAST == 0 {
+            bits |= acl::SLOW;
+        }
+        bits
+    }
+
     pub fn is_container(&self) -> bool {
         !self.subcommands.is_empty()
     }
@@ -364,5 +582,35 @@ impl Command {
         } else {
             argc >= -self.arity
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeySpec;
+
+    use crate::commands::test_argv as argv;
+
+    #[test]
+    fn counted_keys_never_overrun() {
+        let after_1 = KeySpec::Counted {
+            count_at: 1,
+            destination: false,
+        };
+        let keys = |spec: KeySpec, args: &[&str]| spec.positions(&argv(args));
+        assert_eq!(keys(after_1, &["lmpop", "2", "a", "b", "left"]), [2, 3]);
+        assert_eq!(keys(after_1, &["lmpop", "5", "a"]), [2]);
+        assert!(keys(after_1, &["lmpop", "x", "a"]).is_empty());
+        assert!(keys(after_1, &["lmpop", "-1", "a"]).is_empty());
+        assert_eq!(keys(after_1, &["lmpop", "9223372036854775807", "a"]), [2]);
+        let with_destination = KeySpec::Counted {
+            count_at: 2,
+            destination: true,
+        };
+        assert_eq!(
+            keys(with_destination, &["zunionstore", "d", "2", "a", "b"]),
+            [1, 3, 4]
+        );
+        assert_eq!(keys(with_destination, &["zunionstore", "d", "x"]), [1]);
     }
 }

@@ -1,7 +1,8 @@
 //! Transactions (Redis's `multi.c`): MULTI EXEC DISCARD WATCH UNWATCH.
 //!
 //! Queueing happens in the dispatcher (`commands::process`): inside MULTI,
-//! every command but EXEC/DISCARD/MULTI/WATCH/QUIT/RESET is checked
+//! every command not flagged `NOT_QUEUED` (EXEC, DISCARD, MULTI, WATCH,
+//! QUIT, RESET) is checked
 //! (existence, arity, auth) and queued; a rejected one makes EXEC fail with
 //! EXECABORT. EXEC rejected itself by those checks (memory over `maxmemory`
 //! since the queueing, say) discards the transaction with an EXECABORT that
@@ -29,55 +30,6 @@ use crate::store::{Key, LockPlan};
 use super::registry::registry;
 use super::table::{Command, LockContext, Locks, flags::*};
 use super::{Ctx, lock_plan, run, unwatch_all, watched_keys_plan};
-
-pub static COMMANDS: &[Command] = &[
-    Command::new("multi", 1, multi)
-        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY)
-        .acl(&["@fast", "@transaction"])
-        .doc("transactions", "1.2.0", "Starts a transaction.", "O(1)"),
-    Command::new("exec", 1, exec)
-        .flags(NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG)
-        .acl(&["@slow", "@transaction"])
-        .locks(Locks::Custom(exec_plan))
-        .doc(
-            "transactions",
-            "1.2.0",
-            "Executes all commands in a transaction.",
-            "Depends on commands in the transaction",
-        ),
-    Command::new("discard", 1, discard)
-        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY)
-        .acl(&["@fast", "@transaction"])
-        .locks(Locks::Custom(watched_keys_plan))
-        .doc(
-            "transactions",
-            "2.0.0",
-            "Discards a transaction.",
-            "O(N), when N is the number of queued commands",
-        ),
-    Command::new("watch", -2, watch)
-        .syntax("key ...")
-        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY)
-        .acl(&["@fast", "@transaction"])
-        .keys(1, -1, 1)
-        .key_flags(&["RO"])
-        .doc(
-            "transactions",
-            "2.2.0",
-            "Monitors changes to keys to determine the execution of a transaction.",
-            "O(1) for every key.",
-        ),
-    Command::new("unwatch", 1, unwatch)
-        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY)
-        .acl(&["@fast", "@transaction"])
-        .locks(Locks::Custom(watched_keys_plan))
-        .doc(
-            "transactions",
-            "2.2.0",
-            "Forgets about watched keys of a transaction.",
-            "O(1)",
-        ),
-];
 
 /// `MULTI`
 fn multi(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
@@ -149,7 +101,7 @@ fn exec_plan(lc: &LockContext<'_>) -> LockPlan {
             resolved.command,
             args,
         ));
-        if resolved.command.name == "select"
+        if resolved.command.has(SELECTS_DB)
             && let Ok(index) = super::args::db_index(&args[1], lc.keyspace.databases())
         {
             db = index;
@@ -268,3 +220,51 @@ fn exec(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     log_transaction(ctx);
     Ok(())
 }
+
+// ---- Command table -----------------------------------------------------------
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+pub static COMMANDS: &[Command] = &[
+    Command::new("multi", 1, multi)
+        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NOT_QUEUED)
+        .doc("transactions", "1.2.0", "Starts a transaction.", "O(1)"),
+    Command::new("exec", 1, exec)
+        .flags(NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | NOT_QUEUED | ENDS_MULTI | RUNS_QUEUE)
+        .locks(Locks::Custom(exec_plan))
+        .doc(
+            "transactions",
+            "1.2.0",
+            "Executes all commands in a transaction.",
+            "Depends on commands in the transaction",
+        ),
+    Command::new("discard", 1, discard)
+        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NOT_QUEUED | ENDS_MULTI)
+        .locks(Locks::Custom(watched_keys_plan))
+        .doc(
+            "transactions",
+            "2.0.0",
+            "Discards a transaction.",
+            "O(N), when N is the number of queued commands",
+        ),
+    Command::new("watch", -2, watch)
+        .syntax("key ...")
+        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NOT_QUEUED)
+        .keys(1, -1, 1)
+        .key_flags(&["RO"])
+        .doc(
+            "transactions",
+            "2.2.0",
+            "Monitors changes to keys to determine the execution of a transaction.",
+            "O(1) for every key.",
+        ),
+    Command::new("unwatch", 1, unwatch)
+        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY)
+        .locks(Locks::Custom(watched_keys_plan))
+        .doc(
+            "transactions",
+            "2.2.0",
+            "Forgets about watched keys of a transaction.",
+            "O(1)",
+        ),
+];

@@ -21,6 +21,7 @@
 //! conversions to and from decimal use [`BigUint`] arithmetic, never floats.
 
 use super::bigint::BigUint;
+use super::strtod::{HexFloat, round_to_bits};
 use crate::error::{self, CommandResult};
 
 /// The smallest exponent: denormals are `mantissa · 2^EXP_MIN` with a
@@ -312,35 +313,7 @@ fn round(negative: bool, mantissa: u128, exp: i64) -> LongDouble {
     if mantissa == 0 {
         return LongDouble::zero(negative);
     }
-    let len = i64::from(128 - mantissa.leading_zeros());
-    // Shift right to leave 64 bits, or more if that would go below EXP_MIN.
-    let mut shift = len - 64;
-    if exp + shift < EXP_MIN {
-        shift = EXP_MIN - exp;
-    }
-    let (mut m, mut e) = if shift <= 0 {
-        // Exact: the value fits (a short mantissa never carries a sticky bit).
-        (mantissa << (-shift) as u32, exp + shift)
-    } else {
-        let kept = if shift >= 128 { 0 } else { mantissa >> shift };
-        let rest = if shift >= 128 {
-            mantissa
-        } else {
-            mantissa & ((1u128 << shift) - 1)
-        };
-        let half = if shift > 128 {
-            None // the half point is above every bit: it rounds down
-        } else {
-            Some(1u128 << (shift - 1))
-        };
-        let up = half.is_some_and(|h| rest > h || (rest == h && kept & 1 == 1));
-        (kept + u128::from(up), exp + shift)
-    };
-    if m >> 64 != 0 {
-        // Rounding carried into a 65th bit.
-        m >>= 1;
-        e += 1;
-    }
+    let (m, e) = round_to_bits(mantissa, exp, 64, EXP_MIN);
     if e > EXP_MAX {
         return LongDouble::infinity(negative);
     }
@@ -422,46 +395,21 @@ fn parse_decimal(body: &[u8]) -> Option<LongDouble> {
     ))
 }
 
-/// A hexadecimal number after its `0x`: `hexdigits[.hexdigits][p[+-]digits]`.
-/// A bare `0x` is no number (strtold would stop after the `0`).
+/// A hexadecimal number after its `0x`: `hexdigits[.hexdigits][p[+-]digits]`
+/// and nothing after. A bare `0x` is no number (strtold would stop after
+/// the `0`).
 fn parse_hex(hex: &[u8]) -> Option<LongDouble> {
-    let int_len = hex.iter().take_while(|c| c.is_ascii_hexdigit()).count();
-    let (int_digits, rest) = hex.split_at(int_len);
-    let (frac_digits, rest) = match rest.split_first() {
-        Some((b'.', after)) => {
-            let n = after.iter().take_while(|c| c.is_ascii_hexdigit()).count();
-            after.split_at(n)
-        }
-        _ => (&[][..], rest),
-    };
-    if int_digits.is_empty() && frac_digits.is_empty() {
-        return None;
-    }
-    let exp2 = match rest {
-        [] => 0,
-        [b'p' | b'P', exponent @ ..] => parse_exponent(exponent)?,
-        _ => return None,
-    };
-    let mut n = BigUint::zero();
-    let mut started = false;
-    for &c in int_digits.iter().chain(frac_digits) {
-        started |= c != b'0';
-        if started {
-            n.shl(4);
-            n.add_small(u64::from((c as char).to_digit(16).unwrap_or(0)));
-        }
-    }
-    if n.is_zero() {
+    let h = HexFloat::scan(hex).filter(|h| h.used == hex.len())?;
+    if h.mantissa == 0 {
         return Some(LongDouble::ZERO);
     }
-    let exp2 = exp2 - 4 * frac_digits.len() as i64;
     // The value is in [2^(bits-1+exp2), 2^(bits+exp2)). Overflow from 2^16384;
     // zero below half the smallest denormal, 2^-16446.
-    let bits = n.bit_len() as i64;
-    if bits - 1 + exp2 >= 16384 || bits + exp2 <= -16446 {
+    let bits = i64::from(128 - h.mantissa.leading_zeros());
+    if bits - 1 + h.exp2 >= 16384 || bits + h.exp2 <= -16446 {
         return None;
     }
-    finite_or_none(round_big(&n, exp2, false))
+    finite_or_none(round(false, h.mantissa, h.exp2))
 }
 
 /// An exponent's digits (with an optional sign). strtold takes any number

@@ -2,11 +2,14 @@
 //! (`string2ll`: no `+`, no leading zeros, no spaces), float parsing with
 //! `strtod`'s rules, and `%.17g` formatting for doubles in replies.
 //!
-//! [`ldouble`] is C's `long double`, which INCRBYFLOAT and HINCRBYFLOAT
-//! compute in; [`bigint`] is the exact integer arithmetic behind it.
+//! [`strtod`] is C's `strtod` itself, with the one reader of hexadecimal
+//! floats; [`ldouble`] is C's `long double`, which INCRBYFLOAT and
+//! HINCRBYFLOAT compute in; [`bigint`] is the exact integer arithmetic
+//! behind it.
 
 pub mod bigint;
 pub mod ldouble;
+pub mod strtod;
 
 pub use ldouble::LongDouble;
 
@@ -81,7 +84,8 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
 
 /// `strtod` on a hex float (`0x1.8p3`, `-0X10`): `None` if `text` is not
 /// one at all, `Some(None)` if it is malformed (C would stop early, leaving
-/// bytes unread, which Redis refuses), else the value, rounded once.
+/// bytes unread, which Redis refuses) or underflows to zero, else the
+/// value, rounded once.
 fn parse_hex_f64(text: &str) -> Option<Option<f64>> {
     let (negative, body) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
@@ -91,67 +95,12 @@ fn parse_hex_f64(text: &str) -> Option<Option<f64>> {
     let digits = body
         .strip_prefix("0x")
         .or_else(|| body.strip_prefix("0X"))?;
-    let (mantissa_text, exp_text) = match digits.find(['p', 'P']) {
-        Some(i) => (&digits[..i], Some(&digits[i + 1..])),
-        None => (digits, None),
-    };
-    let mut mantissa: u128 = 0;
-    let mut exp: i64 = 0;
-    let mut sticky = false;
-    let mut seen_digit = false;
-    let mut seen_point = false;
-    for c in mantissa_text.chars() {
-        if c == '.' && !seen_point {
-            seen_point = true;
-            continue;
-        }
-        let Some(d) = c.to_digit(16) else {
-            return Some(None);
-        };
-        seen_digit = true;
-        if mantissa >> 120 == 0 {
-            mantissa = mantissa << 4 | u128::from(d);
-            if seen_point {
-                exp -= 4;
-            }
-        } else {
-            // Beyond 120 bits only whether anything is nonzero matters.
-            sticky |= d != 0;
-            if !seen_point {
-                exp += 4;
-            }
-        }
-    }
-    if !seen_digit {
+    let Some(hex) = strtod::HexFloat::scan(digits.as_bytes()).filter(|h| h.used == digits.len())
+    else {
         return Some(None);
-    }
-    if let Some(e) = exp_text {
-        let (sign, digits) = match e.as_bytes().first() {
-            Some(b'-') => (-1, &e[1..]),
-            Some(b'+') => (1, &e[1..]),
-            _ => (1, e),
-        };
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Some(None);
-        }
-        let e: i64 = digits.parse().unwrap_or(i64::MAX / 2);
-        exp = exp.saturating_add(sign * e.min(1 << 20));
-    }
-    // The sticky bit sits far below a double's 53 bits, so one rounding.
-    let mantissa = mantissa | u128::from(sticky);
-    let mut value = mantissa as f64;
-    // Scale by powers of two in steps that stay exact while in range.
-    while exp > 0 && value.is_finite() && value != 0.0 {
-        let step = exp.min(1000);
-        value *= 2f64.powi(step as i32);
-        exp -= step;
-    }
-    while exp < 0 && value != 0.0 {
-        let step = (-exp).min(1000);
-        value /= 2f64.powi(step as i32);
-        exp += step;
-    }
-    if value == 0.0 && mantissa != 0 {
+    };
+    let value = hex.to_f64();
+    if value == 0.0 && hex.mantissa != 0 {
         return Some(None); // ERANGE: underflow to zero
     }
     Some(Some(if negative { -value } else { value }))

@@ -6,9 +6,60 @@
 //! - [`set`]: sets (`intset` or `hashtable`).
 //! - [`zset`]: sorted sets (`listpack` or `skiplist`).
 //! - [`skiplist`]: the order-statistic index behind large sorted sets.
+//!
+//! [`Aggregate`] maps each of them to its [`Value`] variant.
 
 pub mod hash;
 pub mod list;
 pub mod set;
 pub mod skiplist;
 pub mod zset;
+
+use super::Value;
+
+/// An aggregate type as a [`Value`] variant holds it: what lets commands
+/// take a key's value as the type they expect, or see that it is another.
+pub trait Aggregate: Sized {
+    /// The value as this type, if it is one.
+    fn of(value: &Value) -> Option<&Self>;
+    /// The value as this type, if it is one, to change.
+    fn of_mut(value: &mut Value) -> Option<&mut Self>;
+    /// True when no element is left (Redis never keeps such a key).
+    fn is_empty(&self) -> bool;
+    /// The value holding it.
+    fn into_value(self) -> Value;
+}
+
+/// `Aggregate` for a type held boxed in one `Value` variant.
+macro_rules! aggregate {
+    ($type:ty, $variant:ident) => {
+        impl Aggregate for $type {
+            fn of(value: &Value) -> Option<&Self> {
+                match value {
+                    Value::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+
+            fn of_mut(value: &mut Value) -> Option<&mut Self> {
+                match value {
+                    Value::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+
+            fn is_empty(&self) -> bool {
+                <$type>::is_empty(self)
+            }
+
+            fn into_value(self) -> Value {
+                Value::$variant(Box::new(self))
+            }
+        }
+    };
+}
+
+aggregate!(list::List, List);
+aggregate!(hash::Hash, Hash);
+aggregate!(set::Set, Set);
+aggregate!(zset::ZSet, ZSet);
