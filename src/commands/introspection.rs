@@ -12,7 +12,7 @@
 //!   found by a function an `unknown` one (flagged `movablekeys`), with the
 //!   command's key flags or, by default, `RW access update` for writes and
 //!   `RO access` otherwise. COMMAND INFO is Redis's, byte for byte, for
-//!   every command (`tests/compat.rs`);
+//!   every command (`tests/compat/`);
 //! - history and doc flags are absent.
 
 use crate::error::{self, CommandError, CommandResult};
