@@ -291,118 +291,26 @@ fn config_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// The commands this module serves; [`super::registry()`] gathers every
 /// module's.
+#[rustfmt::skip]
 pub static COMMANDS: &[Command] = &[
-    Command::new("dbsize", 1, dbsize)
-        .flags(READONLY | FAST)
-        .acl(acl::KEYSPACE)
-        .locks(Locks::Db(Mode::Read))
-        .tips(&["request_policy:all_shards", "response_policy:agg_sum"])
-        .doc("server", "1.0.0", "Returns the number of keys in the database.", "O(1)"),
-    Command::new("flushdb", -1, flushdb)
-        .syntax("[ASYNC|SYNC]")
-        .flags(WRITE)
-        .acl(acl::KEYSPACE | acl::DANGEROUS)
-        .locks(Locks::Db(Mode::Write))
-        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-        .doc("server", "1.0.0", "Remove all keys from the current database.", "O(N) where N is the number of keys in the selected database"),
-    Command::new("flushall", -1, flushall)
-        .syntax("[ASYNC|SYNC]")
-        .flags(WRITE)
-        .acl(acl::KEYSPACE | acl::DANGEROUS)
-        .locks(Locks::All(Mode::Write))
-        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-        .doc("server", "1.0.0", "Removes all keys from all databases.", "O(N) where N is the total number of keys in all databases"),
-    Command::new("shutdown", -1, shutdown)
-        .syntax("[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]")
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY)
-        .doc("server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
-    Command::new("time", 1, time)
-        .flags(LOADING | STALE | FAST)
-        .tips(&["nondeterministic_output"])
-        .doc("server", "2.6.0", "Returns the server time.", "O(1)"),
-    Command::new("lastsave", 1, lastsave)
-        .flags(LOADING | STALE | FAST)
-        .acl(acl::ADMIN | acl::DANGEROUS)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "server",
-            "1.0.0",
-            "Returns the Unix timestamp of the last successful save to disk.",
-            "O(1)",
-        ),
-    Command::new("save", 1, save)
-        .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI)
-        .doc(
-            "server",
-            "1.0.0",
-            "Synchronously saves the database(s) to disk.",
-            "O(N) where N is the total number of keys in all databases",
-        ),
-    Command::new("bgsave", -1, bgsave)
-        .syntax("[SCHEDULE]")
-        .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING)
-        .doc(
-            "server",
-            "1.0.0",
-            "Asynchronously saves the database(s) to disk.",
-            "O(1)",
-        ),
-    Command::new("bgrewriteaof", 1, bgrewriteaof)
-        .flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING)
-        .doc(
-            "server",
-            "1.0.0",
-            "Asynchronously rewrites the append-only file to disk.",
-            "O(1)",
-        ),
-    Command::new("config", -2, config_container)
-    .subcommands(CONFIG_SUBCOMMANDS)
-    .doc(
-        "server",
-        "2.0.0",
-        "A container for server configuration commands.",
-        "Depends on subcommand.",
-    ),
+    Command::new("dbsize", 1, dbsize).flags(READONLY | FAST).acl(acl::KEYSPACE).locks(Locks::Db(Mode::Read)).tips(&["request_policy:all_shards", "response_policy:agg_sum"]).doc("server", "1.0.0", "Returns the number of keys in the database.", "O(1)"),
+    Command::new("flushdb", -1, flushdb).syntax("[ASYNC|SYNC]").flags(WRITE).acl(acl::KEYSPACE | acl::DANGEROUS).locks(Locks::Db(Mode::Write)).tips(&["request_policy:all_shards", "response_policy:all_succeeded"]).doc("server", "1.0.0", "Remove all keys from the current database.", "O(N) where N is the number of keys in the selected database"),
+    Command::new("flushall", -1, flushall).syntax("[ASYNC|SYNC]").flags(WRITE).acl(acl::KEYSPACE | acl::DANGEROUS).locks(Locks::All(Mode::Write)).tips(&["request_policy:all_shards", "response_policy:all_succeeded"]).doc("server", "1.0.0", "Removes all keys from all databases.", "O(N) where N is the total number of keys in all databases"),
+    Command::new("shutdown", -1, shutdown).syntax("[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]").flags(ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY).doc("server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
+    Command::new("time", 1, time).flags(LOADING | STALE | FAST).tips(&["nondeterministic_output"]).doc("server", "2.6.0", "Returns the server time.", "O(1)"),
+    Command::new("lastsave", 1, lastsave).flags(LOADING | STALE | FAST).acl(acl::ADMIN | acl::DANGEROUS).tips(&["nondeterministic_output"]).doc("server", "1.0.0", "Returns the Unix timestamp of the last successful save to disk.", "O(1)"),
+    Command::new("save", 1, save).flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI).doc("server", "1.0.0", "Synchronously saves the database(s) to disk.", "O(N) where N is the total number of keys in all databases"),
+    Command::new("bgsave", -1, bgsave).syntax("[SCHEDULE]").flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING).doc("server", "1.0.0", "Asynchronously saves the database(s) to disk.", "O(1)"),
+    Command::new("bgrewriteaof", 1, bgrewriteaof).flags(ADMIN | NOSCRIPT | NO_ASYNC_LOADING).doc("server", "1.0.0", "Asynchronously rewrites the append-only file to disk.", "O(1)"),
+    Command::new("config", -2, config_container).subcommands(CONFIG_SUBCOMMANDS).doc("server", "2.0.0", "A container for server configuration commands.", "Depends on subcommand."),
 ];
 
 /// CONFIG's subcommands.
+#[rustfmt::skip]
 static CONFIG_SUBCOMMANDS: &[Command] = &[
-    Command::new("get", -3, config_get)
-        .syntax("(parameter) ...")
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE)
-        .doc(
-            "server",
-            "2.0.0",
-            "Returns the effective values of configuration parameters.",
-            "O(N) when N is the number of configuration parameters provided",
-        ),
-    Command::new("help", 2, config_help)
-        .flags(LOADING | STALE)
-        .doc(
-            "server",
-            "5.0.0",
-            "Returns helpful text about the different subcommands.",
-            "O(1)",
-        ),
-    Command::new("resetstat", 2, config_resetstat)
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE)
-        .doc("server", "2.0.0", "Resets the server's statistics.", "O(1)"),
-    Command::new("rewrite", 2, config_rewrite)
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE)
-        .doc(
-            "server",
-            "2.8.0",
-            "Persists the effective configuration to file.",
-            "O(1)",
-        ),
-    Command::new("set", -4, config_set)
-        .syntax("(parameter value) ...")
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE)
-        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
-        .doc(
-            "server",
-            "2.0.0",
-            "Sets configuration parameters in-flight.",
-            "O(N) when N is the number of configuration parameters provided",
-        ),
+    Command::new("get", -3, config_get).syntax("(parameter) ...").flags(ADMIN | NOSCRIPT | LOADING | STALE).doc("server", "2.0.0", "Returns the effective values of configuration parameters.", "O(N) when N is the number of configuration parameters provided"),
+    Command::new("help", 2, config_help).flags(LOADING | STALE).doc("server", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
+    Command::new("resetstat", 2, config_resetstat).flags(ADMIN | NOSCRIPT | LOADING | STALE).doc("server", "2.0.0", "Resets the server's statistics.", "O(1)"),
+    Command::new("rewrite", 2, config_rewrite).flags(ADMIN | NOSCRIPT | LOADING | STALE).doc("server", "2.8.0", "Persists the effective configuration to file.", "O(1)"),
+    Command::new("set", -4, config_set).syntax("(parameter value) ...").flags(ADMIN | NOSCRIPT | LOADING | STALE).tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]).doc("server", "2.0.0", "Sets configuration parameters in-flight.", "O(N) when N is the number of configuration parameters provided"),
 ];

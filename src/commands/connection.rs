@@ -743,182 +743,32 @@ fn client_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// The commands this module serves; [`super::registry()`] gathers every
 /// module's.
+#[rustfmt::skip]
 pub static COMMANDS: &[Command] = &[
-    Command::new("ping", -1, ping)
-        .syntax("[message]")
-        .flags(FAST | SENTINEL | ALLOW_SUBSCRIBED | REFUSED_ON_MISCONF)
-        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-        .doc(
-            "connection",
-            "1.0.0",
-            "Returns the server's liveliness response.",
-            "O(1)",
-        ),
-    Command::new("echo", 2, echo)
-        .syntax("message")
-        .flags(LOADING | STALE | FAST)
-        .doc("connection", "1.0.0", "Returns the given string.", "O(1)"),
-    Command::new("quit", -1, quit)
-        .flags(
-            ALLOW_BUSY
-                | NOSCRIPT
-                | LOADING
-                | STALE
-                | FAST
-                | NO_AUTH
-                | NOT_QUEUED
-                | ENDS_MULTI
-                | ALLOW_SUBSCRIBED,
-        )
-        .doc("connection", "1.0.0", "Closes the connection.", "O(1)"),
-    Command::new("select", 2, select)
-        .syntax("index:integer")
-        .flags(LOADING | STALE | FAST | SELECTS_DB)
-        .doc(
-            "connection",
-            "2.0.0",
-            "Changes the selected database.",
-            "O(1)",
-        ),
-    Command::new("hello", -1, hello)
-        .syntax("[protover:integer [AUTH (username password)] [SETNAME clientname]]")
-        .flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY)
-        .doc(
-            "connection",
-            "6.0.0",
-            "Handshakes with the Redis server.",
-            "O(1)",
-        ),
-    Command::new("auth", -2, auth)
-        .syntax("[username] password")
-        .flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY)
-        .doc(
-            "connection",
-            "1.0.0",
-            "Authenticates the connection.",
-            "O(N) where N is the number of passwords defined for the user",
-        ),
-    Command::new("reset", 1, reset)
-        .flags(
-            NOSCRIPT
-                | LOADING
-                | STALE
-                | FAST
-                | NO_AUTH
-                | ALLOW_BUSY
-                | NOT_QUEUED
-                | ENDS_MULTI
-                | ALLOW_SUBSCRIBED,
-        )
-        .locks(Locks::Custom(super::watched_keys_plan))
-        .doc("connection", "6.2.0", "Resets the connection.", "O(1)"),
-    Command::new("client", -2, client_container)
-        .subcommands(CLIENT_SUBCOMMANDS)
-        .doc(
-            "connection",
-            "2.4.0",
-            "A container for client connection commands.",
-            "Depends on subcommand.",
-        ),
+    Command::new("ping", -1, ping).syntax("[message]").flags(FAST | SENTINEL | ALLOW_SUBSCRIBED | REFUSED_ON_MISCONF).tips(&["request_policy:all_shards", "response_policy:all_succeeded"]).doc("connection", "1.0.0", "Returns the server's liveliness response.", "O(1)"),
+    Command::new("echo", 2, echo).syntax("message").flags(LOADING | STALE | FAST).doc("connection", "1.0.0", "Returns the given string.", "O(1)"),
+    Command::new("quit", -1, quit).flags(ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | NOT_QUEUED | ENDS_MULTI | ALLOW_SUBSCRIBED).doc("connection", "1.0.0", "Closes the connection.", "O(1)"),
+    Command::new("select", 2, select).syntax("index:integer").flags(LOADING | STALE | FAST | SELECTS_DB).doc("connection", "2.0.0", "Changes the selected database.", "O(1)"),
+    Command::new("hello", -1, hello).syntax("[protover:integer [AUTH (username password)] [SETNAME clientname]]").flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY).doc("connection", "6.0.0", "Handshakes with the Redis server.", "O(1)"),
+    Command::new("auth", -2, auth).syntax("[username] password").flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY).doc("connection", "1.0.0", "Authenticates the connection.", "O(N) where N is the number of passwords defined for the user"),
+    Command::new("reset", 1, reset).flags(NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | NOT_QUEUED | ENDS_MULTI | ALLOW_SUBSCRIBED).locks(Locks::Custom(super::watched_keys_plan)).doc("connection", "6.2.0", "Resets the connection.", "O(1)"),
+    Command::new("client", -2, client_container).subcommands(CLIENT_SUBCOMMANDS).doc("connection", "2.4.0", "A container for client connection commands.", "Depends on subcommand."),
 ];
 
 /// CLIENT's subcommands.
+#[rustfmt::skip]
 static CLIENT_SUBCOMMANDS: &[Command] = &[
-    Command::new("getname", 2, client_getname)
-        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .doc(
-            "connection",
-            "2.6.9",
-            "Returns the name of the connection.",
-            "O(1)",
-        ),
-    Command::new("help", 2, client_help)
-        .flags(LOADING | STALE | SENTINEL)
-        .doc(
-            "connection",
-            "5.0.0",
-            "Returns helpful text about the different subcommands.",
-            "O(1)",
-        ),
-    Command::new("id", 2, client_id)
-        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .doc(
-            "connection",
-            "5.0.0",
-            "Returns the unique client ID of the connection.",
-            "O(1)",
-        ),
-    Command::new("info", 2, client_info)
-        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "connection",
-            "6.2.0",
-            "Returns information about the connection.",
-            "O(1)",
-        ),
-    Command::new("kill", -3, client_kill)
-        .syntax(
-            "(ip:port|([ID client-id:integer]|[TYPE (NORMAL|MASTER|SLAVE|REPLICA|PUBSUB)]|\
-             [USER username]|[ADDR ip:port]|[LADDR ip:port]|[SKIPME yes/no]) ...)",
-        )
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
-        .doc(
-            "connection",
-            "2.4.0",
-            "Terminates open connections.",
-            "O(N) where N is the number of client connections",
-        ),
-    Command::new("list", -2, client_list)
-        .syntax("[TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID (client-id:integer ...)]")
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "connection",
-            "2.4.0",
-            "Lists open connections.",
-            "O(N) where N is the number of client connections",
-        ),
-    Command::new("no-evict", 3, client_no_evict)
-        .syntax("(ON|OFF)")
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
-        .doc(
-            "connection",
-            "7.0.0",
-            "Sets the client eviction mode of the connection.",
-            "O(1)",
-        ),
-    Command::new("reply", 3, client_reply)
-        .syntax("(ON|OFF|SKIP)")
-        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .doc(
-            "connection",
-            "3.2.0",
-            "Instructs the server whether to reply to commands.",
-            "O(1)",
-        ),
-    Command::new("setinfo", 4, client_setinfo)
-        .syntax("(LIB-NAME libname|LIB-VER libver)")
-        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .doc(
-            "connection",
-            "7.2.0",
-            "Sets information specific to the client or connection.",
-            "O(1)",
-        ),
-    Command::new("setname", 3, client_setname)
-        .syntax("connection-name")
-        .flags(NOSCRIPT | LOADING | STALE | SENTINEL)
-        .doc("connection", "2.6.9", "Sets the connection name.", "O(1)"),
-    Command::new("unblock", -3, client_unblock)
-        .syntax("client-id:integer [TIMEOUT|ERROR]")
-        .flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL)
-        .doc(
-            "connection",
-            "5.0.0",
-            "Unblocks a client blocked by a blocking command from a different connection.",
-            "O(log N) where N is the number of client connections",
-        ),
+    Command::new("getname", 2, client_getname).flags(NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "2.6.9", "Returns the name of the connection.", "O(1)"),
+    Command::new("help", 2, client_help).flags(LOADING | STALE | SENTINEL).doc("connection", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
+    Command::new("id", 2, client_id).flags(NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "5.0.0", "Returns the unique client ID of the connection.", "O(1)"),
+    Command::new("info", 2, client_info).flags(NOSCRIPT | LOADING | STALE | SENTINEL).tips(&["nondeterministic_output"]).doc("connection", "6.2.0", "Returns information about the connection.", "O(1)"),
+    Command::new("kill", -3, client_kill).syntax("(ip:port|([ID client-id:integer]|[TYPE (NORMAL|MASTER|SLAVE|REPLICA|PUBSUB)]|[USER username]|[ADDR ip:port]|[LADDR ip:port]|[SKIPME yes/no]) ...)").flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "2.4.0", "Terminates open connections.", "O(N) where N is the number of client connections"),
+    Command::new("list", -2, client_list).syntax("[TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID (client-id:integer ...)]").flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL).tips(&["nondeterministic_output"]).doc("connection", "2.4.0", "Lists open connections.", "O(N) where N is the number of client connections"),
+    Command::new("no-evict", 3, client_no_evict).syntax("(ON|OFF)").flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "7.0.0", "Sets the client eviction mode of the connection.", "O(1)"),
+    Command::new("reply", 3, client_reply).syntax("(ON|OFF|SKIP)").flags(NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "3.2.0", "Instructs the server whether to reply to commands.", "O(1)"),
+    Command::new("setinfo", 4, client_setinfo).syntax("(LIB-NAME libname|LIB-VER libver)").flags(NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "7.2.0", "Sets information specific to the client or connection.", "O(1)"),
+    Command::new("setname", 3, client_setname).syntax("connection-name").flags(NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "2.6.9", "Sets the connection name.", "O(1)"),
+    Command::new("unblock", -3, client_unblock).syntax("client-id:integer [TIMEOUT|ERROR]").flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", "O(log N) where N is the number of client connections"),
 ];
 
 #[cfg(test)]

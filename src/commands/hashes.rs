@@ -344,157 +344,22 @@ fn reply_pairs(out: &mut crate::resp::ReplyWriter, withvalues: bool, pairs: &[(&
 
 /// The commands this module serves; [`super::registry()`] gathers every
 /// module's.
+#[rustfmt::skip]
 pub static COMMANDS: &[Command] = &[
-    Command::new("hset", -4, hset)
-        .syntax("key (field value) ...")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "hash",
-            "2.0.0",
-            "Creates or modifies the value of a field in a hash.",
-            "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
-        ),
-    Command::new("hsetnx", 4, hsetnx)
-        .syntax("key field value")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "insert"])
-        .doc(
-            "hash",
-            "2.0.0",
-            "Sets the value of a field in a hash only when the field doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("hmset", -4, hmset)
-        .syntax("key (field value) ...")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "hash",
-            "2.0.0",
-            "Sets the values of multiple fields.",
-            "O(N) where N is the number of fields being set.",
-        ),
-    Command::new("hget", 3, hget)
-        .syntax("key field")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .doc("hash", "2.0.0", "Returns the value of a field in a hash.", "O(1)"),
-    Command::new("hmget", -3, hmget)
-        .syntax("key field ...")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .doc(
-            "hash",
-            "2.0.0",
-            "Returns the values of all fields in a hash.",
-            "O(N) where N is the number of fields being requested.",
-        ),
-    Command::new("hgetall", 2, hgetall)
-        .syntax("key")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "hash",
-            "2.0.0",
-            "Returns all fields and values in a hash.",
-            "O(N) where N is the size of the hash.",
-        ),
-    Command::new("hkeys", 2, hkeys)
-        .syntax("key")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "hash",
-            "2.0.0",
-            "Returns all fields in a hash.",
-            "O(N) where N is the size of the hash.",
-        ),
-    Command::new("hvals", 2, hvals)
-        .syntax("key")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "hash",
-            "2.0.0",
-            "Returns all values in a hash.",
-            "O(N) where N is the size of the hash.",
-        ),
-    Command::new("hdel", -3, hdel)
-        .syntax("key field ...")
-        .flags(WRITE | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "delete"])
-        .doc(
-            "hash",
-            "2.0.0",
-            "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
-            "O(N) where N is the number of fields to be removed.",
-        ),
-    Command::new("hlen", 2, hlen)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc("hash", "2.0.0", "Returns the number of fields in a hash.", "O(1)"),
-    Command::new("hexists", 3, hexists)
-        .syntax("key field")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc("hash", "2.0.0", "Determines whether a field exists in a hash.", "O(1)"),
-    Command::new("hstrlen", 3, hstrlen)
-        .syntax("key field")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc("hash", "3.2.0", "Returns the length of the value of a field.", "O(1)"),
-    Command::new("hincrby", 4, hincrby)
-        .syntax("key field increment:integer")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .doc(
-            "hash",
-            "2.0.0",
-            "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("hincrbyfloat", 4, hincrbyfloat)
-        .syntax("key field increment:double")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .doc(
-            "hash",
-            "2.6.0",
-            "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("hscan", -3, hscan)
-        .syntax("key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "hash",
-            "2.8.0",
-            "Iterates over fields and values of a hash.",
-            "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
-        ),
-    Command::new("hrandfield", -2, hrandfield)
-        .syntax("key [count:integer [WITHVALUES]]")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "hash",
-            "6.2.0",
-            "Returns one or more random fields from a hash.",
-            "O(N) where N is the number of fields returned",
-        ),
+    Command::new("hset", -4, hset).syntax("key (field value) ...").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).key_flags(&["RW", "update"]).doc("hash", "2.0.0", "Creates or modifies the value of a field in a hash.", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs."),
+    Command::new("hsetnx", 4, hsetnx).syntax("key field value").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("hash", "2.0.0", "Sets the value of a field in a hash only when the field doesn't exist.", "O(1)"),
+    Command::new("hmset", -4, hmset).syntax("key (field value) ...").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).key_flags(&["RW", "update"]).doc("hash", "2.0.0", "Sets the values of multiple fields.", "O(N) where N is the number of fields being set."),
+    Command::new("hget", 3, hget).syntax("key field").flags(READONLY | FAST).keys(1, 1, 1).doc("hash", "2.0.0", "Returns the value of a field in a hash.", "O(1)"),
+    Command::new("hmget", -3, hmget).syntax("key field ...").flags(READONLY | FAST).keys(1, 1, 1).doc("hash", "2.0.0", "Returns the values of all fields in a hash.", "O(N) where N is the number of fields being requested."),
+    Command::new("hgetall", 2, hgetall).syntax("key").flags(READONLY).keys(1, 1, 1).tips(&["nondeterministic_output_order"]).doc("hash", "2.0.0", "Returns all fields and values in a hash.", "O(N) where N is the size of the hash."),
+    Command::new("hkeys", 2, hkeys).syntax("key").flags(READONLY).keys(1, 1, 1).tips(&["nondeterministic_output_order"]).doc("hash", "2.0.0", "Returns all fields in a hash.", "O(N) where N is the size of the hash."),
+    Command::new("hvals", 2, hvals).syntax("key").flags(READONLY).keys(1, 1, 1).tips(&["nondeterministic_output_order"]).doc("hash", "2.0.0", "Returns all values in a hash.", "O(N) where N is the size of the hash."),
+    Command::new("hdel", -3, hdel).syntax("key field ...").flags(WRITE | FAST).keys(1, 1, 1).key_flags(&["RW", "delete"]).doc("hash", "2.0.0", "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", "O(N) where N is the number of fields to be removed."),
+    Command::new("hlen", 2, hlen).syntax("key").flags(READONLY | FAST).keys(1, 1, 1).key_flags(&["RO"]).doc("hash", "2.0.0", "Returns the number of fields in a hash.", "O(1)"),
+    Command::new("hexists", 3, hexists).syntax("key field").flags(READONLY | FAST).keys(1, 1, 1).key_flags(&["RO"]).doc("hash", "2.0.0", "Determines whether a field exists in a hash.", "O(1)"),
+    Command::new("hstrlen", 3, hstrlen).syntax("key field").flags(READONLY | FAST).keys(1, 1, 1).key_flags(&["RO"]).doc("hash", "3.2.0", "Returns the length of the value of a field.", "O(1)"),
+    Command::new("hincrby", 4, hincrby).syntax("key field increment:integer").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).doc("hash", "2.0.0", "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", "O(1)"),
+    Command::new("hincrbyfloat", 4, hincrbyfloat).syntax("key field increment:double").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).doc("hash", "2.6.0", "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", "O(1)"),
+    Command::new("hscan", -3, hscan).syntax("key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]").flags(READONLY).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("hash", "2.8.0", "Iterates over fields and values of a hash.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
+    Command::new("hrandfield", -2, hrandfield).syntax("key [count:integer [WITHVALUES]]").flags(READONLY).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("hash", "6.2.0", "Returns one or more random fields from a hash.", "O(N) where N is the number of fields returned"),
 ];

@@ -603,71 +603,15 @@ fn write_arguments(out: &mut ReplyWriter, args: &[Arg]) {
 // ---- Command table -----------------------------------------------------------
 
 /// COMMAND's subcommands.
+#[rustfmt::skip]
 static SUBCOMMANDS: &[Command] = &[
-    Command::new("count", 2, command_count)
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(acl::CONNECTION)
-        .doc("server", "2.8.13", "Returns a count of commands.", "O(1)"),
-    Command::new("docs", -2, command_docs)
-        .syntax("[command-name ...]")
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(acl::CONNECTION)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "server",
-            "7.0.0",
-            "Returns documentary information about one, multiple or all commands.",
-            "O(N) where N is the number of commands to look up",
-        ),
-    Command::new("getkeys", -4, command_getkeys)
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(acl::CONNECTION)
-        .doc(
-            "server",
-            "2.8.13",
-            "Extracts the key names from an arbitrary command.",
-            "O(N) where N is the number of arguments to the command",
-        ),
-    Command::new("getkeysandflags", -4, command_getkeysandflags)
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(acl::CONNECTION)
-        .doc(
-            "server",
-            "7.0.0",
-            "Extracts the key names and access flags for an arbitrary command.",
-            "O(N) where N is the number of arguments to the command",
-        ),
-    Command::new("help", 2, command_help)
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(acl::CONNECTION)
-        .doc(
-            "server",
-            "5.0.0",
-            "Returns helpful text about the different subcommands.",
-            "O(1)",
-        ),
-    Command::new("info", -2, command_info)
-        .syntax("[command-name ...]")
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(acl::CONNECTION)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "server",
-            "2.8.13",
-            "Returns information about one, multiple or all commands.",
-            "O(N) where N is the number of commands to look up",
-        ),
-    Command::new("list", -2, command_list)
-        .syntax("[FILTERBY (MODULE module-name|ACLCAT category|PATTERN pattern:pattern)]")
-        .flags(LOADING | STALE | SENTINEL)
-        .acl(acl::CONNECTION)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "server",
-            "7.0.0",
-            "Returns a list of command names.",
-            "O(N) where N is the total number of Redis commands",
-        ),
+    Command::new("count", 2, command_count).flags(LOADING | STALE | SENTINEL).acl(acl::CONNECTION).doc("server", "2.8.13", "Returns a count of commands.", "O(1)"),
+    Command::new("docs", -2, command_docs).syntax("[command-name ...]").flags(LOADING | STALE | SENTINEL).acl(acl::CONNECTION).tips(&["nondeterministic_output_order"]).doc("server", "7.0.0", "Returns documentary information about one, multiple or all commands.", "O(N) where N is the number of commands to look up"),
+    Command::new("getkeys", -4, command_getkeys).flags(LOADING | STALE | SENTINEL).acl(acl::CONNECTION).doc("server", "2.8.13", "Extracts the key names from an arbitrary command.", "O(N) where N is the number of arguments to the command"),
+    Command::new("getkeysandflags", -4, command_getkeysandflags).flags(LOADING | STALE | SENTINEL).acl(acl::CONNECTION).doc("server", "7.0.0", "Extracts the key names and access flags for an arbitrary command.", "O(N) where N is the number of arguments to the command"),
+    Command::new("help", 2, command_help).flags(LOADING | STALE | SENTINEL).acl(acl::CONNECTION).doc("server", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
+    Command::new("info", -2, command_info).syntax("[command-name ...]").flags(LOADING | STALE | SENTINEL).acl(acl::CONNECTION).tips(&["nondeterministic_output_order"]).doc("server", "2.8.13", "Returns information about one, multiple or all commands.", "O(N) where N is the number of commands to look up"),
+    Command::new("list", -2, command_list).syntax("[FILTERBY (MODULE module-name|ACLCAT category|PATTERN pattern:pattern)]").flags(LOADING | STALE | SENTINEL).acl(acl::CONNECTION).tips(&["nondeterministic_output_order"]).doc("server", "7.0.0", "Returns a list of command names.", "O(N) where N is the total number of Redis commands"),
 ];
 
 /// The commands this module serves; [`super::registry()`] gathers every

@@ -700,318 +700,41 @@ fn object_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// The commands this module serves; [`super::registry()`] gathers every
 /// module's.
+#[rustfmt::skip]
 pub static COMMANDS: &[Command] = &[
-    Command::new("del", -2, del)
-        .syntax("key ...")
-        .flags(WRITE)
-        .keys(1, -1, 1)
-        .key_flags(&["RM", "delete"])
-        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
-        .doc(
-            "generic",
-            "1.0.0",
-            "Deletes one or more keys.",
-            "O(N) where N is the number of keys that will be removed.",
-        ),
-    Command::new("unlink", -2, del)
-        .syntax("key ...")
-        .flags(WRITE | FAST)
-        .keys(1, -1, 1)
-        .key_flags(&["RM", "delete"])
-        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
-        .doc(
-            "generic",
-            "4.0.0",
-            "Asynchronously deletes one or more keys.",
-            "O(1) for each key removed regardless of its size.",
-        ),
-    Command::new("exists", -2, exists)
-        .syntax("key ...")
-        .flags(READONLY | FAST)
-        .keys(1, -1, 1)
-        .key_flags(&["RO"])
-        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
-        .doc(
-            "generic",
-            "1.0.0",
-            "Determines whether one or more keys exist.",
-            "O(N) where N is the number of keys to check.",
-        ),
-    Command::new("type", 2, type_command)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc(
-            "generic",
-            "1.0.0",
-            "Returns the type of the value stored at a key.",
-            "O(1)",
-        ),
-    Command::new("keys", 2, keys)
-        .syntax("pattern:pattern")
-        .flags(READONLY)
-        .acl(acl::DANGEROUS)
-        .locks(Locks::Db(Mode::Read))
-        .tips(&["request_policy:all_shards", "nondeterministic_output_order"])
-        .doc(
-            "generic",
-            "1.0.0",
-            "Returns all key names that match a pattern.",
-            "O(N) with N being the number of keys in the database.",
-        ),
-    // A write lock: SCAN deletes the expired keys it meets, as Redis does.
-    Command::new("scan", -2, scan)
-        .syntax("cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type]")
-        .flags(READONLY)
-        .locks(Locks::Db(Mode::Write))
-        .tips(&["nondeterministic_output", "request_policy:special"])
-        .doc(
-            "generic",
-            "2.8.0",
-            "Iterates over the key names in the database.",
-            "O(1) for every call. O(N) for a complete iteration.",
-        ),
-    // Write locks: expired keys it draws are deleted on the spot (see
-    // `Db::random_live_key`), which is what lets it always find a live key.
-    Command::new("randomkey", 1, randomkey)
-        .flags(READONLY)
-        .locks(Locks::Db(Mode::Write))
-        .tips(&["request_policy:all_shards", "nondeterministic_output"])
-        .doc(
-            "generic",
-            "1.0.0",
-            "Returns a random key name from the database.",
-            "O(1)",
-        ),
-    Command::new("rename", 3, rename)
-        .syntax("key newkey:key")
-        .flags(WRITE)
-        .keys(1, 2, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "delete"], 1),
-            KeySpecInfo::key(&["OW", "update"], 2),
-        ])
-        .doc("generic", "1.0.0", "Renames a key, overwriting the destination.", "O(1)"),
-    Command::new("renamenx", 3, renamenx)
-        .syntax("key newkey:key")
-        .flags(WRITE | FAST)
-        .keys(1, 2, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "delete"], 1),
-            KeySpecInfo::key(&["OW", "insert"], 2),
-        ])
-        .doc(
-            "generic",
-            "1.0.0",
-            "Renames a key only when the destination does not exist.",
-            "O(1)",
-        ),
-    Command::new("copy", -3, copy)
-        .syntax("source:key destination:key [DB destination-db:integer] [REPLACE]")
-        .flags(WRITE | DENYOOM)
-        .keys(1, 2, 1)
-        .locks(Locks::Custom(copy_plan))
-        .key_specs(&[
-            KeySpecInfo::key(&["RO", "access"], 1),
-            KeySpecInfo::key(&["OW", "update"], 2),
-        ])
-        .doc(
-            "generic",
-            "6.2.0",
-            "Copies the value of a key to a new key, possibly in another database.",
-            "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
-        ),
-    Command::new("move", 3, move_command)
-        .syntax("key db:integer")
-        .flags(WRITE | FAST)
-        .keys(1, 1, 1)
-        .locks(Locks::Custom(move_plan))
-        .doc("generic", "1.0.0", "Moves a key to another database.", "O(1)"),
-    Command::new("swapdb", 3, swapdb)
-        .syntax("index1:integer index2:integer")
-        .flags(WRITE | FAST)
-        .acl(acl::KEYSPACE | acl::DANGEROUS)
-        .locks(Locks::Custom(swapdb_plan))
-        .doc(
-            "server",
-            "4.0.0",
-            "Swaps the contents of two databases.",
-            "O(N) where N is the count of clients watching or blocking on keys from both databases.",
-        ),
-    Command::new("expire", -3, expire)
-        .syntax("key seconds:integer [NX|XX|GT|LT]")
-        .flags(WRITE | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "generic",
-            "1.0.0",
-            "Sets a key's time to live in seconds.",
-            "O(1)",
-        ),
-    Command::new("pexpire", -3, pexpire)
-        .syntax("key milliseconds:integer [NX|XX|GT|LT]")
-        .flags(WRITE | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "generic",
-            "2.6.0",
-            "Sets a key's time to live in milliseconds.",
-            "O(1)",
-        ),
-    Command::new("expireat", -3, expireat)
-        .syntax("key unix-time-seconds:unix-time [NX|XX|GT|LT]")
-        .flags(WRITE | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "generic",
-            "1.2.0",
-            "Sets the expiration time of a key to a unix timestamp in seconds.",
-            "O(1)",
-        ),
-    Command::new("pexpireat", -3, pexpireat)
-        .syntax("key unix-time-milliseconds:unix-time [NX|XX|GT|LT]")
-        .flags(WRITE | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "generic",
-            "2.6.0",
-            "Sets the expiration time of a key to a unix timestamp in milliseconds.",
-            "O(1)",
-        ),
-    Command::new("ttl", 2, ttl)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "generic",
-            "1.0.0",
-            "Returns a key's remaining time to live in seconds.",
-            "O(1)",
-        ),
-    Command::new("pttl", 2, pttl)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "generic",
-            "2.6.0",
-            "Returns a key's remaining time to live in milliseconds.",
-            "O(1)",
-        ),
-    Command::new("expiretime", 2, expiretime)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .doc(
-            "generic",
-            "7.0.0",
-            "Returns a key's expiration time as a unix timestamp in seconds.",
-            "O(1)",
-        ),
-    Command::new("pexpiretime", 2, pexpiretime)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .doc(
-            "generic",
-            "7.0.0",
-            "Returns a key's expiration time as a unix timestamp in milliseconds.",
-            "O(1)",
-        ),
-    Command::new("persist", 2, persist)
-        .syntax("key")
-        .flags(WRITE | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc("generic", "2.2.0", "Removes a key's time to live.", "O(1)"),
-    // Write locks although READONLY: touching moves keys in the LRU order.
-    Command::new("touch", -2, touch)
-        .syntax("key ...")
-        .flags(READONLY | FAST)
-        .keys(1, -1, 1)
-        .key_flags(&["RO"])
-        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
-        .doc(
-            "generic",
-            "3.2.1",
-            "Updates the last access time of keys; returns how many exist.",
-            "O(N) where N is the number of keys that will be touched.",
-        ),
-    Command::new("object", -2, object)
-        .doc(
-            "generic",
-            "2.2.3",
-            "A container for object introspection commands.",
-            "Depends on subcommand.",
-        )
-        .subcommands(OBJECT_SUBCOMMANDS),
+    Command::new("del", -2, del).syntax("key ...").flags(WRITE).keys(1, -1, 1).key_flags(&["RM", "delete"]).tips(&["request_policy:multi_shard", "response_policy:agg_sum"]).doc("generic", "1.0.0", "Deletes one or more keys.", "O(N) where N is the number of keys that will be removed."),
+    Command::new("unlink", -2, del).syntax("key ...").flags(WRITE | FAST).keys(1, -1, 1).key_flags(&["RM", "delete"]).tips(&["request_policy:multi_shard", "response_policy:agg_sum"]).doc("generic", "4.0.0", "Asynchronously deletes one or more keys.", "O(1) for each key removed regardless of its size."),
+    Command::new("exists", -2, exists).syntax("key ...").flags(READONLY | FAST).keys(1, -1, 1).key_flags(&["RO"]).tips(&["request_policy:multi_shard", "response_policy:agg_sum"]).doc("generic", "1.0.0", "Determines whether one or more keys exist.", "O(N) where N is the number of keys to check."),
+    Command::new("type", 2, type_command).syntax("key").flags(READONLY | FAST).keys(1, 1, 1).key_flags(&["RO"]).doc("generic", "1.0.0", "Returns the type of the value stored at a key.", "O(1)"),
+    Command::new("keys", 2, keys).syntax("pattern:pattern").flags(READONLY).acl(acl::DANGEROUS).locks(Locks::Db(Mode::Read)).tips(&["request_policy:all_shards", "nondeterministic_output_order"]).doc("generic", "1.0.0", "Returns all key names that match a pattern.", "O(N) with N being the number of keys in the database."), // A write lock: SCAN deletes the expired keys it meets, as Redis does.,
+    Command::new("scan", -2, scan).syntax("cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type]").flags(READONLY).locks(Locks::Db(Mode::Write)).tips(&["nondeterministic_output", "request_policy:special"]).doc("generic", "2.8.0", "Iterates over the key names in the database.", "O(1) for every call. O(N) for a complete iteration."), // Write locks: expired keys it draws are deleted on the spot (see // `Db::random_live_key`), which is what lets it always find a live key.,
+    Command::new("randomkey", 1, randomkey).flags(READONLY).locks(Locks::Db(Mode::Write)).tips(&["request_policy:all_shards", "nondeterministic_output"]).doc("generic", "1.0.0", "Returns a random key name from the database.", "O(1)"),
+    Command::new("rename", 3, rename).syntax("key newkey:key").flags(WRITE).keys(1, 2, 1).key_specs(&[KeySpecInfo::key(&["RW", "access", "delete"], 1), KeySpecInfo::key(&["OW", "update"], 2)]).doc("generic", "1.0.0", "Renames a key, overwriting the destination.", "O(1)"),
+    Command::new("renamenx", 3, renamenx).syntax("key newkey:key").flags(WRITE | FAST).keys(1, 2, 1).key_specs(&[KeySpecInfo::key(&["RW", "access", "delete"], 1), KeySpecInfo::key(&["OW", "insert"], 2)]).doc("generic", "1.0.0", "Renames a key only when the destination does not exist.", "O(1)"),
+    Command::new("copy", -3, copy).syntax("source:key destination:key [DB destination-db:integer] [REPLACE]").flags(WRITE | DENYOOM).keys(1, 2, 1).locks(Locks::Custom(copy_plan)).key_specs(&[KeySpecInfo::key(&["RO", "access"], 1), KeySpecInfo::key(&["OW", "update"], 2)]).doc("generic", "6.2.0", "Copies the value of a key to a new key, possibly in another database.", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values."),
+    Command::new("move", 3, move_command).syntax("key db:integer").flags(WRITE | FAST).keys(1, 1, 1).locks(Locks::Custom(move_plan)).doc("generic", "1.0.0", "Moves a key to another database.", "O(1)"),
+    Command::new("swapdb", 3, swapdb).syntax("index1:integer index2:integer").flags(WRITE | FAST).acl(acl::KEYSPACE | acl::DANGEROUS).locks(Locks::Custom(swapdb_plan)).doc("server", "4.0.0", "Swaps the contents of two databases.", "O(N) where N is the count of clients watching or blocking on keys from both databases."),
+    Command::new("expire", -3, expire).syntax("key seconds:integer [NX|XX|GT|LT]").flags(WRITE | FAST).keys(1, 1, 1).key_flags(&["RW", "update"]).doc("generic", "1.0.0", "Sets a key's time to live in seconds.", "O(1)"),
+    Command::new("pexpire", -3, pexpire).syntax("key milliseconds:integer [NX|XX|GT|LT]").flags(WRITE | FAST).keys(1, 1, 1).key_flags(&["RW", "update"]).doc("generic", "2.6.0", "Sets a key's time to live in milliseconds.", "O(1)"),
+    Command::new("expireat", -3, expireat).syntax("key unix-time-seconds:unix-time [NX|XX|GT|LT]").flags(WRITE | FAST).keys(1, 1, 1).key_flags(&["RW", "update"]).doc("generic", "1.2.0", "Sets the expiration time of a key to a unix timestamp in seconds.", "O(1)"),
+    Command::new("pexpireat", -3, pexpireat).syntax("key unix-time-milliseconds:unix-time [NX|XX|GT|LT]").flags(WRITE | FAST).keys(1, 1, 1).key_flags(&["RW", "update"]).doc("generic", "2.6.0", "Sets the expiration time of a key to a unix timestamp in milliseconds.", "O(1)"),
+    Command::new("ttl", 2, ttl).syntax("key").flags(READONLY | FAST).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("generic", "1.0.0", "Returns a key's remaining time to live in seconds.", "O(1)"),
+    Command::new("pttl", 2, pttl).syntax("key").flags(READONLY | FAST).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("generic", "2.6.0", "Returns a key's remaining time to live in milliseconds.", "O(1)"),
+    Command::new("expiretime", 2, expiretime).syntax("key").flags(READONLY | FAST).keys(1, 1, 1).doc("generic", "7.0.0", "Returns a key's expiration time as a unix timestamp in seconds.", "O(1)"),
+    Command::new("pexpiretime", 2, pexpiretime).syntax("key").flags(READONLY | FAST).keys(1, 1, 1).doc("generic", "7.0.0", "Returns a key's expiration time as a unix timestamp in milliseconds.", "O(1)"),
+    Command::new("persist", 2, persist).syntax("key").flags(WRITE | FAST).keys(1, 1, 1).key_flags(&["RW", "update"]).doc("generic", "2.2.0", "Removes a key's time to live.", "O(1)"), // Write locks although READONLY: touching moves keys in the LRU order.,
+    Command::new("touch", -2, touch).syntax("key ...").flags(READONLY | FAST).keys(1, -1, 1).key_flags(&["RO"]).tips(&["request_policy:multi_shard", "response_policy:agg_sum"]).doc("generic", "3.2.1", "Updates the last access time of keys; returns how many exist.", "O(N) where N is the number of keys that will be touched."),
+    Command::new("object", -2, object).doc("generic", "2.2.3", "A container for object introspection commands.", "Depends on subcommand.").subcommands(OBJECT_SUBCOMMANDS),
 ];
 
 /// OBJECT's subcommands.
+#[rustfmt::skip]
 static OBJECT_SUBCOMMANDS: &[Command] = &[
-    Command::new("encoding", 3, object_encoding)
-        .syntax("key")
-        .flags(READONLY)
-        .keys(2, 2, 1)
-        .key_flags(&["RO"])
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "generic",
-            "2.2.3",
-            "Returns the internal encoding of a key's value.",
-            "O(1)",
-        ),
-    Command::new("freq", 3, object_freq)
-        .syntax("key")
-        .flags(READONLY)
-        .keys(2, 2, 1)
-        .key_flags(&["RO"])
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "generic",
-            "4.0.0",
-            "Returns the logarithmic access frequency counter of a key's value.",
-            "O(1)",
-        ),
-    Command::new("help", 2, object_help)
-        .flags(LOADING | STALE)
-        .doc(
-            "generic",
-            "6.2.0",
-            "Returns helpful text about the OBJECT subcommands.",
-            "O(1)",
-        ),
-    Command::new("idletime", 3, object_idletime)
-        .syntax("key")
-        .flags(READONLY)
-        .keys(2, 2, 1)
-        .key_flags(&["RO"])
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "generic",
-            "2.2.3",
-            "Returns the seconds since a key was last accessed.",
-            "O(1)",
-        ),
-    Command::new("refcount", 3, object_refcount)
-        .syntax("key")
-        .flags(READONLY)
-        .keys(2, 2, 1)
-        .key_flags(&["RO"])
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "generic",
-            "2.2.3",
-            "Returns the reference count of a key's value.",
-            "O(1)",
-        ),
+    Command::new("encoding", 3, object_encoding).syntax("key").flags(READONLY).keys(2, 2, 1).key_flags(&["RO"]).tips(&["nondeterministic_output"]).doc("generic", "2.2.3", "Returns the internal encoding of a key's value.", "O(1)"),
+    Command::new("freq", 3, object_freq).syntax("key").flags(READONLY).keys(2, 2, 1).key_flags(&["RO"]).tips(&["nondeterministic_output"]).doc("generic", "4.0.0", "Returns the logarithmic access frequency counter of a key's value.", "O(1)"),
+    Command::new("help", 2, object_help).flags(LOADING | STALE).doc("generic", "6.2.0", "Returns helpful text about the OBJECT subcommands.", "O(1)"),
+    Command::new("idletime", 3, object_idletime).syntax("key").flags(READONLY).keys(2, 2, 1).key_flags(&["RO"]).tips(&["nondeterministic_output"]).doc("generic", "2.2.3", "Returns the seconds since a key was last accessed.", "O(1)"),
+    Command::new("refcount", 3, object_refcount).syntax("key").flags(READONLY).keys(2, 2, 1).key_flags(&["RO"]).tips(&["nondeterministic_output"]).doc("generic", "2.2.3", "Returns the reference count of a key's value.", "O(1)"),
 ];
 
 #[cfg(test)]

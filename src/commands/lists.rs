@@ -724,257 +724,30 @@ pub fn serve_blocked(
 
 /// The commands this module serves; [`super::registry()`] gathers every
 /// module's.
+#[rustfmt::skip]
 pub static COMMANDS: &[Command] = &[
-    Command::new("lpush", -3, lpush)
-        .syntax("key element ...")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "insert"])
-        .doc(
-            "list",
-            "1.0.0",
-            "Prepends elements to a list, creating it if needed.",
-            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-        ),
-    Command::new("rpush", -3, rpush)
-        .syntax("key element ...")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "insert"])
-        .doc(
-            "list",
-            "1.0.0",
-            "Appends elements to a list, creating it if needed.",
-            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-        ),
-    Command::new("lpushx", -3, lpushx)
-        .syntax("key element ...")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "insert"])
-        .doc(
-            "list",
-            "2.2.0",
-            "Prepends elements to a list only if the list already exists.",
-            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-        ),
-    Command::new("rpushx", -3, rpushx)
-        .syntax("key element ...")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "insert"])
-        .doc(
-            "list",
-            "2.2.0",
-            "Appends elements to a list only if the list already exists.",
-            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-        ),
-    Command::new("lpop", -2, lpop)
-        .syntax("key [count:integer]")
-        .flags(WRITE | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "access", "delete"])
-        .doc(
-            "list",
-            "1.0.0",
-            "Removes and returns the first elements of a list.",
-            "O(N) where N is the number of elements returned",
-        ),
-    Command::new("rpop", -2, rpop)
-        .syntax("key [count:integer]")
-        .flags(WRITE | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "access", "delete"])
-        .doc(
-            "list",
-            "1.0.0",
-            "Removes and returns the last elements of a list.",
-            "O(N) where N is the number of elements returned",
-        ),
-    Command::new("llen", 2, llen)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc("list", "1.0.0", "Returns the length of a list.", "O(1)"),
-    Command::new("lrange", 4, lrange)
-        .syntax("key start:integer stop:integer")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .doc(
-            "list",
-            "1.0.0",
-            "Returns the elements of a list between two indexes.",
-            "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
-        ),
-    Command::new("lindex", 3, lindex)
-        .syntax("key index:integer")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .doc(
-            "list",
-            "1.0.0",
-            "Returns the element of a list at an index.",
-            "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
-        ),
-    Command::new("lset", 4, lset)
-        .syntax("key index:integer element")
-        .flags(WRITE | DENYOOM)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "list",
-            "1.0.0",
-            "Replaces the element of a list at an index.",
-            "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
-        ),
-    Command::new("linsert", 5, linsert)
-        .syntax("key (BEFORE|AFTER) pivot element")
-        .flags(WRITE | DENYOOM)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "insert"])
-        .doc(
-            "list",
-            "2.2.0",
-            "Inserts an element before or after the first occurrence of a pivot element.",
-            "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
-        ),
-    Command::new("lrem", 4, lrem)
-        .syntax("key count:integer element")
-        .flags(WRITE)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "delete"])
-        .doc(
-            "list",
-            "1.0.0",
-            "Removes occurrences of an element from a list.",
-            "O(N+M) where N is the length of the list and M is the number of elements removed.",
-        ),
-    Command::new("ltrim", 4, ltrim)
-        .syntax("key start:integer stop:integer")
-        .flags(WRITE)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "delete"])
-        .doc(
-            "list",
-            "1.0.0",
-            "Keeps only the elements of a list between two indexes.",
-            "O(N) where N is the number of elements to be removed by the operation.",
-        ),
-    Command::new("lpos", -3, lpos)
-        .syntax("key element [RANK rank:integer] [COUNT num-matches:integer] [MAXLEN len:integer]")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .doc(
-            "list",
-            "6.0.6",
-            "Returns the indexes of the elements of a list equal to a value.",
-            "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
-        ),
-    Command::new("lmove", 5, lmove)
-        .syntax("source:key destination:key (LEFT|RIGHT) (LEFT|RIGHT)")
-        .flags(WRITE | DENYOOM)
-        .keys(1, 2, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "delete"], 1),
-            KeySpecInfo::key(&["RW", "insert"], 2),
-        ])
-        .doc(
-            "list",
-            "6.2.0",
-            "Moves an element from one end of a list to an end of another list.",
-            "O(1)",
-        ),
-    Command::new("rpoplpush", 3, rpoplpush)
-        .syntax("source:key destination:key")
-        .flags(WRITE | DENYOOM)
-        .keys(1, 2, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "delete"], 1),
-            KeySpecInfo::key(&["RW", "insert"], 2),
-        ])
-        .doc(
-            "list",
-            "1.2.0",
-            "Moves the last element of a list to the head of another list.",
-            "O(1)",
-        ),
-    Command::new("lmpop", -4, lmpop)
-        .syntax("numkeys:integer key ... (LEFT|RIGHT) [COUNT count:integer]")
-        .flags(WRITE)
-        .keys_after_count(1)
-        .key_specs(&[
-            KeySpecInfo::counted(&["RW", "access", "delete"], 1),
-        ])
-        .doc(
-            "list",
-            "7.0.0",
-            "Pops elements from the first non-empty list among several.",
-            "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
-        ),
-    Command::new("blpop", -3, blpop)
-        .syntax("key ... timeout:double")
-        .flags(WRITE | NOSCRIPT | BLOCKING)
-        .keys(1, -2, 1)
-        .key_flags(&["RW", "access", "delete"])
-        .doc(
-            "list",
-            "2.0.0",
-            "Pops the first element of the first non-empty list, blocking until one is available.",
-            "O(N) where N is the number of provided keys.",
-        ),
-    Command::new("brpop", -3, brpop)
-        .syntax("key ... timeout:double")
-        .flags(WRITE | NOSCRIPT | BLOCKING)
-        .keys(1, -2, 1)
-        .key_flags(&["RW", "access", "delete"])
-        .doc(
-            "list",
-            "2.0.0",
-            "Pops the last element of the first non-empty list, blocking until one is available.",
-            "O(N) where N is the number of provided keys.",
-        ),
-    Command::new("blmove", 6, blmove)
-        .syntax("source:key destination:key (LEFT|RIGHT) (LEFT|RIGHT) timeout:double")
-        .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
-        .keys(1, 2, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "delete"], 1),
-            KeySpecInfo::key(&["RW", "insert"], 2),
-        ])
-        .doc(
-            "list",
-            "6.2.0",
-            "Moves an element between lists, blocking until the source has one.",
-            "O(1)",
-        ),
-    Command::new("brpoplpush", 4, brpoplpush)
-        .syntax("source:key destination:key timeout:double")
-        .flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING)
-        .keys(1, 2, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "delete"], 1),
-            KeySpecInfo::key(&["RW", "insert"], 2),
-        ])
-        .doc(
-            "list",
-            "2.2.0",
-            "Moves the last element of a list to the head of another, blocking until there is one.",
-            "O(1)",
-        ),
-    Command::new("blmpop", -5, blmpop)
-        .syntax("timeout:double numkeys:integer key ... (LEFT|RIGHT) [COUNT count:integer]")
-        .flags(WRITE | BLOCKING)
-        .keys_after_count(2)
-        .key_specs(&[
-            KeySpecInfo::counted(&["RW", "access", "delete"], 2),
-        ])
-        .doc(
-            "list",
-            "7.0.0",
-            "Pops elements from the first non-empty list among several, blocking until one has some.",
-            "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
-        ),
+    Command::new("lpush", -3, lpush).syntax("key element ...").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "1.0.0", "Prepends elements to a list, creating it if needed.", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
+    Command::new("rpush", -3, rpush).syntax("key element ...").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "1.0.0", "Appends elements to a list, creating it if needed.", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
+    Command::new("lpushx", -3, lpushx).syntax("key element ...").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "2.2.0", "Prepends elements to a list only if the list already exists.", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
+    Command::new("rpushx", -3, rpushx).syntax("key element ...").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "2.2.0", "Appends elements to a list only if the list already exists.", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
+    Command::new("lpop", -2, lpop).syntax("key [count:integer]").flags(WRITE | FAST).keys(1, 1, 1).key_flags(&["RW", "access", "delete"]).doc("list", "1.0.0", "Removes and returns the first elements of a list.", "O(N) where N is the number of elements returned"),
+    Command::new("rpop", -2, rpop).syntax("key [count:integer]").flags(WRITE | FAST).keys(1, 1, 1).key_flags(&["RW", "access", "delete"]).doc("list", "1.0.0", "Removes and returns the last elements of a list.", "O(N) where N is the number of elements returned"),
+    Command::new("llen", 2, llen).syntax("key").flags(READONLY | FAST).keys(1, 1, 1).key_flags(&["RO"]).doc("list", "1.0.0", "Returns the length of a list.", "O(1)"),
+    Command::new("lrange", 4, lrange).syntax("key start:integer stop:integer").flags(READONLY).keys(1, 1, 1).doc("list", "1.0.0", "Returns the elements of a list between two indexes.", "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range."),
+    Command::new("lindex", 3, lindex).syntax("key index:integer").flags(READONLY).keys(1, 1, 1).doc("list", "1.0.0", "Returns the element of a list at an index.", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1)."),
+    Command::new("lset", 4, lset).syntax("key index:integer element").flags(WRITE | DENYOOM).keys(1, 1, 1).key_flags(&["RW", "update"]).doc("list", "1.0.0", "Replaces the element of a list at an index.", "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1)."),
+    Command::new("linsert", 5, linsert).syntax("key (BEFORE|AFTER) pivot element").flags(WRITE | DENYOOM).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("list", "2.2.0", "Inserts an element before or after the first occurrence of a pivot element.", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N)."),
+    Command::new("lrem", 4, lrem).syntax("key count:integer element").flags(WRITE).keys(1, 1, 1).key_flags(&["RW", "delete"]).doc("list", "1.0.0", "Removes occurrences of an element from a list.", "O(N+M) where N is the length of the list and M is the number of elements removed."),
+    Command::new("ltrim", 4, ltrim).syntax("key start:integer stop:integer").flags(WRITE).keys(1, 1, 1).key_flags(&["RW", "delete"]).doc("list", "1.0.0", "Keeps only the elements of a list between two indexes.", "O(N) where N is the number of elements to be removed by the operation."),
+    Command::new("lpos", -3, lpos).syntax("key element [RANK rank:integer] [COUNT num-matches:integer] [MAXLEN len:integer]").flags(READONLY).keys(1, 1, 1).doc("list", "6.0.6", "Returns the indexes of the elements of a list equal to a value.", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time."),
+    Command::new("lmove", 5, lmove).syntax("source:key destination:key (LEFT|RIGHT) (LEFT|RIGHT)").flags(WRITE | DENYOOM).keys(1, 2, 1).key_specs(&[KeySpecInfo::key(&["RW", "access", "delete"], 1), KeySpecInfo::key(&["RW", "insert"], 2)]).doc("list", "6.2.0", "Moves an element from one end of a list to an end of another list.", "O(1)"),
+    Command::new("rpoplpush", 3, rpoplpush).syntax("source:key destination:key").flags(WRITE | DENYOOM).keys(1, 2, 1).key_specs(&[KeySpecInfo::key(&["RW", "access", "delete"], 1), KeySpecInfo::key(&["RW", "insert"], 2)]).doc("list", "1.2.0", "Moves the last element of a list to the head of another list.", "O(1)"),
+    Command::new("lmpop", -4, lmpop).syntax("numkeys:integer key ... (LEFT|RIGHT) [COUNT count:integer]").flags(WRITE).keys_after_count(1).key_specs(&[KeySpecInfo::counted(&["RW", "access", "delete"], 1)]).doc("list", "7.0.0", "Pops elements from the first non-empty list among several.", "O(N+M) where N is the number of provided keys and M is the number of elements returned."),
+    Command::new("blpop", -3, blpop).syntax("key ... timeout:double").flags(WRITE | NOSCRIPT | BLOCKING).keys(1, -2, 1).key_flags(&["RW", "access", "delete"]).doc("list", "2.0.0", "Pops the first element of the first non-empty list, blocking until one is available.", "O(N) where N is the number of provided keys."),
+    Command::new("brpop", -3, brpop).syntax("key ... timeout:double").flags(WRITE | NOSCRIPT | BLOCKING).keys(1, -2, 1).key_flags(&["RW", "access", "delete"]).doc("list", "2.0.0", "Pops the last element of the first non-empty list, blocking until one is available.", "O(N) where N is the number of provided keys."),
+    Command::new("blmove", 6, blmove).syntax("source:key destination:key (LEFT|RIGHT) (LEFT|RIGHT) timeout:double").flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING).keys(1, 2, 1).key_specs(&[KeySpecInfo::key(&["RW", "access", "delete"], 1), KeySpecInfo::key(&["RW", "insert"], 2)]).doc("list", "6.2.0", "Moves an element between lists, blocking until the source has one.", "O(1)"),
+    Command::new("brpoplpush", 4, brpoplpush).syntax("source:key destination:key timeout:double").flags(WRITE | DENYOOM | NOSCRIPT | BLOCKING).keys(1, 2, 1).key_specs(&[KeySpecInfo::key(&["RW", "access", "delete"], 1), KeySpecInfo::key(&["RW", "insert"], 2)]).doc("list", "2.2.0", "Moves the last element of a list to the head of another, blocking until there is one.", "O(1)"),
+    Command::new("blmpop", -5, blmpop).syntax("timeout:double numkeys:integer key ... (LEFT|RIGHT) [COUNT count:integer]").flags(WRITE | BLOCKING).keys_after_count(2).key_specs(&[KeySpecInfo::counted(&["RW", "access", "delete"], 2)]).doc("list", "7.0.0", "Pops elements from the first non-empty list among several, blocking until one has some.", "O(N+M) where N is the number of provided keys and M is the number of elements returned."),
 ];
 
 #[cfg(test)]

@@ -255,71 +255,14 @@ fn memory_purge(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
 // ---- Command table -----------------------------------------------------------
 
 /// MEMORY's subcommands.
+#[rustfmt::skip]
 static SUBCOMMANDS: &[Command] = &[
-    Command::new("doctor", 2, memory_doctor)
-        .tips(&[
-            "nondeterministic_output",
-            "request_policy:all_shards",
-            "response_policy:special",
-        ])
-        .doc(
-            "server",
-            "4.0.0",
-            "Outputs a memory problems report.",
-            "O(1)",
-        ),
-    Command::new("help", 2, memory_help)
-        .flags(LOADING | STALE)
-        .doc(
-            "server",
-            "4.0.0",
-            "Returns helpful text about the different subcommands.",
-            "O(1)",
-        ),
-    Command::new("malloc-stats", 2, memory_malloc_stats)
-        .tips(&[
-            "nondeterministic_output",
-            "request_policy:all_shards",
-            "response_policy:special",
-        ])
-        .doc(
-            "server",
-            "4.0.0",
-            "Returns the allocator statistics.",
-            "Depends on how much memory is allocated, could be slow",
-        ),
-    Command::new("purge", 2, memory_purge)
-        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-        .doc(
-            "server",
-            "4.0.0",
-            "Asks the allocator to release memory.",
-            "Depends on how much memory is allocated, could be slow",
-        ),
-    Command::new("stats", 2, memory_stats)
-        .tips(&[
-            "nondeterministic_output",
-            "request_policy:all_shards",
-            "response_policy:special",
-        ])
-        .doc(
-            "server",
-            "4.0.0",
-            "Returns details about memory usage.",
-            "O(1)",
-        ),
-    Command::new("usage", -3, memory_usage)
-        .syntax("key [SAMPLES count:integer]")
-        .flags(READONLY)
-        .keys(2, 2, 1)
-        .locks(Locks::Keys(Mode::Read))
-        .key_flags(&["RO"])
-        .doc(
-            "server",
-            "4.0.0",
-            "Estimates the memory usage of a key.",
-            "O(N) where N is the number of samples.",
-        ),
+    Command::new("doctor", 2, memory_doctor).tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]).doc("server", "4.0.0", "Outputs a memory problems report.", "O(1)"),
+    Command::new("help", 2, memory_help).flags(LOADING | STALE).doc("server", "4.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
+    Command::new("malloc-stats", 2, memory_malloc_stats).tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]).doc("server", "4.0.0", "Returns the allocator statistics.", "Depends on how much memory is allocated, could be slow"),
+    Command::new("purge", 2, memory_purge).tips(&["request_policy:all_shards", "response_policy:all_succeeded"]).doc("server", "4.0.0", "Asks the allocator to release memory.", "Depends on how much memory is allocated, could be slow"),
+    Command::new("stats", 2, memory_stats).tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]).doc("server", "4.0.0", "Returns details about memory usage.", "O(1)"),
+    Command::new("usage", -3, memory_usage).syntax("key [SAMPLES count:integer]").flags(READONLY).keys(2, 2, 1).locks(Locks::Keys(Mode::Read)).key_flags(&["RO"]).doc("server", "4.0.0", "Estimates the memory usage of a key.", "O(N) where N is the number of samples."),
 ];
 
 /// The commands this module serves; [`super::registry()`] gathers every

@@ -229,150 +229,27 @@ fn pubsub_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 // ---- Command table -----------------------------------------------------------
 
 /// PUBSUB's subcommands.
+#[rustfmt::skip]
 static PUBSUB_SUBCOMMANDS: &[Command] = &[
-    Command::new("channels", -2, pubsub_channels)
-        .syntax("[pattern:pattern]")
-        .flags(PUBSUB | LOADING | STALE)
-        .doc(
-            "pubsub",
-            "2.8.0",
-            "List active channels",
-            "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
-        ),
-    Command::new("help", 2, pubsub_help)
-        .flags(LOADING | STALE)
-        .doc(
-            "pubsub",
-            "6.2.0",
-            "Show helpful text about the different subcommands",
-            "O(1)",
-        ),
-    Command::new("numpat", 2, pubsub_numpat)
-        .flags(PUBSUB | LOADING | STALE)
-        .doc(
-            "pubsub",
-            "2.8.0",
-            "Get the count of unique patterns pattern subscriptions",
-            "O(1)",
-        ),
-    Command::new("numsub", -2, pubsub_numsub)
-        .syntax("[channel ...]")
-        .flags(PUBSUB | LOADING | STALE)
-        .doc(
-            "pubsub",
-            "2.8.0",
-            "Get the count of subscribers for channels",
-            "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
-        ),
-    Command::new("shardchannels", -2, pubsub_shardchannels)
-        .syntax("[pattern:pattern]")
-        .flags(PUBSUB | LOADING | STALE)
-        .doc(
-            "pubsub",
-            "7.0.0",
-            "List active shard channels",
-            "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
-        ),
-    Command::new("shardnumsub", -2, pubsub_shardnumsub)
-        .syntax("[shardchannel ...]")
-        .flags(PUBSUB | LOADING | STALE)
-        .doc(
-            "pubsub",
-            "7.0.0",
-            "Get the count of subscribers for shard channels",
-            "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
-        ),
+    Command::new("channels", -2, pubsub_channels).syntax("[pattern:pattern]").flags(PUBSUB | LOADING | STALE).doc("pubsub", "2.8.0", "List active channels", "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)"),
+    Command::new("help", 2, pubsub_help).flags(LOADING | STALE).doc("pubsub", "6.2.0", "Show helpful text about the different subcommands", "O(1)"),
+    Command::new("numpat", 2, pubsub_numpat).flags(PUBSUB | LOADING | STALE).doc("pubsub", "2.8.0", "Get the count of unique patterns pattern subscriptions", "O(1)"),
+    Command::new("numsub", -2, pubsub_numsub).syntax("[channel ...]").flags(PUBSUB | LOADING | STALE).doc("pubsub", "2.8.0", "Get the count of subscribers for channels", "O(N) for the NUMSUB subcommand, where N is the number of requested channels"),
+    Command::new("shardchannels", -2, pubsub_shardchannels).syntax("[pattern:pattern]").flags(PUBSUB | LOADING | STALE).doc("pubsub", "7.0.0", "List active shard channels", "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels)."),
+    Command::new("shardnumsub", -2, pubsub_shardnumsub).syntax("[shardchannel ...]").flags(PUBSUB | LOADING | STALE).doc("pubsub", "7.0.0", "Get the count of subscribers for shard channels", "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels"),
 ];
 
 /// The commands this module serves; [`super::registry()`] gathers every
 /// module's.
+#[rustfmt::skip]
 pub static COMMANDS: &[Command] = &[
-    Command::new("subscribe", -2, subscribe)
-        .syntax("channel ...")
-        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | ALLOW_SUBSCRIBED)
-        .doc(
-            "pubsub",
-            "2.0.0",
-            "Listen for messages published to the given channels",
-            "O(N) where N is the number of channels to subscribe to.",
-        ),
-    Command::new("unsubscribe", -1, unsubscribe)
-        .syntax("[channel ...]")
-        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | ALLOW_SUBSCRIBED)
-        .doc(
-            "pubsub",
-            "2.0.0",
-            "Stop listening for messages posted to the given channels",
-            "O(N) where N is the number of clients already subscribed to a channel.",
-        ),
-    Command::new("psubscribe", -2, psubscribe)
-        .syntax("(pattern:pattern) ...")
-        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | ALLOW_SUBSCRIBED)
-        .doc(
-            "pubsub",
-            "2.0.0",
-            "Listen for messages published to channels matching the given patterns",
-            "O(N) where N is the number of patterns the client is already subscribed to.",
-        ),
-    Command::new("punsubscribe", -1, punsubscribe)
-        .syntax("[pattern:pattern ...]")
-        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | ALLOW_SUBSCRIBED)
-        .doc(
-            "pubsub",
-            "2.0.0",
-            "Stop listening for messages posted to channels matching the given patterns",
-            "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).",
-        ),
-    Command::new("publish", 3, publish)
-        .syntax("channel message")
-        .flags(PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | SENTINEL)
-        .doc(
-            "pubsub",
-            "2.0.0",
-            "Post a message to a channel",
-            "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
-        ),
-    Command::new("pubsub", -2, pubsub_container)
-        .subcommands(PUBSUB_SUBCOMMANDS)
-        .doc(
-            "pubsub",
-            "2.8.0",
-            "A container for Pub/Sub commands",
-            "Depends on subcommand.",
-        ),
-    // The shard commands name channels where key specs go (for cluster
-    // routing); they lock nothing.
-    Command::new("ssubscribe", -2, ssubscribe)
-        .syntax("shardchannel ...")
-        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | CHANNEL_KEYS | ALLOW_SUBSCRIBED)
-        .keys(1, -1, 1)
-        .locks(super::Locks::None)
-        .doc(
-            "pubsub",
-            "7.0.0",
-            "Listen for messages published to the given shard channels",
-            "O(N) where N is the number of shard channels to subscribe to.",
-        ),
-    Command::new("sunsubscribe", -1, sunsubscribe)
-        .syntax("[shardchannel ...]")
-        .flags(PUBSUB | NOSCRIPT | LOADING | STALE | CHANNEL_KEYS | ALLOW_SUBSCRIBED)
-        .keys(1, -1, 1)
-        .locks(super::Locks::None)
-        .doc(
-            "pubsub",
-            "7.0.0",
-            "Stop listening for messages posted to the given shard channels",
-            "O(N) where N is the number of clients already subscribed to a shard channel.",
-        ),
-    Command::new("spublish", 3, spublish)
-        .syntax("shardchannel message")
-        .flags(PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | CHANNEL_KEYS)
-        .keys(1, 1, 1)
-        .locks(super::Locks::None)
-        .doc(
-            "pubsub",
-            "7.0.0",
-            "Post a message to a shard channel",
-            "O(N) where N is the number of clients subscribed to the receiving shard channel.",
-        ),
+    Command::new("subscribe", -2, subscribe).syntax("channel ...").flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | ALLOW_SUBSCRIBED).doc("pubsub", "2.0.0", "Listen for messages published to the given channels", "O(N) where N is the number of channels to subscribe to."),
+    Command::new("unsubscribe", -1, unsubscribe).syntax("[channel ...]").flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | ALLOW_SUBSCRIBED).doc("pubsub", "2.0.0", "Stop listening for messages posted to the given channels", "O(N) where N is the number of clients already subscribed to a channel."),
+    Command::new("psubscribe", -2, psubscribe).syntax("(pattern:pattern) ...").flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | ALLOW_SUBSCRIBED).doc("pubsub", "2.0.0", "Listen for messages published to channels matching the given patterns", "O(N) where N is the number of patterns the client is already subscribed to."),
+    Command::new("punsubscribe", -1, punsubscribe).syntax("[pattern:pattern ...]").flags(PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | ALLOW_SUBSCRIBED).doc("pubsub", "2.0.0", "Stop listening for messages posted to channels matching the given patterns", "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client)."),
+    Command::new("publish", 3, publish).syntax("channel message").flags(PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | SENTINEL).doc("pubsub", "2.0.0", "Post a message to a channel", "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client)."),
+    Command::new("pubsub", -2, pubsub_container).subcommands(PUBSUB_SUBCOMMANDS).doc("pubsub", "2.8.0", "A container for Pub/Sub commands", "Depends on subcommand."), // The shard commands name channels where key specs go (for cluster // routing); they lock nothing.,
+    Command::new("ssubscribe", -2, ssubscribe).syntax("shardchannel ...").flags(PUBSUB | NOSCRIPT | LOADING | STALE | CHANNEL_KEYS | ALLOW_SUBSCRIBED).keys(1, -1, 1).locks(super::Locks::None).doc("pubsub", "7.0.0", "Listen for messages published to the given shard channels", "O(N) where N is the number of shard channels to subscribe to."),
+    Command::new("sunsubscribe", -1, sunsubscribe).syntax("[shardchannel ...]").flags(PUBSUB | NOSCRIPT | LOADING | STALE | CHANNEL_KEYS | ALLOW_SUBSCRIBED).keys(1, -1, 1).locks(super::Locks::None).doc("pubsub", "7.0.0", "Stop listening for messages posted to the given shard channels", "O(N) where N is the number of clients already subscribed to a shard channel."),
+    Command::new("spublish", 3, spublish).syntax("shardchannel message").flags(PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | CHANNEL_KEYS).keys(1, 1, 1).locks(super::Locks::None).doc("pubsub", "7.0.0", "Post a message to a shard channel", "O(N) where N is the number of clients subscribed to the receiving shard channel."),
 ];

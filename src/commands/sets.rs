@@ -442,196 +442,23 @@ fn sscan(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// The commands this module serves; [`super::registry()`] gathers every
 /// module's.
+#[rustfmt::skip]
 pub static COMMANDS: &[Command] = &[
-    Command::new("sadd", -3, sadd)
-        .syntax("key member ...")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "insert"])
-        .doc(
-            "set",
-            "1.0.0",
-            "Adds one or more members to a set. Creates the key if it doesn't exist.",
-            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-        ),
-    Command::new("srem", -3, srem)
-        .syntax("key member ...")
-        .flags(WRITE | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "delete"])
-        .doc(
-            "set",
-            "1.0.0",
-            "Removes one or more members from a set. Deletes the set if the last member was removed.",
-            "O(N) where N is the number of members to be removed.",
-        ),
-    Command::new("smembers", 2, smembers)
-        .syntax("key")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "set",
-            "1.0.0",
-            "Returns all members of a set.",
-            "O(N) where N is the set cardinality.",
-        ),
-    Command::new("sismember", 3, sismember)
-        .syntax("key member")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc("set", "1.0.0", "Determines whether a member belongs to a set.", "O(1)"),
-    Command::new("smismember", -3, smismember)
-        .syntax("key member ...")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .doc(
-            "set",
-            "6.2.0",
-            "Determines whether multiple members belong to a set.",
-            "O(N) where N is the number of elements being checked for membership",
-        ),
-    Command::new("scard", 2, scard)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc("set", "1.0.0", "Returns the number of members in a set.", "O(1)"),
-    Command::new("spop", -2, spop)
-        .syntax("key [count:integer]")
-        .flags(WRITE | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "access", "delete"])
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "set",
-            "1.0.0",
-            "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.",
-            "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
-        ),
-    Command::new("srandmember", -2, srandmember)
-        .syntax("key [count:integer]")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "set",
-            "1.0.0",
-            "Get one or multiple random members from a set",
-            "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
-        ),
-    Command::new("smove", 4, smove)
-        .syntax("source:key destination:key member")
-        .flags(WRITE | FAST)
-        .keys(1, 2, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "delete"], 1),
-            KeySpecInfo::key(&["RW", "insert"], 2),
-        ])
-        .doc(
-            "set",
-            "1.0.0",
-            "Moves a member from one set to another.",
-            "O(1)",
-        ),
-    Command::new("sinter", -2, sinter)
-        .syntax("key ...")
-        .flags(READONLY)
-        .keys(1, -1, 1)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "set",
-            "1.0.0",
-            "Returns the intersect of multiple sets.",
-            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-        ),
-    Command::new("sintercard", -3, sintercard)
-        .syntax("numkeys:integer key ... [LIMIT limit:integer]")
-        .flags(READONLY)
-        .keys_after_count(1)
-        .key_specs(&[
-            KeySpecInfo::counted(&["RO", "access"], 1),
-        ])
-        .doc(
-            "set",
-            "7.0.0",
-            "Returns the number of members of the intersect of multiple sets.",
-            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-        ),
-    Command::new("sinterstore", -3, sinterstore)
-        .syntax("destination:key key ...")
-        .flags(WRITE | DENYOOM)
-        .keys(1, -1, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "update"], 1),
-            KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0)),
-        ])
-        .doc(
-            "set",
-            "1.0.0",
-            "Stores the intersect of multiple sets in a key.",
-            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-        ),
-    Command::new("sunion", -2, sunion)
-        .syntax("key ...")
-        .flags(READONLY)
-        .keys(1, -1, 1)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "set",
-            "1.0.0",
-            "Returns the union of multiple sets.",
-            "O(N) where N is the total number of elements in all given sets.",
-        ),
-    Command::new("sunionstore", -3, sunionstore)
-        .syntax("destination:key key ...")
-        .flags(WRITE | DENYOOM)
-        .keys(1, -1, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["OW", "update"], 1),
-            KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0)),
-        ])
-        .doc(
-            "set",
-            "1.0.0",
-            "Stores the union of multiple sets in a key.",
-            "O(N) where N is the total number of elements in all given sets.",
-        ),
-    Command::new("sdiff", -2, sdiff)
-        .syntax("key ...")
-        .flags(READONLY)
-        .keys(1, -1, 1)
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "set",
-            "1.0.0",
-            "Returns the difference of multiple sets.",
-            "O(N) where N is the total number of elements in all given sets.",
-        ),
-    Command::new("sdiffstore", -3, sdiffstore)
-        .syntax("destination:key key ...")
-        .flags(WRITE | DENYOOM)
-        .keys(1, -1, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["OW", "update"], 1),
-            KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0)),
-        ])
-        .doc(
-            "set",
-            "1.0.0",
-            "Stores the difference of multiple sets in a key.",
-            "O(N) where N is the total number of elements in all given sets.",
-        ),
-    Command::new("sscan", -3, sscan)
-        .syntax("key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "set",
-            "2.8.0",
-            "Iterates over members of a set.",
-            "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
-        ),
+    Command::new("sadd", -3, sadd).syntax("key member ...").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("set", "1.0.0", "Adds one or more members to a set. Creates the key if it doesn't exist.", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
+    Command::new("srem", -3, srem).syntax("key member ...").flags(WRITE | FAST).keys(1, 1, 1).key_flags(&["RW", "delete"]).doc("set", "1.0.0", "Removes one or more members from a set. Deletes the set if the last member was removed.", "O(N) where N is the number of members to be removed."),
+    Command::new("smembers", 2, smembers).syntax("key").flags(READONLY).keys(1, 1, 1).tips(&["nondeterministic_output_order"]).doc("set", "1.0.0", "Returns all members of a set.", "O(N) where N is the set cardinality."),
+    Command::new("sismember", 3, sismember).syntax("key member").flags(READONLY | FAST).keys(1, 1, 1).key_flags(&["RO"]).doc("set", "1.0.0", "Determines whether a member belongs to a set.", "O(1)"),
+    Command::new("smismember", -3, smismember).syntax("key member ...").flags(READONLY | FAST).keys(1, 1, 1).doc("set", "6.2.0", "Determines whether multiple members belong to a set.", "O(N) where N is the number of elements being checked for membership"),
+    Command::new("scard", 2, scard).syntax("key").flags(READONLY | FAST).keys(1, 1, 1).key_flags(&["RO"]).doc("set", "1.0.0", "Returns the number of members in a set.", "O(1)"),
+    Command::new("spop", -2, spop).syntax("key [count:integer]").flags(WRITE | FAST).keys(1, 1, 1).key_flags(&["RW", "access", "delete"]).tips(&["nondeterministic_output"]).doc("set", "1.0.0", "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count."),
+    Command::new("srandmember", -2, srandmember).syntax("key [count:integer]").flags(READONLY).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("set", "1.0.0", "Get one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count."),
+    Command::new("smove", 4, smove).syntax("source:key destination:key member").flags(WRITE | FAST).keys(1, 2, 1).key_specs(&[KeySpecInfo::key(&["RW", "access", "delete"], 1), KeySpecInfo::key(&["RW", "insert"], 2)]).doc("set", "1.0.0", "Moves a member from one set to another.", "O(1)"),
+    Command::new("sinter", -2, sinter).syntax("key ...").flags(READONLY).keys(1, -1, 1).tips(&["nondeterministic_output_order"]).doc("set", "1.0.0", "Returns the intersect of multiple sets.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."),
+    Command::new("sintercard", -3, sintercard).syntax("numkeys:integer key ... [LIMIT limit:integer]").flags(READONLY).keys_after_count(1).key_specs(&[KeySpecInfo::counted(&["RO", "access"], 1)]).doc("set", "7.0.0", "Returns the number of members of the intersect of multiple sets.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."),
+    Command::new("sinterstore", -3, sinterstore).syntax("destination:key key ...").flags(WRITE | DENYOOM).keys(1, -1, 1).key_specs(&[KeySpecInfo::key(&["RW", "update"], 1), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0))]).doc("set", "1.0.0", "Stores the intersect of multiple sets in a key.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."),
+    Command::new("sunion", -2, sunion).syntax("key ...").flags(READONLY).keys(1, -1, 1).tips(&["nondeterministic_output_order"]).doc("set", "1.0.0", "Returns the union of multiple sets.", "O(N) where N is the total number of elements in all given sets."),
+    Command::new("sunionstore", -3, sunionstore).syntax("destination:key key ...").flags(WRITE | DENYOOM).keys(1, -1, 1).key_specs(&[KeySpecInfo::key(&["OW", "update"], 1), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0))]).doc("set", "1.0.0", "Stores the union of multiple sets in a key.", "O(N) where N is the total number of elements in all given sets."),
+    Command::new("sdiff", -2, sdiff).syntax("key ...").flags(READONLY).keys(1, -1, 1).tips(&["nondeterministic_output_order"]).doc("set", "1.0.0", "Returns the difference of multiple sets.", "O(N) where N is the total number of elements in all given sets."),
+    Command::new("sdiffstore", -3, sdiffstore).syntax("destination:key key ...").flags(WRITE | DENYOOM).keys(1, -1, 1).key_specs(&[KeySpecInfo::key(&["OW", "update"], 1), KeySpecInfo::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range(-1, 1, 0))]).doc("set", "1.0.0", "Stores the difference of multiple sets in a key.", "O(N) where N is the total number of elements in all given sets."),
+    Command::new("sscan", -3, sscan).syntax("key cursor:integer [MATCH pattern:pattern] [COUNT count:integer]").flags(READONLY).keys(1, 1, 1).tips(&["nondeterministic_output"]).doc("set", "2.8.0", "Iterates over members of a set.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
 ];

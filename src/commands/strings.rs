@@ -892,240 +892,30 @@ impl LcsTable {
 
 /// The commands this module serves; [`super::registry()`] gathers every
 /// module's.
+#[rustfmt::skip]
 pub static COMMANDS: &[Command] = &[
-    Command::new("get", 2, get)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .doc("string", "1.0.0", "Returns the string value of a key.", "O(1)"),
-    Command::new("set", -3, set)
-        .syntax("key value [NX|XX] [GET] [EX seconds:integer|PX milliseconds:integer|EXAT \
-             unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|KEEPTTL]")
-        .flags(WRITE | DENYOOM)
-        .keys(1, 1, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "update", "variable_flags"], 1)
-                .notes("RW and ACCESS due to the optional `GET` argument"),
-        ])
-        .getkeys(set_getkeys)
-        .doc(
-            "string",
-            "1.0.0",
-            "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("setnx", 3, setnx)
-        .syntax("key value")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["OW", "insert"])
-        .doc(
-            "string",
-            "1.0.0",
-            "Sets the string value of a key only if the key doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("setex", 4, setex)
-        .syntax("key seconds:integer value")
-        .flags(WRITE | DENYOOM)
-        .keys(1, 1, 1)
-        .key_flags(&["OW", "update"])
-        .doc(
-            "string",
-            "2.0.0",
-            "Sets the string value and expiration time in seconds of a key.",
-            "O(1)",
-        ),
-    Command::new("psetex", 4, psetex)
-        .syntax("key milliseconds:integer value")
-        .flags(WRITE | DENYOOM)
-        .keys(1, 1, 1)
-        .key_flags(&["OW", "update"])
-        .doc(
-            "string",
-            "2.6.0",
-            "Sets the string value and expiration time in milliseconds of a key.",
-            "O(1)",
-        ),
-    Command::new("getset", 3, getset)
-        .syntax("key value")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .doc(
-            "string",
-            "1.0.0",
-            "Returns the previous string value of a key after setting it to a new value.",
-            "O(1)",
-        ),
-    Command::new("getdel", 2, getdel)
-        .syntax("key")
-        .flags(WRITE | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "access", "delete"])
-        .doc(
-            "string",
-            "6.2.0",
-            "Returns the string value of a key after deleting the key.",
-            "O(1)",
-        ),
-    Command::new("getex", -2, getex)
-        .syntax("key [EX seconds:integer|PX milliseconds:integer|EXAT unix-time-seconds:unix-time|\
-             PXAT unix-time-milliseconds:unix-time|PERSIST]")
-        .flags(WRITE | FAST)
-        .keys(1, 1, 1)
-        .key_specs(&[
-            KeySpecInfo::key(&["RW", "access", "update"], 1)
-                .notes("RW and UPDATE because it changes the TTL"),
-        ])
-        .doc(
-            "string",
-            "6.2.0",
-            "Returns the string value of a key after setting its expiration time.",
-            "O(1)",
-        ),
-    Command::new("mget", -2, mget)
-        .syntax("key ...")
-        .flags(READONLY | FAST)
-        .keys(1, -1, 1)
-        .tips(&["request_policy:multi_shard"])
-        .doc(
-            "string",
-            "1.0.0",
-            "Atomically returns the string values of one or more keys.",
-            "O(N) where N is the number of keys to retrieve.",
-        ),
-    Command::new("mset", -3, mset)
-        .syntax("(key value) ...")
-        .flags(WRITE | DENYOOM)
-        .keys(1, -1, 2)
-        .key_flags(&["OW", "update"])
-        .tips(&["request_policy:multi_shard", "response_policy:all_succeeded"])
-        .doc(
-            "string",
-            "1.0.1",
-            "Atomically creates or modifies the string values of one or more keys.",
-            "O(N) where N is the number of keys to set.",
-        ),
-    Command::new("msetnx", -3, msetnx)
-        .syntax("(key value) ...")
-        .flags(WRITE | DENYOOM)
-        .keys(1, -1, 2)
-        .key_flags(&["OW", "insert"])
-        .tips(&["request_policy:multi_shard", "response_policy:agg_min"])
-        .doc(
-            "string",
-            "1.0.1",
-            "Atomically modifies the string values of one or more keys only when all keys don't exist.",
-            "O(N) where N is the number of keys to set.",
-        ),
-    Command::new("append", 3, append)
-        .syntax("key value")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "insert"])
-        .doc(
-            "string",
-            "2.0.0",
-            "Appends a string to the value of a key. Creates the key if it doesn't exist.",
-            "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
-        ),
-    Command::new("strlen", 2, strlen)
-        .syntax("key")
-        .flags(READONLY | FAST)
-        .keys(1, 1, 1)
-        .key_flags(&["RO"])
-        .doc("string", "2.2.0", "Returns the length of a string value.", "O(1)"),
-    Command::new("incr", 2, incr)
-        .syntax("key")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .doc(
-            "string",
-            "1.0.0",
-            "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("decr", 2, decr)
-        .syntax("key")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .doc(
-            "string",
-            "1.0.0",
-            "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("incrby", 3, incrby)
-        .syntax("key increment:integer")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .doc(
-            "string",
-            "1.0.0",
-            "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("decrby", 3, decrby)
-        .syntax("key decrement:integer")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .doc(
-            "string",
-            "1.0.0",
-            "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("incrbyfloat", 3, incrbyfloat)
-        .syntax("key increment:double")
-        .flags(WRITE | DENYOOM | FAST)
-        .keys(1, 1, 1)
-        .doc(
-            "string",
-            "2.6.0",
-            "Increments the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
-            "O(1)",
-        ),
-    Command::new("getrange", 4, getrange)
-        .syntax("key start:integer end:integer")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .doc(
-            "string",
-            "2.4.0",
-            "Returns a substring of the string stored at a key.",
-            "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
-        ),
-    Command::new("setrange", 4, setrange)
-        .syntax("key offset:integer value")
-        .flags(WRITE | DENYOOM)
-        .keys(1, 1, 1)
-        .key_flags(&["RW", "update"])
-        .doc(
-            "string",
-            "2.2.0",
-            "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
-            "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
-        ),
-    Command::new("substr", 4, getrange)
-        .syntax("key start:integer end:integer")
-        .flags(READONLY)
-        .keys(1, 1, 1)
-        .doc(
-            "string",
-            "1.0.0",
-            "Returns a substring from a string value (deprecated: use GETRANGE).",
-            "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
-        ),
-    Command::new("lcs", -3, lcs)
-        .syntax("key1:key key2:key [LEN] [IDX] [MINMATCHLEN len:integer] [WITHMATCHLEN]")
-        .flags(READONLY)
-        .keys(1, 2, 1)
-        .doc(
-            "string",
-            "7.0.0",
-            "Finds the longest common subsequence of two string values.",
-            "O(N*M) where N and M are the lengths of s1 and s2, respectively",
-        ),
+    Command::new("get", 2, get).syntax("key").flags(READONLY | FAST).keys(1, 1, 1).doc("string", "1.0.0", "Returns the string value of a key.", "O(1)"),
+    Command::new("set", -3, set).syntax("key value [NX|XX] [GET] [EX seconds:integer|PX milliseconds:integer|EXAT unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|KEEPTTL]").flags(WRITE | DENYOOM).keys(1, 1, 1).key_specs(&[KeySpecInfo::key(&["RW", "access", "update", "variable_flags"], 1).notes("RW and ACCESS due to the optional `GET` argument")]).getkeys(set_getkeys).doc("string", "1.0.0", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "O(1)"),
+    Command::new("setnx", 3, setnx).syntax("key value").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).key_flags(&["OW", "insert"]).doc("string", "1.0.0", "Sets the string value of a key only if the key doesn't exist.", "O(1)"),
+    Command::new("setex", 4, setex).syntax("key seconds:integer value").flags(WRITE | DENYOOM).keys(1, 1, 1).key_flags(&["OW", "update"]).doc("string", "2.0.0", "Sets the string value and expiration time in seconds of a key.", "O(1)"),
+    Command::new("psetex", 4, psetex).syntax("key milliseconds:integer value").flags(WRITE | DENYOOM).keys(1, 1, 1).key_flags(&["OW", "update"]).doc("string", "2.6.0", "Sets the string value and expiration time in milliseconds of a key.", "O(1)"),
+    Command::new("getset", 3, getset).syntax("key value").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).doc("string", "1.0.0", "Returns the previous string value of a key after setting it to a new value.", "O(1)"),
+    Command::new("getdel", 2, getdel).syntax("key").flags(WRITE | FAST).keys(1, 1, 1).key_flags(&["RW", "access", "delete"]).doc("string", "6.2.0", "Returns the string value of a key after deleting the key.", "O(1)"),
+    Command::new("getex", -2, getex).syntax("key [EX seconds:integer|PX milliseconds:integer|EXAT unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|PERSIST]").flags(WRITE | FAST).keys(1, 1, 1).key_specs(&[KeySpecInfo::key(&["RW", "access", "update"], 1).notes("RW and UPDATE because it changes the TTL")]).doc("string", "6.2.0", "Returns the string value of a key after setting its expiration time.", "O(1)"),
+    Command::new("mget", -2, mget).syntax("key ...").flags(READONLY | FAST).keys(1, -1, 1).tips(&["request_policy:multi_shard"]).doc("string", "1.0.0", "Atomically returns the string values of one or more keys.", "O(N) where N is the number of keys to retrieve."),
+    Command::new("mset", -3, mset).syntax("(key value) ...").flags(WRITE | DENYOOM).keys(1, -1, 2).key_flags(&["OW", "update"]).tips(&["request_policy:multi_shard", "response_policy:all_succeeded"]).doc("string", "1.0.1", "Atomically creates or modifies the string values of one or more keys.", "O(N) where N is the number of keys to set."),
+    Command::new("msetnx", -3, msetnx).syntax("(key value) ...").flags(WRITE | DENYOOM).keys(1, -1, 2).key_flags(&["OW", "insert"]).tips(&["request_policy:multi_shard", "response_policy:agg_min"]).doc("string", "1.0.1", "Atomically modifies the string values of one or more keys only when all keys don't exist.", "O(N) where N is the number of keys to set."),
+    Command::new("append", 3, append).syntax("key value").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).key_flags(&["RW", "insert"]).doc("string", "2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist.", "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation."),
+    Command::new("strlen", 2, strlen).syntax("key").flags(READONLY | FAST).keys(1, 1, 1).key_flags(&["RO"]).doc("string", "2.2.0", "Returns the length of a string value.", "O(1)"),
+    Command::new("incr", 2, incr).syntax("key").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).doc("string", "1.0.0", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
+    Command::new("decr", 2, decr).syntax("key").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).doc("string", "1.0.0", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
+    Command::new("incrby", 3, incrby).syntax("key increment:integer").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).doc("string", "1.0.0", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
+    Command::new("decrby", 3, decrby).syntax("key decrement:integer").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).doc("string", "1.0.0", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
+    Command::new("incrbyfloat", 3, incrbyfloat).syntax("key increment:double").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).doc("string", "2.6.0", "Increments the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
+    Command::new("getrange", 4, getrange).syntax("key start:integer end:integer").flags(READONLY).keys(1, 1, 1).doc("string", "2.4.0", "Returns a substring of the string stored at a key.", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings."),
+    Command::new("setrange", 4, setrange).syntax("key offset:integer value").flags(WRITE | DENYOOM).keys(1, 1, 1).key_flags(&["RW", "update"]).doc("string", "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument."),
+    Command::new("substr", 4, getrange).syntax("key start:integer end:integer").flags(READONLY).keys(1, 1, 1).doc("string", "1.0.0", "Returns a substring from a string value (deprecated: use GETRANGE).", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings."),
+    Command::new("lcs", -3, lcs).syntax("key1:key key2:key [LEN] [IDX] [MINMATCHLEN len:integer] [WITHMATCHLEN]").flags(READONLY).keys(1, 2, 1).doc("string", "7.0.0", "Finds the longest common subsequence of two string values.", "O(N*M) where N and M are the lengths of s1 and s2, respectively"),
 ];
 
 #[cfg(test)]

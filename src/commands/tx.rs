@@ -225,46 +225,11 @@ fn exec(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
 
 /// The commands this module serves; [`super::registry()`] gathers every
 /// module's.
+#[rustfmt::skip]
 pub static COMMANDS: &[Command] = &[
-    Command::new("multi", 1, multi)
-        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NOT_QUEUED)
-        .doc("transactions", "1.2.0", "Starts a transaction.", "O(1)"),
-    Command::new("exec", 1, exec)
-        .flags(NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | NOT_QUEUED | ENDS_MULTI | RUNS_QUEUE)
-        .locks(Locks::Custom(exec_plan))
-        .doc(
-            "transactions",
-            "1.2.0",
-            "Executes all commands in a transaction.",
-            "Depends on commands in the transaction",
-        ),
-    Command::new("discard", 1, discard)
-        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NOT_QUEUED | ENDS_MULTI)
-        .locks(Locks::Custom(watched_keys_plan))
-        .doc(
-            "transactions",
-            "2.0.0",
-            "Discards a transaction.",
-            "O(N), when N is the number of queued commands",
-        ),
-    Command::new("watch", -2, watch)
-        .syntax("key ...")
-        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NOT_QUEUED)
-        .keys(1, -1, 1)
-        .key_flags(&["RO"])
-        .doc(
-            "transactions",
-            "2.2.0",
-            "Monitors changes to keys to determine the execution of a transaction.",
-            "O(1) for every key.",
-        ),
-    Command::new("unwatch", 1, unwatch)
-        .flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY)
-        .locks(Locks::Custom(watched_keys_plan))
-        .doc(
-            "transactions",
-            "2.2.0",
-            "Forgets about watched keys of a transaction.",
-            "O(1)",
-        ),
+    Command::new("multi", 1, multi).flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NOT_QUEUED).doc("transactions", "1.2.0", "Starts a transaction.", "O(1)"),
+    Command::new("exec", 1, exec).flags(NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | NOT_QUEUED | ENDS_MULTI | RUNS_QUEUE).locks(Locks::Custom(exec_plan)).doc("transactions", "1.2.0", "Executes all commands in a transaction.", "Depends on commands in the transaction"),
+    Command::new("discard", 1, discard).flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NOT_QUEUED | ENDS_MULTI).locks(Locks::Custom(watched_keys_plan)).doc("transactions", "2.0.0", "Discards a transaction.", "O(N), when N is the number of queued commands"),
+    Command::new("watch", -2, watch).syntax("key ...").flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | NOT_QUEUED).keys(1, -1, 1).key_flags(&["RO"]).doc("transactions", "2.2.0", "Monitors changes to keys to determine the execution of a transaction.", "O(1) for every key."),
+    Command::new("unwatch", 1, unwatch).flags(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY).locks(Locks::Custom(watched_keys_plan)).doc("transactions", "2.2.0", "Forgets about watched keys of a transaction.", "O(1)"),
 ];
