@@ -433,61 +433,54 @@ fn memory_section(src: &Sources, out: &mut String) {
 }
 
 fn persistence_section(src: &Sources, out: &mut String) {
+    use std::sync::atomic::{AtomicBool, AtomicI64};
     let state = src.state;
     let aof = state.config().appendonly;
-    field(out, "loading", 0);
-    field(out, "async_loading", 0);
-    field(out, "current_cow_peak", 0);
-    field(out, "current_cow_size", 0);
+    let (rdb, log) = (&state.rdb, &state.aof);
+    let flag = |b: &AtomicBool| u8::from(b.load(Ordering::Relaxed));
+    let status = |b: &AtomicBool| {
+        if b.load(Ordering::Relaxed) {
+            "ok"
+        } else {
+            "err"
+        }
+    };
+    let secs = |a: &AtomicI64| a.load(Ordering::Relaxed);
+    // Seconds since a start time in unix ms, or -1 if nothing is running.
+    let running = |started: &AtomicI64| match started.load(Ordering::Relaxed) {
+        ms if ms < 0 => -1,
+        ms => (crate::clock::unix_ms() - ms) / 1000,
+    };
+    for name in [
+        "loading",
+        "async_loading",
+        "current_cow_peak",
+        "current_cow_size",
+    ] {
+        field(out, name, 0);
+    }
     field(out, "current_cow_size_age", 0);
     field(out, "current_fork_perc", "0.00");
     field(out, "current_save_keys_processed", 0);
     field(out, "current_save_keys_total", 0);
     field(out, "rdb_changes_since_last_save", state.dirty());
-    let (rdb, log) = (&state.rdb, &state.aof);
-    let flag = |b: &std::sync::atomic::AtomicBool| u8::from(b.load(Ordering::Relaxed));
-    let status = |ok: bool| if ok { "ok" } else { "err" };
-    // Seconds since a start time in unix ms, or -1 if nothing is running.
-    let running_secs = |started: i64| {
-        if started < 0 {
-            -1
-        } else {
-            (crate::clock::unix_ms() - started) / 1000
-        }
-    };
     field(out, "rdb_bgsave_in_progress", flag(&rdb.bgsave_in_progress));
-    field(
-        out,
-        "rdb_last_save_time",
-        state.lastsave.load(Ordering::Relaxed),
-    );
-    field(
-        out,
-        "rdb_last_bgsave_status",
-        status(rdb.last_bgsave_ok.load(Ordering::Relaxed)),
-    );
-    field(
-        out,
-        "rdb_last_bgsave_time_sec",
-        rdb.last_bgsave_secs.load(Ordering::Relaxed),
-    );
+    field(out, "rdb_last_save_time", secs(&state.lastsave));
+    field(out, "rdb_last_bgsave_status", status(&rdb.last_bgsave_ok));
+    field(out, "rdb_last_bgsave_time_sec", secs(&rdb.last_bgsave_secs));
     field(
         out,
         "rdb_current_bgsave_time_sec",
-        running_secs(rdb.bgsave_started_ms.load(Ordering::Relaxed)),
+        running(&rdb.bgsave_started_ms),
     );
-    field(out, "rdb_saves", rdb.saves.load(Ordering::Relaxed));
+    field(out, "rdb_saves", load(&rdb.saves));
     field(out, "rdb_last_cow_size", 0);
     field(
         out,
         "rdb_last_load_keys_expired",
-        rdb.last_load_expired.load(Ordering::Relaxed),
+        load(&rdb.last_load_expired),
     );
-    field(
-        out,
-        "rdb_last_load_keys_loaded",
-        rdb.last_load_keys.load(Ordering::Relaxed),
-    );
+    field(out, "rdb_last_load_keys_loaded", load(&rdb.last_load_keys));
     field(out, "aof_enabled", u8::from(aof));
     field(
         out,
@@ -498,28 +491,29 @@ fn persistence_section(src: &Sources, out: &mut String) {
     field(
         out,
         "aof_last_rewrite_time_sec",
-        log.last_rewrite_secs.load(Ordering::Relaxed),
+        secs(&log.last_rewrite_secs),
     );
     field(
         out,
         "aof_current_rewrite_time_sec",
-        running_secs(log.rewrite_started_ms.load(Ordering::Relaxed)),
+        running(&log.rewrite_started_ms),
     );
     field(
         out,
         "aof_last_bgrewrite_status",
-        status(log.last_rewrite_ok.load(Ordering::Relaxed)),
+        status(&log.last_rewrite_ok),
     );
-    field(out, "aof_rewrites", log.rewrites.load(Ordering::Relaxed));
+    field(out, "aof_rewrites", load(&log.rewrites));
     field(
         out,
         "aof_rewrites_consecutive_failures",
-        log.rewrite_failures.load(Ordering::Relaxed),
+        load(&log.rewrite_failures),
     );
+    let write_failed = log.log.write_failed.load(Ordering::Relaxed);
     field(
         out,
         "aof_last_write_status",
-        status(!log.log.write_failed.load(Ordering::Relaxed)),
+        if write_failed { "err" } else { "ok" },
     );
     field(out, "aof_last_cow_size", 0);
     field(out, "module_fork_in_progress", 0);

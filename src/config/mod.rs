@@ -506,19 +506,6 @@ impl ProtectedAction {
     }
 }
 
-impl Choice for ProtectedAction {
-    fn to_config(self) -> u32 {
-        self as u32
-    }
-    fn from_config(value: u32) -> Self {
-        [
-            ProtectedAction::No,
-            ProtectedAction::Yes,
-            ProtectedAction::Local,
-        ][value as usize % 3]
-    }
-}
-
 /// Redis's `islocalClient` for TCP: the textual address is "127.0.0.1" or
 /// "::1" (so 127.0.0.2 is not local, unlike `IpAddr::is_loopback`).
 pub fn is_local_address(ip: std::net::IpAddr) -> bool {
@@ -551,20 +538,6 @@ impl Supervised {
     ];
 }
 
-impl Choice for Supervised {
-    fn to_config(self) -> u32 {
-        self as u32
-    }
-    fn from_config(value: u32) -> Self {
-        [
-            Supervised::No,
-            Supervised::Upstart,
-            Supervised::Systemd,
-            Supervised::Auto,
-        ][value as usize % 4]
-    }
-}
-
 /// `oom-score-adj`: leave the out-of-memory score alone, set it relative
 /// to the score the server started with, or set it outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -587,46 +560,30 @@ impl OomScoreAdj {
     ];
 }
 
-impl Choice for OomScoreAdj {
-    fn to_config(self) -> u32 {
-        self as u32
-    }
-    fn from_config(value: u32) -> Self {
-        [
-            OomScoreAdj::No,
-            OomScoreAdj::Relative,
-            OomScoreAdj::Absolute,
-        ][value as usize % 3]
-    }
+/// The enumerated parameters' types, stored in the parameter table by
+/// their discriminant (each list is the type's variants in discriminant
+/// order).
+macro_rules! choice_for {
+    ($($ty:ty: $all:expr;)*) => {
+        $(impl Choice for $ty {
+            fn to_config(self) -> u32 {
+                self as u32
+            }
+            fn from_config(value: u32) -> Self {
+                let all: &[$ty] = &$all;
+                all[value as usize % all.len()]
+            }
+        })*
+    };
 }
 
-/// The types sedis uses for its own enumerated parameters, stored by their
-/// discriminant in the parameter table.
-impl Choice for LogLevel {
-    fn to_config(self) -> u32 {
-        self as u32
-    }
-    fn from_config(value: u32) -> Self {
-        LogLevel::from_u8(value as u8)
-    }
-}
-
-impl Choice for Policy {
-    fn to_config(self) -> u32 {
-        self as u32
-    }
-    fn from_config(value: u32) -> Self {
-        Policy::ALL[value as usize % Policy::ALL.len()]
-    }
-}
-
-impl Choice for FsyncPolicy {
-    fn to_config(self) -> u32 {
-        self as u32
-    }
-    fn from_config(value: u32) -> Self {
-        FsyncPolicy::ALL[value as usize % FsyncPolicy::ALL.len()]
-    }
+choice_for! {
+    ProtectedAction: [ProtectedAction::No, ProtectedAction::Yes, ProtectedAction::Local];
+    Supervised: [Supervised::No, Supervised::Upstart, Supervised::Systemd, Supervised::Auto];
+    OomScoreAdj: [OomScoreAdj::No, OomScoreAdj::Relative, OomScoreAdj::Absolute];
+    LogLevel: [LogLevel::Debug, LogLevel::Verbose, LogLevel::Notice, LogLevel::Warning, LogLevel::Nothing];
+    Policy: Policy::ALL;
+    FsyncPolicy: FsyncPolicy::ALL;
 }
 
 #[cfg(test)]

@@ -482,23 +482,28 @@ mod check {
     }
 
     pub fn appendfilename(name: &str) -> Result<(), &'static str> {
-        if name.is_empty() {
-            return Err("appendfilename can't be empty");
-        }
-        if !is_base_name(name) {
-            return Err("appendfilename can't be a path, just a filename");
-        }
-        Ok(())
+        aof_name(
+            name,
+            "appendfilename can't be empty",
+            "appendfilename can't be a path, just a filename",
+        )
     }
 
     pub fn appenddirname(name: &str) -> Result<(), &'static str> {
-        if name.is_empty() {
-            return Err("appenddirname can't be empty");
+        aof_name(
+            name,
+            "appenddirname can't be empty",
+            "appenddirname can't be a path, just a dirname",
+        )
+    }
+
+    /// The AOF's names: not empty, and no directory in them.
+    fn aof_name(name: &str, empty: &'static str, path: &'static str) -> Result<(), &'static str> {
+        match name {
+            "" => Err(empty),
+            _ if !is_base_name(name) => Err(path),
+            _ => Ok(()),
         }
-        if !is_base_name(name) {
-            return Err("appenddirname can't be a path, just a dirname");
-        }
-        Ok(())
     }
 
     pub fn announced_hostname(name: &str) -> Result<(), &'static str> {

@@ -165,16 +165,11 @@ impl Listeners {
                 events: libc::POLLIN,
                 revents: 0,
             }));
-            // SAFETY: a valid array of pollfds we own, of the length given.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+            let polled = super::wait::poll(&mut fds, -1);
             self.polling.lock().in_poll = false;
             self.polled.notify_all();
-            if n < 0 {
-                let err = io::Error::last_os_error();
-                if err.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(err);
+            if !polled? {
+                continue; // interrupted by a signal
             }
             if fds[0].revents != 0 {
                 self.wake.drain();

@@ -174,14 +174,8 @@ impl Waker {
                     revents: 0,
                 },
             ];
-            // SAFETY: two valid pollfds in an array we own.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout_ms) };
-            if n < 0 {
-                let err = io::Error::last_os_error();
-                if err.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(err);
+            if !poll(&mut fds, timeout_ms)? {
+                continue; // interrupted by a signal
             }
             if fds[0].revents != 0 {
                 self.pipe.drain();
@@ -196,6 +190,21 @@ impl Waker {
             }
             // n == 0: the timeout; the loop re-checks the deadline.
         }
+    }
+}
+
+/// One `poll(2)` over `fds`; false if a signal interrupted it (the caller
+/// polls again), an error for anything else.
+pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> io::Result<bool> {
+    // SAFETY: a valid array of pollfds we own, of the length given.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+    if n >= 0 {
+        return Ok(true);
+    }
+    let err = io::Error::last_os_error();
+    match err.kind() {
+        io::ErrorKind::Interrupted => Ok(false),
+        _ => Err(err),
     }
 }
 

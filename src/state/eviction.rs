@@ -28,19 +28,10 @@ pub struct MemoryLimit {
     sampled_rss: AtomicUsize,
 }
 
-const POLICIES: [Policy; 6] = [
-    Policy::NoEviction,
-    Policy::AllKeysLru,
-    Policy::VolatileLru,
-    Policy::AllKeysRandom,
-    Policy::VolatileRandom,
-    Policy::VolatileTtl,
-];
-
 impl MemoryLimit {
     /// Mirrors the configuration (called whenever it changes).
     pub fn update(&self, maxmemory: u64, policy: Policy) {
-        let index = POLICIES.iter().position(|p| *p == policy).unwrap_or(0);
+        let index = Policy::ALL.iter().position(|p| *p == policy).unwrap_or(0);
         self.policy.store(index as u8, Ordering::Relaxed);
         self.maxmemory.store(maxmemory, Ordering::Release);
         // Without the counting allocator a limit set now must not wait for
@@ -53,7 +44,7 @@ impl MemoryLimit {
     }
 
     pub fn policy(&self) -> Policy {
-        POLICIES[self.policy.load(Ordering::Relaxed) as usize % POLICIES.len()]
+        Policy::ALL[self.policy.load(Ordering::Relaxed) as usize % Policy::ALL.len()]
     }
 
     /// The periodic task's sample (used only without the allocator).

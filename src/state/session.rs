@@ -306,6 +306,28 @@ pub struct SessionInfo {
     pub flags: u16,
 }
 
+impl Default for SessionInfo {
+    /// A connection that has not run a command yet.
+    fn default() -> Self {
+        SessionInfo {
+            name: Vec::new(),
+            db: 0,
+            last_command: "NULL",
+            last_interaction: Instant::now(),
+            multi: -1,
+            resp: 2,
+            lib_name: Vec::new(),
+            lib_ver: Vec::new(),
+            query_buffer: 0,
+            multi_mem: 0,
+            subscriptions: 0,
+            pattern_subscriptions: 0,
+            shard_subscriptions: 0,
+            flags: 0,
+        }
+    }
+}
+
 /// The CLIENT LIST `flags=` letters sedis can show, as bits.
 pub mod flag {
     /// `P`: subscribed to channels or patterns.
@@ -386,22 +408,7 @@ impl Sessions {
             created: Instant::now(),
             stream: Some(stream.try_clone()?),
             killed: AtomicBool::new(false),
-            info: Mutex::new(SessionInfo {
-                name: Vec::new(),
-                db: 0,
-                last_command: "NULL",
-                last_interaction: Instant::now(),
-                multi: -1,
-                resp: 2,
-                lib_name: Vec::new(),
-                lib_ver: Vec::new(),
-                query_buffer: 0,
-                multi_mem: 0,
-                subscriptions: 0,
-                pattern_subscriptions: 0,
-                shard_subscriptions: 0,
-                flags: 0,
-            }),
+            info: Mutex::new(SessionInfo::default()),
         });
         self.clients.lock().insert(id, handle.clone());
         Ok(handle)
@@ -419,22 +426,7 @@ impl Sessions {
             created: Instant::now(),
             stream: None,
             killed: AtomicBool::new(false),
-            info: Mutex::new(SessionInfo {
-                name: Vec::new(),
-                db: 0,
-                last_command: "NULL",
-                last_interaction: Instant::now(),
-                multi: -1,
-                resp: 2,
-                lib_name: Vec::new(),
-                lib_ver: Vec::new(),
-                query_buffer: 0,
-                multi_mem: 0,
-                subscriptions: 0,
-                pattern_subscriptions: 0,
-                shard_subscriptions: 0,
-                flags: 0,
-            }),
+            info: Mutex::new(SessionInfo::default()),
         })
     }
 
