@@ -150,3 +150,44 @@ unsafe extern "C-unwind" fn tohex(l: L) -> c_int {
     }
     1
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scripting::tests::eval;
+
+    fn s(b: Vec<u8>) -> String {
+        String::from_utf8_lossy(&b).into_owned()
+    }
+
+    #[test]
+    fn operations_match_redis() {
+        // Recorded from Redis 7.0.15.
+        assert_eq!(
+            s(eval(
+                "return {bit.tobit(0xffffffff), bit.tobit(2^32+5), bit.tohex(255), bit.tohex(-1, -4), \
+                 bit.tohex(65535, 2), bit.tohex(1, 0), bit.tohex(1,20), bit.bnot(0), bit.band(0xff, 0x0f, 0x3), \
+                 bit.bor(1,2,4), bit.bxor(7,2), bit.lshift(1, 33), bit.rshift(-1, 28), bit.arshift(-256, 4), \
+                 bit.rol(0x80000000, 1), bit.ror(1, 1), bit.bswap(0x12345678), bit.tobit(1.5), bit.tobit(2.5), \
+                 bit.tobit(-1.5), bit.tobit('12')}"
+            )),
+            "*21\r\n:-1\r\n:5\r\n$8\r\n000000ff\r\n$4\r\nFFFF\r\n$2\r\nff\r\n$0\r\n\r\n$8\r\n00000001\r\n:-1\r\n\
+             :3\r\n:7\r\n:5\r\n:2\r\n:15\r\n:-16\r\n:1\r\n:-2147483648\r\n:2018915346\r\n:2\r\n:2\r\n:-2\r\n:12\r\n"
+        );
+    }
+
+    #[test]
+    fn argument_errors_match_redis() {
+        for (body, message) in [
+            ("return bit.tobit('x')", "bad argument #1 to 'tobit' (number expected, got string)"),
+            ("return bit.band(1, {})", "bad argument #2 to 'band' (number expected, got table)"),
+            ("return bit.tobit()", "bad argument #1 to 'tobit' (number expected, got no value)"),
+            ("return bit.tohex(1, 'a')", "bad argument #2 to 'tohex' (number expected, got string)"),
+        ] {
+            let sha = crate::digest::sha1hex(body.as_bytes());
+            assert_eq!(
+                s(eval(body)),
+                format!("-ERR user_script:1: {message} script: {sha}, on @user_script:1.\r\n")
+            );
+        }
+    }
+}
