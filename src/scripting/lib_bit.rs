@@ -178,10 +178,22 @@ mod tests {
     #[test]
     fn argument_errors_match_redis() {
         for (body, message) in [
-            ("return bit.tobit('x')", "bad argument #1 to 'tobit' (number expected, got string)"),
-            ("return bit.band(1, {})", "bad argument #2 to 'band' (number expected, got table)"),
-            ("return bit.tobit()", "bad argument #1 to 'tobit' (number expected, got no value)"),
-            ("return bit.tohex(1, 'a')", "bad argument #2 to 'tohex' (number expected, got string)"),
+            (
+                "return bit.tobit('x')",
+                "bad argument #1 to 'tobit' (number expected, got string)",
+            ),
+            (
+                "return bit.band(1, {})",
+                "bad argument #2 to 'band' (number expected, got table)",
+            ),
+            (
+                "return bit.tobit()",
+                "bad argument #1 to 'tobit' (number expected, got no value)",
+            ),
+            (
+                "return bit.tohex(1, 'a')",
+                "bad argument #2 to 'tohex' (number expected, got string)",
+            ),
         ] {
             let sha = crate::digest::sha1hex(body.as_bytes());
             assert_eq!(

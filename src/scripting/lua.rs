@@ -184,3 +184,126 @@ pub unsafe fn load(l: L, code: &[u8], name: &CStr) -> Result<(), Vec<u8>> {
     unsafe { ffi::lua_pop(l, 1) };
     Err(message)
 }
+
+/// A Lua error decided by Rust code, raised once the code has returned and
+/// dropped what it held (see [`raise_error`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LuaError {
+    /// `luaL_error`: the message after the caller's position.
+    Here(Vec<u8>),
+    /// `luaL_argerror`: `bad argument #n to 'f' (message)`.
+    Arg(c_int, Vec<u8>),
+    /// `lua_error` with the message as it is.
+    Plain(Vec<u8>),
+}
+
+/// Raises `error` as the Lua library function it stands for would.
+///
+/// # Safety
+/// As [`raise`].
+pub unsafe fn raise_error(l: L, error: LuaError) -> ! {
+    unsafe {
+        match error {
+            LuaError::Here(message) => raise_here(l, message),
+            LuaError::Plain(message) => raise(l, message),
+            LuaError::Arg(narg, message) => {
+                // The message lives on the Lua stack while argerror formats it.
+                let mut message = message;
+                message.retain(|&b| b != 0);
+                push_bytes(l, &message);
+                drop(message);
+                let text = ffi::lua_tostring(l, -1);
+                ffi::luaL_argerror(l, narg, text);
+                unreachable!("luaL_argerror returned")
+            }
+        }
+    }
+}
+
+/// `luaL_typename`: the type name of argument `idx` (`no value` past the
+/// last argument).
+///
+/// # Safety
+/// `l` is a valid state.
+pub unsafe fn type_name(l: L, idx: c_int) -> &'static str {
+    match unsafe { ffi::lua_type(l, idx) } {
+        ffi::LUA_TNONE => "no value",
+        ffi::LUA_TNIL => "nil",
+        ffi::LUA_TBOOLEAN => "boolean",
+        ffi::LUA_TLIGHTUSERDATA | ffi::LUA_TUSERDATA => "userdata",
+        ffi::LUA_TNUMBER => "number",
+        ffi::LUA_TSTRING => "string",
+        ffi::LUA_TTABLE => "table",
+        ffi::LUA_TFUNCTION => "function",
+        ffi::LUA_TTHREAD => "thread",
+        _ => "?",
+    }
+}
+
+/// `luaL_typerror`'s message for argument `idx`.
+///
+/// # Safety
+/// `l` is a valid state.
+pub unsafe fn type_error(l: L, idx: c_int, expected: &str) -> LuaError {
+    let got = unsafe { type_name(l, idx) };
+    LuaError::Arg(idx, format!("{expected} expected, got {got}").into_bytes())
+}
+
+/// `luaL_checknumber` without the jump.
+///
+/// # Safety
+/// `l` is a valid state.
+pub unsafe fn check_number(l: L, idx: c_int) -> Result<f64, LuaError> {
+    unsafe {
+        let n = ffi::lua_tonumber(l, idx);
+        if n == 0.0 && ffi::lua_isnumber(l, idx) == 0 {
+            return Err(type_error(l, idx, "number"));
+        }
+        Ok(n)
+    }
+}
+
+/// `luaL_checklstring` without the jump (a number is converted in place).
+///
+/// # Safety
+/// As [`to_bytes`].
+pub unsafe fn check_bytes<'a>(l: L, idx: c_int) -> Result<&'a [u8], LuaError> {
+    unsafe { to_bytes(l, idx).ok_or_else(|| type_error(l, idx, "string")) }
+}
+
+/// `luaL_checkinteger` without the jump: Lua 5.1's truncating conversion.
+///
+/// # Safety
+/// `l` is a valid state.
+pub unsafe fn check_integer(l: L, idx: c_int) -> Result<i64, LuaError> {
+    unsafe {
+        let n = ffi::lua_tointeger(l, idx);
+        if n == 0 && ffi::lua_isnumber(l, idx) == 0 {
+            return Err(type_error(l, idx, "number"));
+        }
+        Ok(n)
+    }
+}
+
+/// C's conversion of a double to a signed 64-bit integer on x86-64
+/// (`cvttsd2si`): truncation, and `i64::MIN` for NaN or out of range.
+pub fn c_double_to_i64(n: f64) -> i64 {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if (-LIMIT..LIMIT).contains(&n) {
+        n as i64
+    } else {
+        i64::MIN
+    }
+}
+
+/// C's conversion of a double to an unsigned 64-bit integer as gcc emits
+/// it on x86-64: below 2^63 a signed conversion, above it a conversion of
+/// `n - 2^63` with the top bit flipped.
+pub fn c_double_to_u64(n: f64) -> u64 {
+    const HALF: f64 = 9_223_372_036_854_775_808.0;
+    if n < HALF {
+        c_double_to_i64(n) as u64
+    } else {
+        (c_double_to_i64(n - HALF) as u64) ^ (1 << 63)
+    }
+}
