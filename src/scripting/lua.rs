@@ -77,7 +77,10 @@ pub unsafe fn type_of(l: L, idx: c_int) -> c_int {
 /// `l` is a valid state inside a protected call, and the calling frame
 /// holds no value with a destructor.
 pub unsafe fn raise(l: L, message: Vec<u8>) -> ! {
-    unsafe { push_bytes(l, &message) };
+    unsafe {
+        room_for_error(l);
+        push_bytes(l, &message);
+    }
     drop(message);
     unsafe { ffi::lua_error(l) }
 }
@@ -89,11 +92,24 @@ pub unsafe fn raise(l: L, message: Vec<u8>) -> ! {
 /// As [`raise`].
 pub unsafe fn raise_here(l: L, message: Vec<u8>) -> ! {
     unsafe {
+        room_for_error(l);
         ffi::luaL_where(l, 1);
         push_bytes(l, &message);
         drop(message);
         ffi::lua_concat(l, 2);
         ffi::lua_error(l)
+    }
+}
+
+/// Makes room for the few values an error message needs. A function that
+/// fails because the stack is full (deep nesting) gives up its own values:
+/// it is leaving anyway.
+unsafe fn room_for_error(l: L) {
+    unsafe {
+        if ffi::lua_checkstack(l, 8) == 0 {
+            ffi::lua_settop(l, 0);
+            ffi::lua_checkstack(l, 8);
+        }
     }
 }
 
@@ -207,6 +223,7 @@ pub unsafe fn raise_error(l: L, error: LuaError) -> ! {
             LuaError::Here(message) => raise_here(l, message),
             LuaError::Plain(message) => raise(l, message),
             LuaError::Arg(narg, message) => {
+                room_for_error(l);
                 // The message lives on the Lua stack while argerror formats it.
                 let mut message = message;
                 message.retain(|&b| b != 0);
