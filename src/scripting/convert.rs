@@ -162,8 +162,16 @@ pub struct Reply {
 /// `l` is a valid state with a value on the stack, not inside a C function
 /// that a Lua error could unwind (no metamethod is ever called here).
 pub unsafe fn pop_reply(l: L, resp: u8) -> Reply {
+    unsafe { pop_reply_limited(l, resp, MAX_REPLY_ELEMENTS) }
+}
+
+/// [`pop_reply`] with at most `limit` values converted.
+///
+/// # Safety
+/// As [`pop_reply`].
+pub unsafe fn pop_reply_limited(l: L, resp: u8, limit: usize) -> Reply {
     let mut errors = Vec::new();
-    let frame = unsafe { to_frame(l, resp, &mut errors) };
+    let frame = unsafe { to_frame(l, resp, &mut errors, limit) };
     Reply {
         frame,
         uncounted_errors: errors,
@@ -200,11 +208,22 @@ enum Open {
 /// `luaReplyToRedisReply` push for push and pop for pop, so that Lua's
 /// stack limit ends a cyclic table at exactly the depth where Redis's
 /// ends; the nesting lives in `open` rather than in Rust's stack.
-unsafe fn to_frame(l: L, resp: u8, errors: &mut Vec<Vec<u8>>) -> Frame {
+unsafe fn to_frame(l: L, resp: u8, errors: &mut Vec<Vec<u8>>, limit: usize) -> Frame {
     let mut open: Vec<Open> = Vec::new();
+    let mut budget = limit;
     loop {
         // Convert the value on top: a leaf, or a table that opens.
-        let mut done = match unsafe { enter(l, resp, errors) } {
+        let entered = if budget == 0 {
+            unsafe { ffi::lua_pop(l, 1) };
+            Entered::Leaf(Frame::Error(TOO_LARGE.to_vec()))
+        } else {
+            budget -= 1;
+            if budget == 0 {
+                errors.push(TOO_LARGE.to_vec());
+            }
+            unsafe { enter(l, resp, errors) }
+        };
+        let mut done = match entered {
             Entered::Leaf(frame) => frame,
             Entered::Open(table) => {
                 open.push(table);
@@ -230,6 +249,15 @@ unsafe fn to_frame(l: L, resp: u8, errors: &mut Vec<Vec<u8>>) -> Frame {
         }
     }
 }
+
+/// The most values one reply may hold. Redis has no such limit, but a
+/// table that refers to itself twice (`t[1] = t; t[2] = t`) unfolds into a
+/// reply that doubles with every level until Lua's stack limit: Redis never
+/// finishes writing it. Past this many values, the rest become errors.
+const MAX_REPLY_ELEMENTS: usize = 1 << 24;
+
+/// What stands for the values past [`MAX_REPLY_ELEMENTS`].
+const TOO_LARGE: &[u8] = b"ERR reply from script too large";
 
 enum Entered {
     Leaf(Frame),
@@ -521,5 +549,34 @@ fn resp3_line(out: &mut ReplyWriter, kind: u8, text: &[u8]) {
         out.raw(&line);
     } else {
         out.bulk(text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scripting::env::{Kind, new_state};
+
+    #[test]
+    fn a_doubly_cyclic_table_ends_at_the_limit() {
+        // Redis never finishes this reply: it doubles at every level.
+        unsafe {
+            let l = new_state(Kind::Eval);
+            let code = b"local t = {} t[1] = t t[2] = t return t";
+            lua::load(l, code, c"@user_script").unwrap();
+            assert_eq!(ffi::lua_pcall(l, 0, 1, 0), 0);
+            let reply = pop_reply_limited(l, 2, 5);
+            let error = || Frame::Error(TOO_LARGE.to_vec());
+            // Five values (the table five times, nested), then errors for
+            // every value still waiting in an open table.
+            let mut expected = Frame::Array(vec![error(), error()]);
+            for _ in 1..5 {
+                expected = Frame::Array(vec![expected, error()]);
+            }
+            assert_eq!(reply.frame, expected);
+            assert_eq!(reply.uncounted_errors, vec![TOO_LARGE.to_vec()]);
+            assert_eq!(ffi::lua_gettop(l), 0);
+            ffi::lua_close(l);
+        }
     }
 }
