@@ -20,6 +20,9 @@ use super::{lib_bit, lib_cjson, lib_cmsgpack, lib_struct};
 
 /// Registry key of the table mapping each proxy to the table it guards.
 const PROXIES: &CStr = c"__sedis_proxies__";
+/// Registry key of the table mapping protected metatables to the proxies
+/// `getmetatable` returns for them.
+const METATABLE_PROXIES: &CStr = c"__sedis_metatable_proxies__";
 /// Registry key of the error handler every run passes to `lua_pcall`.
 pub const ERROR_HANDLER: &CStr = c"__sedis_error_handler__";
 /// Registry key of the real globals (behind the proxy scripts see).
@@ -70,12 +73,24 @@ pub unsafe fn new_state(kind: Kind) -> L {
         assert!(!l.is_null(), "out of memory creating the Lua state");
         ffi::lua_newtable(l);
         ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, PROXIES.as_ptr());
+        ffi::lua_newtable(l);
+        ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, METATABLE_PROXIES.as_ptr());
 
         open_libraries(l);
         register_redis_api(l, kind);
-        install_error_handler(l);
-        // Gone once the error handler holds `debug.getinfo`.
-        for name in [c"debug", c"print", c"dofile", c"loadfile"] {
+        install_error_handler(l, kind);
+        // `debug` goes once the error handler holds `debug.getinfo`; the
+        // others Redis never lets scripts have (the last three since the
+        // fixes for CVE-2025-46817/46818, which the reference 7.0.15 has).
+        for name in [
+            c"debug",
+            c"print",
+            c"dofile",
+            c"loadfile",
+            c"getfenv",
+            c"setfenv",
+            c"newproxy",
+        ] {
             ffi::lua_pushnil(l);
             ffi::lua_setfield(l, ffi::LUA_GLOBALSINDEX, name.as_ptr());
         }
@@ -165,11 +180,16 @@ unsafe fn register_redis_api(l: L, kind: Kind) {
     }
 }
 
-unsafe fn install_error_handler(l: L) {
+unsafe fn install_error_handler(l: L, kind: Kind) {
     unsafe {
         let loaded = lua::load(l, ERROR_HANDLER_CODE, c"@err_handler_def");
         debug_assert!(loaded.is_ok());
         ffi::lua_call(l, 0, 1);
+        if kind == Kind::Eval {
+            // Scripts see it as a global, as Redis defines it.
+            ffi::lua_pushvalue(l, -1);
+            ffi::lua_setfield(l, ffi::LUA_GLOBALSINDEX, c"__redis__err__handler".as_ptr());
+        }
         ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, ERROR_HANDLER.as_ptr());
     }
 }
@@ -234,6 +254,17 @@ unsafe fn lock_globals(l: L) {
             ffi::lua_settop(l, globals);
         }
         set_error_metatable(l);
+        protect_metatable(l, globals);
+        // Strings find their methods through the `string` scripts see, and
+        // their metatable is read-only too.
+        lua::push_bytes(l, b"");
+        if ffi::lua_getmetatable(l, -1) != 0 {
+            ffi::lua_getfield(l, globals, c"string".as_ptr());
+            ffi::lua_setfield(l, -2, c"__index".as_ptr());
+            ffi::lua_pop(l, 1);
+            protect_metatable(l, -1);
+        }
+        ffi::lua_settop(l, globals);
         let proxy = protect(l, globals);
         ffi::lua_pushvalue(l, proxy);
         ffi::lua_setfield(l, globals, c"_G".as_ptr());
@@ -285,6 +316,24 @@ unsafe fn protect(l: L, idx: c_int) -> c_int {
         ffi::lua_rawset(l, -3);
         ffi::lua_pop(l, 1);
         proxy
+    }
+}
+
+/// Makes the metatable of the value at `idx` read-only: `getmetatable`
+/// returns a proxy of it.
+unsafe fn protect_metatable(l: L, idx: c_int) {
+    unsafe {
+        let idx = ffi::lua_absindex(l, idx);
+        if ffi::lua_getmetatable(l, idx) == 0 {
+            return;
+        }
+        let mt = ffi::lua_gettop(l);
+        let proxy = protect(l, mt);
+        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, METATABLE_PROXIES.as_ptr());
+        ffi::lua_pushvalue(l, mt);
+        ffi::lua_pushvalue(l, proxy);
+        ffi::lua_rawset(l, -3);
+        ffi::lua_settop(l, mt - 1);
     }
 }
 
@@ -436,6 +485,14 @@ unsafe extern "C-unwind" fn getmetatable(l: L) -> c_int {
             return 1;
         }
         ffi::luaL_getmetafield(l, 1, c"__metatable".as_ptr());
+        // A protected metatable is shown through its proxy.
+        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, METATABLE_PROXIES.as_ptr());
+        ffi::lua_pushvalue(l, -2);
+        ffi::lua_rawget(l, -2);
+        if ffi::lua_isnil(l, -1) == 0 {
+            return 1;
+        }
+        ffi::lua_pop(l, 2);
     }
     1
 }
