@@ -149,6 +149,7 @@ fuzz_target!(|data: &[u8]| {
         args: &[],
         caller: &mut caller,
         now_ms: 0,
+        from_master: false,
     };
     let reply = engine
         .run_script(sha.as_bytes(), run)

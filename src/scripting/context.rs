@@ -6,6 +6,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use crate::error::CommandError;
 use crate::log::Logger;
 use crate::resp::Frame;
 
@@ -47,6 +48,8 @@ pub struct RunStatus {
     /// Whether the running code is an EVAL script (else a function): the
     /// KILL command must match it.
     eval: AtomicBool,
+    /// Whether the master sent it (replication): never killed.
+    from_master: AtomicBool,
     /// When the run started, in milliseconds on the caller's clock.
     started_ms: AtomicU64,
 }
@@ -73,12 +76,37 @@ impl RunStatus {
         self.started_ms.load(Ordering::Acquire)
     }
 
-    /// Asks the running script to stop: within the next 100,000 Lua
-    /// instructions it fails with `ERR Script killed by user with SCRIPT
-    /// KILL...`. Does nothing when no script runs.
-    pub fn kill(&self) {
-        if self.is_running() {
-            self.kill.store(true, Ordering::Release);
+    /// SCRIPT KILL (`eval`) or FUNCTION KILL: asks the running script to
+    /// stop, or says why not, as Redis's `scriptKill` does and in its
+    /// order. Once asked, the script fails within 100,000 Lua instructions
+    /// with `ERR Script killed by user with SCRIPT KILL...`.
+    pub fn kill(&self, eval: bool) -> Result<(), CommandError> {
+        if !self.is_running() {
+            return Err(NOTBUSY);
+        }
+        if self.from_master.load(Ordering::Acquire) {
+            return Err(UNKILLABLE_MASTER);
+        }
+        if self.has_written() {
+            return Err(UNKILLABLE_WRITTEN);
+        }
+        match (eval, self.is_eval()) {
+            (true, false) => Err(BUSY_FUNCTION),
+            (false, true) => Err(BUSY_SCRIPT),
+            _ => {
+                self.kill.store(true, Ordering::Release);
+                Ok(())
+            }
+        }
+    }
+
+    /// The error other commands get while a script runs past
+    /// busy-reply-threshold (the KILL it names matches the running code).
+    pub fn busy_error(&self) -> CommandError {
+        if self.is_eval() {
+            BUSY_SCRIPT
+        } else {
+            BUSY_FUNCTION
         }
     }
 
@@ -88,8 +116,9 @@ impl RunStatus {
     }
 
     #[cfg_attr(not(feature = "scripting"), allow(dead_code))]
-    pub(crate) fn begin(&self, eval: bool, now_ms: u64) {
+    pub(crate) fn begin(&self, eval: bool, from_master: bool, now_ms: u64) {
         self.kill.store(false, Ordering::Release);
+        self.from_master.store(from_master, Ordering::Release);
         self.wrote.store(false, Ordering::Release);
         self.eval.store(eval, Ordering::Release);
         self.started_ms.store(now_ms, Ordering::Release);
@@ -107,3 +136,27 @@ impl RunStatus {
         self.kill.store(false, Ordering::Release);
     }
 }
+
+/// SCRIPT KILL or FUNCTION KILL with nothing running.
+pub const NOTBUSY: CommandError =
+    CommandError::canned("NOTBUSY No scripts in execution right now.");
+
+/// KILL of a script the master sent.
+pub const UNKILLABLE_MASTER: CommandError = CommandError::canned(
+    "UNKILLABLE The busy script was sent by a master instance in the context of replication and cannot be killed.",
+);
+
+/// KILL of a script that already wrote.
+pub const UNKILLABLE_WRITTEN: CommandError = CommandError::canned(
+    "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+);
+
+/// Commands refused while an EVAL script runs (and FUNCTION KILL of one).
+pub const BUSY_SCRIPT: CommandError = CommandError::canned(
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+);
+
+/// Commands refused while a function runs (and SCRIPT KILL of one).
+pub const BUSY_FUNCTION: CommandError = CommandError::canned(
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
+);

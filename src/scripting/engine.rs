@@ -120,6 +120,8 @@ pub struct Invocation<'a> {
     pub args: &'a [Vec<u8>],
     pub caller: &'a mut dyn Caller,
     pub now_ms: u64,
+    /// The master sent it (replication): SCRIPT KILL may not stop it.
+    pub from_master: bool,
 }
 
 /// The scripting engine. See the module documentation of
@@ -574,7 +576,7 @@ fn call(
         resp: 2,
         flags,
     };
-    status.begin(eval, run.now_ms);
+    status.begin(eval, run.from_master, run.now_ms);
     // SAFETY: `ctx` outlives the pcall and is unset before it is dropped;
     // the stack holds the handler, the function and its arguments.
     let reply = unsafe {

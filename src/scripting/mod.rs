@@ -24,7 +24,8 @@
 //! // EVAL body numkeys key... arg...
 //! let sha = engine.load_script(body)?;              // compile errors, shebang errors
 //! let flags = engine.script(sha.as_bytes()).unwrap().flags; // checks before running
-//! let reply = engine.run_script(sha.as_bytes(), Invocation { keys, args, caller, now_ms })?;
+//! let run = Invocation { keys, args, caller, now_ms, from_master: false };
+//! let reply = engine.run_script(sha.as_bytes(), run)?;
 //! convert::write_frame(&reply.frame, writer);       // + count reply.uncounted_errors
 //!
 //! // FUNCTION LOAD / FCALL
@@ -33,7 +34,7 @@
 //!
 //! // SCRIPT KILL from another thread, while a script runs
 //! let status = engine.status();                     // an Arc, taken beforehand
-//! if status.is_running() && !status.has_written() { status.kill(); }
+//! status.kill(true)?;                            // SCRIPT KILL: NOTBUSY, UNKILLABLE, BUSY or OK
 //! ```
 //!
 //! # Builds without scripting

@@ -56,6 +56,8 @@ pub struct Invocation<'a> {
     pub args: &'a [Vec<u8>],
     pub caller: &'a mut dyn Caller,
     pub now_ms: u64,
+    /// The master sent it (replication): SCRIPT KILL may not stop it.
+    pub from_master: bool,
 }
 
 /// An engine that has nothing and runs nothing.

@@ -86,6 +86,7 @@ pub(super) fn eval_with(
         args: &bytes(args),
         caller: &mut caller,
         now_ms: 0,
+        from_master: false,
     };
     match engine.run_script(sha.as_bytes(), run) {
         Ok(reply) => convert::write_frame(&reply.frame, &mut out),
@@ -516,6 +517,7 @@ fn noscript_and_cache() {
         args: &[],
         caller: &mut caller,
         now_ms: 0,
+        from_master: false,
     };
     let err = engine
         .run_script(b"0000000000000000000000000000000000000000", run)
@@ -544,9 +546,11 @@ fn writes_are_reported() {
         args: &[],
         caller: &mut caller,
         now_ms: 7,
+        from_master: false,
     };
     engine.run_script(sha.as_bytes(), run).unwrap();
     assert!(status.has_written());
+    assert_eq!(status.kill(true).unwrap_err().code(), "NOTBUSY");
     assert!(!status.is_running());
     assert_eq!(caller.calls, vec![bytes(&["set", "a", "1"])]);
 }
@@ -555,11 +559,19 @@ fn writes_are_reported() {
 fn kill_from_another_thread() {
     let mut engine = Engine::new();
     let status = engine.status();
+    assert_eq!(
+        status.kill(true).unwrap_err().text(),
+        "NOTBUSY No scripts in execution right now."
+    );
     let killer = std::thread::spawn(move || {
         while !status.is_running() {
             std::thread::yield_now();
         }
-        status.kill();
+        assert_eq!(
+            status.kill(false).unwrap_err().text(),
+            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+        );
+        status.kill(true).unwrap();
     });
     let body = "local i = 0 while true do pcall(function() i = i + 1 end) end";
     let reply = eval_with(&mut engine, body, &[], &[], Protocol::Resp2);
@@ -631,6 +643,7 @@ fn fcall(engine: &mut Engine, name: &str, keys: &[&str], args: &[&str]) -> Strin
         args: &bytes(args),
         caller: &mut caller,
         now_ms: 0,
+        from_master: false,
     };
     match engine.call_function(name.as_bytes(), run) {
         Ok(reply) => convert::write_frame(&reply.frame, &mut out),
@@ -959,4 +972,41 @@ fn environment_matches_redis() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The error lines a run leaves for INFO's errorstats.
+fn uncounted(body: &str) -> Vec<String> {
+    let mut engine = Engine::new();
+    let mut caller = FakeCaller::new();
+    let sha = engine.load_script(body.as_bytes()).unwrap();
+    let run = Invocation {
+        keys: &[],
+        args: &[],
+        caller: &mut caller,
+        now_ms: 0,
+        from_master: false,
+    };
+    let reply = engine.run_script(sha.as_bytes(), run).unwrap();
+    reply.uncounted_errors.iter().map(|e| s(e)).collect()
+}
+
+#[test]
+fn errors_relayed_from_commands_are_not_counted_twice() {
+    // Redis counts an error once: where it is first replied.
+    assert!(uncounted("return redis.pcall('nosuch')").is_empty());
+    assert!(uncounted("redis.call('nosuch')").is_empty());
+    assert!(uncounted("return {redis.pcall('wrongtype')}").is_empty());
+    assert_eq!(uncounted("return {err='MY x'}"), ["MY x"]);
+    assert_eq!(
+        uncounted("return {1, redis.error_reply('E1'), {err='E2 y'}}"),
+        ["ERR E1", "E2 y"]
+    );
+    assert_eq!(
+        uncounted("error('x')"),
+        [format!(
+            "ERR user_script:1: x script: {}, on @user_script:1.",
+            sha("error('x')")
+        )]
+    );
+    assert!(uncounted("return 1").is_empty());
 }
