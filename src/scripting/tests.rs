@@ -1010,3 +1010,42 @@ fn errors_relayed_from_commands_are_not_counted_twice() {
     );
     assert!(uncounted("return 1").is_empty());
 }
+
+#[test]
+fn function_load_times_out() {
+    // Recorded from Redis 7.0.15, after its 500 ms.
+    let mut e = Engine::new();
+    assert_eq!(
+        load(&mut e, "#!lua name=loop\nwhile true do end"),
+        "-ERR Error registering functions: ERR FUNCTION LOAD timeout"
+    );
+    // The state is usable afterwards (the hook is gone).
+    assert_eq!(
+        load(
+            &mut e,
+            "#!lua name=ok\nredis.register_function('f', function() local i = 0 while i < 300000 do i = i + 1 end return i end)"
+        ),
+        "$ok"
+    );
+    assert_eq!(fcall(&mut e, "f", &[], &[]), ":300000\r\n");
+}
+
+#[test]
+fn function_flags_and_descriptions() {
+    // As FUNCTION LIST showed them on Redis 7.0.15.
+    let mut e = Engine::new();
+    let code = "#!lua name=loop2\nlocal f = function() end\nredis.log(redis.LOG_WARNING, 'x')\n\
+                redis.register_function('x1', f)\n\
+                redis.register_function{function_name='x2', callback=f, description='d', flags={'allow-oom', 'NO-WRITES'}}";
+    assert_eq!(load(&mut e, code), "$loop2");
+    let (library, x1) = e.function(b"x1").unwrap();
+    assert_eq!(
+        (library.name.as_slice(), library.engine),
+        (&b"loop2"[..], "LUA")
+    );
+    assert_eq!(x1.description, None);
+    assert!(x1.flags.names().is_empty());
+    let (_, x2) = e.function(b"x2").unwrap();
+    assert_eq!(x2.description.as_deref(), Some(&b"d"[..]));
+    assert_eq!(x2.flags.names(), ["no-writes", "allow-oom"]);
+}
