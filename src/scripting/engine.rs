@@ -217,10 +217,9 @@ impl Engine {
 
     /// Runs a cached script (EVALSHA, or EVAL after [`Engine::load_script`]).
     pub fn run_script(&mut self, sha: &[u8], run: Invocation<'_>) -> Result<Reply, CommandError> {
-        let Some(script) = self.script(sha) else {
+        if self.script(sha).is_none() {
             return Err(NOSCRIPT);
-        };
-        let flags = script.flags;
+        }
         let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
         let l = self.eval.l;
         // SAFETY: the eval state, not running; `f_<sha>` was stored by
@@ -237,7 +236,7 @@ impl Engine {
             ffi::lua_setfield(l, -2, c"ARGV".as_ptr());
             ffi::lua_pop(l, 1);
         }
-        Ok(call(&mut self.eval, &sha, true, flags, run, 0))
+        Ok(call(&mut self.eval, &sha, true, run, 0))
     }
 
     /// Empties the script cache and starts a new EVAL state (SCRIPT FLUSH).
@@ -453,7 +452,7 @@ impl Engine {
         let Some((_, function)) = self.function(name) else {
             return Err(CommandError::err("Function not found"));
         };
-        let (callback, flags) = (function.callback, function.flags);
+        let callback = function.callback;
         let l = self.functions.l;
         // SAFETY: the function state, not running; KEYS and ARGV are the
         // callback's two arguments.
@@ -465,7 +464,7 @@ impl Engine {
             push_array(l, run.args);
         }
         let name = String::from_utf8_lossy(name).into_owned();
-        Ok(call(&mut self.functions, &name, false, flags, run, 2))
+        Ok(call(&mut self.functions, &name, false, run, 2))
     }
 
     /// Removes every library and starts a new function state (FUNCTION
@@ -561,20 +560,12 @@ unsafe fn error_info(l: L) -> ErrorInfo {
 
 /// Runs the function on the stack (below it the error handler, above it
 /// `nargs` arguments) and converts its result: Redis's `luaCallFunction`.
-fn call(
-    state: &mut State,
-    name: &str,
-    eval: bool,
-    flags: ScriptFlags,
-    run: Invocation<'_>,
-    nargs: c_int,
-) -> Reply {
+fn call(state: &mut State, name: &str, eval: bool, run: Invocation<'_>, nargs: c_int) -> Reply {
     let l = state.l;
     let status = state.ctx.status.clone();
     let mut ctx = RunCtx {
         caller: run.caller,
         resp: 2,
-        flags,
     };
     status.begin(eval, run.from_master, run.now_ms);
     // SAFETY: `ctx` outlives the pcall and is unset before it is dropped;

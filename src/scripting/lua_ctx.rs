@@ -1,5 +1,5 @@
 //! What a Lua state's C functions reach while Lua runs: the run in
-//! progress (its [`Caller`], RESP version, flags), the library being
+//! progress (its [`Caller`] and RESP version), the library being
 //! loaded, the shared [`RunStatus`] and the `math.random` generator.
 //!
 //! Each Lua state keeps a pointer to its [`StateCtx`] in its registry, as
@@ -23,8 +23,6 @@ pub struct RunCtx<'a> {
     /// The protocol `redis.call` replies are produced in: 2 until the
     /// script calls `redis.setresp(3)`.
     pub resp: u8,
-    /// The script's flags, for the command layer's checks.
-    pub flags: ScriptFlags,
 }
 
 /// A function registered by `redis.register_function` during a load.
