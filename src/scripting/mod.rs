@@ -37,6 +37,28 @@
 //! status.kill(true)?;                            // SCRIPT KILL: NOTBUSY, UNKILLABLE, BUSY or OK
 //! ```
 //!
+//! # Where the engine departs from Redis, and why
+//!
+//! - Two Lua states, not one: Redis 7 has one for EVAL and one for
+//!   functions, and SCRIPT FLUSH and FUNCTION FLUSH each reset only theirs.
+//! - Read-only tables are proxies (stock Lua has no read-only flag; see
+//!   `env`). Scripts see the same errors; a C library function that
+//!   writes raw into a library table (only `table.insert` can, and it is
+//!   wrapped) would write into the empty proxy.
+//! - The reference server is 7.0.15 with the fixes for CVE-2025-46817 and
+//!   -46818: no `getfenv`, `setfenv` or `newproxy`, and the string
+//!   metatable is read-only. The engine follows it, not the 7.0.15 source.
+//! - Where Redis crashes (an error table without `err`) or writes a broken
+//!   reply (CR or LF in a script's error), the engine answers an empty
+//!   message or spaces.
+//! - A reply a script builds holds at most 2^24 values (a table that
+//!   refers to itself twice would otherwise double at every level, and
+//!   Redis never finishes it).
+//! - Fields of special tables (`err`, `ok`, `double`...) are read without
+//!   metamethods, so no Lua code runs while a reply is converted.
+//! - No Lua debugger: `redis.breakpoint()` is false, `redis.debug()` does
+//!   nothing, as in Redis outside SCRIPT DEBUG.
+//!
 //! # Builds without scripting
 //!
 //! Lua comes from the `scripting` cargo feature (on by default). Without
