@@ -118,3 +118,23 @@ fn environment_matches_redis() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn pcall_edges_match_redis() {
+    // Recorded from Redis 7.0.15. With no argument Redis's pcall calls its
+    // own `true` placeholder.
+    assert_eq!(
+        s(&eval("return {pcall()}")),
+        "*2\r\n$-1\r\n$31\r\nattempt to call a boolean value\r\n"
+    );
+    assert_eq!(
+        s(&eval("return {pcall(1)}")),
+        "*2\r\n$-1\r\n$30\r\nattempt to call a number value\r\n"
+    );
+    assert_eq!(
+        s(&eval(
+            "return {pcall(function(...) return select('#', ...) end, 1, nil, 3)}"
+        )),
+        "*2\r\n:1\r\n:3\r\n"
+    );
+}
