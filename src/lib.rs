@@ -38,7 +38,7 @@
 //! ```text
 //!  6  server (listener, worker pool, connection loop, start-up loading)   client
 //!  5  commands (table, dispatcher, one module per command family)
-//!  4  state (what all threads share, sessions, persistence's upkeep)
+//!  4  state (what all threads share, sessions, persistence's upkeep)   scripting
 //!  3  process, config, channels (pub/sub registry, keyspace notifications)
 //!  2  persist (RDB and AOF formats, snapshots)
 //!  1  resp (wire protocol)   net (sockets)   store (keyspace, types, expiry)
@@ -53,6 +53,9 @@
 //! - `state`: what every thread shares (configuration, keyspace, sessions,
 //!   statistics, the shutdown signal, when files are written) and each
 //!   connection's session.
+//! - `scripting`: the Lua engine behind EVAL and FUNCTION (Redis's
+//!   environment and libraries, Lua ↔ RESP), beside `state`: it uses only
+//!   the layers below, and the commands drive it.
 //! - `config`: every Redis 7.0 directive, files, CONFIG SET and REWRITE.
 //!   `channels`: subscribers, message delivery, keyspace notifications.
 //!   `process`: daemonizing, the pid file, supervisors, the OOM score.
@@ -103,6 +106,8 @@ mod resp;
 #[allow(missing_docs, rustdoc::private_intra_doc_links)]
 mod rng;
 #[allow(missing_docs, rustdoc::private_intra_doc_links)]
+mod scripting;
+#[allow(missing_docs, rustdoc::private_intra_doc_links)]
 mod server;
 #[allow(missing_docs, rustdoc::private_intra_doc_links)]
 mod state;
@@ -134,6 +139,6 @@ pub mod internals {
     }
     expose!(
         channels, clock, commands, counter, digest, error, glob, log, net, num, persist, process,
-        quote, resp, rng, server, state, store,
+        quote, resp, rng, scripting, server, state, store,
     );
 }

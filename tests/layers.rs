@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["resp", "net", "store"],
     &["persist"],
     &["channels", "config", "process"],
-    &["state"],
+    &["scripting", "state"],
     &["commands"],
     &["server", "client"],
 ];

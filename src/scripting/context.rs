@@ -1,0 +1,162 @@
+//! The engine's two contracts with the rest of the server: the
+//! [`Caller`] the command layer implements so scripts can run commands,
+//! and the [`RunStatus`] other threads read to answer BUSY and to stop a
+//! script (SCRIPT KILL, FUNCTION KILL). No Lua here: both exist in builds
+//! without scripting.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::error::CommandError;
+use crate::log::Logger;
+use crate::resp::Frame;
+
+/// The command layer, as a running script sees it: `redis.call` and
+/// `redis.pcall` come here.
+pub trait Caller {
+    /// Runs one command for the script and returns its reply, produced for
+    /// protocol `resp` (2 or 3: the script's `redis.setresp`). A command
+    /// the script may not run answers with its error reply
+    /// (`Frame::Error(b"ERR Unknown Redis command called from script")`);
+    /// the engine hands errors to the script as `{err=...}` tables.
+    ///
+    /// Set `wrote` when the command modified the dataset, so that SCRIPT
+    /// KILL can refuse (`UNKILLABLE`) as Redis does.
+    fn call(&mut self, argv: &[Vec<u8>], resp: u8, wrote: &mut bool) -> Frame;
+
+    /// The replication flags the script chose with `redis.set_repl`
+    /// (`REPL_*` bits: 1 AOF, 2 replicas), for the command layer to apply
+    /// to the commands that follow.
+    fn set_repl(&mut self, _flags: u8) {}
+
+    /// `redis.acl_check_cmd`: whether the script's user may run `argv`;
+    /// `None` when no such command exists.
+    fn acl_check_cmd(&mut self, _argv: &[Vec<u8>]) -> Option<bool> {
+        Some(true)
+    }
+
+    /// The server's log, for `redis.log`.
+    fn logger(&self) -> &Logger;
+}
+
+/// What other threads may ask of the engine while a script runs (SCRIPT
+/// KILL, FUNCTION KILL, the BUSY reply): shared, lock-free.
+#[derive(Debug, Default)]
+pub struct RunStatus {
+    running: AtomicBool,
+    kill: AtomicBool,
+    wrote: AtomicBool,
+    /// Whether the running code is an EVAL script (else a function): the
+    /// KILL command must match it.
+    eval: AtomicBool,
+    /// Whether the master sent it (replication): never killed.
+    from_master: AtomicBool,
+    /// When the run started, in milliseconds on the caller's clock.
+    started_ms: AtomicU64,
+}
+
+impl RunStatus {
+    /// True while a script or function runs.
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::Acquire)
+    }
+
+    /// True if the running code is an EVAL script, false for a function.
+    pub fn is_eval(&self) -> bool {
+        self.eval.load(Ordering::Acquire)
+    }
+
+    /// True once the running script has performed a write: Redis then
+    /// refuses SCRIPT KILL (the dataset would be left half-modified).
+    pub fn has_written(&self) -> bool {
+        self.wrote.load(Ordering::Acquire)
+    }
+
+    /// When the run started (as given to the run), in milliseconds.
+    pub fn started_ms(&self) -> u64 {
+        self.started_ms.load(Ordering::Acquire)
+    }
+
+    /// SCRIPT KILL (`eval`) or FUNCTION KILL: asks the running script to
+    /// stop, or says why not, as Redis's `scriptKill` does and in its
+    /// order. Once asked, the script fails within 100,000 Lua instructions
+    /// with `ERR Script killed by user with SCRIPT KILL...`.
+    pub fn kill(&self, eval: bool) -> Result<(), CommandError> {
+        if !self.is_running() {
+            return Err(NOTBUSY);
+        }
+        if self.from_master.load(Ordering::Acquire) {
+            return Err(UNKILLABLE_MASTER);
+        }
+        if self.has_written() {
+            return Err(UNKILLABLE_WRITTEN);
+        }
+        match (eval, self.is_eval()) {
+            (true, false) => Err(BUSY_FUNCTION),
+            (false, true) => Err(BUSY_SCRIPT),
+            _ => {
+                self.kill.store(true, Ordering::Release);
+                Ok(())
+            }
+        }
+    }
+
+    /// The error other commands get while a script runs past
+    /// busy-reply-threshold (the KILL it names matches the running code).
+    pub fn busy_error(&self) -> CommandError {
+        if self.is_eval() {
+            BUSY_SCRIPT
+        } else {
+            BUSY_FUNCTION
+        }
+    }
+
+    #[cfg_attr(not(feature = "scripting"), allow(dead_code))]
+    pub(crate) fn kill_requested(&self) -> bool {
+        self.kill.load(Ordering::Acquire)
+    }
+
+    #[cfg_attr(not(feature = "scripting"), allow(dead_code))]
+    pub(crate) fn begin(&self, eval: bool, from_master: bool, now_ms: u64) {
+        self.kill.store(false, Ordering::Release);
+        self.from_master.store(from_master, Ordering::Release);
+        self.wrote.store(false, Ordering::Release);
+        self.eval.store(eval, Ordering::Release);
+        self.started_ms.store(now_ms, Ordering::Release);
+        self.running.store(true, Ordering::Release);
+    }
+
+    #[cfg_attr(not(feature = "scripting"), allow(dead_code))]
+    pub(crate) fn set_written(&self) {
+        self.wrote.store(true, Ordering::Release);
+    }
+
+    #[cfg_attr(not(feature = "scripting"), allow(dead_code))]
+    pub(crate) fn end(&self) {
+        self.running.store(false, Ordering::Release);
+        self.kill.store(false, Ordering::Release);
+    }
+}
+
+/// SCRIPT KILL or FUNCTION KILL with nothing running.
+pub const NOTBUSY: CommandError =
+    CommandError::canned("NOTBUSY No scripts in execution right now.");
+
+/// KILL of a script the master sent.
+pub const UNKILLABLE_MASTER: CommandError = CommandError::canned(
+    "UNKILLABLE The busy script was sent by a master instance in the context of replication and cannot be killed.",
+);
+
+/// KILL of a script that already wrote.
+pub const UNKILLABLE_WRITTEN: CommandError = CommandError::canned(
+    "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+);
+
+/// Commands refused while an EVAL script runs (and FUNCTION KILL of one).
+pub const BUSY_SCRIPT: CommandError = CommandError::canned(
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+);
+
+/// Commands refused while a function runs (and SCRIPT KILL of one).
+pub const BUSY_FUNCTION: CommandError = CommandError::canned(
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
+);
