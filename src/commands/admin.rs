@@ -268,24 +268,20 @@ fn config_rewrite(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     }
 }
 
-/// `CONFIG HELP`
-fn config_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    super::introspection::reply_help(
-        ctx,
-        &args[0],
-        &[
-            "GET <pattern>",
-            "    Return parameters matching the glob-like <pattern> and their values.",
-            "SET <directive> <value>",
-            "    Set the configuration <directive> to <value>.",
-            "RESETSTAT",
-            "    Reset statistics reported by the INFO command.",
-            "REWRITE",
-            "    Rewrite the configuration file.",
-        ],
-    );
-    Ok(())
-}
+// `CONFIG HELP`
+help_command!(
+    config_help,
+    [
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+    ]
+);
 
 // ---- Command table -----------------------------------------------------------
 

@@ -46,6 +46,11 @@ pub fn is(arg: &[u8], keyword: &str) -> bool {
     arg.eq_ignore_ascii_case(keyword.as_bytes())
 }
 
+/// The value `arg` names among `keywords` (any case), if it names one.
+pub fn keyword<T: Copy>(arg: &[u8], keywords: &[(&str, T)]) -> Option<T> {
+    keywords.iter().find(|(k, _)| is(arg, k)).map(|(_, v)| *v)
+}
+
 /// Reads a command's arguments left to right, as Redis's option loops do
 /// (mini-redis's `Parse`): each read fails with Redis's error for what it
 /// expected, and [`Cursor::finish`] refuses what is left. A handler's

@@ -676,9 +676,10 @@ fn object_freq(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     })
 }
 
-/// `OBJECT HELP`
-fn object_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    const LINES: &[&str] = &[
+// `OBJECT HELP`
+help_command!(
+    object_help,
+    [
         "ENCODING <key>",
         "    Return the kind of internal representation used in order to store the value",
         "    associated with a <key>.",
@@ -691,10 +692,8 @@ fn object_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         "REFCOUNT <key>",
         "    Return the number of references of the value associated with the specified",
         "    <key>.",
-    ];
-    super::introspection::reply_help(ctx, &args[0], LINES);
-    Ok(())
-}
+    ]
+);
 
 // ---- Command table -----------------------------------------------------------
 

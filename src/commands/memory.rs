@@ -24,27 +24,23 @@ fn memory_container(_ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     Err(error::unknown_subcommand("memory", &args[1]))
 }
 
-/// `MEMORY HELP`
-fn memory_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    super::introspection::reply_help(
-        ctx,
-        &args[0],
-        &[
-            "DOCTOR",
-            "    Return memory problems reports.",
-            "MALLOC-STATS",
-            "    Return internal statistics report from the memory allocator.",
-            "PURGE",
-            "    Attempt to purge dirty pages for reclamation by the allocator.",
-            "STATS",
-            "    Return information about the memory usage of the server.",
-            "USAGE <key> [SAMPLES <count>]",
-            "    Return memory in bytes used by <key> and its value. Nested values are",
-            "    sampled up to <count> times (default: 5, 0 means sample all).",
-        ],
-    );
-    Ok(())
-}
+// `MEMORY HELP`
+help_command!(
+    memory_help,
+    [
+        "DOCTOR",
+        "    Return memory problems reports.",
+        "MALLOC-STATS",
+        "    Return internal statistics report from the memory allocator.",
+        "PURGE",
+        "    Attempt to purge dirty pages for reclamation by the allocator.",
+        "STATS",
+        "    Return information about the memory usage of the server.",
+        "USAGE <key> [SAMPLES <count>]",
+        "    Return memory in bytes used by <key> and its value. Nested values are",
+        "    sampled up to <count> times (default: 5, 0 means sample all).",
+    ]
+);
 
 /// `MEMORY USAGE key [SAMPLES count]`
 fn memory_usage(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {

@@ -39,6 +39,17 @@
 //! [`typed`] (a key's value as the type a command expects) and
 //! [`sampling`] (the random-member commands' rules).
 
+/// A container's `HELP` subcommand: Redis's help reply (the usage line,
+/// these lines, then HELP itself), as `addReplyHelp` writes it.
+macro_rules! help_command {
+    ($name:ident, [$($line:expr),* $(,)?]) => {
+        fn $name(ctx: &mut $crate::commands::Ctx, args: &[Vec<u8>]) -> $crate::error::CommandResult {
+            $crate::commands::introspection::reply_help(ctx, &args[0], &[$($line),*]);
+            Ok(())
+        }
+    };
+}
+
 pub mod admin;
 pub mod args;
 pub mod blocking;

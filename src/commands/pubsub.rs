@@ -204,27 +204,23 @@ fn pubsub_numpat(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     Ok(())
 }
 
-/// `PUBSUB HELP`
-fn pubsub_help(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    super::introspection::reply_help(
-        ctx,
-        &args[0],
-        &[
-            "CHANNELS [<pattern>]",
-            "    Return the currently active channels matching a <pattern> (default: '*').",
-            "NUMPAT",
-            "    Return number of subscriptions to patterns.",
-            "NUMSUB [<channel> ...]",
-            "    Return the number of subscribers for the specified channels, excluding",
-            "    pattern subscriptions(default: no channels).",
-            "SHARDCHANNELS [<pattern>]",
-            "    Return the currently active shard level channels matching a <pattern> (default: '*').",
-            "SHARDNUMSUB [<shardchannel> ...]",
-            "    Return the number of subscribers for the specified shard level channel(s)",
-        ],
-    );
-    Ok(())
-}
+// `PUBSUB HELP`
+help_command!(
+    pubsub_help,
+    [
+        "CHANNELS [<pattern>]",
+        "    Return the currently active channels matching a <pattern> (default: '*').",
+        "NUMPAT",
+        "    Return number of subscriptions to patterns.",
+        "NUMSUB [<channel> ...]",
+        "    Return the number of subscribers for the specified channels, excluding",
+        "    pattern subscriptions(default: no channels).",
+        "SHARDCHANNELS [<pattern>]",
+        "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+        "SHARDNUMSUB [<shardchannel> ...]",
+        "    Return the number of subscribers for the specified shard level channel(s)",
+    ]
+);
 
 // ---- Command table -----------------------------------------------------------
 

@@ -253,16 +253,13 @@ fn parse_set_op_options(
                     .ok_or_else(|| CommandError::err("weight value is not a float"))?;
             }
         } else if weighted && c.has(1) && args::is_option(arg, "aggregate") {
-            let which = c.next_bytes()?;
-            parsed.aggregate = if args::is_option(which, "sum") {
-                ScoreAggregate::Sum
-            } else if args::is_option(which, "min") {
-                ScoreAggregate::Min
-            } else if args::is_option(which, "max") {
-                ScoreAggregate::Max
-            } else {
-                return Err(error::SYNTAX);
-            };
+            let which = error::c_str_prefix(c.next_bytes()?, usize::MAX);
+            let aggregates = [
+                ("sum", ScoreAggregate::Sum),
+                ("min", ScoreAggregate::Min),
+                ("max", ScoreAggregate::Max),
+            ];
+            parsed.aggregate = args::keyword(which, &aggregates).ok_or(error::SYNTAX)?;
         } else if !store && !cardinality_only && args::is_option(arg, "withscores") {
             parsed.withscores = true;
         } else if cardinality_only && c.has(1) && args::is_option(arg, "limit") {
