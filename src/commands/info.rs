@@ -218,6 +218,14 @@ fn field(out: &mut String, name: &str, value: impl std::fmt::Display) {
     let _ = write!(out, "{name}:{value}\r\n");
 }
 
+/// Appends one `name:value\r\n` line per pair, in order: a section reads
+/// as the table of fields Redis prints.
+fn fields(out: &mut String, pairs: &[(&str, &dyn std::fmt::Display)]) {
+    for (name, value) in pairs {
+        field(out, name, value);
+    }
+}
+
 fn load(counter: &AtomicU64) -> u64 {
     counter.load(Ordering::Relaxed)
 }
@@ -261,35 +269,40 @@ fn server_section(src: &Sources, out: &mut String) {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    field(out, "redis_version", crate::REDIS_VERSION);
-    field(out, "redis_git_sha1", "00000000");
-    field(out, "redis_git_dirty", 0);
-    field(out, "redis_build_id", "0");
-    field(out, "redis_mode", "standalone");
-    field(out, "os", os_name());
-    field(out, "arch_bits", usize::BITS);
-    // std's Instant reads CLOCK_MONOTONIC through clock_gettime.
-    field(out, "monotonic_clock", "POSIX clock_gettime");
-    // One thread per connection, blocking I/O: no event multiplexer.
-    field(out, "multiplexing_api", "threads");
-    field(out, "atomicvar_api", "rust-std");
-    // Not built by gcc.
-    field(out, "gcc_version", "0.0.0");
-    field(out, "process_id", std::process::id());
-    field(out, "process_supervised", "no");
-    field(out, "run_id", &state.run_id);
-    field(out, "tcp_port", state.local_addr().port());
-    field(out, "server_time_usec", now_us);
-    field(out, "uptime_in_seconds", uptime);
-    field(out, "uptime_in_days", uptime / (3600 * 24));
-    field(out, "hz", config.hz);
-    field(out, "configured_hz", config.hz);
-    // Redis's LRU clock: seconds, 24 bits.
-    field(out, "lru_clock", (now_us / 1_000_000) & ((1 << 24) - 1));
-    field(out, "executable", executable);
-    field(out, "config_file", config_file);
-    field(out, "io_threads_active", 0);
-    field(out, "sedis_version", crate::SEDIS_VERSION);
+    fields(
+        out,
+        &[
+            ("redis_version", &crate::REDIS_VERSION),
+            ("redis_git_sha1", &"00000000"),
+            ("redis_git_dirty", &0),
+            ("redis_build_id", &"0"),
+            ("redis_mode", &"standalone"),
+            ("os", &os_name()),
+            ("arch_bits", &usize::BITS),
+            // std's Instant reads CLOCK_MONOTONIC through clock_gettime.
+            ("monotonic_clock", &"POSIX clock_gettime"),
+            // One thread per connection, blocking I/O: no event multiplexer.
+            ("multiplexing_api", &"threads"),
+            ("atomicvar_api", &"rust-std"),
+            // Not built by gcc.
+            ("gcc_version", &"0.0.0"),
+            ("process_id", &std::process::id()),
+            ("process_supervised", &"no"),
+            ("run_id", &state.run_id),
+            ("tcp_port", &state.local_addr().port()),
+            ("server_time_usec", &now_us),
+            ("uptime_in_seconds", &uptime),
+            ("uptime_in_days", &(uptime / (3600 * 24))),
+            ("hz", &config.hz),
+            ("configured_hz", &config.hz),
+            // Redis's LRU clock: seconds, 24 bits.
+            ("lru_clock", &((now_us / 1_000_000) & ((1 << 24) - 1))),
+            ("executable", &executable),
+            ("config_file", &config_file),
+            ("io_threads_active", &0),
+            ("sedis_version", &crate::SEDIS_VERSION),
+        ],
+    );
 }
 
 /// Figures gathered in one pass over the connected clients.
@@ -323,20 +336,21 @@ fn clients_summary(state: &State) -> ClientsSummary {
 fn clients_section(src: &Sources, out: &mut String) {
     let state = src.state;
     let summary = clients_summary(state);
-    field(out, "connected_clients", summary.connected);
-    field(out, "cluster_connections", 0);
-    field(out, "maxclients", state.config().maxclients);
-    field(
+    fields(
         out,
-        "client_recent_max_input_buffer",
-        summary.max_input_buffer,
+        &[
+            ("connected_clients", &summary.connected),
+            ("cluster_connections", &0),
+            ("maxclients", &state.config().maxclients),
+            ("client_recent_max_input_buffer", &summary.max_input_buffer),
+            // Replies are written out before a worker waits for input, so no
+            // output buffer outlives a request.
+            ("client_recent_max_output_buffer", &0),
+            ("blocked_clients", &summary.blocked),
+            ("tracking_clients", &0),
+            ("clients_in_timeout_table", &0),
+        ],
     );
-    // Replies are written out before a worker waits for input, so no
-    // output buffer outlives a request.
-    field(out, "client_recent_max_output_buffer", 0);
-    field(out, "blocked_clients", summary.blocked);
-    field(out, "tracking_clients", 0);
-    field(out, "clients_in_timeout_table", 0);
 }
 
 /// `numerator / denominator`, or 0 when there is nothing to divide by.
@@ -358,78 +372,76 @@ fn memory_section(src: &Sources, out: &mut String) {
     let dataset = used - overhead;
     let net = used.saturating_sub(startup);
     let total_system = alloc::total_system_memory();
-    let human = |n: usize| alloc::bytes_to_human(n as u64);
-    field(out, "used_memory", used);
-    field(out, "used_memory_human", human(used));
-    field(out, "used_memory_rss", rss);
-    field(out, "used_memory_rss_human", human(rss));
-    field(out, "used_memory_peak", peak);
-    field(out, "used_memory_peak_human", human(peak));
-    field(
-        out,
-        "used_memory_peak_perc",
-        format!("{:.2}%", ratio(used * 100, peak)),
-    );
-    field(out, "used_memory_overhead", overhead);
-    field(out, "used_memory_startup", startup);
-    field(out, "used_memory_dataset", dataset);
-    field(
-        out,
-        "used_memory_dataset_perc",
-        format!("{:.2}%", ratio(dataset * 100, net)),
-    );
-    // The system allocator reports no active/resident split: what is
-    // allocated is counted as active, and the resident figure is the RSS.
-    field(out, "allocator_allocated", used);
-    field(out, "allocator_active", used);
-    field(out, "allocator_resident", rss);
-    field(out, "total_system_memory", total_system);
-    field(out, "total_system_memory_human", human(total_system));
-    // No scripting engine, no functions.
-    field(out, "used_memory_lua", 0);
-    field(out, "used_memory_vm_eval", 0);
-    field(out, "used_memory_lua_human", "0B");
-    field(out, "used_memory_scripts_eval", 0);
-    field(out, "number_of_cached_scripts", 0);
-    field(out, "number_of_functions", 0);
-    field(out, "number_of_libraries", 0);
-    field(out, "used_memory_vm_functions", 0);
-    field(out, "used_memory_vm_total", 0);
-    field(out, "used_memory_vm_total_human", "0B");
-    field(out, "used_memory_functions", 0);
-    field(out, "used_memory_scripts", 0);
-    field(out, "used_memory_scripts_human", "0B");
     let limit = &src.state.memory;
-    field(out, "maxmemory", limit.maxmemory());
-    field(out, "maxmemory_human", human(limit.maxmemory() as usize));
-    field(out, "maxmemory_policy", limit.policy().name());
-    field(out, "allocator_frag_ratio", "1.00");
-    field(out, "allocator_frag_bytes", 0);
-    field(
+    let human = |n: usize| alloc::bytes_to_human(n as u64);
+    fields(
         out,
-        "allocator_rss_ratio",
-        format!("{:.2}", ratio(rss, used)),
+        &[
+            ("used_memory", &used),
+            ("used_memory_human", &human(used)),
+            ("used_memory_rss", &rss),
+            ("used_memory_rss_human", &human(rss)),
+            ("used_memory_peak", &peak),
+            ("used_memory_peak_human", &human(peak)),
+            (
+                "used_memory_peak_perc",
+                &format!("{:.2}%", ratio(used * 100, peak)),
+            ),
+            ("used_memory_overhead", &overhead),
+            ("used_memory_startup", &startup),
+            ("used_memory_dataset", &dataset),
+            (
+                "used_memory_dataset_perc",
+                &format!("{:.2}%", ratio(dataset * 100, net)),
+            ),
+            // The system allocator reports no active/resident split: what is
+            // allocated is counted as active, and the resident figure is the RSS.
+            ("allocator_allocated", &used),
+            ("allocator_active", &used),
+            ("allocator_resident", &rss),
+            ("total_system_memory", &total_system),
+            ("total_system_memory_human", &human(total_system)),
+            // No scripting engine, no functions.
+            ("used_memory_lua", &0),
+            ("used_memory_vm_eval", &0),
+            ("used_memory_lua_human", &"0B"),
+            ("used_memory_scripts_eval", &0),
+            ("number_of_cached_scripts", &0),
+            ("number_of_functions", &0),
+            ("number_of_libraries", &0),
+            ("used_memory_vm_functions", &0),
+            ("used_memory_vm_total", &0),
+            ("used_memory_vm_total_human", &"0B"),
+            ("used_memory_functions", &0),
+            ("used_memory_scripts", &0),
+            ("used_memory_scripts_human", &"0B"),
+            ("maxmemory", &limit.maxmemory()),
+            ("maxmemory_human", &human(limit.maxmemory() as usize)),
+            ("maxmemory_policy", &limit.policy().name()),
+            ("allocator_frag_ratio", &"1.00"),
+            ("allocator_frag_bytes", &0),
+            ("allocator_rss_ratio", &format!("{:.2}", ratio(rss, used))),
+            ("allocator_rss_bytes", &(rss as i64 - used as i64)),
+            ("rss_overhead_ratio", &"1.00"),
+            ("rss_overhead_bytes", &0),
+            (
+                "mem_fragmentation_ratio",
+                &format!("{:.2}", ratio(rss, used)),
+            ),
+            ("mem_fragmentation_bytes", &(rss as i64 - used as i64)),
+            ("mem_not_counted_for_evict", &0),
+            ("mem_replication_backlog", &0),
+            ("mem_total_replication_buffers", &0),
+            ("mem_clients_slaves", &0),
+            ("mem_clients_normal", &clients),
+            ("mem_cluster_links", &0),
+            ("mem_aof_buffer", &0),
+            ("mem_allocator", &"libc"),
+            ("active_defrag_running", &0),
+            ("lazyfree_pending_objects", &0),
+            ("lazyfreed_objects", &0),
+        ],
     );
-    field(out, "allocator_rss_bytes", rss as i64 - used as i64);
-    field(out, "rss_overhead_ratio", "1.00");
-    field(out, "rss_overhead_bytes", 0);
-    field(
-        out,
-        "mem_fragmentation_ratio",
-        format!("{:.2}", ratio(rss, used)),
-    );
-    field(out, "mem_fragmentation_bytes", rss as i64 - used as i64);
-    field(out, "mem_not_counted_for_evict", 0);
-    field(out, "mem_replication_backlog", 0);
-    field(out, "mem_total_replication_buffers", 0);
-    field(out, "mem_clients_slaves", 0);
-    field(out, "mem_clients_normal", clients);
-    field(out, "mem_cluster_links", 0);
-    field(out, "mem_aof_buffer", 0);
-    field(out, "mem_allocator", "libc");
-    field(out, "active_defrag_running", 0);
-    field(out, "lazyfree_pending_objects", 0);
-    field(out, "lazyfreed_objects", 0);
 }
 
 fn persistence_section(src: &Sources, out: &mut String) {
@@ -451,80 +463,66 @@ fn persistence_section(src: &Sources, out: &mut String) {
         ms if ms < 0 => -1,
         ms => (crate::clock::unix_ms() - ms) / 1000,
     };
-    for name in [
-        "loading",
-        "async_loading",
-        "current_cow_peak",
-        "current_cow_size",
-    ] {
-        field(out, name, 0);
-    }
-    field(out, "current_cow_size_age", 0);
-    field(out, "current_fork_perc", "0.00");
-    field(out, "current_save_keys_processed", 0);
-    field(out, "current_save_keys_total", 0);
-    field(out, "rdb_changes_since_last_save", state.dirty());
-    field(out, "rdb_bgsave_in_progress", flag(&rdb.bgsave_in_progress));
-    field(out, "rdb_last_save_time", secs(&state.lastsave));
-    field(out, "rdb_last_bgsave_status", status(&rdb.last_bgsave_ok));
-    field(out, "rdb_last_bgsave_time_sec", secs(&rdb.last_bgsave_secs));
-    field(
-        out,
-        "rdb_current_bgsave_time_sec",
-        running(&rdb.bgsave_started_ms),
-    );
-    field(out, "rdb_saves", load(&rdb.saves));
-    field(out, "rdb_last_cow_size", 0);
-    field(
-        out,
-        "rdb_last_load_keys_expired",
-        load(&rdb.last_load_expired),
-    );
-    field(out, "rdb_last_load_keys_loaded", load(&rdb.last_load_keys));
-    field(out, "aof_enabled", u8::from(aof));
-    field(
-        out,
-        "aof_rewrite_in_progress",
-        flag(&log.rewrite_in_progress),
-    );
-    field(out, "aof_rewrite_scheduled", flag(&log.rewrite_requested));
-    field(
-        out,
-        "aof_last_rewrite_time_sec",
-        secs(&log.last_rewrite_secs),
-    );
-    field(
-        out,
-        "aof_current_rewrite_time_sec",
-        running(&log.rewrite_started_ms),
-    );
-    field(
-        out,
-        "aof_last_bgrewrite_status",
-        status(&log.last_rewrite_ok),
-    );
-    field(out, "aof_rewrites", load(&log.rewrites));
-    field(
-        out,
-        "aof_rewrites_consecutive_failures",
-        load(&log.rewrite_failures),
-    );
     let write_failed = log.log.write_failed.load(Ordering::Relaxed);
-    field(
+    fields(
         out,
-        "aof_last_write_status",
-        if write_failed { "err" } else { "ok" },
+        &[
+            ("loading", &0),
+            ("async_loading", &0),
+            ("current_cow_peak", &0),
+            ("current_cow_size", &0),
+            ("current_cow_size_age", &0),
+            ("current_fork_perc", &"0.00"),
+            ("current_save_keys_processed", &0),
+            ("current_save_keys_total", &0),
+            ("rdb_changes_since_last_save", &state.dirty()),
+            ("rdb_bgsave_in_progress", &flag(&rdb.bgsave_in_progress)),
+            ("rdb_last_save_time", &secs(&state.lastsave)),
+            ("rdb_last_bgsave_status", &status(&rdb.last_bgsave_ok)),
+            ("rdb_last_bgsave_time_sec", &secs(&rdb.last_bgsave_secs)),
+            (
+                "rdb_current_bgsave_time_sec",
+                &running(&rdb.bgsave_started_ms),
+            ),
+            ("rdb_saves", &load(&rdb.saves)),
+            ("rdb_last_cow_size", &0),
+            ("rdb_last_load_keys_expired", &load(&rdb.last_load_expired)),
+            ("rdb_last_load_keys_loaded", &load(&rdb.last_load_keys)),
+            ("aof_enabled", &u8::from(aof)),
+            ("aof_rewrite_in_progress", &flag(&log.rewrite_in_progress)),
+            ("aof_rewrite_scheduled", &flag(&log.rewrite_requested)),
+            ("aof_last_rewrite_time_sec", &secs(&log.last_rewrite_secs)),
+            (
+                "aof_current_rewrite_time_sec",
+                &running(&log.rewrite_started_ms),
+            ),
+            ("aof_last_bgrewrite_status", &status(&log.last_rewrite_ok)),
+            ("aof_rewrites", &load(&log.rewrites)),
+            (
+                "aof_rewrites_consecutive_failures",
+                &load(&log.rewrite_failures),
+            ),
+            (
+                "aof_last_write_status",
+                &if write_failed { "err" } else { "ok" },
+            ),
+            ("aof_last_cow_size", &0),
+            ("module_fork_in_progress", &0),
+            ("module_fork_last_cow_size", &0),
+        ],
     );
-    field(out, "aof_last_cow_size", 0);
-    field(out, "module_fork_in_progress", 0);
-    field(out, "module_fork_last_cow_size", 0);
     if aof {
-        field(out, "aof_current_size", log.current_size());
-        field(out, "aof_base_size", log.base_size.load(Ordering::Relaxed));
-        field(out, "aof_pending_rewrite", flag(&log.rewrite_requested));
-        field(out, "aof_buffer_length", 0);
-        field(out, "aof_pending_bio_fsync", 0);
-        field(out, "aof_delayed_fsync", 0);
+        fields(
+            out,
+            &[
+                ("aof_current_size", &log.current_size()),
+                ("aof_base_size", &log.base_size.load(Ordering::Relaxed)),
+                ("aof_pending_rewrite", &flag(&log.rewrite_requested)),
+                ("aof_buffer_length", &0),
+                ("aof_pending_bio_fsync", &0),
+                ("aof_delayed_fsync", &0),
+            ],
+        );
     }
 }
 
@@ -532,118 +530,106 @@ fn stats_section(src: &Sources, out: &mut String) {
     let state = src.state;
     let s = &state.stats;
     let ks = &state.keyspace().stats;
-    let kbps = |per_sec: u64| format!("{:.2}", per_sec as f32 / 1024.0);
-    field(
-        out,
-        "total_connections_received",
-        load(&s.total_connections_received),
-    );
-    field(
-        out,
-        "total_commands_processed",
-        s.total_commands_processed.get(),
-    );
-    field(
-        out,
-        "instantaneous_ops_per_sec",
-        state.metrics.ops.per_sec(),
-    );
-    field(out, "total_net_input_bytes", s.total_net_input_bytes.get());
-    field(
-        out,
-        "total_net_output_bytes",
-        s.total_net_output_bytes.get(),
-    );
-    field(out, "total_net_repl_input_bytes", 0);
-    field(out, "total_net_repl_output_bytes", 0);
-    field(
-        out,
-        "instantaneous_input_kbps",
-        kbps(state.metrics.net_input.per_sec()),
-    );
-    field(
-        out,
-        "instantaneous_output_kbps",
-        kbps(state.metrics.net_output.per_sec()),
-    );
-    field(out, "instantaneous_input_repl_kbps", "0.00");
-    field(out, "instantaneous_output_repl_kbps", "0.00");
-    field(out, "rejected_connections", load(&s.rejected_connections));
-    field(out, "sync_full", 0);
-    field(out, "sync_partial_ok", 0);
-    field(out, "sync_partial_err", 0);
-    field(out, "expired_keys", ks.expired_keys.get());
-    field(out, "expired_stale_perc", "0.00");
-    field(out, "expired_time_cap_reached_count", 0);
-    field(out, "expire_cycle_cpu_milliseconds", 0);
-    field(out, "evicted_keys", ks.evicted_keys.get());
-    field(out, "evicted_clients", 0);
-    field(out, "total_eviction_exceeded_time", 0);
-    field(out, "current_eviction_exceeded_time", 0);
-    field(out, "keyspace_hits", ks.keyspace_hits.get());
-    field(out, "keyspace_misses", ks.keyspace_misses.get());
     let pubsub = &state.pubsub;
-    field(
+    let kbps = |per_sec: u64| format!("{:.2}", per_sec as f32 / 1024.0);
+    fields(
         out,
-        "pubsub_channels",
-        pubsub.channel_count(crate::channels::Kind::Channel),
+        &[
+            (
+                "total_connections_received",
+                &load(&s.total_connections_received),
+            ),
+            (
+                "total_commands_processed",
+                &s.total_commands_processed.get(),
+            ),
+            ("instantaneous_ops_per_sec", &state.metrics.ops.per_sec()),
+            ("total_net_input_bytes", &s.total_net_input_bytes.get()),
+            ("total_net_output_bytes", &s.total_net_output_bytes.get()),
+            ("total_net_repl_input_bytes", &0),
+            ("total_net_repl_output_bytes", &0),
+            (
+                "instantaneous_input_kbps",
+                &kbps(state.metrics.net_input.per_sec()),
+            ),
+            (
+                "instantaneous_output_kbps",
+                &kbps(state.metrics.net_output.per_sec()),
+            ),
+            ("instantaneous_input_repl_kbps", &"0.00"),
+            ("instantaneous_output_repl_kbps", &"0.00"),
+            ("rejected_connections", &load(&s.rejected_connections)),
+            ("sync_full", &0),
+            ("sync_partial_ok", &0),
+            ("sync_partial_err", &0),
+            ("expired_keys", &ks.expired_keys.get()),
+            ("expired_stale_perc", &"0.00"),
+            ("expired_time_cap_reached_count", &0),
+            ("expire_cycle_cpu_milliseconds", &0),
+            ("evicted_keys", &ks.evicted_keys.get()),
+            ("evicted_clients", &0),
+            ("total_eviction_exceeded_time", &0),
+            ("current_eviction_exceeded_time", &0),
+            ("keyspace_hits", &ks.keyspace_hits.get()),
+            ("keyspace_misses", &ks.keyspace_misses.get()),
+            (
+                "pubsub_channels",
+                &pubsub.channel_count(crate::channels::Kind::Channel),
+            ),
+            ("pubsub_patterns", &pubsub.pattern_count()),
+            (
+                "pubsubshard_channels",
+                &pubsub.channel_count(crate::channels::Kind::Shard),
+            ),
+            ("latest_fork_usec", &0),
+            ("total_forks", &0),
+            ("migrate_cached_sockets", &0),
+            ("slave_expires_tracked_keys", &0),
+            ("active_defrag_hits", &0),
+            ("active_defrag_misses", &0),
+            ("active_defrag_key_hits", &0),
+            ("active_defrag_key_misses", &0),
+            ("total_active_defrag_time", &0),
+            ("current_active_defrag_time", &0),
+            ("tracking_total_keys", &0),
+            ("tracking_total_items", &0),
+            ("tracking_total_prefixes", &0),
+            ("unexpected_error_replies", &0),
+            ("total_error_replies", &load(&s.total_error_replies)),
+            ("dump_payload_sanitizations", &0),
+            ("total_reads_processed", &s.total_reads_processed.get()),
+            ("total_writes_processed", &s.total_writes_processed.get()),
+            ("io_threaded_reads_processed", &0),
+            ("io_threaded_writes_processed", &0),
+            ("reply_buffer_shrinks", &0),
+            ("reply_buffer_expands", &0),
+            // Redis 7.2's ACL counters; only password failures can happen here.
+            ("acl_access_denied_auth", &load(&s.acl_access_denied_auth)),
+            ("acl_access_denied_cmd", &0),
+            ("acl_access_denied_key", &0),
+            ("acl_access_denied_channel", &0),
+        ],
     );
-    field(out, "pubsub_patterns", pubsub.pattern_count());
-    field(
-        out,
-        "pubsubshard_channels",
-        pubsub.channel_count(crate::channels::Kind::Shard),
-    );
-    field(out, "latest_fork_usec", 0);
-    field(out, "total_forks", 0);
-    field(out, "migrate_cached_sockets", 0);
-    field(out, "slave_expires_tracked_keys", 0);
-    field(out, "active_defrag_hits", 0);
-    field(out, "active_defrag_misses", 0);
-    field(out, "active_defrag_key_hits", 0);
-    field(out, "active_defrag_key_misses", 0);
-    field(out, "total_active_defrag_time", 0);
-    field(out, "current_active_defrag_time", 0);
-    field(out, "tracking_total_keys", 0);
-    field(out, "tracking_total_items", 0);
-    field(out, "tracking_total_prefixes", 0);
-    field(out, "unexpected_error_replies", 0);
-    field(out, "total_error_replies", load(&s.total_error_replies));
-    field(out, "dump_payload_sanitizations", 0);
-    field(out, "total_reads_processed", s.total_reads_processed.get());
-    field(
-        out,
-        "total_writes_processed",
-        s.total_writes_processed.get(),
-    );
-    field(out, "io_threaded_reads_processed", 0);
-    field(out, "io_threaded_writes_processed", 0);
-    field(out, "reply_buffer_shrinks", 0);
-    field(out, "reply_buffer_expands", 0);
-    // Redis 7.2's ACL counters; only password failures can happen here.
-    field(
-        out,
-        "acl_access_denied_auth",
-        load(&s.acl_access_denied_auth),
-    );
-    field(out, "acl_access_denied_cmd", 0);
-    field(out, "acl_access_denied_key", 0);
-    field(out, "acl_access_denied_channel", 0);
 }
 
 fn replication_section(src: &Sources, out: &mut String) {
     let state = src.state;
-    field(out, "role", "master");
-    field(out, "connected_slaves", 0);
-    field(out, "master_failover_state", "no-failover");
-    field(out, "master_replid", &state.replid);
-    field(out, "master_replid2", "0".repeat(40));
-    field(out, "master_repl_offset", 0);
-    field(out, "second_repl_offset", -1);
-    field(out, "repl_backlog_active", 0);
-    field(out, "repl_backlog_size", 0);
-    field(out, "repl_backlog_first_byte_offset", 0);
-    field(out, "repl_backlog_histlen", 0);
+    fields(
+        out,
+        &[
+            ("role", &"master"),
+            ("connected_slaves", &0),
+            ("master_failover_state", &"no-failover"),
+            ("master_replid", &&state.replid),
+            ("master_replid2", &"0".repeat(40)),
+            ("master_repl_offset", &0),
+            ("second_repl_offset", &-1),
+            ("repl_backlog_active", &0),
+            ("repl_backlog_size", &0),
+            ("repl_backlog_first_byte_offset", &0),
+            ("repl_backlog_histlen", &0),
+        ],
+    );
 }
 
 /// (system, user) CPU time of `who`, as Redis prints it: `seconds.micros`.
@@ -661,10 +647,15 @@ fn cpu_times(who: libc::c_int) -> (String, String) {
 fn cpu_section(_: &Sources, out: &mut String) {
     let (sys, user) = cpu_times(libc::RUSAGE_SELF);
     let (sys_children, user_children) = cpu_times(libc::RUSAGE_CHILDREN);
-    field(out, "used_cpu_sys", sys);
-    field(out, "used_cpu_user", user);
-    field(out, "used_cpu_sys_children", sys_children);
-    field(out, "used_cpu_user_children", user_children);
+    fields(
+        out,
+        &[
+            ("used_cpu_sys", &sys),
+            ("used_cpu_user", &user),
+            ("used_cpu_sys_children", &sys_children),
+            ("used_cpu_user_children", &user_children),
+        ],
+    );
 }
 
 fn commandstats_section(src: &Sources, out: &mut String) {

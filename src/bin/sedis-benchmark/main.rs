@@ -16,6 +16,8 @@
 mod engine;
 mod histogram;
 
+#[path = "../shared/options.rs"]
+mod options;
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -25,6 +27,8 @@ use std::time::{Duration, Instant};
 
 use sedis::Frame;
 use sedis::client::{Connection, error_text};
+
+use options::{Grammar, os_bytes};
 
 use engine::{Progress, Workload};
 use histogram::Histogram;
@@ -205,32 +209,12 @@ enum Stop {
 /// command. Each option is paired with its value word as it is found, so
 /// an option's value never passes for an option.
 fn parse_options(args: Vec<OsString>) -> Result<(Options, Vec<Vec<u8>>), Stop> {
-    let mut order: Vec<(&'static str, Option<&OsString>)> = Vec::new();
-    let mut i = 0;
-    let mut command_at = args.len();
-    while i < args.len() {
-        let word = args[i].to_string_lossy().into_owned();
-        let last = i + 1 == args.len();
-        let known = |list: &[&'static str]| list.iter().copied().find(|o| *o == word);
-        if word == "--" {
-            command_at = i + 1;
-            break;
-        } else if let Some(option) = known(VALUE_OPTIONS) {
-            if last {
-                return Err(Stop::Invalid(word));
-            }
-            order.push((option, Some(&args[i + 1])));
-            i += 2;
-        } else if let Some(option) = known(FLAG_OPTIONS) {
-            order.push((option, None));
-            i += 1;
-        } else if word.starts_with('-') {
-            return Err(Stop::Invalid(word));
-        } else {
-            command_at = i;
-            break;
-        }
-    }
+    let grammar = Grammar {
+        value: VALUE_OPTIONS,
+        flag: FLAG_OPTIONS,
+        double_dash: true,
+    };
+    let (order, command_at) = grammar.split(&args).map_err(Stop::Invalid)?;
     let command: Vec<Vec<u8>> = args[command_at..].iter().map(os_bytes).collect();
     let mut opts = Options::default();
     for (key, word) in order {
@@ -315,11 +299,6 @@ fn parse_options(args: Vec<OsString>) -> Result<(Options, Vec<Vec<u8>>), Stop> {
 /// does not parse makes its option invalid.
 fn parse_value<T: std::str::FromStr>(word: &OsString) -> Result<T, ()> {
     word.to_string_lossy().parse().map_err(|_| ())
-}
-
-fn os_bytes(s: &OsString) -> Vec<u8> {
-    use std::os::unix::ffi::OsStrExt;
-    s.as_os_str().as_bytes().to_vec()
 }
 
 /// Writes to stdout; a closed stdout ends the program quietly.

@@ -21,6 +21,8 @@ mod format;
 mod help;
 mod history;
 
+#[path = "../shared/options.rs"]
+mod options;
 use std::ffi::OsString;
 use std::io::{self, BufRead, IsTerminal, Read, Write};
 use std::net::TcpStream;
@@ -32,6 +34,8 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use sedis::Frame;
 use sedis::client::{Connection, error_text};
+
+use options::{Grammar, os_bytes};
 use sedis::internals::resp::reader::split_args;
 
 use format::{Delimiters, Output};
@@ -177,31 +181,22 @@ enum Stop {
 /// Each option is paired with its value word as it is found, so an
 /// option's value is never mistaken for an option.
 fn parse_options(args: Vec<OsString>) -> Result<(Options, Vec<Vec<u8>>), Stop> {
-    let mut order: Vec<(&'static str, Option<&OsString>)> = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let word = args[i].to_string_lossy().into_owned();
-        let last = i + 1 == args.len();
-        if word == "-h" && last {
+    let grammar = Grammar {
+        value: VALUE_OPTIONS,
+        flag: FLAG_OPTIONS,
+        double_dash: false,
+    };
+    let (order, command_at) = grammar.split(&args).map_err(|word| {
+        if word == "-h" {
             // redis-cli's habit: a lone trailing -h asks for help.
-            return Err(Stop::Usage);
-        }
-        let known = |list: &[&'static str]| list.iter().copied().find(|o| *o == word);
-        if let (Some(option), false) = (known(VALUE_OPTIONS), last) {
-            order.push((option, Some(&args[i + 1])));
-            i += 2;
-        } else if let Some(option) = known(FLAG_OPTIONS) {
-            order.push((option, None));
-            i += 1;
-        } else if word.starts_with('-') {
-            return Err(Stop::Error(format!(
-                "Unrecognized option or bad number of args for: '{word}'"
-            )));
+            Stop::Usage
         } else {
-            break;
+            Stop::Error(format!(
+                "Unrecognized option or bad number of args for: '{word}'"
+            ))
         }
-    }
-    let command: Vec<Vec<u8>> = args[i..].iter().map(os_bytes).collect();
+    })?;
+    let command: Vec<Vec<u8>> = args[command_at..].iter().map(os_bytes).collect();
     let mut opts = Options::default();
     for (key, word) in order {
         // A value option always has its word (see above).
@@ -270,11 +265,6 @@ where
 }
 
 /// An argument's bytes, exactly as given (arguments need not be UTF-8).
-fn os_bytes(s: &OsString) -> Vec<u8> {
-    use std::os::unix::ffi::OsStrExt;
-    s.as_os_str().as_bytes().to_vec()
-}
-
 /// Ctrl-C while a command runs. In subscribe and monitor modes it ends the
 /// mode (the socket is shut down so the blocked read returns, and we
 /// reconnect); otherwise it ends the program, as in redis-cli.
