@@ -183,35 +183,30 @@ fn serve_key(state: &State, locks: &mut LockSet<'_>, db: usize, key: &Key, now_m
                 }
             }
             let mut dirty = 0;
-            let mut events = Vec::new();
-            waiter.try_serve(&ks.blocked, || {
-                let mut out = ReplyWriter::new(if waiter.resp3 {
+            let mut serving = Serving {
+                out: ReplyWriter::new(if waiter.resp3 {
                     Protocol::Resp3
                 } else {
                     Protocol::Resp2
-                });
+                }),
+                log: Vec::new(),
+                events: Vec::new(),
+            };
+            waiter.try_serve(&ks.blocked, || {
                 let mut view = locks.db(db, now_ms);
-                let mut logged = Vec::new();
                 let serve = if is_list {
                     super::lists::serve_blocked
                 } else {
                     super::zsets::serve_blocked
                 };
-                dirty = serve(
-                    &mut view,
-                    key,
-                    &waiter.op,
-                    &mut out,
-                    &mut logged,
-                    &mut events,
-                );
-                offset = offset.max(log_served(state, db, &logged));
-                out.take()
+                dirty = serve(&mut view, key, &waiter.op, &mut serving);
+                offset = offset.max(log_served(state, db, &serving.log));
+                serving.out.take()
             });
             state.add_dirty(dirty);
             // Serving is part of the command that made the key ready, as
             // in Redis: its events follow the command's own.
-            for event in events {
+            for event in serving.events {
                 state
                     .pubsub
                     .notify_keyspace_event(event.class, event.name, &event.key, db, None);
@@ -221,6 +216,15 @@ fn serve_key(state: &State, locks: &mut LockSet<'_>, db: usize, key: &Key, now_m
         }
         return offset;
     }
+}
+
+/// What serving one blocked client produces: the client's reply, the
+/// commands the append-only file records for it (`LPOP key`, `LMOVE ...`,
+/// `ZPOPMIN key n`) and the keyspace events it raises.
+pub struct Serving {
+    pub out: ReplyWriter,
+    pub log: Vec<Vec<Vec<u8>>>,
+    pub events: crate::channels::notify::Events,
 }
 
 /// Logs what serving a blocked client did and, before the served client can

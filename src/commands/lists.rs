@@ -20,7 +20,7 @@ use crate::store::{Db, Key, Value};
 
 use super::Ctx;
 use super::args;
-use super::blocking::{self, Timeout};
+use super::blocking::{self, Serving, Timeout};
 use super::table::{Command, KeySpecInfo, flags::*};
 use super::typed::{as_type, delete_if_empty};
 
@@ -652,20 +652,12 @@ fn move_command(src: &[u8], dst: &[u8], from: End, to: End) -> Vec<Vec<u8>> {
 }
 
 /// Serves a client blocked on the list at `key` (in `db`), as Redis's
-/// `serveClientBlockedOnList` does: pops what `op` asks for and writes the
-/// client's reply into `out`; what happened goes to `log` as the commands
-/// the append-only file records (`LPOP key`, `LPOP key n`, `LMOVE ...`).
+/// `serveClientBlockedOnList` does: pops what `op` asks for into `serving`.
 /// Returns the changes to count as dirty (as Redis counts them: only
 /// BLMPOP's pops). A BLMOVE whose destination holds another type gets
 /// WRONGTYPE and nothing moves.
-pub fn serve_blocked(
-    db: &mut Db,
-    key: &[u8],
-    op: &BlockedOp,
-    out: &mut ReplyWriter,
-    log: &mut Vec<Vec<Vec<u8>>>,
-    events: &mut Events,
-) -> u64 {
+pub fn serve_blocked(db: &mut Db, key: &[u8], op: &BlockedOp, serving: &mut Serving) -> u64 {
+    let Serving { out, log, events } = serving;
     let result = match op {
         BlockedOp::ListPop { end } => (|| {
             let Some(list) = as_type::<List>(db.lookup_write(key))? else {

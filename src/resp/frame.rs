@@ -195,7 +195,45 @@ fn parse_at(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<Frame>, 
         *pos = start;
         return Ok(None);
     };
+    if let Some(frame) = line_frame(kind, line)? {
+        return Ok(Some(frame));
+    }
+    let len = parse_len(line)?;
     let frame = match kind {
+        _ if len < 0 => null_of(kind),
+        b'$' | b'=' | b'!' => {
+            let len = len as usize;
+            if buf.len() < *pos + len + 2 {
+                *pos = start;
+                return Ok(None);
+            }
+            let data = buf[*pos..*pos + len].to_vec();
+            *pos += len + 2;
+            blob_frame(kind, data)
+        }
+        _ => {
+            let wanted = item_count(kind, len);
+            let mut items = Vec::with_capacity(wanted.min(1024));
+            for _ in 0..wanted {
+                match parse_at(buf, pos, depth + 1)? {
+                    Some(item) => items.push(item),
+                    None => {
+                        *pos = start;
+                        return Ok(None);
+                    }
+                }
+            }
+            aggregate_frame(kind, items)
+        }
+    };
+    Ok(Some(frame))
+}
+
+/// The frame of a type that is all in its first line (`+ - : , ( _ #`);
+/// None for the blob and aggregate types, whose line holds a length; an
+/// error for a type byte RESP does not have.
+fn line_frame(kind: u8, line: &[u8]) -> Result<Option<Frame>, FrameError> {
+    Ok(Some(match kind {
         b'+' => Frame::Simple(line.to_vec()),
         b'-' => Frame::Error(line.to_vec()),
         b':' => Frame::Integer(parse_len(line)?),
@@ -203,65 +241,58 @@ fn parse_at(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<Frame>, 
         b'(' => Frame::BigNumber(line.to_vec()),
         b'_' => Frame::Null,
         b'#' => Frame::Boolean(line == b"t"),
-        b'$' | b'=' | b'!' => {
-            let len = parse_len(line)?;
-            if len < 0 {
-                Frame::NullBulk
-            } else {
-                let len = len as usize;
-                if buf.len() < *pos + len + 2 {
-                    *pos = start;
-                    return Ok(None);
-                }
-                let data = buf[*pos..*pos + len].to_vec();
-                *pos += len + 2;
-                match kind {
-                    b'$' => Frame::Bulk(data),
-                    b'!' => Frame::Error(data),
-                    _ => verbatim(data),
-                }
-            }
-        }
-        b'*' | b'~' | b'>' | b'%' | b'|' => {
-            let len = parse_len(line)?;
-            if len < 0 {
-                Frame::NullArray
-            } else {
-                let pairs = matches!(kind, b'%' | b'|');
-                let count = if pairs { len * 2 } else { len } as usize;
-                let mut items = Vec::with_capacity(count.min(1024));
-                for _ in 0..count {
-                    match parse_at(buf, pos, depth + 1)? {
-                        Some(item) => items.push(item),
-                        None => {
-                            *pos = start;
-                            return Ok(None);
-                        }
-                    }
-                }
-                match kind {
-                    b'*' => Frame::Array(items),
-                    b'~' => Frame::Set(items),
-                    b'>' => Frame::Push(items),
-                    b'%' => Frame::Map(pair_up(items)),
-                    _ => match parse_at(buf, pos, depth + 1)? {
-                        Some(inner) => Frame::Attribute(pair_up(items), Box::new(inner)),
-                        None => {
-                            *pos = start;
-                            return Ok(None);
-                        }
-                    },
-                }
-            }
-        }
+        b'$' | b'=' | b'!' | b'*' | b'~' | b'>' | b'%' | b'|' => return Ok(None),
         other => {
             return Err(FrameError(format!(
                 "unknown reply type {:?}",
                 char::from(other)
             )));
         }
-    };
-    Ok(Some(frame))
+    }))
+}
+
+/// A negative length: RESP2's null bulk string or null array.
+fn null_of(kind: u8) -> Frame {
+    match kind {
+        b'$' | b'=' | b'!' => Frame::NullBulk,
+        _ => Frame::NullArray,
+    }
+}
+
+/// How many frames follow an aggregate's header: maps and attributes
+/// count pairs, and an attribute's pairs are followed by the frame they
+/// describe.
+fn item_count(kind: u8, len: i64) -> usize {
+    let len = len as usize;
+    match kind {
+        b'%' => len.saturating_mul(2),
+        b'|' => len.saturating_mul(2).saturating_add(1),
+        _ => len,
+    }
+}
+
+/// A blob's frame: `$` bulk string, `!` blob error, `=` verbatim string.
+fn blob_frame(kind: u8, data: Vec<u8>) -> Frame {
+    match kind {
+        b'$' => Frame::Bulk(data),
+        b'!' => Frame::Error(data),
+        _ => verbatim(data),
+    }
+}
+
+/// An aggregate's frame from its items; an attribute's last item is the
+/// frame it describes.
+fn aggregate_frame(kind: u8, mut items: Vec<Frame>) -> Frame {
+    match kind {
+        b'*' => Frame::Array(items),
+        b'~' => Frame::Set(items),
+        b'>' => Frame::Push(items),
+        b'%' => Frame::Map(pair_up(items)),
+        _ => {
+            let inner = items.pop().unwrap_or(Frame::Null);
+            Frame::Attribute(pair_up(items), Box::new(inner))
+        }
+    }
 }
 
 fn verbatim(data: Vec<u8>) -> Frame {
@@ -304,19 +335,13 @@ fn read_frame<R: BufRead>(reader: &mut R, depth: usize) -> io::Result<Frame> {
     let (&kind, body) = line
         .split_first()
         .ok_or_else(|| FrameError("empty line".into()))?;
+    if let Some(frame) = line_frame(kind, body)? {
+        return Ok(frame);
+    }
+    let len = parse_len(body)?;
     Ok(match kind {
-        b'+' => Frame::Simple(body.to_vec()),
-        b'-' => Frame::Error(body.to_vec()),
-        b':' => Frame::Integer(parse_len(body)?),
-        b',' => Frame::Double(body.to_vec()),
-        b'(' => Frame::BigNumber(body.to_vec()),
-        b'_' => Frame::Null,
-        b'#' => Frame::Boolean(body == b"t"),
+        _ if len < 0 => null_of(kind),
         b'$' | b'=' | b'!' => {
-            let len = parse_len(body)?;
-            if len < 0 {
-                return Ok(Frame::NullBulk);
-            }
             let mut data = Vec::new();
             reader
                 .by_ref()
@@ -329,33 +354,15 @@ fn read_frame<R: BufRead>(reader: &mut R, depth: usize) -> io::Result<Frame> {
                 ));
             }
             data.truncate(len as usize);
-            match kind {
-                b'$' => Frame::Bulk(data),
-                b'!' => Frame::Error(data),
-                _ => verbatim(data),
-            }
+            blob_frame(kind, data)
         }
-        b'*' | b'~' | b'>' | b'%' | b'|' => {
-            let len = parse_len(body)?;
-            if len < 0 {
-                return Ok(Frame::NullArray);
-            }
-            let pairs = matches!(kind, b'%' | b'|');
-            let count = if pairs { len * 2 } else { len } as usize;
-            let mut items = Vec::with_capacity(count.min(1024));
-            for _ in 0..count {
+        _ => {
+            let wanted = item_count(kind, len);
+            let mut items = Vec::with_capacity(wanted.min(1024));
+            for _ in 0..wanted {
                 items.push(read_frame(reader, depth + 1)?);
             }
-            match kind {
-                b'*' => Frame::Array(items),
-                b'~' => Frame::Set(items),
-                b'>' => Frame::Push(items),
-                b'%' => Frame::Map(pair_up(items)),
-                _ => Frame::Attribute(pair_up(items), Box::new(read_frame(reader, depth + 1)?)),
-            }
-        }
-        other => {
-            return Err(FrameError(format!("unknown reply type {:?}", char::from(other))).into());
+            aggregate_frame(kind, items)
         }
     })
 }

@@ -28,13 +28,10 @@ use std::time::{Duration, Instant};
 use sedis::Frame;
 use sedis::client::{Connection, error_text};
 
-use options::{Grammar, os_bytes};
+use options::{Grammar, Target, os_bytes};
 
 use engine::{Progress, Workload};
 use histogram::Histogram;
-
-/// sedis-server's default port.
-const DEFAULT_PORT: u16 = 6380;
 
 /// How often the progress line is redrawn.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
@@ -136,10 +133,8 @@ Examples:
 
 #[derive(Debug, Clone)]
 struct Options {
-    host: String,
-    port: u16,
-    user: Option<Vec<u8>>,
-    password: Option<Vec<u8>>,
+    /// Where to connect and as whom.
+    target: Target,
     clients: usize,
     requests: u64,
     data_size: usize,
@@ -164,10 +159,7 @@ struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            host: "127.0.0.1".to_string(),
-            port: DEFAULT_PORT,
-            user: None,
-            password: None,
+            target: Target::default(),
             clients: 50,
             requests: 100_000,
             data_size: 3,
@@ -221,19 +213,12 @@ fn parse_options(args: Vec<OsString>) -> Result<(Options, Vec<Vec<u8>>), Stop> {
         // A value option always has its word (see above).
         let raw = || word.cloned().unwrap_or_default();
         let invalid = |()| Stop::Invalid(key.to_string());
+        if opts.target.take(key, word).map_err(|_| invalid(()))? {
+            continue;
+        }
         match key {
             "--help" => return Err(Stop::Usage),
             "-v" | "--version" => return Err(Stop::Version),
-            "-h" => opts.host = parse_value(&raw()).map_err(invalid)?,
-            "-p" => opts.port = parse_value(&raw()).map_err(invalid)?,
-            "-a" => {
-                let value = raw();
-                opts.password = Some(os_bytes(&value));
-            }
-            "--user" => {
-                let value = raw();
-                opts.user = Some(os_bytes(&value));
-            }
             "-c" => {
                 let clients: i64 = parse_value(&raw()).map_err(invalid)?;
                 opts.clients = clients.max(1) as usize;
@@ -329,27 +314,24 @@ struct ServerConfig {
 /// `None` when it will not tell (sedis has no CONFIG GET yet); a refused
 /// password ends the program, as in redis-benchmark.
 fn fetch_server_config(opts: &Options) -> Option<ServerConfig> {
-    let mut conn = match Connection::connect(&opts.host, opts.port) {
+    let mut conn = match Connection::connect(&opts.target.host, opts.target.port) {
         Ok(conn) => conn,
         Err(err) => fail(&format!(
             "Could not connect to Redis at {}:{}: {}",
-            opts.host,
-            opts.port,
+            opts.target.host,
+            opts.target.port,
             error_text(&err)
         )),
     };
     let node_error = |text: &[u8]| -> ! {
         fail(&format!(
             "Node {}:{} replied with error:\n{}",
-            opts.host,
-            opts.port,
+            opts.target.host,
+            opts.target.port,
             String::from_utf8_lossy(text)
         ))
     };
-    if let Some(password) = &opts.password {
-        let mut argv = vec![b"AUTH".to_vec()];
-        argv.extend(opts.user.clone());
-        argv.push(password.clone());
+    if let Some(argv) = opts.target.auth() {
         match conn.call(&argv) {
             Ok(Frame::Error(text)) => node_error(&text),
             Ok(_) => {}
@@ -528,10 +510,7 @@ fn run(title: &str, request: Vec<u8>, opts: &Options, addr: SocketAddr) -> Measu
 fn connection_prefix(opts: &Options) -> (Vec<u8>, usize) {
     let mut prefix = Vec::new();
     let mut replies = 0;
-    if let Some(password) = &opts.password {
-        let mut argv = vec![b"AUTH".to_vec()];
-        argv.extend(opts.user.clone());
-        argv.push(password.clone());
+    if let Some(argv) = opts.target.auth() {
         Frame::encode_request(&argv, &mut prefix);
         replies += 1;
     }
@@ -762,19 +741,19 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let addr = match (opts.host.as_str(), opts.port)
+    let addr = match (opts.target.host.as_str(), opts.target.port)
         .to_socket_addrs()
         .map(|mut addrs| addrs.next())
     {
         Ok(Some(addr)) => addr,
         Ok(None) => fail(&format!(
             "Could not connect to Redis at {}:{}: Name or service not known",
-            opts.host, opts.port
+            opts.target.host, opts.target.port
         )),
         Err(err) => fail(&format!(
             "Could not connect to Redis at {}:{}: {}",
-            opts.host,
-            opts.port,
+            opts.target.host,
+            opts.target.port,
             error_text(&err)
         )),
     };

@@ -35,15 +35,12 @@ use parking_lot::Mutex;
 use sedis::Frame;
 use sedis::client::{Connection, error_text};
 
-use options::{Grammar, os_bytes};
+use options::{Grammar, Target, os_bytes};
 use sedis::internals::resp::reader::split_args;
 
 use format::{Delimiters, Output};
 use help::Help;
 use history::History;
-
-/// sedis-server's default port.
-const DEFAULT_PORT: u16 = 6380;
 
 /// Options that take a value.
 const VALUE_OPTIONS: &[&str] = &[
@@ -118,10 +115,8 @@ Type \"help\" in interactive mode for information on available commands.
 /// Everything the command line decides.
 #[derive(Debug, Clone)]
 struct Options {
-    host: String,
-    port: u16,
-    user: Option<Vec<u8>>,
-    password: Option<Vec<u8>>,
+    /// Where to connect and as whom.
+    target: Target,
     /// The database to select after connecting.
     db: i64,
     /// `-3`: switch to RESP3 with HELLO 3 after connecting.
@@ -149,10 +144,7 @@ impl Default for Options {
         // form for programs reading a pipe.
         let tty = io::stdout().is_terminal();
         Options {
-            host: "127.0.0.1".to_string(),
-            port: DEFAULT_PORT,
-            user: None,
-            password: None,
+            target: Target::default(),
             db: 0,
             resp3: false,
             resp2: false,
@@ -201,13 +193,12 @@ fn parse_options(args: Vec<OsString>) -> Result<(Options, Vec<Vec<u8>>), Stop> {
     for (key, word) in order {
         // A value option always has its word (see above).
         let raw = || word.cloned().unwrap_or_default();
+        if opts.target.take(key, word).map_err(Stop::Error)? {
+            continue;
+        }
         match key {
             "--help" => return Err(Stop::Usage),
             "-v" | "--version" => return Err(Stop::Version),
-            "-h" => opts.host = parse_value(&raw()).map_err(Stop::Error)?,
-            "-p" => opts.port = parse_value(&raw()).map_err(Stop::Error)?,
-            "-a" | "--pass" => opts.password = Some(os_bytes(&raw())),
-            "--user" => opts.user = Some(os_bytes(&raw())),
             "-n" => opts.db = parse_value(&raw()).map_err(Stop::Error)?,
             "-r" => opts.repeat = parse_value(&raw()).map_err(Stop::Error)?,
             "-i" => {
@@ -425,10 +416,10 @@ impl Cli {
         if self.conn.is_none() {
             return "not connected> ".to_string();
         }
-        let mut prompt = if self.opts.host.contains(':') {
-            format!("[{}]:{}", self.opts.host, self.opts.port)
+        let mut prompt = if self.opts.target.host.contains(':') {
+            format!("[{}]:{}", self.opts.target.host, self.opts.target.port)
         } else {
-            format!("{}:{}", self.opts.host, self.opts.port)
+            format!("{}:{}", self.opts.target.host, self.opts.target.port)
         };
         if self.db != 0 {
             prompt.push_str(&format!("[{}]", self.db));
@@ -447,14 +438,14 @@ impl Cli {
         self.conn = None;
         self.db = 0;
         self.in_multi = false;
-        let conn = match Connection::connect(&self.opts.host, self.opts.port) {
+        let conn = match Connection::connect(&self.opts.target.host, self.opts.target.port) {
             Ok(conn) => conn,
             Err(err) => {
                 if !quiet {
                     eprintln!(
                         "Could not connect to Redis at {}:{}: {}",
-                        self.opts.host,
-                        self.opts.port,
+                        self.opts.target.host,
+                        self.opts.target.port,
                         error_text(&err)
                     );
                 }
@@ -467,14 +458,11 @@ impl Cli {
     }
 
     fn handshake(&mut self) -> Result<(), ()> {
-        if let Some(password) = self.opts.password.clone() {
-            let mut argv = vec![b"AUTH".to_vec()];
-            argv.extend(self.opts.user.clone());
-            argv.push(password);
-            if let Frame::Error(text) = self.handshake_call(&argv)? {
-                eprintln!("AUTH failed: {}", String::from_utf8_lossy(&text));
-                return Err(());
-            }
+        if let Some(argv) = self.opts.target.auth()
+            && let Frame::Error(text) = self.handshake_call(&argv)?
+        {
+            eprintln!("AUTH failed: {}", String::from_utf8_lossy(&text));
+            return Err(());
         }
         self.select()?;
         if self.opts.resp3
@@ -804,8 +792,8 @@ impl Cli {
             b"quit" | b"exit" => return Flow::Quit,
             b"clear" if argv.len() == 1 => print_bytes(b"\x1b[H\x1b[2J"),
             b"connect" if argv.len() == 3 => {
-                self.opts.host = String::from_utf8_lossy(&argv[1]).into_owned();
-                self.opts.port = std::str::from_utf8(&argv[2])
+                self.opts.target.host = String::from_utf8_lossy(&argv[1]).into_owned();
+                self.opts.target.port = std::str::from_utf8(&argv[2])
                     .ok()
                     .and_then(|p| p.parse().ok())
                     .unwrap_or(0);
@@ -900,8 +888,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if opts.password.is_none() {
-        opts.password = std::env::var_os("SEDISCLI_AUTH").map(|p| os_bytes(&p));
+    if opts.target.password.is_none() {
+        opts.target.password = std::env::var_os("SEDISCLI_AUTH").map(|p| os_bytes(&p));
     } else if !opts.no_auth_warning {
         eprintln!(
             "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe."
@@ -942,7 +930,7 @@ mod tests {
         else {
             panic!("parse failed");
         };
-        assert_eq!((opts.port, opts.db, opts.output), (7000, 2, Output::Raw));
+        assert_eq!((opts.target.port, opts.db, opts.output), (7000, 2, Output::Raw));
         assert_eq!(command, vec![b"echo".to_vec(), b"-p".to_vec()]);
     }
 
@@ -951,7 +939,7 @@ mod tests {
         let Ok((opts, command)) = parse_options(args(&["-a", "-n", "-n", "3", "ping"])) else {
             panic!("parse failed");
         };
-        assert_eq!(opts.password.as_deref(), Some(&b"-n"[..]));
+        assert_eq!(opts.target.password.as_deref(), Some(&b"-n"[..]));
         assert_eq!(opts.db, 3);
         assert_eq!(command, vec![b"ping".to_vec()]);
     }

@@ -54,3 +54,58 @@ pub fn os_bytes(s: &OsString) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;
     s.as_os_str().as_bytes().to_vec()
 }
+
+/// sedis-server's default port.
+pub const DEFAULT_PORT: u16 = 6380;
+
+/// Where to connect and as whom: the options both programs take alike.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+    pub user: Option<Vec<u8>>,
+    pub password: Option<Vec<u8>>,
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target {
+            host: "127.0.0.1".to_string(),
+            port: DEFAULT_PORT,
+            user: None,
+            password: None,
+        }
+    }
+}
+
+impl Target {
+    /// Applies `key` if it is one of the connection options (`-h`, `-p`,
+    /// `-a`, `--pass`, `--user`) and says whether it was. A value that does
+    /// not parse is the error, as redis-cli words it.
+    pub fn take(&mut self, key: &str, word: Option<&OsString>) -> Result<bool, String> {
+        let word = word.cloned().unwrap_or_default();
+        match key {
+            "-h" => self.host = word.to_string_lossy().into_owned(),
+            "-p" => {
+                let text = word.to_string_lossy();
+                self.port = text
+                    .parse()
+                    .map_err(|e| format!("failed to parse '{text}': {e}"))?;
+            }
+            "-a" | "--pass" => self.password = Some(os_bytes(&word)),
+            "--user" => self.user = Some(os_bytes(&word)),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The AUTH command to send after connecting, when a password was given
+    /// (`AUTH [user] password`).
+    pub fn auth(&self) -> Option<Vec<Vec<u8>>> {
+        let password = self.password.clone()?;
+        let mut argv = vec![b"AUTH".to_vec()];
+        argv.extend(self.user.clone());
+        argv.push(password);
+        Some(argv)
+    }
+}

@@ -12,7 +12,7 @@ use crate::store::waiting::BlockedOp;
 use super::note_removal;
 use crate::commands::Ctx;
 use crate::commands::args;
-use crate::commands::blocking;
+use crate::commands::blocking::{self, Serving};
 use crate::commands::typed::{as_type, delete_if_empty};
 
 fn pop_event(max: bool) -> &'static str {
@@ -211,17 +211,10 @@ fn pop_command(key: &[u8], max: bool, count: Option<usize>) -> Vec<Vec<u8>> {
 }
 
 /// Serves a client blocked on the sorted set at `key` (Redis's
-/// `serveClientsBlockedOnSortedSetKey`): pops as `op` asks, writes the
-/// client's reply, and records the pop in `log` as the append-only file
-/// logs it. Returns the changes to count as dirty.
-pub fn serve_blocked(
-    db: &mut Db,
-    key: &[u8],
-    op: &BlockedOp,
-    out: &mut ReplyWriter,
-    log: &mut Vec<Vec<Vec<u8>>>,
-    events: &mut Events,
-) -> u64 {
+/// `serveClientsBlockedOnSortedSetKey`): pops as `op` asks into
+/// `serving`. Returns the changes to count as dirty.
+pub fn serve_blocked(db: &mut Db, key: &[u8], op: &BlockedOp, serving: &mut Serving) -> u64 {
+    let Serving { out, log, events } = serving;
     let (max, count, shape) = match *op {
         BlockedOp::ZSetPop { max } => (
             max,

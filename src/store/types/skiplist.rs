@@ -320,30 +320,13 @@ impl SkipList {
         self.insert(new, key);
     }
 
-    /// The 0-based rank of (`score`, `member`), if present.
+    /// The 0-based rank of (`score`, `member`), if present: the elements
+    /// up to and including it are counted, and the last of them must be it.
     pub fn rank(&self, score: f64, member: &[u8]) -> Option<usize> {
-        let mut x = NIL;
-        let mut rank = 0usize;
-        for i in (0..self.level).rev() {
-            loop {
-                let next = self.forward(x, i);
-                if next == NIL {
-                    break;
-                }
-                let n = self.node(next);
-                let at_or_before =
-                    n.score < score || (n.score == score && n.member.as_bytes() <= member);
-                if !at_or_before {
-                    break;
-                }
-                rank += self.span(x, i) as usize;
-                x = next;
-            }
-            if x != NIL && self.node(x).score == score && self.node(x).member.as_bytes() == member {
-                return Some(rank - 1);
-            }
-        }
-        None
+        let through = self.count_while(|s, m| s < score || (s == score && m <= member));
+        let last = through.checked_sub(1)?;
+        let (key, found) = self.get(last)?;
+        (found == score && key.as_bytes() == member).then_some(last)
     }
 
     /// The node at 0-based `rank`.
