@@ -230,18 +230,19 @@ fn leave_channels(
     subs: &mut Subscriptions,
     kind: Kind,
     channels: Option<&[Vec<u8>]>,
-    mut out: Option<&mut ReplyWriter>,
+    out: Option<&mut ReplyWriter>,
 ) {
     let id = subs.client_id();
-    let all: Vec<Vec<u8>>;
-    let names = match channels {
-        Some(names) => names,
-        None => {
-            all = subs.set_mut(kind).iter().cloned().collect();
-            &all
-        }
+    let all: Vec<Vec<u8>> = match channels {
+        Some(_) => Vec::new(),
+        None => subs.set_mut(kind).iter().cloned().collect(),
     };
-    for name in names {
+    let leaving = Leaving {
+        names: channels.unwrap_or(&all),
+        reply: kind.unsubscribe_name(),
+        count: |subs: &Subscriptions| subs.kind_count(kind),
+    };
+    leaving.leave(subs, out, |subs, name| {
         if subs.set_mut(kind).remove(name) {
             let map = registry.channels_mut(kind);
             if let Some(list) = map.get_mut(name)
@@ -250,20 +251,7 @@ fn leave_channels(
                 map.remove(name);
             }
         }
-        if let Some(out) = out.as_deref_mut() {
-            confirm(
-                out,
-                kind.unsubscribe_name(),
-                Some(name),
-                subs.kind_count(kind),
-            );
-        }
-    }
-    if names.is_empty()
-        && let Some(out) = out
-    {
-        confirm(out, kind.unsubscribe_name(), None, subs.kind_count(kind));
-    }
+    });
 }
 
 /// Removes `subs` from `patterns` (all of its patterns, in subscription
@@ -272,18 +260,19 @@ fn leave_patterns(
     registry: &mut Registry,
     subs: &mut Subscriptions,
     patterns: Option<&[Vec<u8>]>,
-    mut out: Option<&mut ReplyWriter>,
+    out: Option<&mut ReplyWriter>,
 ) {
     let id = subs.client_id();
-    let all: Vec<Vec<u8>>;
-    let names = match patterns {
-        Some(names) => names,
-        None => {
-            all = subs.patterns.clone();
-            &all
-        }
+    let all = match patterns {
+        Some(_) => Vec::new(),
+        None => subs.patterns.clone(),
     };
-    for name in names {
+    let leaving = Leaving {
+        names: patterns.unwrap_or(&all),
+        reply: b"punsubscribe",
+        count: Subscriptions::count,
+    };
+    leaving.leave(subs, out, |subs, name| {
         if let Some(at) = subs.patterns.iter().position(|p| p == name) {
             subs.patterns.remove(at);
             if let Some(entry) = registry.patterns.get_mut(name)
@@ -292,14 +281,38 @@ fn leave_patterns(
                 registry.patterns.remove(name);
             }
         }
-        if let Some(out) = out.as_deref_mut() {
-            confirm(out, b"punsubscribe", Some(name), subs.count());
+    });
+}
+
+/// An unsubscription in progress: the names to leave, the reply that
+/// confirms each, and the count each confirmation carries.
+struct Leaving<'a, C> {
+    names: &'a [Vec<u8>],
+    reply: &'static [u8],
+    count: C,
+}
+
+impl<C: Fn(&Subscriptions) -> usize> Leaving<'_, C> {
+    /// Removes each name with `remove`, confirming it into `out` if given;
+    /// with no names at all, one confirmation with a null name says so, as
+    /// in Redis.
+    fn leave(
+        self,
+        subs: &mut Subscriptions,
+        mut out: Option<&mut ReplyWriter>,
+        mut remove: impl FnMut(&mut Subscriptions, &[u8]),
+    ) {
+        for name in self.names {
+            remove(subs, name);
+            if let Some(out) = out.as_deref_mut() {
+                confirm(out, self.reply, Some(name), (self.count)(subs));
+            }
         }
-    }
-    if names.is_empty()
-        && let Some(out) = out
-    {
-        confirm(out, b"punsubscribe", None, subs.count());
+        if self.names.is_empty()
+            && let Some(out) = out
+        {
+            confirm(out, self.reply, None, (self.count)(subs));
+        }
     }
 }
 

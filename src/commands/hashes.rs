@@ -18,7 +18,7 @@ use super::args;
 use super::keys::{parse_scan_cursor, reply_empty_scan, scan_options};
 use super::sampling;
 use super::table::{Command, flags::*};
-use super::typed::{as_type, remove_elements};
+use super::typed::{as_type, remove_elements, reply_count};
 
 /// The listpack limits from the configuration.
 fn limits(ctx: &Ctx) -> HashLimits {
@@ -168,28 +168,17 @@ fn hdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `HLEN key`
 fn hlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (mut db, out) = ctx.db_and_out();
-    let len = as_type::<Hash>(db.lookup_read(&args[1]))?.map_or(0, |h| h.len());
-    out.int(len as i64);
-    Ok(())
+    reply_count::<Hash>(ctx, &args[1], Hash::len)
 }
 
 /// `HEXISTS key field`
 fn hexists(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (mut db, out) = ctx.db_and_out();
-    let found = as_type::<Hash>(db.lookup_read(&args[1]))?.is_some_and(|h| h.contains(&args[2]));
-    out.int(i64::from(found));
-    Ok(())
+    reply_count::<Hash>(ctx, &args[1], |h| usize::from(h.contains(&args[2])))
 }
 
 /// `HSTRLEN key field`
 fn hstrlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (mut db, out) = ctx.db_and_out();
-    let len = as_type::<Hash>(db.lookup_read(&args[1]))?
-        .and_then(|h| h.get(&args[2]))
-        .map_or(0, <[u8]>::len);
-    out.int(len as i64);
-    Ok(())
+    reply_count::<Hash>(ctx, &args[1], |h| h.get(&args[2]).map_or(0, <[u8]>::len))
 }
 
 /// `HINCRBY key field increment`

@@ -22,7 +22,7 @@ use super::Ctx;
 use super::args;
 use super::blocking::{self, Serving, Timeout};
 use super::table::{Command, KeySpecInfo, flags::*};
-use super::typed::{as_type, delete_if_empty};
+use super::typed::{as_type, delete_if_empty, reply_count};
 
 // ---- Ends, positions, events -------------------------------------------------
 
@@ -158,10 +158,7 @@ fn linsert(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `LLEN key`
 fn llen(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let mut db = ctx.db();
-    let len = as_type::<List>(db.lookup_read(&args[1]))?.map_or(0, |l| l.len());
-    ctx.out.int(len as i64);
-    Ok(())
+    reply_count::<List>(ctx, &args[1], List::len)
 }
 
 /// `LINDEX key index`: the key is looked up before the index is parsed, as

@@ -206,18 +206,22 @@ fn memory_stats(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     int(out, "allocator.allocated", used);
     int(out, "allocator.active", used);
     int(out, "allocator.resident", rss);
-    out.bulk(b"allocator-fragmentation.ratio");
-    out.double(1.0);
-    int(out, "allocator-fragmentation.bytes", 0);
-    out.bulk(b"allocator-rss.ratio");
-    out.double(ratio(rss, used));
-    int(out, "allocator-rss.bytes", rss.saturating_sub(used));
-    out.bulk(b"rss-overhead.ratio");
-    out.double(1.0);
-    int(out, "rss-overhead.bytes", 0);
+    // Each overhead as a ratio and in bytes. The allocator keeps no pages
+    // apart from what it hands out, so its own fragmentation and the
+    // resident overhead are none.
+    let rss_over_used = (ratio(rss, used), rss.saturating_sub(used));
+    for (name, (ratio, bytes)) in [
+        ("allocator-fragmentation", (1.0, 0)),
+        ("allocator-rss", rss_over_used),
+        ("rss-overhead", (1.0, 0)),
+    ] {
+        out.bulk(format!("{name}.ratio").as_bytes());
+        out.double(ratio);
+        int(out, &format!("{name}.bytes"), bytes);
+    }
     out.bulk(b"fragmentation");
-    out.double(ratio(rss, used));
-    int(out, "fragmentation.bytes", rss.saturating_sub(used));
+    out.double(rss_over_used.0);
+    int(out, "fragmentation.bytes", rss_over_used.1);
     Ok(())
 }
 

@@ -86,30 +86,28 @@ fn named(args: &[Vec<u8>]) -> Option<&[Vec<u8>]> {
 
 /// `UNSUBSCRIBE [channel [channel ...]]`
 fn unsubscribe(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let state = ctx.state;
-    state
-        .pubsub
-        .unsubscribe(&mut ctx.client.pubsub, Kind::Channel, named(args), ctx.out);
-    publish_counts(ctx);
-    Ok(())
+    leave(ctx, args, Some(Kind::Channel))
 }
 
 /// `SUNSUBSCRIBE [shardchannel [shardchannel ...]]`
 fn sunsubscribe(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let state = ctx.state;
-    state
-        .pubsub
-        .unsubscribe(&mut ctx.client.pubsub, Kind::Shard, named(args), ctx.out);
-    publish_counts(ctx);
-    Ok(())
+    leave(ctx, args, Some(Kind::Shard))
 }
 
 /// `PUNSUBSCRIBE [pattern [pattern ...]]`
 fn punsubscribe(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    leave(ctx, args, None)
+}
+
+/// Leaves the channels of `kind` (patterns for `None`) named after the
+/// command, or all of them when none is named, confirming each.
+fn leave(ctx: &mut Ctx, args: &[Vec<u8>], kind: Option<Kind>) -> CommandResult {
     let state = ctx.state;
-    state
-        .pubsub
-        .punsubscribe(&mut ctx.client.pubsub, named(args), ctx.out);
+    let subs = &mut ctx.client.pubsub;
+    match kind {
+        Some(kind) => state.pubsub.unsubscribe(subs, kind, named(args), ctx.out),
+        None => state.pubsub.punsubscribe(subs, named(args), ctx.out),
+    }
     publish_counts(ctx);
     Ok(())
 }

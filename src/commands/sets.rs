@@ -20,7 +20,7 @@ use super::args;
 use super::keys::{parse_scan_cursor, reply_empty_scan, scan_options};
 use super::sampling::{self, sample_distinct};
 use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, flags::*};
-use super::typed::{as_type, remove_elements, store_result};
+use super::typed::{as_type, remove_elements, reply_count, store_result};
 
 fn max_intset(ctx: &Ctx) -> usize {
     ctx.state.config().set_max_intset_entries
@@ -86,10 +86,7 @@ fn smembers(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `SISMEMBER key member`
 fn sismember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (mut db, out) = ctx.db_and_out();
-    let found = as_type::<Set>(db.lookup_read(&args[1]))?.is_some_and(|s| s.contains(&args[2]));
-    out.int(i64::from(found));
-    Ok(())
+    reply_count::<Set>(ctx, &args[1], |s| usize::from(s.contains(&args[2])))
 }
 
 /// `SMISMEMBER key member [member ...]`
@@ -105,10 +102,7 @@ fn smismember(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `SCARD key`
 fn scard(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (mut db, out) = ctx.db_and_out();
-    let len = as_type::<Set>(db.lookup_read(&args[1]))?.map_or(0, |s| s.len());
-    out.int(len as i64);
-    Ok(())
+    reply_count::<Set>(ctx, &args[1], Set::len)
 }
 
 /// `SPOP key [count]`: logged as SREM of the popped members.

@@ -455,20 +455,19 @@ impl Command {
     }
 
     /// `numkeys` keys after a count at `count_at` (see [`KeySpec::Counted`]).
-    pub const fn keys_after_count(mut self, count_at: usize) -> Self {
-        self.keys = KeySpec::Counted {
-            count_at,
-            destination: false,
-        };
-        self.locks = Locks::Keys(Mode::Write);
-        self
+    pub const fn keys_after_count(self, count_at: usize) -> Self {
+        self.counted_keys(count_at, false)
     }
 
     /// A destination key, then a count at `count_at` and that many keys.
-    pub const fn destination_and_keys_after_count(mut self, count_at: usize) -> Self {
+    pub const fn destination_and_keys_after_count(self, count_at: usize) -> Self {
+        self.counted_keys(count_at, true)
+    }
+
+    const fn counted_keys(mut self, count_at: usize, destination: bool) -> Self {
         self.keys = KeySpec::Counted {
             count_at,
-            destination: true,
+            destination,
         };
         self.locks = Locks::Keys(Mode::Write);
         self

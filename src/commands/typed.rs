@@ -22,6 +22,19 @@ pub fn as_type<T: Aggregate>(entry: Option<&mut Entry>) -> CommandResult<Option<
     }
 }
 
+/// Replies with a number read from the `T` at `key` (HLEN, SISMEMBER,
+/// ZCARD...): 0 for a missing key, WRONGTYPE for another type.
+pub fn reply_count<T: Aggregate>(
+    ctx: &mut Ctx,
+    key: &[u8],
+    count: impl FnOnce(&T) -> usize,
+) -> CommandResult {
+    let (mut db, out) = ctx.db_and_out();
+    let n = as_type::<T>(db.lookup_read(key))?.map_or(0, |value| count(value));
+    out.int(n as i64);
+    Ok(())
+}
+
 /// Deletes `key` if the `T` it holds became empty; true if it did.
 pub fn delete_if_empty<T: Aggregate>(db: &mut Db, key: &[u8]) -> bool {
     if db

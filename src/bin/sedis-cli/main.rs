@@ -930,7 +930,10 @@ mod tests {
         else {
             panic!("parse failed");
         };
-        assert_eq!((opts.target.port, opts.db, opts.output), (7000, 2, Output::Raw));
+        assert_eq!(
+            (opts.target.port, opts.db, opts.output),
+            (7000, 2, Output::Raw)
+        );
         assert_eq!(command, vec![b"echo".to_vec(), b"-p".to_vec()]);
     }
 

@@ -13,7 +13,7 @@ use crate::commands::Ctx;
 use crate::commands::args;
 use crate::commands::keys::{parse_scan_cursor, reply_empty_scan, scan_options};
 use crate::commands::sampling;
-use crate::commands::typed::{as_type, remove_elements};
+use crate::commands::typed::{as_type, remove_elements, reply_count};
 
 // ---- ZADD ZINCRBY ------------------------------------------------------------
 
@@ -173,10 +173,7 @@ pub(super) fn zmscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `ZCARD key`
 pub(super) fn zcard(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let mut db = ctx.db();
-    let len = as_type::<ZSet>(db.lookup_read(&args[1]))?.map_or(0, |z| z.len());
-    ctx.out.int(len as i64);
-    Ok(())
+    reply_count::<ZSet>(ctx, &args[1], ZSet::len)
 }
 
 /// `ZRANK key member`
