@@ -134,12 +134,19 @@ fn del(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `EXISTS key [key ...]`: counts repeated keys each time.
 fn exists(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let mut db = ctx.db();
-    let found = args[1..]
-        .iter()
-        .filter(|key| db.peek_read(key).is_some())
-        .count();
-    ctx.out.int(found as i64);
+    count_keys(ctx, &args[1..], |db, key| db.peek_read(key).is_some())
+}
+
+/// Replies with how many of `keys` pass `found` (a key named twice counts
+/// twice, as in Redis).
+fn count_keys(
+    ctx: &mut Ctx,
+    keys: &[Vec<u8>],
+    mut found: impl FnMut(&mut crate::store::Db, &[u8]) -> bool,
+) -> CommandResult {
+    let (mut db, out) = ctx.db_and_out();
+    let n = keys.iter().filter(|key| found(&mut db, key)).count();
+    out.int(n as i64);
     Ok(())
 }
 
@@ -156,13 +163,7 @@ fn type_command(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// `TOUCH key [key ...]`: looks each key up as a read would (LRU touch,
 /// hit/miss counters) and counts those that exist.
 fn touch(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let mut db = ctx.db();
-    let found = args[1..]
-        .iter()
-        .filter(|key| db.lookup_read(key).is_some())
-        .count();
-    ctx.out.int(found as i64);
-    Ok(())
+    count_keys(ctx, &args[1..], |db, key| db.lookup_read(key).is_some())
 }
 
 // ---- KEYS SCAN RANDOMKEY ---------------------------------------------------
@@ -432,21 +433,21 @@ struct ExpireConditions {
 /// Parses the conditions after the time, with Redis's errors: an unknown
 /// word first, then the incompatible combinations.
 fn expire_conditions(args: &[Vec<u8>]) -> CommandResult<ExpireConditions> {
+    type Set = fn(&mut ExpireConditions);
+    const WORDS: &[(&str, Set)] = &[
+        ("nx", |c| c.nx = true),
+        ("xx", |c| c.xx = true),
+        ("gt", |c| c.gt = true),
+        ("lt", |c| c.lt = true),
+    ];
     let mut c = ExpireConditions::default();
     for opt in &args[3..] {
-        if args::is(opt, "nx") {
-            c.nx = true;
-        } else if args::is(opt, "xx") {
-            c.xx = true;
-        } else if args::is(opt, "gt") {
-            c.gt = true;
-        } else if args::is(opt, "lt") {
-            c.lt = true;
-        } else {
+        let Some(set) = args::keyword(opt, WORDS) else {
             let mut text = b"ERR Unsupported option ".to_vec();
             text.extend_from_slice(error::c_str_prefix(opt, usize::MAX));
             return Err(CommandError::from_bytes(text));
-        }
+        };
+        set(&mut c);
     }
     if c.nx && (c.xx || c.gt || c.lt) {
         return Err(CommandError::canned(

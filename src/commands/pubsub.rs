@@ -40,13 +40,7 @@ fn publish_counts(ctx: &mut Ctx) {
 
 /// `SUBSCRIBE channel [channel ...]`
 fn subscribe(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    ensure_inbox(ctx)?;
-    let state = ctx.state;
-    state
-        .pubsub
-        .subscribe(&mut ctx.client.pubsub, Kind::Channel, &args[1..], ctx.out);
-    publish_counts(ctx);
-    Ok(())
+    join(ctx, args, Some(Kind::Channel))
 }
 
 /// `SSUBSCRIBE shardchannel [shardchannel ...]`
@@ -59,22 +53,24 @@ fn ssubscribe(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
             "SSUBSCRIBE isn't allowed for a DENY BLOCKING client",
         ));
     }
-    ensure_inbox(ctx)?;
-    let state = ctx.state;
-    state
-        .pubsub
-        .subscribe(&mut ctx.client.pubsub, Kind::Shard, &args[1..], ctx.out);
-    publish_counts(ctx);
-    Ok(())
+    join(ctx, args, Some(Kind::Shard))
 }
 
 /// `PSUBSCRIBE pattern [pattern ...]`
 fn psubscribe(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    join(ctx, args, None)
+}
+
+/// Joins the channels of `kind` (patterns for `None`) named after the
+/// command, confirming each.
+fn join(ctx: &mut Ctx, args: &[Vec<u8>], kind: Option<Kind>) -> CommandResult {
     ensure_inbox(ctx)?;
     let state = ctx.state;
-    state
-        .pubsub
-        .psubscribe(&mut ctx.client.pubsub, &args[1..], ctx.out);
+    let subs = &mut ctx.client.pubsub;
+    match kind {
+        Some(kind) => state.pubsub.subscribe(subs, kind, &args[1..], ctx.out),
+        None => state.pubsub.psubscribe(subs, &args[1..], ctx.out),
+    }
     publish_counts(ctx);
     Ok(())
 }
