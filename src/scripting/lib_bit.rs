@@ -23,14 +23,7 @@ pub(super) unsafe extern "C-unwind" fn open(l: L) -> c_int {
         (c"bswap", bswap),
         (c"tohex", tohex),
     ];
-    unsafe {
-        ffi::lua_createtable(l, 0, functions.len() as c_int);
-        for (name, f) in functions {
-            lua::set_function(l, name, f);
-        }
-        ffi::lua_pushvalue(l, -1);
-        ffi::lua_setfield(l, ffi::LUA_GLOBALSINDEX, c"bit".as_ptr());
-    }
+    unsafe { lua::open_library(l, c"bit", &functions) };
     1
 }
 

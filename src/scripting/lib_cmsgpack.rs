@@ -211,13 +211,7 @@ unsafe fn encode_value(l: L, buf: &mut Vec<u8>, level: c_int) -> Result<(), LuaE
 
 unsafe extern "C-unwind" fn pack(l: L) -> c_int {
     let result = unsafe { pack_all(l) };
-    unsafe {
-        match result {
-            Ok(packed) => lua::push_bytes(l, &packed),
-            Err(error) => lua::raise_error(l, error),
-        }
-    }
-    1
+    unsafe { lua::finish_bytes(l, result) }
 }
 
 unsafe fn pack_all(l: L) -> Result<Vec<u8>, LuaError> {
@@ -554,15 +548,8 @@ unsafe fn unpack_full(l: L, limit: i64, offset: i64) -> Result<c_int, LuaError> 
     Ok(count)
 }
 
-unsafe fn finish(l: L, result: Result<c_int, LuaError>) -> c_int {
-    match result {
-        Ok(n) => n,
-        Err(error) => unsafe { lua::raise_error(l, error) },
-    }
-}
-
 unsafe extern "C-unwind" fn unpack(l: L) -> c_int {
-    unsafe { finish(l, unpack_full(l, 0, 0)) }
+    unsafe { lua::finish(l, unpack_full(l, 0, 0)) }
 }
 
 unsafe extern "C-unwind" fn unpack_one(l: L) -> c_int {
@@ -570,7 +557,7 @@ unsafe extern "C-unwind" fn unpack_one(l: L) -> c_int {
         ffi::lua_settop(l, 1);
         unpack_full(l, 1, offset)
     });
-    unsafe { finish(l, result) }
+    unsafe { lua::finish(l, result) }
 }
 
 unsafe extern "C-unwind" fn unpack_limit(l: L) -> c_int {
@@ -579,7 +566,7 @@ unsafe extern "C-unwind" fn unpack_limit(l: L) -> c_int {
         ffi::lua_settop(l, 1);
         unpack_full(l, limit, offset)
     });
-    unsafe { finish(l, result) }
+    unsafe { lua::finish(l, result) }
 }
 
 /// `luaL_optinteger` without the jump.

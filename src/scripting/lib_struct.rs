@@ -17,14 +17,7 @@ use super::lua::{self, CFunction, L, LuaError, ffi};
 pub(super) unsafe extern "C-unwind" fn open(l: L) -> c_int {
     let functions: [(&CStr, CFunction); 3] =
         [(c"pack", pack), (c"unpack", unpack), (c"size", size)];
-    unsafe {
-        ffi::lua_createtable(l, 0, functions.len() as c_int);
-        for (name, f) in functions {
-            lua::set_function(l, name, f);
-        }
-        ffi::lua_pushvalue(l, -1);
-        ffi::lua_setfield(l, ffi::LUA_GLOBALSINDEX, c"struct".as_ptr());
-    }
+    unsafe { lua::open_library(l, c"struct", &functions) };
     1
 }
 
@@ -137,13 +130,7 @@ fn to_align(len: usize, h: &Header, opt: u8, size: usize) -> usize {
 
 unsafe extern "C-unwind" fn pack(l: L) -> c_int {
     let result = unsafe { pack_into(l) };
-    unsafe {
-        match result {
-            Ok(packed) => lua::push_bytes(l, &packed),
-            Err(error) => lua::raise_error(l, error),
-        }
-    }
-    1
+    unsafe { lua::finish_bytes(l, result) }
 }
 
 unsafe fn pack_into(l: L) -> Result<Vec<u8>, LuaError> {
@@ -372,14 +359,11 @@ fn parse_number(b: &[u8]) -> Option<f64> {
 }
 
 unsafe extern "C-unwind" fn size(l: L) -> c_int {
-    let result = unsafe { size_of(l) };
-    unsafe {
-        match result {
-            Ok(n) => ffi::lua_pushinteger(l, n as ffi::lua_Integer),
-            Err(error) => lua::raise_error(l, error),
-        }
-    }
-    1
+    let result = unsafe { size_of(l) }.map(|n| {
+        unsafe { ffi::lua_pushinteger(l, n as ffi::lua_Integer) };
+        1
+    });
+    unsafe { lua::finish(l, result) }
 }
 
 unsafe fn size_of(l: L) -> Result<usize, LuaError> {

@@ -7,13 +7,7 @@ use crate::scripting::lua::{self, L, LuaError, ffi};
 
 pub(super) unsafe extern "C-unwind" fn encode(l: L) -> c_int {
     let result = unsafe { encode_value(l) };
-    unsafe {
-        match result {
-            Ok(json) => lua::push_bytes(l, &json),
-            Err(error) => lua::raise_error(l, error),
-        }
-    }
-    1
+    unsafe { lua::finish_bytes(l, result) }
 }
 
 unsafe fn encode_value(l: L) -> Result<Vec<u8>, LuaError> {
