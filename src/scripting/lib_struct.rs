@@ -32,6 +32,23 @@ struct Header {
     align: usize,
 }
 
+impl Header {
+    /// Big-endian `bytes` in the order the format chose, or stored bytes
+    /// back in big-endian order: reversing (for `<`) is its own inverse,
+    /// so packing and unpacking a float share it.
+    fn ordered<const N: usize>(&self, mut bytes: [u8; N]) -> [u8; N] {
+        if self.little {
+            bytes.reverse();
+        }
+        bytes
+    }
+}
+
+/// The `N` bytes at `pos` of `data` (the caller has checked they are there).
+fn bytes_at<const N: usize>(data: &[u8], pos: usize) -> [u8; N] {
+    data[pos..pos + N].try_into().unwrap_or([0; N])
+}
+
 impl Default for Header {
     fn default() -> Self {
         Header {
@@ -47,7 +64,18 @@ struct Format<'a> {
     at: usize,
 }
 
-impl Format<'_> {
+impl<'a> Format<'a> {
+    /// The format, argument 1, as the C library reads it: up to its first
+    /// NUL byte.
+    ///
+    /// # Safety
+    /// `l` is a valid state; the format lives as long as its argument.
+    unsafe fn argument(l: L) -> Result<Format<'a>, LuaError> {
+        let fmt = unsafe { lua::to_c_bytes(l, 1) }
+            .ok_or_else(|| unsafe { lua::type_error(l, 1, "string") })?;
+        Ok(Format { fmt, at: 0 })
+    }
+
     fn next_opt(&mut self) -> Option<u8> {
         let opt = *self.fmt.get(self.at)?;
         self.at += 1;
@@ -134,9 +162,7 @@ unsafe extern "C-unwind" fn pack(l: L) -> c_int {
 }
 
 unsafe fn pack_into(l: L) -> Result<Vec<u8>, LuaError> {
-    let fmt = unsafe { lua::check_bytes(l, 1) }?;
-    let fmt = &fmt[..fmt.iter().position(|&b| b == 0).unwrap_or(fmt.len())];
-    let mut f = Format { fmt, at: 0 };
+    let mut f = unsafe { Format::argument(l) }?;
     let mut h = Header::default();
     let mut arg: c_int = 2;
     let mut out = Vec::new();
@@ -167,20 +193,12 @@ unsafe fn pack_into(l: L) -> Result<Vec<u8>, LuaError> {
             b'f' => {
                 let n = unsafe { lua::check_number(l, arg) }? as f32;
                 arg += 1;
-                out.extend_from_slice(&if h.little {
-                    n.to_le_bytes()
-                } else {
-                    n.to_be_bytes()
-                });
+                out.extend_from_slice(&h.ordered(n.to_be_bytes()));
             }
             b'd' => {
                 let n = unsafe { lua::check_number(l, arg) }?;
                 arg += 1;
-                out.extend_from_slice(&if h.little {
-                    n.to_le_bytes()
-                } else {
-                    n.to_be_bytes()
-                });
+                out.extend_from_slice(&h.ordered(n.to_be_bytes()));
             }
             b'c' | b's' => {
                 let s = unsafe { lua::check_bytes(l, arg) }?;
@@ -259,8 +277,7 @@ fn get_integer(data: &[u8], little: bool, signed: bool, size: usize) -> f64 {
 }
 
 unsafe fn unpack_values(l: L) -> Result<(Vec<Value>, u64), LuaError> {
-    let fmt = unsafe { lua::check_bytes(l, 1) }?;
-    let fmt = &fmt[..fmt.iter().position(|&b| b == 0).unwrap_or(fmt.len())];
+    let mut f = unsafe { Format::argument(l) }?;
     let data = unsafe { lua::check_bytes(l, 2) }?;
     let pos = if unsafe { ffi::lua_isnoneornil(l, 3) } != 0 {
         1
@@ -273,7 +290,6 @@ unsafe fn unpack_values(l: L) -> Result<(Vec<Value>, u64), LuaError> {
     let mut pos = (pos - 1) as usize;
     let ld = data.len();
     let too_short = || LuaError::Arg(2, b"data string too short".to_vec());
-    let mut f = Format { fmt, at: 0 };
     let mut h = Header::default();
     let mut values: Vec<Value> = Vec::new();
     while let Some(opt) = f.next_opt() {
@@ -294,21 +310,11 @@ unsafe fn unpack_values(l: L) -> Result<(Vec<Value>, u64), LuaError> {
             }
             b'x' => {}
             b'f' => {
-                let bytes: [u8; 4] = data[pos..pos + 4].try_into().unwrap_or_default();
-                let x = if h.little {
-                    f32::from_le_bytes(bytes)
-                } else {
-                    f32::from_be_bytes(bytes)
-                };
+                let x = f32::from_be_bytes(h.ordered(bytes_at(data, pos)));
                 values.push(Value::Number(f64::from(x)));
             }
             b'd' => {
-                let bytes: [u8; 8] = data[pos..pos + 8].try_into().unwrap_or_default();
-                let x = if h.little {
-                    f64::from_le_bytes(bytes)
-                } else {
-                    f64::from_be_bytes(bytes)
-                };
+                let x = f64::from_be_bytes(h.ordered(bytes_at(data, pos)));
                 values.push(Value::Number(x));
             }
             b'c' => {
@@ -367,9 +373,7 @@ unsafe extern "C-unwind" fn size(l: L) -> c_int {
 }
 
 unsafe fn size_of(l: L) -> Result<usize, LuaError> {
-    let fmt = unsafe { lua::check_bytes(l, 1) }?;
-    let fmt = &fmt[..fmt.iter().position(|&b| b == 0).unwrap_or(fmt.len())];
-    let mut f = Format { fmt, at: 0 };
+    let mut f = unsafe { Format::argument(l) }?;
     let mut h = Header::default();
     let mut pos: usize = 0;
     while let Some(opt) = f.next_opt() {
