@@ -394,7 +394,7 @@ unsafe fn size_of(l: L) -> Result<usize, LuaError> {
 
 #[cfg(test)]
 mod tests {
-    use crate::scripting::tests::eval;
+    use crate::scripting::tests::{check, eval};
 
     #[test]
     fn pack_unpack_size_match_redis() {
@@ -428,12 +428,6 @@ mod tests {
             ("return {struct.unpack('c3 i2', 'abc\\1\\2')}", b"*3\r\n$3\r\nabc\r\n:513\r\n:6\r\n"),
             ("return {struct.pack('>I2', 70000), struct.pack('<i', 3000000000), struct.pack('b', -1.7), struct.pack('B', 1.9)}", b"*4\r\n$2\r\n\x11p\r\n$4\r\n\x00^\xd0\xb2\r\n$1\r\n\xff\r\n$1\r\n\x01\r\n"),
         ];
-        for (body, expected) in cases {
-            assert_eq!(
-                String::from_utf8_lossy(&eval(body)),
-                String::from_utf8_lossy(expected),
-                "{body}"
-            );
-        }
+        check(cases, eval);
     }
 }

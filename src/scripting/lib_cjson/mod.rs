@@ -222,9 +222,7 @@ config_functions! {
 
 #[cfg(test)]
 mod tests {
-    use crate::resp::Protocol;
-    use crate::scripting::Engine;
-    use crate::scripting::tests::eval_with;
+    use crate::scripting::tests::check_in_order;
 
     #[test]
     fn strtod_prefixes() {
@@ -323,13 +321,6 @@ mod tests {
             ("return cjson.encode({a={b={c={d=1}}}, [1]=2})", b"$31\r\n{\"a\":{\"b\":{\"c\":{\"d\":1}}},\"1\":2}\r\n"),
             ("return cjson.encode({1, 'two', {three=3}, true, cjson.null})", b"$31\r\n[1,\"two\",{\"three\":3},true,null]\r\n"),
         ];
-        let mut engine = Engine::new();
-        for (body, expected) in cases {
-            assert_eq!(
-                String::from_utf8_lossy(&eval_with(&mut engine, body, &[], &[], Protocol::Resp2)),
-                String::from_utf8_lossy(expected),
-                "{body}"
-            );
-        }
+        check_in_order(cases);
     }
 }
