@@ -87,25 +87,36 @@ unsafe fn take_argv(l: L) -> Result<Vec<Vec<u8>>, &'static [u8]> {
     Ok(argv)
 }
 
+/// How `redis.call`, `redis.pcall` and `redis.acl_check_cmd` (`function`)
+/// start: the state's context and the command's arguments, checked in
+/// Redis's order. Otherwise an error table is on the stack and the error
+/// says whether to raise it: always outside a run, for bad arguments only
+/// when `raise_bad_args` (`redis.pcall` returns those).
+unsafe fn command_argv<'a>(
+    l: L,
+    function: &str,
+    raise_bad_args: bool,
+) -> Result<(&'a mut StateCtx, Vec<Vec<u8>>), bool> {
+    let ctx = unsafe { StateCtx::get(l) };
+    if ctx.run.is_null() {
+        unsafe { push_error_table(l, &outside_run(function)) };
+        return Err(true);
+    }
+    match unsafe { take_argv(l) } {
+        Ok(argv) => Ok((ctx, argv)),
+        Err(message) => {
+            unsafe { push_error_table(l, message) };
+            Err(raise_bad_args)
+        }
+    }
+}
+
 /// `redis.call` and `redis.pcall`: leaves the reply (or an error table) on
 /// the stack; true if that is an error `redis.call` must raise.
 unsafe fn call_command(l: L, raise_errors: bool) -> bool {
-    let ctx = unsafe { StateCtx::get(l) };
-    if ctx.run.is_null() {
-        unsafe {
-            push_error_table(
-                l,
-                b"redis.call/pcall can only be called inside a script invocation",
-            )
-        };
-        return true;
-    }
-    let argv = match unsafe { take_argv(l) } {
-        Ok(argv) => argv,
-        Err(message) => {
-            unsafe { push_error_table(l, message) };
-            return raise_errors;
-        }
+    let (ctx, argv) = match unsafe { command_argv(l, "redis.call/pcall", raise_errors) } {
+        Ok(found) => found,
+        Err(raise) => return raise,
     };
     let status = ctx.status.clone();
     let Some(run) = ctx.run() else {
@@ -131,15 +142,18 @@ unsafe fn call_command(l: L, raise_errors: bool) -> bool {
 
 /// `redis.call(...)`: the command's reply, or its error raised.
 pub(super) unsafe extern "C-unwind" fn redis_call(l: L) -> c_int {
-    if unsafe { call_command(l, true) } {
-        unsafe { lua::raise_top(l) }
-    }
-    1
+    unsafe { return_command(l, true) }
 }
 
 /// `redis.pcall(...)`: the command's reply, errors returned as tables.
 pub(super) unsafe extern "C-unwind" fn redis_pcall(l: L) -> c_int {
-    if unsafe { call_command(l, false) } {
+    unsafe { return_command(l, false) }
+}
+
+/// The two above: runs the command, then raises where it must, once
+/// [`call_command`] has dropped what it held.
+unsafe fn return_command(l: L, raise_errors: bool) -> c_int {
+    if unsafe { call_command(l, raise_errors) } {
         unsafe { lua::raise_top(l) }
     }
     1
@@ -170,11 +184,16 @@ pub(super) unsafe extern "C-unwind" fn pcall(l: L) -> c_int {
 
 /// Raises an error table built from `message` (Redis's
 /// `luaPushError` + `luaError`).
-unsafe fn raise_error_table(l: L, message: &[u8]) -> ! {
-    unsafe {
-        push_error_table(l, message);
-        lua::raise_top(l)
-    }
+unsafe fn raise_error_table(l: L, message: impl AsRef<[u8]>) -> ! {
+    unsafe { push_error_table(l, message.as_ref()) };
+    drop(message);
+    unsafe { lua::raise_top(l) }
+}
+
+/// Redis's error for a function that needs a running script, called
+/// outside one (while a library loads, for instance).
+fn outside_run(function: &str) -> Vec<u8> {
+    format!("{function} can only be called inside a script invocation").into_bytes()
 }
 
 /// `redis.acl_check_cmd(...)`: whether the user running the script may
@@ -193,22 +212,8 @@ pub(super) unsafe extern "C-unwind" fn acl_check_cmd(l: L) -> c_int {
 /// The body of `redis.acl_check_cmd`: `None` with an error table pushed
 /// when it must raise.
 unsafe fn check_acl(l: L) -> Option<bool> {
-    let ctx = unsafe { StateCtx::get(l) };
-    if ctx.run.is_null() {
-        unsafe {
-            push_error_table(
-                l,
-                b"redis.acl_check_cmd can only be called inside a script invocation",
-            )
-        };
+    let Ok((ctx, argv)) = (unsafe { command_argv(l, "redis.acl_check_cmd", true) }) else {
         return None;
-    }
-    let argv = match unsafe { take_argv(l) } {
-        Ok(argv) => argv,
-        Err(message) => {
-            unsafe { push_error_table(l, message) };
-            return None;
-        }
     };
     let run = ctx.run()?;
     match run.caller.acl_check_cmd(&argv) {
@@ -270,10 +275,7 @@ pub(super) unsafe extern "C-unwind" fn set_repl(l: L) -> c_int {
     unsafe {
         let ctx = StateCtx::get(l);
         if ctx.run.is_null() {
-            raise_error_table(
-                l,
-                b"redis.set_repl can only be called inside a script invocation",
-            );
+            raise_error_table(l, outside_run("redis.set_repl"));
         }
         if ffi::lua_gettop(l) != 1 {
             raise_error_table(l, b"redis.set_repl() requires two arguments.");
@@ -297,10 +299,7 @@ pub(super) unsafe extern "C-unwind" fn setresp(l: L) -> c_int {
     unsafe {
         let ctx = StateCtx::get(l);
         if ctx.run.is_null() {
-            raise_error_table(
-                l,
-                b"redis.setresp can only be called inside a script invocation",
-            );
+            raise_error_table(l, outside_run("redis.setresp"));
         }
         let argc = ffi::lua_gettop(l);
         if argc != 1 {
@@ -390,10 +389,7 @@ pub(super) unsafe extern "C-unwind" fn math_random(l: L) -> c_int {
     unsafe {
         let ctx = StateCtx::get(l);
         if ctx.run.is_null() {
-            lua::raise_here(
-                l,
-                b"math.random can only be called inside a script invocation".to_vec(),
-            );
+            lua::raise_here(l, outside_run("math.random"));
         }
         let next = ctx.rand.lock().next_value();
         let r = f64::from(next % RAND48_MAX) / f64::from(RAND48_MAX);
@@ -422,10 +418,7 @@ pub(super) unsafe extern "C-unwind" fn math_randomseed(l: L) -> c_int {
     unsafe {
         let ctx = StateCtx::get(l);
         if ctx.run.is_null() {
-            lua::raise_here(
-                l,
-                b"math.randomseed can only be called inside a script invocation".to_vec(),
-            );
+            lua::raise_here(l, outside_run("math.randomseed"));
         }
         let seed = ffi::luaL_checkinteger(l, 1) as i32;
         ctx.rand.lock().seed(seed);

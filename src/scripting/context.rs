@@ -1,11 +1,15 @@
-//! The engine's two contracts with the rest of the server: the
-//! [`Caller`] the command layer implements so scripts can run commands,
-//! and the [`RunStatus`] other threads read to answer BUSY and to stop a
-//! script (SCRIPT KILL, FUNCTION KILL). No Lua here: both exist in builds
-//! without scripting.
+//! The engine's contracts with the rest of the server: the [`Caller`]
+//! the command layer implements so scripts can run commands, the
+//! [`RunStatus`] other threads read to answer BUSY and to stop a script
+//! (SCRIPT KILL, FUNCTION KILL), and the values the engine's interface
+//! takes and gives: [`Invocation`], [`Reply`], [`Script`], [`Library`],
+//! [`Function`]. No Lua here: all of it exists in builds without
+//! scripting, where the stub engine speaks the same types.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use super::flags::ScriptFlags;
 use crate::error::CommandError;
 use crate::log::Logger;
 use crate::resp::Frame;
@@ -36,6 +40,62 @@ pub trait Caller {
 
     /// The server's log, for `redis.log`.
     fn logger(&self) -> &Logger;
+}
+
+/// What a run needs besides the code: KEYS, ARGV, the command layer, and
+/// the time it starts (for the watchdog's "running for" reports).
+pub struct Invocation<'a> {
+    pub keys: &'a [Vec<u8>],
+    pub args: &'a [Vec<u8>],
+    pub caller: &'a mut dyn Caller,
+    pub now_ms: u64,
+    /// The master sent it (replication): SCRIPT KILL may not stop it.
+    pub from_master: bool,
+}
+
+/// A script's result as a reply, and the error replies in it that the
+/// server's error statistics have not counted yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub frame: Frame,
+    /// The error lines (code first) to count in INFO's errorstats: errors
+    /// a script made itself. Errors relayed from `redis.call` are not
+    /// here: the command that replied them counted them already.
+    pub uncounted_errors: Vec<Vec<u8>>,
+}
+
+/// A script in the cache.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// The body as given to EVAL or SCRIPT LOAD: what EVALSHA replicates.
+    pub body: Vec<u8>,
+    /// Its shebang flags (compat mode when there is none).
+    pub flags: ScriptFlags,
+}
+
+/// A function of a loaded library.
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: Vec<u8>,
+    pub description: Option<Vec<u8>>,
+    pub flags: ScriptFlags,
+    /// The callback's reference in the function state's registry (only a
+    /// build with Lua loads functions).
+    #[cfg(feature = "scripting")]
+    pub(super) callback: std::ffi::c_int,
+}
+
+/// A loaded FUNCTION library.
+#[derive(Debug, Clone)]
+pub struct Library {
+    pub name: Vec<u8>,
+    /// The engine named in its header, as Redis reports it (`LUA`).
+    pub engine: &'static str,
+    /// The whole payload given to FUNCTION LOAD (header included): what
+    /// FUNCTION DUMP and the RDB file store.
+    pub code: Vec<u8>,
+    /// Its functions, by name.
+    pub functions: BTreeMap<Vec<u8>, Function>,
 }
 
 /// What other threads may ask of the engine while a script runs (SCRIPT
@@ -136,6 +196,10 @@ impl RunStatus {
         self.kill.store(false, Ordering::Release);
     }
 }
+
+/// `NOSCRIPT`: EVALSHA of a script not in the cache.
+pub const NOSCRIPT: CommandError =
+    CommandError::canned("NOSCRIPT No matching script. Please use EVAL.");
 
 /// SCRIPT KILL or FUNCTION KILL with nothing running.
 pub const NOTBUSY: CommandError =

@@ -17,6 +17,7 @@
 use std::ffi::c_int;
 
 use super::api::push_error_table;
+use super::context::Reply;
 use super::lua::{self, L, ffi};
 use crate::resp::{Frame, ReplyWriter};
 
@@ -143,16 +144,6 @@ unsafe fn push_array(l: L, items: &[Frame], resp: u8) {
     }
 }
 
-/// A script's result as a reply, and the error replies in it that the
-/// server's error statistics have not counted yet.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    pub frame: Frame,
-    /// The error lines (code first) to count in INFO's errorstats: errors
-    /// a script made itself. Errors relayed from `redis.call` are not
-    /// here: the command that replied them counted them already.
-    pub uncounted_errors: Vec<Vec<u8>>,
-}
 
 /// Converts the value on top of the stack into a reply and pops it.
 /// `resp` is the script's protocol (`redis.setresp`): it decides how

@@ -1,6 +1,6 @@
 //! The engine: the Lua states, the script cache (EVAL / EVALSHA / SCRIPT),
 //! the function libraries (FUNCTION / FCALL), and running either with KEYS
-//! and ARGV for a [`Caller`].
+//! and ARGV for a [`Caller`](super::Caller).
 //!
 //! Redis 7 keeps two Lua states, and so do we: one for EVAL scripts (reset
 //! by SCRIPT FLUSH) and one for functions (reset by FUNCTION FLUSH), so
@@ -16,20 +16,16 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use super::api;
-use super::context::{Caller, RunStatus};
-use super::convert::{self, Reply};
+use super::context::{Function, Invocation, Library, NOSCRIPT, Reply, RunStatus, Script};
+use super::convert;
 use super::env::{self, Kind};
-use super::flags::{self, ScriptFlags};
+use super::flags;
 use super::lua::{self, L, ffi};
 use super::lua_ctx::{LoadCtx, Registered, RunCtx, StateCtx};
 use super::rand48::Rand48;
 use crate::error::CommandError;
 use crate::log::Logger;
 use crate::resp::Frame;
-
-/// `NOSCRIPT`: EVALSHA of a script not in the cache.
-pub const NOSCRIPT: CommandError =
-    CommandError::canned("NOSCRIPT No matching script. Please use EVAL.");
 
 /// How long FUNCTION LOAD lets a library's top-level code run.
 const LOAD_TIMEOUT: Duration = Duration::from_millis(500);
@@ -79,49 +75,6 @@ impl Drop for State {
         // SAFETY: the state is ours and nothing runs in it.
         unsafe { ffi::lua_close(self.l) };
     }
-}
-
-/// A script in the cache.
-#[derive(Debug, Clone)]
-pub struct Script {
-    /// The body as given to EVAL or SCRIPT LOAD: what EVALSHA replicates.
-    pub body: Vec<u8>,
-    /// Its shebang flags (compat mode when there is none).
-    pub flags: ScriptFlags,
-}
-
-/// A function of a loaded library.
-#[derive(Debug, Clone)]
-pub struct Function {
-    pub name: Vec<u8>,
-    pub description: Option<Vec<u8>>,
-    pub flags: ScriptFlags,
-    /// The callback's reference in the function state's registry.
-    callback: c_int,
-}
-
-/// A loaded FUNCTION library.
-#[derive(Debug, Clone)]
-pub struct Library {
-    pub name: Vec<u8>,
-    /// The engine named in its header, as Redis reports it (`LUA`).
-    pub engine: &'static str,
-    /// The whole payload given to FUNCTION LOAD (header included): what
-    /// FUNCTION DUMP and the RDB file store.
-    pub code: Vec<u8>,
-    /// Its functions, by name.
-    pub functions: BTreeMap<Vec<u8>, Function>,
-}
-
-/// What a run needs besides the code: KEYS, ARGV, the command layer, and
-/// the time it starts (for the watchdog's "running for" reports).
-pub struct Invocation<'a> {
-    pub keys: &'a [Vec<u8>],
-    pub args: &'a [Vec<u8>],
-    pub caller: &'a mut dyn Caller,
-    pub now_ms: u64,
-    /// The master sent it (replication): SCRIPT KILL may not stop it.
-    pub from_master: bool,
 }
 
 /// The scripting engine. See the module documentation of

@@ -290,12 +290,20 @@ unsafe fn isolate_function_globals(l: L) {
         ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, FUNCTION_GLOBALS_META.as_ptr());
         ffi::lua_setmetatable(l, table);
         // Registered as its own proxy: reads see it empty, writes fail.
-        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, PROXIES.as_ptr());
-        ffi::lua_pushvalue(l, table);
-        ffi::lua_pushvalue(l, table);
+        map_in_registry(l, PROXIES, table, table);
+        ffi::lua_replace(l, ffi::LUA_GLOBALSINDEX);
+    }
+}
+
+/// Sets `registry[map][key] = value` (`key` and `value` absolute stack
+/// indexes): how proxies and the tables they guard are recorded.
+unsafe fn map_in_registry(l: L, map: &CStr, key: c_int, value: c_int) {
+    unsafe {
+        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, map.as_ptr());
+        ffi::lua_pushvalue(l, key);
+        ffi::lua_pushvalue(l, value);
         ffi::lua_rawset(l, -3);
         ffi::lua_pop(l, 1);
-        ffi::lua_replace(l, ffi::LUA_GLOBALSINDEX);
     }
 }
 
@@ -310,11 +318,7 @@ unsafe fn protect(l: L, idx: c_int) -> c_int {
         ffi::lua_setfield(l, -2, c"__index".as_ptr());
         lua::set_function(l, c"__newindex", readonly_write);
         ffi::lua_setmetatable(l, proxy);
-        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, PROXIES.as_ptr());
-        ffi::lua_pushvalue(l, proxy);
-        ffi::lua_pushvalue(l, target);
-        ffi::lua_rawset(l, -3);
-        ffi::lua_pop(l, 1);
+        map_in_registry(l, PROXIES, proxy, target);
         proxy
     }
 }
@@ -329,10 +333,7 @@ unsafe fn protect_metatable(l: L, idx: c_int) {
         }
         let mt = ffi::lua_gettop(l);
         let proxy = protect(l, mt);
-        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, METATABLE_PROXIES.as_ptr());
-        ffi::lua_pushvalue(l, mt);
-        ffi::lua_pushvalue(l, proxy);
-        ffi::lua_rawset(l, -3);
+        map_in_registry(l, METATABLE_PROXIES, mt, proxy);
         ffi::lua_settop(l, mt - 1);
     }
 }
@@ -370,6 +371,15 @@ unsafe fn is_protected(l: L, idx: c_int) -> bool {
 }
 
 const READONLY: &[u8] = b"Attempt to modify a readonly table";
+
+/// The check of the functions that write to a table with no metamethod
+/// (`rawset`, `setmetatable`, `table.insert`): a protected table refuses,
+/// with no position in the message, as in Redis.
+unsafe fn refuse_protected(l: L, idx: c_int) {
+    if unsafe { is_protected(l, idx) } {
+        unsafe { lua::raise(l, READONLY.to_vec()) }
+    }
+}
 
 /// `__newindex` of every proxy: the write fails where the script made it.
 unsafe extern "C-unwind" fn readonly_write(l: L) -> c_int {
@@ -427,15 +437,22 @@ unsafe fn replace_builtins(l: L) {
     }
 }
 
-unsafe extern "C-unwind" fn rawset(l: L) -> c_int {
+/// The arguments of `rawget` (2) and `rawset` (3), checked as Lua checks
+/// them (a table, then values), and no more of them.
+unsafe fn raw_access_args(l: L, count: c_int) {
     unsafe {
         ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
-        ffi::luaL_checkany(l, 2);
-        ffi::luaL_checkany(l, 3);
-        if is_protected(l, 1) {
-            lua::raise(l, READONLY.to_vec());
+        for idx in 2..=count {
+            ffi::luaL_checkany(l, idx);
         }
-        ffi::lua_settop(l, 3);
+        ffi::lua_settop(l, count);
+    }
+}
+
+unsafe extern "C-unwind" fn rawset(l: L) -> c_int {
+    unsafe {
+        raw_access_args(l, 3);
+        refuse_protected(l, 1);
         ffi::lua_rawset(l, 1);
     }
     1
@@ -443,10 +460,8 @@ unsafe extern "C-unwind" fn rawset(l: L) -> c_int {
 
 unsafe extern "C-unwind" fn rawget(l: L) -> c_int {
     unsafe {
-        ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
-        ffi::luaL_checkany(l, 2);
+        raw_access_args(l, 2);
         unproxy(l, 1);
-        ffi::lua_settop(l, 2);
         ffi::lua_rawget(l, 1);
     }
     1
@@ -510,9 +525,7 @@ unsafe extern "C-unwind" fn setmetatable(l: L) -> c_int {
         if ffi::luaL_getmetafield(l, 1, c"__metatable".as_ptr()) != 0 {
             lua::raise_here(l, b"cannot change a protected metatable".to_vec());
         }
-        if is_protected(l, 1) {
-            lua::raise(l, READONLY.to_vec());
-        }
+        refuse_protected(l, 1);
         ffi::lua_settop(l, 2);
         ffi::lua_setmetatable(l, 1);
     }
@@ -529,9 +542,7 @@ unsafe extern "C-unwind" fn table_insert(l: L) -> c_int {
         if argc == 3 {
             ffi::luaL_checkinteger(l, 2);
         }
-        if is_protected(l, 1) {
-            lua::raise(l, READONLY.to_vec());
-        }
+        refuse_protected(l, 1);
         ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
         ffi::lua_insert(l, 1);
         ffi::lua_call(l, argc, 0);

@@ -23,14 +23,7 @@ pub(super) unsafe extern "C-unwind" fn open(l: L) -> c_int {
         (c"bswap", bswap),
         (c"tohex", tohex),
     ];
-    unsafe {
-        ffi::lua_createtable(l, 0, functions.len() as c_int);
-        for (name, f) in functions {
-            lua::set_function(l, name, f);
-        }
-        ffi::lua_pushvalue(l, -1);
-        ffi::lua_setfield(l, ffi::LUA_GLOBALSINDEX, c"bit".as_ptr());
-    }
+    unsafe { lua::open_library(l, c"bit", &functions) };
     1
 }
 
@@ -153,17 +146,13 @@ unsafe extern "C-unwind" fn tohex(l: L) -> c_int {
 
 #[cfg(test)]
 mod tests {
-    use crate::scripting::tests::eval;
-
-    fn s(b: Vec<u8>) -> String {
-        String::from_utf8_lossy(&b).into_owned()
-    }
+    use crate::scripting::tests::{eval, s, script_err};
 
     #[test]
     fn operations_match_redis() {
         // Recorded from Redis 7.0.15.
         assert_eq!(
-            s(eval(
+            s(&eval(
                 "return {bit.tobit(0xffffffff), bit.tobit(2^32+5), bit.tohex(255), bit.tohex(-1, -4), \
                  bit.tohex(65535, 2), bit.tohex(1, 0), bit.tohex(1,20), bit.bnot(0), bit.band(0xff, 0x0f, 0x3), \
                  bit.bor(1,2,4), bit.bxor(7,2), bit.lshift(1, 33), bit.rshift(-1, 28), bit.arshift(-256, 4), \
@@ -195,11 +184,8 @@ mod tests {
                 "bad argument #2 to 'tohex' (number expected, got string)",
             ),
         ] {
-            let sha = crate::digest::sha1hex(body.as_bytes());
-            assert_eq!(
-                s(eval(body)),
-                format!("-ERR user_script:1: {message} script: {sha}, on @user_script:1.\r\n")
-            );
+            let message = format!("ERR user_script:1: {message}");
+            assert_eq!(s(&eval(body)), s(&script_err(&message, body, 1)));
         }
     }
 }

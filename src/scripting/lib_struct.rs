@@ -17,14 +17,7 @@ use super::lua::{self, CFunction, L, LuaError, ffi};
 pub(super) unsafe extern "C-unwind" fn open(l: L) -> c_int {
     let functions: [(&CStr, CFunction); 3] =
         [(c"pack", pack), (c"unpack", unpack), (c"size", size)];
-    unsafe {
-        ffi::lua_createtable(l, 0, functions.len() as c_int);
-        for (name, f) in functions {
-            lua::set_function(l, name, f);
-        }
-        ffi::lua_pushvalue(l, -1);
-        ffi::lua_setfield(l, ffi::LUA_GLOBALSINDEX, c"struct".as_ptr());
-    }
+    unsafe { lua::open_library(l, c"struct", &functions) };
     1
 }
 
@@ -37,6 +30,23 @@ const MAX_ALIGN: usize = 8;
 struct Header {
     little: bool,
     align: usize,
+}
+
+impl Header {
+    /// Big-endian `bytes` in the order the format chose, or stored bytes
+    /// back in big-endian order: reversing (for `<`) is its own inverse,
+    /// so packing and unpacking a float share it.
+    fn ordered<const N: usize>(&self, mut bytes: [u8; N]) -> [u8; N] {
+        if self.little {
+            bytes.reverse();
+        }
+        bytes
+    }
+}
+
+/// The `N` bytes at `pos` of `data` (the caller has checked they are there).
+fn bytes_at<const N: usize>(data: &[u8], pos: usize) -> [u8; N] {
+    data[pos..pos + N].try_into().unwrap_or([0; N])
 }
 
 impl Default for Header {
@@ -54,7 +64,18 @@ struct Format<'a> {
     at: usize,
 }
 
-impl Format<'_> {
+impl<'a> Format<'a> {
+    /// The format, argument 1, as the C library reads it: up to its first
+    /// NUL byte.
+    ///
+    /// # Safety
+    /// `l` is a valid state; the format lives as long as its argument.
+    unsafe fn argument(l: L) -> Result<Format<'a>, LuaError> {
+        let fmt = unsafe { lua::to_c_bytes(l, 1) }
+            .ok_or_else(|| unsafe { lua::type_error(l, 1, "string") })?;
+        Ok(Format { fmt, at: 0 })
+    }
+
     fn next_opt(&mut self) -> Option<u8> {
         let opt = *self.fmt.get(self.at)?;
         self.at += 1;
@@ -137,19 +158,11 @@ fn to_align(len: usize, h: &Header, opt: u8, size: usize) -> usize {
 
 unsafe extern "C-unwind" fn pack(l: L) -> c_int {
     let result = unsafe { pack_into(l) };
-    unsafe {
-        match result {
-            Ok(packed) => lua::push_bytes(l, &packed),
-            Err(error) => lua::raise_error(l, error),
-        }
-    }
-    1
+    unsafe { lua::finish_bytes(l, result) }
 }
 
 unsafe fn pack_into(l: L) -> Result<Vec<u8>, LuaError> {
-    let fmt = unsafe { lua::check_bytes(l, 1) }?;
-    let fmt = &fmt[..fmt.iter().position(|&b| b == 0).unwrap_or(fmt.len())];
-    let mut f = Format { fmt, at: 0 };
+    let mut f = unsafe { Format::argument(l) }?;
     let mut h = Header::default();
     let mut arg: c_int = 2;
     let mut out = Vec::new();
@@ -180,20 +193,12 @@ unsafe fn pack_into(l: L) -> Result<Vec<u8>, LuaError> {
             b'f' => {
                 let n = unsafe { lua::check_number(l, arg) }? as f32;
                 arg += 1;
-                out.extend_from_slice(&if h.little {
-                    n.to_le_bytes()
-                } else {
-                    n.to_be_bytes()
-                });
+                out.extend_from_slice(&h.ordered(n.to_be_bytes()));
             }
             b'd' => {
                 let n = unsafe { lua::check_number(l, arg) }?;
                 arg += 1;
-                out.extend_from_slice(&if h.little {
-                    n.to_le_bytes()
-                } else {
-                    n.to_be_bytes()
-                });
+                out.extend_from_slice(&h.ordered(n.to_be_bytes()));
             }
             b'c' | b's' => {
                 let s = unsafe { lua::check_bytes(l, arg) }?;
@@ -272,8 +277,7 @@ fn get_integer(data: &[u8], little: bool, signed: bool, size: usize) -> f64 {
 }
 
 unsafe fn unpack_values(l: L) -> Result<(Vec<Value>, u64), LuaError> {
-    let fmt = unsafe { lua::check_bytes(l, 1) }?;
-    let fmt = &fmt[..fmt.iter().position(|&b| b == 0).unwrap_or(fmt.len())];
+    let mut f = unsafe { Format::argument(l) }?;
     let data = unsafe { lua::check_bytes(l, 2) }?;
     let pos = if unsafe { ffi::lua_isnoneornil(l, 3) } != 0 {
         1
@@ -286,7 +290,6 @@ unsafe fn unpack_values(l: L) -> Result<(Vec<Value>, u64), LuaError> {
     let mut pos = (pos - 1) as usize;
     let ld = data.len();
     let too_short = || LuaError::Arg(2, b"data string too short".to_vec());
-    let mut f = Format { fmt, at: 0 };
     let mut h = Header::default();
     let mut values: Vec<Value> = Vec::new();
     while let Some(opt) = f.next_opt() {
@@ -307,21 +310,11 @@ unsafe fn unpack_values(l: L) -> Result<(Vec<Value>, u64), LuaError> {
             }
             b'x' => {}
             b'f' => {
-                let bytes: [u8; 4] = data[pos..pos + 4].try_into().unwrap_or_default();
-                let x = if h.little {
-                    f32::from_le_bytes(bytes)
-                } else {
-                    f32::from_be_bytes(bytes)
-                };
+                let x = f32::from_be_bytes(h.ordered(bytes_at(data, pos)));
                 values.push(Value::Number(f64::from(x)));
             }
             b'd' => {
-                let bytes: [u8; 8] = data[pos..pos + 8].try_into().unwrap_or_default();
-                let x = if h.little {
-                    f64::from_le_bytes(bytes)
-                } else {
-                    f64::from_be_bytes(bytes)
-                };
+                let x = f64::from_be_bytes(h.ordered(bytes_at(data, pos)));
                 values.push(Value::Number(x));
             }
             b'c' => {
@@ -372,20 +365,15 @@ fn parse_number(b: &[u8]) -> Option<f64> {
 }
 
 unsafe extern "C-unwind" fn size(l: L) -> c_int {
-    let result = unsafe { size_of(l) };
-    unsafe {
-        match result {
-            Ok(n) => ffi::lua_pushinteger(l, n as ffi::lua_Integer),
-            Err(error) => lua::raise_error(l, error),
-        }
-    }
-    1
+    let result = unsafe { size_of(l) }.map(|n| {
+        unsafe { ffi::lua_pushinteger(l, n as ffi::lua_Integer) };
+        1
+    });
+    unsafe { lua::finish(l, result) }
 }
 
 unsafe fn size_of(l: L) -> Result<usize, LuaError> {
-    let fmt = unsafe { lua::check_bytes(l, 1) }?;
-    let fmt = &fmt[..fmt.iter().position(|&b| b == 0).unwrap_or(fmt.len())];
-    let mut f = Format { fmt, at: 0 };
+    let mut f = unsafe { Format::argument(l) }?;
     let mut h = Header::default();
     let mut pos: usize = 0;
     while let Some(opt) = f.next_opt() {
@@ -406,7 +394,7 @@ unsafe fn size_of(l: L) -> Result<usize, LuaError> {
 
 #[cfg(test)]
 mod tests {
-    use crate::scripting::tests::eval;
+    use crate::scripting::tests::{check, eval};
 
     #[test]
     fn pack_unpack_size_match_redis() {
@@ -440,12 +428,6 @@ mod tests {
             ("return {struct.unpack('c3 i2', 'abc\\1\\2')}", b"*3\r\n$3\r\nabc\r\n:513\r\n:6\r\n"),
             ("return {struct.pack('>I2', 70000), struct.pack('<i', 3000000000), struct.pack('b', -1.7), struct.pack('B', 1.9)}", b"*4\r\n$2\r\n\x11p\r\n$4\r\n\x00^\xd0\xb2\r\n$1\r\n\xff\r\n$1\r\n\x01\r\n"),
         ];
-        for (body, expected) in cases {
-            assert_eq!(
-                String::from_utf8_lossy(&eval(body)),
-                String::from_utf8_lossy(expected),
-                "{body}"
-            );
-        }
+        check(cases, eval);
     }
 }

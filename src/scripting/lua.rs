@@ -237,6 +237,48 @@ pub unsafe fn raise_error(l: L, error: LuaError) -> ! {
     }
 }
 
+/// The end of a C function whose work an inner function did (see the
+/// module notes on Rust frames): the number of values that function
+/// pushed, or its error raised now that nothing else is alive.
+///
+/// # Safety
+/// As [`raise`].
+pub unsafe fn finish(l: L, result: Result<c_int, LuaError>) -> c_int {
+    match result {
+        Ok(pushed) => pushed,
+        Err(error) => unsafe { raise_error(l, error) },
+    }
+}
+
+/// As [`finish`], for a function that returns one byte string (what
+/// `cjson.encode`, `cmsgpack.pack` and `struct.pack` build).
+///
+/// # Safety
+/// As [`raise`].
+pub unsafe fn finish_bytes(l: L, result: Result<Vec<u8>, LuaError>) -> c_int {
+    let pushed = result.map(|bytes| {
+        unsafe { push_bytes(l, &bytes) };
+        1
+    });
+    unsafe { finish(l, pushed) }
+}
+
+/// Creates the global table `name` of a bundled library with its
+/// `functions`, and leaves it on the stack (what a `luaopen_*` returns).
+///
+/// # Safety
+/// `l` is a valid state with room for three more values.
+pub unsafe fn open_library(l: L, name: &CStr, functions: &[(&CStr, CFunction)]) {
+    unsafe {
+        ffi::lua_createtable(l, 0, functions.len() as c_int);
+        for &(field, f) in functions {
+            set_function(l, field, f);
+        }
+        ffi::lua_pushvalue(l, -1);
+        ffi::lua_setfield(l, ffi::LUA_GLOBALSINDEX, name.as_ptr());
+    }
+}
+
 /// `luaL_typename`: the type name of argument `idx` (`no value` past the
 /// last argument).
 ///
@@ -271,13 +313,7 @@ pub unsafe fn type_error(l: L, idx: c_int, expected: &str) -> LuaError {
 /// # Safety
 /// `l` is a valid state.
 pub unsafe fn check_number(l: L, idx: c_int) -> Result<f64, LuaError> {
-    unsafe {
-        let n = ffi::lua_tonumber(l, idx);
-        if n == 0.0 && ffi::lua_isnumber(l, idx) == 0 {
-            return Err(type_error(l, idx, "number"));
-        }
-        Ok(n)
-    }
+    unsafe { numeric_arg(l, idx, ffi::lua_tonumber(l, idx)) }
 }
 
 /// `luaL_checklstring` without the jump (a number is converted in place).
@@ -293,13 +329,20 @@ pub unsafe fn check_bytes<'a>(l: L, idx: c_int) -> Result<&'a [u8], LuaError> {
 /// # Safety
 /// `l` is a valid state.
 pub unsafe fn check_integer(l: L, idx: c_int) -> Result<i64, LuaError> {
-    unsafe {
-        let n = ffi::lua_tointeger(l, idx);
-        if n == 0 && ffi::lua_isnumber(l, idx) == 0 {
-            return Err(type_error(l, idx, "number"));
-        }
-        Ok(n)
+    unsafe { numeric_arg(l, idx, ffi::lua_tointeger(l, idx)) }
+}
+
+/// `value`, what `lua_tonumber` or `lua_tointeger` read at `idx`, unless
+/// the argument is no number: both answer zero then, so only a zero needs
+/// the (slower) `lua_isnumber` check, as in `luaL_checknumber`.
+///
+/// # Safety
+/// `l` is a valid state.
+unsafe fn numeric_arg<T: Default + PartialEq>(l: L, idx: c_int, value: T) -> Result<T, LuaError> {
+    if value == T::default() && unsafe { ffi::lua_isnumber(l, idx) } == 0 {
+        return Err(unsafe { type_error(l, idx, "number") });
     }
+    Ok(value)
 }
 
 /// C's conversion of a double to a signed 64-bit integer on x86-64

@@ -70,42 +70,36 @@
 pub mod context;
 pub mod flags;
 
-#[cfg(feature = "scripting")]
-pub mod api;
-#[cfg(feature = "scripting")]
-pub mod convert;
-#[cfg(feature = "scripting")]
-pub mod engine;
-#[cfg(feature = "scripting")]
-pub mod env;
-#[cfg(feature = "scripting")]
-pub mod lib_bit;
-#[cfg(feature = "scripting")]
-pub mod lib_cjson;
-#[cfg(feature = "scripting")]
-pub mod lib_cmsgpack;
-#[cfg(feature = "scripting")]
-pub mod lib_struct;
-#[cfg(feature = "scripting")]
-pub mod library;
-#[cfg(feature = "scripting")]
-pub mod lua;
-#[cfg(feature = "scripting")]
-pub mod lua_ctx;
-#[cfg(feature = "scripting")]
-pub mod rand48;
+/// Marks each item as part of a build with Lua (the `scripting` feature).
+macro_rules! with_lua {
+    ($($item:item)*) => {$(
+        #[cfg(feature = "scripting")]
+        $item
+    )*};
+}
+
+with_lua! {
+    pub mod api;
+    pub mod convert;
+    pub mod engine;
+    pub mod env;
+    pub mod lib_bit;
+    pub mod lib_cjson;
+    pub mod lib_cmsgpack;
+    pub mod lib_struct;
+    pub mod library;
+    pub mod lua;
+    pub mod lua_ctx;
+    pub mod rand48;
+    #[cfg(test)]
+    mod tests;
+    pub use engine::Engine;
+}
+
 #[cfg(not(feature = "scripting"))]
 pub mod stub;
-
-#[cfg(test)]
-#[cfg(feature = "scripting")]
-mod tests;
-
-pub use context::{Caller, RunStatus};
-#[cfg(feature = "scripting")]
-pub use convert::Reply;
-#[cfg(feature = "scripting")]
-pub use engine::{Engine, Function, Invocation, Library, NOSCRIPT, Script};
-pub use flags::ScriptFlags;
 #[cfg(not(feature = "scripting"))]
-pub use stub::{Engine, Function, Invocation, Library, NOSCRIPT, Reply, Script};
+pub use stub::Engine;
+
+pub use context::{Caller, Function, Invocation, Library, NOSCRIPT, Reply, RunStatus, Script};
+pub use flags::ScriptFlags;

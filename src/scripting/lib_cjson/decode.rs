@@ -303,65 +303,71 @@ impl Parser<'_> {
         ))
     }
 
-    unsafe fn object(&mut self, l: L) -> Result<(), LuaError> {
+    /// Opens an object or array: a new table, and the token of its first
+    /// element, or `None` when `end` closes it at once.
+    unsafe fn open(&mut self, l: L, slots: c_int, end: Kind) -> Result<Option<Token>, LuaError> {
         unsafe {
-            self.descend(l, 3)?;
+            self.descend(l, slots)?;
             ffi::lua_newtable(l);
-            let mut token = self.next_token();
-            if token.kind == Kind::ObjEnd {
-                self.depth -= 1;
-                return Ok(());
-            }
-            loop {
-                if token.kind != Kind::String {
-                    return Err(self.parse_error("object key string", &token));
-                }
-                lua::push_bytes(l, &self.string);
-                token = self.next_token();
-                if token.kind != Kind::Colon {
-                    return Err(self.parse_error("colon", &token));
-                }
-                token = self.next_token();
-                self.value(l, &token)?;
-                ffi::lua_rawset(l, -3);
-                token = self.next_token();
-                if token.kind == Kind::ObjEnd {
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                if token.kind != Kind::Comma {
-                    return Err(self.parse_error("comma or object end", &token));
-                }
-                token = self.next_token();
-            }
+        }
+        let token = self.next_token();
+        Ok(self.unless_end(token, end))
+    }
+
+    /// What follows an element of an object or array: the token of the
+    /// next element after a comma, `None` at `end`, and for anything else
+    /// CJSON's error naming what it `expected`.
+    fn next_element(&mut self, end: Kind, expected: &str) -> Result<Option<Token>, LuaError> {
+        let token = self.next_token();
+        match self.unless_end(token, end) {
+            None => Ok(None),
+            Some(comma) if comma.kind == Kind::Comma => Ok(Some(self.next_token())),
+            Some(other) => Err(self.parse_error(expected, &other)),
         }
     }
 
-    unsafe fn array(&mut self, l: L) -> Result<(), LuaError> {
-        unsafe {
-            self.descend(l, 2)?;
-            ffi::lua_newtable(l);
-            let mut token = self.next_token();
-            if token.kind == Kind::ArrEnd {
-                self.depth -= 1;
-                return Ok(());
+    /// `token`, unless it is `end`, which closes the innermost container.
+    fn unless_end(&mut self, token: Token, end: Kind) -> Option<Token> {
+        if token.kind == end {
+            self.depth -= 1;
+            return None;
+        }
+        Some(token)
+    }
+
+    unsafe fn object(&mut self, l: L) -> Result<(), LuaError> {
+        let mut next = unsafe { self.open(l, 3, Kind::ObjEnd) }?;
+        while let Some(token) = next {
+            if token.kind != Kind::String {
+                return Err(self.parse_error("object key string", &token));
             }
-            let mut i: ffi::lua_Integer = 1;
-            loop {
+            unsafe { lua::push_bytes(l, &self.string) };
+            let token = self.next_token();
+            if token.kind != Kind::Colon {
+                return Err(self.parse_error("colon", &token));
+            }
+            let token = self.next_token();
+            unsafe {
+                self.value(l, &token)?;
+                ffi::lua_rawset(l, -3);
+            }
+            next = self.next_element(Kind::ObjEnd, "comma or object end")?;
+        }
+        Ok(())
+    }
+
+    unsafe fn array(&mut self, l: L) -> Result<(), LuaError> {
+        let mut next = unsafe { self.open(l, 2, Kind::ArrEnd) }?;
+        let mut i: ffi::lua_Integer = 1;
+        while let Some(token) = next {
+            unsafe {
                 self.value(l, &token)?;
                 ffi::lua_rawseti(l, -2, i);
-                i += 1;
-                token = self.next_token();
-                if token.kind == Kind::ArrEnd {
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                if token.kind != Kind::Comma {
-                    return Err(self.parse_error("comma or array end", &token));
-                }
-                token = self.next_token();
             }
+            i += 1;
+            next = self.next_element(Kind::ArrEnd, "comma or array end")?;
         }
+        Ok(())
     }
 
     unsafe fn value(&mut self, l: L, token: &Token) -> Result<(), LuaError> {
@@ -503,11 +509,8 @@ fn hex_prefix(text: &[u8]) -> Option<(f64, usize)> {
 }
 
 pub(super) unsafe extern "C-unwind" fn decode(l: L) -> c_int {
-    let result = unsafe { decode_value(l) };
-    if let Err(error) = result {
-        unsafe { lua::raise_error(l, error) }
-    }
-    1
+    let result = unsafe { decode_value(l) }.map(|()| 1);
+    unsafe { lua::finish(l, result) }
 }
 
 unsafe fn decode_value(l: L) -> Result<(), LuaError> {

@@ -7,13 +7,7 @@ use crate::scripting::lua::{self, L, LuaError, ffi};
 
 pub(super) unsafe extern "C-unwind" fn encode(l: L) -> c_int {
     let result = unsafe { encode_value(l) };
-    unsafe {
-        match result {
-            Ok(json) => lua::push_bytes(l, &json),
-            Err(error) => lua::raise_error(l, error),
-        }
-    }
-    1
+    unsafe { lua::finish_bytes(l, result) }
 }
 
 unsafe fn encode_value(l: L) -> Result<Vec<u8>, LuaError> {
@@ -21,9 +15,12 @@ unsafe fn encode_value(l: L) -> Result<Vec<u8>, LuaError> {
     if unsafe { ffi::lua_gettop(l) } != 1 {
         return Err(LuaError::Arg(1, b"expected 1 argument".to_vec()));
     }
-    let mut json = Vec::new();
-    unsafe { append_data(l, &cfg, 0, &mut json) }?;
-    Ok(json)
+    let mut encoder = Encoder {
+        cfg,
+        json: Vec::new(),
+    };
+    unsafe { encoder.value(l, 0) }?;
+    Ok(encoder.json)
 }
 
 /// `Cannot serialise <type>: <reason>` for the value at `idx`.
@@ -119,91 +116,97 @@ unsafe fn array_length(l: L, cfg: &Config) -> Result<Option<c_int>, LuaError> {
     Ok(Some(max))
 }
 
-unsafe fn append_data(
-    l: L,
-    cfg: &Config,
-    depth: c_int,
-    json: &mut Vec<u8>,
-) -> Result<(), LuaError> {
-    unsafe {
-        match ffi::lua_type(l, -1) {
-            ffi::LUA_TSTRING => append_string(json, lua::to_bytes(l, -1).unwrap_or_default()),
-            ffi::LUA_TNUMBER => append_number(l, cfg, json, -1)?,
-            ffi::LUA_TBOOLEAN => json.extend_from_slice(if ffi::lua_toboolean(l, -1) != 0 {
-                b"true"
-            } else {
-                b"false"
-            }),
-            ffi::LUA_TTABLE => {
-                let depth = depth + 1;
-                if depth > cfg.encode_max_depth || ffi::lua_checkstack(l, 3) == 0 {
-                    return Err(LuaError::Here(
-                        format!("Cannot serialise, excessive nesting ({depth})").into_bytes(),
-                    ));
-                }
-                match array_length(l, cfg)? {
-                    Some(len) if len > 0 => {
-                        json.push(b'[');
-                        for i in 1..=len {
-                            if i > 1 {
-                                json.push(b',');
-                            }
-                            ffi::lua_rawgeti(l, -1, ffi::lua_Integer::from(i));
-                            append_data(l, cfg, depth, json)?;
-                            ffi::lua_pop(l, 1);
-                        }
-                        json.push(b']');
-                    }
-                    _ => append_object(l, cfg, depth, json)?,
-                }
-            }
-            ffi::LUA_TNIL => json.extend_from_slice(b"null"),
-            ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(l, -1).is_null() => {
-                json.extend_from_slice(b"null")
-            }
-            _ => return Err(cannot_serialise(l, -1, "type not supported")),
-        }
-    }
-    Ok(())
+/// An encoding in progress: the configuration it follows and the text so
+/// far, carried down the nested tables.
+struct Encoder {
+    cfg: Config,
+    json: Vec<u8>,
 }
 
-unsafe fn append_object(
-    l: L,
-    cfg: &Config,
-    depth: c_int,
-    json: &mut Vec<u8>,
-) -> Result<(), LuaError> {
-    json.push(b'{');
-    let mut comma = false;
-    unsafe {
-        ffi::lua_pushnil(l);
-        while ffi::lua_next(l, -2) != 0 {
-            if comma {
-                json.push(b',');
-            }
-            comma = true;
-            match ffi::lua_type(l, -2) {
-                ffi::LUA_TNUMBER => {
-                    json.push(b'"');
-                    append_number(l, cfg, json, -2)?;
-                    json.extend_from_slice(b"\":");
-                }
+impl Encoder {
+    /// Appends the value on the top of the stack, `depth` tables down.
+    unsafe fn value(&mut self, l: L, depth: c_int) -> Result<(), LuaError> {
+        unsafe {
+            match ffi::lua_type(l, -1) {
                 ffi::LUA_TSTRING => {
-                    append_string(json, lua::to_bytes(l, -2).unwrap_or_default());
-                    json.push(b':');
+                    append_string(&mut self.json, lua::to_bytes(l, -1).unwrap_or_default())
                 }
-                _ => {
-                    return Err(cannot_serialise(
-                        l,
-                        -2,
-                        "table key must be a number or string",
-                    ));
+                ffi::LUA_TNUMBER => append_number(l, &self.cfg, &mut self.json, -1)?,
+                ffi::LUA_TBOOLEAN => {
+                    self.json
+                        .extend_from_slice(if ffi::lua_toboolean(l, -1) != 0 {
+                            b"true"
+                        } else {
+                            b"false"
+                        })
                 }
+                ffi::LUA_TTABLE => {
+                    let depth = depth + 1;
+                    if depth > self.cfg.encode_max_depth || ffi::lua_checkstack(l, 3) == 0 {
+                        return Err(LuaError::Here(
+                            format!("Cannot serialise, excessive nesting ({depth})").into_bytes(),
+                        ));
+                    }
+                    match array_length(l, &self.cfg)? {
+                        Some(len) if len > 0 => {
+                            self.json.push(b'[');
+                            for i in 1..=len {
+                                if i > 1 {
+                                    self.json.push(b',');
+                                }
+                                ffi::lua_rawgeti(l, -1, ffi::lua_Integer::from(i));
+                                self.value(l, depth)?;
+                                ffi::lua_pop(l, 1);
+                            }
+                            self.json.push(b']');
+                        }
+                        _ => self.object(l, depth)?,
+                    }
+                }
+                ffi::LUA_TNIL => self.json.extend_from_slice(b"null"),
+                ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(l, -1).is_null() => {
+                    self.json.extend_from_slice(b"null")
+                }
+                _ => return Err(cannot_serialise(l, -1, "type not supported")),
             }
-            append_data(l, cfg, depth, json)?;
-            ffi::lua_pop(l, 1);
         }
+        Ok(())
     }
-    json.push(b'}');
-    Ok(())
+
+    /// Appends the table on the top of the stack as a JSON object.
+    unsafe fn object(&mut self, l: L, depth: c_int) -> Result<(), LuaError> {
+        self.json.push(b'{');
+        let mut comma = false;
+        unsafe {
+            ffi::lua_pushnil(l);
+            while ffi::lua_next(l, -2) != 0 {
+                if comma {
+                    self.json.push(b',');
+                }
+                comma = true;
+                match ffi::lua_type(l, -2) {
+                    ffi::LUA_TNUMBER => {
+                        self.json.push(b'"');
+                        append_number(l, &self.cfg, &mut self.json, -2)?;
+                        self.json.extend_from_slice(b"\":");
+                    }
+                    ffi::LUA_TSTRING => {
+                        append_string(&mut self.json, lua::to_bytes(l, -2).unwrap_or_default());
+                        self.json.push(b':');
+                    }
+                    _ => {
+                        return Err(cannot_serialise(
+                            l,
+                            -2,
+                            "table key must be a number or string",
+                        ));
+                    }
+                }
+                self.value(l, depth)?;
+                ffi::lua_pop(l, 1);
+            }
+        }
+        self.json.push(b'}');
+        Ok(())
+    }
 }

@@ -182,105 +182,47 @@ unsafe fn enum_option(
 
 const ON_OFF: &[&str] = &["off", "on"];
 
-/// Runs a configuration function body and raises its error, if any.
-unsafe fn configure(l: L, body: unsafe fn(L, &mut Config) -> Result<c_int, LuaError>) -> c_int {
-    let result = unsafe { body(l, config(l)) };
-    match result {
-        Ok(n) => n,
-        Err(error) => unsafe { lua::raise_error(l, error) },
-    }
+/// Defines CJSON's configuration functions (its `json_cfg_*`): each takes
+/// at most one argument per setting it governs, in order, sets those given
+/// (a nil keeps the setting), and returns every setting's value. Only the
+/// list of settings differs from one function to the next.
+macro_rules! config_functions {
+    ($($name:ident: $($option:ident($field:ident $(, $bound:expr)*)),+;)*) => {$(
+        unsafe extern "C-unwind" fn $name(l: L) -> c_int {
+            unsafe fn body(l: L, cfg: &mut Config) -> Result<c_int, LuaError> {
+                let count = [$(stringify!($field)),+].len() as c_int;
+                let mut arg = 0;
+                unsafe {
+                    arg_init(l, count)?;
+                    $(
+                        arg += 1;
+                        $option(l, arg, &mut cfg.$field $(, $bound)*)?;
+                    )+
+                }
+                Ok(count)
+            }
+            let result = unsafe { body(l, config(l)) };
+            unsafe { lua::finish(l, result) }
+        }
+    )*};
 }
 
-unsafe extern "C-unwind" fn cfg_encode_sparse_array(l: L) -> c_int {
-    unsafe fn body(l: L, cfg: &mut Config) -> Result<c_int, LuaError> {
-        unsafe {
-            arg_init(l, 3)?;
-            enum_option(l, 1, &mut cfg.encode_sparse_convert, ON_OFF)?;
-            integer_option(l, 2, &mut cfg.encode_sparse_ratio, 0, c_int::MAX)?;
-            integer_option(l, 3, &mut cfg.encode_sparse_safe, 0, c_int::MAX)?;
-        }
-        Ok(3)
-    }
-    unsafe { configure(l, body) }
-}
-
-unsafe extern "C-unwind" fn cfg_encode_max_depth(l: L) -> c_int {
-    unsafe fn body(l: L, cfg: &mut Config) -> Result<c_int, LuaError> {
-        unsafe {
-            arg_init(l, 1)?;
-            integer_option(l, 1, &mut cfg.encode_max_depth, 1, c_int::MAX)?;
-        }
-        Ok(1)
-    }
-    unsafe { configure(l, body) }
-}
-
-unsafe extern "C-unwind" fn cfg_decode_max_depth(l: L) -> c_int {
-    unsafe fn body(l: L, cfg: &mut Config) -> Result<c_int, LuaError> {
-        unsafe {
-            arg_init(l, 1)?;
-            integer_option(l, 1, &mut cfg.decode_max_depth, 1, c_int::MAX)?;
-        }
-        Ok(1)
-    }
-    unsafe { configure(l, body) }
-}
-
-unsafe extern "C-unwind" fn cfg_encode_number_precision(l: L) -> c_int {
-    unsafe fn body(l: L, cfg: &mut Config) -> Result<c_int, LuaError> {
-        unsafe {
-            arg_init(l, 1)?;
-            integer_option(l, 1, &mut cfg.encode_number_precision, 1, 14)?;
-        }
-        Ok(1)
-    }
-    unsafe { configure(l, body) }
-}
-
-unsafe extern "C-unwind" fn cfg_encode_keep_buffer(l: L) -> c_int {
-    // The buffer is an allocation detail; the setting is only reported.
-    unsafe fn body(l: L, cfg: &mut Config) -> Result<c_int, LuaError> {
-        unsafe {
-            arg_init(l, 1)?;
-            enum_option(l, 1, &mut cfg.encode_keep_buffer, ON_OFF)?;
-        }
-        Ok(1)
-    }
-    unsafe { configure(l, body) }
-}
-
-unsafe extern "C-unwind" fn cfg_encode_invalid_numbers(l: L) -> c_int {
-    unsafe fn body(l: L, cfg: &mut Config) -> Result<c_int, LuaError> {
-        unsafe {
-            arg_init(l, 1)?;
-            enum_option(
-                l,
-                1,
-                &mut cfg.encode_invalid_numbers,
-                &["off", "on", "null"],
-            )?;
-        }
-        Ok(1)
-    }
-    unsafe { configure(l, body) }
-}
-
-unsafe extern "C-unwind" fn cfg_decode_invalid_numbers(l: L) -> c_int {
-    unsafe fn body(l: L, cfg: &mut Config) -> Result<c_int, LuaError> {
-        unsafe {
-            arg_init(l, 1)?;
-            enum_option(l, 1, &mut cfg.decode_invalid_numbers, ON_OFF)?;
-        }
-        Ok(1)
-    }
-    unsafe { configure(l, body) }
+// `encode_keep_buffer` is only reported: the buffer is an allocation detail.
+config_functions! {
+    cfg_encode_sparse_array: enum_option(encode_sparse_convert, ON_OFF),
+        integer_option(encode_sparse_ratio, 0, c_int::MAX),
+        integer_option(encode_sparse_safe, 0, c_int::MAX);
+    cfg_encode_max_depth: integer_option(encode_max_depth, 1, c_int::MAX);
+    cfg_decode_max_depth: integer_option(decode_max_depth, 1, c_int::MAX);
+    cfg_encode_number_precision: integer_option(encode_number_precision, 1, 14);
+    cfg_encode_keep_buffer: enum_option(encode_keep_buffer, ON_OFF);
+    cfg_encode_invalid_numbers: enum_option(encode_invalid_numbers, &["off", "on", "null"]);
+    cfg_decode_invalid_numbers: enum_option(decode_invalid_numbers, ON_OFF);
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::resp::Protocol;
-    use crate::scripting::Engine;
-    use crate::scripting::tests::eval_with;
+    use crate::scripting::tests::check_in_order;
 
     #[test]
     fn strtod_prefixes() {
@@ -379,13 +321,6 @@ mod tests {
             ("return cjson.encode({a={b={c={d=1}}}, [1]=2})", b"$31\r\n{\"a\":{\"b\":{\"c\":{\"d\":1}}},\"1\":2}\r\n"),
             ("return cjson.encode({1, 'two', {three=3}, true, cjson.null})", b"$31\r\n[1,\"two\",{\"three\":3},true,null]\r\n"),
         ];
-        let mut engine = Engine::new();
-        for (body, expected) in cases {
-            assert_eq!(
-                String::from_utf8_lossy(&eval_with(&mut engine, body, &[], &[], Protocol::Resp2)),
-                String::from_utf8_lossy(expected),
-                "{body}"
-            );
-        }
+        check_in_order(cases);
     }
 }

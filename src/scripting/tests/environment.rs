@@ -104,37 +104,19 @@ fn environment_matches_redis() {
         ("return tostring(tonumber('  12  '))", b"$2\r\n12\r\n"),
         ("return tonumber('1e2')", b":100\r\n"),
     ];
-    let mut failures = Vec::new();
-    let mut engine = Engine::new();
-    for (body, expected) in cases {
-        let got = eval_with(&mut engine, body, &[], &[], Protocol::Resp2);
-        if got != *expected {
-            failures.push(format!(
-                "{body}\n  got:      {:?}\n  expected: {:?}",
-                s(&got),
-                s(expected)
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    check_in_order(cases);
 }
 
 #[test]
 fn pcall_edges_match_redis() {
     // Recorded from Redis 7.0.15. With no argument Redis's pcall calls its
     // own `true` placeholder.
-    assert_eq!(
-        s(&eval("return {pcall()}")),
-        "*2\r\n$-1\r\n$31\r\nattempt to call a boolean value\r\n"
-    );
-    assert_eq!(
-        s(&eval("return {pcall(1)}")),
-        "*2\r\n$-1\r\n$30\r\nattempt to call a number value\r\n"
-    );
-    assert_eq!(
-        s(&eval(
-            "return {pcall(function(...) return select('#', ...) end, 1, nil, 3)}"
-        )),
-        "*2\r\n:1\r\n:3\r\n"
+    check(
+        &[
+            ("return {pcall()}", b"*2\r\n$-1\r\n$31\r\nattempt to call a boolean value\r\n"),
+            ("return {pcall(1)}", b"*2\r\n$-1\r\n$30\r\nattempt to call a number value\r\n"),
+            ("return {pcall(function(...) return select('#', ...) end, 1, nil, 3)}", b"*2\r\n:1\r\n:3\r\n"),
+        ],
+        eval,
     );
 }

@@ -2,6 +2,7 @@
 //! (each expected value recorded from Redis 7.0.15).
 
 use super::*;
+use Step::{Fcall, Load};
 
 fn load(engine: &mut Engine, code: &str) -> String {
     let logger = Logger::new(LogLevel::Nothing, "").unwrap();
@@ -12,77 +13,57 @@ fn load(engine: &mut Engine, code: &str) -> String {
 }
 
 fn fcall(engine: &mut Engine, name: &str, keys: &[&str], args: &[&str]) -> String {
-    let mut caller = FakeCaller::new();
-    let mut out = ReplyWriter::new(Protocol::Resp2);
-    let run = Invocation {
-        keys: &bytes(keys),
-        args: &bytes(args),
-        caller: &mut caller,
-        now_ms: 0,
-        from_master: false,
-    };
-    match engine.call_function(name.as_bytes(), run) {
-        Ok(reply) => convert::write_frame(&reply.frame, &mut out),
-        Err(e) => out.error(&e),
+    let reply = call_with(keys, args, Protocol::Resp2, |run| {
+        engine.call_function(name.as_bytes(), run)
+    });
+    s(&reply)
+}
+
+/// One step of a session on one engine: FUNCTION LOAD of a library, or
+/// FCALL of a function with keys and arguments.
+enum Step<'a> {
+    Load(&'a str),
+    Fcall(&'a str, &'a [&'a str], &'a [&'a str]),
+}
+
+/// Runs `steps` in order on `engine`, each with its expected answer
+/// (`$name` or `-error` for a load, the reply for a call).
+fn run_steps(engine: &mut Engine, steps: &[(Step, &str)]) {
+    for (step, expected) in steps {
+        let (what, got) = match *step {
+            Step::Load(code) => (code, load(engine, code)),
+            Step::Fcall(name, keys, args) => (name, fcall(engine, name, keys, args)),
+        };
+        assert_eq!(got, *expected, "{what}");
     }
-    s(&out.take())
 }
 
 #[test]
 fn function_libraries() {
     // Each expected value recorded from Redis 7.0.15 (FUNCTION LOAD, FCALL).
     let mut e = Engine::new();
-    assert_eq!(
-        load(
-            &mut e,
-            "#!lua name=lib1\nredis.register_function('f1', function(keys, args) return {keys[1], args[1], a} end)"
-        ),
-        "$lib1"
-    );
-    assert_eq!(
-        fcall(&mut e, "f1", &["k"], &["v"]),
-        "-ERR user_function:2: Script attempted to access nonexistent global variable 'a' script: f1, on @user_function:2.\r\n"
-    );
-    assert_eq!(
-        load(&mut e, "#!lua name=lib2\nx = 1"),
-        "-ERR Error registering functions: ERR user_function:2: Attempt to modify a readonly table"
-    );
-    assert_eq!(
-        load(&mut e, "#!lua name=lib3\nreturn redis.call('ping')"),
-        "-ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'call'"
-    );
-    assert_eq!(
-        load(
-            &mut e,
-            "#!lua name=lib4\nredis.register_function{function_name='f4', callback=function() error('boom') end, flags={'no-writes','bad'}}"
-        ),
-        "-ERR Error registering functions: ERR unknown flag given"
-    );
-    assert_eq!(
-        load(
-            &mut e,
-            "#!lua name=lib4\nredis.register_function{function_name='f4', callback=function() error('boom') end, flags={'no-writes'}}"
-        ),
-        "$lib4"
+    run_steps(
+        &mut e,
+        &[
+            (Load("#!lua name=lib1\nredis.register_function('f1', function(keys, args) return {keys[1], args[1], a} end)"), "$lib1"),
+            (Fcall("f1", &["k"], &["v"]), "-ERR user_function:2: Script attempted to access nonexistent global variable 'a' script: f1, on @user_function:2.\r\n"),
+            (Load("#!lua name=lib2\nx = 1"), "-ERR Error registering functions: ERR user_function:2: Attempt to modify a readonly table"),
+            (Load("#!lua name=lib3\nreturn redis.call('ping')"), "-ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'call'"),
+            (Load("#!lua name=lib4\nredis.register_function{function_name='f4', callback=function() error('boom') end, flags={'no-writes','bad'}}"), "-ERR Error registering functions: ERR unknown flag given"),
+            (Load("#!lua name=lib4\nredis.register_function{function_name='f4', callback=function() error('boom') end, flags={'no-writes'}}"), "$lib4"),
+        ],
     );
     assert!(e.function(b"f4").unwrap().1.flags.no_writes);
-    assert_eq!(
-        fcall(&mut e, "f4", &[], &[]),
-        "-ERR user_function:2: boom script: f4, on @user_function:2.\r\n"
+    run_steps(
+        &mut e,
+        &[
+            (Fcall("f4", &[], &[]), "-ERR user_function:2: boom script: f4, on @user_function:2.\r\n"),
+            (Load("#!lua name=lib5\nlocal function f() return math.x end\nredis.register_function('f5', f)\nredis.register_function('f6', function() y = 1 end)\nredis.register_function('f7', function() return redis.call('set','a','b') end)"), "$lib5"),
+            (Fcall("f5", &[], &[]), "$-1\r\n"),
+            (Fcall("f6", &[], &[]), "-ERR user_function:4: Attempt to modify a readonly table script: f6, on @user_function:4.\r\n"),
+            (Fcall("f7", &[], &[]), "+OK\r\n"),
+        ],
     );
-    assert_eq!(
-        load(
-            &mut e,
-            "#!lua name=lib5\nlocal function f() return math.x end\nredis.register_function('f5', f)\nredis.register_function('f6', function() y = 1 end)\nredis.register_function('f7', function() return redis.call('set','a','b') end)"
-        ),
-        "$lib5"
-    );
-    assert_eq!(fcall(&mut e, "f5", &[], &[]), "$-1\r\n");
-    assert_eq!(
-        fcall(&mut e, "f6", &[], &[]),
-        "-ERR user_function:4: Attempt to modify a readonly table script: f6, on @user_function:4.\r\n"
-    );
-    assert_eq!(fcall(&mut e, "f7", &[], &[]), "+OK\r\n");
     for (code, error) in [
         (
             "redis.register_function('f8')",
@@ -148,53 +129,33 @@ fn function_libraries() {
             "{code}"
         );
     }
-    assert_eq!(
-        load(&mut e, "#!lua name=lib6"),
-        "-ERR Invalid library metadata"
-    );
-    assert_eq!(
-        load(&mut e, "#!lua name=lib6 foo=bar\nlocal a = 1"),
-        "-ERR Invalid metadata value given: foo=bar"
-    );
-    assert_eq!(
-        load(&mut e, "#!lu name=lib6\nlocal a = 1"),
-        "-ERR Engine 'lu' not found"
-    );
-    assert_eq!(
-        load(&mut e, "#!lua\nlocal a = 1"),
-        "-ERR Library name was not given"
-    );
-    assert_eq!(load(&mut e, "local a = 1"), "-ERR Missing library metadata");
-    assert_eq!(
-        load(&mut e, "#!lua name=l-b\nlocal a = 1"),
-        "-ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
-    );
-    assert_eq!(
-        load(
-            &mut e,
-            "#!lua name=lib1\nredis.register_function('g', function() end)"
-        ),
-        "-ERR Library 'lib1' already exists"
-    );
-    assert_eq!(
-        load(
-            &mut e,
-            "#!lua name=lib8\nredis.register_function('f11', function() return redis.register_function end)"
-        ),
-        "$lib8"
-    );
-    assert_eq!(fcall(&mut e, "f11", &[], &[]), "$-1\r\n");
-    assert_eq!(
-        fcall(&mut e, "nosuch", &[], &[]),
-        "-ERR Function not found\r\n"
+    run_steps(
+        &mut e,
+        &[
+            (Load("#!lua name=lib6"), "-ERR Invalid library metadata"),
+            (Load("#!lua name=lib6 foo=bar\nlocal a = 1"), "-ERR Invalid metadata value given: foo=bar"),
+            (Load("#!lu name=lib6\nlocal a = 1"), "-ERR Engine 'lu' not found"),
+            (Load("#!lua\nlocal a = 1"), "-ERR Library name was not given"),
+            (Load("local a = 1"), "-ERR Missing library metadata"),
+            (Load("#!lua name=l-b\nlocal a = 1"), "-ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"),
+            (Load("#!lua name=lib1\nredis.register_function('g', function() end)"), "-ERR Library 'lib1' already exists"),
+            (Load("#!lua name=lib8\nredis.register_function('f11', function() return redis.register_function end)"), "$lib8"),
+            (Fcall("f11", &[], &[]), "$-1\r\n"),
+            (Fcall("nosuch", &[], &[]), "-ERR Function not found\r\n"),
+        ],
     );
 
     // REPLACE swaps the library's functions; DELETE and FLUSH remove them.
     let logger = Logger::new(LogLevel::Nothing, "").unwrap();
     let code = b"#!lua name=lib1\nredis.register_function('g1', function(k, a) return #k + #a end)";
     assert_eq!(e.load_library(code, true, &logger).unwrap(), b"lib1");
-    assert_eq!(fcall(&mut e, "f1", &[], &[]), "-ERR Function not found\r\n");
-    assert_eq!(fcall(&mut e, "g1", &["a"], &["b", "c"]), ":3\r\n");
+    run_steps(
+        &mut e,
+        &[
+            (Fcall("f1", &[], &[]), "-ERR Function not found\r\n"),
+            (Fcall("g1", &["a"], &["b", "c"]), ":3\r\n"),
+        ],
+    );
     e.delete_library(b"lib1").unwrap();
     assert_eq!(
         e.delete_library(b"lib1").unwrap_err().text(),
@@ -221,13 +182,7 @@ fn functions_and_scripts_are_separate() {
     assert_eq!(function.description.as_deref(), Some(&b"d"[..]));
     // Functions have no redis.breakpoint; scripts do.
     assert_eq!(
-        s(&eval_with(
-            &mut e,
-            "return type(redis.breakpoint)",
-            &[],
-            &[],
-            Protocol::Resp2
-        )),
+        s(&eval_in(&mut e, "return type(redis.breakpoint)")),
         "$8\r\nfunction\r\n"
     );
     e.flush_scripts();
@@ -243,14 +198,13 @@ fn function_load_times_out() {
         "-ERR Error registering functions: ERR FUNCTION LOAD timeout"
     );
     // The state is usable afterwards (the hook is gone).
-    assert_eq!(
-        load(
-            &mut e,
-            "#!lua name=ok\nredis.register_function('f', function() local i = 0 while i < 300000 do i = i + 1 end return i end)"
-        ),
-        "$ok"
+    run_steps(
+        &mut e,
+        &[
+            (Load("#!lua name=ok\nredis.register_function('f', function() local i = 0 while i < 300000 do i = i + 1 end return i end)"), "$ok"),
+            (Fcall("f", &[], &[]), ":300000\r\n"),
+        ],
     );
-    assert_eq!(fcall(&mut e, "f", &[], &[]), ":300000\r\n");
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod environment;
 mod functions;
 
 use super::*;
+use crate::error::CommandError;
 use crate::log::{LogLevel, Logger};
 use crate::resp::{Frame, Protocol, ReplyWriter};
 
@@ -67,6 +68,45 @@ pub(super) fn bytes(args: &[&str]) -> Vec<Vec<u8>> {
     args.iter().map(|a| a.as_bytes().to_vec()).collect()
 }
 
+/// An invocation with `keys` and `args`, at time 0, not from a master.
+pub(super) fn invocation<'a>(
+    keys: &'a [Vec<u8>],
+    args: &'a [Vec<u8>],
+    caller: &'a mut FakeCaller,
+) -> Invocation<'a> {
+    Invocation {
+        keys,
+        args,
+        caller,
+        now_ms: 0,
+        from_master: false,
+    }
+}
+
+/// A run's result (or the error before it) as a client of `protocol`
+/// reads it.
+fn written(result: Result<Reply, CommandError>, protocol: Protocol) -> Vec<u8> {
+    let mut out = ReplyWriter::new(protocol);
+    match result {
+        Ok(reply) => convert::write_frame(&reply.frame, &mut out),
+        Err(e) => out.error(&e),
+    }
+    out.take()
+}
+
+/// Runs `run` (EVALSHA or FCALL) with `keys`, `args` and a fresh fake
+/// command layer, the reply written for `protocol`.
+pub(super) fn call_with(
+    keys: &[&str],
+    args: &[&str],
+    protocol: Protocol,
+    run: impl FnOnce(Invocation<'_>) -> Result<Reply, CommandError>,
+) -> Vec<u8> {
+    let mut caller = FakeCaller::new();
+    let (keys, args) = (bytes(keys), bytes(args));
+    written(run(invocation(&keys, &args, &mut caller)), protocol)
+}
+
 /// EVAL `body` with `keys`/`args`, the reply written for `protocol`.
 pub(super) fn eval_with(
     engine: &mut Engine,
@@ -75,32 +115,22 @@ pub(super) fn eval_with(
     args: &[&str],
     protocol: Protocol,
 ) -> Vec<u8> {
-    let mut caller = FakeCaller::new();
-    let mut out = ReplyWriter::new(protocol);
-    let sha = match engine.load_script(body.as_bytes()) {
-        Ok(sha) => sha,
-        Err(e) => {
-            out.error(&e);
-            return out.take();
-        }
-    };
-    let run = Invocation {
-        keys: &bytes(keys),
-        args: &bytes(args),
-        caller: &mut caller,
-        now_ms: 0,
-        from_master: false,
-    };
-    match engine.run_script(sha.as_bytes(), run) {
-        Ok(reply) => convert::write_frame(&reply.frame, &mut out),
-        Err(e) => out.error(&e),
+    match engine.load_script(body.as_bytes()) {
+        Ok(sha) => call_with(keys, args, protocol, |run| {
+            engine.run_script(sha.as_bytes(), run)
+        }),
+        Err(e) => written(Err(e), protocol),
     }
-    out.take()
+}
+
+/// EVAL with no keys or arguments on `engine`, for a RESP2 client.
+pub(super) fn eval_in(engine: &mut Engine, body: &str) -> Vec<u8> {
+    eval_with(engine, body, &[], &[], Protocol::Resp2)
 }
 
 /// EVAL on a fresh engine, for a RESP2 client.
 pub(super) fn eval(body: &str) -> Vec<u8> {
-    eval_with(&mut Engine::new(), body, &[], &[], Protocol::Resp2)
+    eval_in(&mut Engine::new(), body)
 }
 
 /// EVAL on a fresh engine, for a RESP3 client.
@@ -108,12 +138,37 @@ fn eval3(body: &str) -> Vec<u8> {
     eval_with(&mut Engine::new(), body, &[], &[], Protocol::Resp3)
 }
 
+/// [`check`] with every case run on one engine, in order: what a script
+/// leaves behind (cjson's settings, the random generator's state) is what
+/// the next one sees, as on the server the replies were recorded from.
+pub(super) fn check_in_order(cases: &[(&str, &[u8])]) {
+    let mut engine = Engine::new();
+    check(cases, |body| eval_in(&mut engine, body));
+}
+
+/// Runs each `(body, expected reply)` case through `run`, in order, and
+/// reports every mismatch at once.
+pub(super) fn check(cases: &[(&str, &[u8])], mut run: impl FnMut(&str) -> Vec<u8>) {
+    let mut failures = Vec::new();
+    for &(body, expected) in cases {
+        let got = run(body);
+        if got != expected {
+            failures.push(format!(
+                "{body}\n  got:      {:?}\n  expected: {:?}",
+                s(&got),
+                s(expected)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 pub(super) fn sha(body: &str) -> String {
     crate::digest::sha1hex(body.as_bytes())
 }
 
 /// An error reply for `body` with Redis's script suffix.
-fn script_err(message: &str, body: &str, line: u32) -> Vec<u8> {
+pub(super) fn script_err(message: &str, body: &str, line: u32) -> Vec<u8> {
     format!(
         "-{message} script: {}, on @user_script:{line}.\r\n",
         sha(body)
@@ -127,137 +182,80 @@ pub(super) fn s(b: &[u8]) -> String {
 
 #[test]
 fn plain_values() {
-    assert_eq!(s(&eval("return 1")), ":1\r\n");
-    assert_eq!(s(&eval("return 3.99")), ":3\r\n");
-    assert_eq!(s(&eval("return -3.99")), ":-3\r\n");
-    assert_eq!(s(&eval("return 'x'")), "$1\r\nx\r\n");
-    assert_eq!(s(&eval("return true")), ":1\r\n");
-    assert_eq!(s(&eval("return false")), "$-1\r\n");
-    assert_eq!(s(&eval("return nil")), "$-1\r\n");
-    assert_eq!(s(&eval("return {1,2,nil,3}")), "*2\r\n:1\r\n:2\r\n");
-    assert_eq!(
-        s(&eval(
-            "return {1.5, 'a', {ok='x'}, {err='E y'}, true, false, {1,{2}}}"
-        )),
-        "*7\r\n:1\r\n$1\r\na\r\n+x\r\n-E y\r\n:1\r\n$-1\r\n*2\r\n:1\r\n*1\r\n:2\r\n"
-    );
-    assert_eq!(s(&eval("return {err=1}")), "*0\r\n");
-    assert_eq!(s(&eval("return {ok='fine'}")), "+fine\r\n");
-    assert_eq!(s(&eval("return {double=1.5}")), "$3\r\n1.5\r\n");
-    assert_eq!(
-        s(&eval("return redis.status_reply('x\\r\\ny')")),
-        "+x  y\r\n"
-    );
-    assert_eq!(s(&eval("return redis.error_reply('x y')")), "-x y\r\n");
-    assert_eq!(s(&eval("return redis.error_reply('-X')")), "-ERR X\r\n");
-    assert_eq!(s(&eval("return redis.error_reply('')")), "-ERR \r\n");
-    assert_eq!(
-        s(&eval("return redis.error_reply('MY code')")),
-        "-MY code\r\n"
-    );
-    assert_eq!(
-        s(&eval("return redis.error_reply(1)")),
-        "-ERR wrong number or type of arguments\r\n"
-    );
-    assert_eq!(
-        s(&eval("return redis.status_reply(1)")),
-        "-ERR wrong number or type of arguments\r\n"
+    check(
+        &[
+            ("return 1", b":1\r\n"),
+            ("return 3.99", b":3\r\n"),
+            ("return -3.99", b":-3\r\n"),
+            ("return 'x'", b"$1\r\nx\r\n"),
+            ("return true", b":1\r\n"),
+            ("return false", b"$-1\r\n"),
+            ("return nil", b"$-1\r\n"),
+            ("return {1,2,nil,3}", b"*2\r\n:1\r\n:2\r\n"),
+            ("return {1.5, 'a', {ok='x'}, {err='E y'}, true, false, {1,{2}}}", b"*7\r\n:1\r\n$1\r\na\r\n+x\r\n-E y\r\n:1\r\n$-1\r\n*2\r\n:1\r\n*1\r\n:2\r\n"),
+            ("return {err=1}", b"*0\r\n"),
+            ("return {ok='fine'}", b"+fine\r\n"),
+            ("return {double=1.5}", b"$3\r\n1.5\r\n"),
+            ("return redis.status_reply('x\\r\\ny')", b"+x  y\r\n"),
+            ("return redis.error_reply('x y')", b"-x y\r\n"),
+            ("return redis.error_reply('-X')", b"-ERR X\r\n"),
+            ("return redis.error_reply('')", b"-ERR \r\n"),
+            ("return redis.error_reply('MY code')", b"-MY code\r\n"),
+            ("return redis.error_reply(1)", b"-ERR wrong number or type of arguments\r\n"),
+            ("return redis.status_reply(1)", b"-ERR wrong number or type of arguments\r\n"),
+        ],
+        eval,
     );
 }
 
 #[test]
 fn resp3_values() {
     // A RESP3 client; the script's own protocol stays 2 unless it asks.
-    assert_eq!(
-        s(&eval3("return {1.5, true, false, nil}")),
-        "*3\r\n:1\r\n:1\r\n_\r\n"
-    );
-    assert_eq!(s(&eval3("return {map={a=1}}")), "%1\r\n$1\r\na\r\n:1\r\n");
-    assert_eq!(s(&eval3("return {set={a=true}}")), "~1\r\n$1\r\na\r\n");
-    assert_eq!(s(&eval3("return {double=3.5}")), ",3.5\r\n");
-    assert_eq!(s(&eval3("return {big_number='123'}")), "(123\r\n");
-    assert_eq!(
-        s(&eval3(
-            "return {verbatim_string={format='txt', string='hi'}}"
-        )),
-        "=6\r\ntxt:hi\r\n"
-    );
-    assert_eq!(
-        s(&eval3("redis.setresp(3) return {true, false}")),
-        "*2\r\n#t\r\n#f\r\n"
+    check(
+        &[
+            ("return {1.5, true, false, nil}", b"*3\r\n:1\r\n:1\r\n_\r\n"),
+            ("return {map={a=1}}", b"%1\r\n$1\r\na\r\n:1\r\n"),
+            ("return {set={a=true}}", b"~1\r\n$1\r\na\r\n"),
+            ("return {double=3.5}", b",3.5\r\n"),
+            ("return {big_number='123'}", b"(123\r\n"),
+            ("return {verbatim_string={format='txt', string='hi'}}", b"=6\r\ntxt:hi\r\n"),
+            ("redis.setresp(3) return {true, false}", b"*2\r\n#t\r\n#f\r\n"),
+        ],
+        eval3,
     );
     // The same for a RESP2 client.
-    assert_eq!(s(&eval("return {map={a=1}}")), "*2\r\n$1\r\na\r\n:1\r\n");
-    assert_eq!(s(&eval("return {set={a=true}}")), "*1\r\n$1\r\na\r\n");
-    assert_eq!(s(&eval("return {big_number='123'}")), "$3\r\n123\r\n");
-    assert_eq!(
-        s(&eval(
-            "return {verbatim_string={format='txt', string='hi'}}"
-        )),
-        "$2\r\nhi\r\n"
-    );
-    assert_eq!(
-        s(&eval("redis.setresp(3) return {true, false}")),
-        "*2\r\n:1\r\n:0\r\n"
+    check(
+        &[
+            ("return {map={a=1}}", b"*2\r\n$1\r\na\r\n:1\r\n"),
+            ("return {set={a=true}}", b"*1\r\n$1\r\na\r\n"),
+            ("return {big_number='123'}", b"$3\r\n123\r\n"),
+            ("return {verbatim_string={format='txt', string='hi'}}", b"$2\r\nhi\r\n"),
+            ("redis.setresp(3) return {true, false}", b"*2\r\n:1\r\n:0\r\n"),
+        ],
+        eval,
     );
 }
 
 #[test]
 fn replies_into_lua() {
-    assert_eq!(s(&eval("return redis.call('ping')")), "+PONG\r\n");
-    assert_eq!(s(&eval("return redis.call('get', 'k')")), "$-1\r\n");
-    assert_eq!(
-        s(&eval("return type(redis.call('get', 'k'))")),
-        "$7\r\nboolean\r\n"
-    );
-    assert_eq!(
-        s(&eval("redis.setresp(3) return type(redis.call('null'))")),
-        "$3\r\nnil\r\n"
-    );
-    assert_eq!(
-        s(&eval("return redis.call('hgetall', 'h')")),
-        "*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
-    );
-    assert_eq!(
-        s(&eval(
-            "redis.setresp(3) return redis.call('hgetall', 'h').map.f"
-        )),
-        "$1\r\nv\r\n"
-    );
-    assert_eq!(
-        s(&eval(
-            "redis.setresp(3) return tostring(redis.call('smembers', 's').set.a)"
-        )),
-        "$4\r\ntrue\r\n"
-    );
-    assert_eq!(
-        s(&eval(
-            "redis.setresp(3) return redis.call('zscore', 'z', 'm').double * 2"
-        )),
-        ":3\r\n"
-    );
-    assert_eq!(
-        s(&eval("return redis.call('zscore', 'z', 'm')")),
-        "$3\r\n1.5\r\n"
-    );
-    assert_eq!(s(&eval("return redis.call('echo', 3.5)")), "$3\r\n3.5\r\n");
-    assert_eq!(
-        s(&eval("return redis.call('echo', 0.1)")),
-        "$19\r\n0.10000000000000001\r\n"
-    );
-    assert_eq!(
-        s(&eval("return redis.pcall('nosuch')['err']")),
-        "$44\r\nERR Unknown Redis command called from script\r\n"
-    );
-    assert_eq!(
-        s(&eval(
-            "local t = redis.pcall('nosuch') return {t.err, tostring(t.ignore_error_stats_update)}"
-        )),
-        "*2\r\n$44\r\nERR Unknown Redis command called from script\r\n$4\r\ntrue\r\n"
-    );
-    assert_eq!(
-        s(&eval("return {pcall(redis.call, 'nosuch')}")),
-        "*2\r\n$-1\r\n$44\r\nERR Unknown Redis command called from script\r\n"
+    check(
+        &[
+            ("return redis.call('ping')", b"+PONG\r\n"),
+            ("return redis.call('get', 'k')", b"$-1\r\n"),
+            ("return type(redis.call('get', 'k'))", b"$7\r\nboolean\r\n"),
+            ("redis.setresp(3) return type(redis.call('null'))", b"$3\r\nnil\r\n"),
+            ("return redis.call('hgetall', 'h')", b"*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+            ("redis.setresp(3) return redis.call('hgetall', 'h').map.f", b"$1\r\nv\r\n"),
+            ("redis.setresp(3) return tostring(redis.call('smembers', 's').set.a)", b"$4\r\ntrue\r\n"),
+            ("redis.setresp(3) return redis.call('zscore', 'z', 'm').double * 2", b":3\r\n"),
+            ("return redis.call('zscore', 'z', 'm')", b"$3\r\n1.5\r\n"),
+            ("return redis.call('echo', 3.5)", b"$3\r\n3.5\r\n"),
+            ("return redis.call('echo', 0.1)", b"$19\r\n0.10000000000000001\r\n"),
+            ("return redis.pcall('nosuch')['err']", b"$44\r\nERR Unknown Redis command called from script\r\n"),
+            ("local t = redis.pcall('nosuch') return {t.err, tostring(t.ignore_error_stats_update)}", b"*2\r\n$44\r\nERR Unknown Redis command called from script\r\n$4\r\ntrue\r\n"),
+            ("return {pcall(redis.call, 'nosuch')}", b"*2\r\n$-1\r\n$44\r\nERR Unknown Redis command called from script\r\n"),
+        ],
+        eval,
     );
 }
 
@@ -296,13 +294,12 @@ fn call_errors() {
             "{body}"
         );
     }
-    assert_eq!(
-        s(&eval("return redis.pcall({})")),
-        "-ERR Lua redis lib command arguments must be strings or integers\r\n"
-    );
-    assert_eq!(
-        s(&eval("return redis.pcall('nosuch')")),
-        "-ERR Unknown Redis command called from script\r\n"
+    check(
+        &[
+            ("return redis.pcall({})", b"-ERR Lua redis lib command arguments must be strings or integers\r\n"),
+            ("return redis.pcall('nosuch')", b"-ERR Unknown Redis command called from script\r\n"),
+        ],
+        eval,
     );
 }
 
@@ -396,65 +393,41 @@ fn script_errors() {
 
 #[test]
 fn compile_and_shebang_errors() {
-    assert_eq!(
-        s(&eval("return 1 +")),
-        "-ERR Error compiling script (new function): user_script:1: unexpected symbol near '<eof>'\r\n"
+    check(
+        &[
+            ("return 1 +", b"-ERR Error compiling script (new function): user_script:1: unexpected symbol near '<eof>'\r\n"),
+            ("#!lua\nreturn 1 +", b"-ERR Error compiling script (new function): user_script:2: unexpected symbol near '<eof>'\r\n"),
+            ("#!lua flags=no-writes,bad\nreturn 1", b"-ERR Unexpected flag in script shebang: bad\r\n"),
+            ("#!lua flags=no-writes\nreturn 1", b":1\r\n"),
+        ],
+        eval,
     );
-    assert_eq!(
-        s(&eval("#!lua\nreturn 1 +")),
-        "-ERR Error compiling script (new function): user_script:2: unexpected symbol near '<eof>'\r\n"
-    );
-    assert_eq!(
-        s(&eval("#!lua flags=no-writes,bad\nreturn 1")),
-        "-ERR Unexpected flag in script shebang: bad\r\n"
-    );
-    assert_eq!(s(&eval("#!lua flags=no-writes\nreturn 1")), ":1\r\n");
 }
 
 #[test]
 fn redis_table() {
-    assert_eq!(s(&eval("return redis.REDIS_VERSION_NUM")), ":458767\r\n");
-    assert_eq!(s(&eval("return redis.REDIS_VERSION")), "$6\r\n7.0.15\r\n");
-    assert_eq!(
-        s(&eval("return redis.sha1hex('')")),
-        "$40\r\nda39a3ee5e6b4b0d3255bfef95601890afd80709\r\n"
-    );
-    assert_eq!(
-        s(&eval("return redis.sha1hex(1)")),
-        "$40\r\n356a192b7913b04c54574d18c28d46e6395428ab\r\n"
-    );
-    assert_eq!(s(&eval("return redis.replicate_commands()")), ":1\r\n");
-    assert_eq!(s(&eval("return redis.breakpoint()")), "$-1\r\n");
-    assert_eq!(s(&eval("return redis.debug('x')")), "$-1\r\n");
-    assert_eq!(s(&eval("return redis.x")), "$-1\r\n");
-    assert_eq!(s(&eval("return redis.setresp(3)")), "$-1\r\n");
-    assert_eq!(
-        s(&eval(
-            "return {redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL}"
-        )),
-        "*5\r\n:0\r\n:1\r\n:2\r\n:2\r\n:3\r\n"
-    );
-    assert_eq!(
-        s(&eval(
-            "return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}"
-        )),
-        "*4\r\n:0\r\n:1\r\n:2\r\n:3\r\n"
-    );
-    assert_eq!(s(&eval("return getmetatable(_G) == nil")), "$-1\r\n");
-    assert_eq!(
-        s(&eval("return tostring(rawget(_G,'os'))")),
-        "$3\r\nnil\r\n"
-    );
-    assert_eq!(s(&eval("local t = {} ; t.x = 1 ; return t.x")), ":1\r\n");
-    assert_eq!(s(&eval("return pcall(function() a=1 end)")), "$-1\r\n");
-    assert_eq!(
-        s(&eval("return {pcall(error, {err='x'})}")),
-        "*2\r\n$-1\r\n$1\r\nx\r\n"
-    );
-    assert_eq!(s(&eval("return {pcall(error)}")), "*1\r\n$-1\r\n");
-    assert_eq!(
-        s(&eval("return rawget(redis, 'call') == redis.call")),
-        ":1\r\n"
+    check(
+        &[
+            ("return redis.REDIS_VERSION_NUM", b":458767\r\n"),
+            ("return redis.REDIS_VERSION", b"$6\r\n7.0.15\r\n"),
+            ("return redis.sha1hex('')", b"$40\r\nda39a3ee5e6b4b0d3255bfef95601890afd80709\r\n"),
+            ("return redis.sha1hex(1)", b"$40\r\n356a192b7913b04c54574d18c28d46e6395428ab\r\n"),
+            ("return redis.replicate_commands()", b":1\r\n"),
+            ("return redis.breakpoint()", b"$-1\r\n"),
+            ("return redis.debug('x')", b"$-1\r\n"),
+            ("return redis.x", b"$-1\r\n"),
+            ("return redis.setresp(3)", b"$-1\r\n"),
+            ("return {redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL}", b"*5\r\n:0\r\n:1\r\n:2\r\n:2\r\n:3\r\n"),
+            ("return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}", b"*4\r\n:0\r\n:1\r\n:2\r\n:3\r\n"),
+            ("return getmetatable(_G) == nil", b"$-1\r\n"),
+            ("return tostring(rawget(_G,'os'))", b"$3\r\nnil\r\n"),
+            ("local t = {} ; t.x = 1 ; return t.x", b":1\r\n"),
+            ("return pcall(function() a=1 end)", b"$-1\r\n"),
+            ("return {pcall(error, {err='x'})}", b"*2\r\n$-1\r\n$1\r\nx\r\n"),
+            ("return {pcall(error)}", b"*1\r\n$-1\r\n"),
+            ("return rawget(redis, 'call') == redis.call", b":1\r\n"),
+        ],
+        eval,
     );
 }
 
@@ -475,30 +448,19 @@ fn keys_and_argv() {
 #[test]
 fn random_is_redis_sequence() {
     // Recorded from a fresh Redis 7.0.15.
-    let mut engine = Engine::new();
-    let mut run = |body: &str| s(&eval_with(&mut engine, body, &[], &[], Protocol::Resp2));
-    assert_eq!(
-        run("return tostring(math.random())"),
-        "$16\r\n0.39646477363839\r\n"
-    );
-    assert_eq!(
-        run("return tostring(math.random()) "),
-        "$16\r\n0.84048536971234\r\n"
-    );
-    assert_eq!(
-        run("return tostring(math.random())  "),
-        "$16\r\n0.35333609737146\r\n"
-    );
-    assert_eq!(
-        run(
-            "math.randomseed(1); return {tostring(math.random()), tostring(math.random()), math.random(1000)}"
+    check_in_order(&[
+        ("return tostring(math.random())", b"$16\r\n0.39646477363839\r\n"),
+        ("return tostring(math.random()) ", b"$16\r\n0.84048536971234\r\n"),
+        ("return tostring(math.random())  ", b"$16\r\n0.35333609737146\r\n"),
+        (
+            "math.randomseed(1); return {tostring(math.random()), tostring(math.random()), math.random(1000)}",
+            b"*3\r\n$17\r\n0.041630344484761\r\n$15\r\n0.4544924448498\r\n:835\r\n",
         ),
-        "*3\r\n$17\r\n0.041630344484761\r\n$15\r\n0.4544924448498\r\n:835\r\n"
-    );
-    assert_eq!(
-        run("math.randomseed(-5); return {tostring(math.random())}"),
-        "*1\r\n$15\r\n0.8168164928522\r\n"
-    );
+        (
+            "math.randomseed(-5); return {tostring(math.random())}",
+            b"*1\r\n$15\r\n0.8168164928522\r\n",
+        ),
+    ]);
 }
 
 #[test]
@@ -515,13 +477,7 @@ fn cyclic_tables_stop_at_lua_stack_limit() {
 fn noscript_and_cache() {
     let mut engine = Engine::new();
     let mut caller = FakeCaller::new();
-    let run = Invocation {
-        keys: &[],
-        args: &[],
-        caller: &mut caller,
-        now_ms: 0,
-        from_master: false,
-    };
+    let run = invocation(&[], &[], &mut caller);
     let err = engine
         .run_script(b"0000000000000000000000000000000000000000", run)
         .err()
@@ -545,11 +501,8 @@ fn writes_are_reported() {
         .load_script(b"redis.call('set', 'a', 1) return 1")
         .unwrap();
     let run = Invocation {
-        keys: &[],
-        args: &[],
-        caller: &mut caller,
         now_ms: 7,
-        from_master: false,
+        ..invocation(&[], &[], &mut caller)
     };
     engine.run_script(sha.as_bytes(), run).unwrap();
     assert!(status.has_written());
@@ -577,7 +530,7 @@ fn kill_from_another_thread() {
         status.kill(true).unwrap();
     });
     let body = "local i = 0 while true do pcall(function() i = i + 1 end) end";
-    let reply = eval_with(&mut engine, body, &[], &[], Protocol::Resp2);
+    let reply = eval_in(&mut engine, body);
     killer.join().unwrap();
     assert_eq!(
         s(&reply),
@@ -589,13 +542,7 @@ fn kill_from_another_thread() {
     );
     // The engine runs again afterwards.
     assert_eq!(
-        s(&eval_with(
-            &mut engine,
-            "return 2",
-            &[],
-            &[],
-            Protocol::Resp2
-        )),
+        s(&eval_in(&mut engine, "return 2")),
         ":2\r\n"
     );
 }
@@ -616,16 +563,10 @@ fn hostile_scripts_get_errors() {
     // The stack is clean after errors: many failing runs in one state.
     let mut engine = Engine::new();
     for _ in 0..200 {
-        eval_with(&mut engine, "redis.call({})", &[], &[], Protocol::Resp2);
+        eval_in(&mut engine, "redis.call({})");
     }
     assert_eq!(
-        s(&eval_with(
-            &mut engine,
-            "return 1",
-            &[],
-            &[],
-            Protocol::Resp2
-        )),
+        s(&eval_in(&mut engine, "return 1")),
         ":1\r\n"
     );
 }
@@ -635,13 +576,7 @@ fn uncounted(body: &str) -> Vec<String> {
     let mut engine = Engine::new();
     let mut caller = FakeCaller::new();
     let sha = engine.load_script(body.as_bytes()).unwrap();
-    let run = Invocation {
-        keys: &[],
-        args: &[],
-        caller: &mut caller,
-        now_ms: 0,
-        from_master: false,
-    };
+    let run = invocation(&[], &[], &mut caller);
     let reply = engine.run_script(sha.as_bytes(), run).unwrap();
     reply.uncounted_errors.iter().map(|e| s(e)).collect()
 }
