@@ -30,6 +30,7 @@
 //! | COMMAND | [`introspection`] |
 //! | DEBUG | [`debug`] |
 //! | MEMORY | [`memory`] |
+//! | EVAL EVALSHA EVAL_RO EVALSHA_RO FCALL FCALL_RO SCRIPT FUNCTION | [`scripting`] |
 //!
 //! Around them: [`table`] (what a command declares),
 //! [`registry`](mod@registry) (every family's table in one lookup),
@@ -64,6 +65,7 @@ pub mod memory;
 pub mod pubsub;
 pub mod registry;
 pub mod sampling;
+pub mod scripting;
 pub mod sets;
 pub mod strings;
 pub mod syntax;
@@ -203,6 +205,41 @@ fn log_for_aof(ctx: &mut Ctx, args: &[Vec<u8>], changed: bool) {
     }
 }
 
+/// Logs `collected` (database, command) pairs, as one MULTI ... EXEC
+/// block when `wrap`, so that a replay applies all of it or none: a
+/// transaction's commands, or a script's.
+pub fn log_block(ctx: &mut Ctx, collected: &[(usize, Vec<Vec<u8>>)], wrap: bool) {
+    let Some(first) = collected.first() else {
+        return;
+    };
+    let multi = vec![b"MULTI".to_vec()];
+    let exec = vec![b"EXEC".to_vec()];
+    let mut block = Vec::with_capacity(collected.len() + 2);
+    if wrap {
+        block.push(crate::persist::aof::Logged {
+            db: Some(first.0),
+            argv: &multi,
+        });
+    }
+    block.extend(
+        collected
+            .iter()
+            .map(|(db, argv)| crate::persist::aof::Logged {
+                db: Some(*db),
+                argv,
+            }),
+    );
+    if wrap {
+        block.push(crate::persist::aof::Logged {
+            db: None,
+            argv: &exec,
+        });
+    }
+    if let Some(offset) = ctx.state.aof.log.append(&block) {
+        ctx.client.aof_offset = offset;
+    }
+}
+
 /// Builds an argument vector from string-like parts.
 pub fn argv<const N: usize>(parts: [&[u8]; N]) -> Vec<Vec<u8>> {
     parts.iter().map(|p| p.to_vec()).collect()
@@ -255,19 +292,38 @@ pub fn process(
         }
     };
     let cmd = resolved.command;
-    let refusal = if !cmd.arity_ok(args.len()) {
-        Some(error::wrong_arity(resolved.full_name))
-    } else if let Some(err) = debug::protected_refusal(state, client, cmd) {
+    if !cmd.arity_ok(args.len()) {
+        reject(
+            state,
+            client,
+            out,
+            Some(&resolved),
+            &error::wrong_arity(resolved.full_name),
+        );
+        return Some(resolved);
+    }
+    // Held to the end of the command: see `pass_gate`.
+    let _pass = match pass_gate(state, client, cmd) {
+        Ok(pass) => pass,
+        Err(busy) => {
+            reject(state, client, out, Some(&resolved), &busy);
+            return Some(resolved);
+        }
+    };
+    let cmd_flags = scripting::effective_flags(state, cmd, args);
+    let refusal = if let Some(err) = debug::protected_refusal(state, client, cmd) {
         Some(err)
     } else if client.auth_required(state) && !cmd.has(flags::NO_AUTH) {
         Some(error::NOAUTH)
     } else if client.multi.is_some() && cmd.has(flags::NO_MULTI) {
         Some(error::NOT_ALLOWED_IN_MULTI)
-    } else if !crate::state::eviction::perform_evictions(state, &mut client.rng)
-        && refused_when_out_of_memory(cmd, client)
+    } else if {
+        client.pre_command_oom = !crate::state::eviction::perform_evictions(state, &mut client.rng);
+        client.pre_command_oom
+    } && refused_when_out_of_memory(cmd_flags, client)
     {
         Some(error::OOM)
-    } else if let Some(err) = may_write(cmd, client)
+    } else if let Some(err) = may_write(cmd_flags, client)
         .then(|| crate::state::saving::writes_refused(state))
         .flatten()
     {
@@ -295,12 +351,60 @@ pub fn process(
     Some(resolved)
 }
 
+/// How a command passes the keyspace gate (see [`crate::store::gate`]).
+enum Pass<'a> {
+    /// Any command but a script's: others may run beside it.
+    Shared(#[allow(dead_code)] parking_lot::RwLockReadGuard<'a, ()>),
+    /// A script, or EXEC of a transaction holding one: alone.
+    Exclusive(#[allow(dead_code)] crate::store::gate::Exclusive<'a>),
+    /// A command allowed beside a script that has run past
+    /// `busy-reply-threshold` (SCRIPT KILL, SHUTDOWN NOSAVE...).
+    BesideBusyScript,
+}
+
+/// How long a waiting command sleeps between looks at a running script.
+const BUSY_POLL: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Waits at the keyspace gate: commands pass together, a script alone.
+/// While a script runs past `busy-reply-threshold`, a command still
+/// waiting is answered BUSY instead, unless it is allowed beside a busy
+/// script (Redis's `CMD_ALLOW_BUSY`).
+fn pass_gate<'a>(state: &'a State, client: &Session, cmd: &Command) -> CommandResult<Pass<'a>> {
+    let gate = &state.keyspace().gate;
+    let alone = cmd.has(flags::RUNS_SCRIPT)
+        || (cmd.has(flags::RUNS_QUEUE)
+            && client
+                .multi
+                .as_ref()
+                .is_some_and(|m| queued_have(m, flags::RUNS_SCRIPT)));
+    loop {
+        let pass = if alone {
+            gate.try_exclusive_for(BUSY_POLL).map(Pass::Exclusive)
+        } else {
+            gate.try_shared_for(client.id, BUSY_POLL).map(Pass::Shared)
+        };
+        if let Some(pass) = pass {
+            return Ok(pass);
+        }
+        let status = &state.script_status;
+        let threshold = state.config().busy_reply_threshold;
+        let ran_for = crate::clock::unix_ms() - status.started_ms() as i64;
+        if status.is_running() && ran_for >= threshold {
+            if cmd.has(flags::ALLOW_BUSY) {
+                return Ok(Pass::BesideBusyScript);
+            }
+            return Err(status.busy_error());
+        }
+    }
+}
+
 /// True for commands refused while persistence is failing: writes, EXEC of
 /// a transaction holding writes, and PING (see
-/// [`flags::REFUSED_ON_MISCONF`]).
-fn may_write(cmd: &Command, client: &Session) -> bool {
-    cmd.has(flags::WRITE | flags::REFUSED_ON_MISCONF)
-        || (cmd.has(flags::RUNS_QUEUE)
+/// [`flags::REFUSED_ON_MISCONF`]). `flags` are the command's, as a script
+/// it runs may change them.
+fn may_write(bits: u32, client: &Session) -> bool {
+    bits & (flags::WRITE | flags::REFUSED_ON_MISCONF) != 0
+        || (bits & flags::RUNS_QUEUE != 0
             && client
                 .multi
                 .as_ref()
@@ -320,14 +424,14 @@ fn queued_have(multi: &MultiState, flag: u32) -> bool {
 /// those that may grow it (`denyoom`), EXEC of a transaction holding one,
 /// and anything inside MULTI (a queue can grow without bound) except what
 /// ends the transaction.
-fn refused_when_out_of_memory(cmd: &Command, client: &Session) -> bool {
-    if cmd.has(flags::DENYOOM) {
+fn refused_when_out_of_memory(bits: u32, client: &Session) -> bool {
+    if bits & flags::DENYOOM != 0 {
         return true;
     }
     match &client.multi {
         None => false,
-        Some(multi) if cmd.has(flags::RUNS_QUEUE) => queued_have(multi, flags::DENYOOM),
-        Some(_) => !cmd.has(flags::ENDS_MULTI),
+        Some(multi) if bits & flags::RUNS_QUEUE != 0 => queued_have(multi, flags::DENYOOM),
+        Some(_) => bits & flags::ENDS_MULTI == 0,
     }
 }
 

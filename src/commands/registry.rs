@@ -28,6 +28,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::introspection::COMMANDS,
         super::debug::COMMANDS,
         super::memory::COMMANDS,
+        super::scripting::COMMANDS,
     ]
     .into_iter()
     .flatten()

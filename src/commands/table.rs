@@ -83,6 +83,10 @@ pub mod flags {
     /// argument names (SELECT). EXEC's lock plan follows it, so commands
     /// queued after it lock their keys in that database.
     pub const SELECTS_DB: u32 = 1 << 27;
+    /// Not a Redis flag: runs Lua (EVAL, FCALL...), alone: no other
+    /// command runs until it ends (see `store::gate`), and EXEC of a
+    /// transaction holding one runs alone too.
+    pub const RUNS_SCRIPT: u32 = 1 << 28;
 
     /// The flags COMMAND INFO reports, in Redis's order
     /// (`addReplyCommandFlags`). Redis hides `may_replicate`, `sentinel`

@@ -21,7 +21,6 @@ use std::sync::atomic::Ordering;
 
 use crate::clock;
 use crate::error::{self, CommandError, CommandResult};
-use crate::persist::aof::Logged;
 use crate::resp::ReplyWriter;
 use crate::state::State;
 use crate::state::session::Session;
@@ -114,27 +113,7 @@ fn exec_plan(lc: &LockContext<'_>) -> LockPlan {
 /// still under EXEC's locks, so a replay applies all of it or none.
 fn log_transaction(ctx: &mut Ctx) {
     let collected = std::mem::take(&mut ctx.client.exec_log);
-    if collected.is_empty() {
-        return;
-    }
-    let multi = vec![b"MULTI".to_vec()];
-    let exec = vec![b"EXEC".to_vec()];
-    let mut block = Vec::with_capacity(collected.len() + 2);
-    block.push(Logged {
-        db: Some(collected[0].0),
-        argv: &multi,
-    });
-    block.extend(collected.iter().map(|(db, argv)| Logged {
-        db: Some(*db),
-        argv,
-    }));
-    block.push(Logged {
-        db: None,
-        argv: &exec,
-    });
-    if let Some(offset) = ctx.state.aof.log.append(&block) {
-        ctx.client.aof_offset = offset;
-    }
+    super::log_block(ctx, &collected, true);
 }
 
 /// EXEC refused before it could run (OOM, MISCONF, NOAUTH, a wrong argument

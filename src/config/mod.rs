@@ -156,6 +156,11 @@ pub struct Config {
     /// [`crate::channels::notify`]); 0: none, the default.
     pub notify_keyspace_events: u32,
 
+    /// Milliseconds a script may run before other clients are answered
+    /// BUSY and SCRIPT KILL may stop it (`busy-reply-threshold`, formerly
+    /// `lua-time-limit`); 0: at once.
+    pub busy_reply_threshold: i64,
+
     /// Directives stored and reported, with no effect in sedis.
     pub inert: Inert,
 
@@ -219,6 +224,7 @@ impl Default for Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             notify_keyspace_events: 0,
+            busy_reply_threshold: 5000,
             inert: Inert::default(),
             config_file: None,
             renamed_commands: Vec::new(),

@@ -313,7 +313,7 @@ pub static PARAMS: &[Param] = &[
     number!("active-defrag-max-scan-fields", None, INERT, inert.active_defrag_max_scan_fields, Signed 1, LONG_MAX, Integer),
     number!("slowlog-max-len", None, INERT, inert.slowlog_max_len, Signed 0, LONG_MAX, Integer),
     number!("acllog-max-len", None, INERT, inert.acllog_max_len, Signed 0, LONG_MAX, Integer),
-    number!("busy-reply-threshold", Some("lua-time-limit"), INERT, inert.busy_reply_threshold, Signed 0, LONG_MAX, Integer),
+    number!("busy-reply-threshold", Some("lua-time-limit"), 0, busy_reply_threshold, Signed 0, LONG_MAX, Integer),
     number!("cluster-node-timeout", None, INERT, inert.cluster_node_timeout, Signed 0, LONG_MAX, Integer),
     number!("slowlog-log-slower-than", None, INERT, inert.slowlog_log_slower_than, Signed -1, LONG_MAX, Integer),
     number!("latency-monitor-threshold", None, INERT, inert.latency_monitor_threshold, Signed 0, LONG_MAX, Integer),

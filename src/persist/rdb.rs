@@ -185,6 +185,13 @@ impl<W: Write> Encoder<W> {
         self.raw(s)
     }
 
+    /// A FUNCTION library (Redis's `rdbSaveFunctions`: the opcode, then
+    /// the library's code).
+    pub fn function(&mut self, code: &[u8]) -> io::Result<()> {
+        self.byte(OPCODE_FUNCTION2)?;
+        self.string(code)
+    }
+
     /// An integer, as `rdbSaveLongLongAsStringObject` stores it.
     pub fn integer_string(&mut self, n: i64) -> io::Result<()> {
         if self.integer_encoded(n)? {
@@ -380,6 +387,8 @@ pub enum Item {
         /// Absolute unix ms.
         expire_at: Option<i64>,
     },
+    /// A FUNCTION library: its whole code, header line included.
+    Function(Vec<u8>),
 }
 
 /// Reads a dump item by item, checksumming as it goes.
@@ -443,6 +452,17 @@ impl<R: Read> Decoder<R> {
 
     pub fn version(&self) -> u32 {
         self.version
+    }
+
+    /// A decoder for items without the file's header (a DUMP payload's).
+    fn headerless(input: R) -> Self {
+        Decoder {
+            input,
+            crc: 0,
+            version: RDB_VERSION,
+            finished: false,
+            encodings: Encodings::default(),
+        }
     }
 
     /// Loads values under `encodings` instead of Redis's default limits.
@@ -604,8 +624,10 @@ impl<R: Read> Decoder<R> {
                     self.byte()?;
                 }
                 OPCODE_MODULE_AUX => return Err(RdbError::Unsupported("module data".into())),
-                OPCODE_FUNCTION | OPCODE_FUNCTION2 => {
-                    return Err(RdbError::Unsupported("functions".into()));
+                OPCODE_FUNCTION2 => return Ok(Some(Item::Function(self.string()?))),
+                // Written only by Redis 7.0's release candidates.
+                OPCODE_FUNCTION => {
+                    return Err(RdbError::Unsupported("pre-GA function format".into()));
                 }
                 value_type => {
                     let key = self.string()?;
@@ -890,6 +912,53 @@ fn zset_from_pairs(pairs: Vec<(Vec<u8>, f64)>, limits: ZSetLimits) -> Result<ZSe
     }
     zset.shrink_if_small(limits);
     Ok(zset)
+}
+
+/// FUNCTION DUMP's payload (Redis's `functionDumpCommand`): each
+/// library as the RDB file stores it, then the RDB version (two bytes,
+/// little-endian) and a CRC-64 of everything before the checksum.
+pub fn function_payload(codes: &[&[u8]], compress: bool) -> Vec<u8> {
+    let mut encoder = Encoder::new(Vec::new(), compress, false);
+    for code in codes {
+        // Writing to memory cannot fail.
+        let _ = encoder.function(code);
+    }
+    let mut payload = encoder.out;
+    payload.extend_from_slice(&(RDB_VERSION as u16).to_le_bytes());
+    let crc = crc64::crc64(0, &payload);
+    payload.extend_from_slice(&crc.to_le_bytes());
+    payload
+}
+
+/// The libraries' code in a FUNCTION RESTORE payload, with Redis's errors
+/// (`verifyDumpPayload`, then `functionRestoreCommand`'s reading loop).
+pub fn read_function_payload(payload: &[u8]) -> Result<Vec<Vec<u8>>, &'static str> {
+    const WRONG: &str = "DUMP payload version or checksum are wrong";
+    let Some(body_len) = payload.len().checked_sub(10) else {
+        return Err(WRONG);
+    };
+    let (body, footer) = payload.split_at(body_len);
+    let version = u16::from_le_bytes([footer[0], footer[1]]);
+    let stored = u64::from_le_bytes(footer[2..].try_into().map_err(|_| WRONG)?);
+    if u32::from(version) > RDB_VERSION || crc64::crc64(0, &payload[..body_len + 2]) != stored {
+        return Err(WRONG);
+    }
+    let mut decoder = Decoder::headerless(body);
+    let mut codes = Vec::new();
+    while !decoder.input.is_empty() {
+        match decoder.byte() {
+            Ok(OPCODE_FUNCTION2) => {}
+            Ok(OPCODE_FUNCTION) => return Err("Pre-GA function format not supported"),
+            Ok(_) => return Err("given type is not a function"),
+            Err(_) => return Err("can not read data type"),
+        }
+        codes.push(
+            decoder
+                .string()
+                .map_err(|_| "Failed loading library payload")?,
+        );
+    }
+    Ok(codes)
 }
 
 #[cfg(test)]

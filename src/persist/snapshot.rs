@@ -26,6 +26,8 @@ pub struct SaveOptions {
     pub checksum: bool,
     /// Reported in the `used-mem` aux field.
     pub used_memory: u64,
+    /// The FUNCTION libraries' code, saved ahead of the keys as in Redis.
+    pub functions: Vec<Vec<u8>>,
 }
 
 /// What a save wrote.
@@ -94,6 +96,9 @@ fn write_file(
         ("used-mem", AuxValue::Int(opts.used_memory as i64)),
         ("aof-base", AuxValue::Int(0)),
     ])?;
+    for code in &opts.functions {
+        enc.function(code)?;
+    }
     let mut keys = 0;
     for (db, &(size, volatile)) in counts.iter().enumerate() {
         let slots = db * SHARDS..(db + 1) * SHARDS;
@@ -132,11 +137,13 @@ fn sync_dir(path: &Path) {
 }
 
 /// What a load read.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LoadReport {
     pub keys: usize,
     /// Keys skipped because they had already expired.
     pub expired: usize,
+    /// The FUNCTION libraries' code, for the caller to load.
+    pub functions: Vec<Vec<u8>>,
 }
 
 /// Loads a dump into an empty keyspace. `Ok(None)` if the file does not
@@ -185,6 +192,7 @@ pub fn load(
                     .insert_entry(&key, Detached::new(value, expire_at));
                 report.keys += 1;
             }
+            Item::Function(code) => report.functions.push(code),
             Item::Aux { .. } | Item::ResizeDb { .. } => {}
         }
     }
@@ -239,6 +247,9 @@ mod tests {
             compress: true,
             checksum: true,
             used_memory: 0,
+            functions: vec![
+                b"#!lua name=lib\nredis.register_function('f', function() end)".to_vec(),
+            ],
         };
         let report = save(&ks, &opts).unwrap();
         assert_eq!(report.keys, 502);

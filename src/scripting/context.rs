@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use super::flags::ScriptFlags;
 use crate::error::CommandError;
 use crate::log::Logger;
-use crate::resp::Frame;
+use crate::resp::{Frame, ReplyWriter};
 
 /// The command layer, as a running script sees it: `redis.call` and
 /// `redis.pcall` come here.
@@ -224,3 +224,64 @@ pub const BUSY_SCRIPT: CommandError = CommandError::canned(
 pub const BUSY_FUNCTION: CommandError = CommandError::canned(
     "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
 );
+
+/// Writes a script's reply for a client of either protocol, as Redis's
+/// reply functions would: RESP3 types take their RESP2 forms for a RESP2
+/// client (maps as flat arrays, doubles and big numbers as bulk strings,
+/// booleans as 1/0, verbatim strings as bulk text). Iterative: a script
+/// can return replies thousands of levels deep.
+pub fn write_frame(frame: &Frame, out: &mut ReplyWriter) {
+    let mut todo = vec![frame];
+    while let Some(frame) = todo.pop() {
+        match frame {
+            Frame::Simple(s) => out.simple_bytes(s),
+            Frame::Error(e) => out.error(&crate::error::CommandError::from_bytes(e.clone())),
+            Frame::Integer(n) => out.int(*n),
+            Frame::Bulk(b) => out.bulk(b),
+            Frame::NullBulk | Frame::Null => out.null(),
+            Frame::NullArray => out.null_array(),
+            Frame::Array(items) | Frame::Push(items) => {
+                out.array(items.len());
+                todo.extend(items.iter().rev());
+            }
+            Frame::Set(items) => {
+                out.set(items.len());
+                todo.extend(items.iter().rev());
+            }
+            Frame::Map(pairs) => {
+                out.map(pairs.len());
+                for (key, value) in pairs.iter().rev() {
+                    todo.push(value);
+                    todo.push(key);
+                }
+            }
+            Frame::Double(text) => resp3_line(out, b',', text),
+            Frame::Boolean(b) => out.boolean(*b),
+            Frame::BigNumber(n) => resp3_line(out, b'(', n),
+            Frame::Verbatim { text, .. } => {
+                if out.is_resp3() {
+                    let mut encoded = Vec::new();
+                    frame.encode(&mut encoded);
+                    out.raw(&encoded);
+                } else {
+                    out.bulk(text);
+                }
+            }
+            Frame::Attribute(_, reply) => todo.push(reply),
+        }
+    }
+}
+
+/// A RESP3 one-line type (`,1.5`, `(123`), or the same text as a bulk
+/// string for a RESP2 client.
+fn resp3_line(out: &mut ReplyWriter, kind: u8, text: &[u8]) {
+    if out.is_resp3() {
+        let mut line = Vec::with_capacity(text.len() + 3);
+        line.push(kind);
+        line.extend_from_slice(text);
+        line.extend_from_slice(b"\r\n");
+        out.raw(&line);
+    } else {
+        out.bulk(text);
+    }
+}

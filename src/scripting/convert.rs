@@ -11,7 +11,7 @@
 //!   tables by their `err`/`ok`/`double`/`big_number`/`verbatim_string`/
 //!   `map`/`set` field or else as an array up to the first nil.
 //!
-//! The reply is a [`Frame`] in RESP3 terms; [`write_frame`] writes it for a
+//! The reply is a [`Frame`] in RESP3 terms; [`write_frame`](super::write_frame) writes it for a
 //! client of either protocol, as Redis's reply functions would.
 
 use std::ffi::c_int;
@@ -19,7 +19,7 @@ use std::ffi::c_int;
 use super::api::push_error_table;
 use super::context::Reply;
 use super::lua::{self, L, ffi};
-use crate::resp::{Frame, ReplyWriter};
+use crate::resp::Frame;
 
 /// Pushes a command's reply as the Lua value a script receives.
 /// `resp` is the protocol the reply was produced in: in RESP2 a RESP3-only
@@ -482,66 +482,6 @@ fn c_line(text: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-/// Writes a script's reply for a client of either protocol, as Redis's
-/// reply functions would: RESP3 types take their RESP2 forms for a RESP2
-/// client (maps as flat arrays, doubles and big numbers as bulk strings,
-/// booleans as 1/0, verbatim strings as bulk text). Iterative: a script
-/// can return replies thousands of levels deep.
-pub fn write_frame(frame: &Frame, out: &mut ReplyWriter) {
-    let mut todo = vec![frame];
-    while let Some(frame) = todo.pop() {
-        match frame {
-            Frame::Simple(s) => out.simple_bytes(s),
-            Frame::Error(e) => out.error(&crate::error::CommandError::from_bytes(e.clone())),
-            Frame::Integer(n) => out.int(*n),
-            Frame::Bulk(b) => out.bulk(b),
-            Frame::NullBulk | Frame::Null => out.null(),
-            Frame::NullArray => out.null_array(),
-            Frame::Array(items) | Frame::Push(items) => {
-                out.array(items.len());
-                todo.extend(items.iter().rev());
-            }
-            Frame::Set(items) => {
-                out.set(items.len());
-                todo.extend(items.iter().rev());
-            }
-            Frame::Map(pairs) => {
-                out.map(pairs.len());
-                for (key, value) in pairs.iter().rev() {
-                    todo.push(value);
-                    todo.push(key);
-                }
-            }
-            Frame::Double(text) => resp3_line(out, b',', text),
-            Frame::Boolean(b) => out.boolean(*b),
-            Frame::BigNumber(n) => resp3_line(out, b'(', n),
-            Frame::Verbatim { text, .. } => {
-                if out.is_resp3() {
-                    let mut encoded = Vec::new();
-                    frame.encode(&mut encoded);
-                    out.raw(&encoded);
-                } else {
-                    out.bulk(text);
-                }
-            }
-            Frame::Attribute(_, reply) => todo.push(reply),
-        }
-    }
-}
-
-/// A RESP3 one-line type (`,1.5`, `(123`), or the same text as a bulk
-/// string for a RESP2 client.
-fn resp3_line(out: &mut ReplyWriter, kind: u8, text: &[u8]) {
-    if out.is_resp3() {
-        let mut line = Vec::with_capacity(text.len() + 3);
-        line.push(kind);
-        line.extend_from_slice(text);
-        line.extend_from_slice(b"\r\n");
-        out.raw(&line);
-    } else {
-        out.bulk(text);
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -85,8 +85,10 @@ pub struct Engine {
     /// The script cache, by lowercase SHA-1 hex.
     scripts: HashMap<String, Script>,
     libraries: BTreeMap<Vec<u8>, Library>,
-    /// Function name → library name.
-    function_index: HashMap<Vec<u8>, Vec<u8>>,
+    /// Function name in lower case (FCALL finds a function in any case,
+    /// and two may not differ only in case) → library name, and the
+    /// function's name as registered.
+    function_index: HashMap<Vec<u8>, (Vec<u8>, Vec<u8>)>,
     status: Arc<RunStatus>,
     rand: Arc<Mutex<Rand48>>,
 }
@@ -259,7 +261,7 @@ impl Engine {
             return fail(self, CommandError::err("No functions registered"));
         }
         for function in &registered {
-            if let Some(owner) = self.function_index.get(&function.name)
+            if let Some((owner, _)) = self.function_index.get(&function.name.to_ascii_lowercase())
                 && *owner != meta.name
             {
                 let mut text = b"ERR Function ".to_vec();
@@ -280,8 +282,10 @@ impl Engine {
             functions: BTreeMap::new(),
         };
         for function in registered {
-            self.function_index
-                .insert(function.name.clone(), name.clone());
+            self.function_index.insert(
+                function.name.to_ascii_lowercase(),
+                (name.clone(), function.name.clone()),
+            );
             library.functions.insert(
                 function.name.clone(),
                 Function {
@@ -370,7 +374,7 @@ impl Engine {
     fn remove_library(&mut self, name: &[u8]) -> Option<Library> {
         let library = self.libraries.remove(name)?;
         for function in library.functions.keys() {
-            self.function_index.remove(function);
+            self.function_index.remove(&function.to_ascii_lowercase());
         }
         Some(library)
     }
@@ -390,10 +394,12 @@ impl Engine {
         self.libraries.values()
     }
 
-    /// A function and its library, by the function's name.
+    /// A function and its library, by the function's name (any case, as
+    /// in Redis).
     pub fn function(&self, name: &[u8]) -> Option<(&Library, &Function)> {
-        let library = self.libraries.get(self.function_index.get(name)?)?;
-        Some((library, library.functions.get(name)?))
+        let (library, exact) = self.function_index.get(&name.to_ascii_lowercase())?;
+        let library = self.libraries.get(library)?;
+        Some((library, library.functions.get(exact)?))
     }
 
     /// FCALL: runs a function.

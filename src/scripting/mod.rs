@@ -26,7 +26,7 @@
 //! let flags = engine.script(sha.as_bytes()).unwrap().flags; // checks before running
 //! let run = Invocation { keys, args, caller, now_ms, from_master: false };
 //! let reply = engine.run_script(sha.as_bytes(), run)?;
-//! convert::write_frame(&reply.frame, writer);       // + count reply.uncounted_errors
+//! write_frame(&reply.frame, writer);                 // + count reply.uncounted_errors
 //!
 //! // FUNCTION LOAD / FCALL
 //! let name = engine.load_library(code, replace, &logger)?;
@@ -101,5 +101,7 @@ pub mod stub;
 #[cfg(not(feature = "scripting"))]
 pub use stub::Engine;
 
-pub use context::{Caller, Function, Invocation, Library, NOSCRIPT, Reply, RunStatus, Script};
+pub use context::{
+    Caller, Function, Invocation, Library, NOSCRIPT, Reply, RunStatus, Script, write_frame,
+};
 pub use flags::ScriptFlags;

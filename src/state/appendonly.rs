@@ -147,12 +147,15 @@ pub fn load_at_startup(
     for file in manifest.files() {
         let path = paths.file(&file.name);
         if file.kind == FileKind::Base && file.name.ends_with(".rdb") {
-            snapshot::load(
+            let report = snapshot::load(
                 state.keyspace(),
                 &path,
                 super::saving::load_encodings(state),
             )
             .map_err(|e| io::Error::other(format!("can't load '{}': {e}", path.display())))?;
+            if let Some(report) = report {
+                super::saving::restore_functions(state, &report.functions)?;
+            }
             continue;
         }
         let read = aof::read_commands(&path)

@@ -199,6 +199,29 @@ pub struct State {
     memory_peak: AtomicUsize,
     /// Memory in use once the server was set up (`used_memory_startup`).
     memory_startup: AtomicUsize,
+    /// The Lua engine: EVAL's script cache and FUNCTION's libraries. Held
+    /// by the command that uses it, a script for its whole run.
+    pub scripts: Mutex<crate::scripting::Engine>,
+    /// The engine's run status, reachable while a script holds the engine:
+    /// BUSY replies and SCRIPT KILL read it.
+    pub script_status: Arc<crate::scripting::RunStatus>,
+    /// What runs now (FUNCTION STATS shows it while the engine is busy).
+    pub running_script: Mutex<Option<RunningScript>>,
+}
+
+/// A script or function in progress, as FUNCTION STATS reports it.
+#[derive(Debug, Clone)]
+pub struct RunningScript {
+    /// The function's name, or the script's SHA-1 for EVAL.
+    pub name: Vec<u8>,
+    /// The command that runs it, as sent.
+    pub command: Vec<Vec<u8>>,
+    /// When it started (unix ms).
+    pub started_ms: i64,
+    /// The engine's library and function counts when it started (they
+    /// cannot change while it runs; the engine is busy).
+    pub libraries: usize,
+    pub functions: usize,
 }
 
 impl State {
@@ -216,6 +239,8 @@ impl State {
         sync_pubsub_config(&pubsub, &config);
         let memory = eviction::MemoryLimit::default();
         memory.update(config.maxmemory, config.maxmemory_policy);
+        let scripts = crate::scripting::Engine::new();
+        let script_status = scripts.status();
         State {
             keyspace: Keyspace::new(config.databases),
             config: RwLock::new(config),
@@ -244,6 +269,9 @@ impl State {
             metrics: Metrics::default(),
             memory_peak: AtomicUsize::new(0),
             memory_startup: AtomicUsize::new(crate::alloc::used_memory()),
+            scripts: Mutex::new(scripts),
+            script_status,
+            running_script: Mutex::new(None),
         }
     }
 

@@ -83,7 +83,26 @@ pub fn save_options(state: &State) -> SaveOptions {
         compress: config.rdbcompression,
         checksum: config.rdbchecksum,
         used_memory: resident_bytes(),
+        functions: function_codes(state),
     }
+}
+
+/// The FUNCTION libraries' code, as a dump saves it.
+pub fn function_codes(state: &State) -> Vec<Vec<u8>> {
+    let engine = state.scripts.lock();
+    engine.libraries().map(|l| l.code.clone()).collect()
+}
+
+/// Loads the libraries a dump held (at start-up: no time limit on their
+/// code, as Redis loads them).
+pub fn restore_functions(state: &State, codes: &[Vec<u8>]) -> io::Result<()> {
+    let mut engine = state.scripts.lock();
+    for code in codes {
+        engine
+            .restore_library(code, false, &state.log)
+            .map_err(|e| io::Error::other(format!("failed loading a library: {}", e.text())))?;
+    }
+    Ok(())
 }
 
 /// The process's resident memory, for the dump's `used-mem` field.
@@ -277,6 +296,7 @@ pub fn load_at_startup(state: &State) -> io::Result<()> {
         snapshot::timed(|| snapshot::load(state.keyspace(), &opts.path, load_encodings(state)));
     match result {
         Ok(Some(report)) => {
+            restore_functions(state, &report.functions)?;
             let rdb = &state.rdb;
             rdb.last_load_keys
                 .store(report.keys as u64, Ordering::Relaxed);

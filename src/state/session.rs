@@ -70,6 +70,10 @@ pub struct Session {
     pub in_exec: bool,
     /// Writes made inside the running EXEC, logged as one block at its end.
     pub exec_log: Vec<(usize, Vec<Vec<u8>>)>,
+    /// Memory was over `maxmemory` when the current command arrived
+    /// (Redis's `pre_command_oom_state`): a script's first write is then
+    /// refused.
+    pub pre_command_oom: bool,
     /// The append-only file offset this client's last write reached: its
     /// replies wait until the file holds it.
     pub aof_offset: u64,
@@ -108,6 +112,7 @@ impl Session {
             authenticated: !state.password_set(),
             multi: None,
             in_exec: false,
+            pre_command_oom: false,
             exec_log: Vec::new(),
             aof_offset: 0,
             watch_flag: WatchFlag::default(),

@@ -104,7 +104,11 @@ impl Reaper {
                 state.wake_at = i64::MAX;
                 reaper.wake_at.store(i64::MAX, Ordering::Release);
             }
-            let next = keyspace.expire_due(unix_ms(), BATCH);
+            // No key expires while a script runs (its time stands still).
+            let next = {
+                let _pass = keyspace.gate.shared(0);
+                keyspace.expire_due(unix_ms(), BATCH)
+            };
             let mut state = reaper.state.lock();
             // Deadlines added during the sweep lowered `wake_at` below MAX.
             let target = next.min(state.wake_at);

@@ -83,6 +83,8 @@ pub struct Keyspace {
     /// Clients blocked on keys (BLPOP, BZPOPMIN...), for INFO and CLIENT
     /// UNBLOCK; the per-key queues live in the shards.
     pub blocked: BlockedClients,
+    /// Shared by every command and the reaper, exclusive for a script.
+    pub gate: super::gate::Gate,
 }
 
 /// See [`Keyspace::add_expire_hook`].
@@ -118,6 +120,7 @@ impl Keyspace {
             expire_hooks: RwLock::new(Vec::new()),
             key_hook: std::sync::OnceLock::new(),
             blocked: BlockedClients::default(),
+            gate: super::gate::Gate::default(),
         }
     }
 

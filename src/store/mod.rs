@@ -14,11 +14,13 @@
 //! - [`expire`]: the reaper thread (active expiry).
 //! - [`evict`]: which key `maxmemory` evicts next, by policy.
 //! - [`hasher`]: the keyed hash that picks a key's shard.
+//! - [`gate`]: letting a script run alone (every other command waits).
 
 pub mod db;
 pub mod dict;
 pub mod evict;
 pub mod expire;
+pub mod gate;
 pub mod hasher;
 pub mod key;
 pub mod keyspace;

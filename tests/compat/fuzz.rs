@@ -111,6 +111,10 @@ impl Generator {
             if let Some(token) = arg.token {
                 out.push(token.as_bytes().to_vec());
             }
+            if arg.name == "script" {
+                out.push(self.script().into_bytes());
+                continue;
+            }
             let word = match arg.kind {
                 Kind::PureToken => continue,
                 Kind::OneOf => {
@@ -185,6 +189,63 @@ impl Generator {
             };
             out.push(word.as_bytes().to_vec());
         }
+    }
+}
+
+impl Generator {
+    /// A small Lua script for EVAL: commands through `redis.call` or
+    /// `redis.pcall` on KEYS and ARGV (present or not), and a reply built
+    /// from their results, of every type a script can return.
+    fn script(&mut self) -> String {
+        const CALLS: &[&str] = &[
+            "'get', KEYS[1]",
+            "'set', KEYS[1], ARGV[1] or 'v'",
+            "'incr', KEYS[1] or 'k1'",
+            "'incrbyfloat', KEYS[1] or 'k2', 1.5",
+            "'del', KEYS[1] or 'k3'",
+            "'lpush', KEYS[1] or 'k1', 'x', 'y'",
+            "'rpop', KEYS[1] or 'k1'",
+            "'hset', KEYS[1] or 'k2', 'f', ARGV[1] or 1",
+            "'hgetall', KEYS[1] or 'k2'",
+            "'sadd', KEYS[1] or 'k4', 'm'",
+            "'smembers', KEYS[1] or 'k4'",
+            "'zadd', KEYS[1] or 'k5', 2.5, 'm'",
+            "'zscore', KEYS[1] or 'k5', 'm'",
+            "'exists', KEYS[1] or 'k1', KEYS[2] or 'k2'",
+            "'type', KEYS[1] or 'k3'",
+            "'ping'",
+            "'nosuchcommand'",
+            "'get'",
+            "'select', 1",
+        ];
+        const RETURNS: &[&str] = &[
+            "r",
+            "{r, 1, 'two'}",
+            "type(r)",
+            "{ok='fine'}",
+            "{err='ERR made up'}",
+            "redis.error_reply('MINE oops')",
+            "redis.status_reply('DONE')",
+            "3.7",
+            "{1, nil, 3}",
+            "cjson.encode({r})",
+            "#ARGV",
+            "false",
+        ];
+        let call = if self.rng.below(2) == 0 {
+            "redis.call"
+        } else {
+            "redis.pcall"
+        };
+        let resp = match self.rng.below(4) {
+            0 => "redis.setresp(3) ",
+            _ => "",
+        };
+        format!(
+            "{resp}local r = {call}({}) return {}",
+            self.pick(CALLS),
+            self.pick(RETURNS)
+        )
     }
 }
 

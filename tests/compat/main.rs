@@ -110,7 +110,8 @@ scripts!(
     pubsub,
     hashes,
     sets,
-    introspection
+    introspection,
+    scripting
 );
 
 /// The hostile-input table of `tests/hostile.rs` (exact replies and close

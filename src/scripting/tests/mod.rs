@@ -88,7 +88,7 @@ pub(super) fn invocation<'a>(
 fn written(result: Result<Reply, CommandError>, protocol: Protocol) -> Vec<u8> {
     let mut out = ReplyWriter::new(protocol);
     match result {
-        Ok(reply) => convert::write_frame(&reply.frame, &mut out),
+        Ok(reply) => crate::scripting::write_frame(&reply.frame, &mut out),
         Err(e) => out.error(&e),
     }
     out.take()
