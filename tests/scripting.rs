@@ -241,3 +241,72 @@ fn a_dump_payload_restores_what_it_held() {
     );
     server.stop();
 }
+
+/// Resident memory of this process (the server runs in it), in KiB.
+fn rss_kib() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4
+}
+
+/// Scripts that fail in every way Redis reports (a raised error, an error
+/// table, a failed `redis.call`, a runtime error, a compile error, a
+/// deep recursion) leave neither Lua memory nor server memory behind.
+/// `SEDIS_SOAK_EVALS=1000000 cargo test --release --test scripting failing`
+/// is the long run.
+#[cfg_attr(not(feature = "scripting"), ignore = "needs the scripting feature")]
+#[test]
+fn failing_scripts_leave_nothing_behind() {
+    let total: usize = std::env::var("SEDIS_SOAK_EVALS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(30_000);
+    let failing = [
+        "error('raised')",
+        "return redis.error_reply('MINE failed')",
+        "return redis.call('incr', KEYS[1])",
+        "local t = nil return t.x",
+        "return 1 +",
+        "local function f(n) return f(n + 1) + 1 end return f(1)",
+        "return redis.call('nosuchcommand')",
+        "local t = {} for i = 1, 1000 do t[i] = i end error(t)",
+    ];
+    let server = TestServer::start();
+    let mut c = server.raw();
+    c.call(&["SET", "text", "not a number"]);
+    let lua_memory = |c: &mut common::Raw| c.info(&["memory"]).number("used_memory_lua");
+    let batch = 500;
+    let mut sent = 0;
+    let mut warm = None;
+    while sent < total {
+        let mut pipeline = Vec::new();
+        for i in 0..batch {
+            let script = failing[(sent + i) % failing.len()];
+            sedis::Frame::encode_request(&["EVAL", script, "1", "text"], &mut pipeline);
+        }
+        c.send(&pipeline);
+        for _ in 0..batch {
+            assert!(c.read().is_error());
+        }
+        sent += batch;
+        if warm.is_none() && sent >= total / 10 {
+            warm = Some((lua_memory(&mut c), rss_kib()));
+        }
+    }
+    let (lua_warm, rss_warm) = warm.expect("warmed up");
+    let (lua_end, rss_end) = (lua_memory(&mut c), rss_kib());
+    // Lua's collector runs in steps: allow it its slack, not a trend.
+    assert!(
+        lua_end < lua_warm * 2 + 256 * 1024,
+        "Lua memory grew from {lua_warm} to {lua_end} bytes"
+    );
+    assert!(
+        rss_end < rss_warm + 16 * 1024,
+        "resident memory grew from {rss_warm} to {rss_end} KiB"
+    );
+    server.stop();
+}

@@ -353,6 +353,46 @@ fn clients_section(src: &Sources, out: &mut String) {
     );
 }
 
+/// What the Lua engine holds, for INFO memory.
+struct ScriptMemory {
+    eval_vm: usize,
+    functions_vm: usize,
+    cached: usize,
+    /// The script cache: bodies and their SHA-1s, with the table's
+    /// overhead (Redis's `evalScriptsMemory`, in the same terms).
+    eval_cache: usize,
+    functions: usize,
+    libraries: usize,
+    /// The libraries' code and names.
+    libraries_code: usize,
+}
+
+impl ScriptMemory {
+    fn of(state: &crate::state::State) -> ScriptMemory {
+        // Per cached script: a table entry and the script's record, as in
+        // Redis's accounting.
+        const PER_SCRIPT: usize = 24 + 16;
+        const PER_LIBRARY: usize = 64;
+        let engine = state.scripts.lock();
+        let cached = engine.script_count();
+        ScriptMemory {
+            eval_vm: engine.eval_memory(),
+            functions_vm: engine.functions_memory(),
+            cached,
+            eval_cache: engine
+                .scripts()
+                .map(|s| s.body.len() + 40 + PER_SCRIPT)
+                .sum(),
+            functions: engine.libraries().map(|l| l.functions.len()).sum(),
+            libraries: engine.libraries().count(),
+            libraries_code: engine
+                .libraries()
+                .map(|l| l.code.len() + l.name.len() + PER_LIBRARY)
+                .sum(),
+        }
+    }
+}
+
 /// `numerator / denominator`, or 0 when there is nothing to divide by.
 fn ratio(numerator: usize, denominator: usize) -> f64 {
     if denominator == 0 {
@@ -374,6 +414,7 @@ fn memory_section(src: &Sources, out: &mut String) {
     let total_system = alloc::total_system_memory();
     let limit = &src.state.memory;
     let human = |n: usize| alloc::bytes_to_human(n as u64);
+    let scripts = ScriptMemory::of(state);
     fields(
         out,
         &[
@@ -401,20 +442,31 @@ fn memory_section(src: &Sources, out: &mut String) {
             ("allocator_resident", &rss),
             ("total_system_memory", &total_system),
             ("total_system_memory_human", &human(total_system)),
-            // No scripting engine, no functions.
-            ("used_memory_lua", &0),
-            ("used_memory_vm_eval", &0),
-            ("used_memory_lua_human", &"0B"),
-            ("used_memory_scripts_eval", &0),
-            ("number_of_cached_scripts", &0),
-            ("number_of_functions", &0),
-            ("number_of_libraries", &0),
-            ("used_memory_vm_functions", &0),
-            ("used_memory_vm_total", &0),
-            ("used_memory_vm_total_human", &"0B"),
-            ("used_memory_functions", &0),
-            ("used_memory_scripts", &0),
-            ("used_memory_scripts_human", &"0B"),
+            ("used_memory_lua", &scripts.eval_vm),
+            ("used_memory_vm_eval", &scripts.eval_vm),
+            ("used_memory_lua_human", &human(scripts.eval_vm)),
+            ("used_memory_scripts_eval", &scripts.eval_cache),
+            ("number_of_cached_scripts", &scripts.cached),
+            ("number_of_functions", &scripts.functions),
+            ("number_of_libraries", &scripts.libraries),
+            ("used_memory_vm_functions", &scripts.functions_vm),
+            (
+                "used_memory_vm_total",
+                &(scripts.eval_vm + scripts.functions_vm),
+            ),
+            (
+                "used_memory_vm_total_human",
+                &human(scripts.eval_vm + scripts.functions_vm),
+            ),
+            ("used_memory_functions", &scripts.libraries_code),
+            (
+                "used_memory_scripts",
+                &(scripts.eval_cache + scripts.libraries_code),
+            ),
+            (
+                "used_memory_scripts_human",
+                &human(scripts.eval_cache + scripts.libraries_code),
+            ),
             ("maxmemory", &limit.maxmemory()),
             ("maxmemory_human", &human(limit.maxmemory() as usize)),
             ("maxmemory_policy", &limit.policy().name()),

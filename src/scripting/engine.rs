@@ -170,6 +170,11 @@ impl Engine {
         self.scripts.len()
     }
 
+    /// The cached scripts, in no order.
+    pub fn scripts(&self) -> impl Iterator<Item = &Script> {
+        self.scripts.values()
+    }
+
     /// Runs a cached script (EVALSHA, or EVAL after [`Engine::load_script`]).
     pub fn run_script(&mut self, sha: &[u8], run: Invocation<'_>) -> Result<Reply, CommandError> {
         if self.script(sha).is_none() {

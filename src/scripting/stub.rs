@@ -54,6 +54,10 @@ impl Engine {
         0
     }
 
+    pub fn scripts(&self) -> impl Iterator<Item = &Script> {
+        std::iter::empty()
+    }
+
     pub fn flush_scripts(&mut self) {}
 
     pub fn eval_memory(&self) -> usize {

@@ -11,12 +11,13 @@
 //! every command.
 //!
 //! The rule that keeps it free of deadlock: a thread holds either one
-//! stripe shared or every stripe exclusively, never one and then another.
+//! stripe shared or every stripe exclusively, never one and then another;
+//! exclusive passes take their turn first, then the stripes in order.
 
 use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
-use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// How many stripes: enough that the worker threads of a busy server
 /// rarely share one.
@@ -25,6 +26,9 @@ const STRIPES: usize = 16;
 /// See the module documentation.
 pub struct Gate {
     stripes: Box<[CachePadded<RwLock<()>>]>,
+    /// Taken before the stripes by an exclusive pass: scripts queue here,
+    /// one waking per script, instead of all contending for each stripe.
+    turn: Mutex<()>,
 }
 
 impl Default for Gate {
@@ -33,6 +37,7 @@ impl Default for Gate {
             stripes: (0..STRIPES)
                 .map(|_| CachePadded::new(RwLock::new(())))
                 .collect(),
+            turn: Mutex::new(()),
         }
     }
 }
@@ -45,7 +50,9 @@ impl std::fmt::Debug for Gate {
 
 /// An exclusive pass: every stripe, held until dropped.
 pub struct Exclusive<'a> {
+    // Dropped in order: the stripes, then the turn.
     _stripes: Vec<RwLockWriteGuard<'a, ()>>,
+    _turn: MutexGuard<'a, ()>,
 }
 
 impl Gate {
@@ -65,11 +72,15 @@ impl Gate {
     /// (another script holds it); nothing is held then.
     pub fn try_exclusive_for(&self, wait: Duration) -> Option<Exclusive<'_>> {
         let deadline = Instant::now() + wait;
+        let turn = self.turn.try_lock_until(deadline)?;
         let mut held = Vec::with_capacity(self.stripes.len());
         for stripe in self.stripes.iter() {
             held.push(stripe.try_write_until(deadline)?);
         }
-        Some(Exclusive { _stripes: held })
+        Some(Exclusive {
+            _stripes: held,
+            _turn: turn,
+        })
     }
 
     fn stripe(&self, key: u64) -> &RwLock<()> {
