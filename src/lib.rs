@@ -75,44 +75,20 @@ pub mod alloc;
 pub mod client;
 pub mod config;
 
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod channels;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod clock;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod commands;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod counter;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod digest;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod error;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod glob;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod log;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod net;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod num;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod persist;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod process;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod quote;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod resp;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod rng;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod scripting;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod server;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod state;
-#[allow(missing_docs, rustdoc::private_intra_doc_links)]
-mod store;
+/// Declares the inner modules: private, so `missing_docs` is for the
+/// public API only, and documented for readers of
+/// `--document-private-items`, whose links may point at private items.
+macro_rules! inner_modules {
+    ($($name:ident),* $(,)?) => {$(
+        #[allow(missing_docs, rustdoc::private_intra_doc_links)]
+        mod $name;
+    )*};
+}
+
+inner_modules!(
+    channels, clock, commands, counter, digest, error, glob, log, net, num, persist, process,
+    quote, resp, rng, scripting, server, state, store
+);
 
 pub use config::Config;
 pub use resp::Frame;

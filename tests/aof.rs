@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use common::process::ServerProcess;
 use common::{TestServer, temp_dir, with_dir};
 use sedis::Config;
-use sedis::internals::persist::aof::{AofPaths, read_commands};
+use sedis::internals::persist::aof::AofPaths;
 
 fn aof_config(dir: &Path) -> impl FnOnce(&mut Config) + '_ {
     move |c: &mut Config| {
@@ -28,24 +28,6 @@ fn paths(dir: &Path) -> AofPaths {
         dir: dir.join("appendonlydir"),
         filename: "appendonly.aof".into(),
     }
-}
-
-/// The commands in the current incr file, as readable strings.
-fn logged(dir: &Path) -> Vec<String> {
-    let paths = paths(dir);
-    let manifest = paths.read_manifest().unwrap().expect("manifest");
-    let incr = manifest.incrs.last().expect("an incr file");
-    read_commands(&paths.file(&incr.name))
-        .unwrap()
-        .commands
-        .iter()
-        .map(|c| {
-            c.iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect()
 }
 
 #[test]
@@ -69,7 +51,7 @@ fn blocking_pops_are_logged_as_the_plain_pops_they_were() {
     c.call(&["LPUSH", "src", "x"]);
     assert_eq!(waiter.read_raw(), b"$1\r\nx\r\n");
     assert_eq!(
-        logged(&dir),
+        common::aof_commands(&dir),
         [
             "SELECT 0",
             "RPUSH l a b c",
@@ -100,7 +82,7 @@ fn spop_and_hincrbyfloat_are_logged_as_what_they_did() {
     c.call(&["HINCRBYFLOAT", "h", "f", "0.2"]);
     c.call(&["HSET", "h", "g", "1"]);
     c.call(&["HDEL", "h", "nope"]); // deleted nothing: not logged
-    let log = logged(&dir);
+    let log = common::aof_commands(&dir);
     assert_eq!(log[0], "SELECT 0");
     assert_eq!(log[1], "SADD s only");
     assert_eq!(log[2], "SREM s only");
@@ -131,7 +113,10 @@ fn an_exec_refused_when_called_is_not_logged() {
     );
     admin.call(&["CONFIG", "SET", "maxmemory", "0"]);
     c.call(&["SET", "after", "1"]);
-    assert_eq!(logged(&dir), ["SELECT 0", "SET before 1", "SET after 1"]);
+    assert_eq!(
+        common::aof_commands(&dir),
+        ["SELECT 0", "SET before 1", "SET after 1"]
+    );
     drop((c, admin));
     server.stop();
     // And a restart replays the file as it is.
@@ -166,7 +151,7 @@ fn writes_are_logged_as_redis_logs_them() {
     c.call(&["SET", "never", "x", "NX"]);
     c.call(&["SET", "never", "y", "NX"]); // did nothing: not logged
     c.call(&["FLUSHDB"]);
-    let log = logged(&dir);
+    let log = common::aof_commands(&dir);
     let expected_shapes = [
         "SELECT 0",
         "SET a 1",
@@ -283,7 +268,7 @@ fn turning_the_aof_on_at_run_time_writes_a_base_first_and_rewrites_compact_it() 
     state.update_config(|config| config.appendonly = true);
     wait_for_rewrite(&state);
     c.call(&["SET", "after", "y"]);
-    assert_eq!(logged(&dir), ["SELECT 0", "SET after y"]);
+    assert_eq!(common::aof_commands(&dir), ["SELECT 0", "SET after y"]);
     for i in 0..50 {
         c.call(&["INCR", "counter"]);
         let _ = i;
@@ -301,7 +286,7 @@ fn turning_the_aof_on_at_run_time_writes_a_base_first_and_rewrites_compact_it() 
         "a second base replaced the first"
     );
     assert!(
-        logged(&dir).is_empty(),
+        common::aof_commands(&dir).is_empty(),
         "the rewrite moved everything into the base"
     );
     server.stop();
@@ -393,7 +378,7 @@ fn a_full_disk_refuses_writes_with_misconf_and_acknowledges_nothing_unlogged() {
     });
     drop(server);
     // The log is whole: every command in it parses, none is torn.
-    let commands = logged(&dir);
+    let commands = common::aof_commands(&dir);
     assert!(commands.iter().any(|c| c == "SET before 1"), "{commands:?}");
     assert!(commands.iter().any(|c| c == "SET after 1"), "{commands:?}");
     std::fs::remove_dir_all(&dir).ok();

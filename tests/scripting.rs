@@ -7,11 +7,8 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::{TestServer, temp_dir, with_dir};
 use sedis::Config;
-use sedis::internals::persist::aof::{AofPaths, read_commands};
 
 const KEYS: [&str; 8] = ["a", "b", "c", "d", "e", "f", "g", "h"];
 
@@ -123,21 +120,6 @@ fn a_script_that_wrote_cannot_be_killed() {
     server.stop();
 }
 
-fn logged(dir: &Path) -> Vec<String> {
-    let paths = AofPaths {
-        dir: dir.join("appendonlydir"),
-        filename: "appendonly.aof".into(),
-    };
-    let manifest = paths.read_manifest().unwrap().expect("manifest");
-    let incr = manifest.incrs.last().expect("an incr file");
-    read_commands(&paths.file(&incr.name))
-        .unwrap()
-        .commands
-        .iter()
-        .map(|c| String::from_utf8_lossy(&c.join(&b' ')).into_owned())
-        .collect()
-}
-
 #[cfg_attr(not(feature = "scripting"), ignore = "needs the scripting feature")]
 #[test]
 fn a_scripts_effects_are_logged_as_one_transaction_and_replayed() {
@@ -163,7 +145,7 @@ fn a_scripts_effects_are_logged_as_one_transaction_and_replayed() {
         "0",
     ]);
     assert_eq!(
-        logged(&dir),
+        common::aof_commands(&dir),
         [
             "SELECT 0",
             "MULTI",

@@ -290,6 +290,24 @@ pub fn dir_with_dump(name: &str, dump: &str) -> PathBuf {
     dir
 }
 
+/// The commands in the current incr file of the append-only directory in
+/// `dir`, each as its words joined by spaces.
+pub fn aof_commands(dir: &Path) -> Vec<String> {
+    use sedis::internals::persist::aof::{AofPaths, read_commands};
+    let paths = AofPaths {
+        dir: dir.join("appendonlydir"),
+        filename: "appendonly.aof".into(),
+    };
+    let manifest = paths.read_manifest().unwrap().expect("manifest");
+    let incr = manifest.incrs.last().expect("an incr file");
+    read_commands(&paths.file(&incr.name))
+        .unwrap()
+        .commands
+        .iter()
+        .map(|c| String::from_utf8_lossy(&c.join(&b' ')).into_owned())
+        .collect()
+}
+
 /// A config tweak for [`TestServer::with_config`]: the server's files (its
 /// dump, its append-only directory) go in `dir`.
 pub fn with_dir(dir: &Path) -> impl FnOnce(&mut Config) + '_ {
