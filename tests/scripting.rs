@@ -95,6 +95,46 @@ fn a_runaway_script_gets_others_busy_and_script_kill_stops_it() {
 
 #[cfg_attr(not(feature = "scripting"), ignore = "needs the scripting feature")]
 #[test]
+fn a_runaway_function_is_reported_by_function_stats_and_stopped_by_function_kill() {
+    let server = TestServer::with_config(|c: &mut Config| c.busy_reply_threshold = 50);
+    let mut runner = server.raw();
+    runner.call(&[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=spin\nredis.register_function('spin', function() while true do end end)",
+    ]);
+    runner.cmd(&["FCALL", "spin", "0"]);
+    let mut other = server.raw();
+    let busy = loop {
+        let reply = other.call(&["PING"]);
+        if reply.starts_with(b"-BUSY") {
+            break reply;
+        }
+    };
+    assert_eq!(
+        busy,
+        b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
+    );
+    let stats = String::from_utf8_lossy(&other.call(&["FUNCTION", "STATS"])).into_owned();
+    assert!(
+        stats.starts_with("*4\r\n$14\r\nrunning_script\r\n*6\r\n$4\r\nname\r\n$4\r\nspin\r\n$7\r\ncommand\r\n*3\r\n$5\r\nFCALL\r\n"),
+        "{stats}"
+    );
+    // SCRIPT KILL stops scripts only.
+    assert_eq!(other.call(&["SCRIPT", "KILL"]), busy);
+    assert_eq!(other.call(&["FUNCTION", "KILL"]), b"+OK\r\n");
+    // Redis words it for both KILLs alike.
+    let killed = String::from_utf8_lossy(&runner.read_raw()).into_owned();
+    assert!(
+        killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."),
+        "{killed}"
+    );
+    assert_eq!(other.call(&["PING"]), b"+PONG\r\n");
+    server.stop();
+}
+
+#[cfg_attr(not(feature = "scripting"), ignore = "needs the scripting feature")]
+#[test]
 fn a_script_that_wrote_cannot_be_killed() {
     let server = TestServer::with_config(|c: &mut Config| c.busy_reply_threshold = 50);
     let mut runner = server.raw();
@@ -281,6 +321,10 @@ fn failing_scripts_leave_nothing_behind() {
     }
     let (lua_warm, rss_warm) = warm.expect("warmed up");
     let (lua_end, rss_end) = (lua_memory(&mut c), rss_kib());
+    eprintln!(
+        "{total} failing scripts: Lua memory {lua_warm} -> {lua_end} bytes, \
+         resident {rss_warm} -> {rss_end} KiB (after the first tenth -> at the end)"
+    );
     // Lua's collector runs in steps: allow it its slack, not a trend.
     assert!(
         lua_end < lua_warm * 2 + 256 * 1024,

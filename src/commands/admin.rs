@@ -94,6 +94,16 @@ fn shutdown(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         // A shutdown here never waits for replicas, so none is ever pending.
         return Err(crate::error::CommandError::err("No shutdown in progress."));
     }
+    // Running at all, this command runs beside a script that is past
+    // busy-reply-threshold: only NOSAVE may stop the server then, and it
+    // stops the script too.
+    let script = &ctx.state.script_status;
+    if script.is_running() {
+        if !nosave {
+            return Err(script.busy_error());
+        }
+        script.abort();
+    }
     let mode = match (nosave, save) {
         (true, _) => ShutdownMode::NoSave,
         (_, true) => ShutdownMode::Save,

@@ -160,6 +160,15 @@ impl RunStatus {
         }
     }
 
+    /// SHUTDOWN NOSAVE beside a busy script: stops it whatever it has done
+    /// (the server is going away without saving), as Redis exits in the
+    /// middle of one.
+    pub fn abort(&self) {
+        if self.is_running() {
+            self.kill.store(true, Ordering::Release);
+        }
+    }
+
     /// The error other commands get while a script runs past
     /// busy-reply-threshold (the KILL it names matches the running code).
     pub fn busy_error(&self) -> CommandError {
