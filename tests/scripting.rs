@@ -58,20 +58,41 @@ fn no_command_of_another_client_runs_between_a_scripts_commands() {
     server.stop();
 }
 
+/// A server that answers BUSY once a script has run for 50 ms.
+fn impatient_server() -> TestServer {
+    TestServer::with_config(|c: &mut Config| c.busy_reply_threshold = 50)
+}
+
+/// Waits (with commands, not sleeps) until `other` is answered BUSY, and
+/// returns that reply.
+fn busy_reply(other: &mut common::Raw) -> Vec<u8> {
+    loop {
+        let reply = other.call(&["PING"]);
+        if reply.starts_with(b"-BUSY") {
+            return reply;
+        }
+    }
+}
+
+/// The error a killed script's client gets (Redis words it alike for
+/// SCRIPT KILL and FUNCTION KILL).
+fn assert_killed(runner: &mut common::Raw) {
+    let killed = String::from_utf8_lossy(&runner.read_raw()).into_owned();
+    assert!(
+        killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."),
+        "{killed}"
+    );
+}
+
 #[cfg_attr(not(feature = "scripting"), ignore = "needs the scripting feature")]
 #[test]
 fn a_runaway_script_gets_others_busy_and_script_kill_stops_it() {
-    let server = TestServer::with_config(|c: &mut Config| c.busy_reply_threshold = 50);
+    let server = impatient_server();
     let mut runner = server.raw();
     runner.cmd(&["EVAL", "while true do end", "0"]);
     let mut other = server.raw();
     // Others wait, then are told BUSY once the threshold has passed.
-    let busy = loop {
-        let reply = other.call(&["GET", "x"]);
-        if reply.starts_with(b"-BUSY") {
-            break reply;
-        }
-    };
+    let busy = busy_reply(&mut other);
     assert_eq!(
         busy,
         b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
@@ -79,11 +100,7 @@ fn a_runaway_script_gets_others_busy_and_script_kill_stops_it() {
     // FUNCTION KILL stops functions only.
     assert_eq!(other.call(&["FUNCTION", "KILL"]), busy);
     assert_eq!(other.call(&["SCRIPT", "KILL"]), b"+OK\r\n");
-    let killed = String::from_utf8_lossy(&runner.read_raw()).into_owned();
-    assert!(
-        killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."),
-        "{killed}"
-    );
+    assert_killed(&mut runner);
     // The server goes on.
     assert_eq!(other.call(&["SET", "x", "1"]), b"+OK\r\n");
     assert_eq!(
@@ -96,7 +113,7 @@ fn a_runaway_script_gets_others_busy_and_script_kill_stops_it() {
 #[cfg_attr(not(feature = "scripting"), ignore = "needs the scripting feature")]
 #[test]
 fn a_runaway_function_is_reported_by_function_stats_and_stopped_by_function_kill() {
-    let server = TestServer::with_config(|c: &mut Config| c.busy_reply_threshold = 50);
+    let server = impatient_server();
     let mut runner = server.raw();
     runner.call(&[
         "FUNCTION",
@@ -105,12 +122,7 @@ fn a_runaway_function_is_reported_by_function_stats_and_stopped_by_function_kill
     ]);
     runner.cmd(&["FCALL", "spin", "0"]);
     let mut other = server.raw();
-    let busy = loop {
-        let reply = other.call(&["PING"]);
-        if reply.starts_with(b"-BUSY") {
-            break reply;
-        }
-    };
+    let busy = busy_reply(&mut other);
     assert_eq!(
         busy,
         b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
@@ -123,12 +135,7 @@ fn a_runaway_function_is_reported_by_function_stats_and_stopped_by_function_kill
     // SCRIPT KILL stops scripts only.
     assert_eq!(other.call(&["SCRIPT", "KILL"]), busy);
     assert_eq!(other.call(&["FUNCTION", "KILL"]), b"+OK\r\n");
-    // Redis words it for both KILLs alike.
-    let killed = String::from_utf8_lossy(&runner.read_raw()).into_owned();
-    assert!(
-        killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."),
-        "{killed}"
-    );
+    assert_killed(&mut runner);
     assert_eq!(other.call(&["PING"]), b"+PONG\r\n");
     server.stop();
 }
@@ -136,7 +143,7 @@ fn a_runaway_function_is_reported_by_function_stats_and_stopped_by_function_kill
 #[cfg_attr(not(feature = "scripting"), ignore = "needs the scripting feature")]
 #[test]
 fn a_script_that_wrote_cannot_be_killed() {
-    let server = TestServer::with_config(|c: &mut Config| c.busy_reply_threshold = 50);
+    let server = impatient_server();
     let mut runner = server.raw();
     // Ends by itself, after long enough for the others to look.
     runner.cmd(&[
