@@ -69,18 +69,13 @@ fn eval_generic(ctx: &mut Ctx, args: &[Vec<u8>], by_sha: bool, ro: bool) -> Comm
     let numkeys = key_count(args, error::NOT_INTEGER)?;
     let state = ctx.state;
     let mut engine = state.scripts.lock();
+    // EVALSHA finds the script in any case; EVAL compiles it first.
     let sha = if by_sha {
-        if engine.script(&args[1]).is_none() {
-            return Err(crate::scripting::NOSCRIPT);
-        }
-        args[1].to_ascii_lowercase()
+        args[1].clone()
     } else {
         engine.load_script(&args[1])?.into_bytes()
     };
-    let flags = match engine.script(&sha) {
-        Some(script) => script.flags,
-        None => return Err(crate::scripting::NOSCRIPT),
-    };
+    let flags = engine.script(&sha).ok_or(crate::scripting::NOSCRIPT)?.flags;
     prepare(ctx, &flags, ro)?;
     let run = Run {
         name: sha.clone(),

@@ -82,8 +82,11 @@ impl Drop for State {
 pub struct Engine {
     eval: State,
     functions: State,
-    /// The script cache, by lowercase SHA-1 hex.
-    scripts: HashMap<String, Script>,
+    /// The script cache, by lowercase SHA-1 hex: each script with the
+    /// registry reference of its compiled function (an integer key: EVALSHA
+    /// finds it without building and interning the `f_<sha>` name Redis
+    /// uses, which scripts cannot see anyway).
+    scripts: HashMap<String, (Script, c_int)>,
     libraries: BTreeMap<Vec<u8>, Library>,
     /// Function name in lower case (FCALL finds a function in any case,
     /// and two may not differ only in case) → library name, and the
@@ -136,33 +139,35 @@ impl Engine {
         let (flags, shebang_len) = flags::parse_eval_shebang(body).map_err(CommandError::err)?;
         let l = self.eval.l;
         // SAFETY: the eval state, not running; the compiled function goes
-        // to the registry under `f_<sha>`, as Redis names it.
-        unsafe {
+        // to the registry, under a reference the cache keeps.
+        let function = unsafe {
             lua::load(l, &body[shebang_len..], c"@user_script").map_err(|message| {
                 let mut text = b"ERR Error compiling script (new function): ".to_vec();
                 text.extend_from_slice(&message);
                 CommandError::from_bytes(text)
             })?;
-            let name = function_name(&sha);
-            ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, name.as_ptr());
-        }
-        self.scripts.insert(
-            sha.clone(),
-            Script {
-                body: body.to_vec(),
-                flags,
-            },
-        );
+            ffi::luaL_ref(l, ffi::LUA_REGISTRYINDEX)
+        };
+        let script = Script {
+            body: body.to_vec(),
+            flags,
+        };
+        self.scripts.insert(sha.clone(), (script, function));
         Ok(sha)
     }
 
     /// The cached script with this SHA-1 (any case), if any.
     pub fn script(&self, sha: &[u8]) -> Option<&Script> {
-        if sha.len() != 40 {
-            return None;
-        }
-        let sha = std::str::from_utf8(sha).ok()?.to_ascii_lowercase();
-        self.scripts.get(&sha)
+        self.cached(sha).map(|(_, (script, _))| script)
+    }
+
+    /// The cache's entry for this SHA-1 (any case): its key, the script and
+    /// its function's reference. No allocation: EVALSHA looks up on every
+    /// call.
+    fn cached(&self, sha: &[u8]) -> Option<(&String, &(Script, c_int))> {
+        let sha: [u8; 40] = sha.try_into().ok()?;
+        let lower = sha.map(|b| b.to_ascii_lowercase());
+        self.scripts.get_key_value(std::str::from_utf8(&lower).ok()?)
     }
 
     /// How many scripts are cached.
@@ -172,22 +177,23 @@ impl Engine {
 
     /// The cached scripts, in no order.
     pub fn scripts(&self) -> impl Iterator<Item = &Script> {
-        self.scripts.values()
+        self.scripts.values().map(|(script, _)| script)
     }
 
     /// Runs a cached script (EVALSHA, or EVAL after [`Engine::load_script`]).
     pub fn run_script(&mut self, sha: &[u8], run: Invocation<'_>) -> Result<Reply, CommandError> {
-        if self.script(sha).is_none() {
+        let Some((key, &(_, function))) = self.cached(sha) else {
             return Err(NOSCRIPT);
-        }
-        let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
+        };
+        let mut name = [0u8; 40];
+        name.copy_from_slice(key.as_bytes());
         let l = self.eval.l;
-        // SAFETY: the eval state, not running; `f_<sha>` was stored by
-        // `load_script`.
+        // SAFETY: the eval state, not running; the reference was taken by
+        // `load_script` in this state.
         unsafe {
             ffi::lua_settop(l, 0);
             ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, env::ERROR_HANDLER.as_ptr());
-            ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, function_name(&sha).as_ptr());
+            ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, ffi::lua_Integer::from(function));
             // KEYS and ARGV are globals of an EVAL script.
             ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, env::GLOBALS.as_ptr());
             push_array(l, run.keys);
@@ -196,7 +202,8 @@ impl Engine {
             ffi::lua_setfield(l, -2, c"ARGV".as_ptr());
             ffi::lua_pop(l, 1);
         }
-        Ok(call(&mut self.eval, &sha, true, run, 0))
+        let name = std::str::from_utf8(&name).unwrap_or_default();
+        Ok(call(&mut self.eval, name, true, run, 0))
     }
 
     /// Empties the script cache and starts a new EVAL state (SCRIPT FLUSH).
@@ -443,11 +450,6 @@ impl Engine {
     pub fn functions_memory(&self) -> usize {
         self.functions.memory()
     }
-}
-
-/// `f_<sha>`: the registry name of a compiled script.
-fn function_name(sha: &str) -> std::ffi::CString {
-    std::ffi::CString::new(format!("f_{sha}")).unwrap_or_default()
 }
 
 /// Points the function state's globals at the table stored under `key`.
