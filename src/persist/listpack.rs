@@ -92,6 +92,15 @@ impl Writer {
         b.extend_from_slice(s);
     }
 
+    /// Appends an integer element.
+    pub fn push_int(&mut self, v: i64) {
+        let start = self.buf.len();
+        self.encode_int(v);
+        let entry_len = (self.buf.len() - start) as u64;
+        encode_backlen(&mut self.buf, entry_len);
+        self.count += 1;
+    }
+
     /// The finished blob.
     pub fn finish(mut self) -> Vec<u8> {
         self.buf.push(EOF);
@@ -101,6 +110,41 @@ impl Writer {
         self.buf[4..6].copy_from_slice(&count.to_le_bytes());
         self.buf
     }
+}
+
+/// The bytes an integer element takes in a listpack, backlen included
+/// (what Redis's `lpAppendInteger` adds): streams size their nodes by it.
+pub fn int_size(v: i64) -> usize {
+    let encoded = if (0..=127).contains(&v) {
+        1
+    } else if (-4096..=4095).contains(&v) {
+        2
+    } else if i16::try_from(v).is_ok() {
+        3
+    } else if (-8_388_608..=8_388_607).contains(&v) {
+        4
+    } else if i32::try_from(v).is_ok() {
+        5
+    } else {
+        9
+    };
+    encoded + backlen_size(encoded)
+}
+
+/// The bytes `element` takes in a listpack, backlen included (as an
+/// integer when it is a canonical one, as [`Writer::push`] stores it).
+pub fn element_size(element: &[u8]) -> usize {
+    if let Some(v) = num::parse_i64(element) {
+        return int_size(v);
+    }
+    let len = element.len();
+    let encoded = len
+        + match len {
+            0..64 => 1,
+            64..4096 => 2,
+            _ => 5,
+        };
+    encoded + backlen_size(encoded)
 }
 
 /// Writes the backlen of an entry of `l` bytes (Redis's `lpEncodeBacklen`).

@@ -25,6 +25,7 @@ use crate::store::key::Key;
 use crate::store::types::hash::{Hash, HashLimits};
 use crate::store::types::list::{End, List};
 use crate::store::types::set::Set;
+use crate::store::types::stream::{Consumer, Group, Node, PendingEntry, Stream, StreamId};
 use crate::store::types::zset::{AddFlags, ZSet, ZSetLimits};
 use crate::store::{StrValue, Value};
 
@@ -323,7 +324,53 @@ impl<W: Write> Encoder<W> {
                 }
                 Ok(())
             }
+            Value::Stream(stream) => {
+                self.byte(types::STREAM_LISTPACKS_2)?;
+                self.string(key)?;
+                self.stream(stream)
+            }
         }
+    }
+
+    /// A stream as Redis 7.0 writes one (type 19): its nodes (master id as
+    /// 16 big-endian bytes, then the listpack), its counters, then its
+    /// groups with their pending entries and consumers.
+    fn stream(&mut self, stream: &Stream) -> io::Result<()> {
+        self.length(stream.nodes().count() as u64)?;
+        for (master, node) in stream.nodes() {
+            self.string(&master.to_be_bytes())?;
+            self.string(&node.to_listpack(*master))?;
+        }
+        self.length(stream.len())?;
+        for id in [stream.last_id, stream.first_id, stream.max_deleted_id] {
+            self.length(id.ms)?;
+            self.length(id.seq)?;
+        }
+        self.length(stream.entries_added)?;
+        self.length(stream.groups.len() as u64)?;
+        for (name, group) in &stream.groups {
+            self.string(name)?;
+            self.length(group.last_id.ms)?;
+            self.length(group.last_id.seq)?;
+            // Redis writes the signed counter as an unsigned length.
+            self.length(group.entries_read as u64)?;
+            self.length(group.pending.len() as u64)?;
+            for (id, pending) in &group.pending {
+                self.raw(&id.to_be_bytes())?;
+                self.raw(&pending.delivery_time.to_le_bytes())?;
+                self.length(pending.delivery_count)?;
+            }
+            self.length(group.consumers.len() as u64)?;
+            for (name, consumer) in &group.consumers {
+                self.string(name)?;
+                self.raw(&consumer.seen_time.to_le_bytes())?;
+                self.length(consumer.pending.len() as u64)?;
+                for id in &consumer.pending {
+                    self.raw(&id.to_be_bytes())?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A list as Redis 7.0 writes one: quicklist nodes, each a listpack of
@@ -741,9 +788,14 @@ impl<R: Read> Decoder<R> {
                 };
                 Value::ZSet(Box::new(zset_from_flat(elements, self.encodings.zset)?))
             }
+            types::STREAM_LISTPACKS | types::STREAM_LISTPACKS_2 => {
+                Value::Stream(Box::new(self.stream(value_type == types::STREAM_LISTPACKS_2)?))
+            }
             other => return Err(RdbError::Unsupported(format!("value type {other}"))),
         };
         let empty = match &value {
+            // Redis keeps streams without entries.
+            Value::Stream(_) => false,
             Value::List(l) => l.is_empty(),
             Value::Hash(h) => h.is_empty(),
             Value::Set(s) => s.is_empty(),
@@ -751,6 +803,111 @@ impl<R: Read> Decoder<R> {
             Value::Str(_) => false,
         };
         Ok((!empty).then_some(value))
+    }
+
+    /// A stream id written as two lengths.
+    fn stream_id(&mut self) -> Result<StreamId, RdbError> {
+        let ms = self.length()?;
+        Ok(StreamId::new(ms, self.length()?))
+    }
+
+    /// A stream id written as 16 raw big-endian bytes.
+    fn raw_stream_id(&mut self) -> Result<StreamId, RdbError> {
+        let mut b = [0u8; 16];
+        self.read_exact(&mut b)?;
+        Ok(StreamId::from_be_bytes(&b))
+    }
+
+    /// A stream (types 15 and 19; `v2` for 19, which adds the first id,
+    /// the maximal deleted id and the counters of entries added and read).
+    /// Every count is read as the items arrive, never allocated ahead.
+    fn stream(&mut self, v2: bool) -> Result<Stream, RdbError> {
+        let mut stream = Stream::new();
+        let nodes = self.length()?;
+        for _ in 0..nodes {
+            let key = self.string()?;
+            let key: [u8; 16] = key
+                .as_slice()
+                .try_into()
+                .map_err(|_| corrupt("stream node key is not a stream ID"))?;
+            let master = StreamId::from_be_bytes(&key);
+            let elements = self.packed(listpack::decode, "stream listpack")?;
+            if elements.is_empty() {
+                return Err(corrupt("empty listpack inside stream"));
+            }
+            let node = Node::from_elements(master, &elements)
+                .ok_or_else(|| corrupt("invalid stream node"))?;
+            if !stream.push_node(master, node) {
+                return Err(corrupt("stream nodes out of order"));
+            }
+        }
+        let length = self.length()?;
+        if length != stream.len() {
+            return Err(corrupt("stream length does not match its entries"));
+        }
+        stream.last_id = self.stream_id()?;
+        if v2 {
+            stream.first_id = self.stream_id()?;
+            stream.max_deleted_id = self.stream_id()?;
+            stream.entries_added = self.length()?;
+        } else {
+            stream.first_id = stream.edge_id(true, true);
+            stream.entries_added = length;
+        }
+        let groups = self.length()?;
+        for _ in 0..groups {
+            let name = self.string()?;
+            let last_id = self.stream_id()?;
+            let entries_read = if v2 {
+                self.length()? as i64
+            } else {
+                stream.estimate_entries_read(last_id)
+            };
+            let mut group = Group {
+                last_id,
+                entries_read,
+                ..Group::default()
+            };
+            let pending = self.length()?;
+            for _ in 0..pending {
+                let id = self.raw_stream_id()?;
+                let delivery_time = self.millis()?;
+                let delivery_count = self.length()?;
+                let entry = PendingEntry {
+                    delivery_time,
+                    delivery_count,
+                    consumer: Vec::new(),
+                };
+                if group.pending.insert(id, entry).is_some() {
+                    return Err(corrupt("duplicated stream group PEL entry"));
+                }
+            }
+            let consumers = self.length()?;
+            for _ in 0..consumers {
+                let consumer_name = self.string()?;
+                let mut consumer = Consumer {
+                    seen_time: self.millis()?,
+                    ..Consumer::default()
+                };
+                let owned = self.length()?;
+                for _ in 0..owned {
+                    let id = self.raw_stream_id()?;
+                    let entry = group
+                        .pending
+                        .get_mut(&id)
+                        .ok_or_else(|| corrupt("consumer PEL entry not in the group PEL"))?;
+                    entry.consumer = consumer_name.clone();
+                    consumer.pending.insert(id);
+                }
+                if group.consumers.insert(consumer_name, consumer).is_some() {
+                    return Err(corrupt("duplicated stream consumer"));
+                }
+            }
+            if stream.groups.insert(name, group).is_some() {
+                return Err(corrupt("duplicated stream consumer group"));
+            }
+        }
+        Ok(stream)
     }
 
     /// The elements of a compact blob (listpack, ziplist, zipmap) read as a
