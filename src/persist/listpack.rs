@@ -112,41 +112,6 @@ impl Writer {
     }
 }
 
-/// The bytes an integer element takes in a listpack, backlen included
-/// (what Redis's `lpAppendInteger` adds): streams size their nodes by it.
-pub fn int_size(v: i64) -> usize {
-    let encoded = if (0..=127).contains(&v) {
-        1
-    } else if (-4096..=4095).contains(&v) {
-        2
-    } else if i16::try_from(v).is_ok() {
-        3
-    } else if (-8_388_608..=8_388_607).contains(&v) {
-        4
-    } else if i32::try_from(v).is_ok() {
-        5
-    } else {
-        9
-    };
-    encoded + backlen_size(encoded)
-}
-
-/// The bytes `element` takes in a listpack, backlen included (as an
-/// integer when it is a canonical one, as [`Writer::push`] stores it).
-pub fn element_size(element: &[u8]) -> usize {
-    if let Some(v) = num::parse_i64(element) {
-        return int_size(v);
-    }
-    let len = element.len();
-    let encoded = len
-        + match len {
-            0..64 => 1,
-            64..4096 => 2,
-            _ => 5,
-        };
-    encoded + backlen_size(encoded)
-}
-
 /// Writes the backlen of an entry of `l` bytes (Redis's `lpEncodeBacklen`).
 fn encode_backlen(buf: &mut Vec<u8>, l: u64) {
     if l <= 127 {

@@ -29,7 +29,9 @@ use crate::store::key::Key;
 use crate::store::types::hash::{Hash, HashLimits};
 use crate::store::types::list::{End, List};
 use crate::store::types::set::Set;
-use crate::store::types::stream::{Consumer, Group, Node, PendingEntry, Stream, StreamId};
+use crate::store::types::stream::{
+    Consumer, FLAG_DELETED, FLAG_SAMEFIELDS, Group, Node, PendingEntry, Stream, StreamId,
+};
 use crate::store::types::zset::{AddFlags, ZSet, ZSetLimits};
 use crate::store::{StrValue, Value};
 
@@ -343,7 +345,7 @@ impl<W: Write> Encoder<W> {
         self.length(stream.nodes().count() as u64)?;
         for (master, node) in stream.nodes() {
             self.string(&master.to_be_bytes())?;
-            self.string(&node.to_listpack(*master))?;
+            self.string(&node_listpack(*master, node))?;
         }
         self.length(stream.len())?;
         for id in [stream.last_id, stream.first_id, stream.max_deleted_id] {
@@ -839,7 +841,7 @@ impl<R: Read> Decoder<R> {
             if elements.is_empty() {
                 return Err(corrupt("empty listpack inside stream"));
             }
-            let node = Node::from_elements(master, &elements)
+            let node = node_from_elements(master, &elements)
                 .ok_or_else(|| corrupt("invalid stream node"))?;
             if !stream.push_node(master, node) {
                 return Err(corrupt("stream nodes out of order"));
@@ -969,6 +971,110 @@ impl<R: Read> Decoder<R> {
 /// A set of integers in Redis's intset layout: the width of every element
 /// (2, 4 or 8 bytes, the smallest that fits them all), the count, then the
 /// elements ascending, all little-endian.
+/// A stream node as the listpack Redis stores: the master entry (`count`,
+/// `deleted`, the fields, a 0 terminator), then each entry as `flags`,
+/// the id's deltas from `master`, the fields unless `SAMEFIELDS`, the
+/// values, and `lp-count` (how many elements the entry took).
+fn node_listpack(master: StreamId, node: &Node) -> Vec<u8> {
+    let mut lp = listpack::Writer::new();
+    lp.push_int(node.live() as i64);
+    lp.push_int(node.deleted() as i64);
+    lp.push_int(node.master_field_count() as i64);
+    for field in node.master_fields() {
+        lp.push(field);
+    }
+    lp.push_int(0);
+    for entry in node.entries() {
+        let same = entry.flags & FLAG_SAMEFIELDS != 0;
+        let stored = entry.stored().count();
+        lp.push_int(i64::from(entry.flags));
+        // Deltas wrap as Redis's unsigned subtraction does.
+        lp.push_int(entry.id.ms.wrapping_sub(master.ms) as i64);
+        lp.push_int(entry.id.seq.wrapping_sub(master.seq) as i64);
+        if !same {
+            lp.push_int((stored / 2) as i64);
+        }
+        for s in entry.stored() {
+            lp.push(s);
+        }
+        let lp_count = if same { stored + 3 } else { stored + 4 };
+        lp.push_int(lp_count as i64);
+    }
+    lp.finish()
+}
+
+/// A stream node rebuilt from its listpack's elements (integers as decimal
+/// text, as [`listpack::decode`] gives them); `None` where they do not form
+/// a valid node: counts that disagree, ids out of order or below the
+/// master, flags Redis never writes.
+fn node_from_elements(master: StreamId, elements: &[Vec<u8>]) -> Option<Node> {
+    let int = |e: &Vec<u8>| num::parse_i64(e);
+    let mut at = elements.iter();
+    let live = int(at.next()?)?;
+    let deleted = int(at.next()?)?;
+    let field_count = usize::try_from(int(at.next()?)?).ok()?;
+    if live < 0 || deleted < 0 || field_count > elements.len() {
+        return None;
+    }
+    let mut master_fields = Vec::new();
+    for _ in 0..field_count {
+        master_fields.push(at.next()?.as_slice());
+    }
+    if int(at.next()?)? != 0 {
+        return None;
+    }
+    let mut node = Node::new(&master_fields);
+    let mut previous: Option<StreamId> = None;
+    while let Some(flags) = at.next() {
+        let flags = u8::try_from(int(flags)?).ok()?;
+        if flags & !(FLAG_DELETED | FLAG_SAMEFIELDS) != 0 {
+            return None;
+        }
+        let ms = master.ms.wrapping_add(int(at.next()?)? as u64);
+        let seq = master.seq.wrapping_add(int(at.next()?)? as u64);
+        let id = StreamId::new(ms, seq);
+        if id < master || previous.is_some_and(|p| p >= id) {
+            return None;
+        }
+        previous = Some(id);
+        let same = flags & FLAG_SAMEFIELDS != 0;
+        let fields = if same {
+            field_count
+        } else {
+            usize::try_from(int(at.next()?)?).ok()?
+        };
+        if fields > elements.len() {
+            return None;
+        }
+        let mut pairs: Vec<&[u8]> = Vec::new();
+        let mut master_names = master_fields.iter();
+        for _ in 0..fields {
+            if same {
+                pairs.push(master_names.next()?);
+            } else {
+                pairs.push(at.next()?);
+            }
+            pairs.push(at.next()?);
+        }
+        let lp_count = int(at.next()?)?;
+        let expected = if same { fields + 3 } else { 2 * fields + 4 };
+        if lp_count != expected as i64 {
+            return None;
+        }
+        node.push(master, id, &pairs, flags & FLAG_DELETED != 0);
+        // Redis sets SAMEFIELDS exactly when the fields are the master's;
+        // an entry that says otherwise is corrupt.
+        if node.entries().last()?.flags != flags {
+            return None;
+        }
+    }
+    if node.live() != live as u64 || node.deleted() != deleted as u64 || node.entries().is_empty()
+    {
+        return None;
+    }
+    Some(node)
+}
+
 fn intset_blob(set: &Set) -> Vec<u8> {
     let members: Vec<i64> = set.iter().filter_map(|m| num::parse_i64(&m)).collect();
     let width: usize = if members.iter().all(|n| i16::try_from(*n).is_ok()) {
@@ -1203,6 +1309,30 @@ mod tests {
             })) => assert_eq!(back, s),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn stream_nodes_round_trip_through_listpacks() {
+        use crate::store::types::stream::StreamLimits;
+        let mut s = Stream::new();
+        let limits = StreamLimits::default();
+        let long = "x".repeat(70);
+        s.append(StreamId::new(1, 0), &[b"a", b"1", b"b", b"hello"], limits);
+        s.append(StreamId::new(1, 1), &[b"a", b"-70000", b"b", long.as_bytes()], limits);
+        s.append(StreamId::new(5, 0), &[b"other", b"-7"], limits);
+        assert!(s.delete(StreamId::new(1, 1)));
+        let (&master, node) = s.nodes().next().unwrap();
+        let blob = node_listpack(master, node);
+        // The size the store computes is the encoder's.
+        assert_eq!(blob.len(), node.listpack_bytes());
+        let elements = listpack::decode(&blob).unwrap();
+        assert_eq!(node_from_elements(master, &elements).as_ref(), Some(node));
+        assert!(node_from_elements(master, &elements[..elements.len() - 1]).is_none());
+        let mut wrong_flag = elements.clone();
+        // The first entry's flags (after count, deleted, the field count,
+        // the two fields and the terminator) without SAMEFIELDS.
+        wrong_flag[6] = b"0".to_vec();
+        assert!(node_from_elements(master, &wrong_flag).is_none());
     }
 
     #[test]

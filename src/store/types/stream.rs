@@ -15,7 +15,8 @@
 //! every node here tracks the exact size its listpack would have in Redis
 //! ([`Node::listpack_bytes`]), and deletions leave tombstones (the
 //! `DELETED` flag) exactly where Redis leaves them. The same structure is
-//! what RDB writes, so a dump carries the nodes as Redis would.
+//! what RDB writes (`persist::rdb` turns a node into its listpack and
+//! back), so a dump carries the nodes as Redis would.
 //!
 //! Consumer groups are plain data here (name, last delivered id, entries
 //! read, pending entries, consumers) so that dumps holding them load and
@@ -24,7 +25,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::num;
-use crate::persist::listpack;
 
 /// An entry id: milliseconds and a sequence number, ordered as one 128-bit
 /// number.
@@ -131,6 +131,57 @@ impl StreamId {
     }
 }
 
+/// Sizes in Redis's listpack encoding (`listpack.c`), backlen included:
+/// what each element adds to a node. (The encoder itself is the persistence
+/// layer's; the store only needs the arithmetic.)
+mod listpack {
+    use crate::num;
+
+    /// The bytes the backlen of an element of `l` bytes takes.
+    fn backlen_size(l: usize) -> usize {
+        match l {
+            0..=127 => 1,
+            128..=16382 => 2,
+            16383..=2_097_150 => 3,
+            2_097_151..=268_435_454 => 4,
+            _ => 5,
+        }
+    }
+
+    /// An integer element (`lpAppendInteger`).
+    pub fn int_size(v: i64) -> usize {
+        let encoded = if (0..=127).contains(&v) {
+            1
+        } else if (-4096..=4095).contains(&v) {
+            2
+        } else if i16::try_from(v).is_ok() {
+            3
+        } else if (-8_388_608..=8_388_607).contains(&v) {
+            4
+        } else if i32::try_from(v).is_ok() {
+            5
+        } else {
+            9
+        };
+        encoded + backlen_size(encoded)
+    }
+
+    /// A string element (`lpAppend`): an integer when it is a canonical one.
+    pub fn element_size(element: &[u8]) -> usize {
+        if let Some(v) = num::parse_i64(element) {
+            return int_size(v);
+        }
+        let len = element.len();
+        let encoded = len
+            + match len {
+                0..64 => 1,
+                64..4096 => 2,
+                _ => 5,
+            };
+        encoded + backlen_size(encoded)
+    }
+}
+
 /// Redis's `string2ull`: a strict decimal `long long` that is not
 /// negative, or else whatever C's `strtoull` accepts whole (leading white
 /// space, a sign, leading zeros, values past `i64::MAX`; a minus sign
@@ -200,6 +251,12 @@ impl NodeEntry {
         self.flags & FLAG_DELETED != 0
     }
 
+    /// The strings stored for the entry, in order: fields and values, or
+    /// only the values with `FLAG_SAMEFIELDS`.
+    pub fn stored(&self) -> impl Iterator<Item = &[u8]> {
+        self.strings()
+    }
+
     fn strings(&self) -> Strings<'_> {
         Strings { rest: &self.data }
     }
@@ -265,7 +322,8 @@ pub struct Node {
 }
 
 impl Node {
-    fn new(fields: &[&[u8]]) -> Node {
+    /// An empty node whose master entry has `fields`.
+    pub fn new(fields: &[&[u8]]) -> Node {
         let mut master_fields = Vec::new();
         for field in fields {
             pack(&mut master_fields, field);
@@ -280,10 +338,25 @@ impl Node {
         }
     }
 
-    fn master_fields(&self) -> Strings<'_> {
+    /// The master entry's fields.
+    pub fn master_fields(&self) -> impl Iterator<Item = &[u8]> {
         Strings {
             rest: &self.master_fields,
         }
+    }
+
+    pub fn master_field_count(&self) -> usize {
+        self.master_field_count
+    }
+
+    /// Live entries (the master entry's `count`).
+    pub fn live(&self) -> u64 {
+        self.live
+    }
+
+    /// Tombstones (the master entry's `deleted`).
+    pub fn deleted(&self) -> u64 {
+        self.deleted
     }
 
     /// The bytes this node's listpack takes in Redis: header, master entry,
@@ -307,8 +380,9 @@ impl Node {
                 .all(|(m, pair)| m == pair[0])
     }
 
-    /// Appends an entry (the caller keeps ids increasing).
-    fn push(&mut self, master: StreamId, id: StreamId, pairs: &[&[u8]], deleted: bool) {
+    /// Appends an entry, a tombstone if `deleted` (the caller keeps ids
+    /// increasing and at least `master`).
+    pub fn push(&mut self, master: StreamId, id: StreamId, pairs: &[&[u8]], deleted: bool) {
         let same = self.same_fields(pairs);
         let mut flags = if same { FLAG_SAMEFIELDS } else { 0 };
         if deleted {
@@ -380,107 +454,6 @@ impl Node {
         true
     }
 
-    /// The node as the listpack Redis stores (RDB), given its master id.
-    pub fn to_listpack(&self, master: StreamId) -> Vec<u8> {
-        let mut lp = listpack::Writer::new();
-        lp.push_int(self.live as i64);
-        lp.push_int(self.deleted as i64);
-        lp.push_int(self.master_field_count as i64);
-        for field in self.master_fields() {
-            lp.push(field);
-        }
-        lp.push_int(0);
-        for entry in &self.entries {
-            let same = entry.flags & FLAG_SAMEFIELDS != 0;
-            lp.push_int(i64::from(entry.flags));
-            lp.push_int(entry.id.ms.wrapping_sub(master.ms) as i64);
-            lp.push_int(entry.id.seq.wrapping_sub(master.seq) as i64);
-            let mut fields = 0;
-            if !same {
-                fields = entry.strings().count() / 2;
-                lp.push_int(fields as i64);
-            }
-            for s in entry.strings() {
-                lp.push(s);
-            }
-            if same {
-                fields = entry.strings().count();
-            }
-            let lp_count = if same { fields + 3 } else { 2 * fields + 4 };
-            lp.push_int(lp_count as i64);
-        }
-        lp.finish()
-    }
-
-    /// Rebuilds a node from its listpack's elements (integers as decimal
-    /// text, as [`listpack::decode`] gives them). `None` if they do not
-    /// form a valid stream node: RDB input is never trusted.
-    pub fn from_elements(master: StreamId, elements: &[Vec<u8>]) -> Option<Node> {
-        let int = |e: &Vec<u8>| num::parse_i64(e);
-        let mut at = elements.iter();
-        let live = int(at.next()?)?;
-        let deleted = int(at.next()?)?;
-        let field_count = usize::try_from(int(at.next()?)?).ok()?;
-        if live < 0 || deleted < 0 || field_count > elements.len() {
-            return None;
-        }
-        let mut master_fields = Vec::with_capacity(field_count);
-        for _ in 0..field_count {
-            master_fields.push(at.next()?.as_slice());
-        }
-        if int(at.next()?)? != 0 {
-            return None;
-        }
-        let mut node = Node::new(&master_fields);
-        let mut previous: Option<StreamId> = None;
-        while let Some(flags) = at.next() {
-            let flags = u8::try_from(int(flags)?).ok()?;
-            if flags & !(FLAG_DELETED | FLAG_SAMEFIELDS) != 0 {
-                return None;
-            }
-            let ms = master.ms.wrapping_add(int(at.next()?)? as u64);
-            let seq = master.seq.wrapping_add(int(at.next()?)? as u64);
-            let id = StreamId::new(ms, seq);
-            if id < master || previous.is_some_and(|p| p >= id) {
-                return None;
-            }
-            previous = Some(id);
-            let same = flags & FLAG_SAMEFIELDS != 0;
-            let mut pairs: Vec<&[u8]> = Vec::new();
-            let fields = if same {
-                field_count
-            } else {
-                usize::try_from(int(at.next()?)?).ok()?
-            };
-            if fields > elements.len() {
-                return None;
-            }
-            let mut master_names = master_fields.iter();
-            for _ in 0..fields {
-                if same {
-                    pairs.push(master_names.next()?);
-                } else {
-                    pairs.push(at.next()?);
-                }
-                pairs.push(at.next()?);
-            }
-            let lp_count = int(at.next()?)?;
-            let expected = if same { fields + 3 } else { 2 * fields + 4 };
-            if lp_count != expected as i64 {
-                return None;
-            }
-            node.push(master, id, &pairs, flags & FLAG_DELETED != 0);
-            // Redis sets SAMEFIELDS exactly when the fields are the
-            // master's; an entry that says otherwise is corrupt.
-            if node.entries.last()?.flags != flags {
-                return None;
-            }
-        }
-        if node.live != live as u64 || node.deleted != deleted as u64 || node.entries.is_empty() {
-            return None;
-        }
-        Some(node)
-    }
 }
 
 /// A pending entry of a consumer group (Redis's `streamNACK`).
@@ -858,30 +831,6 @@ mod tests {
 
     fn pairs(items: &[&'static str]) -> Vec<&'static [u8]> {
         items.iter().map(|s| s.as_bytes()).collect()
-    }
-
-    #[test]
-    fn nodes_round_trip_through_listpacks() {
-        let mut s = Stream::new();
-        let limits = StreamLimits::default();
-        s.append(id(1, 0), &pairs(&["a", "1", "b", "hello"]), limits);
-        s.append(id(1, 1), &pairs(&["a", "2", "b", "x"]), limits);
-        s.append(id(5, 0), &pairs(&["other", "-7"]), limits);
-        assert!(s.delete(id(1, 1)));
-        let (&master, node) = s.nodes().next().unwrap();
-        let blob = node.to_listpack(master);
-        assert_eq!(blob.len(), node.listpack_bytes());
-        let elements = listpack::decode(&blob).unwrap();
-        let back = Node::from_elements(master, &elements).unwrap();
-        assert_eq!(&back, node);
-        type Pairs<'a> = Vec<(&'a [u8], &'a [u8])>;
-        let got: Vec<(StreamId, Pairs)> = s
-            .range(StreamId::MIN, StreamId::MAX, false)
-            .map(|(n, e)| (e.id, n.pairs(e).collect()))
-            .collect();
-        assert_eq!(got.len(), 2);
-        assert_eq!(got[1].1, vec![(&b"other"[..], &b"-7"[..])]);
-        assert!(Node::from_elements(master, &elements[..elements.len() - 1]).is_none());
     }
 
     #[test]
