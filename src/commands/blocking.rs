@@ -5,9 +5,10 @@
 //!
 //! # How a blocked client is served
 //!
-//! Creating a list or sorted-set key that clients wait on (a push, ZADD,
-//! RENAME, MOVE, COPY, SWAPDB, the destination of BLMOVE...) records the
-//! key as *ready* in the command's lock set (see `Db::insert_entry`).
+//! Creating a list, sorted-set or stream key that clients wait on (a push, ZADD,
+//! RENAME, MOVE, COPY, SWAPDB, the destination of BLMOVE...), or adding an
+//! entry to a stream (XADD), records the key as *ready* in the command's
+//! lock set (see `Db::insert_entry`, `Db::signal_ready`).
 //! After the command, and after a whole EXEC since EXEC is one command
 //! here, [`serve_blocked_clients`] runs in the writer's own thread with the
 //! command's locks still held, as Redis serves in the pusher's context:
@@ -162,16 +163,22 @@ fn serve_key(state: &State, locks: &mut LockSet<'_>, db: usize, key: &Key, now_m
                 locks.db(db, now_ms).unblock(key, &waiter);
                 continue;
             }
-            let is_list = match locks.db(db, now_ms).lookup_write(key) {
+            let kind = match locks.db(db, now_ms).lookup_write(key) {
                 None => return offset,
                 Some(entry) => match entry.value {
-                    Value::List(_) => true,
-                    Value::ZSet(_) => false,
+                    Value::List(_) | Value::ZSet(_) | Value::Stream(_) => entry.value.type_name(),
                     // Nothing waits for other types.
                     _ => return offset,
                 },
             };
-            if waiter.op.wants_list() != is_list {
+            if waiter.op.wanted_type() != kind {
+                continue;
+            }
+            // A stream serves only the readers waiting for ids before its
+            // last one; the others keep waiting.
+            if kind == "stream"
+                && !super::streams::has_entries_for(&mut locks.db(db, now_ms), key, &waiter.op)
+            {
                 continue;
             }
             if let BlockedOp::ListMove { destination, .. } = &waiter.op {
@@ -194,10 +201,10 @@ fn serve_key(state: &State, locks: &mut LockSet<'_>, db: usize, key: &Key, now_m
             };
             waiter.try_serve(&ks.blocked, || {
                 let mut view = locks.db(db, now_ms);
-                let serve = if is_list {
-                    super::lists::serve_blocked
-                } else {
-                    super::zsets::serve_blocked
+                let serve = match kind {
+                    "list" => super::lists::serve_blocked,
+                    "zset" => super::zsets::serve_blocked,
+                    _ => super::streams::serve_blocked,
                 };
                 dirty = serve(&mut view, key, &waiter.op, &mut serving);
                 offset = offset.max(log_served(state, db, &serving.log));

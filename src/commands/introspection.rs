@@ -284,6 +284,15 @@ fn spec_keys(spec: &KeySpecInfo, argv: &[Vec<u8>]) -> Option<Vec<usize>> {
     let argc = argv.len() as i64;
     let first = match spec.begin {
         BeginSearch::Index(pos) => i64::from(pos),
+        // Searched up to the last argument but one, as Redis does: a
+        // keyword at the very end has no keys after it.
+        BeginSearch::Keyword(keyword, from) => {
+            let from = i64::from(from);
+            let start = if from > 0 { from } else { argc + from };
+            let found = (start.max(1)..argc - 1)
+                .find(|&i| args::is(&argv[i as usize], keyword))?;
+            found + 1
+        }
         BeginSearch::Unknown => return None,
     };
     let (first, last, step) = match spec.find {
@@ -389,7 +398,7 @@ fn legacy_range(cmd: &Command) -> ((i32, i32, i32), bool) {
     if cmd.key_specs.is_empty() {
         return (
             cmd.keys.legacy_range(),
-            matches!(cmd.keys, KeySpec::Counted { .. }),
+            matches!(cmd.keys, KeySpec::Counted { .. } | KeySpec::Found(_)),
         );
     }
     let incomplete = |spec: &KeySpecInfo| spec.flags.contains(&"incomplete");
@@ -476,7 +485,9 @@ fn write_key_specs(out: &mut ReplyWriter, cmd: &Command) {
                 FindKeys::Range(lastkey, step, 0),
             )
         }
-        KeySpec::Counted { .. } => KeySpecInfo::new(&[], BeginSearch::Unknown, FindKeys::Unknown),
+        KeySpec::Counted { .. } | KeySpec::Found(_) => {
+            KeySpecInfo::new(&[], BeginSearch::Unknown, FindKeys::Unknown)
+        }
     };
     out.set(1);
     write_key_spec(out, &derived, key_flags(cmd));
@@ -506,6 +517,17 @@ fn write_key_spec(out: &mut ReplyWriter, spec: &KeySpecInfo, flags: Vec<&str>) {
     out.bulk(b"begin_search");
     match spec.begin {
         BeginSearch::Index(index) => part(out, "index", &[("index", index)]),
+        BeginSearch::Keyword(keyword, startfrom) => {
+            out.map(2);
+            out.bulk(b"type");
+            out.bulk(b"keyword");
+            out.bulk(b"spec");
+            out.map(2);
+            out.bulk(b"keyword");
+            out.bulk(keyword.as_bytes());
+            out.bulk(b"startfrom");
+            out.int(i64::from(startfrom));
+        }
         BeginSearch::Unknown => part(out, "unknown", &[]),
     }
     out.bulk(b"find_keys");

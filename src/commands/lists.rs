@@ -694,7 +694,9 @@ pub fn serve_blocked(db: &mut Db, key: &[u8], op: &BlockedOp, serving: &mut Serv
                 0
             })
         }
-        BlockedOp::ZSetPop { .. } | BlockedOp::ZSetMultiPop { .. } => Ok(0),
+        BlockedOp::ZSetPop { .. }
+        | BlockedOp::ZSetMultiPop { .. }
+        | BlockedOp::StreamRead { .. } => Ok(0),
     };
     db.signal_modified(key);
     if delete_if_empty::<List>(db, key) && !matches!(op, BlockedOp::ListMove { .. }) {

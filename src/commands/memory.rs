@@ -114,6 +114,7 @@ fn value_bytes(entry: &Entry, samples: usize) -> usize {
             size_of::<Set>() + set.len() * per_member + extrapolate(heap, seen, set.len())
         }
         Value::ZSet(zset) => zset_bytes(zset, samples),
+        Value::Stream(stream) => size_of::<crate::store::types::stream::Stream>() + stream.heap_size(),
     }
 }
 

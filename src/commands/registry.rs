@@ -23,6 +23,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::zsets::COMMANDS,
         super::hashes::COMMANDS,
         super::sets::COMMANDS,
+        super::streams::COMMANDS,
         super::pubsub::COMMANDS,
         super::info::COMMANDS,
         super::introspection::COMMANDS,

@@ -229,6 +229,10 @@ pub enum KeySpec {
         count_at: usize,
         destination: bool,
     },
+    /// Keys found by the command's own rule (XREAD's keys after STREAMS):
+    /// the indexes it returns, none for arguments it cannot read (the
+    /// handler then fails before touching a key).
+    Found(fn(&[Vec<u8>]) -> Vec<usize>),
 }
 
 impl KeySpec {
@@ -264,13 +268,14 @@ impl KeySpec {
                 }
                 keys
             }
+            KeySpec::Found(find) => find(args),
         }
     }
 
     /// The legacy (first, last, step) COMMAND INFO reports.
     pub fn legacy_range(&self) -> (i32, i32, i32) {
         match *self {
-            KeySpec::None | KeySpec::Counted { .. } => (0, 0, 0),
+            KeySpec::None | KeySpec::Counted { .. } | KeySpec::Found(_) => (0, 0, 0),
             KeySpec::Range { first, last, step } => (first, last, step),
         }
     }
@@ -322,9 +327,11 @@ impl KeySpecInfo {
 /// Where a key spec's search starts.
 #[derive(Clone, Copy)]
 pub enum BeginSearch {
-    /// At this argument index. (Redis also searches for a keyword, for
-    /// commands sedis does not have: SORT's STORE, XREAD's STREAMS...)
+    /// At this argument index.
     Index(i32),
+    /// After the first occurrence of this keyword (any case), searched from
+    /// this argument index on (XREAD's STREAMS).
+    Keyword(&'static str, i32),
     Unknown,
 }
 
@@ -466,6 +473,13 @@ impl Command {
     /// A destination key, then a count at `count_at` and that many keys.
     pub const fn destination_and_keys_after_count(self, count_at: usize) -> Self {
         self.counted_keys(count_at, true)
+    }
+
+    /// Keys found by `find` (see [`KeySpec::Found`]), locked for writing.
+    pub const fn found_keys(mut self, find: fn(&[Vec<u8>]) -> Vec<usize>) -> Self {
+        self.keys = KeySpec::Found(find);
+        self.locks = Locks::Keys(Mode::Write);
+        self
     }
 
     const fn counted_keys(mut self, count_at: usize, destination: bool) -> Self {

@@ -151,6 +151,12 @@ pub struct Config {
     pub zset_max_listpack_entries: usize,
     /// The longest member a compact sorted set may hold.
     pub zset_max_listpack_value: usize,
+    /// `stream-node-max-entries`: entries (deleted ones included) a
+    /// stream node holds before a new one starts; 0: no limit.
+    pub stream_node_max_entries: i64,
+    /// `stream-node-max-bytes`: the listpack size a stream node stays
+    /// under; 0: Redis's 1 GB cap only.
+    pub stream_node_max_bytes: u64,
 
     /// Which keyspace events are published (class bits of
     /// [`crate::channels::notify`]); 0: none, the default.
@@ -223,6 +229,8 @@ impl Default for Config {
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            stream_node_max_entries: 100,
+            stream_node_max_bytes: 4096,
             notify_keyspace_events: 0,
             busy_reply_threshold: 5000,
             inert: Inert::default(),
@@ -252,6 +260,14 @@ impl Config {
         ZSetLimits {
             max_entries: self.zset_max_listpack_entries,
             max_value: self.zset_max_listpack_value,
+        }
+    }
+
+    /// When a stream's node is full (`stream-node-max-*`).
+    pub fn stream_limits(&self) -> crate::store::types::stream::StreamLimits {
+        crate::store::types::stream::StreamLimits {
+            max_bytes: self.stream_node_max_bytes,
+            max_entries: self.stream_node_max_entries,
         }
     }
 

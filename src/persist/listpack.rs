@@ -92,6 +92,15 @@ impl Writer {
         b.extend_from_slice(s);
     }
 
+    /// Appends an integer element.
+    pub fn push_int(&mut self, v: i64) {
+        let start = self.buf.len();
+        self.encode_int(v);
+        let entry_len = (self.buf.len() - start) as u64;
+        encode_backlen(&mut self.buf, entry_len);
+        self.count += 1;
+    }
+
     /// The finished blob.
     pub fn finish(mut self) -> Vec<u8> {
         self.buf.push(EOF);

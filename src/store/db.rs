@@ -259,6 +259,16 @@ impl<'k> Db<'_, 'k> {
         self.locks.write_shard(slot).signal_modified(key);
     }
 
+    /// Records `key` as ready for the clients blocked on it, if any: for a
+    /// value that gained data without being created (XADD to an existing
+    /// stream, as Redis's `signalKeyAsReady`).
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        let slot = self.slot(key);
+        if self.locks.shard(slot).is_blocked_on(key) {
+            self.locks.signal_ready(self.db, key);
+        }
+    }
+
     /// Queues a blocked client on `key` (the shard must be write-locked).
     pub fn block(&mut self, key: &[u8], waiter: Arc<Waiter>) {
         let slot = self.slot(key);

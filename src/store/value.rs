@@ -11,6 +11,7 @@ use crate::num;
 use super::types::hash::Hash;
 use super::types::list::List;
 use super::types::set::Set;
+use super::types::stream::Stream;
 use super::types::zset::ZSet;
 
 /// The value stored at a key. Aggregates are boxed so that a value stays
@@ -22,6 +23,7 @@ pub enum Value {
     Hash(Box<Hash>),
     Set(Box<Set>),
     ZSet(Box<ZSet>),
+    Stream(Box<Stream>),
 }
 
 impl Value {
@@ -33,6 +35,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -44,6 +47,7 @@ impl Value {
             Value::Hash(h) => h.encoding_name(),
             Value::Set(s) => s.encoding_name(),
             Value::ZSet(z) => z.encoding_name(),
+            Value::Stream(s) => s.encoding_name(),
         }
     }
 
@@ -63,13 +67,14 @@ impl Value {
             Value::Hash(h) => h.heap_size(),
             Value::Set(s) => s.heap_size(),
             Value::ZSet(z) => z.heap_size(),
+            Value::Stream(s) => s.heap_size(),
         }
     }
 
-    /// True for the types blocked clients wait for (lists and sorted sets):
-    /// creating such a key may serve them.
+    /// True for the types blocked clients wait for (lists, sorted sets and
+    /// streams): creating such a key may serve them.
     pub fn can_unblock(&self) -> bool {
-        matches!(self, Value::List(_) | Value::ZSet(_))
+        matches!(self, Value::List(_) | Value::ZSet(_) | Value::Stream(_))
     }
 }
 

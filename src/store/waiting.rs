@@ -31,6 +31,7 @@ use parking_lot::Mutex;
 
 use super::key::Key;
 use super::types::list::End;
+use super::types::stream::StreamId;
 
 /// What a blocked command will do once data arrives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,15 +50,25 @@ pub enum BlockedOp {
     ZSetPop { max: bool },
     /// BZMPOP: `[key, [[member, score]...]]`.
     ZSetMultiPop { max: bool, count: usize },
+    /// XREAD BLOCK: entries after each key's id, at most `count` of them.
+    /// Reading takes nothing away, so every waiter a new entry concerns is
+    /// served.
+    StreamRead {
+        after: Vec<(Key, StreamId)>,
+        count: usize,
+    },
 }
 
 impl BlockedOp {
-    /// True for operations served by lists, false for sorted sets.
-    pub fn wants_list(&self) -> bool {
-        matches!(
-            self,
-            BlockedOp::ListPop { .. } | BlockedOp::ListMultiPop { .. } | BlockedOp::ListMove { .. }
-        )
+    /// The type (as `TYPE` names it) of the keys that serve this operation.
+    pub fn wanted_type(&self) -> &'static str {
+        match self {
+            BlockedOp::ListPop { .. } | BlockedOp::ListMultiPop { .. } | BlockedOp::ListMove { .. } => {
+                "list"
+            }
+            BlockedOp::ZSetPop { .. } | BlockedOp::ZSetMultiPop { .. } => "zset",
+            BlockedOp::StreamRead { .. } => "stream",
+        }
     }
 }
 

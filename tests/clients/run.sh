@@ -40,13 +40,5 @@ node "$here/session.js" "$port"
 node "$here/session-node-redis.js" "$port"
 node "$here/session-redlock.js" "$port"
 # BullMQ's scripts write job events to streams (XADD, XTRIM; QueueEvents
-# reads them with XREAD). Until the server has streams the session cannot
-# pass: it is skipped, and says so.
-if redis-cli -p "$port" COMMAND INFO xadd | grep -q xadd; then
-  node "$here/session-bullmq.js" "$port"
-else
-  echo "########################################################################"
-  echo "# SKIPPED: the BullMQ session (tests/clients/session-bullmq.js): the"
-  echo "# server on port $port has no streams (XADD), which BullMQ needs."
-  echo "########################################################################"
-fi
+# reads them with XREAD BLOCK).
+node "$here/session-bullmq.js" "$port"

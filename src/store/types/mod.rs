@@ -6,6 +6,7 @@
 //! - [`set`]: sets (`intset` or `hashtable`).
 //! - [`zset`]: sorted sets (`listpack` or `skiplist`).
 //! - [`skiplist`]: the order-statistic index behind large sorted sets.
+//! - [`stream`]: streams (`stream`), their nodes and consumer groups.
 //!
 //! [`Aggregate`] maps each of them to its [`Value`] variant.
 
@@ -13,6 +14,7 @@ pub mod hash;
 pub mod list;
 pub mod set;
 pub mod skiplist;
+pub mod stream;
 pub mod zset;
 
 use super::Value;
@@ -63,3 +65,30 @@ aggregate!(list::List, List);
 aggregate!(hash::Hash, Hash);
 aggregate!(set::Set, Set);
 aggregate!(zset::ZSet, ZSet);
+
+// A stream is never deleted for having no entries left: Redis keeps an
+// empty stream (its last id and groups still matter), so its `is_empty`
+// here is always false.
+impl Aggregate for stream::Stream {
+    fn of(value: &Value) -> Option<&Self> {
+        match value {
+            Value::Stream(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn of_mut(value: &mut Value) -> Option<&mut Self> {
+        match value {
+            Value::Stream(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        false
+    }
+
+    fn into_value(self) -> Value {
+        Value::Stream(Box::new(self))
+    }
+}
