@@ -111,7 +111,8 @@ scripts!(
     hashes,
     sets,
     introspection,
-    scripting
+    scripting,
+    bitmaps
 );
 
 /// The hostile-input table of `tests/hostile.rs` (exact replies and close
