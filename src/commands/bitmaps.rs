@@ -61,9 +61,9 @@ const ALLOC_FAILED: CommandError = super::strings::STRING_ALLOC_FAILED;
 /// Redis's `lookupStringForBitCommand`: the string at `key`, made `raw` and
 /// grown with zero bytes so that bit `max_bit` exists, or a new one of that
 /// size, handed to `edit` with whether the string was created or grew
-/// (which counts as a change, whatever `edit` does). A new key is stored
-/// once edited. WRONGTYPE for another type. The caller signals the key if it
-/// changed it.
+/// (which counts as a change, whatever `edit` does). A new key is added
+/// once edited, without signalling it (as Redis's `dbAdd`). WRONGTYPE for
+/// another type. The caller signals the key if it changed it.
 fn edit_bits<R>(
     db: &mut Db,
     key: &[u8],
@@ -85,7 +85,7 @@ fn edit_bits<R>(
         None => {
             let mut bytes = zeroed(needed)?;
             let result = edit(&mut bytes, true);
-            db.set(key, Value::Str(StrValue::Raw(Box::new(bytes))));
+            db.add(key, Value::Str(StrValue::Raw(Box::new(bytes))));
             Ok(result)
         }
     }
@@ -113,8 +113,6 @@ fn setbit(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         (old, grew || old != on)
     })?;
     if changed {
-        // A new key was signalled as it was stored; signalling twice is
-        // harmless.
         db.signal_modified(key);
         ctx.dirty += 1;
         ctx.notify(notify::STRING, "setbit", key);
