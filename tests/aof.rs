@@ -184,6 +184,51 @@ fn writes_are_logged_as_redis_logs_them() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Bitmap writes are logged as received, and only when they changed bits
+/// (as Redis's dirty counter decides): a SETBIT to the bit's value, a
+/// BITFIELD that only reads or whose writes all failed or changed nothing,
+/// BITFIELD_RO and BITOP with nothing to store or delete are not. A
+/// restart replays them to the same bytes.
+#[test]
+fn bitmap_writes_are_logged_when_they_change_bits() {
+    let dir = temp_dir("bitmaps");
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    c.call(&["SETBIT", "b", "7", "1"]);
+    c.call(&["SETBIT", "b", "7", "1"]);
+    c.call(&["GETBIT", "b", "7"]);
+    c.call(&["BITFIELD", "b", "GET", "u8", "0"]);
+    c.call(&["BITFIELD", "b", "SET", "u8", "0", "1"]);
+    c.call(&["BITFIELD", "b", "INCRBY", "u8", "0", "1", "GET", "u4", "0"]);
+    c.call(&[
+        "BITFIELD", "b", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "255",
+    ]);
+    c.call(&["BITFIELD_RO", "b", "GET", "u8", "0"]);
+    c.call(&["BITOP", "NOT", "n", "b"]);
+    c.call(&["BITOP", "AND", "gone", "missing"]);
+    c.call(&["BITOP", "AND", "n", "missing"]);
+    c.call(&["BITOP", "OR", "o", "b", "b"]);
+    c.call(&["BITCOUNT", "b"]);
+    let log = common::aof_commands(&dir);
+    let expected = [
+        "SELECT 0",
+        "SETBIT b 7 1",
+        "BITFIELD b INCRBY u8 0 1 GET u4 0",
+        "BITOP NOT n b",
+        "BITOP AND n missing",
+        "BITOP OR o b b",
+    ];
+    assert_eq!(log, expected);
+    server.stop();
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    assert_reply!(c, ["GET", "b"], b"$1\r\n\x02\r\n");
+    assert_reply!(c, ["GET", "o"], b"$1\r\n\x02\r\n");
+    assert_reply!(c, ["EXISTS", "n"], b":0\r\n");
+    server.stop();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn a_restart_replays_to_the_same_state_with_absolute_expiries() {
     let dir = temp_dir("replay");

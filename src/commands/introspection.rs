@@ -589,8 +589,12 @@ fn write_docs(out: &mut ReplyWriter, cmd: &Command, full_name: &str) {
 fn write_arguments(out: &mut ReplyWriter, args: &[Arg]) {
     out.array(args.len());
     for arg in args {
-        let flags: Vec<&str> = [(arg.optional, "optional"), (arg.multiple, "multiple")]
-            .into_iter()
+        let flags: Vec<&str> = [
+            (arg.optional, "optional"),
+            (arg.multiple, "multiple"),
+            (arg.multiple_token, "multiple_token"),
+        ]
+        .into_iter()
             .filter_map(|(set, name)| set.then_some(name))
             .collect();
         let nested = matches!(arg.kind, Kind::OneOf | Kind::Block);

@@ -16,6 +16,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
     [
         super::connection::COMMANDS,
         super::strings::COMMANDS,
+        super::bitmaps::COMMANDS,
         super::keys::COMMANDS,
         super::admin::COMMANDS,
         super::tx::COMMANDS,

@@ -46,7 +46,7 @@ fn check_string_length(max: u64, size: u64, append: u64) -> CommandResult {
 }
 
 /// The configured `proto-max-bulk-len`, the largest string a client may build.
-fn max_string_len(ctx: &Ctx) -> u64 {
+pub(super) fn max_string_len(ctx: &Ctx) -> u64 {
     ctx.state.config().proto_max_bulk_len
 }
 
@@ -642,11 +642,11 @@ fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// Replied when memory for a string the client asked for (within
 /// `proto-max-bulk-len`) cannot be had. Redis would abort on out-of-memory
 /// instead; a server that keeps running is the better failure here.
-const STRING_ALLOC_FAILED: CommandError =
+pub(super) const STRING_ALLOC_FAILED: CommandError =
     CommandError::canned("ERR Insufficient memory, failed allocating memory for the string");
 
 /// `len` zero bytes, or an error reply if the memory is not available.
-fn zeroed(len: usize) -> CommandResult<Vec<u8>> {
+pub(super) fn zeroed(len: usize) -> CommandResult<Vec<u8>> {
     let mut bytes = Vec::new();
     bytes
         .try_reserve_exact(len)

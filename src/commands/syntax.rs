@@ -11,7 +11,11 @@
 //!   introduces that argument (`EX seconds:integer`, `LIMIT (offset count)`);
 //!   on its own it is a pure token (`NX`).
 //! - `[...]` is optional, `(...)` groups, `a|b` chooses one, `...` after an
-//!   item repeats it (`key ...` reads as `key [key ...]`).
+//!   item repeats it (`key ...` reads as `key [key ...]`). After a token's
+//!   argument it repeats the argument alone (`GET (a b) ...` is
+//!   `GET a b [a b ...]`); after a group holding the token it repeats the
+//!   token too (`(GET (a b)) ...` is `GET a b [GET a b ...]`, Redis's
+//!   `multiple_token`).
 
 use std::fmt;
 
@@ -67,6 +71,8 @@ pub struct Arg {
     pub token: Option<&'static str>,
     pub optional: bool,
     pub multiple: bool,
+    /// Each repetition repeats the token too (Redis's `multiple_token`).
+    pub multiple_token: bool,
     pub children: Vec<Arg>,
 }
 
@@ -78,6 +84,7 @@ impl Arg {
             token: None,
             optional: false,
             multiple: false,
+            multiple_token: false,
             children: Vec::new(),
         }
     }
@@ -219,6 +226,8 @@ impl Parser {
         if self.peek() == Some("...") {
             self.at += 1;
             arg.multiple = true;
+            // The token is already attached only when a group holds it.
+            arg.multiple_token = arg.token.is_some() && arg.kind != Kind::PureToken;
         }
         Ok(arg)
     }
@@ -312,6 +321,9 @@ mod tests {
         let options = &args[2];
         assert_eq!((options.kind, options.optional), (Kind::Block, true));
         assert!(options.children[1].optional);
+        let get = parse("[GET (a b) ...] [(SET (c d)) ...]").unwrap();
+        assert!(get[0].multiple && !get[0].multiple_token && get[0].token == Some("GET"));
+        assert!(get[1].multiple && get[1].multiple_token && get[1].token == Some("SET"));
         let pairs = parse("(field value) ...").unwrap();
         assert_eq!((pairs[0].kind, pairs[0].multiple), (Kind::Block, true));
         // A colon that does not name a type is part of the name.

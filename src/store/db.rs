@@ -161,14 +161,28 @@ impl<'k> Db<'_, 'k> {
         self.store(key, value, expire_at);
     }
 
+    /// Adds `key`, which must not exist (Redis's `dbAdd`): unlike
+    /// [`Db::set`] it does not tell the clients watching the key, which a
+    /// command that then changes the value does itself. (A BITFIELD whose
+    /// writes all fail creates its key and leaves a WATCH on it intact.)
+    pub fn add(&mut self, key: &[u8], value: Value) {
+        self.store_signalling(key, value, None, false);
+    }
+
     fn store(&mut self, key: &[u8], value: Value, expire_at: Option<i64>) {
+        self.store_signalling(key, value, expire_at, true);
+    }
+
+    fn store_signalling(&mut self, key: &[u8], value: Value, expire_at: Option<i64>, signal: bool) {
         let slot = self.slot(key);
         let wakes = value.can_unblock();
         let now = self.now;
         let ks = self.locks.ks;
         let shard = self.locks.write_shard(slot);
         let old = shard.insert(Key::new(key), value, expire_at, now);
-        shard.signal_modified(key);
+        if signal {
+            shard.signal_modified(key);
+        }
         if old.as_ref().is_none_or(|o| o.is_expired(now)) {
             ks.key_event(KeyEvent::Created, self.db, key);
         }

@@ -129,6 +129,29 @@ impl Generator {
                     continue;
                 }
                 Kind::Key => self.pick(RANDOM_KEYS),
+                // Bit and byte offsets stay small (SETBIT 4294967295 would
+                // make both servers allocate 512 MB), with BITFIELD's `#N`
+                // form and the values each parser refuses.
+                Kind::Integer if arg.name == "offset" => self.pick(&[
+                    "0",
+                    "1",
+                    "7",
+                    "9",
+                    "63",
+                    "100",
+                    "#1",
+                    "#3",
+                    "-1",
+                    "abc",
+                    "4294967296",
+                ]),
+                // BITFIELD's types, valid and not.
+                Kind::String if arg.name == "encoding" => self.pick(&[
+                    "i8", "u8", "i1", "u1", "i5", "u63", "i64", "u64", "i65", "i0", "x8", "",
+                ]),
+                Kind::String if arg.name == "operation" => {
+                    self.pick(&["AND", "or", "XOR", "NOT", "nand", ""])
+                }
                 Kind::Integer if self.sets_ttl => self.pick(&[
                     "0",
                     "-1",

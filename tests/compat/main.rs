@@ -112,7 +112,8 @@ scripts!(
     sets,
     introspection,
     scripting,
-    streams
+    streams,
+    bitmaps
 );
 
 /// The hostile-input table of `tests/hostile.rs` (exact replies and close
