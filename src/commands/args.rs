@@ -46,6 +46,18 @@ pub fn is(arg: &[u8], keyword: &str) -> bool {
     arg.eq_ignore_ascii_case(keyword.as_bytes())
 }
 
+/// A choice of two keywords (compared as C strings, as Redis compares
+/// options): true for `yes`, false for `no`, else a syntax error.
+pub fn either(arg: &[u8], no: &str, yes: &str) -> CommandResult<bool> {
+    if is_option(arg, yes) {
+        Ok(true)
+    } else if is_option(arg, no) {
+        Ok(false)
+    } else {
+        Err(crate::error::SYNTAX)
+    }
+}
+
 /// The value `arg` names among `keywords` (any case), if it names one.
 pub fn keyword<T: Copy>(arg: &[u8], keywords: &[(&str, T)]) -> Option<T> {
     keywords.iter().find(|(k, _)| is(arg, k)).map(|(_, v)| *v)

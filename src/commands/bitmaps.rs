@@ -178,13 +178,7 @@ fn popcount_words(bytes: &[u8]) -> u64 {
 /// Whether a BITCOUNT or BITPOS range counts bytes or bits: `BYTE` or
 /// `BIT` (as C strings, as Redis compares them), else a syntax error.
 fn range_in_bits(unit: &[u8]) -> CommandResult<bool> {
-    if args::is_option(unit, "bit") {
-        Ok(true)
-    } else if args::is_option(unit, "byte") {
-        Ok(false)
-    } else {
-        Err(error::SYNTAX)
-    }
+    args::either(unit, "byte", "bit")
 }
 
 /// A BITCOUNT or BITPOS range resolved against a string of `len` bytes:

@@ -254,16 +254,7 @@ fn keys_by_count(cmd: &Command, argv: &[Vec<u8>]) -> Vec<(usize, Vec<&'static st
 /// included), a sign, digits up to the first non-digit, saturated to a
 /// `long` and then cut to an `int`.
 fn atoi(text: &[u8]) -> i32 {
-    let blank = text
-        .iter()
-        .take_while(|b| b" \t\n\x0b\x0c\r".contains(b))
-        .count();
-    let text = &text[blank..];
-    let (negative, digits) = match text.first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
+    let (negative, digits) = crate::num::c_sign(text);
     let mut value: i64 = 0;
     for &d in digits.iter().take_while(|d| d.is_ascii_digit()) {
         let digit = i64::from(d - b'0');

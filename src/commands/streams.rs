@@ -18,7 +18,7 @@ use super::Ctx;
 use super::args;
 use super::blocking::{self, Serving, Timeout};
 use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, flags::*};
-use super::typed::as_type;
+use super::typed::{as_type, reply_count};
 
 const INVALID_ID: CommandError =
     CommandError::canned("ERR Invalid stream ID specified as stream command argument");
@@ -300,9 +300,7 @@ fn xrevrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// `XLEN key`
 fn xlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let len = as_type::<Stream>(ctx.db().lookup_read(&args[1]))?.map_or(0, |s| s.len());
-    ctx.out.int(len as i64);
-    Ok(())
+    reply_count::<Stream>(ctx, &args[1], |s| s.len() as usize)
 }
 
 /// `XDEL key id [id ...]`

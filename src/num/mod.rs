@@ -182,6 +182,22 @@ fn trim_fraction_zeros(s: &str) -> &str {
     s.strip_suffix('.').unwrap_or(s)
 }
 
+/// What C's number parsers (`atoi`, `strtoull`) skip before the digits:
+/// leading white space (`isspace`, vertical tab included) and one sign.
+/// Returns whether the sign was a minus, and what follows it.
+pub fn c_sign(text: &[u8]) -> (bool, &[u8]) {
+    let blank = text
+        .iter()
+        .take_while(|b| b" \t\n\x0b\x0c\r".contains(b))
+        .count();
+    let rest = &text[blank..];
+    match rest.first() {
+        Some(b'-') => (true, &rest[1..]),
+        Some(b'+') => (false, &rest[1..]),
+        _ => (false, rest),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -13,6 +13,7 @@
 //! against the blob before reading, so corrupt input is an error, never a
 //! panic or an oversized allocation.
 
+use crate::store::types::stream::listpack::backlen_size;
 use crate::num;
 
 const EOF: u8 = 0xFF;
@@ -139,17 +140,6 @@ fn encode_backlen(buf: &mut Vec<u8>, l: u64) {
             ((l >> 7) & 127) as u8 | 128,
             (l & 127) as u8 | 128,
         ]);
-    }
-}
-
-/// Bytes the backlen of an entry of `l` bytes takes.
-fn backlen_size(l: usize) -> usize {
-    match l {
-        0..=127 => 1,
-        128..=16382 => 2,
-        16383..=2_097_150 => 3,
-        2_097_151..=268_435_454 => 4,
-        _ => 5,
     }
 }
 

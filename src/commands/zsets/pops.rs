@@ -141,13 +141,7 @@ fn pop_first(
 
 /// `MIN` or `MAX` (true for MAX), else a syntax error.
 fn parse_min_max(arg: &[u8]) -> CommandResult<bool> {
-    if args::is_option(arg, "min") {
-        Ok(false)
-    } else if args::is_option(arg, "max") {
-        Ok(true)
-    } else {
-        Err(error::SYNTAX)
-    }
+    args::either(arg, "min", "max")
 }
 
 /// `ZMPOP numkeys key [key ...] <MIN | MAX> [COUNT count]`

@@ -61,19 +61,7 @@ fn read_at(buf: &[u8], at: usize) -> (&[u8], usize) {
     (&buf[i..i + len], i + len)
 }
 
-fn write_str(out: &mut Vec<u8>, s: &[u8]) {
-    let mut len = s.len();
-    loop {
-        let byte = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            out.push(byte);
-            break;
-        }
-        out.push(byte | 0x80);
-    }
-    out.extend_from_slice(s);
-}
+use super::pack_str as write_str;
 
 impl Packed {
     fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {

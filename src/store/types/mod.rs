@@ -92,3 +92,20 @@ impl Aggregate for stream::Stream {
         Value::Stream(Box::new(self))
     }
 }
+
+/// Appends `s` to a buffer of packed strings: its length as a base-128
+/// varint (low bits first), then its bytes. The compact hash and the
+/// stream's entries keep their strings so.
+pub(crate) fn pack_str(out: &mut Vec<u8>, s: &[u8]) {
+    let mut len = s.len();
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            out.push(byte);
+            break;
+        }
+        out.push(byte | 0x80);
+    }
+    out.extend_from_slice(s);
+}

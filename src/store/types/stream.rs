@@ -133,12 +133,12 @@ impl StreamId {
 
 /// Sizes in Redis's listpack encoding (`listpack.c`), backlen included:
 /// what each element adds to a node. (The encoder itself is the persistence
-/// layer's; the store only needs the arithmetic.)
-mod listpack {
+/// layer's, which takes the backlen arithmetic from here.)
+pub(crate) mod listpack {
     use crate::num;
 
     /// The bytes the backlen of an element of `l` bytes takes.
-    fn backlen_size(l: usize) -> usize {
+    pub fn backlen_size(l: usize) -> usize {
         match l {
             0..=127 => 1,
             128..=16382 => 2,
@@ -190,16 +190,7 @@ fn string_to_u64(text: &[u8]) -> Option<u64> {
     if let Some(n) = num::parse_i64(text) {
         return u64::try_from(n).ok();
     }
-    let blank = text
-        .iter()
-        .take_while(|b| b" \t\n\x0b\x0c\r".contains(b))
-        .count();
-    let rest = &text[blank..];
-    let (negative, digits) = match rest.first() {
-        Some(b'-') => (true, &rest[1..]),
-        Some(b'+') => (false, &rest[1..]),
-        _ => (false, rest),
-    };
+    let (negative, digits) = num::c_sign(text);
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -262,20 +253,7 @@ impl NodeEntry {
     }
 }
 
-/// Appends `s` to a packed buffer.
-fn pack(buf: &mut Vec<u8>, s: &[u8]) {
-    let mut len = s.len() as u64;
-    loop {
-        let byte = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            buf.push(byte);
-            break;
-        }
-        buf.push(byte | 0x80);
-    }
-    buf.extend_from_slice(s);
-}
+use super::pack_str as pack;
 
 /// The strings of a packed buffer, in order.
 struct Strings<'a> {
