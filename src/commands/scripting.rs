@@ -78,7 +78,7 @@ fn eval_generic(ctx: &mut Ctx, args: &[Vec<u8>], by_sha: bool, ro: bool) -> Comm
     let flags = engine.script(&sha).ok_or(crate::scripting::NOSCRIPT)?.flags;
     prepare(ctx, &flags, ro)?;
     let run = Run {
-        name: sha.clone(),
+        function: None,
         flags,
         ro,
         numkeys,
@@ -150,8 +150,9 @@ fn script_misconf(refusal: &CommandError) -> CommandError {
 /// One run of a script or function, as the caller and FUNCTION STATS see
 /// it.
 struct Run {
-    /// The script's SHA-1, or the function's name.
-    name: Vec<u8>,
+    /// The function's name for FCALL (FUNCTION STATS shows the running
+    /// function; it answers BUSY for a script, so EVAL records nothing).
+    function: Option<Vec<u8>>,
     flags: ScriptFlags,
     /// Called by a `_RO` command.
     ro: bool,
@@ -170,26 +171,27 @@ fn run_code(
     let state = ctx.state;
     let (keys, argv) = args[3..].split_at(run.numkeys);
     let compat = run.flags.eval_compat_mode;
+    if let Some(name) = &run.function {
+        *state.running_script.lock() = Some(RunningScript {
+            name: name.clone(),
+            command: args.to_vec(),
+            started_ms: ctx.now_ms,
+            libraries: engine.libraries().count(),
+            functions: engine.libraries().map(|l| l.functions.len()).sum(),
+        });
+    }
+    // A script's commands never block, as inside a transaction, and their
+    // effects are collected like a transaction's.
+    let nested = ctx.client.in_exec;
+    ctx.client.in_exec = true;
+    let caller_db = ctx.client.db;
     let mut caller = ScriptCaller {
         read_only: run.ro || (!compat && run.flags.no_writes),
         allow_oom: !compat && run.flags.allow_oom,
         wrote: false,
         repl: REPL_AOF | 2,
-        script_db: ctx.client.db,
         ctx: &mut *ctx,
     };
-    *state.running_script.lock() = Some(RunningScript {
-        name: run.name.clone(),
-        command: args.to_vec(),
-        started_ms: caller.ctx.now_ms,
-        libraries: engine.libraries().count(),
-        functions: engine.libraries().map(|l| l.functions.len()).sum(),
-    });
-    // A script's commands never block, as inside a transaction, and their
-    // effects are collected like a transaction's.
-    let nested = caller.ctx.client.in_exec;
-    caller.ctx.client.in_exec = true;
-    let caller_db = caller.ctx.client.db;
     let invocation = Invocation {
         keys,
         args: argv,
@@ -198,7 +200,9 @@ fn run_code(
         caller: &mut caller,
     };
     let result = start(engine, invocation);
-    *state.running_script.lock() = None;
+    if run.function.is_some() {
+        *state.running_script.lock() = None;
+    }
     // SELECT inside a script moves the script, not its caller.
     ctx.client.db = caller_db;
     ctx.client.in_exec = nested;
@@ -238,8 +242,6 @@ struct ScriptCaller<'x, 'c, 'k> {
     wrote: bool,
     /// `redis.set_repl` flags: without the AOF bit, what runs is not logged.
     repl: u8,
-    /// The database the script runs in (its SELECTs move it).
-    script_db: usize,
 }
 
 impl ScriptCaller<'_, '_, '_> {
@@ -298,8 +300,10 @@ impl Caller for ScriptCaller<'_, '_, '_> {
             *wrote = true;
         }
         let ks = state.keyspace();
-        self.ctx.client.db = self.script_db;
-        let plan = lock_plan(ks, self.ctx.client, self.script_db, resolved.command, argv);
+        // The client's database is the script's while it runs: a SELECT
+        // it calls moves it, and the caller's is restored afterwards.
+        let db = self.ctx.client.db;
+        let plan = lock_plan(ks, self.ctx.client, db, resolved.command, argv);
         // Nothing else runs: the shards are free, or already the script's.
         self.ctx.locks.lock_more(&plan);
         let logged_before = self.ctx.client.exec_log.len();
@@ -324,7 +328,6 @@ impl Caller for ScriptCaller<'_, '_, '_> {
         }
         let Ctx { locks, .. } = inner;
         self.ctx.locks = locks;
-        self.script_db = self.ctx.client.db;
         if self.repl & REPL_AOF == 0 {
             self.ctx.client.exec_log.truncate(logged_before);
         }
@@ -377,7 +380,7 @@ fn fcall_generic(ctx: &mut Ctx, args: &[Vec<u8>], ro: bool) -> CommandResult {
     let numkeys = key_count(args, CommandError::err("Bad number of keys provided"))?;
     prepare(ctx, &flags, ro)?;
     let run = Run {
-        name: args[1].clone(),
+        function: Some(args[1].clone()),
         flags,
         ro,
         numkeys,
@@ -392,11 +395,11 @@ fn fcall_generic(ctx: &mut Ctx, args: &[Vec<u8>], ro: bool) -> CommandResult {
 /// `scriptFlagsToCmdFlags`): a script that declared flags replaces the
 /// command's `write`, `denyoom` and `stale` with what they imply; without a
 /// shebang (or not found) the command's own flags stand.
-pub fn effective_flags(ctx_state: &crate::state::State, cmd: &Command, args: &[Vec<u8>]) -> u32 {
+pub fn effective_flags(state: &crate::state::State, cmd: &Command, args: &[Vec<u8>]) -> u32 {
     if !cmd.has(RUNS_SCRIPT) || args.len() < 2 {
         return cmd.flags;
     }
-    let engine = ctx_state.scripts.lock();
+    let engine = state.scripts.lock();
     let flags = match cmd.name {
         "fcall" | "fcall_ro" => match engine.function(&args[1]) {
             Some((_, function)) => function.flags,
@@ -514,8 +517,8 @@ help_command!(
 );
 
 /// `SCRIPT`: every call with a known subcommand is routed to it.
-fn script_container(_ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
-    Err(error::SYNTAX)
+fn script_container(_ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    Err(error::unknown_subcommand("script", &args[1]))
 }
 
 // ---- FUNCTION ----------------------------------------------------------------------
@@ -706,20 +709,17 @@ fn function_restore(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// counts. While an EVAL script runs, BUSY, as in Redis.
 fn function_stats(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     let state = ctx.state;
-    let running = state.running_script.lock().clone();
     let status = &state.script_status;
-    if running.is_some() && status.is_running() && status.is_eval() {
+    if status.is_running() && status.is_eval() {
         return Err(status.busy_error());
     }
+    let running = state.running_script.lock().clone();
     let (libraries, functions) = match &running {
         Some(run) => (run.libraries, run.functions),
         None => {
             let engine = state.scripts.lock();
             let libraries = engine.libraries().count();
-            (
-                libraries,
-                engine.libraries().map(|l| l.functions.len()).sum(),
-            )
+            (libraries, engine.libraries().map(|l| l.functions.len()).sum())
         }
     };
     let out = &mut *ctx.out;
@@ -799,8 +799,8 @@ help_command!(
 );
 
 /// `FUNCTION`: every call with a known subcommand is routed to it.
-fn function_container(_ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
-    Err(error::SYNTAX)
+fn function_container(_ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    Err(error::unknown_subcommand("function", &args[1]))
 }
 
 // ---- Command table -----------------------------------------------------------

@@ -205,14 +205,15 @@ pub struct State {
     /// The engine's run status, reachable while a script holds the engine:
     /// BUSY replies and SCRIPT KILL read it.
     pub script_status: Arc<crate::scripting::RunStatus>,
-    /// What runs now (FUNCTION STATS shows it while the engine is busy).
+    /// The function running now (FUNCTION STATS shows it while the engine
+    /// is busy).
     pub running_script: Mutex<Option<RunningScript>>,
 }
 
-/// A script or function in progress, as FUNCTION STATS reports it.
+/// A function in progress, as FUNCTION STATS reports it.
 #[derive(Debug, Clone)]
 pub struct RunningScript {
-    /// The function's name, or the script's SHA-1 for EVAL.
+    /// The function's name.
     pub name: Vec<u8>,
     /// The command that runs it, as sent.
     pub command: Vec<Vec<u8>>,

@@ -186,6 +186,8 @@ impl<'k> Db<'_, 'k> {
         if old.as_ref().is_none_or(|o| o.is_expired(now)) {
             ks.key_event(KeyEvent::Created, self.db, key);
         }
+        // A key created where clients wait (a push, RENAME, MOVE, COPY...)
+        // may serve them, as Redis's `dbAdd` signals.
         if wakes && old.is_none_or(|o| o.is_expired(now)) && shard.is_blocked_on(key) {
             self.locks.signal_ready(self.db, key);
         }
@@ -197,25 +199,7 @@ impl<'k> Db<'_, 'k> {
     /// Inserts a whole entry (value and deadline) under `key`, e.g. the entry
     /// RENAME or MOVE took from elsewhere. Replaces what was there.
     pub fn insert_entry(&mut self, key: &[u8], entry: Detached) {
-        let slot = self.slot(key);
-        let at = entry.expire_at;
-        let wakes = entry.value.can_unblock();
-        let now = self.now;
-        let ks = self.locks.ks;
-        let shard = self.locks.write_shard(slot);
-        let old = shard.insert(Key::new(key), entry.value, at, now);
-        shard.signal_modified(key);
-        if old.as_ref().is_none_or(|o| o.is_expired(now)) {
-            ks.key_event(KeyEvent::Created, self.db, key);
-        }
-        // A key created where clients wait (RENAME, MOVE, COPY...) may
-        // serve them, as Redis's `dbAdd` signals.
-        if wakes && old.is_none_or(|o| o.is_expired(now)) && shard.is_blocked_on(key) {
-            self.locks.signal_ready(self.db, key);
-        }
-        if let Some(at) = at {
-            self.locks.note_deadline(slot, at);
-        }
+        self.store_signalling(key, entry.value, entry.expire_at, true);
     }
 
     /// Deletes a key. Returns true if it existed (expired keys do not count).

@@ -308,6 +308,17 @@ fn redis_dumps_load_in_sedis() {
     assert_sedis_loads(&dir, &expected);
 }
 
+/// `redis-check-rdb` finds the dump in `dir` sound.
+fn assert_redis_check_rdb_accepts(dir: &Path) {
+    let check = Command::new("redis-check-rdb")
+        .arg(dir.join("dump.rdb"))
+        .output()
+        .expect("redis-check-rdb not found: apt-get install -y redis-tools");
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{report}");
+    assert!(report.contains("RDB looks OK"), "{report}");
+}
+
 /// Starts sedis over the dump in `dir`, checks it holds `expected`, and
 /// removes `dir`.
 fn assert_sedis_loads(dir: &Path, expected: &[String]) {
@@ -352,13 +363,7 @@ fn sedis_dumps_pass_redis_check_rdb_and_load_in_redis() {
     drop(conn);
     drop(sedis);
 
-    let check = Command::new("redis-check-rdb")
-        .arg(dir.join("dump.rdb"))
-        .output()
-        .expect("redis-check-rdb not found: apt-get install -y redis-tools");
-    let report = String::from_utf8_lossy(&check.stdout);
-    assert!(check.status.success(), "{report}");
-    assert!(report.contains("RDB looks OK"), "{report}");
+    assert_redis_check_rdb_accepts(&dir);
 
     let redis = RedisServer::start_in(Some(&dir));
     let mut conn = Conn::connect(redis.addr()).expect("connect to redis-server");
@@ -524,12 +529,7 @@ fn stream_groups_survive_a_round_trip_through_sedis() {
     drop(conn);
     drop(sedis);
 
-    let check = Command::new("redis-check-rdb")
-        .arg(dir.join("dump.rdb"))
-        .output()
-        .expect("redis-check-rdb not found: apt-get install -y redis-tools");
-    let report = String::from_utf8_lossy(&check.stdout);
-    assert!(check.status.success(), "{report}");
+    assert_redis_check_rdb_accepts(&dir);
     let redis = RedisServer::start_in(Some(&dir));
     let mut conn = Conn::connect(redis.addr()).expect("connect to redis-server");
     assert_eq!(describe_keys(&mut conn), expected_keys);
