@@ -18,6 +18,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::strings::COMMANDS,
         super::bitmaps::COMMANDS,
         super::keys::COMMANDS,
+        super::sort::COMMANDS,
         super::admin::COMMANDS,
         super::tx::COMMANDS,
         super::lists::COMMANDS,

@@ -184,6 +184,7 @@ fn run_code(
     // effects are collected like a transaction's.
     let nested = ctx.client.in_exec;
     ctx.client.in_exec = true;
+    ctx.client.in_script = true;
     let caller_db = ctx.client.db;
     let mut caller = ScriptCaller {
         read_only: run.ro || (!compat && run.flags.no_writes),
@@ -206,6 +207,7 @@ fn run_code(
     // SELECT inside a script moves the script, not its caller.
     ctx.client.db = caller_db;
     ctx.client.in_exec = nested;
+    ctx.client.in_script = false;
     if !nested {
         log_effects(ctx);
     }

@@ -460,7 +460,7 @@ fn xread(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         let more = args.len() - i - 1;
         let opt = &args[i];
         if args::is(opt, "block") && more > 0 {
-            if ctx.client.in_exec && ctx.state.running_script.lock().is_some() {
+            if ctx.client.in_script {
                 return Err(CommandError::err(format_args!(
                     "{} command is not allowed with BLOCK option from scripts",
                     String::from_utf8_lossy(&args[0])

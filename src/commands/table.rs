@@ -138,6 +138,9 @@ pub mod acl {
     pub const CONNECTION: u32 = 1 << 18;
     pub const TRANSACTION: u32 = 1 << 19;
     pub const SCRIPTING: u32 = 1 << 20;
+    /// Not a category: the command does not take its group's category
+    /// (SORT is in the `generic` group but not `@keyspace`).
+    pub const NOT_GROUP: u32 = 1 << 31;
 
     /// The categories' names, bit 0 first.
     pub const NAMES: [&str; 21] = [
@@ -558,8 +561,8 @@ impl Command {
     /// its flags imply (Redis's `setImplicitACLCategories`), `@slow` for
     /// every command that is not `@fast`.
     pub fn acl_categories(&self) -> u32 {
-        let mut bits = self.acl;
-        if !self.is_container() {
+        let mut bits = self.acl & !acl::NOT_GROUP;
+        if !self.is_container() && self.acl & acl::NOT_GROUP == 0 {
             bits |= acl::of_group(self.doc.group);
         }
         if self.has(flags::WRITE) {

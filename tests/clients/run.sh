@@ -35,6 +35,7 @@ fi
 
 "$dir/venv/bin/python" "$here/session.py" "$port"
 "$dir/venv/bin/python" "$here/scripting.py" "$port"
+"$dir/venv/bin/python" "$here/datatypes.py" "$port"
 export NODE_PATH="$dir/node/node_modules"
 node "$here/session.js" "$port"
 node "$here/session-node-redis.js" "$port"
