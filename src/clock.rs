@@ -40,11 +40,16 @@ thread_local! {
 /// `shard_last`: later than both that and this thread's previous stamp.
 pub fn stamp(now_ms: i64, shard_last: u64) -> u64 {
     THREAD_LAST.with(|last| {
-        let floor = (now_ms.max(0) as u64) << SEQ_BITS;
+        let floor = stamp_of_ms(now_ms);
         let next = floor.max(last.get() + 1).max(shard_last + 1);
         last.set(next);
         next
     })
+}
+
+/// The earliest stamp of millisecond `ms` (an access set back in time).
+pub fn stamp_of_ms(ms: i64) -> u64 {
+    (ms.max(0) as u64) << SEQ_BITS
 }
 
 /// Milliseconds since the access recorded in `stamp`.

@@ -12,8 +12,8 @@ use std::sync::atomic::Ordering;
 
 use common::process::ServerProcess;
 use common::{TestServer, temp_dir, with_dir};
-use sedis::Config;
 use sedis::internals::persist::aof::AofPaths;
+use sedis::{Config, Frame};
 
 fn aof_config(dir: &Path) -> impl FnOnce(&mut Config) + '_ {
     move |c: &mut Config| {
@@ -225,6 +225,80 @@ fn bitmap_writes_are_logged_when_they_change_bits() {
     assert_reply!(c, ["GET", "b"], b"$1\r\n\x02\r\n");
     assert_reply!(c, ["GET", "o"], b"$1\r\n\x02\r\n");
     assert_reply!(c, ["EXISTS", "n"], b":0\r\n");
+    server.stop();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// RESTORE is logged with an absolute deadline (ABSTTL appended, as Redis
+/// rewrites it), a REPLACE whose deadline has passed as the DEL it amounts
+/// to, and nothing for a refused or already-expired restore of a new key;
+/// SORT only when it stores. A restart replays them to the same state.
+#[test]
+fn restore_and_sort_are_logged_as_redis_logs_them() {
+    let dir = temp_dir("restore");
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    c.call(&["SET", "s", "hello"]);
+    let Frame::Bulk(payload) = c.frame(&["DUMP", "s"]) else {
+        panic!("DUMP replies a bulk string");
+    };
+    let restore = |c: &mut common::Raw, args: &[&[u8]]| {
+        let mut argv: Vec<&[u8]> = vec![b"RESTORE"];
+        argv.extend_from_slice(args);
+        c.call_bin(&argv)
+    };
+    assert_eq!(restore(&mut c, &[b"r1", b"0", &payload]), b"+OK\r\n");
+    assert_eq!(restore(&mut c, &[b"r2", b"100000", &payload]), b"+OK\r\n");
+    assert_eq!(
+        restore(&mut c, &[b"r3", b"1", &payload, b"ABSTTL"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(
+        restore(&mut c, &[b"r1", b"1", &payload, b"ABSTTL", b"REPLACE"]),
+        b"+OK\r\n"
+    );
+    assert!(restore(&mut c, &[b"s", b"0", &payload]).starts_with(b"-BUSYKEY"));
+    c.call(&["RPUSH", "l", "2", "3", "1"]);
+    c.call(&["SORT", "l"]);
+    c.call(&["SORT", "l", "DESC", "STORE", "sorted"]);
+    let log = common::aof_commands(&dir);
+    let shapes: Vec<String> = log
+        .iter()
+        .map(|line| line.split(' ').take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            "SELECT 0",
+            "SET s",
+            "RESTORE r1",
+            "RESTORE r2",
+            "DEL r1",
+            "RPUSH l",
+            "SORT l"
+        ],
+        "{log:#?}"
+    );
+    assert!(log[3].ends_with(" ABSTTL"), "{}", log[3]);
+    assert!(
+        !log[3].contains(" 100000 "),
+        "a deadline, not a TTL: {}",
+        log[3]
+    );
+    server.stop();
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    assert_reply!(c, ["EXISTS", "r1", "r3"], b":0\r\n");
+    assert_reply!(c, ["GET", "r2"], b"$5\r\nhello\r\n");
+    assert_reply!(
+        c,
+        ["LRANGE", "sorted", "0", "-1"],
+        b"*3\r\n$1\r\n3\r\n$1\r\n2\r\n$1\r\n1\r\n"
+    );
+    let Frame::Integer(ttl) = c.frame(&["TTL", "r2"]) else {
+        panic!("TTL replies an integer");
+    };
+    assert!((99_000..=100_000).contains(&(ttl * 1000)), "TTL {ttl}");
     server.stop();
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -25,6 +25,7 @@
 //! | XADD XRANGE XREVRANGE XLEN XDEL XTRIM XSETID XREAD | [`streams`] |
 //! | DEL UNLINK EXISTS TYPE TOUCH KEYS SCAN RANDOMKEY RENAME RENAMENX COPY MOVE SWAPDB EXPIRE PEXPIRE EXPIREAT PEXPIREAT EXPIRETIME PEXPIRETIME TTL PTTL PERSIST OBJECT | [`keys`] |
 //! | SORT SORT_RO | [`sort`] |
+//! | DUMP RESTORE | [`dump`] |
 //! | PING ECHO QUIT SELECT HELLO AUTH RESET CLIENT | [`connection`] |
 //! | MULTI EXEC DISCARD WATCH UNWATCH | [`tx`] |
 //! | SUBSCRIBE PSUBSCRIBE SSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE SUNSUBSCRIBE PUBLISH SPUBLISH PUBSUB | [`pubsub`] |
@@ -60,6 +61,7 @@ pub mod bitmaps;
 pub mod blocking;
 pub mod connection;
 pub mod debug;
+pub mod dump;
 pub mod hashes;
 pub mod info;
 pub mod introspection;

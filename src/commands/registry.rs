@@ -19,6 +19,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::bitmaps::COMMANDS,
         super::keys::COMMANDS,
         super::sort::COMMANDS,
+        super::dump::COMMANDS,
         super::admin::COMMANDS,
         super::tx::COMMANDS,
         super::lists::COMMANDS,

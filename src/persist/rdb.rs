@@ -260,23 +260,27 @@ impl<W: Write> Encoder<W> {
             self.byte(OPCODE_EXPIRETIME_MS)?;
             self.raw(&at.to_le_bytes())?;
         }
+        self.object(Some(key), value)
+    }
+
+    /// A value's type byte, the key if there is one (a DUMP payload has
+    /// none), then the value (Redis's `rdbSaveObjectType`, the key,
+    /// `rdbSaveObject`).
+    fn object(&mut self, key: Option<&[u8]>, value: &Value) -> io::Result<()> {
         match value {
             Value::Str(s) => {
-                self.byte(types::STRING)?;
-                self.string(key)?;
+                self.object_type(types::STRING, key)?;
                 match s {
                     StrValue::Int(n) => self.integer_string(*n),
                     other => self.string(&other.bytes()),
                 }
             }
             Value::List(list) => {
-                self.byte(types::LIST_QUICKLIST_2)?;
-                self.string(key)?;
+                self.object_type(types::LIST_QUICKLIST_2, key)?;
                 self.list(list)
             }
             Value::Hash(hash) if hash.is_listpack() => {
-                self.byte(types::HASH_LISTPACK)?;
-                self.string(key)?;
+                self.object_type(types::HASH_LISTPACK, key)?;
                 let mut lp = listpack::Writer::new();
                 for (field, value) in hash.iter() {
                     lp.push(field);
@@ -285,8 +289,7 @@ impl<W: Write> Encoder<W> {
                 self.string(&lp.finish())
             }
             Value::Hash(hash) => {
-                self.byte(types::HASH)?;
-                self.string(key)?;
+                self.object_type(types::HASH, key)?;
                 self.length(hash.len() as u64)?;
                 for (field, value) in hash.iter() {
                     self.string(field)?;
@@ -295,13 +298,11 @@ impl<W: Write> Encoder<W> {
                 Ok(())
             }
             Value::Set(set) if set.is_intset() => {
-                self.byte(types::SET_INTSET)?;
-                self.string(key)?;
+                self.object_type(types::SET_INTSET, key)?;
                 self.string(&intset_blob(set))
             }
             Value::Set(set) => {
-                self.byte(types::SET)?;
-                self.string(key)?;
+                self.object_type(types::SET, key)?;
                 self.length(set.len() as u64)?;
                 for member in set.iter() {
                     self.string(&member)?;
@@ -309,8 +310,7 @@ impl<W: Write> Encoder<W> {
                 Ok(())
             }
             Value::ZSet(zset) if zset.is_listpack() => {
-                self.byte(types::ZSET_LISTPACK)?;
-                self.string(key)?;
+                self.object_type(types::ZSET_LISTPACK, key)?;
                 let mut lp = listpack::Writer::new();
                 for (member, score) in zset.iter() {
                     lp.push(member);
@@ -319,8 +319,7 @@ impl<W: Write> Encoder<W> {
                 self.string(&lp.finish())
             }
             Value::ZSet(zset) => {
-                self.byte(types::ZSET_2)?;
-                self.string(key)?;
+                self.object_type(types::ZSET_2, key)?;
                 self.length(zset.len() as u64)?;
                 // Highest first, as Redis writes it (loading then inserts
                 // at the head of the index, its cheapest position).
@@ -331,10 +330,17 @@ impl<W: Write> Encoder<W> {
                 Ok(())
             }
             Value::Stream(stream) => {
-                self.byte(types::STREAM_LISTPACKS_2)?;
-                self.string(key)?;
+                self.object_type(types::STREAM_LISTPACKS_2, key)?;
                 self.stream(stream)
             }
+        }
+    }
+
+    fn object_type(&mut self, value_type: u8, key: Option<&[u8]>) -> io::Result<()> {
+        self.byte(value_type)?;
+        match key {
+            Some(key) => self.string(key),
+            None => Ok(()),
         }
     }
 
@@ -732,7 +738,9 @@ impl<R: Read> Decoder<R> {
                 // As Redis loads one: an intset while the members allow.
                 let mut set = Set::new_intset();
                 for _ in 0..len {
-                    set.add(&self.string()?, self.encodings.set_max_intset_entries);
+                    if !set.add(&self.string()?, self.encodings.set_max_intset_entries) {
+                        return Err(corrupt("duplicate set member"));
+                    }
                 }
                 Value::Set(Box::new(set))
             }
@@ -741,10 +749,13 @@ impl<R: Read> Decoder<R> {
                 let members = intset_members(&blob).ok_or_else(|| corrupt("invalid intset"))?;
                 let mut set = Set::new_intset();
                 for n in members {
-                    set.add(
+                    let added = set.add(
                         n.to_string().as_bytes(),
                         self.encodings.set_max_intset_entries,
                     );
+                    if !added {
+                        return Err(corrupt("duplicate intset member"));
+                    }
                 }
                 Value::Set(Box::new(set))
             }
@@ -754,7 +765,9 @@ impl<R: Read> Decoder<R> {
                 for _ in 0..len {
                     let field = self.string()?;
                     let value = self.string()?;
-                    hash.set(&field, &value, self.encodings.hash);
+                    if !hash.set(&field, &value, self.encodings.hash) {
+                        return Err(corrupt("duplicate hash field"));
+                    }
                 }
                 Value::Hash(Box::new(hash))
             }
@@ -1181,36 +1194,74 @@ fn zset_from_pairs(pairs: Vec<(Vec<u8>, f64)>, limits: ZSetLimits) -> Result<ZSe
     Ok(zset)
 }
 
-/// FUNCTION DUMP's payload (Redis's `functionDumpCommand`): each
-/// library as the RDB file stores it, then the RDB version (two bytes,
-/// little-endian) and a CRC-64 of everything before the checksum.
-pub fn function_payload(codes: &[&[u8]], compress: bool) -> Vec<u8> {
-    let mut encoder = Encoder::new(Vec::new(), compress, false);
-    for code in codes {
-        // Writing to memory cannot fail.
-        let _ = encoder.function(code);
-    }
-    let mut payload = encoder.out;
+/// What RESTORE and FUNCTION RESTORE answer a payload whose footer does not
+/// check out.
+pub const WRONG_PAYLOAD: &str = "DUMP payload version or checksum are wrong";
+
+/// Ends a DUMP-style payload as Redis does (`createDumpPayload`): the RDB
+/// version (two bytes, little-endian), then a CRC-64 of everything before
+/// the checksum.
+fn seal(mut payload: Vec<u8>) -> Vec<u8> {
     payload.extend_from_slice(&(RDB_VERSION as u16).to_le_bytes());
     let crc = crc64::crc64(0, &payload);
     payload.extend_from_slice(&crc.to_le_bytes());
     payload
 }
 
+/// The body of a DUMP-style payload whose version and checksum check out
+/// (Redis's `verifyDumpPayload`), else [`WRONG_PAYLOAD`].
+fn verify(payload: &[u8]) -> Result<&[u8], &'static str> {
+    let body_len = payload.len().checked_sub(10).ok_or(WRONG_PAYLOAD)?;
+    let footer = &payload[body_len..];
+    let version = u16::from_le_bytes([footer[0], footer[1]]);
+    let stored = u64::from_le_bytes(footer[2..].try_into().map_err(|_| WRONG_PAYLOAD)?);
+    if u32::from(version) > RDB_VERSION || crc64::crc64(0, &payload[..body_len + 2]) != stored {
+        return Err(WRONG_PAYLOAD);
+    }
+    Ok(&payload[..body_len])
+}
+
+/// DUMP's payload for `value` (Redis's `dumpCommand`): the value as the
+/// RDB file stores it, without its key, then the version and checksum.
+pub fn dump_payload(value: &Value, compress: bool) -> Vec<u8> {
+    let mut encoder = Encoder::new(Vec::new(), compress, false);
+    // Writing to memory cannot fail.
+    let _ = encoder.object(None, value);
+    seal(encoder.out)
+}
+
+/// The value in a RESTORE payload, loaded under `encodings`, with Redis's
+/// errors: [`WRONG_PAYLOAD`] for the footer, `Bad data format` for a body
+/// that does not hold one whole value (an empty aggregate included, as
+/// Redis refuses to create empty keys).
+pub fn read_dump_payload(payload: &[u8], encodings: Encodings) -> Result<Value, &'static str> {
+    const BAD: &str = "Bad data format";
+    verify(payload)?;
+    // The value is read from the whole payload, as Redis reads it: one
+    // that claims more bytes than the body has runs into the footer.
+    let mut decoder = Decoder::headerless(payload).with_encodings(encodings);
+    let value_type = decoder.byte().map_err(|_| BAD)?;
+    match decoder.value(value_type) {
+        Ok(Some(value)) => Ok(value),
+        _ => Err(BAD),
+    }
+}
+
+/// FUNCTION DUMP's payload (Redis's `functionDumpCommand`): each
+/// library as the RDB file stores it, then the version and checksum.
+pub fn function_payload(codes: &[&[u8]], compress: bool) -> Vec<u8> {
+    let mut encoder = Encoder::new(Vec::new(), compress, false);
+    for code in codes {
+        // Writing to memory cannot fail.
+        let _ = encoder.function(code);
+    }
+    seal(encoder.out)
+}
+
 /// The libraries' code in a FUNCTION RESTORE payload, with Redis's errors
 /// (`verifyDumpPayload`, then `functionRestoreCommand`'s reading loop).
 pub fn read_function_payload(payload: &[u8]) -> Result<Vec<Vec<u8>>, &'static str> {
-    const WRONG: &str = "DUMP payload version or checksum are wrong";
-    let Some(body_len) = payload.len().checked_sub(10) else {
-        return Err(WRONG);
-    };
-    let (body, footer) = payload.split_at(body_len);
-    let version = u16::from_le_bytes([footer[0], footer[1]]);
-    let stored = u64::from_le_bytes(footer[2..].try_into().map_err(|_| WRONG)?);
-    if u32::from(version) > RDB_VERSION || crc64::crc64(0, &payload[..body_len + 2]) != stored {
-        return Err(WRONG);
-    }
-    let mut decoder = Decoder::headerless(body);
+    let mut decoder = Decoder::headerless(verify(payload)?);
     let mut codes = Vec::new();
     while !decoder.input.is_empty() {
         match decoder.byte() {

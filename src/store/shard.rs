@@ -47,6 +47,13 @@ impl Entry {
         self.access & VOLATILE != 0
     }
 
+    /// Marks the entry as last used `idle_ms` before `now_ms` (RESTORE ...
+    /// IDLETIME), as OBJECT IDLETIME then reports. Its place in the LRU
+    /// order stays that of a fresh write.
+    pub fn set_idle(&mut self, idle_ms: i64, now_ms: i64) {
+        self.set_stamp(crate::clock::stamp_of_ms(now_ms.saturating_sub(idle_ms)));
+    }
+
     fn set_stamp(&mut self, stamp: u64) {
         self.access = (self.access & VOLATILE) | (stamp & !VOLATILE);
     }

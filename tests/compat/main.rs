@@ -114,7 +114,8 @@ scripts!(
     scripting,
     streams,
     bitmaps,
-    sort
+    sort,
+    dump
 );
 
 /// The hostile-input table of `tests/hostile.rs` (exact replies and close
