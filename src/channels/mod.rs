@@ -23,6 +23,7 @@
 //! keyspace events its own command causes) gets the message in its reply
 //! stream at once, before the command's reply, as in Redis.
 
+pub mod monitor;
 pub mod notify;
 pub mod subscriber;
 

@@ -22,7 +22,8 @@ use crate::resp::ReplyWriter;
 /// every subscriber it goes to. Its first byte is a placeholder for the
 /// aggregate's type: each connection writes `*` (RESP2) or `>` (RESP3
 /// push) there when it sends the frame, so one encoding serves both
-/// protocols.
+/// protocols. A MONITOR line is a status reply (`+...`) and goes out as it
+/// is in both.
 pub type Frame = Arc<[u8]>;
 
 /// What the pub/sub layer needs from the connection a subscriber belongs

@@ -198,6 +198,7 @@ fn reset(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     ctx.client.multi = None;
     super::unwatch_all(ctx);
     super::pubsub::unsubscribe_all(ctx);
+    super::observe::stop_monitoring(ctx);
     ctx.client.db = 0;
     ctx.client.name.clear();
     ctx.client.reply_mode = Default::default();

@@ -26,6 +26,7 @@
 //! | DEL UNLINK EXISTS TYPE TOUCH KEYS SCAN RANDOMKEY RENAME RENAMENX COPY MOVE SWAPDB EXPIRE PEXPIRE EXPIREAT PEXPIREAT EXPIRETIME PEXPIRETIME TTL PTTL PERSIST OBJECT | [`keys`] |
 //! | SORT SORT_RO | [`sort`] |
 //! | DUMP RESTORE | [`dump`] |
+//! | MONITOR SLOWLOG | [`observe`] |
 //! | PING ECHO QUIT SELECT HELLO AUTH RESET CLIENT | [`connection`] |
 //! | MULTI EXEC DISCARD WATCH UNWATCH | [`tx`] |
 //! | SUBSCRIBE PSUBSCRIBE SSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE SUNSUBSCRIBE PUBLISH SPUBLISH PUBSUB | [`pubsub`] |
@@ -68,6 +69,7 @@ pub mod introspection;
 pub mod keys;
 pub mod lists;
 pub mod memory;
+pub mod observe;
 pub mod pubsub;
 pub mod registry;
 pub mod sampling;
@@ -550,8 +552,9 @@ pub fn run(ctx: &mut Ctx, resolved: &Resolved, args: &[Vec<u8>], started_us: i64
     let stats = &state.command_stats[resolved.id];
     // Wall-clock time, like Redis's `ustime`: a clock stepped back
     // mid-command counts as no time at all.
-    let took = crate::clock::unix_us().saturating_sub(started_us);
-    stats.count_call(u64::try_from(took).unwrap_or(0));
+    let took = u64::try_from(crate::clock::unix_us().saturating_sub(started_us)).unwrap_or(0);
+    stats.count_call(took);
+    observe::after_call(ctx, resolved.command, args, took);
     if let Err(err) = &result {
         stats.count_failed();
         state.stats.count_error(err);

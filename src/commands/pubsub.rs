@@ -13,8 +13,9 @@ use crate::state::session::SubscriberPeer;
 use super::Ctx;
 use super::table::{Command, flags::*};
 
-/// Gives the connection its message queue the first time it subscribes.
-fn ensure_inbox(ctx: &mut Ctx) -> CommandResult {
+/// Gives the connection its message queue the first time it subscribes
+/// (or monitors).
+pub(super) fn ensure_inbox(ctx: &mut Ctx) -> CommandResult {
     if ctx.client.pubsub.inbox().is_some() {
         return Ok(());
     }

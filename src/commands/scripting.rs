@@ -62,6 +62,8 @@ fn evalsha_ro(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// into the cache for EVAL, looked up for EVALSHA), then the checks its
 /// flags ask for, then the run.
 fn eval_generic(ctx: &mut Ctx, args: &[Vec<u8>], by_sha: bool, ro: bool) -> CommandResult {
+    // Fed before the script runs, so that its commands follow it.
+    super::observe::feed_monitors(ctx, args);
     // No SHA-1 has another length: refused before the key count is read.
     if by_sha && args[1].len() != 40 {
         return Err(crate::scripting::NOSCRIPT);
@@ -373,6 +375,8 @@ fn fcall_ro(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
 /// Redis's `fcallCommandGeneric`: the function first, then the key count.
 fn fcall_generic(ctx: &mut Ctx, args: &[Vec<u8>], ro: bool) -> CommandResult {
+    // Fed before the function runs, so that its commands follow it.
+    super::observe::feed_monitors(ctx, args);
     let state = ctx.state;
     let mut engine = state.scripts.lock();
     let Some((_, function)) = engine.function(&args[1]) else {

@@ -94,6 +94,11 @@ pub struct Config {
     pub stop_writes_on_bgsave_error: bool,
     /// LZF-compress long strings in the dump.
     pub rdbcompression: bool,
+    /// Commands that take at least this many microseconds go into the
+    /// slow log (-1: none, 0: all).
+    pub slowlog_log_slower_than: i64,
+    /// The slow log keeps this many entries, the newest.
+    pub slowlog_max_len: i64,
     /// End the dump with a CRC-64 checksum (and check it when loading).
     pub rdbchecksum: bool,
     /// The dump's file name, in `dir`.
@@ -206,6 +211,8 @@ impl Default for Config {
             save: vec![(3600, 1), (300, 100), (60, 10000)],
             stop_writes_on_bgsave_error: true,
             rdbcompression: true,
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
             rdbchecksum: true,
             dbfilename: "dump.rdb".into(),
             dir: ".".into(),

@@ -243,11 +243,16 @@ impl ReplyWriter {
     /// An already-encoded push message whose first byte is a placeholder
     /// for its aggregate type (a pub/sub frame encoded once for all
     /// receivers): written as `*` in RESP2, `>` in RESP3. A push: it is
-    /// written even while replies are silenced.
+    /// written even while replies are silenced. A MONITOR line (`+...`)
+    /// is a plain reply: written as it is, and dropped while silenced.
     pub fn push_frame(&mut self, frame: &[u8]) {
-        let Some((_, rest)) = frame.split_first() else {
+        let Some((&first, rest)) = frame.split_first() else {
             return;
         };
+        if first == b'+' {
+            self.put(frame);
+            return;
+        }
         let kind = match self.protocol {
             Protocol::Resp2 => b'*',
             Protocol::Resp3 => b'>',

@@ -217,7 +217,7 @@ impl Connection<'_> {
                 self.read_bulk_directly(reader.get_mut(), pending)?;
                 continue;
             }
-            if self.client.pubsub.total() > 0 && !self.wait_subscribed(&mut writer)? {
+            if self.client.listens() && !self.wait_subscribed(&mut writer)? {
                 return Ok(());
             }
             let wanted = self.idle_timeout();
@@ -244,9 +244,10 @@ impl Connection<'_> {
     }
 
     /// The `timeout` option: idle clients are closed after that many
-    /// seconds. Subscribers are exempt, as in Redis: they wait for messages.
+    /// seconds. Subscribers and monitors are exempt, as in Redis: they wait
+    /// for messages.
     fn idle_timeout(&mut self) -> Option<Duration> {
-        if self.client.pubsub.total() > 0 {
+        if self.client.listens() {
             return None;
         }
         self.refresh_settings();
@@ -431,6 +432,9 @@ impl Connection<'_> {
     /// Releases everything the connection held.
     fn finish(&mut self) {
         abandon(self.state, &mut self.client);
+        if self.client.monitor {
+            self.state.monitors.remove(self.client.id);
+        }
         self.state
             .pubsub
             .unsubscribe_all(&mut self.client.pubsub, None);

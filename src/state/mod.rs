@@ -18,6 +18,7 @@ pub mod eviction;
 pub mod saving;
 pub mod session;
 pub mod shutdown;
+pub mod slowlog;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -159,6 +160,10 @@ pub struct State {
     /// Channels, patterns and their subscribers; shared with the keyspace's
     /// expiry hook, which publishes `expired` events.
     pub pubsub: Arc<PubSub>,
+    /// Connections in MONITOR mode.
+    pub monitors: crate::channels::monitor::Monitors,
+    /// SLOWLOG's entries.
+    pub slowlog: slowlog::SlowLog,
     pub shutdown: Shutdown,
     pub log: Logger,
     /// Changes ever made, and how many of them completed saves include:
@@ -238,6 +243,9 @@ impl State {
         let password_set = !config.requirepass.is_empty();
         let pubsub = Arc::new(PubSub::default());
         sync_pubsub_config(&pubsub, &config);
+        let monitors = crate::channels::monitor::Monitors::default();
+        let slowlog = slowlog::SlowLog::default();
+        sync_observers(&monitors, &slowlog, &config);
         let memory = eviction::MemoryLimit::default();
         memory.update(config.maxmemory, config.maxmemory_policy);
         let scripts = crate::scripting::Engine::new();
@@ -250,6 +258,8 @@ impl State {
             command_stats: stats,
             sessions: Sessions::default(),
             pubsub,
+            monitors,
+            slowlog,
             shutdown: Shutdown::new(),
             log,
             changes: Counter::new(),
@@ -348,6 +358,7 @@ impl State {
             .store(!config.requirepass.is_empty(), Ordering::Release);
         self.log.set_level(config.loglevel);
         sync_pubsub_config(&self.pubsub, &config);
+        sync_observers(&self.monitors, &self.slowlog, &config);
         let (appendonly, policy) = (config.appendonly, config.appendfsync);
         let maxmemory = config.maxmemory;
         self.memory.update(maxmemory, config.maxmemory_policy);
@@ -448,6 +459,19 @@ fn sync_pubsub_config(pubsub: &PubSub, config: &Config) {
     pubsub
         .limits
         .set(limit.hard_bytes, limit.soft_bytes, limit.soft_seconds);
+}
+
+/// The settings MONITOR and SLOWLOG read on every command.
+fn sync_observers(
+    monitors: &crate::channels::monitor::Monitors,
+    slowlog: &slowlog::SlowLog,
+    config: &Config,
+) {
+    let limit = config.client_output_buffer_limit[crate::config::ObufClass::Normal as usize];
+    monitors
+        .limits
+        .set(limit.hard_bytes, limit.soft_bytes, limit.soft_seconds);
+    slowlog.configure(config.slowlog_log_slower_than, config.slowlog_max_len);
 }
 
 fn new_run_id() -> String {

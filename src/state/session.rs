@@ -72,6 +72,8 @@ pub struct Session {
     /// `CLIENT_SCRIPT` on the caller): XREAD refuses BLOCK, SORT ... BY
     /// nosort sorts a set so that its output replicates deterministically.
     pub in_script: bool,
+    /// In MONITOR mode: fed every command the server runs.
+    pub monitor: bool,
     /// Writes made inside the running EXEC, logged as one block at its end.
     pub exec_log: Vec<(usize, Vec<Vec<u8>>)>,
     /// Memory was over `maxmemory` when the current command arrived
@@ -117,6 +119,7 @@ impl Session {
             multi: None,
             in_exec: false,
             in_script: false,
+            monitor: false,
             pre_command_oom: false,
             exec_log: Vec::new(),
             aof_offset: 0,
@@ -135,6 +138,13 @@ impl Session {
         }
     }
 
+    /// True while the connection waits for messages between commands
+    /// (subscribed, or monitoring): it sleeps on its inbox as well as its
+    /// socket, and the idle timeout does not apply.
+    pub fn listens(&self) -> bool {
+        self.monitor || self.pubsub.total() > 0
+    }
+
     /// True if this client must authenticate before running most commands.
     pub fn auth_required(&self, state: &State) -> bool {
         !self.authenticated && state.password_set()
@@ -143,6 +153,9 @@ impl Session {
     /// This client's CLIENT LIST flags ([`flag`] bits).
     pub fn list_flags(&self) -> u16 {
         let mut bits = 0;
+        if self.monitor {
+            bits |= flag::MONITOR;
+        }
         if self.pubsub.total() > 0 {
             bits |= flag::PUBSUB;
         }
@@ -352,9 +365,12 @@ pub mod flag {
     pub const CLOSE_AFTER_REPLY: u16 = 1 << 4;
     /// `e`: excluded from client eviction (CLIENT NO-EVICT ON).
     pub const NO_EVICT: u16 = 1 << 5;
+    /// `O`: in MONITOR mode.
+    pub const MONITOR: u16 = 1 << 6;
 
     /// Letters in the order Redis prints them.
     const LETTERS: &[(u16, char)] = &[
+        (MONITOR, 'O'),
         (PUBSUB, 'P'),
         (MULTI, 'x'),
         (BLOCKED, 'b'),

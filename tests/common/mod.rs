@@ -126,6 +126,11 @@ impl Raw {
         }
     }
 
+    /// This end's address: the client address the server reports.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.writer.local_addr().expect("a connected socket")
+    }
+
     pub fn send(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).expect("write");
     }

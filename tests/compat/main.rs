@@ -67,6 +67,7 @@ mod compare;
 mod config;
 mod conn;
 mod fuzz;
+mod observe;
 mod persistence;
 mod redis;
 mod run;
@@ -115,7 +116,8 @@ scripts!(
     streams,
     bitmaps,
     sort,
-    dump
+    dump,
+    slowlog
 );
 
 /// The hostile-input table of `tests/hostile.rs` (exact replies and close

@@ -1,0 +1,219 @@
+//! Watching the server work: MONITOR (every command as it runs) and
+//! SLOWLOG (the commands that took longest), fed by [`after_call`] once
+//! each command has run, as Redis's `call` feeds them.
+//!
+//! Both show a command's arguments with secrets replaced by `(redacted)`
+//! (AUTH's, HELLO ... AUTH's), as Redis does. Administrative commands, and
+//! those flagged `skip_monitor`, never reach a monitor; a script's
+//! commands reach it as `[db lua]` after the EVAL or FCALL that ran them,
+//! which feeds itself before running (see [`feed_monitors`]).
+
+use std::borrow::Cow;
+
+use crate::error::{self, CommandError, CommandResult};
+
+use super::Ctx;
+use super::table::{Command, flags::*};
+
+/// What a secret argument shows as.
+const REDACTED: &[u8] = b"(redacted)";
+
+/// The arguments as MONITOR and SLOWLOG show them: AUTH's and HELLO's
+/// credentials redacted.
+fn shown_args(args: &[Vec<u8>]) -> Vec<Cow<'_, [u8]>> {
+    let mut shown: Vec<Cow<[u8]>> = args.iter().map(|a| Cow::Borrowed(a.as_slice())).collect();
+    if super::args::is(&args[0], "auth") {
+        shown[1..].fill(Cow::Borrowed(REDACTED));
+    } else if super::args::is(&args[0], "hello")
+        && let Some(at) = args.iter().position(|a| super::args::is(a, "auth"))
+    {
+        let end = (at + 3).min(shown.len());
+        shown[at + 1..end].fill(Cow::Borrowed(REDACTED));
+    }
+    shown
+}
+
+/// Feeds `args` to the monitors, if any (Redis's
+/// `replicationFeedMonitors`): `+<unix seconds.micros> [<db> <client>]
+/// "arg" ...`, the client being `lua` for a script's commands.
+pub fn feed_monitors(ctx: &Ctx, args: &[Vec<u8>]) {
+    let monitors = &ctx.state.monitors;
+    if monitors.is_empty() {
+        return;
+    }
+    let now_us = crate::clock::unix_us();
+    let source = if ctx.client.in_script {
+        "lua".to_string()
+    } else {
+        ctx.client.handle.addr.to_string()
+    };
+    let mut line = format!(
+        "+{}.{:06} [{} {}]",
+        now_us / 1_000_000,
+        now_us % 1_000_000,
+        ctx.client.db,
+        source
+    )
+    .into_bytes();
+    for arg in shown_args(args) {
+        line.push(b' ');
+        crate::quote::repr_into(&arg, &mut line);
+    }
+    line.extend_from_slice(b"\r\n");
+    monitors.feed(&line.into(), now_us / 1_000_000);
+}
+
+/// After a command ran (inside EXEC and scripts too, as Redis's `call`):
+/// the monitors see it, unless it is administrative or feeds them itself,
+/// and the slow log takes it if it took `took_us` or more, unless it is
+/// flagged `skip_slowlog` or blocked (Redis logs a blocked command when it
+/// is served, which sedis does not).
+pub fn after_call(ctx: &Ctx, cmd: &Command, args: &[Vec<u8>], took_us: u64) {
+    if !cmd.has(SKIP_MONITOR | ADMIN) {
+        feed_monitors(ctx, args);
+    }
+    let slowlog = &ctx.state.slowlog;
+    if slowlog.wants(took_us) && !cmd.has(SKIP_SLOWLOG) && ctx.client.blocking.pending.is_none() {
+        let shown = shown_args(args);
+        let shown: Vec<&[u8]> = shown.iter().map(|a| a.as_ref()).collect();
+        let (peer, name) = if ctx.client.in_script {
+            // Redis's script client has no socket, nor a name.
+            ("?:0".to_string(), &[][..])
+        } else {
+            (ctx.client.handle.addr.to_string(), ctx.client.name.as_slice())
+        };
+        slowlog.push(&shown, took_us, peer, name, ctx.now_ms / 1000);
+    }
+}
+
+/// `MONITOR`
+fn monitor(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
+    if ctx.client.monitor {
+        // Already monitoring: Redis ignores it, without a reply.
+        return Ok(());
+    }
+    if ctx.client.in_exec {
+        return Err(CommandError::err("MONITOR isn't allowed for DENY BLOCKING client"));
+    }
+    super::pubsub::ensure_inbox(ctx)?;
+    let Some(inbox) = ctx.client.pubsub.inbox() else {
+        return Ok(());
+    };
+    ctx.state.monitors.add(inbox.subscriber().clone());
+    ctx.client.monitor = true;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// Stops monitoring (RESET).
+pub fn stop_monitoring(ctx: &mut Ctx) {
+    if std::mem::take(&mut ctx.client.monitor) {
+        ctx.state.monitors.remove(ctx.client.id);
+    }
+}
+
+/// `SLOWLOG <subcommand>`: the dispatcher routes every call with a
+/// subcommand to it, and rejects a bare SLOWLOG on arity.
+fn slowlog_container(_ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    Err(error::unknown_subcommand("slowlog", &args[1]))
+}
+
+/// `SLOWLOG GET [count]`
+fn slowlog_get(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    if args.len() > 3 {
+        return Err(error::subcommand_syntax(&args[0], &args[1]));
+    }
+    let count = match args.get(2) {
+        None => Some(10),
+        Some(arg) => {
+            let range = || CommandError::err("count should be greater than or equal to -1");
+            match crate::num::parse_i64(arg).ok_or_else(range)? {
+                -1 => None,
+                n if n < -1 => return Err(range()),
+                n => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+            }
+        }
+    };
+    let entries = ctx.state.slowlog.newest(count);
+    let out = &mut *ctx.out;
+    out.array(entries.len());
+    for entry in entries {
+        out.array(6);
+        out.int(entry.id as i64);
+        out.int(entry.time);
+        out.int(entry.duration_us as i64);
+        out.bulk_array(entry.args.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        out.bulk(entry.peer.as_bytes());
+        out.bulk(&entry.client_name);
+    }
+    Ok(())
+}
+
+/// `SLOWLOG LEN`
+fn slowlog_len(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
+    ctx.out.int(ctx.state.slowlog.len() as i64);
+    Ok(())
+}
+
+/// `SLOWLOG RESET`
+fn slowlog_reset(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
+    ctx.state.slowlog.reset();
+    ctx.out.ok();
+    Ok(())
+}
+
+help_command!(
+    slowlog_help,
+    [
+        "GET [<count>]",
+        "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+        "    Entries are made of:",
+        "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+        "    client name",
+        "LEN",
+        "    Return the length of the slowlog.",
+        "RESET",
+        "    Reset the slowlog.",
+    ]
+);
+
+// ---- Command table -----------------------------------------------------------
+
+#[rustfmt::skip]
+static SLOWLOG_SUBCOMMANDS: &[Command] = &[
+    Command::new("get", -2, slowlog_get).syntax("[count:integer]").flags(ADMIN | LOADING | STALE).tips(&["request_policy:all_nodes", "nondeterministic_output"]).doc("server", "2.2.12", "Get the slow log's entries", "O(N) where N is the number of entries returned"),
+    Command::new("len", 2, slowlog_len).flags(ADMIN | LOADING | STALE).tips(&["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"]).doc("server", "2.2.12", "Get the slow log's length", "O(1)"),
+    Command::new("reset", 2, slowlog_reset).flags(ADMIN | LOADING | STALE).tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]).doc("server", "2.2.12", "Clear all entries from the slow log", "O(N) where N is the number of entries in the slowlog"),
+    Command::new("help", 2, slowlog_help).flags(LOADING | STALE).doc("server", "6.2.0", "Show helpful text about the different subcommands", "O(1)"),
+];
+
+/// The commands this module serves; [`super::registry()`] gathers every
+/// module's.
+#[rustfmt::skip]
+pub static COMMANDS: &[Command] = &[
+    Command::new("monitor", 1, monitor).flags(ADMIN | NOSCRIPT | LOADING | STALE).doc("server", "1.0.0", "Listen for all requests received by the server in real time", ""),
+    Command::new("slowlog", -2, slowlog_container).subcommands(SLOWLOG_SUBCOMMANDS).doc("server", "2.2.12", "A container for slow log commands", "Depends on subcommand."),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::test_argv;
+
+    #[test]
+    fn credentials_are_redacted() {
+        let shown = |words: &[&str]| {
+            shown_args(&test_argv(words))
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(shown(&["AUTH", "user", "pw"]), ["AUTH", "(redacted)", "(redacted)"]);
+        assert_eq!(
+            shown(&["HELLO", "3", "auth", "u", "p", "SETNAME", "n"]),
+            ["HELLO", "3", "auth", "(redacted)", "(redacted)", "SETNAME", "n"]
+        );
+        assert_eq!(shown(&["HELLO", "3", "AUTH"]), ["HELLO", "3", "AUTH"]);
+        assert_eq!(shown(&["GET", "k"]), ["GET", "k"]);
+    }
+}
