@@ -17,6 +17,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::connection::COMMANDS,
         super::strings::COMMANDS,
         super::bitmaps::COMMANDS,
+        super::hyperloglog::COMMANDS,
         super::keys::COMMANDS,
         super::admin::COMMANDS,
         super::tx::COMMANDS,

@@ -113,7 +113,8 @@ scripts!(
     introspection,
     scripting,
     streams,
-    bitmaps
+    bitmaps,
+    hyperloglog
 );
 
 /// The hostile-input table of `tests/hostile.rs` (exact replies and close
