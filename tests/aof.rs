@@ -229,6 +229,47 @@ fn bitmap_writes_are_logged_when_they_change_bits() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// PFADD is logged when it changes a register, PFMERGE always, PFCOUNT
+/// when it refreshed the cached cardinality (a write to the string, as in
+/// Redis) and PFDEBUG when it converted the encoding. A restart replays
+/// them to the same bytes.
+#[test]
+fn hyperloglog_writes_are_logged_as_redis_propagates_them() {
+    let dir = temp_dir("hyperloglog");
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    c.call(&["PFADD", "h", "a", "b"]);
+    c.call(&["PFADD", "h", "a"]);
+    c.call(&["PFCOUNT", "h"]);
+    c.call(&["PFCOUNT", "h"]);
+    c.call(&["PFCOUNT", "h", "missing"]);
+    c.call(&["PFMERGE", "m", "h"]);
+    c.call(&["PFDEBUG", "ENCODING", "m"]);
+    c.call(&["PFDEBUG", "TODENSE", "m"]);
+    c.call(&["PFDEBUG", "TODENSE", "m"]);
+    c.call(&["PFDEBUG", "GETREG", "h"]);
+    let before_h = c.call(&["GET", "h"]);
+    let before_m = c.call(&["GET", "m"]);
+    let log = common::aof_commands(&dir);
+    let expected = [
+        "SELECT 0",
+        "PFADD h a b",
+        "PFCOUNT h",
+        "PFMERGE m h",
+        "PFDEBUG TODENSE m",
+        "PFDEBUG GETREG h",
+    ];
+    assert_eq!(log, expected);
+    server.stop();
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    assert_eq!(c.call(&["GET", "h"]), before_h);
+    assert_eq!(c.call(&["GET", "m"]), before_m);
+    assert_reply!(c, ["PFDEBUG", "ENCODING", "m"], b"+dense\r\n");
+    server.stop();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn a_restart_replays_to_the_same_state_with_absolute_expiries() {
     let dir = temp_dir("replay");
