@@ -23,6 +23,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::tx::COMMANDS,
         super::lists::COMMANDS,
         super::zsets::COMMANDS,
+        super::geo::COMMANDS,
         super::hashes::COMMANDS,
         super::sets::COMMANDS,
         super::streams::COMMANDS,

@@ -114,7 +114,8 @@ scripts!(
     scripting,
     streams,
     bitmaps,
-    hyperloglog
+    hyperloglog,
+    geo
 );
 
 /// The hostile-input table of `tests/hostile.rs` (exact replies and close
