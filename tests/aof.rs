@@ -286,9 +286,27 @@ fn geo_writes_are_logged_as_redis_propagates_them() {
     c.call(&["GEORADIUS", "g", "15", "37", "1", "m", "STORE", "none"]);
     c.call(&["GEORADIUS_RO", "g", "15", "37", "200", "km"]);
     c.call(&[
-        "GEOSEARCHSTORE", "d", "g", "FROMMEMBER", "Palermo", "BYRADIUS", "500", "km", "STOREDIST",
+        "GEOSEARCHSTORE",
+        "d",
+        "g",
+        "FROMMEMBER",
+        "Palermo",
+        "BYRADIUS",
+        "500",
+        "km",
+        "STOREDIST",
     ]);
-    c.call(&["GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"]);
+    c.call(&[
+        "GEOSEARCHSTORE",
+        "d",
+        "g",
+        "FROMLONLAT",
+        "0",
+        "0",
+        "BYRADIUS",
+        "1",
+        "km",
+    ]);
     let before = c.call(&["GEOPOS", "g", "Palermo", "Catania"]);
     let near = c.call(&["ZRANGE", "near", "0", "-1", "WITHSCORES"]);
     let log = common::aof_commands(&dir);

@@ -460,6 +460,33 @@ fn members_in_boxes(zset: &ZSet, search: &Search, limit: usize) -> Vec<Found> {
     found
 }
 
+/// The members of `zset` within `radius` meters of a place, nearest first,
+/// with their distances: GEOSEARCH ... FROMLONLAT ... BYRADIUS ... m ASC
+/// (COUNT `count` when not 0), as the command finds and orders them.
+pub fn radius_search(
+    zset: &ZSet,
+    longitude: f64,
+    latitude: f64,
+    radius: f64,
+    count: usize,
+) -> Vec<(Vec<u8>, f64)> {
+    let search = Search {
+        longitude,
+        latitude,
+        shape: Shape::Circle { radius },
+        conversion: 1.0,
+    };
+    let mut found = members_in_boxes(zset, &search, 0);
+    let by_distance = |a: &Found, b: &Found| a.dist.total_cmp(&b.dist);
+    if count == 0 || count >= found.len() {
+        found.sort_by(by_distance);
+    } else {
+        pqsort(&mut found, &by_distance, 0, count - 1);
+        found.truncate(count);
+    }
+    found.into_iter().map(|f| (f.member, f.dist)).collect()
+}
+
 /// Redis's `pqsort` (Bentley and McIlroy's quicksort that only recurses
 /// into parts overlapping `lrange..=rrange`): with COUNT, the order of
 /// members at equal distances is this algorithm's, so it is followed step
