@@ -49,10 +49,27 @@ fuzz_target!(|data: &[u8]| {
             Err(Corrupt) => return,
         }
     }
-    if counted.is_ok() {
+    // An XZERO cut after its first byte reads its second from past the
+    // end: Redis finds there whatever it last wrote (a split writes one
+    // byte past the new end), which a string cannot keep, so such an HLL
+    // is not required to stay valid.
+    if counted.is_ok() && !ends_in_cut_xzero(&bytes) {
         assert!(count(&grown).is_ok());
         let mut after = [0u8; REGISTERS];
         merge_into(&mut after, &grown).expect("still valid");
         assert!(max.iter().zip(after.iter()).all(|(b, a)| a >= b));
     }
 });
+
+/// Whether the sparse opcodes end with an XZERO missing its second byte.
+fn ends_in_cut_xzero(hll: &[u8]) -> bool {
+    let mut p = 16;
+    while p < hll.len() {
+        let xzero = hll[p] & 0xc0 == 0x40;
+        if xzero && p + 1 == hll.len() {
+            return true;
+        }
+        p += if xzero { 2 } else { 1 };
+    }
+    false
+}

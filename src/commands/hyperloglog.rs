@@ -16,7 +16,10 @@
 //! `INVALIDOBJ`): a string crafted with SET or RESTORE reaches them, and
 //! must get Redis's reply and never a panic. Where Redis reads the byte
 //! past the end of a string it finds the string's NUL terminator; here
-//! that byte reads as zero.
+//! that byte reads as zero. (One corrupted shape differs: an XZERO cut
+//! after its first byte at the very end, once split, has Redis write one
+//! byte past the new end, where its next read finds that byte rather than
+//! a NUL; a string here cannot keep it.)
 
 use crate::channels::notify;
 use crate::error::{self, CommandError, CommandResult};
