@@ -26,15 +26,10 @@ use super::typed::{as_type, store_result};
 
 /// Bits of each coordinate in a score.
 const STEP_MAX: u8 = 26;
-const LAT_MIN: f64 = -85.05112878;
-const LAT_MAX: f64 = 85.05112878;
-const LONG_MIN: f64 = -180.0;
-const LONG_MAX: f64 = 180.0;
 /// Degrees to radians, as Redis computes it (`M_PI / 180.0`).
 const D_R: f64 = std::f64::consts::PI / 180.0;
 /// The Earth's quadratic mean radius (WGS-84), Redis's constant.
 const EARTH_RADIUS_IN_METERS: f64 = 6372797.560856;
-const MERCATOR_MAX: f64 = 20037726.37;
 
 /// A range of one coordinate.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,14 +38,21 @@ struct Range {
     max: f64,
 }
 
+/// The coordinates a place may have (EPSG:900913: no poles).
 const LONG_RANGE: Range = Range {
-    min: LONG_MIN,
-    max: LONG_MAX,
+    min: -180.0,
+    max: 180.0,
 };
 const LAT_RANGE: Range = Range {
-    min: LAT_MIN,
-    max: LAT_MAX,
+    min: -85.05112878,
+    max: 85.05112878,
 };
+
+/// Whether a place lies within [`LONG_RANGE`] and [`LAT_RANGE`].
+fn in_range(longitude: f64, latitude: f64) -> bool {
+    (LONG_RANGE.min..=LONG_RANGE.max).contains(&longitude)
+        && (LAT_RANGE.min..=LAT_RANGE.max).contains(&latitude)
+}
 
 /// A geohash of `step` bits per coordinate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -101,7 +103,7 @@ fn squash(v: u64) -> u32 {
 /// Redis's `geohashEncode`: `None` outside the ranges (and the WGS-84
 /// limits).
 fn encode(long_range: Range, lat_range: Range, longitude: f64, latitude: f64, step: u8) -> Option<Hash> {
-    if !(LONG_MIN..=LONG_MAX).contains(&longitude) || !(LAT_MIN..=LAT_MAX).contains(&latitude) {
+    if !in_range(longitude, latitude) {
         return None;
     }
     if latitude < lat_range.min
@@ -125,17 +127,17 @@ fn decode(hash: Hash) -> Area {
     let scale = (1u64 << hash.step) as f64;
     let ilato = squash(hash.bits);
     let ilono = squash(hash.bits >> 1);
-    let lat_scale = LAT_MAX - LAT_MIN;
-    let long_scale = LONG_MAX - LONG_MIN;
+    let lat_scale = LAT_RANGE.max - LAT_RANGE.min;
+    let long_scale = LONG_RANGE.max - LONG_RANGE.min;
     // C adds 1 in unsigned 32-bit arithmetic.
     Area {
         latitude: Range {
-            min: LAT_MIN + (f64::from(ilato) / scale) * lat_scale,
-            max: LAT_MIN + (f64::from(ilato.wrapping_add(1)) / scale) * lat_scale,
+            min: LAT_RANGE.min + (f64::from(ilato) / scale) * lat_scale,
+            max: LAT_RANGE.min + (f64::from(ilato.wrapping_add(1)) / scale) * lat_scale,
         },
         longitude: Range {
-            min: LONG_MIN + (f64::from(ilono) / scale) * long_scale,
-            max: LONG_MIN + (f64::from(ilono.wrapping_add(1)) / scale) * long_scale,
+            min: LONG_RANGE.min + (f64::from(ilono) / scale) * long_scale,
+            max: LONG_RANGE.min + (f64::from(ilono.wrapping_add(1)) / scale) * long_scale,
         },
     }
 }
@@ -165,8 +167,8 @@ fn decode_score(score: f64) -> (f64, f64) {
         bits: score_bits(score),
         step: STEP_MAX,
     });
-    let longitude = ((area.longitude.min + area.longitude.max) / 2.0).clamp(LONG_MIN, LONG_MAX);
-    let latitude = ((area.latitude.min + area.latitude.max) / 2.0).clamp(LAT_MIN, LAT_MAX);
+    let longitude = ((area.longitude.min + area.longitude.max) / 2.0).clamp(LONG_RANGE.min, LONG_RANGE.max);
+    let latitude = ((area.latitude.min + area.latitude.max) / 2.0).clamp(LAT_RANGE.min, LAT_RANGE.max);
     (longitude, latitude)
 }
 
@@ -175,47 +177,38 @@ pub fn score_of(longitude: f64, latitude: f64) -> Option<u64> {
     encode(LONG_RANGE, LAT_RANGE, longitude, latitude, STEP_MAX).map(Hash::align52)
 }
 
-fn move_x(hash: &mut Hash, d: i8) {
+/// Redis's `geohash_move_x` / `geohash_move_y`: steps the coordinate
+/// whose bits `moving` masks (odd bits: longitude, even bits: latitude) by
+/// one box in direction `d`, wrapping around, leaving the other alone.
+fn move_part(hash: &mut Hash, d: i8, moving: u64) {
     if d == 0 {
         return;
     }
+    let other = !moving;
     let shift = 64 - u32::from(hash.step) * 2;
-    let mut x = hash.bits & 0xaaaa_aaaa_aaaa_aaaa;
-    let y = hash.bits & 0x5555_5555_5555_5555;
-    let zz = 0x5555_5555_5555_5555u64 >> shift;
+    let mut part = hash.bits & moving;
+    let kept = hash.bits & other;
+    // Setting the other coordinate's bits makes a carry or borrow run
+    // through them to the next bit of this one.
+    let zz = other >> shift;
     if d > 0 {
-        x = x.wrapping_add(zz + 1);
+        part = part.wrapping_add(zz + 1);
     } else {
-        x |= zz;
-        x = x.wrapping_sub(zz + 1);
+        part |= zz;
+        part = part.wrapping_sub(zz + 1);
     }
-    x &= 0xaaaa_aaaa_aaaa_aaaau64 >> shift;
-    hash.bits = x | y;
+    part &= moving >> shift;
+    hash.bits = part | kept;
 }
 
-fn move_y(hash: &mut Hash, d: i8) {
-    if d == 0 {
-        return;
-    }
-    let shift = 64 - u32::from(hash.step) * 2;
-    let x = hash.bits & 0xaaaa_aaaa_aaaa_aaaa;
-    let mut y = hash.bits & 0x5555_5555_5555_5555;
-    let zz = 0xaaaa_aaaa_aaaa_aaaau64 >> shift;
-    if d > 0 {
-        y = y.wrapping_add(zz + 1);
-    } else {
-        y |= zz;
-        y = y.wrapping_sub(zz + 1);
-    }
-    y &= 0x5555_5555_5555_5555u64 >> shift;
-    hash.bits = x | y;
-}
+const LONG_BITS: u64 = 0xaaaa_aaaa_aaaa_aaaa;
+const LAT_BITS: u64 = 0x5555_5555_5555_5555;
 
 /// A neighbour of `hash`, `dx` boxes east and `dy` north.
 fn neighbour(hash: Hash, dx: i8, dy: i8) -> Hash {
     let mut n = hash;
-    move_x(&mut n, dx);
-    move_y(&mut n, dy);
+    move_part(&mut n, dx, LONG_BITS);
+    move_part(&mut n, dy, LAT_BITS);
     n
 }
 
@@ -267,6 +260,7 @@ pub fn distance(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
 
 /// Redis's `geohashEstimateStepsByRadius`.
 fn estimate_steps(mut range_meters: f64, latitude: f64) -> u8 {
+    const MERCATOR_MAX: f64 = 20037726.37;
     if range_meters == 0.0 {
         return 26;
     }
@@ -640,7 +634,7 @@ fn float_or(arg: &[u8], message: &'static str) -> CommandResult<f64> {
 fn lon_lat(lon: &[u8], lat: &[u8]) -> CommandResult<(f64, f64)> {
     let longitude = args::float(lon)?;
     let latitude = args::float(lat)?;
-    if !(LONG_MIN..=LONG_MAX).contains(&longitude) || !(LAT_MIN..=LAT_MAX).contains(&latitude) {
+    if !in_range(longitude, latitude) {
         return Err(CommandError::err(format_args!(
             "invalid longitude,latitude pair {longitude:.6},{latitude:.6}"
         )));
@@ -744,6 +738,9 @@ fn search_generic(ctx: &mut Ctx, args: &[Vec<u8>], variant: Variant) -> CommandR
     while i < args.len() {
         let arg = &args[i];
         let left = args.len() - i - 1;
+        // BYRADIUS and BYBOX exclude each other.
+        let by_radius = matches!(shape, Some(Shape::Circle { .. }));
+        let by_box = matches!(shape, Some(Shape::Box { .. }));
         if is_word(arg, "withdist") {
             withdist = true;
         } else if is_word(arg, "withhash") {
@@ -781,20 +778,12 @@ fn search_generic(ctx: &mut Ctx, args: &[Vec<u8>], variant: Variant) -> CommandR
             (longitude, latitude) = lon_lat(&args[i + 1], &args[i + 2])?;
             fromloc = true;
             i += 2;
-        } else if is_word(arg, "byradius")
-            && left >= 2
-            && search
-            && !matches!(shape, Some(Shape::Box { .. }))
-        {
+        } else if is_word(arg, "byradius") && left >= 2 && search && !by_box {
             let (radius, meters) = radius_and_unit(&args[i + 1], &args[i + 2])?;
             shape = Some(Shape::Circle { radius });
             conversion = meters;
             i += 2;
-        } else if is_word(arg, "bybox")
-            && left >= 3
-            && search
-            && !matches!(shape, Some(Shape::Circle { .. }))
-        {
+        } else if is_word(arg, "bybox") && left >= 3 && search && !by_radius {
             let width = float_or(&args[i + 1], "ERR need numeric width")?;
             let height = float_or(&args[i + 2], "ERR need numeric height")?;
             if height < 0.0 || width < 0.0 {
@@ -838,7 +827,6 @@ fn search_generic(ctx: &mut Ctx, args: &[Vec<u8>], variant: Variant) -> CommandR
         ));
     }
     let (Some(zset), Some(shape)) = (zset, shape) else {
-        drop(db);
         return match store_key {
             Some(dst) => store_result(ctx, &args[dst], ZSet::new_skiplist(), 0, notify::ZSET, ""),
             None => {
@@ -858,7 +846,6 @@ fn search_generic(ctx: &mut Ctx, args: &[Vec<u8>], variant: Variant) -> CommandR
     };
     let limit = if any { count as usize } else { 0 };
     let mut found = members_in_boxes(zset, &search, limit);
-    drop(db);
     if found.is_empty() && store_key.is_none() {
         ctx.out.array(0);
         return Ok(());
@@ -996,23 +983,34 @@ fn read_zset<'a>(db: &'a mut crate::store::Db, key: &[u8]) -> CommandResult<Opti
     as_type::<ZSet>(db.lookup_read(key))
 }
 
-/// `GEOPOS key [member ...]`
-fn geopos(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+/// GEOPOS and GEOHASH: for each member after the key, `found` with its
+/// score, or `missing`.
+fn reply_per_member(
+    ctx: &mut Ctx,
+    args: &[Vec<u8>],
+    missing: fn(&mut ReplyWriter),
+    found: fn(&mut ReplyWriter, f64),
+) -> CommandResult {
     let (mut db, out) = ctx.db_and_out();
     let zset = read_zset(&mut db, &args[1])?;
     out.array(args.len() - 2);
     for member in &args[2..] {
         match zset.as_ref().and_then(|z| z.score(member)) {
-            None => out.null_array(),
-            Some(score) => {
-                let (longitude, latitude) = decode_score(score);
-                out.array(2);
-                reply_coordinate(out, longitude);
-                reply_coordinate(out, latitude);
-            }
+            None => missing(out),
+            Some(score) => found(out, score),
         }
     }
     Ok(())
+}
+
+/// `GEOPOS key [member ...]`
+fn geopos(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    reply_per_member(ctx, args, ReplyWriter::null_array, |out, score| {
+        let (longitude, latitude) = decode_score(score);
+        out.array(2);
+        reply_coordinate(out, longitude);
+        reply_coordinate(out, latitude);
+    })
 }
 
 /// `GEODIST key member1 member2 [M|KM|FT|MI]`: the unit is checked before
@@ -1060,16 +1058,9 @@ fn geohash_string(score: f64) -> [u8; 11] {
 
 /// `GEOHASH key [member ...]`
 fn geohash(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    let (mut db, out) = ctx.db_and_out();
-    let zset = read_zset(&mut db, &args[1])?;
-    out.array(args.len() - 2);
-    for member in &args[2..] {
-        match zset.as_ref().and_then(|z| z.score(member)) {
-            None => out.null(),
-            Some(score) => out.bulk(&geohash_string(score)),
-        }
-    }
-    Ok(())
+    reply_per_member(ctx, args, ReplyWriter::null, |out, score| {
+        out.bulk(&geohash_string(score))
+    })
 }
 
 fn georadius(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
@@ -1159,7 +1150,7 @@ mod tests {
         assert!((lon - 13.361389).abs() < 1e-5 && (lat - 38.115556).abs() < 1e-5);
         // Scores that are no geohash still decode, clamped.
         let (lon, lat) = decode_score(-1.0);
-        assert_eq!((lon, lat), (LONG_MAX, LAT_MAX));
+        assert_eq!((lon, lat), (LONG_RANGE.max, LAT_RANGE.max));
     }
 
     #[test]
@@ -1171,12 +1162,18 @@ mod tests {
     #[test]
     fn distances_match_redis() {
         let (a, b) = (decode_score(3479099956230698.0), decode_score(3479447370796909.0));
-        assert_eq!(format_distance(distance(a.0, a.1, b.0, b.1)), "166274.1516");
-        assert_eq!(format_distance(distance(a.0, a.1, b.0, b.1) / 1000.0), "166.2742");
-        assert_eq!(format_distance(0.0), "0.0000");
-        assert_eq!(format_distance(0.00005), "0.0000");
-        assert_eq!(format_distance(1.23456), "1.2346");
-        assert_eq!(format_distance(0.00015), "0.0001");
+        let d = distance(a.0, a.1, b.0, b.1);
+        let cases = [
+            (d, "166274.1516"),
+            (d / 1000.0, "166.2742"),
+            (0.0, "0.0000"),
+            (0.00005, "0.0000"),
+            (1.23456, "1.2346"),
+            (0.00015, "0.0001"),
+        ];
+        for (value, text) in cases {
+            assert_eq!(format_distance(value), text, "{value}");
+        }
     }
 
     #[test]

@@ -39,20 +39,9 @@ pub const REGISTERS: usize = 1 << P;
 pub const HEADER: usize = 16;
 /// The size of a dense HLL, header included.
 pub const DENSE_SIZE: usize = HEADER + (REGISTERS * 6).div_ceil(8);
-/// The encoding byte of a dense HLL.
+/// The encoding byte: dense or sparse.
 const DENSE: u8 = 0;
-/// The encoding byte of a sparse HLL.
 const SPARSE: u8 = 1;
-/// The largest value a sparse VAL opcode holds.
-const SPARSE_VAL_MAX: u8 = 32;
-/// The longest run a ZERO opcode holds (longer ones are XZERO).
-const SPARSE_ZERO_MAX: usize = 64;
-/// The longest run an XZERO opcode holds.
-const SPARSE_XZERO_MAX: usize = 16384;
-/// The seed Redis hashes elements with.
-const SEED: u64 = 0xadc8_3b19;
-/// 0.5 / ln 2, the estimator's constant for an unbounded number of registers.
-const ALPHA_INF: f64 = 0.721_347_520_444_481_7;
 
 const INVALID_HLL: CommandError = CommandError::canned("INVALIDOBJ Corrupted HLL object detected");
 const NOT_HLL: CommandError =
@@ -93,6 +82,8 @@ pub fn murmur64a(key: &[u8], seed: u64) -> u64 {
 /// Redis's `hllPatLen`: the register `element` falls in, and the length of
 /// the run of zeros (plus one) in the rest of its hash.
 pub fn pattern(element: &[u8]) -> (usize, u8) {
+    /// The seed Redis hashes elements with.
+    const SEED: u64 = 0xadc8_3b19;
     let hash = murmur64a(element, SEED);
     let index = (hash as usize) & (REGISTERS - 1);
     let rest = (hash >> P) | (1 << Q);
@@ -142,6 +133,13 @@ enum Op {
 }
 
 impl Op {
+    /// The largest value a VAL holds.
+    const VAL_MAX: u8 = 32;
+    /// The longest run of a ZERO (longer ones are XZERO).
+    const ZERO_MAX: usize = 64;
+    /// The longest run of an XZERO.
+    const XZERO_MAX: usize = 16384;
+
     /// The opcode at `p`; an XZERO's second byte past the end reads 0.
     fn at(sparse: &[u8], p: usize) -> Op {
         let b = sparse[p];
@@ -185,7 +183,7 @@ fn val_byte(value: u8, len: usize) -> u8 {
 
 /// Appends the opcode for a run of `len` zero registers.
 fn push_zeros(seq: &mut Vec<u8>, len: usize) {
-    if len > SPARSE_ZERO_MAX {
+    if len > Op::ZERO_MAX {
         let l = len - 1;
         seq.push(0x40 | (l >> 8) as u8);
         seq.push(l as u8);
@@ -203,7 +201,7 @@ pub fn new_hll() -> Vec<u8> {
     hll.resize(HEADER, 0);
     let mut left = REGISTERS;
     while left > 0 {
-        let run = left.min(SPARSE_XZERO_MAX);
+        let run = left.min(Op::XZERO_MAX);
         push_zeros(&mut hll, run);
         left -= run;
     }
@@ -237,6 +235,29 @@ fn invalidate_cache(hll: &mut [u8]) {
     hll[15] |= 0x80;
 }
 
+/// Walks a sparse HLL's opcodes as Redis's conversion and merge do,
+/// calling `on_value(first register, run length, value)` for each VAL run
+/// and stopping at one that would pass the last register; returns how
+/// many registers the walk covered (exactly [`REGISTERS`] when valid).
+fn walk_values(hll: &[u8], mut on_value: impl FnMut(usize, usize, u8)) -> usize {
+    let (mut p, mut idx) = (HEADER, 0usize);
+    while p < hll.len() {
+        let op = Op::at(hll, p);
+        p += op.size();
+        match op {
+            Op::Zero { len, .. } => idx += len,
+            Op::Val { value, len } => {
+                if idx + len > REGISTERS {
+                    break;
+                }
+                on_value(idx, len, value);
+                idx += len;
+            }
+        }
+    }
+    idx
+}
+
 /// Redis's `hllSparseToDense`: converts in place (the header, cached
 /// cardinality included, is kept). Corrupt if the runs do not cover
 /// exactly every register.
@@ -248,24 +269,12 @@ pub fn to_dense(hll: &mut Vec<u8>) -> Result<(), Corrupt> {
     dense[..HEADER].copy_from_slice(&hll[..HEADER]);
     dense[4] = DENSE;
     let registers = &mut dense[HEADER..];
-    let (mut p, mut idx) = (HEADER, 0usize);
-    while p < hll.len() {
-        let op = Op::at(hll, p);
-        p += op.size();
-        match op {
-            Op::Zero { len, .. } => idx += len,
-            Op::Val { value, len } => {
-                if idx + len > REGISTERS {
-                    break;
-                }
-                for i in idx..idx + len {
-                    dense_put(registers, i, value);
-                }
-                idx += len;
-            }
+    let covered = walk_values(hll, |first, len, value| {
+        for i in first..first + len {
+            dense_put(registers, i, value);
         }
-    }
-    if idx != REGISTERS {
+    });
+    if covered != REGISTERS {
         return Err(Corrupt);
     }
     *hll = dense;
@@ -277,7 +286,7 @@ pub fn to_dense(hll: &mut Vec<u8>) -> Result<(), Corrupt> {
 /// turns the HLL dense when the value or the size (over `max_bytes`) does
 /// not fit the sparse form. Whether a register changed.
 fn sparse_set(hll: &mut Vec<u8>, index: usize, count: u8, max_bytes: u64) -> Result<bool, Corrupt> {
-    if count > SPARSE_VAL_MAX {
+    if count > Op::VAL_MAX {
         return promote(hll, index, count);
     }
     // Step 1: the opcode covering `index`.
@@ -409,24 +418,12 @@ pub fn merge_into(max: &mut [u8; REGISTERS], hll: &[u8]) -> Result<(), Corrupt> 
         }
         return Ok(());
     }
-    let (mut p, mut i) = (HEADER, 0usize);
-    while p < hll.len() {
-        let op = Op::at(hll, p);
-        p += op.size();
-        match op {
-            Op::Zero { len, .. } => i += len,
-            Op::Val { value, len } => {
-                if i + len > REGISTERS {
-                    break;
-                }
-                for m in &mut max[i..i + len] {
-                    *m = (*m).max(value);
-                }
-                i += len;
-            }
+    let covered = walk_values(hll, |first, len, value| {
+        for m in &mut max[first..first + len] {
+            *m = (*m).max(value);
         }
-    }
-    if i == REGISTERS { Ok(()) } else { Err(Corrupt) }
+    });
+    if covered == REGISTERS { Ok(()) } else { Err(Corrupt) }
 }
 
 /// How many registers hold each value; `Err` for a sparse HLL whose runs
@@ -493,6 +490,8 @@ fn tau(mut x: f64) -> f64 {
 
 /// Redis 7's estimator over a register histogram.
 fn estimate(histo: &[u64; 64]) -> u64 {
+    /// 0.5 / ln 2, the constant for an unbounded number of registers.
+    const ALPHA_INF: f64 = 0.721_347_520_444_481_7;
     let m = REGISTERS as f64;
     let mut z = m * tau((m - histo[Q as usize + 1] as f64) / m);
     for j in (1..=Q as usize).rev() {
@@ -848,10 +847,10 @@ mod tests {
     fn murmur_matches_known_values() {
         // Values from Redis's own MurmurHash64A with the HLL seed.
         assert_eq!(murmur64a(b"", 0), 0);
-        let a = murmur64a(b"hello world", SEED);
-        let b = murmur64a(b"hello worle", SEED);
+        let a = murmur64a(b"hello world", 0xadc8_3b19);
+        let b = murmur64a(b"hello worle", 0xadc8_3b19);
         assert_ne!(a, b);
-        assert_eq!(murmur64a(b"12345678", SEED), murmur64a(b"12345678", SEED));
+        assert_eq!(murmur64a(b"12345678", 1), murmur64a(b"12345678", 1));
     }
 
     #[test]
