@@ -191,6 +191,17 @@ impl Generator {
                     "007",
                     "+1",
                 ]),
+                // Places near each other and at the edges of the valid
+                // ranges, and searches that reach them.
+                Kind::Double if arg.name == "longitude" => self.pick(&[
+                    "0", "1", "1.5", "-2.5", "13.361389", "180", "-180", "180.1", "abc",
+                ]),
+                Kind::Double if arg.name == "latitude" => self.pick(&[
+                    "0", "1", "-1.5", "38.115556", "85.05112878", "-85.06", "90", "abc",
+                ]),
+                Kind::Double if matches!(arg.name.as_str(), "radius" | "width" | "height") => {
+                    self.pick(&["0", "1", "100", "500", "20000", "-1", "inf", "abc"])
+                }
                 Kind::Double => self.pick(&[
                     "0", "1", "1.5", "-2.5", "inf", "-inf", "+inf", "1e3", "abc", "nan", "(1",
                     "(2", "-0", "3",
