@@ -156,22 +156,9 @@ fn lex(syntax: &str) -> Vec<&str> {
 }
 
 fn is_token(word: &str) -> bool {
-    if quoted(word).is_some() {
-        return true;
-    }
     let mut chars = word.chars();
     chars.next().is_some_and(|c| c.is_ascii_uppercase())
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
-}
-
-/// The text of a token written in single quotes.
-fn quoted(word: &str) -> Option<&str> {
-    word.strip_prefix('\'')?.strip_suffix('\'')
-}
-
-/// A token as Redis spells it: quotes removed.
-fn token_text(word: &'static str) -> &'static str {
-    quoted(word).unwrap_or(word)
 }
 
 struct Parser {
@@ -219,7 +206,6 @@ impl Parser {
             let introduces = self.peek().is_some_and(|next| {
                 next == "(" || !(is_token(next) || is_punct(next) || next == "...")
             });
-            let word = token_text(word);
             if introduces {
                 let mut arg = self.item()?;
                 if arg.kind == Kind::OneOf || arg.kind == Kind::Block {

@@ -194,10 +194,25 @@ impl Generator {
                 // Places near each other and at the edges of the valid
                 // ranges, and searches that reach them.
                 Kind::Double if arg.name == "longitude" => self.pick(&[
-                    "0", "1", "1.5", "-2.5", "13.361389", "180", "-180", "180.1", "abc",
+                    "0",
+                    "1",
+                    "1.5",
+                    "-2.5",
+                    "13.361389",
+                    "180",
+                    "-180",
+                    "180.1",
+                    "abc",
                 ]),
                 Kind::Double if arg.name == "latitude" => self.pick(&[
-                    "0", "1", "-1.5", "38.115556", "85.05112878", "-85.06", "90", "abc",
+                    "0",
+                    "1",
+                    "-1.5",
+                    "38.115556",
+                    "85.05112878",
+                    "-85.06",
+                    "90",
+                    "abc",
                 ]),
                 Kind::Double if matches!(arg.name.as_str(), "radius" | "width" | "height") => {
                     self.pick(&["0", "1", "100", "500", "20000", "-1", "inf", "abc"])
