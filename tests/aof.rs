@@ -231,8 +231,9 @@ fn bitmap_writes_are_logged_when_they_change_bits() {
 
 /// PFADD is logged when it changes a register, PFMERGE always, PFCOUNT
 /// when it refreshed the cached cardinality (a write to the string, as in
-/// Redis) and PFDEBUG when it converted the encoding. A restart replays
-/// them to the same bytes.
+/// Redis) and PFDEBUG when it converted the encoding: the lines Redis
+/// 7.0.15 writes for the same commands. A restart replays them to the same
+/// bytes.
 #[test]
 fn hyperloglog_writes_are_logged_as_redis_propagates_them() {
     let dir = temp_dir("hyperloglog");
@@ -272,8 +273,9 @@ fn hyperloglog_writes_are_logged_as_redis_propagates_them() {
 
 /// GEOADD is logged as the ZADD it runs (the places' scores computed
 /// once), only when it changed the set; the stores are logged as
-/// received when they wrote or deleted their destination. A restart
-/// replays them to the same places.
+/// received when they wrote or deleted their destination: the lines Redis
+/// 7.0.15 writes for the same commands. A restart replays them to the same
+/// places.
 #[test]
 fn geo_writes_are_logged_as_redis_propagates_them() {
     let dir = temp_dir("geo");
