@@ -303,6 +303,108 @@ fn restore_and_sort_are_logged_as_redis_logs_them() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// PFADD is logged when it changes a register, PFMERGE always, PFCOUNT
+/// when it refreshed the cached cardinality (a write to the string, as in
+/// Redis) and PFDEBUG when it converted the encoding: the lines Redis
+/// 7.0.15 writes for the same commands. A restart replays them to the same
+/// bytes.
+#[test]
+fn hyperloglog_writes_are_logged_as_redis_propagates_them() {
+    let dir = temp_dir("hyperloglog");
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    c.call(&["PFADD", "h", "a", "b"]);
+    c.call(&["PFADD", "h", "a"]);
+    c.call(&["PFCOUNT", "h"]);
+    c.call(&["PFCOUNT", "h"]);
+    c.call(&["PFCOUNT", "h", "missing"]);
+    c.call(&["PFMERGE", "m", "h"]);
+    c.call(&["PFDEBUG", "ENCODING", "m"]);
+    c.call(&["PFDEBUG", "TODENSE", "m"]);
+    c.call(&["PFDEBUG", "TODENSE", "m"]);
+    c.call(&["PFDEBUG", "GETREG", "h"]);
+    let before_h = c.call(&["GET", "h"]);
+    let before_m = c.call(&["GET", "m"]);
+    let log = common::aof_commands(&dir);
+    let expected = [
+        "SELECT 0",
+        "PFADD h a b",
+        "PFCOUNT h",
+        "PFMERGE m h",
+        "PFDEBUG TODENSE m",
+        "PFDEBUG GETREG h",
+    ];
+    assert_eq!(log, expected);
+    server.stop();
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    assert_eq!(c.call(&["GET", "h"]), before_h);
+    assert_eq!(c.call(&["GET", "m"]), before_m);
+    assert_reply!(c, ["PFDEBUG", "ENCODING", "m"], b"+dense\r\n");
+    server.stop();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// GEOADD is logged as the ZADD it runs (the places' scores computed
+/// once), only when it changed the set; the stores are logged as
+/// received when they wrote or deleted their destination: the lines Redis
+/// 7.0.15 writes for the same commands. A restart replays them to the same
+/// places.
+#[test]
+fn geo_writes_are_logged_as_redis_propagates_them() {
+    let dir = temp_dir("geo");
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    c.call(&["GEOADD", "g", "CH", "13.361389", "38.115556", "Palermo"]);
+    c.call(&["GEOADD", "g", "13.361389", "38.115556", "Palermo"]);
+    c.call(&["GEOADD", "g", "NX", "15.087269", "37.502669", "Catania"]);
+    c.call(&["GEORADIUS", "g", "15", "37", "200", "km", "STORE", "near"]);
+    c.call(&["GEORADIUS", "g", "15", "37", "1", "m", "STORE", "none"]);
+    c.call(&["GEORADIUS_RO", "g", "15", "37", "200", "km"]);
+    c.call(&[
+        "GEOSEARCHSTORE",
+        "d",
+        "g",
+        "FROMMEMBER",
+        "Palermo",
+        "BYRADIUS",
+        "500",
+        "km",
+        "STOREDIST",
+    ]);
+    c.call(&[
+        "GEOSEARCHSTORE",
+        "d",
+        "g",
+        "FROMLONLAT",
+        "0",
+        "0",
+        "BYRADIUS",
+        "1",
+        "km",
+    ]);
+    let before = c.call(&["GEOPOS", "g", "Palermo", "Catania"]);
+    let near = c.call(&["ZRANGE", "near", "0", "-1", "WITHSCORES"]);
+    let log = common::aof_commands(&dir);
+    let expected = [
+        "SELECT 0",
+        "zadd g CH 3479099956230698 Palermo",
+        "zadd g NX 3479447370796909 Catania",
+        "GEORADIUS g 15 37 200 km STORE near",
+        "GEOSEARCHSTORE d g FROMMEMBER Palermo BYRADIUS 500 km STOREDIST",
+        "GEOSEARCHSTORE d g FROMLONLAT 0 0 BYRADIUS 1 km",
+    ];
+    assert_eq!(log, expected);
+    server.stop();
+    let server = TestServer::with_config(aof_config(&dir));
+    let mut c = server.raw();
+    assert_eq!(c.call(&["GEOPOS", "g", "Palermo", "Catania"]), before);
+    assert_eq!(c.call(&["ZRANGE", "near", "0", "-1", "WITHSCORES"]), near);
+    assert_reply!(c, ["EXISTS", "d", "none"], b":0\r\n");
+    server.stop();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn a_restart_replays_to_the_same_state_with_absolute_expiries() {
     let dir = temp_dir("replay");

@@ -45,7 +45,7 @@ fn world() -> &'static World {
         let names = registry()
             .top_level()
             .map(|(_, e)| e.command)
-            .filter(|c| !c.has(flags::BLOCKING) && !matches!(c.name, "debug" | "shutdown" | "quit"))
+            .filter(|c| !c.has(flags::BLOCKING) && !matches!(c.name, "debug" | "shutdown" | "quit" | "pfselftest"))
             .map(|c| c.name.as_bytes())
             .collect();
         World { state, names }

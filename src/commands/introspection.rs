@@ -276,12 +276,17 @@ fn spec_keys(spec: &KeySpecInfo, argv: &[Vec<u8>]) -> Option<Vec<usize>> {
     let first = match spec.begin {
         BeginSearch::Index(pos) => i64::from(pos),
         // Searched up to the last argument but one, as Redis does: a
-        // keyword at the very end has no keys after it.
+        // keyword at the very end has no keys after it. A keyword that is
+        // not there finds no keys (GEORADIUS without STORE), which is no
+        // error.
         BeginSearch::Keyword(keyword, from) => {
             let from = i64::from(from);
             let start = if from > 0 { from } else { argc + from };
-            let found = (start.max(1)..argc - 1)
-                .find(|&i| args::is(&argv[i as usize], keyword))?;
+            let Some(found) =
+                (start.max(1)..argc - 1).find(|&i| args::is(&argv[i as usize], keyword))
+            else {
+                return Some(Vec::new());
+            };
             found + 1
         }
         BeginSearch::Unknown => return None,

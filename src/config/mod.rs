@@ -162,6 +162,9 @@ pub struct Config {
     /// `stream-node-max-bytes`: the listpack size a stream node stays
     /// under; 0: Redis's 1 GB cap only.
     pub stream_node_max_bytes: u64,
+    /// `hll-sparse-max-bytes`: the size (header included) past which a
+    /// sparse HyperLogLog turns dense.
+    pub hll_sparse_max_bytes: u64,
 
     /// Which keyspace events are published (class bits of
     /// [`crate::channels::notify`]); 0: none, the default.
@@ -238,6 +241,7 @@ impl Default for Config {
             zset_max_listpack_value: 64,
             stream_node_max_entries: 100,
             stream_node_max_bytes: 4096,
+            hll_sparse_max_bytes: 3000,
             notify_keyspace_events: 0,
             busy_reply_threshold: 5000,
             inert: Inert::default(),

@@ -94,6 +94,26 @@ impl LongDouble {
         round(n < 0, u128::from(n.unsigned_abs()), 0)
     }
 
+    /// A double, exactly, as C's `(long double)d`.
+    pub fn from_f64(d: f64) -> Self {
+        let negative = d.is_sign_negative();
+        if d.is_nan() {
+            return Self::nan();
+        }
+        if d.is_infinite() {
+            return Self::infinity(negative);
+        }
+        let bits = d.to_bits();
+        let exponent = ((bits >> 52) & 0x7ff) as i64;
+        let fraction = bits & ((1 << 52) - 1);
+        let (mantissa, exp) = if exponent == 0 {
+            (fraction, -1074)
+        } else {
+            (fraction | (1 << 52), exponent - 1075)
+        };
+        round(negative, u128::from(mantissa), exp)
+    }
+
     pub fn is_finite(&self) -> bool {
         self.class == Class::Finite
     }

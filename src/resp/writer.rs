@@ -265,12 +265,17 @@ impl ReplyWriter {
 
     /// A double: `,<%.17g>` in RESP3, a bulk string in RESP2.
     pub fn double(&mut self, value: f64) {
-        let text = num::format_g17(value);
+        self.double_text(num::format_g17(value).as_bytes());
+    }
+
+    /// A double already formatted (GEOPOS's `%.17Lf` coordinates): a bulk
+    /// string in RESP2, a RESP3 double.
+    pub fn double_text(&mut self, text: &[u8]) {
         match self.protocol {
-            Protocol::Resp2 => self.bulk(text.as_bytes()),
+            Protocol::Resp2 => self.bulk(text),
             Protocol::Resp3 => {
                 self.put_byte(b',');
-                self.put(text.as_bytes());
+                self.put(text);
                 self.put(b"\r\n");
             }
         }

@@ -117,7 +117,9 @@ scripts!(
     bitmaps,
     sort,
     dump,
-    slowlog
+    slowlog,
+    hyperloglog,
+    geo
 );
 
 /// The hostile-input table of `tests/hostile.rs` (exact replies and close

@@ -37,6 +37,12 @@ use super::Ctx;
 use super::table::{Command, KeySpecInfo, flags::*};
 use super::typed::store_result;
 
+/// ZADD's handler, for GEOADD, which Redis runs as a ZADD of the places'
+/// scores.
+pub fn zadd_command(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    members::zadd(ctx, args)
+}
+
 /// The listpack limits from the configuration.
 fn limits(ctx: &Ctx) -> ZSetLimits {
     ctx.state.config().zset_limits()
