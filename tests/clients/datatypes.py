@@ -1,6 +1,7 @@
-"""redis-py's helpers for Redis's value-encoding commands against sedis:
-BITFIELD, SORT (and, with them, the bitmap commands). Fails loudly on any
-difference from what Redis replies.
+"""redis-py's helpers for the data commands whose values Redis encodes in
+strings and sorted sets, against sedis: bitmaps and BITFIELD, HyperLogLog,
+geospatial indexes, and SORT. Fails loudly on any difference from what
+Redis replies.
 
 Usage: python3 datatypes.py PORT
 """
@@ -32,6 +33,43 @@ def bitmaps(r):
     check("bitfield_ro", r.bitfield_ro("counters", "u8", 0), [255])
     check("bitop", r.bitop("NOT", "inverted", "flags"), 1)
     check("bitop result", r.get("inverted"), b"\xfe")
+
+
+def hyperloglogs(r):
+    check("pfadd", r.pfadd("visitors", *[f"user:{i}" for i in range(1000)]), 1)
+    check("pfadd again", r.pfadd("visitors", "user:1", "user:2"), 0)
+    check("pfcount", r.pfcount("visitors"), 1007)
+    r.pfadd("visitors:2", *[f"user:{i}" for i in range(500, 1500)])
+    check("pfcount union", r.pfcount("visitors", "visitors:2"), 1516)
+    check("pfmerge", r.pfmerge("visitors:all", "visitors", "visitors:2"), True)
+    check("pfcount merged", r.pfcount("visitors:all"), 1516)
+    check("hll header", r.get("visitors:all")[:4], b"HYLL")
+    r.set("not-hll", "plain")
+    try:
+        r.pfadd("not-hll", "x")
+        raise AssertionError("PFADD on a plain string succeeded")
+    except redis.ResponseError as e:
+        check("pfadd error", str(e), "WRONGTYPE Key is not a valid HyperLogLog string value.")
+
+
+def geo(r, proto):
+    check("geoadd", r.geoadd("Sicily", [13.361389, 38.115556, "Palermo", 15.087269, 37.502669, "Catania"]), 2)
+    check("zscore of a place", r.zscore("Sicily", "Palermo"), 3479099956230698.0)
+    check("geodist", r.geodist("Sicily", "Palermo", "Catania", unit="km"), 166.2742)
+    check("geohash", r.geohash("Sicily", "Palermo", "missing"), ["sqc8b49rny0", None] if proto == 2 else [b"sqc8b49rny0", None])
+    pos = [tuple(round(float(c), 6) for c in p) if p is not None else None for p in r.geopos("Sicily", "Palermo", "missing")]
+    check("geopos", pos, [(13.361389, 38.115556), None])
+    found = r.geosearch("Sicily", longitude=15, latitude=37, radius=200, unit="km", withdist=True, sort="ASC")
+    check("geosearch", [(m, d) for m, d in found], [(b"Catania", 56.4413), (b"Palermo", 190.4424)])
+    boxed = r.geosearch("Sicily", member="Palermo", width=400, height=400, unit="km", sort="DESC", count=1)
+    check("geosearch bybox count", boxed, [b"Catania"])
+    check("geosearchstore", r.geosearchstore("near", "Sicily", longitude=15, latitude=37, radius=100, unit="km", storedist=True), 1)
+    check("stored distance", r.zrange("near", 0, -1, withscores=True), [[b"Catania", 56.4412578701582]] if proto == 3 else [(b"Catania", 56.4412578701582)])
+    try:
+        r.geoadd("Sicily", [200, 100, "nowhere"])
+        raise AssertionError("GEOADD out of range succeeded")
+    except redis.ResponseError as e:
+        check("geoadd error", str(e), "invalid longitude,latitude pair 200.000000,100.000000")
 
 
 def sorting(r):
@@ -70,6 +108,8 @@ def main():
         r = redis.Redis(port=port, protocol=proto)
         r.flushall()
         bitmaps(r)
+        hyperloglogs(r)
+        geo(r, proto)
         sorting(r)
         r.close()
     print(f"redis-py {redis.__version__}: data type session passed (RESP3 and RESP2)")
