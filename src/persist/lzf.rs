@@ -1,7 +1,8 @@
-//! LZF, the compression Redis applies to long strings in RDB files
-//! (`rdbcompression yes`). Decompression must accept any valid LZF stream
-//! (Redis's own or ours); compression only has to produce one, and ours
-//! is a straightforward single-pass matcher with a hash of 3-byte prefixes.
+//! LZF, the compression Redis applies to long strings in RDB files and
+//! DUMP payloads (`rdbcompression yes`). Decompression accepts any valid
+//! LZF stream. Compression is liblzf 3.6 as Redis builds it (`HLOG` 16,
+//! `VERY_FAST`, a hash table that starts empty), step for step, so that
+//! the same string compresses to the same bytes in both servers.
 //!
 //! The format is a sequence of chunks, each starting with a control byte:
 //! - `000LLLLL`: a literal run of `L + 1` bytes follows (1..=32);
@@ -9,68 +10,171 @@
 //!   `o + 1` bytes back; `L == 7` means one more length byte follows
 //!   (added to 7), before the low offset byte.
 
-const MAX_LITERAL: usize = 32;
+const MAX_LITERAL: usize = 1 << 5;
 const MAX_OFFSET: usize = 1 << 13;
 const MAX_REF: usize = (1 << 8) + (1 << 3);
-const HASH_LOG: u32 = 14;
+const HASH_LOG: u32 = 16;
 
-/// Compresses `input`; returns `None` if the result would not be smaller
-/// than `max_len` (Redis then stores the string uncompressed).
+/// liblzf's hash of the three bytes whose first two `h` already holds
+/// (`NEXT`), and the table slot it picks (`IDX`, the `VERY_FAST` variant).
+fn next_hash(h: u32, third: u8) -> u32 {
+    (h << 8) | u32::from(third)
+}
+
+fn slot(h: u32) -> usize {
+    ((h >> (3 * 8 - HASH_LOG)).wrapping_sub(h.wrapping_mul(5)) & ((1 << HASH_LOG) - 1)) as usize
+}
+
+/// Compresses `input` as Redis's `lzf_compress` does into at most
+/// `max_len` bytes; `None` if it does not fit (Redis then stores the string
+/// uncompressed).
 pub fn compress(input: &[u8], max_len: usize) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(max_len.min(input.len()));
-    let mut table = vec![0usize; 1 << HASH_LOG]; // position + 1, 0 = empty
-    let mut literal_start = 0;
-    let mut i = 0;
-    let hash = |p: usize| -> usize {
-        let v = u32::from(input[p]) << 16 | u32::from(input[p + 1]) << 8 | u32::from(input[p + 2]);
-        (v.wrapping_mul(2_654_435_761) >> (32 - HASH_LOG)) as usize
-    };
-    let flush_literals = |out: &mut Vec<u8>, from: usize, to: usize| {
-        for run in input[from..to].chunks(MAX_LITERAL) {
-            out.push((run.len() - 1) as u8);
-            out.extend_from_slice(run);
+    if input.len() < 3 || max_len == 0 {
+        return None;
+    }
+    TABLE.with_borrow_mut(|table| {
+        let compressed = compress_into(input, max_len, table);
+        table.clear();
+        compressed
+    })
+}
+
+/// liblzf's hash table, kept per thread: 64K entries are too many to
+/// clear for every string, so each compression empties only the slots it
+/// wrote (liblzf starts each call with whatever its stack held; an empty
+/// table is what makes the output depend on the input alone).
+struct Table {
+    /// Position + 1 of the last three-byte prefix with each hash; 0: none.
+    slots: Vec<usize>,
+    written: Vec<usize>,
+}
+
+impl Table {
+    fn take(&mut self, slot: usize, position: usize) -> usize {
+        if self.slots[slot] == 0 {
+            self.written.push(slot);
         }
-    };
-    while i + 2 < input.len() {
-        let h = hash(i);
-        let candidate = table[h];
-        table[h] = i + 1;
-        if candidate > 0 {
-            let reference = candidate - 1;
-            let offset = i - reference - 1;
-            if offset < MAX_OFFSET && input[reference..reference + 3] == input[i..i + 3] {
-                let max = (input.len() - i).min(MAX_REF);
-                let mut len = 3;
-                while len < max && input[reference + len] == input[i + len] {
-                    len += 1;
+        std::mem::replace(&mut self.slots[slot], position + 1)
+    }
+
+    fn clear(&mut self) {
+        for slot in self.written.drain(..) {
+            self.slots[slot] = 0;
+        }
+    }
+}
+
+thread_local! {
+    static TABLE: std::cell::RefCell<Table> = std::cell::RefCell::new(Table {
+        slots: vec![0; 1 << HASH_LOG],
+        written: Vec::new(),
+    });
+}
+
+fn compress_into(input: &[u8], max_len: usize, table: &mut Table) -> Option<Vec<u8>> {
+    let in_end = input.len();
+    let out_end = max_len;
+    // Room past `out_end` for the bytes liblzf's checks allow it to reach.
+    let mut out = vec![0u8; max_len + 4];
+    let (mut ip, mut op, mut lit) = (0usize, 1usize, 0usize);
+    let mut h = (u32::from(input[0]) << 8) | u32::from(input[1]);
+    while ip < in_end - 2 {
+        h = next_hash(h, input[ip + 2]);
+        let entry = table.take(slot(h), ip);
+        let reference = entry.checked_sub(1).filter(|&r| {
+            // liblzf never refers back to the very first byte.
+            r > 0
+                && ip - r - 1 < MAX_OFFSET
+                && input[r + 2] == input[ip + 2]
+                && input[r..r + 2] == input[ip..ip + 2]
+        });
+        let Some(r) = reference else {
+            if op >= out_end {
+                return None;
+            }
+            lit += 1;
+            out[op] = input[ip];
+            op += 1;
+            ip += 1;
+            if lit == MAX_LITERAL {
+                out[op - lit - 1] = (lit - 1) as u8;
+                lit = 0;
+                op += 1;
+            }
+            continue;
+        };
+        let offset = ip - r - 1;
+        let mut len = 2usize;
+        let max_match = (in_end - ip - len).min(MAX_REF);
+        if op + 4 >= out_end && op - usize::from(lit == 0) + 4 >= out_end {
+            return None;
+        }
+        out[op - lit - 1] = (lit as u8).wrapping_sub(1);
+        op -= usize::from(lit == 0);
+        // Sixteen bytes compared without a bound when more than sixteen
+        // may match, then byte by byte up to the bound, as liblzf does.
+        let mut unrolled_mismatch = false;
+        if max_match > 16 {
+            for _ in 0..16 {
+                len += 1;
+                if input[r + len] != input[ip + len] {
+                    unrolled_mismatch = true;
+                    break;
                 }
-                flush_literals(&mut out, literal_start, i);
-                let l = len - 2;
-                let high = (offset >> 8) as u8;
-                if l < 7 {
-                    out.push(((l as u8) << 5) | high);
-                } else {
-                    out.push((7 << 5) | high);
-                    out.push((l - 7) as u8);
-                }
-                out.push(offset as u8);
-                if out.len() >= max_len {
-                    return None;
-                }
-                // Index the positions inside the match so later data can
-                // refer to them too.
-                for p in i + 1..(i + len).min(input.len().saturating_sub(2)) {
-                    table[hash(p)] = p + 1;
-                }
-                i += len;
-                literal_start = i;
-                continue;
             }
         }
-        i += 1;
+        if !unrolled_mismatch {
+            loop {
+                len += 1;
+                if !(len < max_match && input[r + len] == input[ip + len]) {
+                    break;
+                }
+            }
+        }
+        len -= 2;
+        ip += 1;
+        if len < 7 {
+            out[op] = ((offset >> 8) + (len << 5)) as u8;
+            op += 1;
+        } else {
+            out[op] = ((offset >> 8) + (7 << 5)) as u8;
+            out[op + 1] = (len - 7) as u8;
+            op += 2;
+        }
+        out[op] = offset as u8;
+        op += 2; // the offset's low byte, then the next run's control byte
+        lit = 0;
+        ip += len + 1;
+        if ip >= in_end - 2 {
+            break;
+        }
+        // VERY_FAST: hash the two positions before the match's end.
+        ip -= 2;
+        h = (u32::from(input[ip]) << 8) | u32::from(input[ip + 1]);
+        for _ in 0..2 {
+            h = next_hash(h, input[ip + 2]);
+            table.take(slot(h), ip);
+            ip += 1;
+        }
     }
-    flush_literals(&mut out, literal_start, input.len());
-    (out.len() < max_len).then_some(out)
+    if op + 3 > out_end {
+        return None;
+    }
+    while ip < in_end {
+        lit += 1;
+        out[op] = input[ip];
+        op += 1;
+        ip += 1;
+        if lit == MAX_LITERAL {
+            out[op - lit - 1] = (lit - 1) as u8;
+            lit = 0;
+            op += 1;
+        }
+    }
+    out[op - lit - 1] = (lit as u8).wrapping_sub(1);
+    op -= usize::from(lit == 0);
+    out.truncate(op);
+    Some(out)
 }
 
 /// Decompresses an LZF stream that must expand to exactly `expected_len`
@@ -145,6 +249,15 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// What Redis 7.0.15 writes for `"abc" x 100` (from its DUMP).
+    #[test]
+    fn compression_is_byte_for_byte_redis() {
+        let input = b"abc".repeat(100);
+        let expected = b"\x03abca\xe0\xff\x02\xe1\x15\x07\x01bc";
+        assert_eq!(compress(&input, input.len() - 4).unwrap(), expected);
+        assert_eq!(decompress(expected, input.len()).unwrap(), input);
     }
 
     #[test]

@@ -63,7 +63,7 @@ const NOT_RANDOMISED: &[&str] = &[
     "flushall",
     "monitor",
     "slowlog",
-    // A payload's LZF output and a set's order differ between servers.
+    // A set's order differs between servers, and so its payload.
     "dump",
     // Ten million elements through two HLLs on each server: slow, and its
     // reply is always OK.
