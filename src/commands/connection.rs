@@ -14,6 +14,7 @@ use std::sync::atomic::Ordering;
 
 use crate::error::{self, CommandError, CommandResult};
 use crate::resp::Protocol;
+use crate::state::pause::PauseKind;
 use crate::state::session::READ_BUFFER;
 use crate::state::session::ReplyMode;
 use crate::state::session::{SessionHandle, SessionInfo, flag};
@@ -615,6 +616,8 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         }
         killed += 1;
     }
+    // A killed client waiting out a CLIENT PAUSE leaves at once.
+    ctx.state.pause.wake_all();
     if !old_form {
         ctx.out.int(killed);
     } else if killed == 0 {
@@ -690,6 +693,39 @@ fn client_unblock(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     Ok(())
 }
 
+/// `CLIENT PAUSE timeout [WRITE|ALL]`
+fn client_pause(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    if args.len() > 4 {
+        return Err(error::subcommand_syntax(&args[0], &args[1]));
+    }
+    let kind = match args.get(3) {
+        None => PauseKind::All,
+        Some(mode) => args::keyword(mode, &[("write", PauseKind::Write), ("all", PauseKind::All)])
+            .ok_or_else(|| CommandError::err("CLIENT PAUSE mode must be WRITE or ALL"))?,
+    };
+    let timeout = crate::num::parse_i64(&args[2])
+        .ok_or_else(|| CommandError::err("timeout is not an integer or out of range"))?;
+    if timeout < 0 {
+        return Err(CommandError::err("timeout is negative"));
+    }
+    // As C computes it: a timeout past the clock's range wraps into the
+    // past, and the pause is over at once.
+    let end = if timeout > 0 { timeout.wrapping_add(ctx.now_ms) } else { 0 };
+    let until = ctx.state.pause.pause(kind, end);
+    // Keys stop expiring too, as in Redis.
+    ctx.keyspace().reaper.hold_until(until);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// `CLIENT UNPAUSE`
+fn client_unpause(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
+    ctx.state.pause.unpause();
+    ctx.keyspace().reaper.hold_until(0);
+    ctx.out.ok();
+    Ok(())
+}
+
 // `CLIENT HELP`: the subcommands sedis serves, in Redis's words.
 help_command!(
     client_help,
@@ -720,6 +756,10 @@ help_command!(
         "    Return information about client connections. Options:",
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
         "      Return clients of specified type.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
         "REPLY (ON|OFF|SKIP)",
         "    Control the replies sent to the current connection.",
         "SETNAME <name>",
@@ -761,9 +801,11 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
     Command::new("kill", -3, client_kill).syntax("(ip:port|([ID client-id:integer]|[TYPE (NORMAL|MASTER|SLAVE|REPLICA|PUBSUB)]|[USER username]|[ADDR ip:port]|[LADDR ip:port]|[SKIPME yes/no]) ...)").flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "2.4.0", "Terminates open connections.", "O(N) where N is the number of client connections"),
     Command::new("list", -2, client_list).syntax("[TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID (client-id:integer ...)]").flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL).tips(&["nondeterministic_output"]).doc("connection", "2.4.0", "Lists open connections.", "O(N) where N is the number of client connections"),
     Command::new("no-evict", 3, client_no_evict).syntax("(ON|OFF)").flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "7.0.0", "Sets the client eviction mode of the connection.", "O(1)"),
+    Command::new("pause", -3, client_pause).syntax("timeout:integer [WRITE|ALL]").flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "2.9.50", "Stop processing commands from clients for some time", "O(1)"),
     Command::new("reply", 3, client_reply).syntax("(ON|OFF|SKIP)").flags(NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "3.2.0", "Instructs the server whether to reply to commands.", "O(1)"),
     Command::new("setinfo", 4, client_setinfo).syntax("(LIB-NAME libname|LIB-VER libver)").flags(NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "7.2.0", "Sets information specific to the client or connection.", "O(1)"),
     Command::new("setname", 3, client_setname).syntax("connection-name").flags(NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "2.6.9", "Sets the connection name.", "O(1)"),
+    Command::new("unpause", 2, client_unpause).flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "6.2.0", "Resume processing of clients that were paused", "O(N) Where N is the number of paused clients"),
     Command::new("unblock", -3, client_unblock).syntax("client-id:integer [TIMEOUT|ERROR]").flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", "O(log N) where N is the number of client connections"),
 ];
 

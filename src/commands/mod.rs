@@ -317,7 +317,7 @@ pub fn process(
         return Some(resolved);
     }
     // Held to the end of the command: see `pass_gate`.
-    let _pass = match pass_gate(state, client, cmd) {
+    let mut _pass = match pass_gate(state, client, cmd) {
         Ok(pass) => pass,
         Err(busy) => {
             reject(state, client, out, Some(&resolved), &busy);
@@ -354,6 +354,21 @@ pub fn process(
         reject(state, client, out, Some(&resolved), &err);
         return Some(resolved);
     }
+    if state.pause.current(crate::clock::unix_ms()).is_some() {
+        // Waited out away from the gate, which a paused command must not
+        // hold against a script.
+        drop(_pass);
+        if !wait_out_pause(state, client, cmd, cmd_flags) {
+            return Some(resolved);
+        }
+        _pass = match pass_gate(state, client, cmd) {
+            Ok(pass) => pass,
+            Err(busy) => {
+                reject(state, client, out, Some(&resolved), &busy);
+                return Some(resolved);
+            }
+        };
+    }
     if let Some(multi) = &mut client.multi
         && !cmd.has(flags::NOT_QUEUED)
     {
@@ -363,6 +378,39 @@ pub fn process(
     }
     call(state, client, out, &resolved, args);
     Some(resolved)
+}
+
+/// Waits while CLIENT PAUSE holds this command back (Redis's
+/// `BLOCKED_POSTPONE`): ALL holds every command, WRITE those that may
+/// write or propagate (a script's by its flags, EXEC by what it queued).
+/// Returns false if the client was killed or the server is stopping
+/// meanwhile: the command then does not run.
+fn wait_out_pause(state: &State, client: &Session, cmd: &Command, cmd_flags: u32) -> bool {
+    use crate::state::pause::PauseKind;
+    let writes = flags::WRITE | flags::MAY_REPLICATE;
+    let may_write = cmd_flags & writes != 0
+        || (cmd.has(flags::RUNS_QUEUE) && client.multi.as_ref().is_some_and(|m| queued_have(m, writes)));
+    let gone = || {
+        client.handle.killed.load(std::sync::atomic::Ordering::SeqCst) || state.shutdown.is_requested()
+    };
+    let holds = |kind| kind == PauseKind::All || may_write;
+    if !state.pause.current(crate::clock::unix_ms()).is_some_and(holds) {
+        return true;
+    }
+    // Counted as blocked meanwhile (INFO's blocked_clients, CLIENT LIST's
+    // `b`), as Redis counts a postponed client.
+    let blocked = |on: bool| {
+        let mut info = client.handle.info.lock();
+        info.flags = if on {
+            info.flags | crate::state::session::flag::BLOCKED
+        } else {
+            info.flags & !crate::state::session::flag::BLOCKED
+        };
+    };
+    blocked(true);
+    state.pause.wait(holds, gone);
+    blocked(false);
+    !gone()
 }
 
 /// How a command passes the keyspace gate (see [`crate::store::gate`]).

@@ -170,6 +170,8 @@ impl Server {
             let _ = acceptor.join();
             state.listeners.close();
             state.sessions.close_all();
+            // Commands waiting out a CLIENT PAUSE see the shutdown.
+            state.pause.wake_all();
             state.keyspace().reaper.shutdown();
             saving::stop_saver(state);
             appendonly::flush_at_exit(state);

@@ -72,7 +72,9 @@ pub fn perform_evictions(state: &State, rng: &mut Rng) -> bool {
         return true;
     }
     let over = || limit.used() as u64 > max;
-    if !over() {
+    // Nothing is evicted while clients are paused, and nothing refused
+    // for memory either (Redis's `performEvictions` answers EVICT_OK).
+    if !over() || state.pause.is_paused() {
         return true;
     }
     let policy = limit.policy();

@@ -16,6 +16,7 @@ pub mod appendonly;
 pub mod cron;
 pub mod eviction;
 pub mod saving;
+pub mod pause;
 pub mod session;
 pub mod shutdown;
 pub mod slowlog;
@@ -164,6 +165,8 @@ pub struct State {
     pub monitors: crate::channels::monitor::Monitors,
     /// SLOWLOG's entries.
     pub slowlog: slowlog::SlowLog,
+    /// CLIENT PAUSE.
+    pub pause: pause::Pause,
     pub shutdown: Shutdown,
     pub log: Logger,
     /// Changes ever made, and how many of them completed saves include:
@@ -260,6 +263,7 @@ impl State {
             pubsub,
             monitors,
             slowlog,
+            pause: Default::default(),
             shutdown: Shutdown::new(),
             log,
             changes: Counter::new(),

@@ -53,6 +53,10 @@ impl<'k> Db<'_, 'k> {
         if !expired {
             return false;
         }
+        // Held (CLIENT PAUSE): reported missing, deleted later.
+        if self.locks.ks.reaper.is_held(now) {
+            return true;
+        }
         // Under a read lock the key stays until a writer or the reaper removes
         // it; it is still reported missing (as Redis does on replicas).
         if let Some(shard) = self.locks.shard_mut(slot) {

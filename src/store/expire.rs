@@ -8,6 +8,9 @@
 //!
 //! `DEBUG SET-ACTIVE-EXPIRE 0` pauses it ([`Reaper::set_active`]): expired
 //! keys then go only when looked up, which is how tests observe lazy expiry.
+//! CLIENT PAUSE holds all expiry until a moment ([`Reaper::hold_until`]):
+//! the reaper sleeps until then, and lookups report expired keys missing
+//! without deleting them, as Redis does while clients are paused.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
@@ -38,6 +41,8 @@ pub struct Reaper {
     cond: Condvar,
     /// Mirror of `state.wake_at` for the lock-free check in `deadline_added`.
     wake_at: AtomicI64,
+    /// No key is deleted for expiring before this moment (unix ms).
+    held_until: AtomicI64,
 }
 
 impl Default for Reaper {
@@ -50,6 +55,7 @@ impl Default for Reaper {
             }),
             cond: Condvar::new(),
             wake_at: AtomicI64::new(i64::MAX),
+            held_until: AtomicI64::new(0),
         }
     }
 }
@@ -76,6 +82,19 @@ impl Reaper {
         self.cond.notify_all();
     }
 
+    /// Holds every expiry until `until_ms` (0: lets them go now).
+    pub fn hold_until(&self, until_ms: i64) {
+        let _state = self.state.lock();
+        self.held_until.store(until_ms, Ordering::Release);
+        self.cond.notify_all();
+    }
+
+    /// True while expired keys must stay where they are.
+    #[inline]
+    pub fn is_held(&self, now_ms: i64) -> bool {
+        now_ms < self.held_until.load(Ordering::Acquire)
+    }
+
     /// True unless active expiry is paused.
     pub fn is_active(&self) -> bool {
         self.state.lock().active
@@ -100,6 +119,12 @@ impl Reaper {
                 }
                 if state.shutdown {
                     return;
+                }
+                let held = reaper.held_until.load(Ordering::Acquire);
+                if held > unix_ms() {
+                    let wait = Duration::from_millis((held - unix_ms()).max(0) as u64);
+                    reaper.cond.wait_until(&mut state, Instant::now() + wait);
+                    continue;
                 }
                 state.wake_at = i64::MAX;
                 reaper.wake_at.store(i64::MAX, Ordering::Release);
