@@ -7,6 +7,7 @@ mod common;
 
 use common::TestServer;
 use sedis::Frame;
+use sedis::config::ProtectedAction;
 
 fn bulk(frame: &Frame) -> Vec<u8> {
     match frame {
@@ -117,5 +118,40 @@ fn a_monitor_sees_commands_and_one_that_stops_reading_is_cut_off() {
         "normal 0 0 0",
     ]);
     assert_eq!(c.call(&["PING"]), b"+PONG\r\n");
+    server.stop();
+}
+
+#[test]
+fn latency_samples_commands_over_the_threshold() {
+    let server = TestServer::with_config(|c| c.enable_debug_command = ProtectedAction::Yes);
+    let mut c = server.raw();
+    c.call(&["CONFIG", "SET", "latency-monitor-threshold", "20"]);
+    c.call(&["GET", "fast"]);
+    assert_eq!(
+        c.call(&["LATENCY", "LATEST"]),
+        b"*0\r\n",
+        "a fast GET is not sampled"
+    );
+    assert_eq!(c.call(&["DEBUG", "SLEEP", "0.05"]), b"+OK\r\n");
+    let Frame::Array(events) = c.frame(&["LATENCY", "LATEST"]) else {
+        panic!("LATEST replies an array");
+    };
+    let [Frame::Array(event)] = events.as_slice() else {
+        panic!("one event: {events:?}");
+    };
+    assert_eq!(bulk(&event[0]), b"command");
+    let (Frame::Integer(latest), Frame::Integer(max)) = (&event[2], &event[3]) else {
+        panic!("latencies are integers: {event:?}");
+    };
+    assert!(*latest >= 50 && max >= latest, "{event:?}");
+    let Frame::Array(history) = c.frame(&["LATENCY", "HISTORY", "command"]) else {
+        panic!("HISTORY replies an array");
+    };
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        c.call(&["LATENCY", "RESET", "command", "nosuch"]),
+        b":1\r\n"
+    );
+    assert_eq!(c.call(&["LATENCY", "LATEST"]), b"*0\r\n");
     server.stop();
 }

@@ -1,6 +1,7 @@
-//! Watching the server work: MONITOR (every command as it runs) and
-//! SLOWLOG (the commands that took longest), fed by [`after_call`] once
-//! each command has run, as Redis's `call` feeds them.
+//! Watching the server work: MONITOR (every command as it runs), SLOWLOG
+//! (the commands that took longest) and LATENCY (the worst latency of
+//! each second), fed by [`after_call`] once each command has run, as
+//! Redis's `call` feeds them.
 //!
 //! Both show a command's arguments with secrets replaced by `(redacted)`
 //! (AUTH's, HELLO ... AUTH's), as Redis does. Administrative commands, and
@@ -69,6 +70,10 @@ pub fn feed_monitors(ctx: &Ctx, args: &[Vec<u8>]) {
 /// flagged `skip_slowlog` or blocked (Redis logs a blocked command when it
 /// is served, which sedis does not).
 pub fn after_call(ctx: &Ctx, cmd: &Command, args: &[Vec<u8>], took_us: u64) {
+    let event = if cmd.has(FAST) { "fast-command" } else { "command" };
+    ctx.state
+        .latency
+        .add_if_needed(event, took_us / 1000, ctx.now_ms / 1000);
     if !cmd.has(SKIP_MONITOR | ADMIN) {
         feed_monitors(ctx, args);
     }
@@ -177,7 +182,79 @@ help_command!(
     ]
 );
 
+/// `LATENCY <subcommand>`: the dispatcher routes every call with a
+/// subcommand to it, and rejects a bare LATENCY on arity.
+fn latency_container(_ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    Err(error::unknown_subcommand("latency", &args[1]))
+}
+
+/// `LATENCY LATEST`: each event's newest sample and its worst.
+fn latency_latest(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
+    let events = ctx.state.latency.snapshot();
+    ctx.out.array(events.len());
+    for (name, series) in events {
+        let latest = series.latest();
+        ctx.out.array(4);
+        ctx.out.bulk(name.as_bytes());
+        ctx.out.int(latest.time);
+        ctx.out.int(latest.latency_ms as i64);
+        ctx.out.int(series.max_ms as i64);
+    }
+    Ok(())
+}
+
+/// `LATENCY HISTORY event`: its samples, oldest first.
+fn latency_history(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let samples: Vec<_> = ctx
+        .state
+        .latency
+        .series(&args[2])
+        .map(|series| series.history().collect())
+        .unwrap_or_default();
+    ctx.out.array(samples.len());
+    for sample in samples {
+        ctx.out.array(2);
+        ctx.out.int(sample.time);
+        ctx.out.int(sample.latency_ms as i64);
+    }
+    Ok(())
+}
+
+/// `LATENCY RESET [event ...]`: how many events were forgotten.
+fn latency_reset(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let latency = &ctx.state.latency;
+    let reset = if args.len() == 2 {
+        latency.reset(None)
+    } else {
+        args[2..].iter().map(|e| latency.reset(Some(e))).sum()
+    };
+    ctx.out.int(reset as i64);
+    Ok(())
+}
+
+// The subcommands sedis serves, in Redis's words.
+help_command!(
+    latency_help,
+    [
+        "HISTORY <event>",
+        "    Return time-latency samples for the <event> class.",
+        "LATEST",
+        "    Return the latest latency samples for all events.",
+        "RESET [<event> ...]",
+        "    Reset latency data of one or more <event> classes.",
+        "    (default: reset all data for all event classes)",
+    ]
+);
+
 // ---- Command table -----------------------------------------------------------
+
+#[rustfmt::skip]
+static LATENCY_SUBCOMMANDS: &[Command] = &[
+    Command::new("history", 3, latency_history).syntax("event").flags(ADMIN | NOSCRIPT | LOADING | STALE).tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]).doc("server", "2.8.13", "Return timestamp-latency samples for the event.", "O(1)"),
+    Command::new("latest", 2, latency_latest).flags(ADMIN | NOSCRIPT | LOADING | STALE).tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]).doc("server", "2.8.13", "Return the latest latency samples for all events.", "O(1)"),
+    Command::new("reset", -2, latency_reset).syntax("[event ...]").flags(ADMIN | NOSCRIPT | LOADING | STALE).tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]).doc("server", "2.8.13", "Reset latency data for one or more events.", "O(1)"),
+    Command::new("help", 2, latency_help).flags(LOADING | STALE).doc("server", "2.8.13", "Show helpful text about the different subcommands.", "O(1)"),
+];
 
 #[rustfmt::skip]
 static SLOWLOG_SUBCOMMANDS: &[Command] = &[
@@ -192,6 +269,7 @@ static SLOWLOG_SUBCOMMANDS: &[Command] = &[
 #[rustfmt::skip]
 pub static COMMANDS: &[Command] = &[
     Command::new("monitor", 1, monitor).flags(ADMIN | NOSCRIPT | LOADING | STALE).doc("server", "1.0.0", "Listen for all requests received by the server in real time", ""),
+    Command::new("latency", -2, latency_container).subcommands(LATENCY_SUBCOMMANDS).doc("server", "2.8.13", "A container for latency diagnostics commands", "Depends on subcommand."),
     Command::new("slowlog", -2, slowlog_container).subcommands(SLOWLOG_SUBCOMMANDS).doc("server", "2.2.12", "A container for slow log commands", "Depends on subcommand."),
 ];
 

@@ -99,6 +99,8 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     /// The slow log keeps this many entries, the newest.
     pub slowlog_max_len: i64,
+    /// Latencies of at least this many milliseconds are sampled (0: off).
+    pub latency_monitor_threshold: i64,
     /// End the dump with a CRC-64 checksum (and check it when loading).
     pub rdbchecksum: bool,
     /// The dump's file name, in `dir`.
@@ -216,6 +218,7 @@ impl Default for Config {
             rdbcompression: true,
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
             rdbchecksum: true,
             dbfilename: "dump.rdb".into(),
             dir: ".".into(),

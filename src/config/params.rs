@@ -316,7 +316,7 @@ pub static PARAMS: &[Param] = &[
     number!("busy-reply-threshold", Some("lua-time-limit"), 0, busy_reply_threshold, Signed 0, LONG_MAX, Integer),
     number!("cluster-node-timeout", None, INERT, inert.cluster_node_timeout, Signed 0, LONG_MAX, Integer),
     number!("slowlog-log-slower-than", None, 0, slowlog_log_slower_than, Signed -1, LONG_MAX, Integer),
-    number!("latency-monitor-threshold", None, INERT, inert.latency_monitor_threshold, Signed 0, LONG_MAX, Integer),
+    number!("latency-monitor-threshold", None, 0, latency_monitor_threshold, Signed 0, LONG_MAX, Integer),
     number!("proto-max-bulk-len", None, 0, proto_max_bulk_len, Signed 1024 * 1024, LONG_MAX, Memory),
     number!("stream-node-max-entries", None, 0, stream_node_max_entries, Signed 0, LONG_MAX, Integer),
     number!("repl-backlog-size", None, INERT, inert.repl_backlog_size, Signed 1, LONG_MAX, Memory),

@@ -16,6 +16,7 @@ pub mod appendonly;
 pub mod cron;
 pub mod eviction;
 pub mod saving;
+pub mod latency;
 pub mod pause;
 pub mod session;
 pub mod shutdown;
@@ -167,6 +168,8 @@ pub struct State {
     pub slowlog: slowlog::SlowLog,
     /// CLIENT PAUSE.
     pub pause: pause::Pause,
+    /// LATENCY's samples.
+    pub latency: latency::LatencyMonitor,
     pub shutdown: Shutdown,
     pub log: Logger,
     /// Changes ever made, and how many of them completed saves include:
@@ -248,7 +251,8 @@ impl State {
         sync_pubsub_config(&pubsub, &config);
         let monitors = crate::channels::monitor::Monitors::default();
         let slowlog = slowlog::SlowLog::default();
-        sync_observers(&monitors, &slowlog, &config);
+        let latency = latency::LatencyMonitor::default();
+        sync_observers(&monitors, &slowlog, &latency, &config);
         let memory = eviction::MemoryLimit::default();
         memory.update(config.maxmemory, config.maxmemory_policy);
         let scripts = crate::scripting::Engine::new();
@@ -264,6 +268,7 @@ impl State {
             monitors,
             slowlog,
             pause: Default::default(),
+            latency,
             shutdown: Shutdown::new(),
             log,
             changes: Counter::new(),
@@ -362,7 +367,7 @@ impl State {
             .store(!config.requirepass.is_empty(), Ordering::Release);
         self.log.set_level(config.loglevel);
         sync_pubsub_config(&self.pubsub, &config);
-        sync_observers(&self.monitors, &self.slowlog, &config);
+        sync_observers(&self.monitors, &self.slowlog, &self.latency, &config);
         let (appendonly, policy) = (config.appendonly, config.appendfsync);
         let maxmemory = config.maxmemory;
         self.memory.update(maxmemory, config.maxmemory_policy);
@@ -465,12 +470,14 @@ fn sync_pubsub_config(pubsub: &PubSub, config: &Config) {
         .set(limit.hard_bytes, limit.soft_bytes, limit.soft_seconds);
 }
 
-/// The settings MONITOR and SLOWLOG read on every command.
+/// The settings MONITOR, SLOWLOG and LATENCY read on every command.
 fn sync_observers(
     monitors: &crate::channels::monitor::Monitors,
     slowlog: &slowlog::SlowLog,
+    latency: &latency::LatencyMonitor,
     config: &Config,
 ) {
+    latency.configure(config.latency_monitor_threshold);
     let limit = config.client_output_buffer_limit[crate::config::ObufClass::Normal as usize];
     monitors
         .limits
