@@ -805,8 +805,8 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
     Command::new("reply", 3, client_reply).syntax("(ON|OFF|SKIP)").flags(NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "3.2.0", "Instructs the server whether to reply to commands.", "O(1)"),
     Command::new("setinfo", 4, client_setinfo).syntax("(LIB-NAME libname|LIB-VER libver)").flags(NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "7.2.0", "Sets information specific to the client or connection.", "O(1)"),
     Command::new("setname", 3, client_setname).syntax("connection-name").flags(NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "2.6.9", "Sets the connection name.", "O(1)"),
-    Command::new("unpause", 2, client_unpause).flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "6.2.0", "Resume processing of clients that were paused", "O(N) Where N is the number of paused clients"),
     Command::new("unblock", -3, client_unblock).syntax("client-id:integer [TIMEOUT|ERROR]").flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", "O(log N) where N is the number of client connections"),
+    Command::new("unpause", 2, client_unpause).flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "6.2.0", "Resume processing of clients that were paused", "O(N) Where N is the number of paused clients"),
 ];
 
 #[cfg(test)]
