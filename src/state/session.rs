@@ -68,6 +68,9 @@ pub struct Session {
     /// True while EXEC runs the queued commands: blocking commands then
     /// behave as non-blocking, as Redis's CLIENT_DENY_BLOCKING does.
     pub in_exec: bool,
+    /// True while a script or function runs its commands (Redis's
+    /// CLIENT_SCRIPT): some refuse options there (XREAD's BLOCK).
+    pub in_script: bool,
     /// Writes made inside the running EXEC, logged as one block at its end.
     pub exec_log: Vec<(usize, Vec<Vec<u8>>)>,
     /// Memory was over `maxmemory` when the current command arrived
@@ -112,6 +115,7 @@ impl Session {
             authenticated: !state.password_set(),
             multi: None,
             in_exec: false,
+            in_script: false,
             pre_command_oom: false,
             exec_log: Vec::new(),
             aof_offset: 0,

@@ -56,10 +56,11 @@ impl<'k> Db<'_, 'k> {
         // Under a read lock the key stays until a writer or the reaper removes
         // it; it is still reported missing (as Redis does on replicas).
         if let Some(shard) = self.locks.shard_mut(slot) {
-            shard.remove(key);
+            let gone = shard.remove(key);
             shard.signal_modified(key);
             self.stats().expired_keys.incr();
             self.locks.ks.expired(self.db, key);
+            self.signal_stream_gone(slot, key, gone.as_ref().map(|e| &e.value));
         }
         true
     }
@@ -183,12 +184,14 @@ impl<'k> Db<'_, 'k> {
         if signal {
             shard.signal_modified(key);
         }
+        let replaced_stream = old.as_ref().is_some_and(|o| matches!(o.value, Value::Stream(_)));
         if old.as_ref().is_none_or(|o| o.is_expired(now)) {
             ks.key_event(KeyEvent::Created, self.db, key);
         }
         // A key created where clients wait (a push, RENAME, MOVE, COPY...)
         // may serve them, as Redis's `dbAdd` signals.
-        if wakes && old.is_none_or(|o| o.is_expired(now)) && shard.is_blocked_on(key) {
+        let blocked = shard.is_blocked_on(key);
+        if blocked && (replaced_stream || (wakes && old.is_none_or(|o| o.is_expired(now)))) {
             self.locks.signal_ready(self.db, key);
         }
         if let Some(at) = expire_at {
@@ -217,7 +220,17 @@ impl<'k> Db<'_, 'k> {
         let shard = self.locks.write_shard(slot);
         let entry = shard.remove(key)?;
         shard.signal_modified(key);
+        self.signal_stream_gone(slot, key, Some(&entry.value));
         Some(entry)
+    }
+
+    /// A stream that clients wait on went away (deleted, expired,
+    /// overwritten): its XREADGROUP readers must be told, as Redis's
+    /// `dbGenericDelete` signals the key ready for them.
+    fn signal_stream_gone(&mut self, slot: usize, key: &[u8], gone: Option<&Value>) {
+        if matches!(gone, Some(Value::Stream(_))) && self.locks.shard(slot).is_blocked_on(key) {
+            self.locks.signal_ready(self.db, key);
+        }
     }
 
     /// Sets an absolute deadline on an existing key. Returns false if the key

@@ -113,7 +113,8 @@ scripts!(
     introspection,
     scripting,
     streams,
-    bitmaps
+    bitmaps,
+    stream_groups
 );
 
 /// The hostile-input table of `tests/hostile.rs` (exact replies and close
