@@ -360,7 +360,11 @@ impl<'k> Db<'_, 'k> {
         for slot in self.all_slots() {
             let shard = self.locks.write_shard(slot);
             shard.signal_all_watched(None, self.now);
+            let streams = shard.blocked_stream_keys();
             removed += shard.clear();
+            for key in streams {
+                self.locks.signal_ready(self.db, key.as_bytes());
+            }
             self.locks.ks.slots[slot]
                 .next_expiry
                 .store(i64::MAX, Ordering::Release);
@@ -380,6 +384,8 @@ impl<'k> Db<'_, 'k> {
             let (x, y) = self.locks.shard_pair_mut(a, b);
             x.signal_all_watched(Some(y), self.now);
             y.signal_all_watched(Some(x), self.now);
+            // Streams swapped away end their XREADGROUP readers.
+            let (streams_a, streams_b) = (x.blocked_stream_keys(), y.blocked_stream_keys());
             x.swap_data(y);
             // Clients stay with their database number: those blocked on a
             // key the swap brought in may be served (Redis's
@@ -390,6 +396,12 @@ impl<'k> Db<'_, 'k> {
                 self.locks.signal_ready(self.db, key.as_bytes());
             }
             for key in ready_b {
+                self.locks.signal_ready(other, key.as_bytes());
+            }
+            for key in streams_a {
+                self.locks.signal_ready(self.db, key.as_bytes());
+            }
+            for key in streams_b {
                 self.locks.signal_ready(other, key.as_bytes());
             }
             let hints = &self.locks.ks.slots;
