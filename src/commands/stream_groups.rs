@@ -867,6 +867,9 @@ fn reply_entries_read(out: &mut ReplyWriter, group: &Group) {
 
 /// `XINFO STREAM key [FULL [COUNT count]]`
 fn xinfo_stream(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let (mut db, out) = ctx.db_and_out();
+    // The key is looked up before the options are read, as in Redis.
+    let stream = info_stream(&mut db, &args[2])?;
     let options = &args[3..];
     let mut count = 10i64;
     let full = !options.is_empty();
@@ -886,8 +889,6 @@ fn xinfo_stream(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         }
     }
     let limit = if count == 0 { usize::MAX } else { count as usize };
-    let (mut db, out) = ctx.db_and_out();
-    let stream = info_stream(&mut db, &args[2])?;
     out.map(if full { 9 } else { 10 });
     out.bulk(b"length");
     out.int(stream.len() as i64);
