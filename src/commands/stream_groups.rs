@@ -158,13 +158,7 @@ pub fn reply_entry(out: &mut ReplyWriter, stream: &Stream, id: StreamId) -> bool
     let Some((node, entry)) = stream.entry(id) else {
         return false;
     };
-    out.array(2);
-    out.bulk(&entry.id.to_bytes());
-    out.array(node.field_count(entry) * 2);
-    for (field, value) in node.pairs(entry) {
-        out.bulk(field);
-        out.bulk(value);
-    }
+    super::streams::write_entry(out, node, entry);
     true
 }
 
@@ -267,6 +261,14 @@ pub fn read_group(
 }
 
 // ---- XGROUP ------------------------------------------------------------------
+
+/// `XGROUP` and `XINFO`: every call with a known subcommand is routed to it.
+fn xgroup_container(_ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    Err(error::unknown_subcommand("xgroup", &args[1]))
+}
+fn xinfo_container(_ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    Err(error::unknown_subcommand("xinfo", &args[1]))
+}
 
 /// Every XGROUP subcommand, as Redis's one `xgroupCommand`: options, then
 /// the key and group, then each subcommand's own argument count.
@@ -405,10 +407,6 @@ help_command!(
         "    Set the current group ID and entries_read counter.",
     ]
 );
-
-fn xgroup_container(_ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    Err(error::unknown_subcommand("xgroup", &args[1]))
-}
 
 // ---- XACK, XPENDING ----------------------------------------------------------
 
@@ -580,7 +578,7 @@ fn claim(
     consumer: &[u8],
     touched: &mut bool,
     delivery_time: i64,
-    delivery_count: Option<u64>,
+    delivery_count: u64,
     now_ms: i64,
     key: &[u8],
     effects: &mut Effects,
@@ -591,8 +589,20 @@ fn claim(
     }
     let nack = group.assign(id, consumer);
     nack.delivery_time = delivery_time;
-    nack.delivery_count = delivery_count.unwrap_or(nack.delivery_count);
+    nack.delivery_count = delivery_count;
     nack.clone()
+}
+
+/// Writes what a claim took: the ids with JUSTID, else the entries.
+fn reply_claimed(out: &mut ReplyWriter, stream: &Stream, claimed: &[StreamId], justid: bool) {
+    out.array(claimed.len());
+    for &id in claimed {
+        if justid {
+            out.bulk(&id.to_bytes());
+        } else {
+            reply_entry(out, stream, id);
+        }
+    }
 }
 
 /// `XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms]
@@ -699,7 +709,7 @@ fn xclaim(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
             consumer,
             &mut touched,
             delivery_time,
-            Some(count),
+            count,
             now,
             key,
             &mut effects,
@@ -714,14 +724,7 @@ fn xclaim(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         effects.log.push(setid_argv(key, name, group));
         effects.dirty += 1;
     }
-    out.array(claimed.len());
-    for id in claimed {
-        if justid {
-            out.bulk(&id.to_bytes());
-        } else {
-            reply_entry(out, stream, id);
-        }
-    }
+    reply_claimed(out, stream, &claimed, justid);
     if effects.dirty > 0 {
         db.signal_modified(key);
     }
@@ -806,7 +809,7 @@ fn xautoclaim(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
             consumer,
             &mut touched,
             now,
-            Some(delivery_count),
+            delivery_count,
             now,
             key,
             &mut effects,
@@ -822,14 +825,7 @@ fn xautoclaim(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         .unwrap_or(StreamId::MIN);
     out.array(3);
     out.bulk(&cursor.to_bytes());
-    out.array(claimed.len());
-    for id in claimed {
-        if justid {
-            out.bulk(&id.to_bytes());
-        } else {
-            reply_entry(out, stream, id);
-        }
-    }
+    reply_claimed(out, stream, &claimed, justid);
     out.array(deleted.len());
     for id in deleted {
         out.bulk(&id.to_bytes());
@@ -849,20 +845,35 @@ fn info_stream<'a>(db: &'a mut crate::store::Db, key: &[u8]) -> CommandResult<&'
     as_type::<Stream>(db.lookup_read(key))?.ok_or(error::NO_SUCH_KEY)
 }
 
-/// A group's lag, or null where it cannot be told.
-fn reply_lag(out: &mut ReplyWriter, stream: &Stream, group: &Group) {
-    match stream.group_lag(group) {
-        Some(lag) => out.int(lag),
-        None => out.null(),
+/// A value of an XINFO map.
+enum Field<'a> {
+    Int(i64),
+    Bulk(&'a [u8]),
+    /// An integer, or null where it cannot be told.
+    Known(Option<i64>),
+}
+
+/// Writes the name of an XINFO field and its value.
+fn reply_field(out: &mut ReplyWriter, name: &str, value: Field) {
+    out.bulk(name.as_bytes());
+    match value {
+        Field::Int(n) | Field::Known(Some(n)) => out.int(n),
+        Field::Bulk(bytes) => out.bulk(bytes),
+        Field::Known(None) => out.null(),
     }
 }
 
-fn reply_entries_read(out: &mut ReplyWriter, group: &Group) {
-    if group.entries_read == -1 {
-        out.null();
-    } else {
-        out.int(group.entries_read);
+/// Writes an XINFO map of these fields.
+fn reply_fields(out: &mut ReplyWriter, fields: Vec<(&str, Field)>) {
+    out.map(fields.len());
+    for (name, value) in fields {
+        reply_field(out, name, value);
     }
+}
+
+/// A group's read counter, unless unknown (-1).
+fn entries_read(group: &Group) -> Field<'static> {
+    Field::Known((group.entries_read != -1).then_some(group.entries_read))
 }
 
 /// `XINFO STREAM key [FULL [COUNT count]]`
@@ -890,23 +901,20 @@ fn xinfo_stream(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     }
     let limit = if count == 0 { usize::MAX } else { count as usize };
     out.map(if full { 9 } else { 10 });
-    out.bulk(b"length");
-    out.int(stream.len() as i64);
-    out.bulk(b"radix-tree-keys");
-    out.int(stream.nodes().count() as i64);
-    out.bulk(b"radix-tree-nodes");
-    out.int(stream.radix_tree_nodes() as i64);
-    out.bulk(b"last-generated-id");
-    out.bulk(&stream.last_id.to_bytes());
-    out.bulk(b"max-deleted-entry-id");
-    out.bulk(&stream.max_deleted_id.to_bytes());
-    out.bulk(b"entries-added");
-    out.int(stream.entries_added as i64);
-    out.bulk(b"recorded-first-entry-id");
-    out.bulk(&stream.first_id.to_bytes());
+    let ids = [stream.last_id, stream.max_deleted_id, stream.first_id].map(StreamId::to_bytes);
+    for (name, value) in [
+        ("length", Field::Int(stream.len() as i64)),
+        ("radix-tree-keys", Field::Int(stream.nodes().count() as i64)),
+        ("radix-tree-nodes", Field::Int(stream.radix_tree_nodes() as i64)),
+        ("last-generated-id", Field::Bulk(&ids[0])),
+        ("max-deleted-entry-id", Field::Bulk(&ids[1])),
+        ("entries-added", Field::Int(stream.entries_added as i64)),
+        ("recorded-first-entry-id", Field::Bulk(&ids[2])),
+    ] {
+        reply_field(out, name, value);
+    }
     if !full {
-        out.bulk(b"groups");
-        out.int(stream.groups.len() as i64);
+        reply_field(out, "groups", Field::Int(stream.groups.len() as i64));
         for (label, rev) in [(&b"first-entry"[..], false), (b"last-entry", true)] {
             out.bulk(label);
             match stream.range(StreamId::MIN, StreamId::MAX, rev).next() {
@@ -932,16 +940,16 @@ fn xinfo_stream(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     out.array(stream.groups.len());
     for (name, group) in &stream.groups {
         out.map(7);
-        out.bulk(b"name");
-        out.bulk(name);
-        out.bulk(b"last-delivered-id");
-        out.bulk(&group.last_id.to_bytes());
-        out.bulk(b"entries-read");
-        reply_entries_read(out, group);
-        out.bulk(b"lag");
-        reply_lag(out, stream, group);
-        out.bulk(b"pel-count");
-        out.int(group.pending.len() as i64);
+        let last_id = group.last_id.to_bytes();
+        for (field, value) in [
+            ("name", Field::Bulk(name)),
+            ("last-delivered-id", Field::Bulk(&last_id)),
+            ("entries-read", entries_read(group)),
+            ("lag", Field::Known(stream.group_lag(group))),
+            ("pel-count", Field::Int(group.pending.len() as i64)),
+        ] {
+            reply_field(out, field, value);
+        }
         out.bulk(b"pending");
         let pending: Vec<_> = group.pending.iter().take(limit).collect();
         out.array(pending.len());
@@ -956,12 +964,9 @@ fn xinfo_stream(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         out.array(group.consumers.len());
         for (name, consumer) in &group.consumers {
             out.map(4);
-            out.bulk(b"name");
-            out.bulk(name);
-            out.bulk(b"seen-time");
-            out.int(consumer.seen_time);
-            out.bulk(b"pel-count");
-            out.int(consumer.pending.len() as i64);
+            reply_field(out, "name", Field::Bulk(name));
+            reply_field(out, "seen-time", Field::Int(consumer.seen_time));
+            reply_field(out, "pel-count", Field::Int(consumer.pending.len() as i64));
             out.bulk(b"pending");
             let pending: Vec<_> = consumer.pending.iter().take(limit).collect();
             out.array(pending.len());
@@ -983,19 +988,18 @@ fn xinfo_groups(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let stream = info_stream(&mut db, &args[2])?;
     out.array(stream.groups.len());
     for (name, group) in &stream.groups {
-        out.map(6);
-        out.bulk(b"name");
-        out.bulk(name);
-        out.bulk(b"consumers");
-        out.int(group.consumers.len() as i64);
-        out.bulk(b"pending");
-        out.int(group.pending.len() as i64);
-        out.bulk(b"last-delivered-id");
-        out.bulk(&group.last_id.to_bytes());
-        out.bulk(b"entries-read");
-        reply_entries_read(out, group);
-        out.bulk(b"lag");
-        reply_lag(out, stream, group);
+        let last_id = group.last_id.to_bytes();
+        reply_fields(
+            out,
+            vec![
+                ("name", Field::Bulk(name)),
+                ("consumers", Field::Int(group.consumers.len() as i64)),
+                ("pending", Field::Int(group.pending.len() as i64)),
+                ("last-delivered-id", Field::Bulk(&last_id)),
+                ("entries-read", entries_read(group)),
+                ("lag", Field::Known(stream.group_lag(group))),
+            ],
+        );
     }
     Ok(())
 }
@@ -1012,13 +1016,15 @@ fn xinfo_consumers(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         .ok_or_else(|| no_group_for_key(name, key))?;
     out.array(group.consumers.len());
     for (name, consumer) in &group.consumers {
-        out.map(3);
-        out.bulk(b"name");
-        out.bulk(name);
-        out.bulk(b"pending");
-        out.int(consumer.pending.len() as i64);
-        out.bulk(b"idle");
-        out.int((now - consumer.seen_time).max(0));
+        let idle = (now - consumer.seen_time).max(0);
+        reply_fields(
+            out,
+            vec![
+                ("name", Field::Bulk(name)),
+                ("pending", Field::Int(consumer.pending.len() as i64)),
+                ("idle", Field::Int(idle)),
+            ],
+        );
     }
     Ok(())
 }
@@ -1035,10 +1041,6 @@ help_command!(
         "    Show information about the stream.",
     ]
 );
-
-fn xinfo_container(_ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    Err(error::unknown_subcommand("xinfo", &args[1]))
-}
 
 // ---- Command table -----------------------------------------------------------
 

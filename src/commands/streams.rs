@@ -11,7 +11,7 @@
 use crate::channels::notify;
 use crate::error::{self, CommandError, CommandResult};
 use crate::resp::ReplyWriter;
-use crate::store::types::stream::{LISTPACK_MAX_SIZE, Stream, StreamId, Trim};
+use crate::store::types::stream::{LISTPACK_MAX_SIZE, Node, NodeEntry, Stream, StreamId, Trim};
 use crate::store::waiting::{BlockedOp, GroupRead};
 use crate::store::{Db, Key, Value};
 
@@ -228,23 +228,23 @@ fn xadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// Writes entries as Redis replies them: `[id, [field, value, ...]]` each.
 fn reply_entries<'a>(
     out: &mut ReplyWriter,
-    entries: impl Iterator<
-        Item = (
-            &'a crate::store::types::stream::Node,
-            &'a crate::store::types::stream::NodeEntry,
-        ),
-    >,
+    entries: impl Iterator<Item = (&'a Node, &'a NodeEntry)>,
 ) {
     let entries: Vec<_> = entries.collect();
     out.array(entries.len());
     for (node, entry) in entries {
-        out.array(2);
-        out.bulk(&entry.id.to_bytes());
-        out.array(node.field_count(entry) * 2);
-        for (field, value) in node.pairs(entry) {
-            out.bulk(field);
-            out.bulk(value);
-        }
+        write_entry(out, node, entry);
+    }
+}
+
+/// Writes one entry as Redis replies it: `[id, [field, value, ...]]`.
+pub fn write_entry(out: &mut ReplyWriter, node: &Node, entry: &NodeEntry) {
+    out.array(2);
+    out.bulk(&entry.id.to_bytes());
+    out.array(node.field_count(entry) * 2);
+    for (field, value) in node.pairs(entry) {
+        out.bulk(field);
+        out.bulk(value);
     }
 }
 
