@@ -1015,6 +1015,68 @@ mod tests {
     }
 
     #[test]
+    fn radix_tree_nodes_count_as_redis_rax() {
+        let mut s = Stream::new();
+        assert_eq!(s.radix_tree_nodes(), 1, "an empty rax is its head");
+        let one = StreamLimits {
+            max_bytes: 4096,
+            max_entries: 1,
+        };
+        s.append(id(1, 0), &pairs(&["f", "v"]), one);
+        assert_eq!(s.radix_tree_nodes(), 2, "a compressed key and its leaf");
+        // 1-0 and 3-0 part at the ms's last byte: the shared run, the
+        // branch, then a run and a leaf for each.
+        s.append(id(3, 0), &pairs(&["f", "v"]), one);
+        assert_eq!(s.radix_tree_nodes(), 6);
+        s.append(id(3, 1), &pairs(&["f", "v"]), one);
+        assert_eq!(s.radix_tree_nodes(), 8, "as redis-server counts it");
+    }
+
+    #[test]
+    fn groups_deliver_and_track_pending_entries() {
+        let mut s = Stream::new();
+        for i in 1..=5 {
+            s.append(id(i, 0), &pairs(&["f", "v"]), StreamLimits::default());
+        }
+        assert!(s.create_group(b"g", StreamId::MIN, 0));
+        assert!(!s.create_group(b"g", StreamId::MIN, 0), "names are unique");
+        let g = s.groups.get_mut(&b"g"[..]).unwrap();
+        g.consumers.insert(b"a".to_vec(), Consumer::default());
+        g.consumers.insert(b"b".to_vec(), Consumer::default());
+        let got = s.deliver(b"g", b"a", id(0, 1), 2, false, 1000);
+        assert_eq!(got.iter().map(|d| d.id).collect::<Vec<_>>(), [id(1, 0), id(2, 0)]);
+        assert_eq!(got[1].group_last_id, id(2, 0));
+        let g = &s.groups[&b"g"[..]];
+        assert_eq!((g.last_id, g.entries_read), (id(2, 0), 2));
+        assert_eq!(s.group_lag(g), Some(3));
+        assert_eq!(g.consumers[&b"a"[..]].pending.len(), 2);
+        // Moved back, the group hands an entry to its new reader.
+        let g = s.groups.get_mut(&b"g"[..]).unwrap();
+        g.last_id = StreamId::MIN;
+        s.deliver(b"g", b"b", id(0, 1), 1, false, 2000);
+        let g = s.groups.get_mut(&b"g"[..]).unwrap();
+        assert_eq!(g.pending[&id(1, 0)].consumer, b"b");
+        assert_eq!(g.consumers[&b"a"[..]].pending.len(), 1);
+        assert!(g.remove_pending(id(2, 0)).is_some());
+        assert!(g.remove_pending(id(2, 0)).is_none());
+        assert_eq!(g.delete_consumer(b"b"), Some(1));
+        assert!(g.pending.is_empty());
+        // NOACK reads leave nothing pending.
+        s.deliver(b"g", b"a", id(2, 1), 0, true, 3000);
+        let g = &s.groups[&b"g"[..]];
+        assert_eq!(g.last_id, id(5, 0));
+        assert!(g.pending.is_empty());
+        // A tombstone after the group's position hides its lag.
+        let mut t = s.clone();
+        t.groups.get_mut(&b"g"[..]).unwrap().last_id = id(2, 0);
+        assert!(t.delete(id(4, 0)));
+        t.max_deleted_id = id(4, 0);
+        assert!(t.has_tombstones_from(id(3, 0)));
+        assert!(!t.has_tombstones_from(id(5, 0)));
+        assert_eq!(t.group_lag(&t.groups[&b"g"[..]]), None);
+    }
+
+    #[test]
     fn nodes_close_like_redis() {
         let mut s = Stream::new();
         let limits = StreamLimits {
