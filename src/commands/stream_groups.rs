@@ -328,7 +328,6 @@ fn xgroup(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
                 "BUSYGROUP Consumer Group name already exists",
             ));
         }
-        db.signal_modified(key);
         out.ok();
         effects.dirty += 1;
         notify::note(&mut effects.events, notify::STREAM, "xgroup-create", key);
@@ -344,15 +343,13 @@ fn xgroup(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         let group = stream.groups.get_mut(name.as_slice()).ok_or(error::NO_SUCH_KEY)?;
         group.last_id = id;
         group.entries_read = entries_read;
-        db.signal_modified(key);
         out.ok();
         effects.dirty += 1;
         notify::note(&mut effects.events, notify::STREAM, "xgroup-setid", key);
     } else if args::is(sub, "destroy") && args.len() == 4 {
         let stream = as_type::<Stream>(db.lookup_write(key))?.ok_or(error::NO_SUCH_KEY)?;
         if stream.groups.remove(name.as_slice()).is_some() {
-            db.signal_modified(key);
-            // Its blocked readers learn the group is gone.
+                // Its blocked readers learn the group is gone.
             db.signal_ready(key);
             out.int(1);
             effects.dirty += 1;
@@ -365,17 +362,13 @@ fn xgroup(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         let group = stream.groups.get_mut(name.as_slice()).ok_or(error::NO_SUCH_KEY)?;
         let created = !group.consumers.contains_key(args[4].as_slice())
             && touch_consumer(group, &args[4], now, key, &mut effects);
-        if created {
-            db.signal_modified(key);
-        }
         out.int(i64::from(created));
     } else if args::is(sub, "delconsumer") && args.len() == 5 {
         let stream = as_type::<Stream>(db.lookup_write(key))?.ok_or(error::NO_SUCH_KEY)?;
         let group = stream.groups.get_mut(name.as_slice()).ok_or(error::NO_SUCH_KEY)?;
         let pending = group.delete_consumer(&args[4]);
         if pending.is_some() {
-            db.signal_modified(key);
-            effects.dirty += 1;
+                effects.dirty += 1;
             notify::note(&mut effects.events, notify::STREAM, "xgroup-delconsumer", key);
         }
         out.int(pending.unwrap_or(0) as i64);
@@ -431,9 +424,6 @@ fn xack(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         .into_iter()
         .filter(|&id| group.remove_pending(id).is_some())
         .count();
-    if acknowledged > 0 {
-        db.signal_modified(key);
-    }
     ctx.dirty += acknowledged as u64;
     ctx.out.int(acknowledged as i64);
     Ok(())
@@ -725,9 +715,6 @@ fn xclaim(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         effects.dirty += 1;
     }
     reply_claimed(out, stream, &claimed, justid);
-    if effects.dirty > 0 {
-        db.signal_modified(key);
-    }
     effects.apply(ctx);
     Ok(())
 }
@@ -829,9 +816,6 @@ fn xautoclaim(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     out.array(deleted.len());
     for id in deleted {
         out.bulk(&id.to_bytes());
-    }
-    if effects.dirty > 0 {
-        db.signal_modified(key);
     }
     effects.apply(ctx);
     Ok(())

@@ -421,7 +421,7 @@ fn xsetid(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if max_deleted != StreamId::MIN {
         stream.max_deleted_id = max_deleted;
     }
-    db.signal_modified(key);
+    // Redis's XSETID leaves WATCH alone (it never signals the key).
     ctx.notify(notify::STREAM, "xsetid", key);
     ctx.dirty += 1;
     ctx.out.ok();
@@ -622,7 +622,6 @@ fn read_command(ctx: &mut Ctx, args: &[Vec<u8>], in_group: bool) -> CommandResul
                     stream_groups::read_group(
                         out, stream, key, read, id, history, count, now, &mut effects,
                     );
-                    db.signal_modified(key);
                     effects.dirty += 1;
                 }
                 None => reply_stream(out, key, stream, id, count, false),
@@ -752,7 +751,6 @@ pub fn serve_blocked(db: &mut Db, key: &[u8], op: &BlockedOp, serving: &mut Serv
     out.bulk(key);
     let mut effects = stream_groups::Effects::default();
     stream_groups::read_group(out, stream, key, read, last, false, *count, now, &mut effects);
-    db.signal_modified(key);
     serving.log.extend(effects.log);
     serving.events.extend(effects.events);
     effects.dirty
