@@ -417,7 +417,9 @@ fn random_session(protocol: u8, seed: u64, count: usize) {
                 Compare::Exact
             }
             "exec" | "discard" => match queued.take() {
-                Some(q) if q.iter().any(|n| UNORDERED.contains(n)) => Compare::Shape,
+                Some(q) if q.iter().any(|n| UNORDERED.contains(n) || TIMED.contains(n)) => {
+                    Compare::Shape
+                }
                 _ => Compare::Exact,
             },
             n if UNORDERED.contains(&n) => Compare::Sorted,
