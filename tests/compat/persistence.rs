@@ -79,10 +79,12 @@ fn describe_db(conn: &mut Conn, db: usize) -> Vec<String> {
                 members.sort();
                 members
             }
-            // Entries with their ids and fields in order, and the length.
+            // Entries with their ids and fields in order, the length, and
+            // the groups' counters.
             "stream" => vec![
                 format!("{:?}", call(conn, &["XRANGE", &key, "-", "+"])),
                 format!("{:?}", call(conn, &["XLEN", &key])),
+                format!("{:?}", call(conn, &["XINFO", "GROUPS", &key])),
             ],
             other => panic!("unexpected type {other}"),
         };
@@ -255,13 +257,47 @@ fn sedis_aofs_pass_redis_check_aof_and_replay_in_redis() {
     }
     for args in [
         &["SPOP", "sset"][..],
+        // Group reads, claims and acknowledgements are logged as XCLAIMs
+        // (several in MULTI/EXEC) and XGROUP SETIDs.
+        &["XGROUP", "CREATE", "stream", "g", "0"],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "a",
+            "COUNT",
+            "5",
+            "STREAMS",
+            "stream",
+            ">",
+        ],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "b",
+            "COUNT",
+            "3",
+            "NOACK",
+            "STREAMS",
+            "stream",
+            ">",
+        ],
+        &["XACK", "stream", "g", "20-2", "21-0", "22-1", "23-2"],
+        &["XAUTOCLAIM", "stream", "g", "c", "0", "0", "COUNT", "2"],
+        &["XGROUP", "CREATECONSUMER", "stream", "g", "idle"],
         &["HINCRBYFLOAT", "hsmall", "f", "0.5"],
         &["LPOP", "list"],
         &["SET", "after", "rewrite", "PX", "9000000"],
         &["ZINCRBY", "zsmall", "2", "b"],
     ] {
         let argv: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
-        conn.call(&argv).expect("reply");
+        let (raw, frame) = conn.call(&argv).expect("reply");
+        assert!(
+            !frame.is_error(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&raw)
+        );
     }
     let expected = describe_keys(&mut conn);
     drop(conn);
