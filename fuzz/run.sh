@@ -15,7 +15,9 @@ for target in request_parser glob rdb_loader aof_loader dispatch config lua_repl
   seeds=()
   [ -d "seeds/$target" ] && seeds=("seeds/$target")
   echo "--- fuzzing $target for ${seconds}s"
-  cargo fuzz run -s none "$target" "corpus/$target" "${seeds[@]}" -- \
+  dict=()
+  [ -f "$target.dict" ] && dict=("-dict=$target.dict")
+  cargo fuzz run -s none "$target" "corpus/$target" "${seeds[@]}" -- "${dict[@]}" \
     -max_total_time="$seconds" -max_len=4096 -timeout=10 -print_final_stats=1 2>&1 |
     grep -E "^(#[0-9]+.*DONE|Done|stat::number_of_executed_units|stat::peak_rss_mb)|panicked|ERROR|SUMMARY" || true
   if [ -n "$(ls -A "artifacts/$target" 2>/dev/null)" ]; then

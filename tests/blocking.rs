@@ -154,3 +154,106 @@ fn a_timeout_replies_null_and_unblocks() {
     assert_eq!(c.call(&["BZPOPMIN", "empty", "0.05"]), b"_\r\n");
     wait_for_blocked(&server, 0);
 }
+
+/// XREADGROUP readers: served in turn as entries arrive (each taking what
+/// the group has not yet delivered), and told when their group or their
+/// stream goes away. Reply bytes are redis-server 7.0.15's.
+#[test]
+fn group_readers_share_new_entries_and_learn_when_the_stream_goes() {
+    let server = TestServer::start();
+    let mut admin = server.raw();
+    assert_eq!(
+        admin.call(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]),
+        b"+OK\r\n"
+    );
+    let mut alice = server.raw();
+    let mut bob = server.raw();
+    alice.cmd(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "alice",
+        "COUNT",
+        "1",
+        "BLOCK",
+        "0",
+        "STREAMS",
+        "s",
+        ">",
+    ]);
+    wait_for_blocked(&server, 1);
+    bob.cmd(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "bob",
+        "BLOCK",
+        "0",
+        "STREAMS",
+        "s",
+        ">",
+    ]);
+    wait_for_blocked(&server, 2);
+    // One entry: alice takes it, bob waits for the next.
+    admin.call(&["XADD", "s", "1-0", "f", "v"]);
+    assert_eq!(
+        alice.read_raw(),
+        b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+    );
+    wait_for_blocked(&server, 1);
+    admin.call(&["XADD", "s", "2-0", "f", "w"]);
+    assert_eq!(
+        bob.read_raw(),
+        b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nf\r\n$1\r\nw\r\n"
+    );
+    assert_eq!(
+        admin.call(&["XPENDING", "s", "g"]),
+        b"*4\r\n:2\r\n$3\r\n1-0\r\n$3\r\n2-0\r\n*2\r\n*2\r\n$5\r\nalice\r\n$1\r\n1\r\n*2\r\n$3\r\nbob\r\n$1\r\n1\r\n"
+    );
+    // The group destroyed: NOGROUP.
+    alice.cmd(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "alice",
+        "BLOCK",
+        "0",
+        "STREAMS",
+        "s",
+        ">",
+    ]);
+    wait_for_blocked(&server, 1);
+    assert_eq!(admin.call(&["XGROUP", "DESTROY", "s", "g"]), b":1\r\n");
+    assert_eq!(
+        alice.read_raw(),
+        b"-NOGROUP the consumer group this client was blocked on no longer exists\r\n"
+    );
+    // The stream deleted, or replaced by another type: UNBLOCKED.
+    for (i, end) in [&["DEL", "s"][..], &["SET", "s", "x"]]
+        .into_iter()
+        .enumerate()
+    {
+        if i == 1 {
+            admin.call(&["DEL", "s"]);
+        }
+        admin.call(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+        alice.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "alice",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "s",
+            ">",
+        ]);
+        wait_for_blocked(&server, 1);
+        admin.call(end);
+        assert_eq!(
+            alice.read_raw(),
+            b"-UNBLOCKED the stream key no longer exists\r\n"
+        );
+    }
+    wait_for_blocked(&server, 0);
+}

@@ -164,22 +164,29 @@ fn serve_key(state: &State, locks: &mut LockSet<'_>, db: usize, key: &Key, now_m
                 continue;
             }
             let kind = match locks.db(db, now_ms).lookup_write(key) {
-                None => return offset,
+                None => None,
                 Some(entry) => match entry.value {
-                    Value::List(_) | Value::ZSet(_) | Value::Stream(_) => entry.value.type_name(),
+                    Value::List(_) | Value::ZSet(_) | Value::Stream(_) => {
+                        Some(entry.value.type_name())
+                    }
                     // Nothing waits for other types.
-                    _ => return offset,
+                    _ => None,
                 },
             };
-            if waiter.op.wanted_type() != kind {
-                continue;
-            }
-            // A stream serves only the readers waiting for ids before its
-            // last one; the others keep waiting.
-            if kind == "stream"
-                && !super::streams::has_entries_for(&mut locks.db(db, now_ms), key, &waiter.op)
-            {
-                continue;
+            // An XREADGROUP reader whose stream went away is told so (Redis's
+            // `unblockDeletedStreamReadgroupClients`); others wait on.
+            let stream_gone = kind != Some("stream") && super::streams::reads_in_group(&waiter.op);
+            if !stream_gone {
+                if kind != Some(waiter.op.wanted_type()) {
+                    continue;
+                }
+                // A stream serves only the readers waiting for ids before
+                // its last one; the others keep waiting.
+                if kind == Some("stream")
+                    && !super::streams::has_entries_for(&mut locks.db(db, now_ms), key, &waiter.op)
+                {
+                    continue;
+                }
             }
             if let BlockedOp::ListMove { destination, .. } = &waiter.op {
                 let mut plan = LockPlan::new();
@@ -202,8 +209,9 @@ fn serve_key(state: &State, locks: &mut LockSet<'_>, db: usize, key: &Key, now_m
             waiter.try_serve(&ks.blocked, || {
                 let mut view = locks.db(db, now_ms);
                 let serve = match kind {
-                    "list" => super::lists::serve_blocked,
-                    "zset" => super::zsets::serve_blocked,
+                    _ if stream_gone => super::streams::serve_stream_gone,
+                    Some("list") => super::lists::serve_blocked,
+                    Some("zset") => super::zsets::serve_blocked,
                     _ => super::streams::serve_blocked,
                 };
                 dirty = serve(&mut view, key, &waiter.op, &mut serving);
@@ -239,10 +247,7 @@ pub struct Serving {
 /// (the served client's own connection knows nothing of the log offset).
 fn log_served(state: &State, db: usize, commands: &[Vec<Vec<u8>>]) -> u64 {
     let log = &state.aof.log;
-    let logged: Vec<crate::persist::aof::Logged> = commands
-        .iter()
-        .map(|argv| crate::persist::aof::Logged { db: Some(db), argv })
-        .collect();
+    let logged = super::logged_atomically(db, commands);
     let Some(offset) = log.append(&logged) else {
         return 0;
     };

@@ -24,7 +24,8 @@
 //! | ZPOPMIN ZPOPMAX ZMPOP BZPOPMIN BZPOPMAX BZMPOP | [`zsets`] (`pops.rs`) |
 //! | ZUNION ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD | [`zsets`] (`setops.rs`) |
 //! | GEOADD GEOPOS GEODIST GEOHASH GEORADIUS GEORADIUS_RO GEORADIUSBYMEMBER GEORADIUSBYMEMBER_RO GEOSEARCH GEOSEARCHSTORE | [`geo`] |
-//! | XADD XRANGE XREVRANGE XLEN XDEL XTRIM XSETID XREAD | [`streams`] |
+//! | XADD XRANGE XREVRANGE XLEN XDEL XTRIM XSETID XREAD XREADGROUP | [`streams`] |
+//! | XGROUP XACK XPENDING XCLAIM XAUTOCLAIM XINFO | [`stream_groups`] |
 //! | DEL UNLINK EXISTS TYPE TOUCH KEYS SCAN RANDOMKEY RENAME RENAMENX COPY MOVE SWAPDB EXPIRE PEXPIRE EXPIREAT PEXPIREAT EXPIRETIME PEXPIRETIME TTL PTTL PERSIST OBJECT | [`keys`] |
 //! | SORT SORT_RO | [`sort`] |
 //! | DUMP RESTORE | [`dump`] |
@@ -80,6 +81,7 @@ pub mod sampling;
 pub mod scripting;
 pub mod sort;
 pub mod sets;
+pub mod stream_groups;
 pub mod streams;
 pub mod strings;
 pub mod syntax;
@@ -210,13 +212,28 @@ fn log_for_aof(ctx: &mut Ctx, args: &[Vec<u8>], changed: bool) {
             .extend(commands.into_iter().map(|c| (db, c)));
         return;
     }
-    let logged: Vec<crate::persist::aof::Logged> = commands
-        .iter()
-        .map(|argv| crate::persist::aof::Logged { db: Some(db), argv })
-        .collect();
-    if let Some(offset) = log.append(&logged) {
+    if let Some(offset) = log.append(&logged_atomically(db, &commands)) {
         ctx.client.aof_offset = offset;
     }
+}
+
+/// The commands one command propagates, for the log: several are wrapped
+/// in MULTI ... EXEC so that a replay applies all or none of them (Redis's
+/// `propagatePendingCommands`; XREADGROUP's XCLAIMs, for one).
+fn logged_atomically(db: usize, commands: &[Vec<Vec<u8>>]) -> Vec<crate::persist::aof::Logged<'_>> {
+    use crate::persist::aof::Logged;
+    static MULTI: std::sync::LazyLock<[Vec<u8>; 1]> = std::sync::LazyLock::new(|| [b"MULTI".to_vec()]);
+    static EXEC: std::sync::LazyLock<[Vec<u8>; 1]> = std::sync::LazyLock::new(|| [b"EXEC".to_vec()]);
+    let wrap = commands.len() > 1;
+    let mut logged = Vec::with_capacity(commands.len() + 2);
+    if wrap {
+        logged.push(Logged { db: Some(db), argv: &MULTI[..] });
+    }
+    logged.extend(commands.iter().map(|argv| Logged { db: Some(db), argv }));
+    if wrap {
+        logged.push(Logged { db: None, argv: &EXEC[..] });
+    }
+    logged
 }
 
 /// Logs `collected` (database, command) pairs, as one MULTI ... EXEC

@@ -30,6 +30,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::hashes::COMMANDS,
         super::sets::COMMANDS,
         super::streams::COMMANDS,
+        super::stream_groups::COMMANDS,
         super::pubsub::COMMANDS,
         super::info::COMMANDS,
         super::introspection::COMMANDS,

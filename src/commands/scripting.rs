@@ -185,6 +185,7 @@ fn run_code(
     // A script's commands never block, as inside a transaction, and their
     // effects are collected like a transaction's.
     let nested = ctx.client.in_exec;
+    let nested_script = ctx.client.in_script;
     ctx.client.in_exec = true;
     ctx.client.in_script = true;
     let caller_db = ctx.client.db;
@@ -209,7 +210,7 @@ fn run_code(
     // SELECT inside a script moves the script, not its caller.
     ctx.client.db = caller_db;
     ctx.client.in_exec = nested;
-    ctx.client.in_script = false;
+    ctx.client.in_script = nested_script;
     if !nested {
         log_effects(ctx);
     }

@@ -1,5 +1,6 @@
 //! Stream commands (Redis's `t_stream.c`): XADD, XRANGE, XREVRANGE, XLEN,
-//! XDEL, XTRIM, XSETID and XREAD, blocking included.
+//! XDEL, XTRIM, XSETID, XREAD and XREADGROUP, blocking included (the
+//! consumer groups' own commands are [`super::stream_groups`]).
 //!
 //! The stream itself is [`crate::store::types::stream`]. What the
 //! append-only file gets follows Redis's propagation: XADD is logged with
@@ -10,13 +11,14 @@
 use crate::channels::notify;
 use crate::error::{self, CommandError, CommandResult};
 use crate::resp::ReplyWriter;
-use crate::store::types::stream::{LISTPACK_MAX_SIZE, Stream, StreamId, Trim};
-use crate::store::waiting::BlockedOp;
+use crate::store::types::stream::{LISTPACK_MAX_SIZE, Node, NodeEntry, Stream, StreamId, Trim};
+use crate::store::waiting::{BlockedOp, GroupRead};
 use crate::store::{Db, Key, Value};
 
 use super::Ctx;
 use super::args;
 use super::blocking::{self, Serving, Timeout};
+use super::stream_groups;
 use super::table::{BeginSearch, Command, FindKeys, KeySpecInfo, flags::*};
 use super::typed::{as_type, reply_count};
 
@@ -226,23 +228,23 @@ fn xadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 /// Writes entries as Redis replies them: `[id, [field, value, ...]]` each.
 fn reply_entries<'a>(
     out: &mut ReplyWriter,
-    entries: impl Iterator<
-        Item = (
-            &'a crate::store::types::stream::Node,
-            &'a crate::store::types::stream::NodeEntry,
-        ),
-    >,
+    entries: impl Iterator<Item = (&'a Node, &'a NodeEntry)>,
 ) {
     let entries: Vec<_> = entries.collect();
     out.array(entries.len());
     for (node, entry) in entries {
-        out.array(2);
-        out.bulk(&entry.id.to_bytes());
-        out.array(node.field_count(entry) * 2);
-        for (field, value) in node.pairs(entry) {
-            out.bulk(field);
-            out.bulk(value);
-        }
+        write_entry(out, node, entry);
+    }
+}
+
+/// Writes one entry as Redis replies it: `[id, [field, value, ...]]`.
+pub fn write_entry(out: &mut ReplyWriter, node: &Node, entry: &NodeEntry) {
+    out.array(2);
+    out.bulk(&entry.id.to_bytes());
+    out.array(node.field_count(entry) * 2);
+    for (field, value) in node.pairs(entry) {
+        out.bulk(field);
+        out.bulk(value);
     }
 }
 
@@ -419,22 +421,26 @@ fn xsetid(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     if max_deleted != StreamId::MIN {
         stream.max_deleted_id = max_deleted;
     }
-    db.signal_modified(key);
+    // Redis's XSETID leaves WATCH alone (it never signals the key).
     ctx.notify(notify::STREAM, "xsetid", key);
     ctx.dirty += 1;
     ctx.out.ok();
     Ok(())
 }
 
-/// XREAD's options as its key rule and its handler both read them: where
-/// the keys start and how many there are, `None` where the arguments are
-/// not XREAD's (the handler then reports why).
+/// XREAD's and XREADGROUP's options as their key rule and handler both
+/// read them: where the keys start and how many there are, `None` where
+/// the arguments are not well formed (the handler then reports why).
 fn xread_streams(args: &[Vec<u8>]) -> Option<(usize, usize)> {
     let mut i = 1;
     while i < args.len() {
         let more = args.len() - i - 1;
         if (args::is(&args[i], "block") || args::is(&args[i], "count")) && more > 0 {
             i += 2;
+        } else if args::is(&args[i], "group") && more >= 2 {
+            i += 3;
+        } else if args::is(&args[i], "noack") {
+            i += 1;
         } else if args::is(&args[i], "streams") && more > 0 {
             let rest = args.len() - i - 1;
             return rest.is_multiple_of(2).then_some((i + 1, rest / 2));
@@ -445,16 +451,30 @@ fn xread_streams(args: &[Vec<u8>]) -> Option<(usize, usize)> {
     None
 }
 
-/// XREAD's keys, for locking.
+/// XREAD's and XREADGROUP's keys, for locking.
 fn xread_keys(args: &[Vec<u8>]) -> Vec<usize> {
     xread_streams(args).map_or_else(Vec::new, |(start, n)| (start..start + n).collect())
 }
 
 /// `XREAD [COUNT count] [BLOCK milliseconds] STREAMS key ... id ...`
 fn xread(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    read_command(ctx, args, false)
+}
+
+/// `XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds]
+/// [NOACK] STREAMS key ... id ...`
+fn xreadgroup(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    read_command(ctx, args, true)
+}
+
+/// XREAD and XREADGROUP, as Redis's one `xreadCommand`: `>` (a group's
+/// new entries) is carried as the maximal id, as Redis does.
+fn read_command(ctx: &mut Ctx, args: &[Vec<u8>], in_group: bool) -> CommandResult {
     let mut timeout: Option<Timeout> = None;
     let mut count = 0usize;
     let mut streams: Option<(usize, usize)> = None;
+    let mut group: Option<GroupRead> = None;
+    let mut noack = false;
     let mut i = 1;
     while i < args.len() {
         let more = args.len() - i - 1;
@@ -492,13 +512,24 @@ fn xread(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
             streams = Some((i + 1, rest / 2));
             break;
         } else if args::is(opt, "group") && more >= 2 {
-            return Err(CommandError::err(
-                "The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
-            ));
+            if !in_group {
+                return Err(CommandError::err(
+                    "The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
+                ));
+            }
+            group = Some(GroupRead {
+                group: args[i + 1].clone(),
+                consumer: args[i + 2].clone(),
+                noack: false,
+            });
+            i += 2;
         } else if args::is(opt, "noack") {
-            return Err(CommandError::err(
-                "The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
-            ));
+            if !in_group {
+                return Err(CommandError::err(
+                    "The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
+                ));
+            }
+            noack = true;
         } else {
             return Err(error::SYNTAX);
         }
@@ -507,32 +538,70 @@ fn xread(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let Some((first, n)) = streams else {
         return Err(error::SYNTAX);
     };
+    if in_group && group.is_none() {
+        return Err(CommandError::err("Missing GROUP option for XREADGROUP"));
+    }
+    if let Some(read) = &mut group {
+        read.noack = noack;
+    }
     let keys = &args[first..first + n];
     let mut after = Vec::with_capacity(n);
     {
         let mut db = ctx.db();
         for (key, arg) in keys.iter().zip(&args[first + n..]) {
             let stream = as_type::<Stream>(db.lookup_read(key))?;
+            if let Some(read) = &group
+                && stream.as_ref().is_none_or(|s| !s.groups.contains_key(&read.group))
+            {
+                return Err(stream_groups::no_key_or_group(
+                    key,
+                    &read.group,
+                    " in XREADGROUP with GROUP option",
+                ));
+            }
             let id = if arg.as_slice() == b"$" {
+                if in_group {
+                    return Err(CommandError::err(
+                        "The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.",
+                    ));
+                }
                 stream.map_or(StreamId::MIN, |s| s.last_id)
             } else if arg.as_slice() == b">" {
-                return Err(CommandError::err(
-                    "The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
-                ));
+                if !in_group {
+                    return Err(CommandError::err(
+                        "The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
+                    ));
+                }
+                StreamId::MAX
             } else {
                 strict_id(arg)?
             };
             after.push(id);
         }
     }
+    let now = ctx.now_ms;
+    let mut effects = stream_groups::Effects::default();
     let (mut db, out) = ctx.db_and_out();
-    let mut served: Vec<(usize, StreamId)> = Vec::new();
+    // Which streams have something now, and after which id.
+    let mut served: Vec<(usize, StreamId, bool)> = Vec::new();
     for (index, (key, id)) in keys.iter().zip(&after).enumerate() {
-        if let Some(stream) = as_type::<Stream>(db.lookup_read(key))?
-            && !stream.is_empty()
-            && stream.last_valid_id() > *id
-        {
-            served.push((index, *id));
+        let Some(stream) = as_type::<Stream>(db.lookup_read(key))? else {
+            continue;
+        };
+        match &group {
+            // An explicit id reads the consumer's own history.
+            Some(_) if *id != StreamId::MAX => served.push((index, *id, true)),
+            Some(read) => {
+                let last = stream.groups.get(&read.group).map_or(StreamId::MAX, |g| g.last_id);
+                if !stream.is_empty() && stream.last_valid_id() > last {
+                    served.push((index, last, false));
+                }
+            }
+            None => {
+                if !stream.is_empty() && stream.last_valid_id() > *id {
+                    served.push((index, *id, false));
+                }
+            }
         }
     }
     if !served.is_empty() {
@@ -541,15 +610,34 @@ fn xread(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         } else {
             out.array(served.len());
         }
-        for (index, id) in served {
+        for (index, id, history) in served {
             let key = &keys[index];
             let stream = as_type::<Stream>(db.lookup_read(key))?.ok_or(error::NO_SUCH_KEY)?;
-            reply_stream(out, key, stream, id, count, false);
+            match &group {
+                Some(read) => {
+                    if !out.is_resp3() {
+                        out.array(2);
+                    }
+                    out.bulk(key);
+                    stream_groups::read_group(
+                        out, stream, key, read, id, history, count, now, &mut effects,
+                    );
+                    effects.dirty += 1;
+                }
+                None => reply_stream(out, key, stream, id, count, false),
+            }
+        }
+        if group.is_some() {
+            effects.apply(ctx);
         }
         return Ok(());
     }
+    if group.is_some() {
+        // Nothing read: nothing to log.
+        ctx.propagate_as(Vec::new());
+    }
     let Some(timeout) = timeout else {
-        out.null_array();
+        ctx.out.null_array();
         return Ok(());
     };
     let op = BlockedOp::StreamRead {
@@ -557,6 +645,7 @@ fn xread(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         // Without COUNT a blocked reader gets at most 1000 entries, as in
         // Redis, so an old id cannot make one reply huge.
         count: if count == 0 { 1000 } else { count },
+        group,
     };
     blocking::block_or_null(ctx, keys, timeout, op)
 }
@@ -605,24 +694,74 @@ fn waited_id(op: &BlockedOp, key: &[u8]) -> Option<StreamId> {
         .map(|(_, id)| *id)
 }
 
-/// True if the stream at `key` has entries past what `op` waits after
-/// (Redis compares with the stream's last id, deleted or not).
-pub fn has_entries_for(db: &mut Db, key: &[u8], op: &BlockedOp) -> bool {
-    let Some(after) = waited_id(op, key) else {
-        return false;
-    };
-    matches!(as_type::<Stream>(db.lookup_write(key)), Ok(Some(s)) if s.last_id > after)
+/// True for a blocked XREADGROUP, which its stream's deletion ends.
+pub fn reads_in_group(op: &BlockedOp) -> bool {
+    matches!(op, BlockedOp::StreamRead { group: Some(_), .. })
 }
 
-/// Serves a client blocked in XREAD with the entries after its id (see
-/// [`super::blocking`]); reading changes nothing, so nothing is logged.
+/// True if the stream at `key` has entries past what `op` waits after
+/// (Redis compares with the stream's last id, deleted or not; a group
+/// reader with the group's last delivered id, and a reader whose group
+/// is gone is served its error).
+pub fn has_entries_for(db: &mut Db, key: &[u8], op: &BlockedOp) -> bool {
+    let (Some(after), BlockedOp::StreamRead { group, .. }) = (waited_id(op, key), op) else {
+        return false;
+    };
+    let Ok(Some(stream)) = as_type::<Stream>(db.lookup_write(key)) else {
+        return false;
+    };
+    match group {
+        Some(read) => stream
+            .groups
+            .get(&read.group)
+            .is_none_or(|g| stream.last_id > g.last_id),
+        None => stream.last_id > after,
+    }
+}
+
+/// Serves a client blocked in XREAD with the entries after its id, or in
+/// XREADGROUP with the group's new entries (see [`super::blocking`]).
+/// Plain reading changes nothing, so nothing is logged; a group read logs
+/// what it delivered.
 pub fn serve_blocked(db: &mut Db, key: &[u8], op: &BlockedOp, serving: &mut Serving) -> u64 {
-    let (Some(after), BlockedOp::StreamRead { count, .. }) = (waited_id(op, key), op) else {
+    let (Some(after), BlockedOp::StreamRead { count, group, .. }) = (waited_id(op, key), op) else {
         return 0;
     };
-    if let Ok(Some(stream)) = as_type::<Stream>(db.lookup_write(key)) {
+    let now = db.now_ms();
+    let Ok(Some(stream)) = as_type::<Stream>(db.lookup_write(key)) else {
+        return 0;
+    };
+    let Some(read) = group else {
         reply_stream(&mut serving.out, key, stream, after, *count, true);
+        return 0;
+    };
+    let Some(last) = stream.groups.get(&read.group).map(|g| g.last_id) else {
+        serving.out.error(&CommandError::canned(
+            "NOGROUP the consumer group this client was blocked on no longer exists",
+        ));
+        return 0;
+    };
+    let out = &mut serving.out;
+    if out.is_resp3() {
+        out.map(1);
+    } else {
+        out.array(1);
+        out.array(2);
     }
+    out.bulk(key);
+    let mut effects = stream_groups::Effects::default();
+    stream_groups::read_group(out, stream, key, read, last, false, *count, now, &mut effects);
+    serving.log.extend(effects.log);
+    serving.events.extend(effects.events);
+    effects.dirty
+}
+
+/// Ends a blocked XREADGROUP whose stream was deleted or replaced (Redis's
+/// `unblockDeletedStreamReadgroupClients`).
+pub fn serve_stream_gone(_db: &mut Db, _key: &[u8], _op: &BlockedOp, serving: &mut Serving) -> u64 {
+    serving.out.error(&CommandError::canned(
+        "UNBLOCKED the stream key no longer exists",
+    ));
     0
 }
 
@@ -632,6 +771,13 @@ pub fn serve_blocked(db: &mut Db, key: &[u8], op: &BlockedOp, serving: &mut Serv
 const XREAD_KEYS: &[KeySpecInfo] = &[KeySpecInfo::new(
     &["RO", "access"],
     BeginSearch::Keyword("STREAMS", 1),
+    FindKeys::Range(-1, 1, 2),
+)];
+
+/// XREADGROUP's key spec: as XREAD's, the keyword searched from argument 4.
+const XREADGROUP_KEYS: &[KeySpecInfo] = &[KeySpecInfo::new(
+    &["RO", "access"],
+    BeginSearch::Keyword("STREAMS", 4),
     FindKeys::Range(-1, 1, 2),
 )];
 
@@ -646,5 +792,6 @@ pub static COMMANDS: &[Command] = &[
     Command::new("xdel", -3, xdel).syntax("key id ...").flags(WRITE | FAST).keys(1, 1, 1).key_flags(&["RW", "delete"]).doc("stream", "5.0.0", "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.", "O(1) for each single item to delete in the stream, regardless of the stream size."),
     Command::new("xtrim", -4, xtrim).syntax("key (MAXLEN|MINID) [=|~] threshold [LIMIT count:integer]").flags(WRITE).keys(1, 1, 1).key_flags(&["RW", "delete"]).tips(&["nondeterministic_output"]).doc("stream", "5.0.0", "Trims the stream to (approximately if '~' is passed) a certain size", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation."),
     Command::new("xsetid", -3, xsetid).syntax("key last-id [ENTRIESADDED entries_added:integer] [MAXDELETEDID max_deleted_entry_id]").flags(WRITE | DENYOOM | FAST).keys(1, 1, 1).key_flags(&["RW", "update"]).doc("stream", "5.0.0", "An internal command for replicating stream values", "O(1)"),
+    Command::new("xreadgroup", -7, xreadgroup).syntax("GROUP (group consumer) [COUNT count:integer] [BLOCK milliseconds:integer] [NOACK] STREAMS (key ... id ...)").flags(WRITE | BLOCKING).found_keys(xread_keys).key_specs(XREADGROUP_KEYS).doc("stream", "5.0.0", "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data."),
     Command::new("xread", -4, xread).syntax("[COUNT count:integer] [BLOCK milliseconds:integer] STREAMS (key ... id ...)").flags(READONLY | BLOCKING).found_keys(xread_keys).key_specs(XREAD_KEYS).doc("stream", "5.0.0", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data."),
 ];

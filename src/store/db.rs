@@ -60,10 +60,11 @@ impl<'k> Db<'_, 'k> {
         // Under a read lock the key stays until a writer or the reaper removes
         // it; it is still reported missing (as Redis does on replicas).
         if let Some(shard) = self.locks.shard_mut(slot) {
-            shard.remove(key);
+            let gone = shard.remove(key);
             shard.signal_modified(key);
             self.stats().expired_keys.incr();
             self.locks.ks.expired(self.db, key);
+            self.signal_stream_gone(slot, key, gone.as_ref().map(|e| &e.value));
         }
         true
     }
@@ -187,12 +188,14 @@ impl<'k> Db<'_, 'k> {
         if signal {
             shard.signal_modified(key);
         }
+        let replaced_stream = old.as_ref().is_some_and(|o| matches!(o.value, Value::Stream(_)));
         if old.as_ref().is_none_or(|o| o.is_expired(now)) {
             ks.key_event(KeyEvent::Created, self.db, key);
         }
         // A key created where clients wait (a push, RENAME, MOVE, COPY...)
         // may serve them, as Redis's `dbAdd` signals.
-        if wakes && old.is_none_or(|o| o.is_expired(now)) && shard.is_blocked_on(key) {
+        let blocked = shard.is_blocked_on(key);
+        if blocked && (replaced_stream || (wakes && old.is_none_or(|o| o.is_expired(now)))) {
             self.locks.signal_ready(self.db, key);
         }
         if let Some(at) = expire_at {
@@ -221,7 +224,17 @@ impl<'k> Db<'_, 'k> {
         let shard = self.locks.write_shard(slot);
         let entry = shard.remove(key)?;
         shard.signal_modified(key);
+        self.signal_stream_gone(slot, key, Some(&entry.value));
         Some(entry)
+    }
+
+    /// A stream that clients wait on went away (deleted, expired,
+    /// overwritten): its XREADGROUP readers must be told, as Redis's
+    /// `dbGenericDelete` signals the key ready for them.
+    fn signal_stream_gone(&mut self, slot: usize, key: &[u8], gone: Option<&Value>) {
+        if matches!(gone, Some(Value::Stream(_))) && self.locks.shard(slot).is_blocked_on(key) {
+            self.locks.signal_ready(self.db, key);
+        }
     }
 
     /// Sets an absolute deadline on an existing key. Returns false if the key
@@ -351,7 +364,11 @@ impl<'k> Db<'_, 'k> {
         for slot in self.all_slots() {
             let shard = self.locks.write_shard(slot);
             shard.signal_all_watched(None, self.now);
+            let streams = shard.blocked_stream_keys();
             removed += shard.clear();
+            for key in streams {
+                self.locks.signal_ready(self.db, key.as_bytes());
+            }
             self.locks.ks.slots[slot]
                 .next_expiry
                 .store(i64::MAX, Ordering::Release);
@@ -371,6 +388,8 @@ impl<'k> Db<'_, 'k> {
             let (x, y) = self.locks.shard_pair_mut(a, b);
             x.signal_all_watched(Some(y), self.now);
             y.signal_all_watched(Some(x), self.now);
+            // Streams swapped away end their XREADGROUP readers.
+            let (streams_a, streams_b) = (x.blocked_stream_keys(), y.blocked_stream_keys());
             x.swap_data(y);
             // Clients stay with their database number: those blocked on a
             // key the swap brought in may be served (Redis's
@@ -381,6 +400,12 @@ impl<'k> Db<'_, 'k> {
                 self.locks.signal_ready(self.db, key.as_bytes());
             }
             for key in ready_b {
+                self.locks.signal_ready(other, key.as_bytes());
+            }
+            for key in streams_a {
+                self.locks.signal_ready(self.db, key.as_bytes());
+            }
+            for key in streams_b {
                 self.locks.signal_ready(other, key.as_bytes());
             }
             let hints = &self.locks.ks.slots;

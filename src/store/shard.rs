@@ -516,6 +516,17 @@ impl Shard {
     }
 
     /// The keys of this shard that clients are blocked on and that hold a
+    /// stream: FLUSHDB and SWAPDB must tell their XREADGROUP readers when
+    /// the stream goes (Redis's `scanDatabaseForDeletedStreams`).
+    pub fn blocked_stream_keys(&self) -> Vec<Key> {
+        self.blocking
+            .keys()
+            .filter(|k| matches!(self.peek(k.as_bytes()), Some(e) if matches!(e.value, Value::Stream(_))))
+            .cloned()
+            .collect()
+    }
+
+    /// The keys of this shard that clients are blocked on and that hold a
     /// value now (SWAPDB must offer them to their waiters).
     pub fn blocked_keys_with_data(&self) -> Vec<Key> {
         self.blocking

@@ -56,7 +56,18 @@ pub enum BlockedOp {
     StreamRead {
         after: Vec<(Key, StreamId)>,
         count: usize,
+        /// XREADGROUP: the group and consumer reading (always for `>`,
+        /// the group's own last id replacing `after` when served).
+        group: Option<GroupRead>,
     },
+}
+
+/// Who reads in a blocked XREADGROUP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRead {
+    pub group: Vec<u8>,
+    pub consumer: Vec<u8>,
+    pub noack: bool,
 }
 
 impl BlockedOp {

@@ -65,6 +65,23 @@ async function main() {
   assert.equal(await r.zadd("z", 1.5, "x", 2, "y"), 2);
   assert.deepEqual(await r.zrange("z", 0, -1, "WITHSCORES"), ["x", "1.5", "y", "2"]);
 
+  // Streams: XREAD BLOCK on "$" woken by another client's XADD, then
+  // a consumer group read and acknowledged.
+  assert.equal(await r.xadd("events", "1-1", "kind", "old"), "1-1");
+  const reading = blocked.xread("COUNT", 10, "BLOCK", 5000, "STREAMS", "events", "$");
+  while (!/blocked_clients:1/.test(await other.info("clients"))) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const added = await other.xadd("events", "*", "kind", "new", "n", "1");
+  assert.deepEqual(await reading, [["events", [[added, ["kind", "new", "n", "1"]]]]]);
+  assert.equal(await r.xread("BLOCK", 10, "STREAMS", "events", "$"), null);
+  assert.equal(await r.xgroup("CREATE", "events", "g", "0"), "OK");
+  assert.deepEqual(await r.xreadgroup("GROUP", "g", "c", "COUNT", 1, "STREAMS", "events", ">"), [
+    ["events", [["1-1", ["kind", "old"]]]],
+  ]);
+  assert.equal(await r.xack("events", "g", "1-1"), 1);
+  assert.deepEqual(await r.xpending("events", "g"), [0, null, null, null]);
+
   // Hashes and sets.
   assert.equal(await r.hset("user:1", { name: "ada", age: "36" }), 2);
   assert.deepEqual(await r.hgetall("user:1"), { name: "ada", age: "36" });

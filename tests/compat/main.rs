@@ -119,7 +119,8 @@ scripts!(
     dump,
     slowlog,
     hyperloglog,
-    geo
+    geo,
+    stream_groups
 );
 
 /// The hostile-input table of `tests/hostile.rs` (exact replies and close

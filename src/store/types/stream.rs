@@ -463,6 +463,73 @@ pub struct Group {
     pub consumers: BTreeMap<Vec<u8>, Consumer>,
 }
 
+impl Group {
+    /// A group that has delivered up to `last_id`, having read
+    /// `entries_read` entries (-1: unknown).
+    pub fn new(last_id: StreamId, entries_read: i64) -> Group {
+        Group {
+            last_id,
+            entries_read,
+            ..Group::default()
+        }
+    }
+
+    /// Takes `id` out of the group's pending entries and its consumer's
+    /// (XACK, and a claim finding the entry deleted); `None` if it was not
+    /// pending.
+    pub fn remove_pending(&mut self, id: StreamId) -> Option<PendingEntry> {
+        let nack = self.pending.remove(&id)?;
+        if let Some(consumer) = self.consumers.get_mut(&nack.consumer) {
+            consumer.pending.remove(&id);
+        }
+        Some(nack)
+    }
+
+    /// Deletes a consumer and its pending entries (XGROUP DELCONSUMER);
+    /// returns how many entries it had pending, `None` if there was no
+    /// such consumer.
+    pub fn delete_consumer(&mut self, name: &[u8]) -> Option<usize> {
+        let consumer = self.consumers.remove(name)?;
+        for id in &consumer.pending {
+            self.pending.remove(id);
+        }
+        Some(consumer.pending.len())
+    }
+
+    /// Makes `consumer` (which must exist) the owner of the pending entry
+    /// `id`, creating the entry if there is none (delivery count 0, to be
+    /// set by the caller). Returns the entry.
+    pub fn assign(&mut self, id: StreamId, consumer: &[u8]) -> &mut PendingEntry {
+        let nack = self.pending.entry(id).or_insert_with(|| PendingEntry {
+            delivery_time: 0,
+            delivery_count: 0,
+            consumer: consumer.to_vec(),
+        });
+        if nack.consumer != consumer {
+            if let Some(old) = self.consumers.get_mut(&nack.consumer) {
+                old.pending.remove(&id);
+            }
+            nack.consumer = consumer.to_vec();
+        }
+        if let Some(owner) = self.consumers.get_mut(consumer) {
+            owner.pending.insert(id);
+        }
+        nack
+    }
+}
+
+/// An entry XREADGROUP delivered to a consumer (with the group's state
+/// right after, which is what Redis propagates for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivered {
+    pub id: StreamId,
+    /// The group's last delivered id after this entry.
+    pub group_last_id: StreamId,
+    /// The pending entry's delivery time and count (when acknowledged).
+    pub delivery_time: i64,
+    pub delivery_count: u64,
+}
+
 /// How XADD and XTRIM trim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trim {
@@ -706,7 +773,9 @@ impl Stream {
             }
             break;
         }
-        if deleted > 0 {
+        if self.length == 0 {
+            self.first_id = StreamId::MIN;
+        } else if deleted > 0 {
             self.first_id = self.edge_id(true, true);
         }
         deleted
@@ -736,6 +805,117 @@ impl Stream {
             }
         }
         -1
+    }
+
+    /// True if `id` is a live entry (Redis's `streamEntryExists`).
+    pub fn entry_exists(&self, id: StreamId) -> bool {
+        self.entry(id).is_some()
+    }
+
+    /// The live entry `id`, with its node.
+    pub fn entry(&self, id: StreamId) -> Option<(&Node, &NodeEntry)> {
+        self.range(id, id, false).next()
+    }
+
+    /// True if a tombstone may lie at or after `start` (Redis's
+    /// `streamRangeHasTombstones` with no end): the greatest deleted id
+    /// is there and not before the first entry.
+    pub fn has_tombstones_from(&self, start: StreamId) -> bool {
+        self.length != 0
+            && self.max_deleted_id != StreamId::MIN
+            && self.first_id <= self.max_deleted_id
+            && start <= self.max_deleted_id
+    }
+
+    /// How many entries a group has yet to be delivered (Redis's
+    /// `streamReplyWithCGLag`), `None` where that cannot be told.
+    pub fn group_lag(&self, group: &Group) -> Option<i64> {
+        let added = self.entries_added as i64;
+        if self.entries_added == 0 {
+            return Some(0);
+        }
+        if group.entries_read != -1 && !self.has_tombstones_from(group.last_id) {
+            return Some(added - group.entries_read);
+        }
+        match self.estimate_entries_read(group.last_id) {
+            -1 => None,
+            read => Some(added - read),
+        }
+    }
+
+    /// Creates a group; false if the name is taken.
+    pub fn create_group(&mut self, name: &[u8], last_id: StreamId, entries_read: i64) -> bool {
+        if self.groups.contains_key(name) {
+            return false;
+        }
+        self.groups
+            .insert(name.to_vec(), Group::new(last_id, entries_read));
+        true
+    }
+
+    /// Delivers the entries from `start` on (at most `count`, 0: all) to
+    /// `consumer` of `group`, both existing, as Redis's
+    /// `streamReplyWithRange` does for a group: the group's last delivered
+    /// id and read counter advance, and unless `noack` each entry becomes
+    /// pending for the consumer (taken from another consumer if an admin
+    /// moved the group back). Returns what was delivered, in order.
+    pub fn deliver(
+        &mut self,
+        group: &[u8],
+        consumer: &[u8],
+        start: StreamId,
+        count: usize,
+        noack: bool,
+        now_ms: i64,
+    ) -> Vec<Delivered> {
+        let ids: Vec<StreamId> = {
+            let all = self.range(start, StreamId::MAX, false).map(|(_, e)| e.id);
+            if count == 0 {
+                all.collect()
+            } else {
+                all.take(count).collect()
+            }
+        };
+        let Some(mut g) = self.groups.remove(group) else {
+            return Vec::new();
+        };
+        let mut delivered = Vec::with_capacity(ids.len());
+        for id in ids {
+            if id > g.last_id {
+                if g.entries_read != -1 && !self.has_tombstones_from(id) {
+                    g.entries_read += 1;
+                } else if self.entries_added != 0 {
+                    g.entries_read = self.estimate_entries_read(id);
+                }
+                g.last_id = id;
+            }
+            let (mut delivery_time, mut delivery_count) = (now_ms, 1);
+            if !noack {
+                let nack = g.assign(id, consumer);
+                nack.delivery_time = now_ms;
+                nack.delivery_count = 1;
+                (delivery_time, delivery_count) = (nack.delivery_time, nack.delivery_count);
+            }
+            delivered.push(Delivered {
+                id,
+                group_last_id: g.last_id,
+                delivery_time,
+                delivery_count,
+            });
+        }
+        self.groups.insert(group.to_vec(), g);
+        delivered
+    }
+
+    /// The radix tree's node count Redis reports (`radix-tree-nodes`):
+    /// the nodes of a compressed trie over the nodes' 16-byte master ids,
+    /// where a run of bytes without a branch is one node.
+    pub fn radix_tree_nodes(&self) -> u64 {
+        let keys: Vec<[u8; 16]> = self.nodes.keys().map(|id| id.to_be_bytes()).collect();
+        if keys.is_empty() {
+            return 1;
+        }
+        trie_nodes(&keys, 0)
     }
 
     /// Approximate heap bytes (memory accounting).
@@ -769,6 +949,29 @@ impl Stream {
             .sum();
         nodes + groups
     }
+}
+
+/// The rax nodes under a position at `depth` shared by all of `keys`
+/// (sorted, distinct, of equal length): a compressed run of bytes when they
+/// agree further, then a branching node with one subtree per next byte; a
+/// key's end is a node of its own.
+fn trie_nodes(keys: &[[u8; 16]], depth: usize) -> u64 {
+    if depth == 16 {
+        return 1;
+    }
+    let (first, last) = (&keys[0], &keys[keys.len() - 1]);
+    let common = (depth..16).take_while(|&i| first[i] == last[i]).count();
+    if common > 0 {
+        return 1 + trie_nodes(keys, depth + common);
+    }
+    let mut nodes = 1;
+    let mut rest = keys;
+    while let Some(head) = rest.first() {
+        let same = rest.iter().take_while(|k| k[depth] == head[depth]).count();
+        nodes += trie_nodes(&rest[..same], depth + 1);
+        rest = &rest[same..];
+    }
+    nodes
 }
 
 #[cfg(test)]
@@ -809,6 +1012,68 @@ mod tests {
 
     fn pairs(items: &[&'static str]) -> Vec<&'static [u8]> {
         items.iter().map(|s| s.as_bytes()).collect()
+    }
+
+    #[test]
+    fn radix_tree_nodes_count_as_redis_rax() {
+        let mut s = Stream::new();
+        assert_eq!(s.radix_tree_nodes(), 1, "an empty rax is its head");
+        let one = StreamLimits {
+            max_bytes: 4096,
+            max_entries: 1,
+        };
+        s.append(id(1, 0), &pairs(&["f", "v"]), one);
+        assert_eq!(s.radix_tree_nodes(), 2, "a compressed key and its leaf");
+        // 1-0 and 3-0 part at the ms's last byte: the shared run, the
+        // branch, then a run and a leaf for each.
+        s.append(id(3, 0), &pairs(&["f", "v"]), one);
+        assert_eq!(s.radix_tree_nodes(), 6);
+        s.append(id(3, 1), &pairs(&["f", "v"]), one);
+        assert_eq!(s.radix_tree_nodes(), 8, "as redis-server counts it");
+    }
+
+    #[test]
+    fn groups_deliver_and_track_pending_entries() {
+        let mut s = Stream::new();
+        for i in 1..=5 {
+            s.append(id(i, 0), &pairs(&["f", "v"]), StreamLimits::default());
+        }
+        assert!(s.create_group(b"g", StreamId::MIN, 0));
+        assert!(!s.create_group(b"g", StreamId::MIN, 0), "names are unique");
+        let g = s.groups.get_mut(&b"g"[..]).unwrap();
+        g.consumers.insert(b"a".to_vec(), Consumer::default());
+        g.consumers.insert(b"b".to_vec(), Consumer::default());
+        let got = s.deliver(b"g", b"a", id(0, 1), 2, false, 1000);
+        assert_eq!(got.iter().map(|d| d.id).collect::<Vec<_>>(), [id(1, 0), id(2, 0)]);
+        assert_eq!(got[1].group_last_id, id(2, 0));
+        let g = &s.groups[&b"g"[..]];
+        assert_eq!((g.last_id, g.entries_read), (id(2, 0), 2));
+        assert_eq!(s.group_lag(g), Some(3));
+        assert_eq!(g.consumers[&b"a"[..]].pending.len(), 2);
+        // Moved back, the group hands an entry to its new reader.
+        let g = s.groups.get_mut(&b"g"[..]).unwrap();
+        g.last_id = StreamId::MIN;
+        s.deliver(b"g", b"b", id(0, 1), 1, false, 2000);
+        let g = s.groups.get_mut(&b"g"[..]).unwrap();
+        assert_eq!(g.pending[&id(1, 0)].consumer, b"b");
+        assert_eq!(g.consumers[&b"a"[..]].pending.len(), 1);
+        assert!(g.remove_pending(id(2, 0)).is_some());
+        assert!(g.remove_pending(id(2, 0)).is_none());
+        assert_eq!(g.delete_consumer(b"b"), Some(1));
+        assert!(g.pending.is_empty());
+        // NOACK reads leave nothing pending.
+        s.deliver(b"g", b"a", id(2, 1), 0, true, 3000);
+        let g = &s.groups[&b"g"[..]];
+        assert_eq!(g.last_id, id(5, 0));
+        assert!(g.pending.is_empty());
+        // A tombstone after the group's position hides its lag.
+        let mut t = s.clone();
+        t.groups.get_mut(&b"g"[..]).unwrap().last_id = id(2, 0);
+        assert!(t.delete(id(4, 0)));
+        t.max_deleted_id = id(4, 0);
+        assert!(t.has_tombstones_from(id(3, 0)));
+        assert!(!t.has_tombstones_from(id(5, 0)));
+        assert_eq!(t.group_lag(&t.groups[&b"g"[..]]), None);
     }
 
     #[test]
