@@ -97,7 +97,14 @@ const RANDOM_KEYS: &[&str] = &["k1", "k2", "k3", "k4", "k5"];
 const RANDOMISED_CONTAINERS: &[&str] = &["xgroup", "xinfo"];
 
 /// Replies holding idle or delivery times (the clock): compared by shape.
-const TIMED: &[&str] = &["xpending", "xinfo consumers", "xinfo stream"];
+const TIMED: &[&str] = &[
+    "xpending",
+    "xinfo consumers",
+    "xinfo stream",
+    // A deadline set by a relative TTL is each server's clock plus it.
+    "expiretime",
+    "pexpiretime",
+];
 
 /// Stream ids as stream commands take them: plain, partial, special,
 /// exclusive, extreme and malformed.
