@@ -142,12 +142,13 @@ impl Keyspace {
                         .filter(|(stamp, _)| *stamp <= bound)
                         .map(|(_, key)| key)
                 }
-                // The first key goes even past the bound: the shard was
-                // chosen by a deadline that may have been stale, and the
-                // order among keys expiring about together matters little.
+                // Never past the bound, not even the first key: a shard
+                // chosen by a stale deadline (one of a key already deleted)
+                // has just dropped it, and the next choice sees its live
+                // one, so the soonest key anywhere still goes first.
                 Policy::VolatileTtl => shard
                     .soonest_deadline()
-                    .filter(|(at, _)| count == 0 || (*at as u64) <= bound)
+                    .filter(|(at, _)| (*at as u64) <= bound)
                     .map(|(_, key)| key),
                 _ if count == 0 => random_key(&shard, policy.volatile_only(), rng),
                 // A random policy evicts one key per round, so the next
