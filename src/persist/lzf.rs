@@ -71,6 +71,19 @@ thread_local! {
     });
 }
 
+/// Appends one byte to the literal run being written; a full run gets its
+/// control byte and the next run starts.
+fn copy_literal(out: &mut [u8], op: &mut usize, lit: &mut usize, byte: u8) {
+    *lit += 1;
+    out[*op] = byte;
+    *op += 1;
+    if *lit == MAX_LITERAL {
+        out[*op - *lit - 1] = (*lit - 1) as u8;
+        *lit = 0;
+        *op += 1;
+    }
+}
+
 fn compress_into(input: &[u8], max_len: usize, table: &mut Table) -> Option<Vec<u8>> {
     let in_end = input.len();
     let out_end = max_len;
@@ -92,15 +105,8 @@ fn compress_into(input: &[u8], max_len: usize, table: &mut Table) -> Option<Vec<
             if op >= out_end {
                 return None;
             }
-            lit += 1;
-            out[op] = input[ip];
-            op += 1;
+            copy_literal(&mut out, &mut op, &mut lit, input[ip]);
             ip += 1;
-            if lit == MAX_LITERAL {
-                out[op - lit - 1] = (lit - 1) as u8;
-                lit = 0;
-                op += 1;
-            }
             continue;
         };
         let offset = ip - r - 1;
@@ -160,16 +166,8 @@ fn compress_into(input: &[u8], max_len: usize, table: &mut Table) -> Option<Vec<
     if op + 3 > out_end {
         return None;
     }
-    while ip < in_end {
-        lit += 1;
-        out[op] = input[ip];
-        op += 1;
-        ip += 1;
-        if lit == MAX_LITERAL {
-            out[op - lit - 1] = (lit - 1) as u8;
-            lit = 0;
-            op += 1;
-        }
+    for &byte in &input[ip..] {
+        copy_literal(&mut out, &mut op, &mut lit, byte);
     }
     out[op - lit - 1] = (lit as u8).wrapping_sub(1);
     op -= usize::from(lit == 0);
