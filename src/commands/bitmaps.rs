@@ -456,15 +456,9 @@ fn bitop(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         bitop_result(op, &sources)?
     };
     let len = result.len();
-    if len > 0 {
-        // Always a `raw` string, however short, as Redis creates it.
-        db.set(dest, Value::Str(StrValue::Raw(Box::new(result))));
-        ctx.dirty += 1;
-        ctx.notify(notify::STRING, "set", dest);
-    } else if db.delete(dest) {
-        ctx.dirty += 1;
-        ctx.notify(notify::GENERIC, "del", dest);
-    }
+    // Always a `raw` string, however short, as Redis creates it.
+    let value = (len > 0).then(|| Value::Str(StrValue::Raw(Box::new(result))));
+    super::store_or_delete(ctx, dest, value, 1, (notify::STRING, "set"));
     ctx.out.int(len as i64);
     Ok(())
 }

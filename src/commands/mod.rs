@@ -271,6 +271,32 @@ pub fn log_block(ctx: &mut Ctx, collected: &[(usize, Vec<Vec<u8>>)], wrap: bool)
     }
 }
 
+/// A command's result stored at `dest`, or, when it is empty (`None`),
+/// `dest` deleted (BITOP, SORT ... STORE: Redis never stores an empty
+/// value): the write counts `changes` and fires `event` of `class`, the
+/// deletion one change and `del`. Both tell the key's watchers.
+pub fn store_or_delete(
+    ctx: &mut Ctx,
+    dest: &[u8],
+    value: Option<crate::store::Value>,
+    changes: u64,
+    (class, event): (u32, &str),
+) {
+    let mut db = ctx.db();
+    match value {
+        Some(value) => {
+            db.set(dest, value);
+            ctx.dirty += changes;
+            ctx.notify(class, event, dest);
+        }
+        None if db.delete(dest) => {
+            ctx.dirty += 1;
+            ctx.notify(crate::channels::notify::GENERIC, "del", dest);
+        }
+        None => {}
+    }
+}
+
 /// Builds an argument vector from string-like parts.
 pub fn argv<const N: usize>(parts: [&[u8]; N]) -> Vec<Vec<u8>> {
     parts.iter().map(|p| p.to_vec()).collect()

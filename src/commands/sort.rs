@@ -335,18 +335,14 @@ fn sort_generic(ctx: &mut Ctx, args: &[Vec<u8>], read_only: bool) -> CommandResu
         }
         return Ok(());
     };
-    if output_len > 0 {
+    let list = (output_len > 0).then(|| {
         let mut list = List::new();
         for output in &outputs {
             list.push(End::Right, output.as_deref().unwrap_or(b""));
         }
-        db.set(destination, Value::List(Box::new(list)));
-        ctx.dirty += output_len as u64;
-        ctx.notify(notify::LIST, "sortstore", destination);
-    } else if db.delete(destination) {
-        ctx.dirty += 1;
-        ctx.notify(notify::GENERIC, "del", destination);
-    }
+        Value::List(Box::new(list))
+    });
+    super::store_or_delete(ctx, destination, list, output_len as u64, (notify::LIST, "sortstore"));
     ctx.out.int(output_len as i64);
     Ok(())
 }
