@@ -12,6 +12,20 @@ use crate::common::{TestServer, dir_with_dump, temp_dir, with_dir};
 use crate::conn::Conn;
 use crate::redis::RedisServer;
 
+/// Sends one command, which must not fail.
+fn call_ok<S: AsRef<str> + std::fmt::Debug>(conn: &mut Conn, args: &[S]) {
+    let argv: Vec<Vec<u8>> = args
+        .iter()
+        .map(|a| a.as_ref().as_bytes().to_vec())
+        .collect();
+    let (raw, frame) = conn.call(&argv).expect("reply");
+    assert!(
+        !frame.is_error(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&raw)
+    );
+}
+
 /// Every key of databases 0 and 1 as comparable text: type, encoding,
 /// whether it has a TTL, then the contents in a fixed order (members
 /// sorted).
@@ -207,13 +221,7 @@ fn fill_every_type(conn: &mut Conn) {
         script.push(args.iter().map(|a| a.to_string()).collect());
     }
     for args in &script {
-        let argv: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
-        let (raw, frame) = conn.call(&argv).expect("reply");
-        assert!(
-            !frame.is_error(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&raw)
-        );
+        call_ok(conn, args);
     }
 }
 
@@ -291,13 +299,7 @@ fn sedis_aofs_pass_redis_check_aof_and_replay_in_redis() {
         &["SET", "after", "rewrite", "PX", "9000000"],
         &["ZINCRBY", "zsmall", "2", "b"],
     ] {
-        let argv: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
-        let (raw, frame) = conn.call(&argv).expect("reply");
-        assert!(
-            !frame.is_error(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&raw)
-        );
+        call_ok(&mut conn, args);
     }
     let expected = describe_keys(&mut conn);
     drop(conn);
@@ -537,13 +539,7 @@ fn stream_groups_survive_a_round_trip_through_sedis() {
             &["XGROUP", "CREATE", "stream", "g2", "$", "ENTRIESREAD", "7"],
             &["XGROUP", "CREATECONSUMER", "stream", "g2", "idle"],
         ] {
-            let argv: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
-            let (raw, frame) = conn.call(&argv).expect("reply");
-            assert!(
-                !frame.is_error(),
-                "{args:?}: {}",
-                String::from_utf8_lossy(&raw)
-            );
+            call_ok(&mut conn, args);
         }
         let (raw, _) = conn.call(&[b"SAVE".to_vec()]).expect("SAVE");
         assert_eq!(raw, b"+OK\r\n");
@@ -754,13 +750,7 @@ fn stream_group_effects_are_logged_as_redis_logs_them() {
         let always = [&b"CONFIG"[..], b"SET", b"appendfsync", b"always"].map(<[u8]>::to_vec);
         conn.call(&always).expect("CONFIG SET");
         for args in script {
-            let argv: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
-            let (raw, frame) = conn.call(&argv).expect("reply");
-            assert!(
-                !frame.is_error(),
-                "{args:?}: {}",
-                String::from_utf8_lossy(&raw)
-            );
+            call_ok(&mut conn, args);
         }
         // A blocked reader served by an XADD: its delivery is logged after
         // the XADD.
@@ -902,13 +892,7 @@ fn stream_groups_made_by_sedis_survive_redis_and_back() {
             "-1",
         ],
     ] {
-        let argv: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
-        let (raw, frame) = conn.call(&argv).expect("reply");
-        assert!(
-            !frame.is_error(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&raw)
-        );
+        call_ok(&mut conn, args);
     }
     let (raw, _) = conn.call(&[b"SAVE".to_vec()]).expect("SAVE");
     assert_eq!(raw, b"+OK\r\n");
