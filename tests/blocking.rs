@@ -210,8 +210,8 @@ fn group_readers_share_new_entries_and_learn_when_the_stream_goes() {
         admin.call(&["XPENDING", "s", "g"]),
         b"*4\r\n:2\r\n$3\r\n1-0\r\n$3\r\n2-0\r\n*2\r\n*2\r\n$5\r\nalice\r\n$1\r\n1\r\n*2\r\n$3\r\nbob\r\n$1\r\n1\r\n"
     );
-    // The group destroyed: NOGROUP.
-    alice.cmd(&[
+    // Alice waits for new entries, until her wait is ended.
+    let wait = [
         "XREADGROUP",
         "GROUP",
         "g",
@@ -221,7 +221,9 @@ fn group_readers_share_new_entries_and_learn_when_the_stream_goes() {
         "STREAMS",
         "s",
         ">",
-    ]);
+    ];
+    // The group destroyed: NOGROUP.
+    alice.cmd(&wait);
     wait_for_blocked(&server, 1);
     assert_eq!(admin.call(&["XGROUP", "DESTROY", "s", "g"]), b":1\r\n");
     assert_eq!(
@@ -237,17 +239,7 @@ fn group_readers_share_new_entries_and_learn_when_the_stream_goes() {
             admin.call(&["DEL", "s"]);
         }
         admin.call(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
-        alice.cmd(&[
-            "XREADGROUP",
-            "GROUP",
-            "g",
-            "alice",
-            "BLOCK",
-            "0",
-            "STREAMS",
-            "s",
-            ">",
-        ]);
+        alice.cmd(&wait);
         wait_for_blocked(&server, 1);
         admin.call(end);
         assert_eq!(
