@@ -1,5 +1,5 @@
 //! maxmemory: OOM refusals under noeviction, exact LRU order under
-//! allkeys-lru, volatile policies, and MEMORY USAGE.
+//! allkeys-lru, the LFU and volatile policies, and MEMORY USAGE.
 //!
 //! This binary installs the counting allocator, as `sedis-server` does, so
 //! used memory is exact. The allocator counts the whole process, so the
@@ -144,6 +144,92 @@ fn volatile_policies_only_evict_keys_with_a_ttl() {
     assert_reply!(c, ["SET", "more", "z"], OOM);
     assert_reply!(c, ["EXISTS", "keep:0"], b":1\r\n");
     assert_reply!(c, ["CONFIG", "SET", "maxmemory", "0"], b"+OK\r\n");
+}
+
+#[test]
+fn lfu_policies_keep_the_frequently_read_keys_through_a_scan() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let server = TestServer::start();
+    let mut c = server.raw();
+    // Factor 0: every access counts; no decay: the counters are exact.
+    for (name, value) in [
+        ("maxmemory-policy", "allkeys-lfu"),
+        ("lfu-log-factor", "0"),
+        ("lfu-decay-time", "0"),
+    ] {
+        assert_reply!(c, ["CONFIG", "SET", name, value], b"+OK\r\n");
+    }
+    let value = "z".repeat(1000);
+    let keys = 3000;
+    for i in 0..keys {
+        assert_reply!(c, ["SET", &format!("key:{i}"), &value], b"+OK\r\n");
+    }
+    // Every tenth key is hot: read four more times (counter 9).
+    let hit = format!("$1000\r\n{value}\r\n");
+    for _ in 0..4 {
+        for i in (0..keys).step_by(10) {
+            assert_reply!(c, ["GET", &format!("key:{i}")], hit.as_bytes());
+        }
+    }
+    // Then a scan reads every key once, in order: recency now says
+    // nothing about use (LRU would evict the first keys read).
+    for i in 0..keys {
+        assert_reply!(c, ["GET", &format!("key:{i}")], hit.as_bytes());
+    }
+    assert_reply!(c, ["OBJECT", "FREQ", "key:0"], b":10\r\n");
+    assert_reply!(c, ["OBJECT", "FREQ", "key:1"], b":6\r\n");
+    let limit = used_memory() - 500 * 1100;
+    assert_reply!(
+        c,
+        ["CONFIG", "SET", "maxmemory", &limit.to_string()],
+        b"+OK\r\n"
+    );
+    assert_reply!(c, ["CONFIG", "SET", "maxmemory", "0"], b"+OK\r\n");
+    let gone: Vec<usize> = (0..keys)
+        .filter(|i| c.call(&["EXISTS", &format!("key:{i}")]) == b":0\r\n")
+        .collect();
+    assert!(gone.len() >= 400, "about 500 evicted, not {}", gone.len());
+    let hot_gone: Vec<&usize> = gone.iter().filter(|i| *i % 10 == 0).collect();
+    assert!(hot_gone.is_empty(), "hot keys evicted: {hot_gone:?}");
+
+    // volatile-lfu: only keys with a TTL go, the least used first.
+    assert_reply!(c, ["FLUSHALL"], b"+OK\r\n");
+    assert_reply!(
+        c,
+        ["CONFIG", "SET", "maxmemory-policy", "volatile-lfu"],
+        b"+OK\r\n"
+    );
+    for i in 0..1000 {
+        assert_reply!(c, ["SET", &format!("keep:{i}"), &value], b"+OK\r\n");
+        let key = format!("ttl:{i}");
+        assert_reply!(c, ["SET", &key, &value, "EX", "1000"], b"+OK\r\n");
+    }
+    for i in (0..1000).step_by(2) {
+        assert_reply!(c, ["GET", &format!("ttl:{i}")], hit.as_bytes());
+    }
+    let limit = used_memory() - 200 * 1100;
+    assert_reply!(
+        c,
+        ["CONFIG", "SET", "maxmemory", &limit.to_string()],
+        b"+OK\r\n"
+    );
+    assert_reply!(c, ["CONFIG", "SET", "maxmemory", "0"], b"+OK\r\n");
+    let gone: Vec<usize> = (0..1000)
+        .filter(|i| c.call(&["EXISTS", &format!("ttl:{i}")]) == b":0\r\n")
+        .collect();
+    assert!(gone.len() >= 150, "about 200 evicted, not {}", gone.len());
+    assert!(
+        gone.iter().all(|i| i % 2 == 1),
+        "read keys evicted: {gone:?}"
+    );
+    for i in 0..1000 {
+        assert_reply!(c, ["EXISTS", &format!("keep:{i}")], b":1\r\n");
+    }
+    assert_reply!(
+        c,
+        ["CONFIG", "SET", "maxmemory-policy", "noeviction"],
+        b"+OK\r\n"
+    );
 }
 
 #[test]

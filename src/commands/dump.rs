@@ -31,8 +31,8 @@ struct RestoreOptions {
     absolute_ttl: bool,
     /// IDLETIME, in seconds.
     idle: Option<i64>,
-    /// FREQ: accepted and checked; it only matters under an LFU policy,
-    /// which sedis does not offer.
+    /// FREQ: the LFU counter, kept only under an LFU policy (IDLETIME
+    /// only under the others), as Redis's `objectSetLRUOrLFU`.
     freq: Option<i64>,
 }
 
@@ -73,6 +73,7 @@ fn restore(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let key = &args[1];
     let now = ctx.now_ms;
     let encodings = ctx.state.config().encodings();
+    let lfu = ctx.keyspace().access.lfu();
     let mut db = ctx.db();
     if !o.replace && db.lookup_write(key).is_some() {
         return Err(error::BUSYKEY);
@@ -104,10 +105,18 @@ fn restore(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         return Ok(());
     }
     db.set_with_expire(key, value, deadline);
-    if let Some(idle) = o.idle
-        && let Some(entry) = db.lookup_write(key)
-    {
-        entry.set_idle(idle.saturating_mul(1000), now);
+    match (lfu, o.freq, o.idle) {
+        (Some(_), Some(freq), _) => {
+            if let Some(entry) = db.lookup_write(key) {
+                entry.set_lfu_counter(freq as u8, now);
+            }
+        }
+        (None, _, Some(idle)) => {
+            if let Some(entry) = db.lookup_write(key) {
+                entry.set_idle(idle.saturating_mul(1000), now);
+            }
+        }
+        _ => {}
     }
     if let Some(at) = deadline.filter(|_| !o.absolute_ttl) {
         // Logged with the deadline, so a replay expires it when this would.

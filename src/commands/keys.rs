@@ -254,9 +254,13 @@ fn rename_generic(ctx: &mut Ctx, args: &[Vec<u8>], nx: bool) -> CommandResult {
     let blocked = src == dst || (db.lookup_write(dst).is_some() && nx);
     let done = !blocked;
     if done {
+        let counter = db.lfu_counter(src);
         let entry = db.take(src).ok_or(error::NO_SUCH_KEY)?;
         // Replaces (and signals) whatever `dst` held.
         db.insert_entry(dst, entry);
+        if let Some(counter) = counter {
+            db.set_lfu_counter(dst, counter);
+        }
     }
     ctx.dirty += u64::from(done);
     if done {
@@ -368,11 +372,16 @@ fn move_command(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         ctx.out.int(0);
         return Ok(());
     }
+    let counter = ctx.db().lfu_counter(key);
     let Some(entry) = ctx.db().take(key) else {
         ctx.out.int(0);
         return Ok(());
     };
-    ctx.db_at(target).insert_entry(key, entry);
+    let mut moved = ctx.db_at(target);
+    moved.insert_entry(key, entry);
+    if let Some(counter) = counter {
+        moved.set_lfu_counter(key, counter);
+    }
     ctx.dirty += 1;
     let source = ctx.client.db;
     ctx.notify_in(source, notify::GENERIC, "move_from", key);
@@ -636,9 +645,16 @@ fn object_encoding(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     })
 }
 
-/// `OBJECT IDLETIME key`: whole seconds since the last access.
+/// `OBJECT IDLETIME key`: whole seconds since the last access. Under an
+/// LFU policy keys keep a frequency instead, and Redis refuses.
 fn object_idletime(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let lfu = ctx.keyspace().access.lfu();
     object_inspect(ctx, &args[2], |entry, now, out| {
+        if lfu.is_some() {
+            return Err(CommandError::canned(
+                "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+            ));
+        }
         out.int(idle_ms(entry.access_stamp(), now) / 1000);
         Ok(())
     })
@@ -666,14 +682,19 @@ fn object_refcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     })
 }
 
-/// `OBJECT FREQ key`: access frequency is tracked only under an LFU
-/// maxmemory policy, which sedis does not offer, so an existing key always
+/// `OBJECT FREQ key`: the key's decayed access counter (no access counted
+/// for asking). Tracked only under an LFU policy; otherwise an existing key
 /// gets Redis's "not selected" error (a missing one gets null first).
 fn object_freq(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
-    object_inspect(ctx, &args[2], |_, _, _| {
-        Err(CommandError::canned(
-            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-        ))
+    let lfu = ctx.keyspace().access.lfu();
+    object_inspect(ctx, &args[2], |entry, now, out| {
+        let Some(lfu) = lfu else {
+            return Err(CommandError::canned(
+                "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+            ));
+        };
+        out.int(i64::from(entry.lfu_counter(lfu, now)));
+        Ok(())
     })
 }
 

@@ -126,6 +126,10 @@ pub struct Config {
     pub maxmemory: u64,
     /// Which keys go first when memory is over `maxmemory`.
     pub maxmemory_policy: Policy,
+    /// How slowly an LFU counter grows with accesses.
+    pub lfu_log_factor: i64,
+    /// Minutes idle per point an LFU counter loses (0: never).
+    pub lfu_decay_time: i64,
 
     // Append-only file.
     /// Log every write to the append-only file.
@@ -229,6 +233,8 @@ impl Default for Config {
             client_output_buffer_limit: DEFAULT_OBUF_LIMITS,
             maxmemory: 0,
             maxmemory_policy: Policy::NoEviction,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
             appendonly: false,
             appendfilename: "appendonly.aof".into(),
             appenddirname: "appendonlydir".into(),

@@ -257,7 +257,7 @@ pub static PARAMS: &[Param] = &[
     choice!("syslog-facility", None, IMMUTABLE, syslog_facility, SYSLOG_FACILITIES),
     choice!("repl-diskless-load", None, DENY_LOADING | INERT, inert.repl_diskless_load, REPL_DISKLESS_LOAD),
     choice!("loglevel", None, 0, loglevel, LogLevel::NAMES),
-    choice!("maxmemory-policy", None, 0, maxmemory_policy, Policy::NAMES, check check::eviction_policy),
+    choice!("maxmemory-policy", None, 0, maxmemory_policy, Policy::NAMES),
     choice!("appendfsync", None, 0, appendfsync, FsyncPolicy::NAMES),
     choice!("oom-score-adj", None, 0, oom_score_adj, OomScoreAdj::NAMES),
     choice!("acl-pubsub-default", None, INERT, inert.acl_pubsub_default, ACL_PUBSUB_DEFAULT),
@@ -282,8 +282,8 @@ pub static PARAMS: &[Param] = &[
     number!("active-defrag-cycle-max", None, INERT, inert.active_defrag_cycle_max, Signed 1, 99, Integer),
     number!("active-defrag-threshold-lower", None, INERT, inert.active_defrag_threshold_lower, Signed 0, 1000, Integer),
     number!("active-defrag-threshold-upper", None, INERT, inert.active_defrag_threshold_upper, Signed 0, 1000, Integer),
-    number!("lfu-log-factor", None, INERT, inert.lfu_log_factor, Signed 0, INT_MAX, Integer),
-    number!("lfu-decay-time", None, INERT, inert.lfu_decay_time, Signed 0, INT_MAX, Integer),
+    number!("lfu-log-factor", None, 0, lfu_log_factor, Signed 0, INT_MAX, Integer),
+    number!("lfu-decay-time", None, 0, lfu_decay_time, Signed 0, INT_MAX, Integer),
     number!("replica-priority", Some("slave-priority"), INERT, inert.replica_priority, Signed 0, INT_MAX, Integer),
     number!("repl-diskless-sync-delay", None, INERT, inert.repl_diskless_sync_delay, Signed 0, INT_MAX, Integer),
     number!("maxmemory-samples", None, INERT, inert.maxmemory_samples, Signed 1, INT_MAX, Integer),
@@ -451,13 +451,6 @@ mod check {
     pub fn no_tls(on: bool) -> Result<(), &'static str> {
         if on {
             return Err(NO_TLS);
-        }
-        Ok(())
-    }
-
-    pub fn eviction_policy(value: u32) -> Result<(), &'static str> {
-        if value == Policy::LFU {
-            return Err("LFU policies are not supported (sedis evicts in exact LRU order)");
         }
         Ok(())
     }

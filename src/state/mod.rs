@@ -258,7 +258,11 @@ impl State {
         let scripts = crate::scripting::Engine::new();
         let script_status = scripts.status();
         State {
-            keyspace: Keyspace::new(config.databases),
+            keyspace: {
+                let keyspace = Keyspace::new(config.databases);
+                sync_access_mode(&keyspace, &config);
+                keyspace
+            },
             config: RwLock::new(config),
             config_set: Mutex::new(()),
             stats: ServerStats::default(),
@@ -371,6 +375,7 @@ impl State {
         let (appendonly, policy) = (config.appendonly, config.appendfsync);
         let maxmemory = config.maxmemory;
         self.memory.update(maxmemory, config.maxmemory_policy);
+        sync_access_mode(&self.keyspace, &config);
         drop(config);
         if maxmemory != was_maxmemory && maxmemory > 0 {
             // As Redis does: a lower limit takes effect at once.
@@ -468,6 +473,15 @@ fn sync_pubsub_config(pubsub: &PubSub, config: &Config) {
     pubsub
         .limits
         .set(limit.hard_bytes, limit.soft_bytes, limit.soft_seconds);
+}
+
+/// Whether lookups count accesses for LFU or stamp them for LRU.
+fn sync_access_mode(keyspace: &Keyspace, config: &Config) {
+    let lfu = config.maxmemory_policy.is_lfu().then(|| crate::store::lfu::Lfu {
+        log_factor: config.lfu_log_factor.clamp(0, i64::from(i32::MAX)) as u32,
+        decay_time: config.lfu_decay_time.clamp(0, i64::from(i32::MAX)) as u32,
+    });
+    keyspace.access.set(lfu);
 }
 
 /// The settings MONITOR, SLOWLOG and LATENCY read on every command.

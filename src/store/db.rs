@@ -97,7 +97,8 @@ impl<'k> Db<'_, 'k> {
         let slot = self.slot(key);
         // Touching reorders the LRU, so lookups need the write lock; commands
         // that hold only read locks use `peek`.
-        self.locks.write_shard(slot).touch(key, self.now)
+        let lfu = self.locks.ks.access.lfu();
+        self.locks.write_shard(slot).touch(key, self.now, lfu)
     }
 
     /// The entry without touching it (EXISTS, TYPE, TTL, OBJECT). Expired
@@ -184,7 +185,7 @@ impl<'k> Db<'_, 'k> {
         let now = self.now;
         let ks = self.locks.ks;
         let shard = self.locks.write_shard(slot);
-        let old = shard.insert(Key::new(key), value, expire_at, now);
+        let old = shard.insert(Key::new(key), value, expire_at, now, ks.access.lfu());
         if signal {
             shard.signal_modified(key);
         }
@@ -207,6 +208,22 @@ impl<'k> Db<'_, 'k> {
     /// RENAME or MOVE took from elsewhere. Replaces what was there.
     pub fn insert_entry(&mut self, key: &[u8], entry: Detached) {
         self.store_signalling(key, entry.value, entry.expire_at, true);
+    }
+
+    /// The key's access frequency under an LFU policy, without counting an
+    /// access; `None` under the other policies or for a missing key.
+    pub fn lfu_counter(&self, key: &[u8]) -> Option<u8> {
+        let lfu = self.locks.ks.access.lfu()?;
+        self.peek(key).map(|entry| entry.lfu_counter(lfu, self.now))
+    }
+
+    /// Sets a key's access frequency (RENAME and MOVE carry it with the
+    /// value, as Redis moves the object with its LFU bits).
+    pub fn set_lfu_counter(&mut self, key: &[u8], counter: u8) {
+        let (slot, now) = (self.slot(key), self.now);
+        if let Some(entry) = self.locks.write_shard(slot).peek_mut(key) {
+            entry.set_lfu_counter(counter, now);
+        }
     }
 
     /// Deletes a key. Returns true if it existed (expired keys do not count).

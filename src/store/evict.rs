@@ -8,12 +8,18 @@
 //! reads every shard's oldest candidate under a shared lock, picks the
 //! oldest of all, then write-locks that one shard and evicts from it for as
 //! long as its next candidate is still older than every other shard's.
+//! The LFU policies evict keys whose access frequency is at the lowest
+//! level seen, found by a clock hand in shards drawn at random (see
+//! [`Keyspace::evict_lfu`]).
 //!
 //! Only one shard is ever locked at a time, so eviction can run before any
 //! command, holding no other lock, without deadlocks.
 
 use super::Key;
 use super::keyspace::{Keyspace, SHARDS};
+use std::sync::atomic::Ordering;
+
+use super::lfu::Lfu;
 use super::shard::Shard;
 use crate::rng::Rng;
 
@@ -29,36 +35,41 @@ pub enum Policy {
     VolatileRandom,
     /// Keys with a TTL, the soonest to expire first.
     VolatileTtl,
+    /// The least frequently used (see [`crate::store::lfu`]).
+    AllKeysLfu,
+    VolatileLfu,
 }
 
 impl Policy {
     /// The names, in the order Redis lists them in its errors, with the
-    /// policy's discriminant. The LFU policies are named (a configuration
-    /// may mention them) but map to [`Policy::LFU`], which is refused.
+    /// policy's discriminant.
     pub const NAMES: &'static [(&'static str, u32)] = &[
         ("volatile-lru", Policy::VolatileLru as u32),
-        ("volatile-lfu", Policy::LFU),
+        ("volatile-lfu", Policy::VolatileLfu as u32),
         ("volatile-random", Policy::VolatileRandom as u32),
         ("volatile-ttl", Policy::VolatileTtl as u32),
         ("allkeys-lru", Policy::AllKeysLru as u32),
-        ("allkeys-lfu", Policy::LFU),
+        ("allkeys-lfu", Policy::AllKeysLfu as u32),
         ("allkeys-random", Policy::AllKeysRandom as u32),
         ("noeviction", Policy::NoEviction as u32),
     ];
 
-    /// What the LFU names stand for: no policy of sedis's (it evicts in
-    /// exact LRU order and keeps no access frequencies).
-    pub const LFU: u32 = u32::MAX;
-
     /// Every policy, in discriminant order.
-    pub const ALL: [Policy; 6] = [
+    pub const ALL: [Policy; 8] = [
         Policy::NoEviction,
         Policy::AllKeysLru,
         Policy::VolatileLru,
         Policy::AllKeysRandom,
         Policy::VolatileRandom,
         Policy::VolatileTtl,
+        Policy::AllKeysLfu,
+        Policy::VolatileLfu,
     ];
+
+    /// True for the policies that keep access frequencies.
+    pub fn is_lfu(self) -> bool {
+        matches!(self, Policy::AllKeysLfu | Policy::VolatileLfu)
+    }
 
     pub fn name(self) -> &'static str {
         Self::NAMES
@@ -70,7 +81,7 @@ impl Policy {
     fn volatile_only(self) -> bool {
         matches!(
             self,
-            Policy::VolatileLru | Policy::VolatileRandom | Policy::VolatileTtl
+            Policy::VolatileLru | Policy::VolatileLfu | Policy::VolatileRandom | Policy::VolatileTtl
         )
     }
 }
@@ -81,6 +92,18 @@ impl Policy {
 /// looked at in full only when no shard has a candidate within the bound),
 /// so one eviction never walks millions of persistent keys.
 const VOLATILE_WALK: usize = 256;
+
+/// How many keys of a shard an LFU eviction looks at, at most.
+const LFU_WALK: usize = 64;
+
+/// How many shards an LFU eviction tries before raising its level.
+const LFU_TRIES: usize = 8;
+
+/// Redis's defaults, for a keyspace whose access mode was never set.
+const DEFAULT_LFU: Lfu = Lfu {
+    log_factor: 10,
+    decay_time: 1,
+};
 
 /// The most keys one round evicts from its shard before looking at all
 /// shards again (the caller re-checks memory between keys anyway).
@@ -99,6 +122,11 @@ impl Keyspace {
         mut more: impl FnMut() -> bool,
         mut evicted: impl FnMut(usize, &[u8]),
     ) -> usize {
+        if policy.is_lfu() {
+            let count = self.evict_lfu(policy, rng, &mut evicted);
+            self.stats.evicted_keys.add(count as u64);
+            return count;
+        }
         // A chosen shard can turn out to hold nothing to evict only when
         // its deadline heap led with stale entries (volatile-ttl); those
         // are dropped on the way, so choosing again makes progress.
@@ -107,7 +135,10 @@ impl Keyspace {
                 Policy::NoEviction => return 0,
                 Policy::AllKeysLru | Policy::VolatileLru => self.oldest_two(policy),
                 Policy::VolatileTtl => self.soonest_two(),
-                Policy::AllKeysRandom | Policy::VolatileRandom => self.random_slot(policy, rng),
+                Policy::AllKeysRandom
+                | Policy::VolatileRandom
+                | Policy::AllKeysLfu
+                | Policy::VolatileLfu => self.random_slot(policy, rng),
             };
             let Some((slot, bound)) = chosen else {
                 return 0;
@@ -164,6 +195,45 @@ impl Keyspace {
         count
     }
 
+    /// Evicts one key under an LFU policy: the first key at or below the
+    /// keyspace's frequency level that a shard's clock hand (see
+    /// [`lfu_victim`]) finds, trying shards drawn at random by size. When
+    /// [`LFU_TRIES`] shards hold nothing that low, the level rises to the
+    /// lowest count they did hold; each key found lowers it to its count.
+    /// The level thus follows the least used keys anywhere, as Redis's
+    /// sampling pool does, without comparing every shard per eviction.
+    fn evict_lfu(&self, policy: Policy, rng: &mut Rng, evicted: &mut impl FnMut(usize, &[u8])) -> usize {
+        let lfu = self.access.lfu().unwrap_or(DEFAULT_LFU);
+        let now_ms = crate::clock::unix_ms();
+        let volatile = policy.volatile_only();
+        let Some(sizes) = self.candidate_sizes(policy) else {
+            return 0;
+        };
+        let mut level = self.lfu_level.load(Ordering::Relaxed);
+        // The level can rise twice: to the lowest count seen, then (if the
+        // shards drawn changed meanwhile) to anything.
+        for _ in 0..3 {
+            let mut lowest = u8::MAX;
+            for _ in 0..LFU_TRIES {
+                let slot = sizes.draw(rng);
+                let mut shard = self.write_slot(slot);
+                match lfu_victim(&mut shard, volatile, lfu, now_ms, level) {
+                    Ok((counter, key)) => {
+                        self.lfu_level.store(counter, Ordering::Relaxed);
+                        shard.remove(key.as_bytes());
+                        shard.signal_modified(key.as_bytes());
+                        evicted(slot / SHARDS, key.as_bytes());
+                        return 1;
+                    }
+                    Err(Some(min)) => lowest = lowest.min(min),
+                    Err(None) => {}
+                }
+            }
+            level = if lowest > level { lowest } else { u8::MAX };
+        }
+        0
+    }
+
     /// The slot whose least recently used candidate is the oldest anywhere,
     /// and the runner-up's stamp (how far that slot may go).
     fn oldest_two(&self, policy: Policy) -> Option<(usize, u64)> {
@@ -217,6 +287,12 @@ impl Keyspace {
     /// A slot chosen with probability proportional to its candidates, so
     /// every candidate key is equally likely.
     fn random_slot(&self, policy: Policy, rng: &mut Rng) -> Option<(usize, u64)> {
+        Some((self.candidate_sizes(policy)?.draw(rng), u64::MAX))
+    }
+
+    /// How many keys each slot holds that `policy` may evict; `None` if
+    /// there are none.
+    fn candidate_sizes(&self, policy: Policy) -> Option<SlotSizes> {
         let sizes: Vec<usize> = (0..self.slot_count())
             .map(|slot| {
                 let shard = self.read_slot(slot);
@@ -227,18 +303,27 @@ impl Keyspace {
                 }
             })
             .collect();
-        let total: usize = sizes.iter().sum();
-        if total == 0 {
-            return None;
-        }
-        let mut pick = rng.below(total as u64) as usize;
-        for (slot, size) in sizes.into_iter().enumerate() {
+        let total = sizes.iter().sum();
+        (total > 0).then_some(SlotSizes { sizes, total })
+    }
+}
+
+/// Slots' candidate counts, to draw slots in proportion.
+struct SlotSizes {
+    sizes: Vec<usize>,
+    total: usize,
+}
+
+impl SlotSizes {
+    fn draw(&self, rng: &mut Rng) -> usize {
+        let mut pick = rng.below(self.total as u64) as usize;
+        for (slot, &size) in self.sizes.iter().enumerate() {
             if pick < size {
-                return Some((slot, u64::MAX));
+                return slot;
             }
             pick -= size;
         }
-        None
+        self.sizes.len() - 1
     }
 }
 
@@ -256,6 +341,45 @@ fn lru_candidate(shard: &Shard, policy: Policy, walk: usize) -> Option<(u64, Key
         .take(walk)
         .find(|(_, entry)| entry.is_volatile())
         .map(|(key, entry)| (entry.access_stamp(), key.clone()))
+}
+
+/// The key an LFU policy evicts from this shard: the first, from the old
+/// end of the recency order, whose counter is at most `level` (keys with a
+/// TTL only if `volatile`), looking at [`LFU_WALK`] keys at most; `Err`
+/// with the lowest counter seen if none is that low.
+///
+/// Every key looked at and passed over moves to the new end, so the next
+/// look starts at others: the old end is a clock hand that comes round to
+/// every key in turn, and a key used often long ago is weighed by its
+/// (decaying) count, not kept or evicted for its recency. Redis samples
+/// `maxmemory-samples` random keys per database into a pool of 16; a
+/// shard of sedis's has no random access, and the hand gives every key its
+/// turn as random samples would.
+fn lfu_victim(
+    shard: &mut Shard,
+    volatile: bool,
+    lfu: Lfu,
+    now_ms: i64,
+    level: u8,
+) -> Result<(u8, Key), Option<u8>> {
+    let mut passed = Vec::new();
+    let mut lowest = None::<u8>;
+    let mut found = None;
+    for (key, entry) in shard.iter_lru_first().take(LFU_WALK) {
+        if !volatile || entry.is_volatile() {
+            let counter = entry.lfu_counter(lfu, now_ms);
+            if counter <= level {
+                found = Some((counter, key.clone()));
+                break;
+            }
+            lowest = Some(lowest.map_or(counter, |l| l.min(counter)));
+        }
+        passed.push(key.clone());
+    }
+    for key in passed {
+        shard.promote(key.as_bytes());
+    }
+    found.ok_or(lowest)
 }
 
 /// A key of the shard chosen uniformly (only keys with a TTL if

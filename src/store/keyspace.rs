@@ -85,6 +85,12 @@ pub struct Keyspace {
     pub blocked: BlockedClients,
     /// Shared by every command and the reaper, exclusive for a script.
     pub gate: super::gate::Gate,
+    /// Whether lookups keep LRU stamps or LFU counters (the eviction
+    /// policy's choice).
+    pub access: super::lfu::AccessMode,
+    /// The access count LFU eviction currently evicts at (see
+    /// [`Keyspace::evict_lfu`]).
+    pub(super) lfu_level: std::sync::atomic::AtomicU8,
 }
 
 /// See [`Keyspace::add_expire_hook`].
@@ -121,6 +127,8 @@ impl Keyspace {
             key_hook: std::sync::OnceLock::new(),
             blocked: BlockedClients::default(),
             gate: super::gate::Gate::default(),
+            access: super::lfu::AccessMode::default(),
+            lfu_level: std::sync::atomic::AtomicU8::new(super::lfu::INIT),
         }
     }
 

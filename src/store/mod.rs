@@ -13,6 +13,7 @@
 //!   elements).
 //! - [`expire`]: the reaper thread (active expiry).
 //! - [`evict`]: which key `maxmemory` evicts next, by policy.
+//! - [`lfu`]: access frequency counters for the LFU policies.
 //! - [`hasher`]: the keyed hash that picks a key's shard.
 //! - [`gate`]: letting a script run alone (every other command waits).
 
@@ -24,6 +25,7 @@ pub mod gate;
 pub mod hasher;
 pub mod key;
 pub mod keyspace;
+pub mod lfu;
 pub mod locks;
 pub mod scan;
 pub mod shard;

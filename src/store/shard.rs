@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use lru::LruCache;
 
 use super::key::Key;
+use super::lfu::{self, Lfu};
 use super::value::Value;
 use super::waiting::Waiter;
 use crate::clock;
@@ -22,9 +23,11 @@ use crate::clock;
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub value: Value,
-    /// Access-clock stamp of the last use (see [`crate::clock`]),
-    /// with [`VOLATILE`] set when the key has a deadline, so lookups of keys
-    /// without one never consult the deadline map.
+    /// The last use: an access-clock stamp (see [`crate::clock`]) or, under
+    /// an LFU policy, [`LFU_TAG`] with Redis's LFU bits (see
+    /// [`crate::store::lfu`]); with [`VOLATILE`] set when the key has a
+    /// deadline, so lookups of keys without one never consult the deadline
+    /// map.
     access: u64,
 }
 
@@ -32,19 +35,69 @@ pub struct Entry {
 /// are milliseconds shifted by 16: 2^47 ms is 4,400 years).
 const VOLATILE: u64 = 1 << 63;
 
+/// Marks an access word holding LFU bits rather than a stamp (stamps stay
+/// below it for 2,200 years): the unix second of the last access (bits
+/// 24..55), which DEBUG OBJECT and a later switch back to LRU read, then
+/// Redis's 24 bits, the minute of the last decrement (8..23) and the
+/// counter (0..7).
+const LFU_TAG: u64 = 1 << 62;
+
 impl Entry {
     pub fn new(value: Value) -> Self {
         Entry { value, access: 0 }
     }
 
-    /// The access-clock stamp of the last use.
+    /// The access-clock stamp of the last use. An entry keeping LFU bits
+    /// knows its last use to the second only: that second's first stamp.
     pub fn access_stamp(&self) -> u64 {
-        self.access & !VOLATILE
+        if self.access & LFU_TAG == 0 {
+            return self.access & !VOLATILE;
+        }
+        crate::clock::stamp_of_ms(self.lfu_second() as i64 * 1000)
+    }
+
+    /// The unix second of the last access, kept beside the LFU bits.
+    fn lfu_second(&self) -> u32 {
+        (self.access >> 24) as u32
     }
 
     /// True if the key has a deadline.
     pub fn is_volatile(&self) -> bool {
         self.access & VOLATILE != 0
+    }
+
+    /// The minute of the last decrement and the counter, if this entry
+    /// keeps LFU bits.
+    fn lfu_bits(&self) -> Option<(u16, u8)> {
+        (self.access & LFU_TAG != 0).then_some(((self.access >> 8) as u16, self.access as u8))
+    }
+
+    /// The access frequency counter as of `now_ms`, decayed (Redis's
+    /// `LFUDecrAndReturn`). An entry last used under an LRU policy counts
+    /// as new.
+    pub fn lfu_counter(&self, lfu: Lfu, now_ms: i64) -> u8 {
+        match self.lfu_bits() {
+            Some((ldt, counter)) => {
+                lfu::decayed(counter, ldt, lfu::minutes(now_ms), lfu.decay_time)
+            }
+            None => lfu::INIT,
+        }
+    }
+
+    /// Sets the LFU counter, as last decremented now (RESTORE ... FREQ,
+    /// an access).
+    pub fn set_lfu_counter(&mut self, counter: u8, now_ms: i64) {
+        let second = (now_ms.max(0) / 1000) as u32;
+        let bits =
+            (u64::from(second) << 24) | (u64::from(lfu::minutes(now_ms)) << 8) | u64::from(counter);
+        self.access = (self.access & VOLATILE) | LFU_TAG | bits;
+    }
+
+    /// One access under an LFU policy: decay, then a logarithmic increment
+    /// (Redis's `updateLFU`).
+    fn touch_lfu(&mut self, lfu: Lfu, now_ms: i64) {
+        let counter = lfu::log_incr(self.lfu_counter(lfu, now_ms), lfu.log_factor, lfu::draw());
+        self.set_lfu_counter(counter, now_ms);
     }
 
     /// Marks the entry as last used `idle_ms` before `now_ms` (RESTORE ...
@@ -55,7 +108,7 @@ impl Entry {
     }
 
     fn set_stamp(&mut self, stamp: u64) {
-        self.access = (self.access & VOLATILE) | (stamp & !VOLATILE);
+        self.access = (self.access & VOLATILE) | (stamp & !(VOLATILE | LFU_TAG));
     }
 
     fn set_volatile(&mut self, volatile: bool) {
@@ -202,25 +255,43 @@ impl Shard {
         self.last_stamp
     }
 
-    /// The entry, moved to the most-recently-used end and stamped.
-    pub fn touch(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
-        let stamp = self.next_stamp(now_ms);
+    /// The entry, moved to the most-recently-used end and stamped, or
+    /// under an LFU policy (`lfu`), counted.
+    pub fn touch(&mut self, key: &[u8], now_ms: i64, lfu: Option<Lfu>) -> Option<&mut Entry> {
+        let Some(lfu) = lfu else {
+            let stamp = self.next_stamp(now_ms);
+            let entry = self.data.entries.get_mut(key)?;
+            entry.set_stamp(stamp);
+            return Some(entry);
+        };
         let entry = self.data.entries.get_mut(key)?;
-        entry.set_stamp(stamp);
+        entry.touch_lfu(lfu, now_ms);
         Some(entry)
     }
 
     /// Inserts or replaces a key with `deadline` (unix ms, `None`: no TTL),
-    /// stamping it as used at `now_ms`. Returns what was there.
+    /// stamping it as used at `now_ms`. Under an LFU policy (`lfu`) a new
+    /// key starts at [`lfu::INIT`] and a replaced one keeps its count, as
+    /// Redis's `dbSetValue` keeps the old object's LFU bits. Returns what
+    /// was there.
     pub fn insert(
         &mut self,
         key: Key,
         value: Value,
         deadline: Option<i64>,
         now_ms: i64,
+        lfu: Option<Lfu>,
     ) -> Option<Detached> {
         let mut entry = Entry::new(value);
-        entry.set_stamp(self.next_stamp(now_ms));
+        match lfu {
+            None => entry.set_stamp(self.next_stamp(now_ms)),
+            Some(lfu) => {
+                let counter = self.data.entries.peek(key.as_bytes()).map_or(lfu::INIT, |old| {
+                    old.lfu_counter(lfu, now_ms)
+                });
+                entry.set_lfu_counter(counter, now_ms);
+            }
+        }
         entry.set_volatile(deadline.is_some());
         let old_deadline = match deadline {
             Some(at) => {
@@ -330,6 +401,12 @@ impl Shard {
     /// Iterates entries in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Entry)> {
         self.data.entries.iter()
+    }
+
+    /// Moves a key to the most recently used end without counting a use
+    /// (LFU eviction passing over it).
+    pub fn promote(&mut self, key: &[u8]) {
+        self.data.entries.promote(key);
     }
 
     /// The least recently used entry.
@@ -551,6 +628,36 @@ mod tests {
         assert_eq!(node, 72);
     }
 
+    #[test]
+    fn lfu_bits_share_the_access_word_with_the_ttl_flag() {
+        let lfu = Lfu {
+            log_factor: 0,
+            decay_time: 1,
+        };
+        let mut shard = Shard::default();
+        let at = 1_765_000_000_000; // ms
+        shard.insert(Key::new(b"k"), value("v"), deadline(at + 10_000), at, Some(lfu));
+        let entry = shard.peek(b"k").unwrap();
+        assert!(entry.is_volatile());
+        assert_eq!(entry.lfu_counter(lfu, at), lfu::INIT);
+        // Factor 0: every access counts; the TTL flag stays.
+        shard.touch(b"k", at, Some(lfu));
+        shard.touch(b"k", at + 1500, Some(lfu));
+        let entry = shard.peek(b"k").unwrap();
+        assert!(entry.is_volatile());
+        assert_eq!(entry.lfu_counter(lfu, at + 1500), lfu::INIT + 2);
+        assert_eq!(entry.access_stamp(), crate::clock::stamp_of_ms(at + 1000));
+        // One point lost per idle minute.
+        assert_eq!(entry.lfu_counter(lfu, at + 1500 + 180_000), lfu::INIT - 1);
+        // A replaced value keeps its count; a stamp under LRU clears the tag.
+        shard.insert(Key::new(b"k"), value("w"), None, at, Some(lfu));
+        let entry = shard.peek(b"k").unwrap();
+        assert!(!entry.is_volatile());
+        assert_eq!(entry.lfu_counter(lfu, at), lfu::INIT + 2);
+        shard.touch(b"k", at, None);
+        assert_eq!(shard.peek(b"k").unwrap().lfu_counter(lfu, at), lfu::INIT);
+    }
+
     fn value(s: &str) -> Value {
         Value::Str(StrValue::from_slice(s.as_bytes()))
     }
@@ -562,9 +669,9 @@ mod tests {
     #[test]
     fn expired_keys_pop_in_deadline_order_and_stale_deadlines_are_skipped() {
         let mut shard = Shard::default();
-        shard.insert(Key::new(b"a"), value("1"), deadline(300), 0);
-        shard.insert(Key::new(b"b"), value("2"), deadline(100), 0);
-        shard.insert(Key::new(b"c"), value("3"), deadline(200), 0);
+        shard.insert(Key::new(b"a"), value("1"), deadline(300), 0, None);
+        shard.insert(Key::new(b"b"), value("2"), deadline(100), 0, None);
+        shard.insert(Key::new(b"c"), value("3"), deadline(200), 0, None);
         shard.set_expire(b"c", Some(1000)); // the 200 deadline goes stale
         shard.remove(b"a");
         assert_eq!(shard.volatile_count(), 2);
@@ -581,7 +688,7 @@ mod tests {
     #[test]
     fn rewriting_ttls_does_not_grow_the_heap_without_bound() {
         let mut shard = Shard::default();
-        shard.insert(Key::new(b"k"), value("v"), deadline(10), 0);
+        shard.insert(Key::new(b"k"), value("v"), deadline(10), 0, None);
         for i in 0..10_000 {
             shard.set_expire(b"k", Some(100 + i));
         }
@@ -591,10 +698,10 @@ mod tests {
     #[test]
     fn a_snapshot_sees_the_shard_as_it_was_when_marked() {
         let mut shard = Shard::default();
-        shard.insert(Key::new(b"a"), value("1"), deadline(0), 0);
+        shard.insert(Key::new(b"a"), value("1"), deadline(0), 0, None);
         shard.mark_for_snapshot();
         shard.before_write();
-        shard.insert(Key::new(b"b"), value("2"), deadline(0), 0);
+        shard.insert(Key::new(b"b"), value("2"), deadline(0), 0, None);
         shard.before_write(); // a second write copies nothing more
         shard.remove(b"a");
         let snap = shard.take_snapshot();
@@ -622,7 +729,7 @@ mod tests {
     #[test]
     fn deleting_a_key_that_was_expired_when_watched_is_no_change() {
         let mut shard = Shard::default();
-        shard.insert(Key::new(b"k"), value("v"), deadline(100), 0);
+        shard.insert(Key::new(b"k"), value("v"), deadline(100), 0, None);
         let flag = WatchFlag::default();
         shard.watch(b"k", &flag, 200); // already expired
         assert!(!shard.watched_key_expired_since(b"k", &flag, 300));
@@ -632,7 +739,7 @@ mod tests {
             !flag.load(Ordering::Acquire),
             "expired key deleted: no change"
         );
-        shard.insert(Key::new(b"k"), value("new"), deadline(0), 0);
+        shard.insert(Key::new(b"k"), value("new"), deadline(0), 0, None);
         shard.signal_modified(b"k");
         assert!(flag.load(Ordering::Acquire), "recreated: a change");
     }
@@ -640,7 +747,7 @@ mod tests {
     #[test]
     fn a_live_watched_key_that_expires_is_reported() {
         let mut shard = Shard::default();
-        shard.insert(Key::new(b"k"), value("v"), deadline(500), 0);
+        shard.insert(Key::new(b"k"), value("v"), deadline(500), 0, None);
         let flag = WatchFlag::default();
         shard.watch(b"k", &flag, 100);
         assert!(!shard.watched_key_expired_since(b"k", &flag, 400));

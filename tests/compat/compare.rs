@@ -36,12 +36,6 @@ const NORMALISED: &[(&str, Option<&str>, Norm, &str)] = &[
     ("client", Some("info"), Norm::Shape, "ids, addresses, ages"),
     ("object", Some("idletime"), Norm::Shape, "the clock"),
     (
-        "object",
-        Some("freq"),
-        Norm::Shape,
-        "a probabilistic counter",
-    ),
-    (
         "memory",
         Some("usage"),
         Norm::Shape,

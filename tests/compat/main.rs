@@ -120,7 +120,8 @@ scripts!(
     slowlog,
     hyperloglog,
     geo,
-    stream_groups
+    stream_groups,
+    lfu
 );
 
 /// The hostile-input table of `tests/hostile.rs` (exact replies and close
