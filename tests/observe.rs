@@ -6,6 +6,7 @@
 mod common;
 
 use common::TestServer;
+
 use sedis::Frame;
 use sedis::config::ProtectedAction;
 
@@ -153,5 +154,155 @@ fn latency_samples_commands_over_the_threshold() {
         b":1\r\n"
     );
     assert_eq!(c.call(&["LATENCY", "LATEST"]), b"*0\r\n");
+    server.stop();
+}
+
+#[test]
+fn latency_doctor_and_graph_report_the_samples() {
+    let server = TestServer::with_config(|c| c.enable_debug_command = ProtectedAction::Yes);
+    let mut c = server.raw();
+    let doctor = bulk(&c.frame(&["LATENCY", "DOCTOR"]));
+    assert!(
+        doctor.starts_with(b"I'm sorry, Dave, I can't do that. Latency monitoring is disabled"),
+        "{}",
+        String::from_utf8_lossy(&doctor)
+    );
+    assert_eq!(
+        c.call(&["LATENCY", "GRAPH", "command"]),
+        b"-ERR No samples available for event 'command'\r\n"
+    );
+    c.call(&["CONFIG", "SET", "latency-monitor-threshold", "10"]);
+    let doctor = String::from_utf8(bulk(&c.frame(&["LATENCY", "DOCTOR"]))).unwrap();
+    assert!(
+        doctor.starts_with("Dave, no latency spike was observed"),
+        "{doctor}"
+    );
+    assert_eq!(c.call(&["DEBUG", "SLEEP", "0.02"]), b"+OK\r\n");
+    let doctor = String::from_utf8(bulk(&c.frame(&["LATENCY", "DOCTOR"]))).unwrap();
+    assert!(
+        doctor.starts_with("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n1. command: 1 latency spikes (average 2"),
+        "{doctor}"
+    );
+    // The slow log threshold (10 ms) is not above the monitor's: no tuning
+    // advice, but the advice every `command` spike gets.
+    assert!(
+        !doctor.contains("Your current Slow Log configuration"),
+        "{doctor}"
+    );
+    assert!(
+        doctor.contains("\n\nI have a few advices for you:\n\n- Check your Slow Log"),
+        "{doctor}"
+    );
+    let graph = String::from_utf8(bulk(&c.frame(&["LATENCY", "GRAPH", "command"]))).unwrap();
+    let lines: Vec<&str> = graph.lines().collect();
+    assert!(lines[0].starts_with("command - high 2"), "{graph}");
+    assert_eq!(lines[1], "-".repeat(80));
+    // One sample: the lowest step, then the margin and its age label.
+    assert_eq!(&lines[2..7], [" ", " ", " ", "_", " "], "{graph}");
+    assert!(lines[7].chars().all(|ch| ch.is_ascii_digit()), "{graph}");
+    server.stop();
+}
+
+#[test]
+fn latency_histograms_count_each_command_until_reset() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    for _ in 0..3 {
+        c.call(&["SET", "k", "v"]);
+    }
+    c.call(&["CONFIG", "GET", "maxmemory"]);
+    let Frame::Array(reply) = c.frame(&["LATENCY", "HISTOGRAM", "set", "config", "nosuch"]) else {
+        panic!("a map (an array in RESP2)");
+    };
+    // set, then config|get (a container names its subcommands).
+    assert_eq!(bulk(&reply[0]), b"set");
+    assert_eq!(bulk(&reply[2]), b"config|get");
+    assert_eq!(reply.len(), 4, "{reply:?}");
+    let Frame::Array(set) = &reply[1] else {
+        panic!("{reply:?}")
+    };
+    assert_eq!(bulk(&set[0]), b"calls");
+    assert_eq!(set[1], Frame::Integer(3));
+    let Frame::Array(cdf) = &set[3] else {
+        panic!("{set:?}")
+    };
+    // Bucket upper ends (µs) rising, cumulative counts rising to 3.
+    let pairs: Vec<(i64, i64)> = cdf
+        .chunks(2)
+        .map(|p| match p {
+            [Frame::Integer(us), Frame::Integer(n)] => (*us, *n),
+            _ => panic!("{cdf:?}"),
+        })
+        .collect();
+    assert!(
+        pairs.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1),
+        "{pairs:?}"
+    );
+    assert_eq!(pairs.last().map(|p| p.1), Some(3));
+    let info = String::from_utf8(c.call(&["INFO", "latencystats"])).unwrap();
+    let line = info
+        .lines()
+        .find(|l| l.starts_with("latency_percentiles_usec_set:"))
+        .unwrap_or_else(|| panic!("{info}"));
+    let fields: Vec<&str> = line.split(':').nth(1).unwrap().split(',').collect();
+    assert_eq!(fields.len(), 3);
+    assert!(
+        fields[0].starts_with("p50=") && fields[2].starts_with("p99.9="),
+        "{line}"
+    );
+    c.call(&[
+        "CONFIG",
+        "SET",
+        "latency-tracking-info-percentiles",
+        "0 100",
+    ]);
+    let info = String::from_utf8(c.call(&["INFO", "latencystats"])).unwrap();
+    assert!(info.contains("latency_percentiles_usec_set:p0="), "{info}");
+    assert!(info.contains(",p100="), "{info}");
+    c.call(&["CONFIG", "RESETSTAT"]);
+    let reply = c.call(&["LATENCY", "HISTOGRAM", "set"]);
+    assert_eq!(reply, b"*0\r\n");
+    c.call(&["CONFIG", "SET", "latency-tracking", "no"]);
+    c.call(&["SET", "k", "v"]);
+    assert_eq!(c.call(&["LATENCY", "HISTOGRAM", "set"]), b"*0\r\n");
+    assert_eq!(
+        c.call(&["INFO", "latencystats"]),
+        b"$16\r\n# Latencystats\r\n\r\n"
+    );
+    server.stop();
+}
+
+#[test]
+fn a_served_blocking_command_is_logged_and_a_timed_out_one_is_not() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    let mut pusher = server.raw();
+    c.call(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    assert_eq!(c.call(&["BLPOP", "none", "0.01"]), b"*-1\r\n");
+    c.call(&["SLOWLOG", "RESET"]);
+    c.cmd(&["BLPOP", "list", "0"]);
+    let blocked = &server.handle().state().keyspace().blocked;
+    common::eventually("BLPOP blocked", || blocked.count() == 1);
+    assert_eq!(pusher.call(&["RPUSH", "list", "x"]), b":1\r\n");
+    assert_eq!(c.read_raw(), b"*2\r\n$4\r\nlist\r\n$1\r\nx\r\n");
+    let Frame::Array(entries) = c.frame(&["SLOWLOG", "GET"]) else {
+        panic!("an array");
+    };
+    // Newest first: SLOWLOG GET is not logged yet; the BLPOP, then the RPUSH
+    // that served it.
+    let names: Vec<Vec<u8>> = entries
+        .iter()
+        .map(|e| match e {
+            Frame::Array(fields) => match &fields[3] {
+                Frame::Array(args) => bulk(&args[0]),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [b"BLPOP".to_vec(), b"RPUSH".to_vec(), b"SLOWLOG".to_vec()]
+    );
     server.stop();
 }

@@ -8,8 +8,7 @@
 //! measured. sedis adds one field, `sedis_version`, at the end of
 //! `# Server`. It omits `used_cpu_*_main_thread` (there is no main thread
 //! serving commands; Redis omits the lines too where the platform cannot
-//! measure one thread) and lists no latency percentiles (`# Latencystats`
-//! is empty, as in Redis with `latency-tracking no`).
+//! measure one thread).
 
 use std::fmt::Write;
 use std::sync::OnceLock;
@@ -178,7 +177,7 @@ const SECTIONS: &[Section] = &[
     Section {
         names: &["latencystats"],
         title: "Latencystats",
-        write: |_, _| {}, // latency percentiles are not tracked
+        write: latencystats_section,
     },
     Section {
         names: &["cluster"],
@@ -732,6 +731,29 @@ fn commandstats_section(src: &Sources, out: &mut String) {
             "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={rejected},failed_calls={failed}\r\n",
             entry.full_name
         );
+    }
+}
+
+/// Each called command's latency percentiles (`latency-tracking`), in µs
+/// with three decimals, the percentiles named as Redis prints them.
+fn latencystats_section(src: &Sources, out: &mut String) {
+    let state = src.state;
+    if !state.latency.tracking() {
+        return;
+    }
+    let percentiles = state.config().latency_tracking_info_percentiles.clone();
+    for (id, entry) in super::registry().entries().iter().enumerate() {
+        let Some(histogram) = state.command_stats[id].histogram.snapshot() else {
+            continue;
+        };
+        let _ = write!(out, "latency_percentiles_usec_{}:", entry.full_name);
+        for (i, &p) in percentiles.iter().enumerate() {
+            let value = histogram.value_at_percentile(p) as f64 / 1000.0;
+            let sep = if i + 1 == percentiles.len() { "" } else { "," };
+            let name = crate::config::units::format_f64_trimmed(p);
+            let _ = write!(out, "p{name}={value:.3}{sep}");
+        }
+        out.push_str("\r\n");
     }
 }
 

@@ -649,6 +649,17 @@ pub fn run(ctx: &mut Ctx, resolved: &Resolved, args: &[Vec<u8>], started_us: i64
     // mid-command counts as no time at all.
     let took = u64::try_from(crate::clock::unix_us().saturating_sub(started_us)).unwrap_or(0);
     stats.count_call(took);
+    if ctx.client.blocking.pending.is_some() {
+        // Its slow log entry and latency sample wait until it is served.
+        ctx.client.blocking.call = Some(crate::state::session::BlockedCall {
+            id: resolved.id,
+            args: args.to_vec(),
+            took_us: took,
+        });
+    } else if state.latency.tracking() {
+        // Redis records its microsecond figure in nanoseconds.
+        stats.histogram.record(took as i64 * 1000);
+    }
     observe::after_call(ctx, resolved.command, args, took);
     if let Err(err) = &result {
         stats.count_failed();

@@ -1,6 +1,7 @@
 //! Watching the server work: MONITOR (every command as it runs), SLOWLOG
 //! (the commands that took longest) and LATENCY (the worst latency of
-//! each second), fed by [`after_call`] once each command has run, as
+//! each second, its DOCTOR report and GRAPH, and each command's latency
+//! HISTOGRAM), fed by [`after_call`] once each command has run, as
 //! Redis's `call` feeds them.
 //!
 //! Both show a command's arguments with secrets replaced by `(redacted)`
@@ -14,6 +15,8 @@ use std::borrow::Cow;
 use crate::error::{self, CommandError, CommandResult};
 
 use super::Ctx;
+use crate::state::State;
+use crate::state::session::Session;
 use super::table::{Command, flags::*};
 
 /// What a secret argument shows as.
@@ -88,6 +91,33 @@ pub fn after_call(ctx: &Ctx, cmd: &Command, args: &[Vec<u8>], took_us: u64) {
             (ctx.client.handle.addr.to_string(), ctx.client.name.as_slice())
         };
         slowlog.push(&shown, took_us, peer, name, ctx.now_ms / 1000);
+    }
+}
+
+/// A blocked command was served (or unblocked with an error): as Redis's
+/// `updateStatsOnUnblock`, it goes into its latency histogram and, if slow
+/// enough, the slow log, with the time its call took (the wait is not
+/// counted). A command that timed out is not logged, as in Redis 7.0.
+pub fn blocked_call_served(state: &State, client: &mut Session, failed: bool) {
+    let Some(call) = client.blocking.call.take() else {
+        return;
+    };
+    let stats = &state.command_stats[call.id];
+    if failed {
+        stats.count_failed();
+    }
+    if state.latency.tracking() {
+        stats.histogram.record(call.took_us as i64 * 1000);
+    }
+    let command = super::registry().resolved(call.id).command;
+    if state.slowlog.wants(call.took_us) && !command.has(SKIP_SLOWLOG) {
+        let shown = shown_args(&call.args);
+        let shown: Vec<&[u8]> = shown.iter().map(|a| a.as_ref()).collect();
+        let peer = client.handle.addr.to_string();
+        let now_s = crate::clock::unix_ms() / 1000;
+        state
+            .slowlog
+            .push(&shown, call.took_us, peer, client.name.as_slice(), now_s);
     }
 }
 
@@ -220,6 +250,100 @@ fn latency_history(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     Ok(())
 }
 
+/// `LATENCY DOCTOR`: a report on the events recorded, with advice.
+fn latency_doctor(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
+    let events = ctx.state.latency.snapshot();
+    let cx = {
+        let config = ctx.state.config();
+        crate::state::latency::DoctorContext {
+            threshold_ms: ctx.state.latency.threshold_ms(),
+            slowlog_log_slower_than: config.slowlog_log_slower_than,
+            hz: i64::from(config.hz),
+            anon_huge_pages: anon_huge_pages(),
+            now_s: ctx.now_ms / 1000,
+        }
+    };
+    let report = crate::state::latency::doctor(&events, &cx);
+    ctx.out.verbatim(report.as_bytes());
+    Ok(())
+}
+
+/// Anonymous huge pages mapped by this process (`AnonHugePages` summed
+/// over `/proc/self/smaps`), which LATENCY DOCTOR warns about as Redis
+/// does; 0 where that file cannot be read.
+fn anon_huge_pages() -> u64 {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
+        return 0;
+    };
+    smaps
+        .lines()
+        .filter_map(|line| line.strip_prefix("AnonHugePages:"))
+        .filter_map(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .sum::<u64>()
+        * 1024
+}
+
+/// `LATENCY GRAPH event`: an ASCII plot of its samples.
+fn latency_graph(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let event = &args[2];
+    let Some(series) = ctx.state.latency.series(event) else {
+        return Err(CommandError::err(format!(
+            "No samples available for event '{}'",
+            String::from_utf8_lossy(event)
+        )));
+    };
+    let name = String::from_utf8_lossy(event);
+    let graph = crate::state::latency::graph(&name, &series, ctx.now_ms / 1000);
+    ctx.out.verbatim(graph.as_bytes());
+    Ok(())
+}
+
+/// `LATENCY HISTOGRAM [command ...]`: each command's calls and cumulative
+/// latency distribution (µs), for the named commands (a container names
+/// its subcommands too; unknown names are skipped) or every command called.
+fn latency_histogram(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
+    let registry = super::registry();
+    let mut ids = Vec::new();
+    if args.len() == 2 {
+        ids.extend(0..registry.len());
+    } else {
+        for name in &args[2..] {
+            let Some(found) = registry.find_full(name) else {
+                continue;
+            };
+            ids.push(found.id);
+            ids.extend(
+                registry
+                    .entries()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.parent == Some(found.id))
+                    .map(|(id, _)| id),
+            );
+        }
+    }
+    let stats = &ctx.state.command_stats;
+    let found: Vec<_> = ids
+        .into_iter()
+        .filter_map(|id| Some((registry.entries()[id].full_name, stats[id].histogram.snapshot()?)))
+        .collect();
+    ctx.out.map(found.len());
+    for (name, histogram) in found {
+        ctx.out.bulk(name.as_bytes());
+        ctx.out.map(2);
+        ctx.out.bulk(b"calls");
+        ctx.out.int(histogram.total() as i64);
+        ctx.out.bulk(b"histogram_usec");
+        let cdf = histogram.cdf();
+        ctx.out.map(cdf.len());
+        for (micros, count) in cdf {
+            ctx.out.int(micros);
+            ctx.out.int(count as i64);
+        }
+    }
+    Ok(())
+}
+
 /// `LATENCY RESET [event ...]`: how many events were forgotten.
 fn latency_reset(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let latency = &ctx.state.latency;
@@ -232,10 +356,13 @@ fn latency_reset(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     Ok(())
 }
 
-// The subcommands sedis serves, in Redis's words.
 help_command!(
     latency_help,
     [
+        "DOCTOR",
+        "    Return a human readable latency analysis report.",
+        "GRAPH <event>",
+        "    Return an ASCII latency graph for the <event> class.",
         "HISTORY <event>",
         "    Return time-latency samples for the <event> class.",
         "LATEST",
@@ -243,6 +370,9 @@ help_command!(
         "RESET [<event> ...]",
         "    Reset latency data of one or more <event> classes.",
         "    (default: reset all data for all event classes)",
+        "HISTOGRAM [COMMAND ...]",
+        "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+        "    If no commands are specified then all histograms are replied.",
     ]
 );
 
@@ -250,6 +380,9 @@ help_command!(
 
 #[rustfmt::skip]
 static LATENCY_SUBCOMMANDS: &[Command] = &[
+    Command::new("doctor", 2, latency_doctor).flags(ADMIN | NOSCRIPT | LOADING | STALE).tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]).doc("server", "2.8.13", "Return a human readable latency analysis report.", "O(1)"),
+    Command::new("graph", 3, latency_graph).syntax("event").flags(ADMIN | NOSCRIPT | LOADING | STALE).tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]).doc("server", "2.8.13", "Return a latency graph for the event.", "O(1)"),
+    Command::new("histogram", -2, latency_histogram).syntax("[command ...]").flags(ADMIN | NOSCRIPT | LOADING | STALE).tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]).doc("server", "7.0.0", "Return the cumulative distribution of latencies of a subset of commands or all.", "O(N) where N is the number of commands with latency information being retrieved."),
     Command::new("history", 3, latency_history).syntax("event").flags(ADMIN | NOSCRIPT | LOADING | STALE).tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]).doc("server", "2.8.13", "Return timestamp-latency samples for the event.", "O(1)"),
     Command::new("latest", 2, latency_latest).flags(ADMIN | NOSCRIPT | LOADING | STALE).tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]).doc("server", "2.8.13", "Return the latest latency samples for all events.", "O(1)"),
     Command::new("reset", -2, latency_reset).syntax("[event ...]").flags(ADMIN | NOSCRIPT | LOADING | STALE).tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]).doc("server", "2.8.13", "Reset latency data for one or more events.", "O(1)"),

@@ -46,7 +46,6 @@ pub struct Inert {
     pub(crate) disable_thp: bool,
     pub(crate) cluster_allow_replica_migration: bool,
     pub(crate) replica_announced: bool,
-    pub(crate) latency_tracking: bool,
     pub(crate) aof_disable_auto_gc: bool,
     pub(crate) replica_ignore_disk_write_errors: bool,
     pub(crate) aclfile: String,
@@ -131,7 +130,6 @@ pub struct Inert {
     pub(crate) tls_ciphers: String,
     pub(crate) tls_ciphersuites: String,
     pub(crate) replicaof: Option<(String, u16)>,
-    pub(crate) latency_tracking_info_percentiles: Vec<f64>,
     /// The default user's `sanitize-payload` flag as a `user` line left it
     /// (Redis resets a user it loads, which sets the flag): `None` for the
     /// built-in user, which has neither flag.
@@ -175,7 +173,6 @@ impl Default for Inert {
             disable_thp: true,
             cluster_allow_replica_migration: true,
             replica_announced: true,
-            latency_tracking: true,
             aof_disable_auto_gc: false,
             replica_ignore_disk_write_errors: false,
             aclfile: "".into(),
@@ -260,7 +257,6 @@ impl Default for Inert {
             tls_ciphers: "".into(),
             tls_ciphersuites: "".into(),
             replicaof: None,
-            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             default_user_sanitize_payload: None,
         }
     }

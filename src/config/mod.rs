@@ -15,7 +15,7 @@ mod load;
 #[doc(hidden)]
 pub mod params;
 mod rewrite;
-mod units;
+pub(crate) mod units;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -101,6 +101,10 @@ pub struct Config {
     pub slowlog_max_len: i64,
     /// Latencies of at least this many milliseconds are sampled (0: off).
     pub latency_monitor_threshold: i64,
+    /// Keep a latency histogram per command (LATENCY HISTOGRAM).
+    pub latency_tracking: bool,
+    /// The percentiles INFO latencystats lists.
+    pub latency_tracking_info_percentiles: Vec<f64>,
     /// End the dump with a CRC-64 checksum (and check it when loading).
     pub rdbchecksum: bool,
     /// The dump's file name, in `dir`.
@@ -223,6 +227,8 @@ impl Default for Config {
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             rdbchecksum: true,
             dbfilename: "dump.rdb".into(),
             dir: ".".into(),

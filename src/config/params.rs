@@ -226,7 +226,7 @@ pub static PARAMS: &[Param] = &[
     yes_no!("disable-thp", None, IMMUTABLE | INERT, inert.disable_thp),
     yes_no!("cluster-allow-replica-migration", None, INERT, inert.cluster_allow_replica_migration),
     yes_no!("replica-announced", None, INERT, inert.replica_announced),
-    yes_no!("latency-tracking", None, INERT, inert.latency_tracking),
+    yes_no!("latency-tracking", None, 0, latency_tracking),
     yes_no!("aof-disable-auto-gc", None, INERT, inert.aof_disable_auto_gc),
     yes_no!("replica-ignore-disk-write-errors", None, INERT, inert.replica_ignore_disk_write_errors),
 
@@ -365,7 +365,7 @@ pub static PARAMS: &[Param] = &[
     special!("notify-keyspace-events", None, 0, notify_keyspace_events),
     special!("bind", None, MULTI_ARG, bind),
     special!("replicaof", Some("slaveof"), IMMUTABLE | MULTI_ARG | INERT, replicaof),
-    special!("latency-tracking-info-percentiles", None, MULTI_ARG | INERT, latency_percentiles),
+    special!("latency-tracking-info-percentiles", None, MULTI_ARG, latency_percentiles),
 ];
 
 /// A value stored as one of a list of names: the list's `u32` is the
@@ -1068,13 +1068,12 @@ mod special {
                 }
                 percentiles.push(p);
             }
-            c.inert.latency_tracking_info_percentiles = percentiles;
+            c.latency_tracking_info_percentiles = percentiles;
             Ok(())
         }
 
         pub fn get(c: &Config) -> String {
             let values: Vec<String> = c
-                .inert
                 .latency_tracking_info_percentiles
                 .iter()
                 .map(|p| format_f64_trimmed(*p))
@@ -1085,7 +1084,7 @@ mod special {
         /// Always written (`""` for none), like `save`.
         pub fn rewrite(c: &Config, state: &mut RewriteState) {
             let name = "latency-tracking-info-percentiles";
-            let values = if c.inert.latency_tracking_info_percentiles.is_empty() {
+            let values = if c.latency_tracking_info_percentiles.is_empty() {
                 "\"\"".to_string()
             } else {
                 get(c)

@@ -487,10 +487,23 @@ pub fn wait_until_unblocked(state: &State, client: &mut Session, out: &mut Reply
         },
     };
     forget(state, &waiter);
+    let call_served = |client: &mut Session, failed| {
+        crate::commands::observe::blocked_call_served(state, client, failed);
+    };
     match outcome {
-        WaitState::Served(reply) => out.raw(&reply),
-        WaitState::TimedOut => out.null_array(),
-        WaitState::UnblockedWithError => out.error(&UNBLOCKED),
+        WaitState::Served(reply) => {
+            out.raw(&reply);
+            call_served(client, false);
+        }
+        WaitState::TimedOut => {
+            client.blocking.call = None;
+            out.null_array();
+        }
+        WaitState::UnblockedWithError => {
+            out.error(&UNBLOCKED);
+            state.stats.count_error(&UNBLOCKED);
+            call_served(client, true);
+        }
         WaitState::Gone | WaitState::Waiting => return false,
     }
     true

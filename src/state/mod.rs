@@ -15,6 +15,7 @@
 pub mod appendonly;
 pub mod cron;
 pub mod eviction;
+pub mod histogram;
 pub mod saving;
 pub mod latency;
 pub mod pause;
@@ -113,13 +114,15 @@ impl ServerStats {
     }
 }
 
-/// Per-command counters for INFO commandstats.
+/// Per-command counters for INFO commandstats, and the command's latency
+/// histogram (LATENCY HISTOGRAM, INFO latencystats).
 #[derive(Debug, Default)]
 pub struct CommandStats {
     pub calls: AtomicU64,
     pub usec: AtomicU64,
     pub rejected_calls: AtomicU64,
     pub failed_calls: AtomicU64,
+    pub histogram: histogram::LazyHistogram,
 }
 
 impl CommandStats {
@@ -145,6 +148,7 @@ impl CommandStats {
         ] {
             counter.store(0, Ordering::Relaxed);
         }
+        self.histogram.reset();
     }
 }
 
@@ -491,7 +495,7 @@ fn sync_observers(
     latency: &latency::LatencyMonitor,
     config: &Config,
 ) {
-    latency.configure(config.latency_monitor_threshold);
+    latency.configure(config.latency_monitor_threshold, config.latency_tracking);
     let limit = config.client_output_buffer_limit[crate::config::ObufClass::Normal as usize];
     monitors
         .limits

@@ -201,6 +201,19 @@ pub struct BlockState {
     waker: Option<Arc<Waker>>,
     /// The wait a blocking command just started, if any.
     pub pending: Option<Pending>,
+    /// That command, for the slow log and its latency histogram once it is
+    /// served (see [`crate::commands::observe::blocked_call_served`]).
+    pub call: Option<BlockedCall>,
+}
+
+/// A blocking command that blocked: what its call was.
+#[derive(Debug)]
+pub struct BlockedCall {
+    /// Its registry id.
+    pub id: usize,
+    pub args: Vec<Vec<u8>>,
+    /// How long the call took, the wait not included (µs).
+    pub took_us: u64,
 }
 
 /// A wait in progress.
