@@ -672,7 +672,7 @@ fn replication_section(src: &Sources, out: &mut String) {
             ("role", &"master"),
             ("connected_slaves", &0),
             ("master_failover_state", &"no-failover"),
-            ("master_replid", &&state.replid),
+            ("master_replid", &state.replid()),
             ("master_replid2", &"0".repeat(40)),
             ("master_repl_offset", &0),
             ("second_repl_offset", &-1),
