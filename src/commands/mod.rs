@@ -37,6 +37,7 @@
 //! | INFO | [`info`] |
 //! | COMMAND | [`introspection`] |
 //! | DEBUG | [`debug`] |
+//! | LOLWUT | [`lolwut`] |
 //! | MEMORY | [`memory`] |
 //! | EVAL EVALSHA EVAL_RO EVALSHA_RO FCALL FCALL_RO SCRIPT FUNCTION | [`scripting`] |
 //!
@@ -73,6 +74,7 @@ pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod lists;
+pub mod lolwut;
 pub mod memory;
 pub mod observe;
 pub mod pubsub;

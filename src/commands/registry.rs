@@ -35,6 +35,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::info::COMMANDS,
         super::introspection::COMMANDS,
         super::debug::COMMANDS,
+        super::lolwut::COMMANDS,
         super::memory::COMMANDS,
         super::scripting::COMMANDS,
     ]
