@@ -635,7 +635,7 @@ fn stats_section(src: &Sources, out: &mut String) {
             ),
             ("latest_fork_usec", &0),
             ("total_forks", &0),
-            ("migrate_cached_sockets", &0),
+            ("migrate_cached_sockets", &state.migrate_targets.len()),
             ("slave_expires_tracked_keys", &0),
             ("active_defrag_hits", &0),
             ("active_defrag_misses", &0),

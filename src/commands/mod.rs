@@ -29,6 +29,7 @@
 //! | DEL UNLINK EXISTS TYPE TOUCH KEYS SCAN RANDOMKEY RENAME RENAMENX COPY MOVE SWAPDB EXPIRE PEXPIRE EXPIREAT PEXPIREAT EXPIRETIME PEXPIRETIME TTL PTTL PERSIST OBJECT | [`keys`] |
 //! | SORT SORT_RO | [`sort`] |
 //! | DUMP RESTORE | [`dump`] |
+//! | MIGRATE | [`migrate`] |
 //! | MONITOR SLOWLOG LATENCY | [`observe`] |
 //! | PING ECHO QUIT SELECT HELLO AUTH RESET CLIENT | [`connection`] |
 //! | MULTI EXEC DISCARD WATCH UNWATCH | [`tx`] |
@@ -76,6 +77,7 @@ pub mod keys;
 pub mod lists;
 pub mod lolwut;
 pub mod memory;
+pub mod migrate;
 pub mod observe;
 pub mod pubsub;
 pub mod registry;

@@ -205,6 +205,8 @@ pub struct State {
     /// Redis; nothing replicates yet, but tools expect one. DEBUG
     /// CHANGE-REPL-ID replaces it.
     replid: Mutex<String>,
+    /// The connections MIGRATE keeps to its targets.
+    pub migrate_targets: crate::net::migrate::TargetCache,
     /// Rates sampled by the periodic task (INFO's `instantaneous_*`).
     pub metrics: Metrics,
     /// The most memory seen in use (INFO's `used_memory_peak`).
@@ -287,6 +289,7 @@ impl State {
             started_unix_ms: unix_ms(),
             run_id: new_run_id(),
             replid: Mutex::new(new_run_id()),
+            migrate_targets: Default::default(),
             metrics: Metrics::default(),
             memory_peak: AtomicUsize::new(0),
             memory_startup: AtomicUsize::new(crate::alloc::used_memory()),
