@@ -58,6 +58,8 @@
 //! - `fuzz`: random commands, compared reply by reply.
 //! - `config`: CONFIG against Redis's, and config files moving between the
 //!   servers.
+//! - `migrate`: MIGRATE between the servers, and its replies against
+//!   Redis's.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -67,6 +69,7 @@ mod compare;
 mod config;
 mod conn;
 mod fuzz;
+mod migrate;
 mod observe;
 mod persistence;
 mod redis;
@@ -120,7 +123,8 @@ scripts!(
     slowlog,
     hyperloglog,
     geo,
-    stream_groups
+    stream_groups,
+    debug
 );
 
 /// The hostile-input table of `tests/hostile.rs` (exact replies and close
