@@ -51,6 +51,7 @@ fn digests(conn: &mut Conn, db: &str) -> Vec<u8> {
 /// Builds the dataset on `from`, migrates it to `to` (database 4) and
 /// checks that every value arrived whole and left the source.
 fn migrate_everything(from: &mut Conn, to: &mut Conn, to_port: u16) {
+    call(from, &["SELECT", "0"]);
     for cmd in DATASET {
         let (raw, _) = call(from, cmd);
         assert!(!raw.starts_with(b"-"), "{cmd:?}: {raw:?}");
