@@ -103,7 +103,10 @@ impl Canvas {
     /// arithmetic keeps C's mix of `float` and `double` so that the
     /// corners land on the same pixels as in Redis.
     fn square(&mut self, x: i32, y: i32, size: f32, angle: f32, color: u8) {
-        // The square inscribed in a circle of radius 1 has side sqrt(2).
+        // The square inscribed in a circle of radius 1 has side sqrt(2),
+        // written to Redis's ten decimals (the exact constant could move a
+        // corner by a pixel).
+        #[allow(clippy::approx_constant)]
         let size = (f64::from(size) / 1.4142135623) as f32;
         let size = f64::from(size).round() as f32;
         let mut k = (std::f64::consts::FRAC_PI_4 + f64::from(angle)) as f32;

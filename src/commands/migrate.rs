@@ -127,14 +127,14 @@ fn migrate(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
 
     // The keys present now; if none is, there is nothing to move (often a
     // key expired meanwhile), which is not an error.
-    let mut db = ctx.db();
-    let present: Vec<&[u8]> = o
-        .keys
-        .iter()
-        .filter(|key| db.lookup_read(key).is_some())
-        .map(Vec::as_slice)
-        .collect();
-    drop(db);
+    let present: Vec<&[u8]> = {
+        let mut db = ctx.db();
+        o.keys
+            .iter()
+            .filter(|key| db.lookup_read(key).is_some())
+            .map(Vec::as_slice)
+            .collect()
+    };
     if present.is_empty() {
         ctx.out.simple("NOKEY");
         return Ok(());
@@ -218,25 +218,26 @@ fn round_trip(
     }
     let compress = ctx.state.config().rdbcompression;
     let now = ctx.now_ms;
-    let db = ctx.db();
     let mut sent = Vec::with_capacity(present.len());
-    for &key in present {
-        // A key that expired since the lookup is left out.
-        let Some(entry) = db.peek(key) else { continue };
-        let ttl = match db.expire_at(key) {
-            Some(at) => (at - now).max(1),
-            None => 0,
-        };
-        let payload = rdb::dump_payload(&entry.value, compress);
-        let ttl = ttl.to_string();
-        let mut restore: Vec<&[u8]> = vec![b"RESTORE", key, ttl.as_bytes(), &payload];
-        if o.replace {
-            restore.push(b"REPLACE");
+    {
+        let db = ctx.db();
+        for &key in present {
+            // A key that expired since the lookup is left out.
+            let Some(entry) = db.peek(key) else { continue };
+            let ttl = match db.expire_at(key) {
+                Some(at) => (at - now).max(1),
+                None => 0,
+            };
+            let payload = rdb::dump_payload(&entry.value, compress);
+            let ttl = ttl.to_string();
+            let mut restore: Vec<&[u8]> = vec![b"RESTORE", key, ttl.as_bytes(), &payload];
+            if o.replace {
+                restore.push(b"REPLACE");
+            }
+            encode(&mut request, &restore);
+            sent.push(key);
         }
-        encode(&mut request, &restore);
-        sent.push(key);
     }
-    drop(db);
 
     let io_error = |writing| move |e: io::Error| SocketError::new(writing, &e);
     target.set_timeout(timeout).map_err(io_error(true))?;

@@ -17,6 +17,8 @@ pub fn debug_protocol(ctx: &mut Ctx, name: &[u8]) -> CommandResult {
     } else if is("integer") {
         out.int(12345);
     } else if is("double") {
+        // Redis's sample value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
         out.double(3.141);
     } else if is("bignum") {
         let digits = b"1234567999999999999999999999999999999";
