@@ -61,7 +61,8 @@
 //!   `process`: daemonizing, the pid file, supervisors, the OOM score.
 //! - `persist`: RDB and AOF in Redis's formats, point-in-time snapshots.
 //! - `resp`: requests in (multibulk and inline), replies out (RESP2 and
-//!   RESP3). `net`: listening sockets, waiting on a socket or a wake-up.
+//!   RESP3). `net`: listening sockets, waiting on a socket or a wake-up,
+//!   MIGRATE's connections to its targets.
 //!   `store`: databases split into shards behind `RwLock`s, LRU-ordered
 //!   keys, values, lazy and active expiry, clients waiting on keys.
 //! - `num`, `rng`, `clock`, `glob`, `counter`, `digest`, `quote`, `error`,

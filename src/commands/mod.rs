@@ -29,6 +29,7 @@
 //! | DEL UNLINK EXISTS TYPE TOUCH KEYS SCAN RANDOMKEY RENAME RENAMENX COPY MOVE SWAPDB EXPIRE PEXPIRE EXPIREAT PEXPIREAT EXPIRETIME PEXPIRETIME TTL PTTL PERSIST OBJECT | [`keys`] |
 //! | SORT SORT_RO | [`sort`] |
 //! | DUMP RESTORE | [`dump`] |
+//! | MIGRATE | [`migrate`] |
 //! | MONITOR SLOWLOG LATENCY | [`observe`] |
 //! | PING ECHO QUIT SELECT HELLO AUTH RESET CLIENT | [`connection`] |
 //! | MULTI EXEC DISCARD WATCH UNWATCH | [`tx`] |
@@ -37,6 +38,7 @@
 //! | INFO | [`info`] |
 //! | COMMAND | [`introspection`] |
 //! | DEBUG | [`debug`] |
+//! | LOLWUT | [`lolwut`] |
 //! | MEMORY | [`memory`] |
 //! | EVAL EVALSHA EVAL_RO EVALSHA_RO FCALL FCALL_RO SCRIPT FUNCTION | [`scripting`] |
 //!
@@ -73,7 +75,9 @@ pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod lists;
+pub mod lolwut;
 pub mod memory;
+pub mod migrate;
 pub mod observe;
 pub mod pubsub;
 pub mod registry;

@@ -22,12 +22,27 @@ use super::table::{Command, flags::*};
 /// What a secret argument shows as.
 const REDACTED: &[u8] = b"(redacted)";
 
-/// The arguments as MONITOR and SLOWLOG show them: AUTH's and HELLO's
-/// credentials redacted.
+/// The arguments as MONITOR and SLOWLOG show them: AUTH's, HELLO's and
+/// MIGRATE's credentials redacted.
 fn shown_args(args: &[Vec<u8>]) -> Vec<Cow<'_, [u8]>> {
     let mut shown: Vec<Cow<[u8]>> = args.iter().map(|a| Cow::Borrowed(a.as_slice())).collect();
     if super::args::is(&args[0], "auth") {
         shown[1..].fill(Cow::Borrowed(REDACTED));
+    } else if super::args::is(&args[0], "migrate") {
+        // The passwords after AUTH and AUTH2 (and AUTH2's user name).
+        let mut i = 6;
+        while i < args.len() && !super::args::is(&args[i], "keys") {
+            let secrets = if super::args::is(&args[i], "auth") {
+                1
+            } else if super::args::is(&args[i], "auth2") {
+                2
+            } else {
+                0
+            };
+            let end = (i + 1 + secrets).min(shown.len());
+            shown[i + 1..end].fill(Cow::Borrowed(REDACTED));
+            i += 1 + secrets;
+        }
     } else if super::args::is(&args[0], "hello")
         && let Some(at) = args.iter().position(|a| super::args::is(a, "auth"))
     {
@@ -426,5 +441,9 @@ mod tests {
         );
         assert_eq!(shown(&["HELLO", "3", "AUTH"]), ["HELLO", "3", "AUTH"]);
         assert_eq!(shown(&["GET", "k"]), ["GET", "k"]);
+        assert_eq!(
+            shown(&["MIGRATE", "h", "1", "", "0", "0", "AUTH2", "u", "p", "KEYS", "auth", "k"]),
+            ["MIGRATE", "h", "1", "", "0", "0", "AUTH2", "(redacted)", "(redacted)", "KEYS", "auth", "k"]
+        );
     }
 }

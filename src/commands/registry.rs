@@ -21,6 +21,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::keys::COMMANDS,
         super::sort::COMMANDS,
         super::dump::COMMANDS,
+        super::migrate::COMMANDS,
         super::observe::COMMANDS,
         super::admin::COMMANDS,
         super::tx::COMMANDS,
@@ -35,6 +36,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::info::COMMANDS,
         super::introspection::COMMANDS,
         super::debug::COMMANDS,
+        super::lolwut::COMMANDS,
         super::memory::COMMANDS,
         super::scripting::COMMANDS,
     ]

@@ -7,7 +7,8 @@
 //!
 //! - `name` is a string argument, `name:type` one of another type (`key`,
 //!   `integer`, `double`, `pattern`, `unix-time`); a bare `key` is a key.
-//! - An upper-case word is a token. Followed by an argument or a group it
+//! - An upper-case word is a token; `""` is the empty token (MIGRATE's
+//!   empty key argument). Followed by an argument or a group it
 //!   introduces that argument (`EX seconds:integer`, `LIMIT (offset count)`);
 //!   on its own it is a pure token (`NX`).
 //! - `[...]` is optional, `(...)` groups, `a|b` chooses one, `...` after an
@@ -155,7 +156,13 @@ fn lex(syntax: &str) -> Vec<&str> {
     words
 }
 
+/// How the empty token is written.
+const EMPTY_TOKEN: &str = "\"\"";
+
 fn is_token(word: &str) -> bool {
+    if word == EMPTY_TOKEN {
+        return true;
+    }
     let mut chars = word.chars();
     chars.next().is_some_and(|c| c.is_ascii_uppercase())
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
@@ -213,6 +220,11 @@ impl Parser {
                 }
                 arg.token = Some(word);
                 return Ok(arg);
+            }
+            if word == EMPTY_TOKEN {
+                let mut arg = Arg::new("empty_string".into(), Kind::PureToken);
+                arg.token = Some("");
+                return self.repeat(arg);
             }
             let mut arg = Arg::new(word.to_ascii_lowercase(), Kind::PureToken);
             arg.token = Some(word);
@@ -326,6 +338,9 @@ mod tests {
         assert!(get[1].multiple && get[1].multiple_token && get[1].token == Some("SET"));
         let pairs = parse("(field value) ...").unwrap();
         assert_eq!((pairs[0].kind, pairs[0].multiple), (Kind::Block, true));
+        let either = parse("(key|\"\") db:integer").unwrap();
+        assert_eq!(either[0].children[1].token, Some(""));
+        assert_eq!(either[0].children[1].kind, Kind::PureToken);
         // A colon that does not name a type is part of the name.
         assert_eq!(parse("ip:port").unwrap()[0], leaf("ip:port", Kind::String));
     }

@@ -15,7 +15,7 @@ mod load;
 #[doc(hidden)]
 pub mod params;
 mod rewrite;
-pub(crate) mod units;
+pub mod units;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use super::rdb::{AuxValue, Decoder, Encoder, Encodings, Item, RdbError};
 use crate::store::keyspace::SHARDS;
-use crate::store::{Detached, Keyspace, LockPlan, Mode};
+use crate::store::{Detached, Keyspace, LockPlan, LockSet, Mode};
 
 /// Where and how to write a dump.
 #[derive(Debug, Clone)]
@@ -154,6 +154,21 @@ pub fn load(
     path: &Path,
     encodings: Encodings,
 ) -> Result<Option<LoadReport>, RdbError> {
+    let mut plan = LockPlan::new();
+    plan.add_all(ks, Mode::Write);
+    let mut locks = ks.lock(&plan);
+    load_locked(&mut locks, path, encodings)
+}
+
+/// [`load`] with every shard already write-locked by the caller (DEBUG
+/// RELOAD empties the keyspace and loads under one set of locks, so no
+/// client sees it half loaded). Keys already present are replaced.
+pub fn load_locked(
+    locks: &mut LockSet<'_>,
+    path: &Path,
+    encodings: Encodings,
+) -> Result<Option<LoadReport>, RdbError> {
+    let ks = locks.keyspace();
     let file = match File::open(path) {
         Ok(file) => file,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -161,9 +176,6 @@ pub fn load(
     };
     let mut decoder =
         Decoder::new(BufReader::with_capacity(1 << 20, file))?.with_encodings(encodings);
-    let mut plan = LockPlan::new();
-    plan.add_all(ks, Mode::Write);
-    let mut locks = ks.lock(&plan);
     let now = crate::clock::unix_ms();
     let mut report = LoadReport::default();
     let mut db = 0;

@@ -98,6 +98,7 @@ pub fn run(state: &State) {
             sample(state, now);
         }
         state.note_memory_usage();
+        state.migrate_targets.close_idle(now);
         state.memory.sample_rss();
     }
 }

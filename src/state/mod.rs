@@ -206,8 +206,11 @@ pub struct State {
     /// 40 hex characters, new each start (INFO's `run_id`).
     pub run_id: String,
     /// The replication ID (INFO's `master_replid`), new each start as in
-    /// Redis; nothing replicates yet, but tools expect one.
-    pub replid: String,
+    /// Redis; nothing replicates yet, but tools expect one. DEBUG
+    /// CHANGE-REPL-ID replaces it.
+    replid: Mutex<String>,
+    /// The connections MIGRATE keeps to its targets.
+    pub migrate_targets: crate::net::migrate::TargetCache,
     /// Rates sampled by the periodic task (INFO's `instantaneous_*`).
     pub metrics: Metrics,
     /// The most memory seen in use (INFO's `used_memory_peak`).
@@ -293,7 +296,8 @@ impl State {
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: new_run_id(),
-            replid: new_run_id(),
+            replid: Mutex::new(new_run_id()),
+            migrate_targets: Default::default(),
             metrics: Metrics::default(),
             memory_peak: AtomicUsize::new(0),
             memory_startup: AtomicUsize::new(crate::alloc::used_memory()),
@@ -301,6 +305,16 @@ impl State {
             script_status,
             running_script: Mutex::new(None),
         }
+    }
+
+    /// The replication ID (INFO's `master_replid`).
+    pub fn replid(&self) -> String {
+        self.replid.lock().clone()
+    }
+
+    /// A new replication ID (DEBUG CHANGE-REPL-ID).
+    pub fn change_replid(&self) {
+        *self.replid.lock() = new_run_id();
     }
 
     pub fn keyspace(&self) -> &Keyspace {

@@ -375,6 +375,22 @@ impl<'k> Db<'_, 'k> {
         }
     }
 
+    /// Calls `f` for every key held, expired ones not yet removed included,
+    /// with its deadline if it has one: DEBUG DIGEST sees the dictionary as
+    /// it is, as Redis's does.
+    pub fn for_each_stored(&self, mut f: impl FnMut(&Key, &Entry)) {
+        for slot in self.all_slots() {
+            for (key, entry) in self.locks.shard(slot).iter() {
+                f(key, entry);
+            }
+        }
+    }
+
+    /// The entry as stored, even past its deadline (DEBUG DIGEST-VALUE).
+    pub fn peek_stored(&self, key: &[u8]) -> Option<&Entry> {
+        self.locks.shard(self.slot(key)).peek(key)
+    }
+
     /// Deletes every key (FLUSHDB). Returns how many there were.
     pub fn flush(&mut self) -> usize {
         let mut removed = 0;

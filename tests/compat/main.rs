@@ -58,6 +58,8 @@
 //! - `fuzz`: random commands, compared reply by reply.
 //! - `config`: CONFIG against Redis's, and config files moving between the
 //!   servers.
+//! - `migrate`: MIGRATE between the servers, and its replies against
+//!   Redis's.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -67,6 +69,7 @@ mod compare;
 mod config;
 mod conn;
 mod fuzz;
+mod migrate;
 mod observe;
 mod persistence;
 mod redis;
@@ -121,7 +124,8 @@ scripts!(
     hyperloglog,
     geo,
     stream_groups,
-    lfu
+    lfu,
+    debug
 );
 
 /// The hostile-input table of `tests/hostile.rs` (exact replies and close

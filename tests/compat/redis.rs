@@ -110,6 +110,8 @@ impl RedisServer {
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
                 .args(["--save", "", "--appendonly", if aof { "yes" } else { "no" }])
                 .args(["--daemonize", "no", "--loglevel", "warning"])
+                // Scripts compare DEBUG DIGEST, PROTOCOL and the like.
+                .args(["--enable-debug-command", "yes"])
                 .arg("--dir")
                 .arg(&dir)
                 .stdin(Stdio::null())

@@ -17,7 +17,10 @@ pub struct Servers {
 impl Servers {
     pub fn start() -> Servers {
         let redis = RedisServer::start();
-        let sedis = TestServer::start();
+        // Scripts compare DEBUG DIGEST, PROTOCOL and the like.
+        let sedis = TestServer::with_config(|c| {
+            c.enable_debug_command = sedis::config::ProtectedAction::Yes;
+        });
         let redis_admin = Conn::connect(redis.addr()).expect("connect to redis-server");
         let sedis_admin = Conn::connect(sedis.addr).expect("connect to sedis");
         Servers {

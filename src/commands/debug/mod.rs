@@ -1,10 +1,19 @@
 //! DEBUG: the testing aids tools and test suites rely on (Redis's
-//! `debug.c`): SLEEP, SET-ACTIVE-EXPIRE, POPULATE, OBJECT, HELP.
+//! `debug.c`): DIGEST and DIGEST-VALUE ([`digest`]), RELOAD ([`reload`]),
+//! PROTOCOL ([`protocol`]), SLEEP, SET-ACTIVE-EXPIRE, POPULATE, OBJECT,
+//! ERROR, CHANGE-REPL-ID, STRINGMATCH-TEST, QUICKLIST-PACKED-THRESHOLD,
+//! LISTPACK, QUICKLIST and HELP. Subcommands that crash, leak or tune the
+//! allocator on purpose are left out: they answer Redis's unknown
+//! subcommand error.
 //!
 //! As in Redis 7.0, DEBUG is a protected command: `enable-debug-command`
 //! (`no` by default) decides who may run it, and the dispatcher refuses it
 //! otherwise ([`protected_refusal`]) before authentication or MULTI
 //! queueing are considered.
+
+pub mod digest;
+mod protocol;
+mod reload;
 
 use crate::clock::idle_ms;
 use crate::config::ProtectedAction;
@@ -33,16 +42,28 @@ pub fn protected_refusal(state: &State, client: &Session, cmd: &Command) -> Opti
 }
 
 /// What each subcommand touches: POPULATE writes the client's database,
-/// OBJECT reads one key, SLEEP stops the whole keyspace (Redis's server
-/// stops entirely), the rest touch nothing.
+/// OBJECT, LISTPACK, QUICKLIST and DIGEST-VALUE read their keys, DIGEST
+/// reads every database, SLEEP stops the whole keyspace (Redis's server
+/// stops entirely). RELOAD takes its own locks: saving needs none held,
+/// loading takes them all. The rest touch nothing.
 fn debug_locks(lc: &LockContext<'_>) -> LockPlan {
     let mut plan = LockPlan::new();
     let sub = &lc.args[1];
-    if args::is(sub, "populate") {
-        plan.add_db(lc.client.db, Mode::Write);
-    } else if args::is(sub, "object") && lc.args.len() == 3 {
-        plan.add_key(lc.keyspace, lc.client.db, &lc.args[2], Mode::Read);
-    } else if args::is(sub, "sleep") {
+    let argc = lc.args.len();
+    let is = |name: &str| args::is(sub, name);
+    if is("populate") {
+        plan.add_db(lc.db, Mode::Write);
+    } else if argc == 3 && (is("object") || is("listpack"))
+        || (argc == 3 || argc == 4) && is("quicklist")
+    {
+        plan.add_key(lc.keyspace, lc.db, &lc.args[2], Mode::Read);
+    } else if is("digest-value") {
+        for key in &lc.args[2..] {
+            plan.add_key(lc.keyspace, lc.db, key, Mode::Read);
+        }
+    } else if is("digest") {
+        plan.add_all(lc.keyspace, Mode::Read);
+    } else if is("sleep") {
         plan.add_all(lc.keyspace, Mode::Write);
     }
     plan
@@ -51,10 +72,19 @@ fn debug_locks(lc: &LockContext<'_>) -> LockPlan {
 /// `DEBUG <subcommand> [arg ...]`
 fn debug(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let sub = &args[1];
+    let is = |name: &str| args::is(sub, name);
     match args.len() {
-        2 if args::is(sub, "help") => debug_help(ctx),
-        3 if args::is(sub, "sleep") => debug_sleep(ctx, &args[2]),
-        3 if args::is(sub, "set-active-expire") => {
+        2 if is("help") => debug_help(ctx),
+        _ if is("reload") => reload::debug_reload(ctx, &args[2..]),
+        3 if is("object") => debug_object(ctx, &args[2]),
+        3 if is("listpack") => debug_encoding_dump(ctx, &args[2], "listpack"),
+        3 | 4 if is("quicklist") => debug_encoding_dump(ctx, &args[2], "quicklist"),
+        3..=5 if is("populate") => debug_populate(ctx, args),
+        2 if is("digest") => debug_digest(ctx),
+        _ if is("digest-value") => debug_digest_value(ctx, &args[2..]),
+        3 if is("protocol") => protocol::debug_protocol(ctx, &args[2]),
+        3 if is("sleep") => debug_sleep(ctx, &args[2]),
+        3 if is("set-active-expire") => {
             // C's atoi: anything that does not start with a non-zero
             // number means 0.
             let on = leading_int(&args[2]) != 0;
@@ -62,9 +92,112 @@ fn debug(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
             ctx.out.ok();
             Ok(())
         }
-        3 if args::is(sub, "object") => debug_object(ctx, &args[2]),
-        3..=5 if args::is(sub, "populate") => debug_populate(ctx, args),
+        3 if is("quicklist-packed-threshold") => debug_packed_threshold(ctx, &args[2]),
+        3 if is("error") => {
+            // The argument is the whole error line, code included; line
+            // breaks become spaces so it stays one line.
+            ctx.out.error(&CommandError::from_bytes(args[2].clone()));
+            Ok(())
+        }
+        2 if is("change-repl-id") => {
+            ctx.state
+                .log
+                .warning("Changing replication IDs after receiving DEBUG change-repl-id");
+            ctx.state.change_replid();
+            ctx.out.ok();
+            Ok(())
+        }
+        2 if is("stringmatch-test") => {
+            stringmatch_test();
+            ctx.out.simple("Apparently Redis did not crash: test passed");
+            Ok(())
+        }
         _ => Err(error::subcommand_syntax(&args[0], sub)),
+    }
+}
+
+/// `DEBUG DIGEST`: the whole dataset's digest, 40 zeros when it is empty.
+fn debug_digest(ctx: &mut Ctx) -> CommandResult {
+    let mut total = digest::Digest::default();
+    for index in 0..ctx.keyspace().databases() {
+        let db = ctx.db_at(index);
+        let mut keys = Vec::new();
+        db.for_each_stored(|key, entry| keys.push(digest::key_value(key.as_bytes(), entry)));
+        if !keys.is_empty() {
+            digest::add_database(&mut total, index, keys);
+        }
+    }
+    ctx.out.simple(&total.hex());
+    Ok(())
+}
+
+/// `DEBUG DIGEST-VALUE [key ...]`: each value's digest (without its key's
+/// name), 40 zeros for a missing key. Keys past their deadline but not yet
+/// removed still count, as in Redis.
+fn debug_digest_value(ctx: &mut Ctx, keys: &[Vec<u8>]) -> CommandResult {
+    let (db, out) = ctx.db_and_out();
+    out.array(keys.len());
+    for key in keys {
+        let mut value = digest::Digest::default();
+        if let Some(entry) = db.peek_stored(key) {
+            digest::add_value(&mut value, entry);
+        }
+        out.simple(&value.hex());
+    }
+    Ok(())
+}
+
+/// `DEBUG LISTPACK key` and `DEBUG QUICKLIST key [0|1]`: Redis prints the
+/// encoding's internal layout on its standard output and replies with a
+/// status line. sedis's layout is its own, so nothing is printed; the
+/// replies, errors included, are Redis's.
+fn debug_encoding_dump(ctx: &mut Ctx, key: &[u8], encoding: &str) -> CommandResult {
+    let db = ctx.db();
+    let found = db.peek(key).ok_or(error::NO_SUCH_KEY)?.value.encoding_name();
+    if found != encoding {
+        return Err(CommandError::err(format!("Not a {encoding} encoded object.")));
+    }
+    let title = if encoding == "listpack" { "Listpack" } else { "Quicklist" };
+    ctx.out.simple(&format!("{title} structure printed on stdout"));
+    Ok(())
+}
+
+/// `DEBUG QUICKLIST-PACKED-THRESHOLD size`: the element size from which
+/// Redis stores a list element in a node of its own. sedis's lists have no
+/// such nodes, so only the argument is checked, with Redis's limits (a
+/// memory value up to 4 GB less 1 MB; 0 restores the default).
+fn debug_packed_threshold(ctx: &mut Ctx, size: &[u8]) -> CommandResult {
+    let size = std::str::from_utf8(size)
+        .ok()
+        .and_then(crate::config::units::memtoull);
+    match size {
+        Some(size) if size <= (1 << 32) - (1 << 20) => {
+            ctx.out.ok();
+            Ok(())
+        }
+        _ => Err(CommandError::canned(
+            "ERR argument must be a memory value bigger than 1 and smaller than 4gb",
+        )),
+    }
+}
+
+/// `DEBUG STRINGMATCH-TEST`: Redis fuzzes its glob matcher with random
+/// patterns and strings, to show it neither crashes nor runs away. Ours is
+/// fuzzed the same way.
+fn stringmatch_test() {
+    let mut rng = crate::rng::Rng::new();
+    let alphabet = b"ab*?[]^-\\x";
+    let random = |rng: &mut crate::rng::Rng| -> Vec<u8> {
+        let len = rng.below(32) as usize;
+        (0..len)
+            .map(|_| alphabet[rng.below(alphabet.len() as u64) as usize])
+            .collect()
+    };
+    for _ in 0..1000 {
+        let pattern = random(&mut rng);
+        let text = random(&mut rng);
+        let nocase = rng.below(2) == 1;
+        let _ = crate::glob::matches(&pattern, &text, nocase);
     }
 }
 
@@ -211,12 +344,22 @@ fn length_header(len: usize) -> usize {
     }
 }
 
-/// `DEBUG HELP`: the subcommands sedis serves, in Redis's words.
+/// `DEBUG HELP`: the subcommands sedis serves, in Redis's words and order.
 fn debug_help(ctx: &mut Ctx) -> CommandResult {
     super::introspection::reply_help(
         ctx,
         b"DEBUG",
         &[
+            "CHANGE-REPL-ID",
+            "    Change the replication IDs of the instance.",
+            "    Dangerous: should be used only for testing the replication subsystem.",
+            "DIGEST",
+            "    Output a hex signature representing the current DB content.",
+            "DIGEST-VALUE <key> [<key> ...]",
+            "    Output a hex signature of the values of all the specified keys.",
+            "ERROR <string>",
+            "    Return a Redis protocol error with <string> as message. Useful for clients",
+            "    unit tests to simulate Redis errors.",
             "OBJECT <key>",
             "    Show low level info about `key` and associated value.",
             "POPULATE <count> [<prefix>] [<size>]",
@@ -224,12 +367,39 @@ fn debug_help(ctx: &mut Ctx) -> CommandResult {
             "    it is used instead of the 'key' prefix. These are not propagated to",
             "    replicas. Cluster slots are not respected so keys not belonging to the",
             "    current node can be created in cluster mode.",
+            "PROTOCOL <type>",
+            "    Reply with a test value of the specified type. <type> can be: string,",
+            "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+            "    true, false.",
+            "RELOAD [option ...]",
+            "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+            "    * MERGE: conflicting keys will be loaded from RDB.",
+            "    * NOFLUSH: the existing database will not be removed before load, but",
+            "      conflicting keys will generate an exception and kill the server.",
+            "    * NOSAVE: the database will be loaded from an existing RDB file.",
+            "    Examples:",
+            "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+            "      the database.",
+            "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+            "      existing RDB file.",
+            "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+            "      file to the database.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background when they are not",
             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
             "    default.",
+            "QUICKLIST-PACKED-THRESHOLD <size>",
+            "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+            "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
+            "STRINGMATCH-TEST",
+            "    Run a fuzz tester against the stringmatchlen() function.",
+            "LISTPACK <key>",
+            "    Show low level info about the listpack encoding of <key>.",
+            "QUICKLIST <key> [<0|1>]",
+            "    Show low level info about the quicklist encoding of <key>.",
+            "    The optional argument (0 by default) sets the level of detail",
         ],
     );
     Ok(())
