@@ -189,6 +189,12 @@ fn run_code(
     ctx.client.in_exec = true;
     ctx.client.in_script = true;
     let caller_db = ctx.client.db;
+    // A tracking caller remembers the script's keys when the script reads.
+    let outer_keys = ctx
+        .client
+        .tracking
+        .on
+        .then(|| std::mem::replace(&mut ctx.client.tracking.script_keys, keys.to_vec()));
     let mut caller = ScriptCaller {
         read_only: run.ro || (!compat && run.flags.no_writes),
         allow_oom: !compat && run.flags.allow_oom,
@@ -209,6 +215,9 @@ fn run_code(
     }
     // SELECT inside a script moves the script, not its caller.
     ctx.client.db = caller_db;
+    if let Some(outer) = outer_keys {
+        ctx.client.tracking.script_keys = outer;
+    }
     ctx.client.in_exec = nested;
     ctx.client.in_script = nested_script;
     if !nested {
