@@ -174,6 +174,11 @@ fn hello(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     }
     if let Some(protocol) = protocol {
         ctx.out.set_protocol(protocol);
+        // A RESP3 connection can be sent pushes at any time: tracking
+        // clients may redirect their invalidations to it.
+        if protocol == Protocol::Resp3 {
+            super::pubsub::ensure_inbox(ctx)?;
+        }
     }
     let out = &mut *ctx.out;
     out.map(7);

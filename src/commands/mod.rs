@@ -400,9 +400,16 @@ pub fn process(
     }
     // Client-side caching keeps its table within bounds before each
     // command, as Redis's `processCommand` does.
+    // What it invalidates for this client comes before the reply.
     if state.tracking.active() {
         let max_keys = state.config().tracking_table_max_keys;
-        state.tracking.limit_keys(&state.sessions, max_keys);
+        let mut own = crate::state::tracking::Own {
+            client_id: client.id,
+            out: &mut *out,
+        };
+        state
+            .tracking
+            .limit_keys(&state.sessions, max_keys, Some(&mut own));
     }
     if state.pause.current(crate::clock::unix_ms()).is_some() {
         // Waited out away from the gate, which a paused command must not

@@ -209,7 +209,9 @@ fn run_code(
         from_master: false,
         caller: &mut caller,
     };
+    crate::state::tracking::set_in_script(true);
     let result = start(engine, invocation);
+    crate::state::tracking::set_in_script(nested_script);
     if run.function.is_some() {
         *state.running_script.lock() = None;
     }

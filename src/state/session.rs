@@ -142,10 +142,14 @@ impl Session {
     }
 
     /// True while the connection waits for messages between commands
-    /// (subscribed, monitoring, or tracking keys): it sleeps on its inbox
-    /// as well as its socket.
+    /// (subscribed, monitoring, tracking keys, or a RESP3 connection that
+    /// others can send invalidations to): it sleeps on its inbox as well
+    /// as its socket.
     pub fn listens(&self) -> bool {
-        self.monitor || self.pubsub.total() > 0 || self.tracking.on
+        self.monitor
+            || self.pubsub.total() > 0
+            || self.tracking.on
+            || self.tracking.sink.as_ref().is_some_and(|s| s.resp3())
     }
 
     /// True if the idle timeout does not apply (subscribers and monitors

@@ -49,6 +49,10 @@ thread_local! {
     /// The client whose command this thread is running (0: none, as on
     /// the reaper's thread).
     static CURRENT: Cell<u64> = const { Cell::new(0) };
+    /// The client BCAST notes as a key's writer, for NOLOOP: the current
+    /// client, except inside a script, whose writes Redis attributes to
+    /// the script's own client.
+    static WRITER: Cell<u64> = const { Cell::new(0) };
     /// Invalidations for [`CURRENT`] held back until its reply is written:
     /// a key, or `None` for a flush.
     static HELD: RefCell<Vec<Option<Vec<u8>>>> = const { RefCell::new(Vec::new()) };
@@ -57,7 +61,15 @@ thread_local! {
 /// Marks this thread as running commands for `client_id` (0: none) and
 /// returns the previous value, to restore.
 pub fn set_current(client_id: u64) -> u64 {
+    WRITER.with(|w| w.set(client_id));
     CURRENT.with(|c| c.replace(client_id))
+}
+
+/// A script starts (`true`) or ends: its writes are nobody's for BCAST's
+/// NOLOOP, as Redis makes them through the script's client.
+pub fn set_in_script(in_script: bool) {
+    let writer = if in_script { 0 } else { CURRENT.with(Cell::get) };
+    WRITER.with(|w| w.set(writer));
 }
 
 /// A client's CLIENT TRACKING options.
@@ -136,6 +148,11 @@ impl Sink {
     pub fn update(&self, resp3: bool, subscribed: bool) {
         self.resp3.store(resp3, Ordering::Relaxed);
         self.subscribed.store(subscribed, Ordering::Relaxed);
+    }
+
+    /// The connection speaks RESP3 (as of its last command).
+    pub fn resp3(&self) -> bool {
+        self.resp3.load(Ordering::Relaxed)
     }
 
     pub fn broken_redirect(&self) -> bool {
@@ -473,10 +490,11 @@ impl Tracking {
         let mut t = self.tables.lock();
         let current = CURRENT.with(Cell::get);
         if !t.prefixes.is_empty() {
+            let writer = WRITER.with(Cell::get);
             let mut noted = false;
             for (prefix, entry) in t.prefixes.iter_mut() {
                 if key.starts_with(prefix) {
-                    entry.keys.insert(key.to_vec(), current);
+                    entry.keys.insert(key.to_vec(), writer);
                     noted = true;
                 }
             }
@@ -484,7 +502,7 @@ impl Tracking {
                 self.bcast_pending.store(true, Ordering::Release);
             }
         }
-        self.invalidate(&mut t, sessions, key, current);
+        self.invalidate(&mut t, sessions, key, current, None);
         // No connection's batch will end on this thread (the reaper,
         // eviction outside a command): send now.
         if current == 0 && self.bcast_pending.load(Ordering::Acquire) {
@@ -494,8 +512,16 @@ impl Tracking {
     }
 
     /// Sends the invalidation of `key` to the clients that read it and
-    /// forgets it. `current` is the client running the command (0: none).
-    fn invalidate(&self, t: &mut Tables, sessions: &Sessions, key: &[u8], current: u64) {
+    /// forgets it. `current` is the client running the command (0: none):
+    /// its message is held for after its reply, unless `own` takes it now.
+    fn invalidate(
+        &self,
+        t: &mut Tables,
+        sessions: &Sessions,
+        key: &[u8],
+        current: u64,
+        mut own: Option<&mut Own>,
+    ) {
         let Some(ids) = t.keys.take(key) else {
             return;
         };
@@ -509,11 +535,11 @@ impl Tracking {
             if member.options.bcast || (member.options.noloop && id == current) {
                 continue;
             }
-            if id == current {
+            if id == current && own.is_none() {
                 HELD.with(|h| h.borrow_mut().push(Some(key.to_vec())));
             } else {
                 let value = value.get_or_insert_with(|| key_array(std::iter::once(key)));
-                self.send(t, sessions, id, value, None);
+                self.send(t, sessions, id, value, own.as_deref_mut());
             }
         }
     }
@@ -532,7 +558,8 @@ impl Tracking {
                 Some(to) if to.subscribed.load(Ordering::Relaxed) => (to, message_frame(value)),
                 // A RESP2 client that is not subscribed cannot take it.
                 Some(_) => return,
-                // Connected, but it never subscribed: nothing reaches it.
+                // Connected, but neither subscribed nor RESP3 ever: it
+                // could not take the message.
                 None if sessions.get(redirect).is_some() => return,
                 None => {
                     client.broken_redirect.store(true, Ordering::Relaxed);
@@ -653,8 +680,10 @@ impl Tracking {
 
     /// Redis's `trackingLimitUsedSlots`: while the table holds more than
     /// `max_keys` keys (0: no limit), invalidate random ones, trying
-    /// harder each time a call ends still over the limit.
-    pub fn limit_keys(&self, sessions: &Sessions, max_keys: u64) {
+    /// harder each time a call ends still over the limit. Before a
+    /// command, `own` is the client about to run it: its messages go out
+    /// at once, before the reply.
+    pub fn limit_keys(&self, sessions: &Sessions, max_keys: u64, mut own: Option<&mut Own>) {
         if max_keys == 0 || !self.armed.load(Ordering::Acquire) {
             return;
         }
@@ -671,7 +700,7 @@ impl Tracking {
             let Some(key) = t.keys.random_key(&mut t.rng) else {
                 break;
             };
-            self.invalidate(t, sessions, &key, current);
+            self.invalidate(t, sessions, &key, current, own.as_deref_mut());
             if t.keys.len() as u64 <= max_keys {
                 t.rounds_over_limit = 0;
                 self.rearm(t);
