@@ -120,7 +120,8 @@ scripts!(
     slowlog,
     hyperloglog,
     geo,
-    stream_groups
+    stream_groups,
+    tracking
 );
 
 /// The hostile-input table of `tests/hostile.rs` (exact replies and close
