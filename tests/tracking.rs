@@ -60,13 +60,10 @@ fn a_resp2_client_is_told_through_a_subscribed_redirection() {
         listener.read_raw(),
         b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n$-1\r\n"
     );
-    let list = text(tracker.frame(&["CLIENT", "LIST", "ID", &tracker_id(&mut tracker)]));
+    let tracker_id = tracker.client_id().to_string();
+    let list = text(tracker.frame(&["CLIENT", "LIST", "ID", &tracker_id]));
     assert!(list.contains(" flags=t "), "{list}");
     assert!(list.contains(&format!(" redir={listener_id} ")), "{list}");
-}
-
-fn tracker_id(conn: &mut Raw) -> String {
-    conn.client_id().to_string()
 }
 
 #[test]

@@ -394,13 +394,22 @@ pub fn process(
     } else {
         None
     };
+    // Keys eviction just removed are invalidated for this client before
+    // its reply, as Redis sends them right after `performEvictions`.
+    if state.tracking.active() {
+        let mut own = crate::state::tracking::Own {
+            client_id: client.id,
+            out: &mut *out,
+        };
+        state.tracking.after_command(&state.sessions, &mut own);
+    }
     if let Some(err) = refusal {
         reject(state, client, out, Some(&resolved), &err);
         return Some(resolved);
     }
     // Client-side caching keeps its table within bounds before each
-    // command, as Redis's `processCommand` does.
-    // What it invalidates for this client comes before the reply.
+    // command, as Redis's `processCommand` does; what it invalidates for
+    // this client also comes before the reply.
     if state.tracking.active() {
         let max_keys = state.config().tracking_table_max_keys;
         let mut own = crate::state::tracking::Own {

@@ -590,7 +590,8 @@ impl Tracking {
     }
 
     /// Sends the invalidations held for the client whose command just
-    /// ended, after its reply (Redis's `trackingHandlePendingKeyInvalidations`).
+    /// ended, after its reply (Redis's `trackingHandlePendingKeyInvalidations`);
+    /// also called once eviction has run, before the command.
     pub fn after_command(&self, sessions: &Sessions, own: &mut Own) {
         let held = HELD.with(|h| std::mem::take(&mut *h.borrow_mut()));
         if held.is_empty() {
