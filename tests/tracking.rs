@@ -89,7 +89,13 @@ fn a_redirection_to_a_client_that_left_is_reported_broken() {
     let mut tracker = resp3(&server);
     let mut writer = server.raw();
     let target_id = target.client_id();
-    tracker.call(&["CLIENT", "TRACKING", "ON", "REDIRECT", &target_id.to_string()]);
+    tracker.call(&[
+        "CLIENT",
+        "TRACKING",
+        "ON",
+        "REDIRECT",
+        &target_id.to_string(),
+    ]);
     tracker.call(&["GET", "k"]);
     target.call(&["QUIT"]);
     let mut watcher = server.raw();
@@ -114,7 +120,10 @@ fn a_redirection_to_a_client_that_left_is_reported_broken() {
     // Enabling again clears it.
     tracker.call(&["CLIENT", "TRACKING", "ON"]);
     let info = text(tracker.frame(&["CLIENT", "INFO"]));
-    assert!(info.contains(" flags=t ") && info.contains(" redir=0 "), "{info}");
+    assert!(
+        info.contains(" flags=t ") && info.contains(" redir=0 "),
+        "{info}"
+    );
 }
 
 #[test]
@@ -134,7 +143,9 @@ fn info_counts_clients_keys_items_and_prefixes() {
     assert_eq!(other.info(&["clients"]).number("tracking_clients"), 2);
 
     b.call(&["CLIENT", "TRACKING", "OFF"]);
-    b.call(&["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "p", "PREFIX", "q"]);
+    b.call(&[
+        "CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "p", "PREFIX", "q",
+    ]);
     let mut c = resp3(&server);
     c.call(&["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "p"]);
     let stats = other.info(&["stats"]);

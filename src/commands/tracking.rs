@@ -4,8 +4,6 @@
 //! messages live in [`crate::state::tracking`]; remembering what a command
 //! read is the dispatcher's (see `remember_reads`).
 
-use std::collections::BTreeSet;
-
 use crate::error::{self, CommandError, CommandResult};
 use crate::state::tracking::{Options, Overlap, check_prefixes};
 
@@ -103,7 +101,7 @@ fn enable(ctx: &mut Ctx, options: Options, prefixes: &[Vec<u8>]) -> CommandResul
             .tracking
             .options(ctx.client.id)
             .map(|o| o.prefixes)
-            .unwrap_or_else(BTreeSet::new);
+            .unwrap_or_default();
         match check_prefixes(&existing, prefixes) {
             None => {}
             Some(Overlap::Existing(prefix, old)) => {
