@@ -83,4 +83,4 @@ def session(port):
 
 if __name__ == "__main__":
     session(int(sys.argv[1]))
-    print("tracking.py: ok")
+    print(f"redis-py {redis.__version__}: client-side cache session passed (RESP3)")
