@@ -781,6 +781,106 @@ mod tests {
         assert!(check_prefixes(&BTreeSet::from([v("")]), &[v("a")]).is_some());
     }
 
+    /// A connection as the tables see it: no socket, its queue drained by
+    /// hand.
+    struct NoPeer;
+
+    impl crate::channels::Peer for NoPeer {
+        fn wake(&self) {}
+        fn disconnect(&self) {}
+        fn is_closed(&self) -> bool {
+            false
+        }
+    }
+
+    fn connection(tracking: &Tracking, id: u64) -> (crate::channels::Inbox, Arc<Sink>) {
+        let inbox = crate::channels::Inbox::new(id, Arc::new(NoPeer));
+        let sink = tracking.add_sink(id, inbox.subscriber().clone(), true);
+        (inbox, sink)
+    }
+
+    fn received(inbox: &crate::channels::Inbox) -> Vec<u8> {
+        let mut out = ReplyWriter::new(crate::resp::Protocol::Resp3);
+        inbox.drain_into(&mut out, usize::MAX);
+        out.take()
+    }
+
+    #[test]
+    fn a_changed_key_is_sent_once_to_each_reader_and_forgotten() {
+        let tracking = Tracking::new(Arc::new(PubSub::default()));
+        let sessions = Sessions::default();
+        let (inbox_a, a) = connection(&tracking, 1);
+        let (inbox_b, b) = connection(&tracking, 2);
+        tracking.enable(&a, Options::default(), &[]);
+        tracking.enable(&b, Options::default(), &[]);
+        tracking.remember(1, [&b"k"[..], b"x"].into_iter());
+        tracking.remember(2, [&b"k"[..]].into_iter());
+        assert_eq!(tracking.counts().items, 3);
+        tracking.key_modified(&sessions, b"k");
+        let push = b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n";
+        assert_eq!(received(&inbox_a), push);
+        assert_eq!(received(&inbox_b), push);
+        tracking.key_modified(&sessions, b"k");
+        assert_eq!(received(&inbox_a), b"", "forgotten until read again");
+        assert_eq!(tracking.counts().keys, 1);
+        // The client's own command: held until after its reply.
+        let previous = set_current(1);
+        tracking.key_modified(&sessions, b"x");
+        set_current(previous);
+        assert_eq!(received(&inbox_a), b"");
+        let mut out = ReplyWriter::new(crate::resp::Protocol::Resp3);
+        out.ok();
+        let mut own = Own {
+            client_id: 1,
+            out: &mut out,
+        };
+        tracking.after_command(&sessions, &mut own);
+        assert_eq!(
+            out.take(),
+            b"+OK\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nx\r\n"
+        );
+        assert!(!tracking.armed(), "nothing is remembered any more");
+        tracking.remove_client(1);
+        tracking.remove_client(2);
+        assert_eq!(tracking.counts().clients, 0);
+    }
+
+    #[test]
+    fn bcast_sends_one_message_per_prefix_and_noloop_leaves_out_own_writes() {
+        let tracking = Tracking::new(Arc::new(PubSub::default()));
+        let sessions = Sessions::default();
+        let (inbox_a, a) = connection(&tracking, 1);
+        let (inbox_b, b) = connection(&tracking, 2);
+        let bcast = Options {
+            bcast: true,
+            ..Options::default()
+        };
+        let noloop = Options {
+            noloop: true,
+            ..bcast.clone()
+        };
+        tracking.enable(&a, bcast, &[b"p".to_vec()]);
+        tracking.enable(&b, noloop, &[b"p".to_vec(), b"q".to_vec()]);
+        assert_eq!(tracking.counts().prefixes, 2);
+        let previous = set_current(2);
+        tracking.key_modified(&sessions, b"p1");
+        tracking.key_modified(&sessions, b"other");
+        set_current(previous);
+        tracking.key_modified(&sessions, b"p2");
+        // Off any connection, a change is broadcast at once; p1 was noted
+        // before and goes with it.
+        assert_eq!(
+            received(&inbox_a),
+            b">2\r\n$10\r\ninvalidate\r\n*2\r\n$2\r\np1\r\n$2\r\np2\r\n"
+        );
+        assert_eq!(
+            received(&inbox_b),
+            b">2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\np2\r\n"
+        );
+        tracking.disable(2);
+        assert_eq!(tracking.counts().prefixes, 1, "q had only client 2");
+    }
+
     #[test]
     fn messages_are_framed_as_redis_sends_them() {
         let value = key_array([&b"foo"[..]].into_iter());
