@@ -103,6 +103,9 @@ fn a_redirection_to_a_client_that_left_is_reported_broken() {
         !text(watcher.frame(&["CLIENT", "LIST"])).contains(&format!("id={target_id} "))
     });
     writer.call(&["SET", "k", "1"]);
+    // Others see it at once, before the tracking client runs anything.
+    let list = text(writer.frame(&["CLIENT", "LIST"]));
+    assert!(list.contains(" flags=tR "), "{list}");
     assert_eq!(
         tracker.read_raw(),
         format!(">2\r\n$21\r\ntracking-redir-broken\r\n:{target_id}\r\n").into_bytes()

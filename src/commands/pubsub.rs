@@ -32,6 +32,7 @@ pub(super) fn ensure_inbox(ctx: &mut Ctx) -> CommandResult {
         ctx.client.id,
         inbox.subscriber().clone(),
         ctx.out.is_resp3(),
+        Some(ctx.client.handle.clone()),
     );
     ctx.client.tracking.sink = Some(sink);
     ctx.client.pubsub.set_inbox(inbox);

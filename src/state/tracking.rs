@@ -43,7 +43,7 @@ use crate::channels::{PubSub, Subscriber};
 use crate::resp::ReplyWriter;
 use crate::rng::Rng;
 
-use super::session::Sessions;
+use super::session::{SessionHandle, Sessions, flag};
 
 thread_local! {
     /// The client whose command this thread is running (0: none, as on
@@ -135,6 +135,9 @@ pub struct Sink {
     /// Its redirection target was gone when a message was sent (CLIENT
     /// LIST's `R`, TRACKINGINFO's `broken_redirect`).
     broken_redirect: AtomicBool,
+    /// What other clients' CLIENT LIST reads: the `R` flag shows there at
+    /// once, not after the connection's next command.
+    handle: Option<Arc<SessionHandle>>,
 }
 
 impl std::fmt::Debug for Sink {
@@ -395,13 +398,20 @@ impl Tracking {
 
     /// Registers a connection that can now receive messages (it has a
     /// pub/sub queue), so that others can redirect to it.
-    pub fn add_sink(&self, id: u64, subscriber: Arc<Subscriber>, resp3: bool) -> Arc<Sink> {
+    pub fn add_sink(
+        &self,
+        id: u64,
+        subscriber: Arc<Subscriber>,
+        resp3: bool,
+        handle: Option<Arc<SessionHandle>>,
+    ) -> Arc<Sink> {
         let sink = Arc::new(Sink {
             id,
             subscriber,
             resp3: AtomicBool::new(resp3),
             subscribed: AtomicBool::new(false),
             broken_redirect: AtomicBool::new(false),
+            handle,
         });
         self.tables.lock().sinks.insert(id, sink.clone());
         sink
@@ -563,6 +573,9 @@ impl Tracking {
                 None if sessions.get(redirect).is_some() => return,
                 None => {
                     client.broken_redirect.store(true, Ordering::Relaxed);
+                    if let Some(handle) = &client.handle {
+                        handle.info.lock().flags |= flag::BROKEN_REDIRECT;
+                    }
                     if client.resp3.load(Ordering::Relaxed) {
                         self.deliver(client, &broken_frame(redirect), own);
                     }
@@ -795,7 +808,7 @@ mod tests {
 
     fn connection(tracking: &Tracking, id: u64) -> (crate::channels::Inbox, Arc<Sink>) {
         let inbox = crate::channels::Inbox::new(id, Arc::new(NoPeer));
-        let sink = tracking.add_sink(id, inbox.subscriber().clone(), true);
+        let sink = tracking.add_sink(id, inbox.subscriber().clone(), true, None);
         (inbox, sink)
     }
 
