@@ -51,8 +51,8 @@
 //!   transactions, locking), then one module per command family. A command
 //!   runs for a session; it needs no socket.
 //! - `state`: what every thread shares (configuration, keyspace, sessions,
-//!   statistics, the shutdown signal, when files are written) and each
-//!   connection's session.
+//!   statistics, the shutdown signal, when files are written, client-side
+//!   caching's tables) and each connection's session.
 //! - `scripting`: the Lua engine behind EVAL and FUNCTION (Redis's
 //!   environment and libraries, Lua ↔ RESP), beside `state`: it uses only
 //!   the layers below, and the commands drive it.

@@ -102,7 +102,7 @@ impl Subscriber {
 
     /// Queues `frame` for this subscriber, applying the output-buffer
     /// limits. `now_s` is the current unix time in seconds.
-    pub(super) fn deliver(&self, frame: &Frame, limits: &Limits, now_s: i64) {
+    pub fn deliver(&self, frame: &Frame, limits: &Limits, now_s: i64) {
         let len = frame.len();
         let pending = self.pending.fetch_add(len, Ordering::AcqRel) + len;
         if self.over_limits(pending as u64, limits, now_s) {

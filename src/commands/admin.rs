@@ -48,6 +48,7 @@ fn flush_mode_ok(args: &[Vec<u8>]) -> CommandResult {
 fn flushdb(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     flush_mode_ok(args)?;
     let removed = ctx.db().flush();
+    ctx.state.tracking.flushed(&ctx.state.sessions);
     ctx.dirty += removed as u64;
     // Logged even when nothing was removed (Redis forces its propagation).
     ctx.propagate_as(vec![args.to_vec()]);
@@ -62,6 +63,7 @@ fn flushall(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     for db in 0..ctx.keyspace().databases() {
         removed += ctx.db_at(db).flush();
     }
+    ctx.state.tracking.flushed(&ctx.state.sessions);
     ctx.dirty += removed as u64;
     ctx.propagate_as(vec![args.to_vec()]);
     ctx.out.ok();

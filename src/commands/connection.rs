@@ -1,5 +1,6 @@
 //! Connection commands (Redis's `connection` group): PING ECHO QUIT SELECT
-//! HELLO AUTH RESET, and CLIENT's subcommands.
+//! HELLO AUTH RESET, and CLIENT's subcommands (those of client-side
+//! caching are in [`super::tracking`]).
 //!
 //! CLIENT covers the connection's own settings (ID, names, reply mode,
 //! library info) and the view of every connection (LIST, INFO, KILL), in
@@ -173,6 +174,11 @@ fn hello(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     }
     if let Some(protocol) = protocol {
         ctx.out.set_protocol(protocol);
+        // A RESP3 connection can be sent pushes at any time: tracking
+        // clients may redirect their invalidations to it.
+        if protocol == Protocol::Resp3 {
+            super::pubsub::ensure_inbox(ctx)?;
+        }
     }
     let out = &mut *ctx.out;
     out.map(7);
@@ -200,6 +206,7 @@ fn reset(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
     super::unwatch_all(ctx);
     super::pubsub::unsubscribe_all(ctx);
     super::observe::stop_monitoring(ctx);
+    super::tracking::disable(ctx);
     ctx.client.db = 0;
     ctx.client.name.clear();
     ctx.client.reply_mode = Default::default();
@@ -364,6 +371,8 @@ struct Line {
     multi_mem: usize,
     obl: usize,
     cmd: String,
+    /// The tracking redirection (`redir`), -1 if not tracking.
+    redir: i64,
     resp: i64,
     lib_name: Vec<u8>,
     lib_ver: Vec<u8>,
@@ -390,7 +399,7 @@ impl Line {
             out,
             " age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} \
              qbuf-free={} argv-mem={} multi-mem={} rbs=0 rbp=0 obl={} oll=0 omem=0 \
-             tot-mem={tot_mem} events=r cmd={} user=default redir=-1 resp={} lib-name=",
+             tot-mem={tot_mem} events=r cmd={} user=default redir={} resp={} lib-name=",
             self.age,
             self.idle,
             flag::letters(self.flags),
@@ -405,6 +414,7 @@ impl Line {
             self.multi_mem,
             self.obl,
             self.cmd,
+            self.redir,
             self.resp,
         );
         out.extend_from_slice(&self.lib_name);
@@ -467,6 +477,7 @@ fn other_line(handle: &SessionHandle) -> Line {
         // Replies are written before a connection waits for input.
         obl: 0,
         cmd: info.last_command.to_string(),
+        redir: info.redirect,
         resp: info.resp,
         lib_name: info.lib_name,
         lib_ver: info.lib_ver,
@@ -502,6 +513,11 @@ fn own_line(ctx: &Ctx, args: &[Vec<u8>]) -> Line {
             "client|{}",
             String::from_utf8_lossy(&args[1]).to_ascii_lowercase()
         ),
+        redir: if client.tracking.on {
+            client.tracking.redirect as i64
+        } else {
+            -1
+        },
         resp: ctx.out.protocol().version(),
         lib_name: info.lib_name.clone(),
         lib_ver: info.lib_ver.clone(),
@@ -730,6 +746,10 @@ fn client_unpause(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
 help_command!(
     client_help,
     [
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
         "GETNAME",
         "    Return the name of the current connection.",
         "ID",
@@ -770,6 +790,11 @@ help_command!(
         "    * LIB-VER: the client lib version.",
         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
         "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction.",
     ]
@@ -794,7 +819,9 @@ pub static COMMANDS: &[Command] = &[
 /// CLIENT's subcommands.
 #[rustfmt::skip]
 static CLIENT_SUBCOMMANDS: &[Command] = &[
+    Command::new("caching", 3, super::tracking::client_caching).syntax("(YES|NO)").flags(NOSCRIPT | LOADING | STALE).doc("connection", "6.0.0", "Instruct the server about tracking or not keys in the next request", "O(1)"),
     Command::new("getname", 2, client_getname).flags(NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "2.6.9", "Returns the name of the connection.", "O(1)"),
+    Command::new("getredir", 2, super::tracking::client_getredir).flags(NOSCRIPT | LOADING | STALE).doc("connection", "6.0.0", "Get tracking notifications redirection client ID if any", "O(1)"),
     Command::new("help", 2, client_help).flags(LOADING | STALE | SENTINEL).doc("connection", "5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
     Command::new("id", 2, client_id).flags(NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "5.0.0", "Returns the unique client ID of the connection.", "O(1)"),
     Command::new("info", 2, client_info).flags(NOSCRIPT | LOADING | STALE | SENTINEL).tips(&["nondeterministic_output"]).doc("connection", "6.2.0", "Returns information about the connection.", "O(1)"),
@@ -805,6 +832,8 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
     Command::new("reply", 3, client_reply).syntax("(ON|OFF|SKIP)").flags(NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "3.2.0", "Instructs the server whether to reply to commands.", "O(1)"),
     Command::new("setinfo", 4, client_setinfo).syntax("(LIB-NAME libname|LIB-VER libver)").flags(NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "7.2.0", "Sets information specific to the client or connection.", "O(1)"),
     Command::new("setname", 3, client_setname).syntax("connection-name").flags(NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "2.6.9", "Sets the connection name.", "O(1)"),
+    Command::new("tracking", -3, super::tracking::client_tracking).syntax("(ON|OFF) [REDIRECT client-id:integer] [(PREFIX prefix) ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]").flags(NOSCRIPT | LOADING | STALE).doc("connection", "6.0.0", "Enable or disable server assisted client side caching support", "O(1). Some options may introduce additional complexity."),
+    Command::new("trackinginfo", 2, super::tracking::client_trackinginfo).flags(NOSCRIPT | LOADING | STALE).doc("connection", "6.2.0", "Return information about server assisted client side caching for the current connection", "O(1)"),
     Command::new("unblock", -3, client_unblock).syntax("client-id:integer [TIMEOUT|ERROR]").flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", "O(log N) where N is the number of client connections"),
     Command::new("unpause", 2, client_unpause).flags(ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL).doc("connection", "6.2.0", "Resume processing of clients that were paused", "O(N) Where N is the number of paused clients"),
 ];

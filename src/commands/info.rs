@@ -346,7 +346,7 @@ fn clients_section(src: &Sources, out: &mut String) {
             // output buffer outlives a request.
             ("client_recent_max_output_buffer", &0),
             ("blocked_clients", &summary.blocked),
-            ("tracking_clients", &0),
+            ("tracking_clients", &state.tracking.counts().clients),
             ("clients_in_timeout_table", &0),
         ],
     );
@@ -582,6 +582,7 @@ fn stats_section(src: &Sources, out: &mut String) {
     let s = &state.stats;
     let ks = &state.keyspace().stats;
     let pubsub = &state.pubsub;
+    let tracking = state.tracking.counts();
     let kbps = |per_sec: u64| format!("{:.2}", per_sec as f32 / 1024.0);
     fields(
         out,
@@ -642,9 +643,9 @@ fn stats_section(src: &Sources, out: &mut String) {
             ("active_defrag_key_misses", &0),
             ("total_active_defrag_time", &0),
             ("current_active_defrag_time", &0),
-            ("tracking_total_keys", &0),
-            ("tracking_total_items", &0),
-            ("tracking_total_prefixes", &0),
+            ("tracking_total_keys", &tracking.keys),
+            ("tracking_total_items", &tracking.items),
+            ("tracking_total_prefixes", &tracking.prefixes),
             ("unexpected_error_replies", &0),
             ("total_error_replies", &load(&s.total_error_replies)),
             ("dump_payload_sanitizations", &0),

@@ -181,6 +181,19 @@ fn getkeys_target(args: &[Vec<u8>]) -> CommandResult<Vec<(usize, Vec<&'static st
     Ok(keys)
 }
 
+/// The positions of `argv`'s keys as Redis's `getKeysFromCommand` finds
+/// them: what COMMAND GETKEYS answers, without its checks. Client-side
+/// caching remembers these keys for a read-only command.
+pub fn key_positions(cmd: &Command, argv: &[Vec<u8>]) -> Vec<usize> {
+    if matches!(cmd.keys, KeySpec::None) {
+        Vec::new()
+    } else if cmd.key_specs.is_empty() {
+        cmd.keys.positions(argv)
+    } else {
+        keys_by_specs(cmd, argv).into_iter().map(|(i, _)| i).collect()
+    }
+}
+
 /// `COMMAND GETKEYS command [arg [arg ...]]`
 fn command_getkeys(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     let keys = getkeys_target(args)?;

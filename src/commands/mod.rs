@@ -90,6 +90,7 @@ pub mod streams;
 pub mod strings;
 pub mod syntax;
 pub mod table;
+pub mod tracking;
 pub mod tx;
 pub mod typed;
 pub mod zsets;
@@ -397,9 +398,31 @@ pub fn process(
     } else {
         None
     };
+    // Keys eviction just removed are invalidated for this client before
+    // its reply, as Redis sends them right after `performEvictions`.
+    if state.tracking.active() {
+        let mut own = crate::state::tracking::Own {
+            client_id: client.id,
+            out: &mut *out,
+        };
+        state.tracking.after_command(&state.sessions, &mut own);
+    }
     if let Some(err) = refusal {
         reject(state, client, out, Some(&resolved), &err);
         return Some(resolved);
+    }
+    // Client-side caching keeps its table within bounds before each
+    // command, as Redis's `processCommand` does; what it invalidates for
+    // this client also comes before the reply.
+    if state.tracking.active() {
+        let max_keys = state.config().tracking_table_max_keys;
+        let mut own = crate::state::tracking::Own {
+            client_id: client.id,
+            out: &mut *out,
+        };
+        state
+            .tracking
+            .limit_keys(&state.sessions, max_keys, Some(&mut own));
     }
     if state.pause.current(crate::clock::unix_ms()).is_some() {
         // Waited out away from the gate, which a paused command must not
@@ -648,6 +671,9 @@ pub fn run(ctx: &mut Ctx, resolved: &Resolved, args: &[Vec<u8>], started_us: i64
         state.add_dirty(changes);
     }
     log_for_aof(ctx, args, changes > 0);
+    if resolved.command.has(flags::READONLY) && ctx.client.tracking.remembers_reads() {
+        remember_reads(ctx, resolved.command, args);
+    }
     let stats = &state.command_stats[resolved.id];
     // Wall-clock time, like Redis's `ustime`: a clock stepped back
     // mid-command counts as no time at all.
@@ -670,6 +696,25 @@ pub fn run(ctx: &mut Ctx, resolved: &Resolved, args: &[Vec<u8>], started_us: i64
         state.stats.count_error(err);
     }
     result
+}
+
+/// Client-side caching: a tracking client's read-only command remembers
+/// the keys it read (Redis's `trackingRememberKeys` from `call`). Inside a
+/// script the keys are the script's declared ones; the `_RO` script
+/// commands themselves remember nothing, and nor do pub/sub commands,
+/// whose keys are channels.
+fn remember_reads(ctx: &mut Ctx, cmd: &Command, args: &[Vec<u8>]) {
+    if matches!(cmd.name, "eval_ro" | "evalsha_ro" | "fcall_ro") || cmd.has(flags::PUBSUB) {
+        return;
+    }
+    let tracking = &ctx.state.tracking;
+    if ctx.client.in_script {
+        let keys = &ctx.client.tracking.script_keys;
+        tracking.remember(ctx.client.id, keys.iter().map(Vec::as_slice));
+    } else {
+        let positions = introspection::key_positions(cmd, args);
+        tracking.remember(ctx.client.id, positions.iter().map(|&i| args[i].as_slice()));
+    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,15 @@ pub(super) fn ensure_inbox(ctx: &mut Ctx) -> CommandResult {
         .map_err(|err| CommandError::err(format_args!("cannot subscribe: {err}")))?;
     let peer = SubscriberPeer::new(ctx.client.handle.clone(), waker);
     let inbox = Inbox::new(ctx.client.id, Arc::new(peer));
+    // Reachable from now on by clients that redirect their tracking
+    // messages here.
+    let sink = ctx.state.tracking.add_sink(
+        ctx.client.id,
+        inbox.subscriber().clone(),
+        ctx.out.is_resp3(),
+        Some(ctx.client.handle.clone()),
+    );
+    ctx.client.tracking.sink = Some(sink);
     ctx.client.pubsub.set_inbox(inbox);
     Ok(())
 }

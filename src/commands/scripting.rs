@@ -189,6 +189,12 @@ fn run_code(
     ctx.client.in_exec = true;
     ctx.client.in_script = true;
     let caller_db = ctx.client.db;
+    // A tracking caller remembers the script's keys when the script reads.
+    let outer_keys = ctx
+        .client
+        .tracking
+        .on
+        .then(|| std::mem::replace(&mut ctx.client.tracking.script_keys, keys.to_vec()));
     let mut caller = ScriptCaller {
         read_only: run.ro || (!compat && run.flags.no_writes),
         allow_oom: !compat && run.flags.allow_oom,
@@ -203,12 +209,17 @@ fn run_code(
         from_master: false,
         caller: &mut caller,
     };
+    crate::state::tracking::set_in_script(true);
     let result = start(engine, invocation);
+    crate::state::tracking::set_in_script(nested_script);
     if run.function.is_some() {
         *state.running_script.lock() = None;
     }
     // SELECT inside a script moves the script, not its caller.
     ctx.client.db = caller_db;
+    if let Some(outer) = outer_keys {
+        ctx.client.tracking.script_keys = outer;
+    }
     ctx.client.in_exec = nested;
     ctx.client.in_script = nested_script;
     if !nested {

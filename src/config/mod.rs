@@ -73,6 +73,9 @@ pub struct Config {
     /// How many times a second the periodic task runs (instantaneous
     /// metrics, memory peak); kept within 1..=500 as Redis keeps it.
     pub hz: u32,
+    /// Most keys client-side caching remembers (0: no limit); over it,
+    /// random keys are invalidated early.
+    pub tracking_table_max_keys: u64,
     /// Who may run DEBUG.
     pub enable_debug_command: ProtectedAction,
     /// Who may change `dir` and `dbfilename` with CONFIG SET.
@@ -215,6 +218,7 @@ impl Default for Config {
             syslog_facility: libc::LOG_LOCAL0 as u32,
             databases: 16,
             hz: 10,
+            tracking_table_max_keys: 1_000_000,
             enable_debug_command: ProtectedAction::No,
             enable_protected_configs: ProtectedAction::No,
             shutdown_on_sigint: 0,

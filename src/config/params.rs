@@ -330,7 +330,7 @@ pub static PARAMS: &[Param] = &[
     number!("stream-node-max-bytes", None, 0, stream_node_max_bytes, Unsigned 0, LONG_MAX, Memory),
     number!("zset-max-listpack-value", Some("zset-max-ziplist-value"), 0, zset_max_listpack_value, Unsigned 0, LONG_MAX, Memory),
     number!("hll-sparse-max-bytes", None, 0, hll_sparse_max_bytes, Unsigned 0, LONG_MAX, Memory),
-    number!("tracking-table-max-keys", None, INERT, inert.tracking_table_max_keys, Unsigned 0, LONG_MAX, Integer),
+    number!("tracking-table-max-keys", None, 0, tracking_table_max_keys, Unsigned 0, LONG_MAX, Integer),
     number!("client-query-buffer-limit", None, 0, client_query_buffer_limit, Unsigned 1024 * 1024, LONG_MAX, Memory),
     number!("maxmemory-clients", None, INERT, inert.maxmemory_clients, Signed -100, LONG_MAX, MemoryOrPercent),
     number!("repl-backlog-ttl", None, INERT, inert.repl_backlog_ttl, Signed 0, LONG_MAX, Integer),

@@ -67,6 +67,22 @@ fn install_expired_events(state: &State) {
         }));
 }
 
+/// Client-side caching hears of every changed key. The hook holds the
+/// state weakly (the state owns the keyspace that owns the hook), and
+/// reaches it only while something is tracked: a write costs one load
+/// otherwise, not a shared reference count.
+fn install_tracking(state: &Arc<State>) {
+    let weak = Arc::downgrade(state);
+    let tracking = state.tracking.clone();
+    state.keyspace().set_modified_hook(Box::new(move |key| {
+        if tracking.armed()
+            && let Some(state) = weak.upgrade()
+        {
+            tracking.key_modified(&state.sessions, key);
+        }
+    }));
+}
+
 /// Worker stack size. Commands are shallow; a small stack keeps the memory
 /// cost of thousands of workers low (only touched pages count anyway).
 const WORKER_STACK: usize = 256 * 1024;
@@ -104,6 +120,7 @@ impl Server {
         let state = Arc::new(state);
         appendonly::install_expire_hook(&state);
         install_expired_events(&state);
+        install_tracking(&state);
         // The AOF, when enabled, wins over the dump, as in Redis.
         load::load_at_startup(&state)?;
         Ok(Server { state })

@@ -27,6 +27,7 @@ use crate::store::{LockPlan, Mode};
 
 use crate::net::wait::{Event, Interest};
 use crate::state::State;
+use crate::state::tracking;
 use crate::state::session::{Pending, READ_BUFFER, ReplyMode, Session, UNBLOCKED};
 use crate::store::waiting::{WaitState, Waiter};
 
@@ -247,7 +248,7 @@ impl Connection<'_> {
     /// seconds. Subscribers and monitors are exempt, as in Redis: they wait
     /// for messages.
     fn idle_timeout(&mut self) -> Option<Duration> {
-        if self.client.listens() {
+        if self.client.exempt_from_timeout() {
             return None;
         }
         self.refresh_settings();
@@ -274,10 +275,17 @@ impl Connection<'_> {
             {
                 return Ok(false);
             }
-            match waker.wait(Interest::Readable, None)? {
+            // A tracking client that is not subscribed still times out
+            // when idle; messages sent to it count as activity.
+            let deadline = self.idle_timeout().map(|idle| Instant::now() + idle);
+            match waker.wait(Interest::Readable, deadline)? {
                 Event::Woken => continue,
                 // A hang-up may still leave bytes to read: the read says.
                 Event::Readable | Event::Hangup => return Ok(true),
+                Event::TimedOut if deadline.is_some() => {
+                    self.state.log.verbose("Closing idle client");
+                    return Ok(false);
+                }
                 Event::TimedOut => continue,
             }
         }
@@ -315,6 +323,16 @@ impl Connection<'_> {
     }
 
     fn flush(&mut self, writer: &mut TcpStream) -> io::Result<()> {
+        // BCAST invalidations wait for the end of a batch, as Redis sends
+        // them before its event loop sleeps: this connection's follow its
+        // replies.
+        let mut own = tracking::Own {
+            client_id: self.client.id,
+            out: &mut self.out,
+        };
+        self.state
+            .tracking
+            .broadcast(&self.state.sessions, Some(&mut own));
         // Other clients see this one as of its last batch: what it is doing
         // can change only while they cannot look (the replies are unsent).
         if self.info_stale {
@@ -370,10 +388,13 @@ impl Connection<'_> {
         self.out.set_silenced(self.client.reply_mode.silences());
         let reply_start = self.out.len();
         let (state, client, out) = (self.state, &mut self.client, &mut self.out);
+        let previous = tracking::set_current(client.id);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             commands::process(state, client, out, args)
         }));
+        tracking::set_current(previous);
         let command = outcome.as_ref().ok().copied().flatten();
+        self.after_tracking(command.map(|c| c.full_name));
         if outcome.is_err() {
             // A bug, not the client's fault: answer, drop this connection,
             // keep the server.
@@ -395,6 +416,28 @@ impl Connection<'_> {
         self.state.stats.total_commands_processed.incr();
         self.last_command = command.map_or("NULL", |c| c.full_name);
         self.info_stale = true;
+    }
+
+    /// Client-side caching after a command: the invalidations held for
+    /// this client go out after its reply; CLIENT CACHING lasts for one
+    /// command (or one transaction), CLIENT commands aside, as in Redis's
+    /// `resetClient`; and senders learn the connection's protocol.
+    fn after_tracking(&mut self, command: Option<&str>) {
+        let tracking = &mut self.client.tracking;
+        let client_command = command.is_some_and(|name| name == "client" || name.starts_with("client|"));
+        if tracking.caching && self.client.multi.is_none() && !client_command {
+            tracking.caching = false;
+        }
+        if let Some(sink) = &tracking.sink {
+            sink.update(self.out.is_resp3(), self.client.pubsub.total() > 0);
+            let mut own = tracking::Own {
+                client_id: self.client.id,
+                out: &mut self.out,
+            };
+            self.state
+                .tracking
+                .after_command(&self.state.sessions, &mut own);
+        }
     }
 
     /// The command CLIENT REPLY SKIP silenced has replied: replies are on
@@ -425,6 +468,11 @@ impl Connection<'_> {
             info.name = self.client.name.clone();
         }
         info.flags = self.client.list_flags();
+        info.redirect = if self.client.tracking.on {
+            self.client.tracking.redirect as i64
+        } else {
+            -1
+        };
         info.multi_mem = self.client.multi_mem();
         info.query_buffer = self.client.query_buffer.saturating_sub(self.request_len);
     }
@@ -432,6 +480,9 @@ impl Connection<'_> {
     /// Releases everything the connection held.
     fn finish(&mut self) {
         abandon(self.state, &mut self.client);
+        if self.client.tracking.sink.is_some() {
+            self.state.tracking.remove_client(self.client.id);
+        }
         if self.client.monitor {
             self.state.monitors.remove(self.client.id);
         }

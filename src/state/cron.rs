@@ -100,6 +100,12 @@ pub fn run(state: &State) {
         state.note_memory_usage();
         state.migrate_targets.close_idle(now);
         state.memory.sample_rss();
+        // Client-side caching's table stays within its bound between
+        // commands too.
+        if state.tracking.active() {
+            let max_keys = state.config().tracking_table_max_keys;
+            state.tracking.limit_keys(&state.sessions, max_keys, None);
+        }
     }
 }
 

@@ -11,6 +11,8 @@
 //!   file's rewrites and fsyncs.
 //! - [`eviction`]: keeping memory within `maxmemory`.
 //! - [`cron`]: the periodic task (INFO's instantaneous rates, memory peak).
+//! - [`tracking`]: client-side caching, the keys clients cached and their
+//!   invalidation messages.
 
 pub mod appendonly;
 pub mod cron;
@@ -22,6 +24,7 @@ pub mod pause;
 pub mod session;
 pub mod shutdown;
 pub mod slowlog;
+pub mod tracking;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -166,6 +169,8 @@ pub struct State {
     /// Channels, patterns and their subscribers; shared with the keyspace's
     /// expiry hook, which publishes `expired` events.
     pub pubsub: Arc<PubSub>,
+    /// Client-side caching: who cached which keys (CLIENT TRACKING).
+    pub tracking: Arc<tracking::Tracking>,
     /// Connections in MONITOR mode.
     pub monitors: crate::channels::monitor::Monitors,
     /// SLOWLOG's entries.
@@ -275,6 +280,7 @@ impl State {
             stats: ServerStats::default(),
             command_stats: stats,
             sessions: Sessions::default(),
+            tracking: Arc::new(tracking::Tracking::new(pubsub.clone())),
             pubsub,
             monitors,
             slowlog,

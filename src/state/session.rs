@@ -108,6 +108,8 @@ pub struct Session {
     /// Channels, patterns and shard channels subscribed to, and the queue
     /// their messages arrive in.
     pub pubsub: Subscriptions,
+    /// CLIENT TRACKING's state for this connection.
+    pub tracking: super::tracking::ClientTracking,
 }
 
 impl Session {
@@ -135,13 +137,24 @@ impl Session {
             rng: Rng::new(),
             blocking: Default::default(),
             pubsub: Subscriptions::default(),
+            tracking: Default::default(),
         }
     }
 
     /// True while the connection waits for messages between commands
-    /// (subscribed, or monitoring): it sleeps on its inbox as well as its
-    /// socket, and the idle timeout does not apply.
+    /// (subscribed, monitoring, tracking keys, or a RESP3 connection that
+    /// others can send invalidations to): it sleeps on its inbox as well
+    /// as its socket.
     pub fn listens(&self) -> bool {
+        self.monitor
+            || self.pubsub.total() > 0
+            || self.tracking.on
+            || self.tracking.sink.as_ref().is_some_and(|s| s.resp3())
+    }
+
+    /// True if the idle timeout does not apply (subscribers and monitors
+    /// wait for messages, as in Redis; a tracking client still times out).
+    pub fn exempt_from_timeout(&self) -> bool {
         self.monitor || self.pubsub.total() > 0
     }
 
@@ -173,6 +186,20 @@ impl Session {
         }
         if self.blocking.pending.is_some() {
             bits |= flag::BLOCKED;
+        }
+        if self.tracking.on {
+            bits |= flag::TRACKING;
+            if self
+                .tracking
+                .sink
+                .as_ref()
+                .is_some_and(|s| s.broken_redirect())
+            {
+                bits |= flag::BROKEN_REDIRECT;
+            }
+            if self.tracking.bcast {
+                bits |= flag::BCAST;
+            }
         }
         bits
     }
@@ -340,6 +367,8 @@ pub struct SessionInfo {
     pub shard_subscriptions: usize,
     /// CLIENT LIST flags, a set of [`flag`] bits.
     pub flags: u16,
+    /// CLIENT LIST's `redir`: the tracking redirection, -1 if not tracking.
+    pub redirect: i64,
 }
 
 impl Default for SessionInfo {
@@ -360,6 +389,7 @@ impl Default for SessionInfo {
             pattern_subscriptions: 0,
             shard_subscriptions: 0,
             flags: 0,
+            redirect: -1,
         }
     }
 }
@@ -380,6 +410,12 @@ pub mod flag {
     pub const NO_EVICT: u16 = 1 << 5;
     /// `O`: in MONITOR mode.
     pub const MONITOR: u16 = 1 << 6;
+    /// `t`: CLIENT TRACKING is on.
+    pub const TRACKING: u16 = 1 << 7;
+    /// `R`: the tracking redirection's client is gone.
+    pub const BROKEN_REDIRECT: u16 = 1 << 8;
+    /// `B`: tracking in BCAST mode.
+    pub const BCAST: u16 = 1 << 9;
 
     /// Letters in the order Redis prints them.
     const LETTERS: &[(u16, char)] = &[
@@ -387,6 +423,9 @@ pub mod flag {
         (PUBSUB, 'P'),
         (MULTI, 'x'),
         (BLOCKED, 'b'),
+        (TRACKING, 't'),
+        (BROKEN_REDIRECT, 'R'),
+        (BCAST, 'B'),
         (DIRTY_CAS, 'd'),
         (CLOSE_AFTER_REPLY, 'c'),
         (NO_EVICT, 'e'),
@@ -569,5 +608,7 @@ mod tests {
         assert_eq!(flag::letters(0), "N");
         assert_eq!(flag::letters(flag::NO_EVICT | flag::MULTI), "xe");
         assert_eq!(flag::letters(flag::DIRTY_CAS | flag::MULTI), "xd");
+        let tracking = flag::TRACKING | flag::BROKEN_REDIRECT | flag::BCAST;
+        assert_eq!(flag::letters(tracking | flag::BLOCKED | flag::DIRTY_CAS), "btRBd");
     }
 }

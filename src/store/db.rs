@@ -62,6 +62,7 @@ impl<'k> Db<'_, 'k> {
         if let Some(shard) = self.locks.shard_mut(slot) {
             let gone = shard.remove(key);
             shard.signal_modified(key);
+            self.locks.ks.modified(key);
             self.stats().expired_keys.incr();
             self.locks.ks.expired(self.db, key);
             self.signal_stream_gone(slot, key, gone.as_ref().map(|e| &e.value));
@@ -188,6 +189,7 @@ impl<'k> Db<'_, 'k> {
         let old = shard.insert(Key::new(key), value, expire_at, now, ks.access.lfu());
         if signal {
             shard.signal_modified(key);
+            ks.modified(key);
         }
         let replaced_stream = old.as_ref().is_some_and(|o| matches!(o.value, Value::Stream(_)));
         if old.as_ref().is_none_or(|o| o.is_expired(now)) {
@@ -241,6 +243,7 @@ impl<'k> Db<'_, 'k> {
         let shard = self.locks.write_shard(slot);
         let entry = shard.remove(key)?;
         shard.signal_modified(key);
+        self.locks.ks.modified(key);
         self.signal_stream_gone(slot, key, Some(&entry.value));
         Some(entry)
     }
@@ -267,6 +270,7 @@ impl<'k> Db<'_, 'k> {
             return false;
         }
         shard.signal_modified(key);
+        self.locks.ks.modified(key);
         self.locks.note_deadline(slot, at_ms);
         true
     }
@@ -280,6 +284,7 @@ impl<'k> Db<'_, 'k> {
         let shard = self.locks.write_shard(slot);
         shard.set_expire(key, None);
         shard.signal_modified(key);
+        self.locks.ks.modified(key);
         true
     }
 
@@ -289,6 +294,7 @@ impl<'k> Db<'_, 'k> {
     pub fn signal_modified(&mut self, key: &[u8]) {
         let slot = self.slot(key);
         self.locks.write_shard(slot).signal_modified(key);
+        self.locks.ks.modified(key);
     }
 
     /// Records `key` as ready for the clients blocked on it, if any: for a
@@ -527,6 +533,7 @@ impl<'k> Db<'_, 'k> {
             let shard = self.locks.write_shard(slot);
             shard.remove(key.as_bytes());
             shard.signal_modified(key.as_bytes());
+            self.locks.ks.modified(key.as_bytes());
             self.stats().expired_keys.incr();
             sizes[i] -= 1;
             total -= 1;

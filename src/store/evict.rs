@@ -189,6 +189,7 @@ impl Keyspace {
             let Some(key) = victim else { break };
             shard.remove(key.as_bytes());
             shard.signal_modified(key.as_bytes());
+            self.modified(key.as_bytes());
             evicted(db, key.as_bytes());
             count += 1;
         }

@@ -80,6 +80,10 @@ pub struct Keyspace {
     /// `keymiss` events. Set once at start-up; a `OnceLock` so the hot
     /// paths cost one load when nobody listens.
     key_hook: std::sync::OnceLock<KeyHook>,
+    /// Told about every key written, deleted, expired or evicted (the
+    /// key; tracking is by name, not database), with the shard locked:
+    /// client-side caching sends invalidations. Set once at start-up.
+    modified_hook: std::sync::OnceLock<ModifiedHook>,
     /// Clients blocked on keys (BLPOP, BZPOPMIN...), for INFO and CLIENT
     /// UNBLOCK; the per-key queues live in the shards.
     pub blocked: BlockedClients,
@@ -105,6 +109,9 @@ pub enum KeyEvent {
     Missed,
 }
 
+/// See [`Keyspace::set_modified_hook`].
+pub type ModifiedHook = Box<dyn Fn(&[u8]) + Send + Sync>;
+
 /// See [`Keyspace::set_key_hook`].
 pub type KeyHook = Box<dyn Fn(KeyEvent, usize, &[u8]) + Send + Sync>;
 
@@ -125,6 +132,7 @@ impl Keyspace {
             reaper: Reaper::default(),
             expire_hooks: RwLock::new(Vec::new()),
             key_hook: std::sync::OnceLock::new(),
+            modified_hook: std::sync::OnceLock::new(),
             blocked: BlockedClients::default(),
             gate: super::gate::Gate::default(),
             access: super::lfu::AccessMode::default(),
@@ -144,6 +152,22 @@ impl Keyspace {
     /// shards.
     pub fn set_key_hook(&self, hook: KeyHook) {
         let _ = self.key_hook.set(hook);
+    }
+
+    /// Sets the function told about every key that changed, wherever it
+    /// changed (Redis's `signalModifiedKey`, and the key deletions of
+    /// expiry and eviction); once, later calls are ignored. It must not
+    /// lock shards.
+    pub fn set_modified_hook(&self, hook: ModifiedHook) {
+        let _ = self.modified_hook.set(hook);
+    }
+
+    /// `key` changed: see [`Keyspace::set_modified_hook`]. Every place
+    /// that tells a shard's watchers (`Shard::signal_modified`) calls it.
+    pub(super) fn modified(&self, key: &[u8]) {
+        if let Some(hook) = self.modified_hook.get() {
+            hook(key);
+        }
     }
 
     pub(super) fn key_event(&self, event: KeyEvent, db: usize, key: &[u8]) {
@@ -268,6 +292,7 @@ impl Keyspace {
                             break;
                         };
                         shard.signal_modified(key.as_bytes());
+                        self.modified(key.as_bytes());
                         self.expired(index / SHARDS, key.as_bytes());
                         expired += 1;
                     }

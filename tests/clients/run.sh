@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the real-client sessions (redis-py, its consumer groups, ioredis,
-# node-redis) and the script-driven libraries (redis-py's Lock and a Lua rate
-# limiter, node-redlock, a BullMQ queue and worker) against a server on PORT.
+# Runs the real-client sessions (redis-py, its consumer groups and its
+# client-side cache, ioredis, node-redis) and the script-driven libraries
+# (redis-py's Lock and a Lua rate limiter, node-redlock, a BullMQ queue and
+# worker) against a server on PORT.
 # Installs the pinned client libraries into DIR (default: target/clients)
 # the first time: needs python3 with venv, node and npm.
 #
@@ -37,6 +38,7 @@ fi
 "$dir/venv/bin/python" "$here/scripting.py" "$port"
 "$dir/venv/bin/python" "$here/datatypes.py" "$port"
 "$dir/venv/bin/python" "$here/streams.py" "$port"
+"$dir/venv/bin/python" "$here/tracking.py" "$port"
 export NODE_PATH="$dir/node/node_modules"
 node "$here/session.js" "$port"
 node "$here/session-node-redis.js" "$port"

@@ -125,7 +125,8 @@ scripts!(
     geo,
     stream_groups,
     lfu,
-    debug
+    debug,
+    tracking
 );
 
 /// The hostile-input table of `tests/hostile.rs` (exact replies and close

@@ -52,6 +52,8 @@ pub fn debug_reload(ctx: &mut Ctx, options: &[Vec<u8>]) -> CommandResult {
             ctx.db_at(db).flush();
         }
         ctx.state.scripts.lock().flush_functions();
+        // Clients caching keys drop everything, as on FLUSHALL.
+        ctx.state.tracking.flushed(&ctx.state.sessions);
     }
     let path = saving::save_options(ctx.state).path;
     let encodings = saving::load_encodings(ctx.state);
