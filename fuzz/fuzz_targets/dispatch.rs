@@ -52,7 +52,9 @@ fn world() -> &'static World {
             .map(|(_, e)| e.command)
             .filter(|c| {
                 (!c.has(flags::BLOCKING) || BLOCK_OPTIONAL.contains(&c.name))
-                    && !matches!(c.name, "debug" | "shutdown" | "quit" | "pfselftest")
+                    // MIGRATE would wait on connections for as long as
+                    // its timeout says.
+                    && !matches!(c.name, "debug" | "shutdown" | "quit" | "pfselftest" | "migrate")
             })
             .map(|c| c.name.as_bytes())
             .collect();

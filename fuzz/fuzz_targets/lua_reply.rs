@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 use sedis::Frame;
 use sedis::internals::log::{LogLevel, Logger};
 use sedis::internals::resp::{Protocol, ReplyWriter};
-use sedis::internals::scripting::{Caller, Engine, Invocation, convert};
+use sedis::internals::scripting::{Caller, Engine, Invocation, write_frame};
 
 struct Replies {
     reply: Frame,
@@ -156,7 +156,7 @@ fuzz_target!(|data: &[u8]| {
         .expect("the script is cached");
     for protocol in [Protocol::Resp2, Protocol::Resp3] {
         let mut out = ReplyWriter::new(protocol);
-        convert::write_frame(&reply.frame, &mut out);
+        write_frame(&reply.frame, &mut out);
         assert!(!out.buffer().is_empty());
     }
 });

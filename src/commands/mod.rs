@@ -36,6 +36,7 @@
 //! | SUBSCRIBE PSUBSCRIBE SSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE SUNSUBSCRIBE PUBLISH SPUBLISH PUBSUB | [`pubsub`] |
 //! | DBSIZE FLUSHDB FLUSHALL SHUTDOWN TIME LASTSAVE SAVE BGSAVE BGREWRITEAOF CONFIG | [`admin`] |
 //! | INFO | [`info`] |
+//! | REPLCONF SYNC PSYNC | [`replication`] |
 //! | COMMAND | [`introspection`] |
 //! | DEBUG | [`debug`] |
 //! | LOLWUT | [`lolwut`] |
@@ -81,6 +82,7 @@ pub mod migrate;
 pub mod observe;
 pub mod pubsub;
 pub mod registry;
+pub mod replication;
 pub mod sampling;
 pub mod scripting;
 pub mod sort;

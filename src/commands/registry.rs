@@ -34,6 +34,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         super::stream_groups::COMMANDS,
         super::pubsub::COMMANDS,
         super::info::COMMANDS,
+        super::replication::COMMANDS,
         super::introspection::COMMANDS,
         super::debug::COMMANDS,
         super::lolwut::COMMANDS,

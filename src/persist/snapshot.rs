@@ -7,7 +7,7 @@
 //! moment the dump on disk is either the old one or the new one, whole.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -83,11 +83,40 @@ fn write_file(
     temp: &Path,
 ) -> io::Result<SaveReport> {
     let file = OpenOptions::new().write(true).create_new(true).open(temp)?;
-    let mut enc = Encoder::new(
-        BufWriter::with_capacity(1 << 20, file),
-        opts.compress,
-        opts.checksum,
-    );
+    let (out, keys) = write_snapshot(ks, Some(counts), opts, BufWriter::with_capacity(1 << 20, file))?;
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    let bytes = file.metadata()?.len();
+    Ok(SaveReport { keys, bytes })
+}
+
+/// A snapshot as RDB bytes in memory: what a replica asking for the RDB
+/// alone receives (`REPLCONF rdb-only`, `redis-cli --rdb`). Without
+/// `with_data` only the header and the functions are written (Redis's
+/// `rdb-filter-only functions`). Takes the snapshot point itself; the
+/// caller serializes snapshots, as for [`save`].
+pub fn save_to_bytes(ks: &Keyspace, opts: &SaveOptions, with_data: bool) -> io::Result<Vec<u8>> {
+    if !with_data {
+        return Ok(write_snapshot(ks, None, opts, Vec::new())?.0);
+    }
+    let counts = ks.begin_snapshot_with(|| {});
+    let result = write_snapshot(ks, Some(&counts), opts, Vec::new());
+    if result.is_err() {
+        ks.cancel_snapshot();
+    }
+    Ok(result?.0)
+}
+
+/// Writes the header, the functions and (given the marked snapshot's
+/// per-database counts) every key to `out`; returns it flushed, with the
+/// number of keys written.
+fn write_snapshot<W: io::Write>(
+    ks: &Keyspace,
+    counts: Option<&[(usize, usize)]>,
+    opts: &SaveOptions,
+    out: W,
+) -> io::Result<(W, usize)> {
+    let mut enc = Encoder::new(out, opts.compress, opts.checksum);
     let ctime = crate::clock::unix_ms() / 1000;
     enc.header(&[
         ("redis-ver", AuxValue::Str(crate::REDIS_VERSION.to_string())),
@@ -100,7 +129,7 @@ fn write_file(
         enc.function(code)?;
     }
     let mut keys = 0;
-    for (db, &(size, volatile)) in counts.iter().enumerate() {
+    for (db, &(size, volatile)) in counts.unwrap_or_default().iter().enumerate() {
         let slots = db * SHARDS..(db + 1) * SHARDS;
         if size == 0 {
             // Nothing to write, but the shards still leave the snapshot.
@@ -119,10 +148,7 @@ fn write_file(
     }
     let mut out = enc.finish()?;
     out.flush()?;
-    let file = out.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    let bytes = file.metadata()?.len();
-    Ok(SaveReport { keys, bytes })
+    Ok((out, keys))
 }
 
 /// Makes a rename durable: fsync the directory holding the file.

@@ -90,6 +90,8 @@ pub struct Session {
     /// Close the connection once the pending replies are written (QUIT,
     /// protocol errors).
     pub close_after_reply: bool,
+    /// What `REPLCONF rdb-only` / `rdb-filter-only` asked of a SYNC.
+    pub replica_request: ReplicaRequest,
     pub reply_mode: ReplyMode,
     pub name: Vec<u8>,
     /// CLIENT NO-EVICT: exempt from client eviction (shown as flag `e`).
@@ -128,6 +130,7 @@ impl Session {
             watch_flag: WatchFlag::default(),
             watched: Vec::new(),
             close_after_reply: false,
+            replica_request: ReplicaRequest::default(),
             reply_mode: ReplyMode::On,
             name: Vec::new(),
             no_evict: false,
@@ -241,6 +244,18 @@ pub struct BlockedCall {
     pub args: Vec<Vec<u8>>,
     /// How long the call took, the wait not included (µs).
     pub took_us: u64,
+}
+
+/// What a connection that will send SYNC asked for with REPLCONF.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ReplicaRequest {
+    /// The RDB only, no command stream after it (`rdb-only 1`).
+    pub rdb_only: bool,
+    /// Leave the keys out (`rdb-filter-only`, with or without
+    /// `functions`).
+    pub exclude_data: bool,
+    /// Leave the functions out (`rdb-filter-only` without `functions`).
+    pub exclude_functions: bool,
 }
 
 /// A wait in progress.

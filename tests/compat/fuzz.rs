@@ -73,6 +73,10 @@ const NOT_RANDOMISED: &[&str] = &[
     "migrate",
     // VERSION 5 and 6 draw at random.
     "lolwut",
+    // Replication: REPLCONF ACK has no reply; a SYNC ends the connection.
+    "replconf",
+    "sync",
+    "psync",
 ];
 
 /// Replies whose order is a hash table's: compared sorted. (SORT's too: a

@@ -1,0 +1,115 @@
+//! The replication handshake as far as sedis serves it: REPLCONF's options
+//! and errors, and SYNC / PSYNC for a client that asked for the RDB alone
+//! (`redis-cli --rdb`): the snapshot arrives as `$<length>` and the RDB
+//! bytes, loads back into a server, and the connection then closes. A
+//! replica wanting the command stream is refused.
+
+mod common;
+
+use common::{TestServer, temp_dir};
+
+#[test]
+fn replconf_checks_its_options_as_redis_does() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    for (args, reply) in [
+        (&["REPLCONF"][..], &b"+OK\r\n"[..]),
+        (&["REPLCONF", "capa"], b"-ERR syntax error\r\n"),
+        (&["REPLCONF", "capa", "eof", "capa", "psync2"], b"+OK\r\n"),
+        (&["REPLCONF", "listening-port", "6380"], b"+OK\r\n"),
+        (
+            &["REPLCONF", "listening-port", "x"],
+            b"-ERR value is not an integer or out of range\r\n",
+        ),
+        (
+            &["REPLCONF", "rdb-only", "2"],
+            b"-ERR value is out of range, value must between 0 and 1\r\n",
+        ),
+        (
+            &["REPLCONF", "rdb-filter-only", "functions keys"],
+            b"-ERR Unsupported rdb-filter-only option: keys\r\n",
+        ),
+        (
+            &["REPLCONF", "nosuch", "1"],
+            b"-ERR Unrecognized REPLCONF option: nosuch\r\n",
+        ),
+    ] {
+        assert_eq!(c.call(args), reply, "{args:?}");
+    }
+    // ACK from a client that is no replica: no reply at all.
+    c.cmd(&["REPLCONF", "ACK", "10"]);
+    assert_eq!(c.call(&["PING"]), b"+PONG\r\n");
+    // Without rdb-only, no command stream is offered.
+    let refused = c.call(&["SYNC"]);
+    assert!(
+        refused.starts_with(b"-ERR sedis serves replicas only the RDB"),
+        "{refused:?}"
+    );
+    assert_eq!(c.call(&["PING"]), b"+PONG\r\n");
+}
+
+#[test]
+fn an_rdb_only_sync_sends_a_snapshot_that_loads_back() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    c.call(&["SET", "s", "v"]);
+    c.call(&["RPUSH", "l", "a", "b"]);
+    c.call(&["SELECT", "3"]);
+    c.call(&["SET", "in3", "x", "EX", "1000"]);
+    assert_eq!(
+        c.call(&["REPLCONF", "capa", "eof", "rdb-only", "1"]),
+        b"+OK\r\n"
+    );
+    c.cmd(&["PSYNC", "?", "-1"]);
+    let reply = c.read_to_close();
+    let replid = server.handle().state().replid();
+    let head = format!("+FULLRESYNC {replid} 0\r\n$");
+    assert!(
+        reply.starts_with(head.as_bytes()),
+        "{:?}",
+        &reply[..60.min(reply.len())]
+    );
+    let rest = &reply[head.len()..];
+    let newline = rest.iter().position(|&b| b == b'\n').unwrap();
+    let len: usize = std::str::from_utf8(&rest[..newline - 1])
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rdb = &rest[newline + 1..];
+    assert_eq!(rdb.len(), len, "the RDB, with nothing after it");
+    assert!(rdb.starts_with(b"REDIS0010"));
+
+    let dir = temp_dir("replication-rdb");
+    std::fs::write(dir.join("dump.rdb"), rdb).unwrap();
+    let loaded = TestServer::with_config(|cfg| cfg.dir = dir.to_string_lossy().into_owned());
+    let mut l = loaded.raw();
+    assert_eq!(l.call(&["GET", "s"]), b"$1\r\nv\r\n");
+    assert_eq!(
+        l.call(&["LRANGE", "l", "0", "-1"]),
+        b"*2\r\n$1\r\na\r\n$1\r\nb\r\n"
+    );
+    l.call(&["SELECT", "3"]);
+    assert_eq!(l.call(&["GET", "in3"]), b"$1\r\nx\r\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_functions_only_filter_leaves_the_keys_out() {
+    let server = TestServer::start();
+    let mut c = server.raw();
+    c.call(&["SET", "s", "v"]);
+    let mut with_keys = server.raw();
+    with_keys.call(&["REPLCONF", "rdb-only", "1"]);
+    with_keys.cmd(&["SYNC"]);
+    let full = with_keys.read_to_close();
+    c.call(&["REPLCONF", "rdb-only", "1", "rdb-filter-only", ""]);
+    c.cmd(&["SYNC"]);
+    let empty = c.read_to_close();
+    assert!(full.starts_with(b"$") && empty.starts_with(b"$"));
+    let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    assert!(contains(&full, b"\x01s\x01v"), "the key is in the full RDB");
+    assert!(
+        !contains(&empty, b"\x01s\x01v"),
+        "and not in the filtered one"
+    );
+}
