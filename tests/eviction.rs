@@ -17,6 +17,25 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 const OOM: &[u8] = b"-OOM command not allowed when used memory > 'maxmemory'.\r\n";
 
+/// Lowers `maxmemory` by about `values` of the tests' 1000-byte values
+/// below what is in use, which evicts at once, then lifts the limit.
+fn shed_values(c: &mut common::Raw, values: u64) {
+    let limit = used_memory() - values * 1100;
+    assert_reply!(
+        c,
+        ["CONFIG", "SET", "maxmemory", &limit.to_string()],
+        b"+OK\r\n"
+    );
+    assert_reply!(c, ["CONFIG", "SET", "maxmemory", "0"], b"+OK\r\n");
+}
+
+/// Which of `prefix:0` .. `prefix:{count - 1}` no longer exist.
+fn missing(c: &mut common::Raw, prefix: &str, count: usize) -> Vec<usize> {
+    (0..count)
+        .filter(|i| c.call(&["EXISTS", &format!("{prefix}:{i}")]) == b":0\r\n")
+        .collect()
+}
+
 fn used_memory() -> u64 {
     sedis::alloc::allocated().expect("the counting allocator is installed") as u64
 }
@@ -68,16 +87,8 @@ fn allkeys_lru_evicts_exactly_the_least_recently_used_keys() {
         assert_reply!(c, ["GET", &format!("key:{i}")], hit.as_bytes());
     }
     // Lower the limit by about 500 values' worth: evicted at once.
-    let limit = used_memory() - 500 * 1100;
-    assert_reply!(
-        c,
-        ["CONFIG", "SET", "maxmemory", &limit.to_string()],
-        b"+OK\r\n"
-    );
-    assert_reply!(c, ["CONFIG", "SET", "maxmemory", "0"], b"+OK\r\n");
-    let gone: Vec<usize> = (0..keys)
-        .filter(|i| c.call(&["EXISTS", &format!("key:{i}")]) == b":0\r\n")
-        .collect();
+    shed_values(&mut c, 500);
+    let gone = missing(&mut c, "key", keys);
     assert!(
         gone.len() >= 400,
         "about 500 keys evicted, not {}",
@@ -115,16 +126,8 @@ fn volatile_policies_only_evict_keys_with_a_ttl() {
         ["CONFIG", "SET", "maxmemory-policy", "volatile-ttl"],
         b"+OK\r\n"
     );
-    let limit = used_memory() - 100 * 1100;
-    assert_reply!(
-        c,
-        ["CONFIG", "SET", "maxmemory", &limit.to_string()],
-        b"+OK\r\n"
-    );
-    assert_reply!(c, ["CONFIG", "SET", "maxmemory", "0"], b"+OK\r\n");
-    let gone: Vec<usize> = (0..200)
-        .filter(|i| c.call(&["EXISTS", &format!("ttl:{i}")]) == b":0\r\n")
-        .collect();
+    shed_values(&mut c, 100);
+    let gone = missing(&mut c, "ttl", 200);
     assert!(gone.len() >= 80, "{} evicted", gone.len());
     assert_eq!(gone, (0..gone.len()).collect::<Vec<_>>(), "soonest first");
     for i in 0..200 {
@@ -178,16 +181,8 @@ fn lfu_policies_keep_the_frequently_read_keys_through_a_scan() {
     }
     assert_reply!(c, ["OBJECT", "FREQ", "key:0"], b":10\r\n");
     assert_reply!(c, ["OBJECT", "FREQ", "key:1"], b":6\r\n");
-    let limit = used_memory() - 500 * 1100;
-    assert_reply!(
-        c,
-        ["CONFIG", "SET", "maxmemory", &limit.to_string()],
-        b"+OK\r\n"
-    );
-    assert_reply!(c, ["CONFIG", "SET", "maxmemory", "0"], b"+OK\r\n");
-    let gone: Vec<usize> = (0..keys)
-        .filter(|i| c.call(&["EXISTS", &format!("key:{i}")]) == b":0\r\n")
-        .collect();
+    shed_values(&mut c, 500);
+    let gone = missing(&mut c, "key", keys);
     assert!(gone.len() >= 400, "about 500 evicted, not {}", gone.len());
     let hot_gone: Vec<&usize> = gone.iter().filter(|i| *i % 10 == 0).collect();
     assert!(hot_gone.is_empty(), "hot keys evicted: {hot_gone:?}");
@@ -207,16 +202,8 @@ fn lfu_policies_keep_the_frequently_read_keys_through_a_scan() {
     for i in (0..1000).step_by(2) {
         assert_reply!(c, ["GET", &format!("ttl:{i}")], hit.as_bytes());
     }
-    let limit = used_memory() - 200 * 1100;
-    assert_reply!(
-        c,
-        ["CONFIG", "SET", "maxmemory", &limit.to_string()],
-        b"+OK\r\n"
-    );
-    assert_reply!(c, ["CONFIG", "SET", "maxmemory", "0"], b"+OK\r\n");
-    let gone: Vec<usize> = (0..1000)
-        .filter(|i| c.call(&["EXISTS", &format!("ttl:{i}")]) == b":0\r\n")
-        .collect();
+    shed_values(&mut c, 200);
+    let gone = missing(&mut c, "ttl", 1000);
     assert!(gone.len() >= 150, "about 200 evicted, not {}", gone.len());
     assert!(
         gone.iter().all(|i| i % 2 == 1),

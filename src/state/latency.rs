@@ -220,37 +220,26 @@ pub fn doctor(events: &[(&'static str, Series)], cx: &DoctorContext) -> String {
             a.period as f64 / a.samples.max(1) as f64,
             series.max_ms
         );
-        match *event {
-            "command" => {
-                if cx.slowlog_log_slower_than < 0 {
-                    advise.insert(Advice::SlowlogEnable);
-                    advices += 1;
-                } else if (cx.slowlog_log_slower_than / 1000) as u64 > cx.threshold_ms {
-                    advise.insert(Advice::SlowlogTune);
-                    advices += 1;
-                }
-                advise.insert(Advice::SlowlogInspect);
-                advise.insert(Advice::LargeObjects);
-                advices += 2;
-            }
-            "fast-command" => {
-                advise.insert(Advice::Scheduler);
-                advices += 1;
-            }
-            "expire-cycle" => {
-                advise.insert(Advice::Hz);
-                advise.insert(Advice::LargeObjects);
-                advices += 2;
-            }
-            "eviction-del" => {
-                advise.insert(Advice::LargeObjects);
-                advices += 1;
-            }
-            "eviction-cycle" => {
-                advise.insert(Advice::MassEviction);
-                advices += 1;
-            }
-            _ => {}
+        let slowlog = if *event != "command" {
+            None
+        } else if cx.slowlog_log_slower_than < 0 {
+            Some(Advice::SlowlogEnable)
+        } else if (cx.slowlog_log_slower_than / 1000) as u64 > cx.threshold_ms {
+            Some(Advice::SlowlogTune)
+        } else {
+            None
+        };
+        let given: &[Advice] = match *event {
+            "command" => &[Advice::SlowlogInspect, Advice::LargeObjects],
+            "fast-command" => &[Advice::Scheduler],
+            "expire-cycle" => &[Advice::Hz, Advice::LargeObjects],
+            "eviction-del" => &[Advice::LargeObjects],
+            "eviction-cycle" => &[Advice::MassEviction],
+            _ => &[],
+        };
+        for advice in slowlog.iter().chain(given) {
+            advise.insert(*advice);
+            advices += 1;
         }
         report.push('\n');
     }
