@@ -249,3 +249,37 @@ fn group_readers_share_new_entries_and_learn_when_the_stream_goes() {
     }
     wait_for_blocked(&server, 0);
 }
+
+#[test]
+fn a_wait_that_ends_in_an_error_counts_as_a_failed_call() {
+    let server = TestServer::start();
+    let mut admin = server.raw();
+    let mut reader = server.raw();
+    admin.call(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    reader.cmd(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "c",
+        "BLOCK",
+        "0",
+        "STREAMS",
+        "s",
+        ">",
+    ]);
+    wait_for_blocked(&server, 1);
+    assert_eq!(admin.call(&["XGROUP", "DESTROY", "s", "g"]), b":1\r\n");
+    assert_eq!(
+        reader.read_raw(),
+        b"-NOGROUP the consumer group this client was blocked on no longer exists\r\n"
+    );
+    // As in Redis: the error is counted, and the call as failed.
+    let info = String::from_utf8(admin.call(&["INFO", "errorstats"])).unwrap();
+    assert!(info.contains("errorstat_NOGROUP:count=1\r\n"), "{info}");
+    let info = String::from_utf8(admin.call(&["INFO", "commandstats"])).unwrap();
+    let line = info
+        .lines()
+        .find(|l| l.starts_with("cmdstat_xreadgroup:"))
+        .unwrap_or_else(|| panic!("{info}"));
+    assert!(line.ends_with(",failed_calls=1"), "{line}");
+}

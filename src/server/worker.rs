@@ -543,8 +543,16 @@ pub fn wait_until_unblocked(state: &State, client: &mut Session, out: &mut Reply
     };
     match outcome {
         WaitState::Served(reply) => {
+            // A served wait may end in an error (XREADGROUP's group or
+            // stream gone): counted as Redis counts any error reply.
+            let error = reply
+                .strip_prefix(b"-")
+                .map(|line| CommandError::from_bytes(line.strip_suffix(b"\r\n").unwrap_or(line).to_vec()));
+            if let Some(err) = &error {
+                state.stats.count_error(err);
+            }
             out.raw(&reply);
-            call_served(client, false);
+            call_served(client, error.is_some());
         }
         WaitState::TimedOut => {
             client.blocking.call = None;
