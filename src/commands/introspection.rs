@@ -250,7 +250,7 @@ fn keys_by_count(cmd: &Command, argv: &[Vec<u8>]) -> Vec<(usize, Vec<&'static st
                 let (first, step) = ((pos + first) as usize, step.max(1) as usize);
                 let count = argv
                     .get((pos + count_at) as usize)
-                    .map_or(0, |count| atoi(count));
+                    .map_or(0, |count| crate::num::c_atoi(count));
                 if count < 1 || count as usize > argv.len().saturating_sub(first) / step {
                     return Vec::new();
                 }
@@ -261,23 +261,6 @@ fn keys_by_count(cmd: &Command, argv: &[Vec<u8>]) -> Vec<(usize, Vec<&'static st
         }
     }
     Vec::new()
-}
-
-/// C's `atoi` as glibc has it: leading white space (`isspace`, vertical tab
-/// included), a sign, digits up to the first non-digit, saturated to a
-/// `long` and then cut to an `int`.
-fn atoi(text: &[u8]) -> i32 {
-    let (negative, digits) = crate::num::c_sign(text);
-    let mut value: i64 = 0;
-    for &d in digits.iter().take_while(|d| d.is_ascii_digit()) {
-        let digit = i64::from(d - b'0');
-        value = if negative {
-            value.saturating_mul(10).saturating_sub(digit)
-        } else {
-            value.saturating_mul(10).saturating_add(digit)
-        };
-    }
-    value as i32
 }
 
 /// The argument indexes of the keys a key spec finds in `argv` (the command
@@ -708,7 +691,7 @@ mod tests {
             ("", 0),
             ("99999999999", 1_215_752_191),
         ] {
-            assert_eq!(atoi(text.as_bytes()), n, "{text:?}");
+            assert_eq!(crate::num::c_atoi(text.as_bytes()), n, "{text:?}");
         }
     }
 

@@ -120,13 +120,7 @@ impl Target {
 /// C's `atoi` on a port argument; out-of-range values wrap as a `u16`
 /// would in the socket address.
 fn atoi_port(port: &[u8]) -> u16 {
-    let (negative, digits) = crate::num::c_sign(port);
-    let value = digits
-        .iter()
-        .take_while(|d| d.is_ascii_digit())
-        .fold(0i64, |v, &d| v.saturating_mul(10).saturating_add(i64::from(d - b'0')));
-    let value = if negative { -value } else { value };
-    value as i32 as u16
+    crate::num::c_atoi(port) as u16
 }
 
 /// The cached connections, by `host:port` as the client wrote them.

@@ -198,6 +198,23 @@ pub fn c_sign(text: &[u8]) -> (bool, &[u8]) {
     }
 }
 
+/// C's `atoi` as glibc has it: leading white space (`isspace`, vertical tab
+/// included), a sign, digits up to the first non-digit, saturated to a
+/// `long` and then cut to an `int`.
+pub fn c_atoi(text: &[u8]) -> i32 {
+    let (negative, digits) = c_sign(text);
+    let mut value: i64 = 0;
+    for &d in digits.iter().take_while(|d| d.is_ascii_digit()) {
+        let digit = i64::from(d - b'0');
+        value = if negative {
+            value.saturating_mul(10).saturating_sub(digit)
+        } else {
+            value.saturating_mul(10).saturating_add(digit)
+        };
+    }
+    value as i32
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

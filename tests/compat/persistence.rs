@@ -501,45 +501,17 @@ fn stream_groups_survive_a_round_trip_through_sedis() {
         let redis = RedisServer::start_in(Some(&dir));
         let mut conn = Conn::connect(redis.addr()).expect("connect to redis-server");
         fill_every_type(&mut conn);
-        for args in [
-            &["XGROUP", "CREATE", "stream", "g1", "0"][..],
-            &[
-                "XREADGROUP",
-                "GROUP",
-                "g1",
-                "alice",
-                "COUNT",
-                "3",
-                "STREAMS",
-                "stream",
-                ">",
-            ],
-            &[
-                "XREADGROUP",
-                "GROUP",
-                "g1",
-                "bob",
-                "COUNT",
-                "150",
-                "STREAMS",
-                "stream",
-                ">",
-            ],
-            &[
-                "XREADGROUP",
-                "GROUP",
-                "g1",
-                "alice",
-                "STREAMS",
-                "stream",
-                "0",
-            ],
-            &["XACK", "stream", "g1", "24-0", "25-1", "26-2"],
-            &["XCLAIM", "stream", "g1", "carol", "0", "30-0", "31-1"],
-            &["XGROUP", "CREATE", "stream", "g2", "$", "ENTRIESREAD", "7"],
-            &["XGROUP", "CREATECONSUMER", "stream", "g2", "idle"],
+        for line in [
+            "XGROUP CREATE stream g1 0",
+            "XREADGROUP GROUP g1 alice COUNT 3 STREAMS stream >",
+            "XREADGROUP GROUP g1 bob COUNT 150 STREAMS stream >",
+            "XREADGROUP GROUP g1 alice STREAMS stream 0",
+            "XACK stream g1 24-0 25-1 26-2",
+            "XCLAIM stream g1 carol 0 30-0 31-1",
+            "XGROUP CREATE stream g2 $ ENTRIESREAD 7",
+            "XGROUP CREATECONSUMER stream g2 idle",
         ] {
-            call_ok(&mut conn, args);
+            call_ok(&mut conn, &line.split(' ').collect::<Vec<_>>());
         }
         let (raw, _) = conn.call(&[b"SAVE".to_vec()]).expect("SAVE");
         assert_eq!(raw, b"+OK\r\n");
@@ -821,78 +793,20 @@ fn stream_groups_made_by_sedis_survive_redis_and_back() {
     let sedis = TestServer::with_config(with_dir(&dir));
     let mut conn = Conn::connect(sedis.addr).expect("connect to sedis");
     fill_every_type(&mut conn);
-    for args in [
-        &["XGROUP", "CREATE", "stream", "g1", "0"][..],
-        &[
-            "XREADGROUP",
-            "GROUP",
-            "g1",
-            "alice",
-            "COUNT",
-            "3",
-            "STREAMS",
-            "stream",
-            ">",
-        ],
-        &[
-            "XREADGROUP",
-            "GROUP",
-            "g1",
-            "bob",
-            "COUNT",
-            "40",
-            "STREAMS",
-            "stream",
-            ">",
-        ],
-        &[
-            "XREADGROUP",
-            "GROUP",
-            "g1",
-            "nack",
-            "COUNT",
-            "5",
-            "NOACK",
-            "STREAMS",
-            "stream",
-            ">",
-        ],
-        &["XACK", "stream", "g1", "24-0", "25-1", "26-2"],
-        &[
-            "XCLAIM",
-            "stream",
-            "g1",
-            "carol",
-            "0",
-            "30-0",
-            "31-1",
-            "RETRYCOUNT",
-            "9",
-        ],
-        &[
-            "XAUTOCLAIM",
-            "stream",
-            "g1",
-            "dave",
-            "0",
-            "40-0",
-            "COUNT",
-            "4",
-        ],
-        &["XGROUP", "CREATE", "stream", "g2", "$", "ENTRIESREAD", "7"],
-        &["XGROUP", "CREATECONSUMER", "stream", "g2", "idle"],
-        &["XGROUP", "CREATE", "xempty", "g1", "0"],
-        &[
-            "XGROUP",
-            "SETID",
-            "xempty",
-            "g1",
-            "5-0",
-            "ENTRIESREAD",
-            "-1",
-        ],
+    for line in [
+        "XGROUP CREATE stream g1 0",
+        "XREADGROUP GROUP g1 alice COUNT 3 STREAMS stream >",
+        "XREADGROUP GROUP g1 bob COUNT 40 STREAMS stream >",
+        "XREADGROUP GROUP g1 nack COUNT 5 NOACK STREAMS stream >",
+        "XACK stream g1 24-0 25-1 26-2",
+        "XCLAIM stream g1 carol 0 30-0 31-1 RETRYCOUNT 9",
+        "XAUTOCLAIM stream g1 dave 0 40-0 COUNT 4",
+        "XGROUP CREATE stream g2 $ ENTRIESREAD 7",
+        "XGROUP CREATECONSUMER stream g2 idle",
+        "XGROUP CREATE xempty g1 0",
+        "XGROUP SETID xempty g1 5-0 ENTRIESREAD -1",
     ] {
-        call_ok(&mut conn, args);
+        call_ok(&mut conn, &line.split(' ').collect::<Vec<_>>());
     }
     let (raw, _) = conn.call(&[b"SAVE".to_vec()]).expect("SAVE");
     assert_eq!(raw, b"+OK\r\n");

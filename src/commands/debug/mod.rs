@@ -87,7 +87,7 @@ fn debug(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
         3 if is("set-active-expire") => {
             // C's atoi: anything that does not start with a non-zero
             // number means 0.
-            let on = leading_int(&args[2]) != 0;
+            let on = crate::num::c_atoi(&args[2]) != 0;
             ctx.keyspace().reaper.set_active(on);
             ctx.out.ok();
             Ok(())
@@ -199,21 +199,6 @@ fn stringmatch_test() {
         let nocase = rng.below(2) == 1;
         let _ = crate::glob::matches(&pattern, &text, nocase);
     }
-}
-
-/// C's `atoi`: optional blanks and sign, then digits up to the first
-/// non-digit; 0 if there are none.
-fn leading_int(arg: &[u8]) -> i64 {
-    let s = std::str::from_utf8(arg).unwrap_or("").trim_start();
-    let (sign, digits) = match s.as_bytes().first() {
-        Some(b'-') => (-1, &s[1..]),
-        Some(b'+') => (1, &s[1..]),
-        _ => (1, s),
-    };
-    let end = digits
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(digits.len());
-    sign * digits[..end].parse::<i64>().unwrap_or(0)
 }
 
 /// C's `strtod` on a prefix: the longest leading float, 0 if none.
@@ -425,9 +410,9 @@ mod tests {
 
     #[test]
     fn c_number_prefixes() {
-        assert_eq!(leading_int(b"1"), 1);
-        assert_eq!(leading_int(b"  -12abc"), -12);
-        assert_eq!(leading_int(b"abc"), 0);
+        assert_eq!(crate::num::c_atoi(b"1"), 1);
+        assert_eq!(crate::num::c_atoi(b"  -12abc"), -12);
+        assert_eq!(crate::num::c_atoi(b"abc"), 0);
         assert_eq!(leading_float(b"0.25"), 0.25);
         assert_eq!(leading_float(b"1.5s"), 1.5);
         assert_eq!(leading_float(b"x"), 0.0);
