@@ -438,7 +438,11 @@ pub fn estimated_memory(qbuf: usize, argv_mem: usize, multi_mem: usize, obl: usi
 }
 
 fn kind_of(flags: u16) -> ClientType {
-    if flags & flag::PUBSUB != 0 {
+    if flags & flag::MASTER != 0 {
+        ClientType::Master
+    } else if flags & flag::REPLICA != 0 {
+        ClientType::Replica
+    } else if flags & flag::PUBSUB != 0 {
         ClientType::Pubsub
     } else {
         ClientType::Normal

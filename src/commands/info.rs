@@ -598,8 +598,8 @@ fn stats_section(src: &Sources, out: &mut String) {
             ("instantaneous_ops_per_sec", &state.metrics.ops.per_sec()),
             ("total_net_input_bytes", &s.total_net_input_bytes.get()),
             ("total_net_output_bytes", &s.total_net_output_bytes.get()),
-            ("total_net_repl_input_bytes", &0),
-            ("total_net_repl_output_bytes", &0),
+            ("total_net_repl_input_bytes", &load(&state.repl.net_input_bytes)),
+            ("total_net_repl_output_bytes", &load(&state.repl.net_output_bytes)),
             (
                 "instantaneous_input_kbps",
                 &kbps(state.metrics.net_input.per_sec()),
@@ -611,9 +611,9 @@ fn stats_section(src: &Sources, out: &mut String) {
             ("instantaneous_input_repl_kbps", &"0.00"),
             ("instantaneous_output_repl_kbps", &"0.00"),
             ("rejected_connections", &load(&s.rejected_connections)),
-            ("sync_full", &0),
-            ("sync_partial_ok", &0),
-            ("sync_partial_err", &0),
+            ("sync_full", &load(&state.repl.sync_full)),
+            ("sync_partial_ok", &load(&state.repl.sync_partial_ok)),
+            ("sync_partial_err", &load(&state.repl.sync_partial_err)),
             ("expired_keys", &ks.expired_keys.get()),
             ("expired_stale_perc", &"0.00"),
             ("expired_time_cap_reached_count", &0),
@@ -665,21 +665,109 @@ fn stats_section(src: &Sources, out: &mut String) {
 }
 
 fn replication_section(src: &Sources, out: &mut String) {
+    use crate::persist::replication::ReplicaState;
+    use crate::state::replication::LinkState;
     let state = src.state;
+    let config = state.config();
+    let stream = state.replication().status();
+    let replicas = state.replication().replicas();
+    let master = state.repl.master();
+    field(out, "role", &if master.is_some() { "slave" } else { "master" });
+    if let Some(master) = &master {
+        let up = master.state == LinkState::Connected;
+        fields(
+            out,
+            &[
+                ("master_host", &master.host),
+                ("master_port", &master.port),
+                ("master_link_status", &if up { "up" } else { "down" }),
+                (
+                    "master_last_io_seconds_ago",
+                    &if up {
+                        master.last_io.elapsed().as_secs() as i64
+                    } else {
+                        -1
+                    },
+                ),
+                ("master_sync_in_progress", &((master.state == LinkState::Sync) as u8)),
+                ("slave_read_repl_offset", &stream.offset),
+                ("slave_repl_offset", &stream.offset),
+            ],
+        );
+        if master.state == LinkState::Sync {
+            let total = master.transfer_size;
+            let read = master.transfer_read as i64;
+            let perc = if total > 0 {
+                read as f64 / total as f64 * 100.0
+            } else {
+                0.0
+            };
+            fields(
+                out,
+                &[
+                    ("master_sync_total_bytes", &total),
+                    ("master_sync_read_bytes", &read),
+                    ("master_sync_left_bytes", &(total - read)),
+                    ("master_sync_perc", &format!("{perc:.2}")),
+                    ("master_sync_last_io_seconds_ago", &master.last_io.elapsed().as_secs()),
+                ],
+            );
+        }
+        if !up {
+            let down = master
+                .down_since
+                .map_or(-1, |since| since.elapsed().as_secs() as i64);
+            field(out, "master_link_down_since_seconds", &down);
+        }
+        fields(
+            out,
+            &[
+                ("slave_priority", &config.replica_priority),
+                ("slave_read_only", &(config.replica_read_only as u8)),
+                ("replica_announced", &(config.replica_announced as u8)),
+            ],
+        );
+    }
+    field(out, "connected_slaves", &replicas.len());
+    if config.min_replicas_to_write > 0 && config.min_replicas_max_lag > 0 {
+        field(
+            out,
+            "min_slaves_good_slaves",
+            &crate::state::replication::good_replicas(state, &config),
+        );
+    }
+    let now_s = crate::clock::unix_ms() / 1000;
+    for (n, replica) in replicas.iter().enumerate() {
+        let replica_state = replica.state();
+        let lag = if replica_state == ReplicaState::Online {
+            now_s - replica.ack_at_ms.load(Ordering::Acquire) / 1000
+        } else {
+            0
+        };
+        field(
+            out,
+            &format!("slave{n}"),
+            &format!(
+                "ip={},port={},state={},offset={},lag={lag}",
+                replica.ip,
+                replica.port,
+                replica_state.name(),
+                replica.ack_offset.load(Ordering::Acquire),
+            ),
+        );
+    }
     fields(
         out,
         &[
-            ("role", &"master"),
-            ("connected_slaves", &0),
             ("master_failover_state", &"no-failover"),
-            ("master_replid", &state.replid()),
-            ("master_replid2", &"0".repeat(40)),
-            ("master_repl_offset", &0),
-            ("second_repl_offset", &-1),
-            ("repl_backlog_active", &0),
-            ("repl_backlog_size", &0),
-            ("repl_backlog_first_byte_offset", &0),
-            ("repl_backlog_histlen", &0),
+            ("master_replid", &stream.replid),
+            ("master_replid2", &stream.replid2),
+            ("master_repl_offset", &stream.offset),
+            ("second_repl_offset", &stream.second_offset),
+            ("repl_backlog_active", &(stream.backlog_active as u8)),
+            ("repl_backlog_size", &stream.backlog_size),
+            ("repl_backlog_first_byte_offset", &stream.backlog_first_byte),
+            ("repl_backlog_histlen", &stream.backlog_histlen),
         ],
     );
 }

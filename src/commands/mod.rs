@@ -204,7 +204,7 @@ impl<'k> Ctx<'_, 'k> {
 fn log_for_aof(ctx: &mut Ctx, args: &[Vec<u8>], changed: bool) {
     let log = &ctx.state.aof.log;
     let replaced = ctx.propagate.take();
-    if !log.is_enabled() {
+    if !log.is_wanted() {
         return;
     }
     let commands = match replaced {
@@ -221,6 +221,16 @@ fn log_for_aof(ctx: &mut Ctx, args: &[Vec<u8>], changed: bool) {
     }
     if let Some(offset) = log.append(&logged_atomically(db, &commands)) {
         ctx.client.aof_offset = offset;
+    }
+    note_repl_offset(ctx);
+}
+
+/// Remembers how far the replication stream reached after this client's
+/// write (Redis's `woff`): what its WAIT waits for.
+fn note_repl_offset(ctx: &mut Ctx) {
+    let replication = &ctx.state.aof.log.replication;
+    if replication.is_active() {
+        ctx.client.repl_offset = replication.offset();
     }
 }
 
@@ -276,6 +286,7 @@ pub fn log_block(ctx: &mut Ctx, collected: &[(usize, Vec<Vec<u8>>)], wrap: bool)
     if let Some(offset) = ctx.state.aof.log.append(&block) {
         ctx.client.aof_offset = offset;
     }
+    note_repl_offset(ctx);
 }
 
 /// A command's result stored at `dest`, or, when it is empty (`None`),
@@ -390,6 +401,13 @@ pub fn process(
     } else if let Some(err) = may_write(cmd_flags, client)
         .then(|| crate::state::saving::writes_refused(state))
         .flatten()
+    {
+        Some(err)
+    } else if let Some(err) = (cmd_flags & flags::WRITE != 0
+        || (cmd_flags & flags::RUNS_QUEUE != 0
+            && client.multi.as_ref().is_some_and(|m| queued_have(m, flags::WRITE))))
+    .then(|| crate::state::replication::write_refusal(state, client))
+    .flatten()
     {
         Some(err)
     } else if client.pubsub.total() > 0 && !out.is_resp3() && !cmd.has(flags::ALLOW_SUBSCRIBED) {

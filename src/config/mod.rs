@@ -127,6 +127,40 @@ pub struct Config {
     /// Output-buffer limits per client class, indexed by [`ObufClass`].
     pub client_output_buffer_limit: [ObufLimit; 3],
 
+    // Replication.
+    /// Send full syncs straight from the snapshot to replicas that can read them (the `$EOF:` form).
+    pub repl_diskless_sync: bool,
+    /// How much of the replication stream is kept for partial resyncs.
+    pub repl_backlog_size: i64,
+    /// Seconds without replicas after which the backlog is freed (0: never).
+    pub repl_backlog_ttl: i64,
+    /// Seconds between the PINGs a master sends its replicas.
+    pub repl_ping_replica_period: i64,
+    /// Seconds of silence after which a replication link is considered down.
+    pub repl_timeout: i64,
+    /// The password a replica authenticates to its master with.
+    pub masterauth: String,
+    /// The user a replica authenticates to its master as.
+    pub masteruser: String,
+    /// A replica refuses writes from its clients.
+    pub replica_read_only: bool,
+    /// A replica whose link is down still answers (else MASTERDOWN).
+    pub replica_serve_stale_data: bool,
+    /// Writes are refused unless this many replicas are connected and recent.
+    pub min_replicas_to_write: i64,
+    /// Seconds since its last ACK within which a replica counts for `min-replicas-to-write`.
+    pub min_replicas_max_lag: i64,
+    /// Sentinel's preference when choosing a replica to promote (0: never).
+    pub replica_priority: i64,
+    /// Whether Sentinel lists this replica.
+    pub replica_announced: bool,
+    /// The address a replica announces to its master.
+    pub replica_announce_ip: String,
+    /// The port a replica announces to its master.
+    pub replica_announce_port: i64,
+    /// The master this server replicates at start-up.
+    pub replicaof: Option<(String, u16)>,
+
     // Memory.
     /// Memory limit in bytes (0: none); past it, keys are evicted by
     /// `maxmemory_policy` before commands run.
@@ -241,6 +275,22 @@ impl Default for Config {
             proto_max_bulk_len: 512 << 20,
             client_query_buffer_limit: 1 << 30,
             client_output_buffer_limit: DEFAULT_OBUF_LIMITS,
+            repl_diskless_sync: true,
+            repl_backlog_size: 1 << 20,
+            repl_backlog_ttl: 60 * 60,
+            repl_ping_replica_period: 10,
+            repl_timeout: 60,
+            masterauth: "".into(),
+            masteruser: "".into(),
+            replica_read_only: true,
+            replica_serve_stale_data: true,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag: 10,
+            replica_priority: 100,
+            replica_announced: true,
+            replica_announce_ip: "".into(),
+            replica_announce_port: 0,
+            replicaof: None,
             maxmemory: 0,
             maxmemory_policy: Policy::NoEviction,
             lfu_log_factor: 10,
@@ -401,7 +451,7 @@ impl Config {
             if p.name == "repl-backlog-size" {
                 // Redis's apply step resizes the backlog, never below its
                 // minimum (at start-up the value is kept as given).
-                next.inert.repl_backlog_size = next.inert.repl_backlog_size.max(16 * 1024);
+                next.repl_backlog_size = next.repl_backlog_size.max(16 * 1024);
             }
         }
         next.normalize();

@@ -200,7 +200,7 @@ pub static PARAMS: &[Param] = &[
     yes_no!("lazyfree-lazy-user-del", None, INERT, inert.lazyfree_lazy_user_del),
     yes_no!("lazyfree-lazy-user-flush", None, INERT, inert.lazyfree_lazy_user_flush),
     yes_no!("repl-disable-tcp-nodelay", None, INERT, inert.repl_disable_tcp_nodelay),
-    yes_no!("repl-diskless-sync", None, INERT, inert.repl_diskless_sync),
+    yes_no!("repl-diskless-sync", None, 0, repl_diskless_sync),
     yes_no!("aof-rewrite-incremental-fsync", None, INERT, inert.aof_rewrite_incremental_fsync),
     yes_no!("no-appendfsync-on-rewrite", None, 0, no_appendfsync_on_rewrite),
     yes_no!("cluster-require-full-coverage", None, INERT, inert.cluster_require_full_coverage),
@@ -210,8 +210,8 @@ pub static PARAMS: &[Param] = &[
     yes_no!("aof-timestamp-enabled", None, INERT, inert.aof_timestamp_enabled),
     yes_no!("cluster-replica-no-failover", Some("cluster-slave-no-failover"), INERT, inert.cluster_replica_no_failover),
     yes_no!("replica-lazy-flush", Some("slave-lazy-flush"), INERT, inert.replica_lazy_flush),
-    yes_no!("replica-serve-stale-data", Some("slave-serve-stale-data"), INERT, inert.replica_serve_stale_data),
-    yes_no!("replica-read-only", Some("slave-read-only"), INERT, inert.replica_read_only),
+    yes_no!("replica-serve-stale-data", Some("slave-serve-stale-data"), 0, replica_serve_stale_data),
+    yes_no!("replica-read-only", Some("slave-read-only"), 0, replica_read_only),
     yes_no!("replica-ignore-maxmemory", Some("slave-ignore-maxmemory"), INERT, inert.replica_ignore_maxmemory),
     yes_no!("jemalloc-bg-thread", None, INERT, inert.jemalloc_bg_thread),
     yes_no!("activedefrag", None, INERT, inert.activedefrag, check check::active_defrag),
@@ -225,7 +225,7 @@ pub static PARAMS: &[Param] = &[
     yes_no!("use-exit-on-panic", None, HIDDEN | INERT, inert.use_exit_on_panic),
     yes_no!("disable-thp", None, IMMUTABLE | INERT, inert.disable_thp),
     yes_no!("cluster-allow-replica-migration", None, INERT, inert.cluster_allow_replica_migration),
-    yes_no!("replica-announced", None, INERT, inert.replica_announced),
+    yes_no!("replica-announced", None, 0, replica_announced),
     yes_no!("latency-tracking", None, 0, latency_tracking),
     yes_no!("aof-disable-auto-gc", None, INERT, inert.aof_disable_auto_gc),
     yes_no!("replica-ignore-disk-write-errors", None, INERT, inert.replica_ignore_disk_write_errors),
@@ -233,8 +233,8 @@ pub static PARAMS: &[Param] = &[
     text!("aclfile", None, IMMUTABLE | INERT, inert.aclfile, EmptyIsValue),
     text!("unixsocket", None, IMMUTABLE | INERT, inert.unixsocket, EmptyIsNone),
     text!("pidfile", None, IMMUTABLE, pidfile, EmptyIsNone),
-    text!("replica-announce-ip", Some("slave-announce-ip"), INERT, inert.replica_announce_ip, EmptyIsNone),
-    text!("masteruser", None, SENSITIVE | INERT, inert.masteruser, EmptyIsNone),
+    text!("replica-announce-ip", Some("slave-announce-ip"), 0, replica_announce_ip, EmptyIsNone),
+    text!("masteruser", None, SENSITIVE, masteruser, EmptyIsNone),
     text!("cluster-announce-ip", None, INERT, inert.cluster_announce_ip, EmptyIsNone),
     text!("cluster-config-file", None, IMMUTABLE | INERT, inert.cluster_config_file, EmptyIsValue),
     text!("cluster-announce-hostname", None, INERT, inert.cluster_announce_hostname, EmptyIsNone, check check::announced_hostname),
@@ -250,7 +250,7 @@ pub static PARAMS: &[Param] = &[
     text!("proc-title-template", None, INERT, inert.proc_title_template, EmptyIsValue, check check::proc_title_template),
     text!("bind-source-addr", None, INERT, inert.bind_source_addr, EmptyIsNone),
     text!("logfile", None, IMMUTABLE, logfile, EmptyIsValue),
-    text!("masterauth", None, SENSITIVE | INERT, inert.masterauth, EmptyIsNone),
+    text!("masterauth", None, SENSITIVE, masterauth, EmptyIsNone),
     text!("requirepass", None, SENSITIVE, requirepass, EmptyIsNone),
 
     choice!("supervised", None, IMMUTABLE, supervised, Supervised::NAMES),
@@ -284,26 +284,26 @@ pub static PARAMS: &[Param] = &[
     number!("active-defrag-threshold-upper", None, INERT, inert.active_defrag_threshold_upper, Signed 0, 1000, Integer),
     number!("lfu-log-factor", None, 0, lfu_log_factor, Signed 0, INT_MAX, Integer),
     number!("lfu-decay-time", None, 0, lfu_decay_time, Signed 0, INT_MAX, Integer),
-    number!("replica-priority", Some("slave-priority"), INERT, inert.replica_priority, Signed 0, INT_MAX, Integer),
+    number!("replica-priority", Some("slave-priority"), 0, replica_priority, Signed 0, INT_MAX, Integer),
     number!("repl-diskless-sync-delay", None, INERT, inert.repl_diskless_sync_delay, Signed 0, INT_MAX, Integer),
     number!("maxmemory-samples", None, INERT, inert.maxmemory_samples, Signed 1, INT_MAX, Integer),
     number!("maxmemory-eviction-tenacity", None, INERT, inert.maxmemory_eviction_tenacity, Signed 0, 100, Integer),
     number!("timeout", None, 0, timeout, Signed 0, INT_MAX, Integer),
-    number!("replica-announce-port", Some("slave-announce-port"), INERT, inert.replica_announce_port, Signed 0, 65535, Integer),
+    number!("replica-announce-port", Some("slave-announce-port"), 0, replica_announce_port, Signed 0, 65535, Integer),
     number!("tcp-backlog", None, IMMUTABLE, tcp_backlog, Signed 0, INT_MAX, Integer),
     number!("cluster-port", None, IMMUTABLE | INERT, inert.cluster_port, Signed 0, 65535, Integer),
     number!("cluster-announce-bus-port", None, INERT, inert.cluster_announce_bus_port, Signed 0, 65535, Integer),
     number!("cluster-announce-port", None, INERT, inert.cluster_announce_port, Signed 0, 65535, Integer),
     number!("cluster-announce-tls-port", None, INERT, inert.cluster_announce_tls_port, Signed 0, 65535, Integer),
-    number!("repl-timeout", None, INERT, inert.repl_timeout, Signed 1, INT_MAX, Integer),
-    number!("repl-ping-replica-period", Some("repl-ping-slave-period"), INERT, inert.repl_ping_replica_period, Signed 1, INT_MAX, Integer),
+    number!("repl-timeout", None, 0, repl_timeout, Signed 1, INT_MAX, Integer),
+    number!("repl-ping-replica-period", Some("repl-ping-slave-period"), 0, repl_ping_replica_period, Signed 1, INT_MAX, Integer),
     number!("list-compress-depth", None, INERT, inert.list_compress_depth, Signed 0, INT_MAX, Integer),
     number!("rdb-key-save-delay", None, HIDDEN | INERT, inert.rdb_key_save_delay, Signed INT_MIN, INT_MAX, Integer),
     number!("key-load-delay", None, HIDDEN | INERT, inert.key_load_delay, Signed INT_MIN, INT_MAX, Integer),
     number!("active-expire-effort", None, INERT, inert.active_expire_effort, Signed 1, 10, Integer),
     number!("hz", None, 0, hz, Signed 0, INT_MAX, Integer),
-    number!("min-replicas-to-write", Some("min-slaves-to-write"), INERT, inert.min_replicas_to_write, Signed 0, INT_MAX, Integer),
-    number!("min-replicas-max-lag", Some("min-slaves-max-lag"), INERT, inert.min_replicas_max_lag, Signed 0, INT_MAX, Integer),
+    number!("min-replicas-to-write", Some("min-slaves-to-write"), 0, min_replicas_to_write, Signed 0, INT_MAX, Integer),
+    number!("min-replicas-max-lag", Some("min-slaves-max-lag"), 0, min_replicas_max_lag, Signed 0, INT_MAX, Integer),
     number!("watchdog-period", None, HIDDEN | INERT, inert.watchdog_period, Signed 0, INT_MAX, Integer),
     number!("shutdown-timeout", None, INERT, inert.shutdown_timeout, Signed 0, INT_MAX, Integer),
     number!("repl-diskless-sync-max-replicas", None, INERT, inert.repl_diskless_sync_max_replicas, Signed 0, INT_MAX, Integer),
@@ -319,7 +319,7 @@ pub static PARAMS: &[Param] = &[
     number!("latency-monitor-threshold", None, 0, latency_monitor_threshold, Signed 0, LONG_MAX, Integer),
     number!("proto-max-bulk-len", None, 0, proto_max_bulk_len, Signed 1024 * 1024, LONG_MAX, Memory),
     number!("stream-node-max-entries", None, 0, stream_node_max_entries, Signed 0, LONG_MAX, Integer),
-    number!("repl-backlog-size", None, INERT, inert.repl_backlog_size, Signed 1, LONG_MAX, Memory),
+    number!("repl-backlog-size", None, 0, repl_backlog_size, Signed 1, LONG_MAX, Memory),
     number!("maxmemory", None, 0, maxmemory, Unsigned 0, ULLONG_MAX, Memory),
     number!("cluster-link-sendbuf-limit", None, INERT, inert.cluster_link_sendbuf_limit, Unsigned 0, ULLONG_MAX, Memory),
     number!("hash-max-listpack-entries", Some("hash-max-ziplist-entries"), 0, hash_max_listpack_entries, Unsigned 0, LONG_MAX, Integer),
@@ -333,7 +333,7 @@ pub static PARAMS: &[Param] = &[
     number!("tracking-table-max-keys", None, 0, tracking_table_max_keys, Unsigned 0, LONG_MAX, Integer),
     number!("client-query-buffer-limit", None, 0, client_query_buffer_limit, Unsigned 1024 * 1024, LONG_MAX, Memory),
     number!("maxmemory-clients", None, INERT, inert.maxmemory_clients, Signed -100, LONG_MAX, MemoryOrPercent),
-    number!("repl-backlog-ttl", None, INERT, inert.repl_backlog_ttl, Signed 0, LONG_MAX, Integer),
+    number!("repl-backlog-ttl", None, 0, repl_backlog_ttl, Signed 0, LONG_MAX, Integer),
     number!("auto-aof-rewrite-min-size", None, 0, auto_aof_rewrite_min_size, Signed 0, LONG_MAX, Memory),
     number!("loading-process-events-interval-bytes", None, HIDDEN | INERT, inert.loading_process_events_interval_bytes, Signed 1024, INT_MAX, Integer),
 
@@ -364,7 +364,7 @@ pub static PARAMS: &[Param] = &[
     special!("oom-score-adj-values", None, MULTI_ARG, oom_score_adj_values),
     special!("notify-keyspace-events", None, 0, notify_keyspace_events),
     special!("bind", None, MULTI_ARG, bind),
-    special!("replicaof", Some("slaveof"), IMMUTABLE | MULTI_ARG | INERT, replicaof),
+    special!("replicaof", Some("slaveof"), IMMUTABLE | MULTI_ARG, replicaof),
     special!("latency-tracking-info-percentiles", None, MULTI_ARG, latency_percentiles),
 ];
 
@@ -1022,26 +1022,26 @@ mod special {
             let [host, port] = args else {
                 return Err("wrong number of arguments".into());
             };
-            c.inert.replicaof = None;
+            c.replicaof = None;
             if host.eq_ignore_ascii_case("no") && port.eq_ignore_ascii_case("one") {
                 return Ok(());
             }
             let port = c_strtoll(port, 10)
                 .filter(|p| (0..=65535).contains(p))
                 .ok_or("Invalid master port")?;
-            c.inert.replicaof = Some((host.to_string(), port as u16));
+            c.replicaof = Some((host.to_string(), port as u16));
             Ok(())
         }
 
         pub fn get(c: &Config) -> String {
-            match &c.inert.replicaof {
+            match &c.replicaof {
                 Some((host, port)) => format!("{host} {port}"),
                 None => String::new(),
             }
         }
 
         pub fn rewrite(c: &Config, state: &mut RewriteState) {
-            match &c.inert.replicaof {
+            match &c.replicaof {
                 Some((host, port)) => {
                     let line = format!("replicaof {} {port}", word(host));
                     state.rewrite_line("replicaof", line, true)

@@ -247,6 +247,9 @@ pub struct AofLog {
     /// Fsyncs are left to the operating system for now
     /// (`no-appendfsync-on-rewrite` while a rewrite runs).
     pub fsync_paused: AtomicBool,
+    /// The replication stream: everything appended here is fed to it too,
+    /// in the same call, so both see one key's writes in the same order.
+    pub replication: super::replication::Replication,
 }
 
 struct LogState {
@@ -285,6 +288,7 @@ impl Default for AofLog {
             last_write_error: Mutex::new(String::new()),
             appended: AtomicU64::new(0),
             fsync_paused: AtomicBool::new(false),
+            replication: Default::default(),
         }
     }
 }
@@ -292,6 +296,13 @@ impl Default for AofLog {
 impl AofLog {
     pub fn is_enabled(&self) -> bool {
         self.enabled.load(Ordering::Acquire)
+    }
+
+    /// True if writes must be propagated at all: to the file, or to the
+    /// replication stream.
+    #[inline]
+    pub fn is_wanted(&self) -> bool {
+        self.is_enabled() || self.replication.is_active()
     }
 
     /// Starts logging to `file` (an open incr file); commands from now on
@@ -337,7 +348,11 @@ impl AofLog {
     /// whole). Returns the offset the caller must see written before it
     /// replies, or `None` when logging is off.
     pub fn append(&self, commands: &[Logged<'_>]) -> Option<u64> {
-        if !self.is_enabled() || commands.is_empty() {
+        if commands.is_empty() {
+            return None;
+        }
+        self.replication.feed(commands);
+        if !self.is_enabled() {
             return None;
         }
         let mut state = self.state.lock();

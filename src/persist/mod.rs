@@ -8,11 +8,14 @@
 //! - [`ziplist`]: the older compact encodings (ziplist, zipmap) that dumps
 //!   from Redis 6.2 and earlier hold.
 //! - [`snapshot`]: saving the keyspace to a dump file and loading it back.
+//! - [`replication`]: the replication stream a master keeps: its ID and
+//!   offset, the backlog, each replica's unsent bytes.
 
 pub mod aof;
 pub mod crc64;
 pub mod listpack;
 pub mod lzf;
 pub mod rdb;
+pub mod replication;
 pub mod snapshot;
 pub mod ziplist;

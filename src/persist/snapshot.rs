@@ -107,6 +107,48 @@ pub fn save_to_bytes(ks: &Keyspace, opts: &SaveOptions, with_data: bool) -> io::
     Ok(result?.0)
 }
 
+/// A snapshot marked and not written yet: a replica's full sync marks it
+/// (registering the replica at that point, so that it receives every write
+/// after it), then streams it wherever the transfer goes. Dropped unwritten,
+/// it is cancelled.
+pub struct Marked<'a> {
+    ks: &'a Keyspace,
+    counts: Vec<(usize, usize)>,
+    written: bool,
+}
+
+/// Marks a point-in-time snapshot, running `at_mark` at that point with
+/// every shard locked. The caller serializes snapshots, as for [`save`].
+pub fn mark<'a>(ks: &'a Keyspace, at_mark: impl FnOnce()) -> Marked<'a> {
+    let counts = ks.begin_snapshot_with(at_mark);
+    Marked {
+        ks,
+        counts,
+        written: false,
+    }
+}
+
+impl Marked<'_> {
+    /// Writes the snapshot as RDB to `out`; returns it flushed, with the
+    /// number of keys written.
+    pub fn write_to<W: io::Write>(mut self, opts: &SaveOptions, out: W) -> io::Result<(W, usize)> {
+        self.written = true;
+        let result = write_snapshot(self.ks, Some(&self.counts), opts, out);
+        if result.is_err() {
+            self.ks.cancel_snapshot();
+        }
+        result
+    }
+}
+
+impl Drop for Marked<'_> {
+    fn drop(&mut self) {
+        if !self.written {
+            self.ks.cancel_snapshot();
+        }
+    }
+}
+
 /// Writes the header, the functions and (given the marked snapshot's
 /// per-database counts) every key to `out`; returns it flushed, with the
 /// number of keys written.

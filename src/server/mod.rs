@@ -22,7 +22,9 @@
 //! channel. The pool's size is fixed by `maxclients`; only idle memory is
 //! saved by not starting threads nobody needs.
 
+pub mod from_master;
 pub mod load;
+pub mod to_replica;
 pub mod worker;
 
 use std::io::{self, Write};
@@ -110,9 +112,6 @@ impl Server {
         if config.syslog_enabled {
             log.enable_syslog(&config.syslog_ident, config.syslog_facility);
         }
-        if config.inert.replicaof.is_some() {
-            log.warning("replicaof is set, but replication is not available: serving as a master");
-        }
         let listeners = Listeners::bind(&config.binding(), &log)?;
         let commands = crate::commands::registry().len();
         let mut state = State::new(config, listeners, log, commands);
@@ -123,6 +122,10 @@ impl Server {
         install_tracking(&state);
         // The AOF, when enabled, wins over the dump, as in Redis.
         load::load_at_startup(&state)?;
+        let master = state.config().replicaof.clone();
+        if let Some((host, port)) = master {
+            crate::state::replication::follow(&state, host, port);
+        }
         Ok(Server { state })
     }
 
@@ -169,6 +172,11 @@ impl Server {
                 .expect("spawn saver");
             scope
                 .builder()
+                .name("sedis-replication".into())
+                .spawn(|_| from_master::run(state))
+                .expect("spawn replication link");
+            scope
+                .builder()
                 .name("sedis-cron".into())
                 .spawn(|_| cron::run(state))
                 .expect("spawn cron");
@@ -189,6 +197,7 @@ impl Server {
             state.sessions.close_all();
             // Commands waiting out a CLIENT PAUSE see the shutdown.
             state.pause.wake_all();
+            state.repl.wake_link();
             state.keyspace().reaper.shutdown();
             saving::stop_saver(state);
             appendonly::flush_at_exit(state);

@@ -21,6 +21,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::commands;
+use super::to_replica;
 use crate::error::CommandError;
 use crate::resp::{Limits, Protocol, ReplyWriter, RequestParser};
 use crate::store::{LockPlan, Mode};
@@ -175,6 +176,12 @@ impl Connection<'_> {
                 }
                 self.execute(&args);
                 self.parser.recycle(args);
+                // SYNC or PSYNC made this connection a replica needing a
+                // full sync: the replies so far go first, then the RDB.
+                if let Some(sync) = self.client.full_sync.take() {
+                    self.flush(&mut writer)?;
+                    to_replica::full_sync(self.state, &self.client, sync, &mut writer)?;
+                }
                 // A blocking command with nothing to pop: send what earlier
                 // commands replied, then sleep until it is served or gives up.
                 if self.client.blocking.pending.is_some() {
@@ -262,7 +269,14 @@ impl Connection<'_> {
     /// publishers wake, and the socket together: no polling interval.
     fn wait_subscribed(&mut self, writer: &mut TcpStream) -> io::Result<bool> {
         let waker = self.client.blocking.waker(self.client.handle.fd)?;
+        let mut stream = Vec::new();
         loop {
+            if let Some(replica) = self.client.replica.clone() {
+                self.flush(writer)?;
+                if !to_replica::send_stream(self.state, &replica, &mut stream, writer)? {
+                    return Ok(false);
+                }
+            }
             if let Some(inbox) = self.client.pubsub.inbox() {
                 let more = inbox.drain_into(&mut self.out, FLUSH_THRESHOLD);
                 self.flush(writer)?;
@@ -385,7 +399,10 @@ impl Connection<'_> {
         if self.client.reply_mode == ReplyMode::SkipNext {
             self.client.reply_mode = ReplyMode::Skip;
         }
-        self.out.set_silenced(self.client.reply_mode.silences());
+        // A replica's connection carries the stream: nothing it sends is
+        // answered.
+        self.out
+            .set_silenced(self.client.reply_mode.silences() || self.client.replica.is_some());
         let reply_start = self.out.len();
         let (state, client, out) = (self.state, &mut self.client, &mut self.out);
         let previous = tracking::set_current(client.id);
@@ -480,6 +497,14 @@ impl Connection<'_> {
     /// Releases everything the connection held.
     fn finish(&mut self) {
         abandon(self.state, &mut self.client);
+        if self.client.replica.is_some() {
+            self.state
+                .replication()
+                .remove(self.client.id, crate::clock::unix_ms());
+            self.state
+                .log
+                .notice(&format!("Connection with replica {} lost.", self.client.handle.addr));
+        }
         if self.client.tracking.sink.is_some() {
             self.state.tracking.remove_client(self.client.id);
         }

@@ -87,6 +87,8 @@ pub struct Metrics {
 /// Runs the periodic task until shutdown is requested.
 pub fn run(state: &State) {
     let mut last_sample = Instant::now();
+    let mut last_second = Instant::now();
+    let mut seconds: i64 = 0;
     loop {
         let period = Duration::from_millis(1000 / u64::from(state.config().hz.clamp(1, 500)));
         if state.shutdown.wait_timeout(period) {
@@ -96,6 +98,11 @@ pub fn run(state: &State) {
         if now.duration_since(last_sample) >= SAMPLE_EVERY {
             last_sample = now;
             sample(state, now);
+        }
+        if now.duration_since(last_second) >= Duration::from_secs(1) {
+            last_second = now;
+            seconds += 1;
+            super::replication::cron(state, seconds);
         }
         state.note_memory_usage();
         state.migrate_targets.close_idle(now);

@@ -13,6 +13,8 @@
 //! - [`cron`]: the periodic task (INFO's instantaneous rates, memory peak).
 //! - [`tracking`]: client-side caching, the keys clients cached and their
 //!   invalidation messages.
+//! - [`replication`]: the master this server follows, if any, and the sync
+//!   counters.
 
 pub mod appendonly;
 pub mod cron;
@@ -21,6 +23,7 @@ pub mod histogram;
 pub mod saving;
 pub mod latency;
 pub mod pause;
+pub mod replication;
 pub mod session;
 pub mod shutdown;
 pub mod slowlog;
@@ -195,6 +198,8 @@ pub struct State {
     pub rdb: saving::RdbStatus,
     /// The append-only file.
     pub aof: appendonly::AofState,
+    /// The master this server follows, and the sync counters.
+    pub repl: replication::ReplicationState,
     /// `maxmemory` and its policy, mirrored for the check before every
     /// command.
     pub memory: eviction::MemoryLimit,
@@ -210,10 +215,6 @@ pub struct State {
     pub started_unix_ms: i64,
     /// 40 hex characters, new each start (INFO's `run_id`).
     pub run_id: String,
-    /// The replication ID (INFO's `master_replid`), new each start as in
-    /// Redis; nothing replicates yet, but tools expect one. DEBUG
-    /// CHANGE-REPL-ID replaces it.
-    replid: Mutex<String>,
     /// The connections MIGRATE keeps to its targets.
     pub migrate_targets: crate::net::migrate::TargetCache,
     /// Rates sampled by the periodic task (INFO's `instantaneous_*`).
@@ -294,6 +295,7 @@ impl State {
             lastsave: AtomicI64::new(unix_ms() / 1000),
             rdb: Default::default(),
             aof: Default::default(),
+            repl: Default::default(),
             memory,
             password_set: AtomicBool::new(password_set),
             listeners,
@@ -302,7 +304,6 @@ impl State {
             started: Instant::now(),
             started_unix_ms: unix_ms(),
             run_id: new_run_id(),
-            replid: Mutex::new(new_run_id()),
             migrate_targets: Default::default(),
             metrics: Metrics::default(),
             memory_peak: AtomicUsize::new(0),
@@ -315,12 +316,17 @@ impl State {
 
     /// The replication ID (INFO's `master_replid`).
     pub fn replid(&self) -> String {
-        self.replid.lock().clone()
+        self.replication().replid()
+    }
+
+    /// The replication stream: what replicas receive.
+    pub fn replication(&self) -> &crate::persist::replication::Replication {
+        &self.aof.log.replication
     }
 
     /// A new replication ID (DEBUG CHANGE-REPL-ID).
     pub fn change_replid(&self) {
-        *self.replid.lock() = new_run_id();
+        self.replication().change_replid();
     }
 
     pub fn keyspace(&self) -> &Keyspace {
@@ -400,6 +406,11 @@ impl State {
         let maxmemory = config.maxmemory;
         self.memory.update(maxmemory, config.maxmemory_policy);
         sync_access_mode(&self.keyspace, &config);
+        self.repl.sync_config(&config);
+        self.aof
+            .log
+            .replication
+            .set_backlog_size(config.repl_backlog_size.max(1) as usize);
         drop(config);
         if maxmemory != was_maxmemory && maxmemory > 0 {
             // As Redis does: a lower limit takes effect at once.
@@ -524,8 +535,5 @@ fn sync_observers(
 }
 
 fn new_run_id() -> String {
-    let mut rng = crate::rng::Rng::new();
-    (0..40)
-        .map(|_| char::from(b"0123456789abcdef"[rng.below(16) as usize]))
-        .collect()
+    crate::persist::replication::new_replid()
 }

@@ -92,6 +92,19 @@ pub struct Session {
     pub close_after_reply: bool,
     /// What `REPLCONF rdb-only` / `rdb-filter-only` asked of a SYNC.
     pub replica_request: ReplicaRequest,
+    /// The replication offset this client's last write reached (WAIT waits
+    /// for replicas to acknowledge it).
+    pub repl_offset: u64,
+    /// Set once SYNC or PSYNC made this connection one of our replicas.
+    pub replica: Option<Arc<crate::persist::replication::Replica>>,
+    /// A full sync SYNC or PSYNC asked for: the connection runs it after
+    /// the command, as only it has the socket.
+    pub full_sync: Option<FullSync>,
+    /// This is the link to our own master: its commands are applied, never
+    /// answered, and not refused on a read-only replica.
+    pub is_master: bool,
+    /// The master asked for an acknowledgement (`REPLCONF GETACK`).
+    pub ack_requested: bool,
     pub reply_mode: ReplyMode,
     pub name: Vec<u8>,
     /// CLIENT NO-EVICT: exempt from client eviction (shown as flag `e`).
@@ -131,6 +144,11 @@ impl Session {
             watched: Vec::new(),
             close_after_reply: false,
             replica_request: ReplicaRequest::default(),
+            repl_offset: 0,
+            replica: None,
+            full_sync: None,
+            is_master: false,
+            ack_requested: false,
             reply_mode: ReplyMode::On,
             name: Vec::new(),
             no_evict: false,
@@ -150,6 +168,7 @@ impl Session {
     /// as its socket.
     pub fn listens(&self) -> bool {
         self.monitor
+            || self.replica.is_some()
             || self.pubsub.total() > 0
             || self.tracking.on
             || self.tracking.sink.as_ref().is_some_and(|s| s.resp3())
@@ -158,7 +177,8 @@ impl Session {
     /// True if the idle timeout does not apply (subscribers and monitors
     /// wait for messages, as in Redis; a tracking client still times out).
     pub fn exempt_from_timeout(&self) -> bool {
-        self.monitor || self.pubsub.total() > 0
+        // A replica's link is watched by `repl-timeout` instead.
+        self.monitor || self.pubsub.total() > 0 || self.replica.is_some()
     }
 
     /// True if this client must authenticate before running most commands.
@@ -171,6 +191,12 @@ impl Session {
         let mut bits = 0;
         if self.monitor {
             bits |= flag::MONITOR;
+        }
+        if self.replica.is_some() {
+            bits |= flag::REPLICA;
+        }
+        if self.is_master {
+            bits |= flag::MASTER;
         }
         if self.pubsub.total() > 0 {
             bits |= flag::PUBSUB;
@@ -246,9 +272,24 @@ pub struct BlockedCall {
     pub took_us: u64,
 }
 
+/// A full synchronization to run for a new replica.
+#[derive(Debug, Clone, Copy)]
+pub struct FullSync {
+    /// PSYNC (answered `+FULLRESYNC <replid> <offset>` first), not SYNC.
+    pub psync: bool,
+}
+
 /// What a connection that will send SYNC asked for with REPLCONF.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct ReplicaRequest {
+    /// `listening-port`: where the replica accepts connections.
+    pub listening_port: u16,
+    /// `ip-address`: the address the replica announces.
+    pub ip_address: Option<String>,
+    /// `capa eof`: it can read the diskless transfer's `$EOF:` form.
+    pub capa_eof: bool,
+    /// `capa psync2`: it understands `+CONTINUE <new replid>`.
+    pub capa_psync2: bool,
     /// The RDB only, no command stream after it (`rdb-only 1`).
     pub rdb_only: bool,
     /// Leave the keys out (`rdb-filter-only`, with or without
@@ -431,10 +472,16 @@ pub mod flag {
     pub const BROKEN_REDIRECT: u16 = 1 << 8;
     /// `B`: tracking in BCAST mode.
     pub const BCAST: u16 = 1 << 9;
+    /// One of our replicas (`S`).
+    pub const REPLICA: u16 = 1 << 10;
+    /// The link to our master (`M`).
+    pub const MASTER: u16 = 1 << 11;
 
     /// Letters in the order Redis prints them.
     const LETTERS: &[(u16, char)] = &[
         (MONITOR, 'O'),
+        (REPLICA, 'S'),
+        (MASTER, 'M'),
         (PUBSUB, 'P'),
         (MULTI, 'x'),
         (BLOCKED, 'b'),

@@ -60,6 +60,8 @@
 //!   servers.
 //! - `migrate`: MIGRATE between the servers, and its replies against
 //!   Redis's.
+//! - `replication`: each server replicating the other, chains, partial
+//!   resyncs, WAIT.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -73,6 +75,7 @@ mod migrate;
 mod observe;
 mod persistence;
 mod redis;
+mod replication;
 mod run;
 mod script;
 mod servers;

@@ -99,6 +99,15 @@ impl RedisServer {
     /// [`RedisServer::start_in`], with `appendonly yes` if `aof` (loading
     /// the append-only file there instead).
     pub fn start_with(dir: Option<&Path>, aof: bool) -> RedisServer {
+        Self::start_full(dir, aof, &[])
+    }
+
+    /// A scratch redis-server with extra directives (`--replicaof` ...).
+    pub fn start_args(extra: &[&str]) -> RedisServer {
+        Self::start_full(None, false, extra)
+    }
+
+    fn start_full(dir: Option<&Path>, aof: bool, extra: &[&str]) -> RedisServer {
         let binary = redis_server_binary();
         on_a_free_port(|port| {
             let dir = match dir {
@@ -112,6 +121,7 @@ impl RedisServer {
                 .args(["--daemonize", "no", "--loglevel", "warning"])
                 // Scripts compare DEBUG DIGEST, PROTOCOL and the like.
                 .args(["--enable-debug-command", "yes"])
+                .args(extra)
                 .arg("--dir")
                 .arg(&dir)
                 .stdin(Stdio::null())
