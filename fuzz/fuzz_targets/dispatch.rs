@@ -53,8 +53,8 @@ fn world() -> &'static World {
             .filter(|c| {
                 (!c.has(flags::BLOCKING) || BLOCK_OPTIONAL.contains(&c.name))
                     // MIGRATE would wait on connections for as long as
-                    // its timeout says.
-                    && !matches!(c.name, "debug" | "shutdown" | "quit" | "pfselftest" | "migrate")
+                    // its timeout says, WAIT for replicas that never come.
+                    && !matches!(c.name, "debug" | "shutdown" | "quit" | "pfselftest" | "migrate" | "wait")
             })
             .map(|c| c.name.as_bytes())
             .collect();

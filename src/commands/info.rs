@@ -672,7 +672,7 @@ fn replication_section(src: &Sources, out: &mut String) {
     let stream = state.replication().status();
     let replicas = state.replication().replicas();
     let master = state.repl.master();
-    field(out, "role", &if master.is_some() { "slave" } else { "master" });
+    field(out, "role", if master.is_some() { "slave" } else { "master" });
     if let Some(master) = &master {
         let up = master.state == LinkState::Connected;
         fields(
@@ -717,7 +717,7 @@ fn replication_section(src: &Sources, out: &mut String) {
             let down = master
                 .down_since
                 .map_or(-1, |since| since.elapsed().as_secs() as i64);
-            field(out, "master_link_down_since_seconds", &down);
+            field(out, "master_link_down_since_seconds", down);
         }
         fields(
             out,
@@ -728,12 +728,12 @@ fn replication_section(src: &Sources, out: &mut String) {
             ],
         );
     }
-    field(out, "connected_slaves", &replicas.len());
+    field(out, "connected_slaves", replicas.len());
     if config.min_replicas_to_write > 0 && config.min_replicas_max_lag > 0 {
         field(
             out,
             "min_slaves_good_slaves",
-            &crate::state::replication::good_replicas(state, &config),
+            crate::state::replication::good_replicas(state, &config),
         );
     }
     let now_s = crate::clock::unix_ms() / 1000;
@@ -747,7 +747,7 @@ fn replication_section(src: &Sources, out: &mut String) {
         field(
             out,
             &format!("slave{n}"),
-            &format!(
+            format!(
                 "ip={},port={},state={},offset={},lag={lag}",
                 replica.ip,
                 replica.port,

@@ -217,6 +217,8 @@ pub fn follow(state: &super::State, host: String, port: u16) {
     state.update_config(|c| c.replicaof = Some((host.clone(), port)));
     state.repl.follow(host, port);
     state.replication().set_replica(true);
+    // A replica's keys expire by its master's DELs, not by its own reaper.
+    state.keyspace().reaper.set_active(false);
     disconnect_replicas(state);
 }
 
@@ -228,6 +230,7 @@ pub fn promote(state: &super::State) {
     let replication = state.replication();
     replication.shift_replid();
     replication.set_replica(false);
+    state.keyspace().reaper.set_active(true);
     disconnect_replicas(state);
 }
 

@@ -73,6 +73,12 @@ const NOT_RANDOMISED: &[&str] = &[
     "migrate",
     // VERSION 5 and 6 draw at random.
     "lolwut",
+    // Replication: REPLICAOF would make either server a replica of some
+    // address (and read-only), and WAIT for replicas that do not exist
+    // blocks; `tests/compat/replication.rs` covers them.
+    "replicaof",
+    "slaveof",
+    "wait",
     // Replication: REPLCONF ACK has no reply; a SYNC ends the connection.
     "replconf",
     "sync",

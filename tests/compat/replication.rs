@@ -105,7 +105,9 @@ fn wait_in_sync(master: &mut Conn, replica: &mut Conn) {
             && info_field(master, "replication", "master_repl_offset")
                 == info_field(replica, "replication", "master_repl_offset")
     });
-    until("the same dataset on both", || digest(master) == digest(replica));
+    until("the same dataset on both", || {
+        digest(master) == digest(replica)
+    });
 }
 
 fn sedis_master_to_redis_replica(diskless: bool) {
@@ -165,13 +167,25 @@ fn redis_master_to_sedis_replica(diskless: bool) {
     );
     assert_eq!(String::from_utf8_lossy(&role), expected);
     // Cutting the link: the replica comes back with a partial resync.
-    let partial_before: u64 = info_field(&mut m, "stats", "sync_partial_ok").parse().unwrap();
-    assert_eq!(call(&mut r, &["CLIENT", "KILL", "TYPE", "master"]), b":1\r\n");
+    let partial_before: u64 = info_field(&mut m, "stats", "sync_partial_ok")
+        .parse()
+        .unwrap();
+    assert_eq!(
+        call(&mut r, &["CLIENT", "KILL", "TYPE", "master"]),
+        b":1\r\n"
+    );
     call(&mut m, &["SET", "after-cut", "1"]);
     until("a partial resync", || {
-        info_field(&mut m, "stats", "sync_partial_ok").parse::<u64>().unwrap() > partial_before
+        info_field(&mut m, "stats", "sync_partial_ok")
+            .parse::<u64>()
+            .unwrap()
+            > partial_before
     });
-    assert_eq!(info_field(&mut m, "stats", "sync_full"), "1", "no second full sync");
+    assert_eq!(
+        info_field(&mut m, "stats", "sync_full"),
+        "1",
+        "no second full sync"
+    );
     wait_in_sync(&mut m, &mut r);
     // Promotion keeps the data and the old history as the second ID.
     let old_id = info_field(&mut r, "replication", "master_replid");
@@ -231,7 +245,11 @@ fn sedis_replicates_sedis() {
     run_all(&mut m, LATER);
     wait_in_sync(&mut m, &mut r);
     let role = text(&mut m, &["ROLE"]);
-    let line = format!("$9\r\n127.0.0.1\r\n${}\r\n{}\r\n", port.to_string().len(), port);
+    let line = format!(
+        "$9\r\n127.0.0.1\r\n${}\r\n{}\r\n",
+        port.to_string().len(),
+        port
+    );
     assert!(role.starts_with("*3\r\n$6\r\nmaster\r\n"), "{role}");
     let _ = line;
     assert_eq!(info_field(&mut m, "replication", "connected_slaves"), "1");
