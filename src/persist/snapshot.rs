@@ -131,7 +131,18 @@ pub fn mark<'a>(ks: &'a Keyspace, at_mark: impl FnOnce()) -> Marked<'a> {
 impl Marked<'_> {
     /// Writes the snapshot as RDB to `out`; returns it flushed, with the
     /// number of keys written.
-    pub fn write_to<W: io::Write>(mut self, opts: &SaveOptions, out: W) -> io::Result<(W, usize)> {
+    /// Without `with_data`, only the header and the functions are written
+    /// (a replica's `rdb-filter-only`).
+    pub fn write_to<W: io::Write>(
+        mut self,
+        opts: &SaveOptions,
+        out: W,
+        with_data: bool,
+    ) -> io::Result<(W, usize)> {
+        if !with_data {
+            // Dropping the mark cancels the snapshot.
+            return write_snapshot(self.ks, None, opts, out);
+        }
         self.written = true;
         let result = write_snapshot(self.ks, Some(&self.counts), opts, out);
         if result.is_err() {

@@ -41,7 +41,12 @@ pub fn full_sync(
         .log
         .notice(&format!("Replica {peer} asks for synchronization"));
     let diskless = state.config().repl_diskless_sync && client.replica_request.capa_eof;
-    let opts = saving::save_options(state);
+    let request = &client.replica_request;
+    let mut opts = saving::save_options(state);
+    if request.exclude_functions {
+        opts.functions.clear();
+    }
+    let with_data = !request.exclude_data;
     let started = Instant::now();
     // One snapshot at a time: this waits for a BGSAVE in progress.
     let saving = state.rdb.saving_lock();
@@ -61,7 +66,7 @@ pub fn full_sync(
         let mark = crate::persist::replication::new_replid();
         writer.write_all(format!("$EOF:{mark}\r\n").as_bytes())?;
         let out = BufWriter::with_capacity(64 * 1024, Counting::new(&*writer));
-        let (mut out, _) = marked.write_to(&opts, out)?;
+        let (mut out, _) = marked.write_to(&opts, out, with_data)?;
         out.write_all(mark.as_bytes())?;
         out.flush()?;
         let sent = out.get_ref().bytes;
@@ -69,7 +74,7 @@ pub fn full_sync(
         // Loading: the stream waits for the first ACK.
         sent
     } else {
-        let (rdb, _) = marked.write_to(&opts, Vec::new())?;
+        let (rdb, _) = marked.write_to(&opts, Vec::new(), with_data)?;
         drop(saving);
         writer.write_all(format!("${}\r\n", rdb.len()).as_bytes())?;
         writer.write_all(&rdb)?;
