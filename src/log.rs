@@ -5,7 +5,7 @@
 //! 12345:M 24 Nov 2026 12:00:00.123 * Ready to accept connections tcp
 //! ```
 //!
-//! PID, role (`M`: the main server), local time with milliseconds, then a
+//! PID, role (`M`: a master, `S`: a replica), local time with milliseconds, then a
 //! level mark: `.` debug, `-` verbose, `*` notice, `#` warning.
 
 use std::fs::{File, OpenOptions};
@@ -73,6 +73,8 @@ pub struct Logger {
     file: Option<Mutex<File>>,
     /// Lines also go to syslog (`syslog-enabled`).
     syslog: bool,
+    /// The server replicates a master (the role letter `S`).
+    replica: std::sync::atomic::AtomicBool,
 }
 
 impl Logger {
@@ -86,6 +88,7 @@ impl Logger {
         };
         Ok(Logger {
             level: AtomicU8::new(level as u8),
+            replica: std::sync::atomic::AtomicBool::new(false),
             file,
             syslog: false,
         })
@@ -110,6 +113,12 @@ impl Logger {
         self.syslog = true;
     }
 
+    /// Lines say `S` instead of `M` while the server is a replica, as
+    /// Redis's do.
+    pub fn set_replica(&self, replica: bool) {
+        self.replica.store(replica, Ordering::Relaxed);
+    }
+
     pub fn set_level(&self, level: LogLevel) {
         self.level.store(level as u8, Ordering::Relaxed);
     }
@@ -122,8 +131,9 @@ impl Logger {
         if !self.enabled(level) {
             return;
         }
+        let role = if self.replica.load(Ordering::Relaxed) { 'S' } else { 'M' };
         let line = format!(
-            "{}:M {} {} {}\n",
+            "{}:{role} {} {} {}\n",
             std::process::id(),
             timestamp(),
             level.mark(),

@@ -118,3 +118,98 @@ fn a_functions_only_filter_leaves_the_keys_out() {
         "and not in the filtered one"
     );
 }
+
+/// A replica whose master is out of reach, with `replica-serve-stale-data
+/// no`, answers MASTERDOWN to data commands and still answers INFO.
+#[test]
+fn a_stale_replica_can_refuse_to_serve() {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let replica = TestServer::with_config(|c| {
+        c.replicaof = Some(("127.0.0.1".into(), port));
+        c.replica_serve_stale_data = false;
+        c.dir = temp_dir("stale-replica").to_string_lossy().into_owned();
+    });
+    let mut c = replica.raw();
+    assert_eq!(
+        c.call(&["GET", "k"]),
+        b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n"
+    );
+    assert!(c.call(&["INFO", "replication"]).starts_with(b"$"));
+    assert_eq!(
+        c.call(&["CONFIG", "SET", "replica-serve-stale-data", "yes"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(c.call(&["GET", "k"]), b"$-1\r\n");
+    assert_eq!(
+        c.call(&["SET", "k", "v"]),
+        b"-READONLY You can't write against a read only replica.\r\n"
+    );
+    let role = c.call(&["ROLE"]);
+    let expected = format!("*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:{port}\r\n");
+    assert!(role.starts_with(expected.as_bytes()), "{role:?}");
+    assert_eq!(
+        c.call(&["WAIT", "1", "0"]).get(..31),
+        Some(&b"-ERR WAIT cannot be used with r"[..])
+    );
+}
+
+/// `min-replicas-to-write`: writes are refused until enough replicas are
+/// connected and have acknowledged recently.
+#[test]
+fn writes_wait_for_enough_good_replicas() {
+    let master = TestServer::with_config(|c| {
+        c.min_replicas_to_write = 1;
+        c.min_replicas_max_lag = 10;
+    });
+    let mut m = master.raw();
+    assert_eq!(
+        m.call(&["SET", "k", "v"]),
+        b"-NOREPLICAS Not enough good replicas to write.\r\n"
+    );
+    assert_eq!(m.call(&["GET", "k"]), b"$-1\r\n");
+    let port = master.addr.port();
+    let replica = TestServer::with_config(|c| {
+        c.replicaof = Some(("127.0.0.1".into(), port));
+        c.dir = temp_dir("good-replica").to_string_lossy().into_owned();
+    });
+    common::eventually("the replica to come online", || {
+        m.call(&["SET", "k", "v"]) == b"+OK\r\n"
+    });
+    let mut r = replica.raw();
+    common::eventually("the write to reach the replica", || {
+        r.call(&["GET", "k"]) == b"$1\r\nv\r\n"
+    });
+    assert_eq!(m.call(&["WAIT", "1", "0"]), b":1\r\n");
+}
+
+/// What Sentinel sends to reconfigure a server is accepted at queue time
+/// (a refused command would abort the transaction and the failover with
+/// it), and the server follows its new master after EXEC.
+#[test]
+fn sentinels_reconfiguration_transaction_is_queued_whole() {
+    let master = TestServer::start();
+    let port = master.addr.port().to_string();
+    let server = TestServer::with_config(|c| {
+        c.dir = temp_dir("sentinel-tx").to_string_lossy().into_owned();
+    });
+    let mut c = server.raw();
+    assert_eq!(c.call(&["MULTI"]), b"+OK\r\n");
+    for cmd in [
+        &["SLAVEOF", "127.0.0.1", &port][..],
+        &["CONFIG", "REWRITE"],
+        &["CLIENT", "KILL", "TYPE", "normal"],
+        &["CLIENT", "KILL", "TYPE", "pubsub"],
+    ] {
+        assert_eq!(c.call(cmd), b"+QUEUED\r\n", "{cmd:?}");
+    }
+    c.cmd(&["EXEC"]);
+    // CLIENT KILL TYPE normal closes this very connection (SKIPME applies
+    // to ID filters only), so the EXEC reply may not arrive.
+    let mut other = server.raw();
+    common::eventually("the server to follow its master", || {
+        String::from_utf8_lossy(&other.call(&["INFO", "replication"]))
+            .contains("master_link_status:up")
+    });
+}

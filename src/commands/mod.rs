@@ -410,6 +410,11 @@ pub fn process(
     .flatten()
     {
         Some(err)
+    } else if let Some(err) = (!cmd.has(flags::STALE) && !client.is_master)
+        .then(|| crate::state::replication::stale_refusal(state))
+        .flatten()
+    {
+        Some(err)
     } else if client.pubsub.total() > 0 && !out.is_resp3() && !cmd.has(flags::ALLOW_SUBSCRIBED) {
         Some(CommandError::err(format_args!(
             "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",

@@ -147,6 +147,16 @@ fn publish_kind(ctx: &mut Ctx, kind: Kind, args: &[Vec<u8>]) -> CommandResult {
         .state
         .pubsub
         .publish(kind, &args[1], &args[2], Some(own));
+    // Replicas get published messages too (their own subscribers hear
+    // them), as in Redis; the append-only file does not.
+    let replication = ctx.state.replication();
+    if replication.is_active() {
+        let logged = crate::persist::aof::Logged {
+            db: Some(ctx.client.db),
+            argv: args,
+        };
+        replication.feed(&[logged]);
+    }
     ctx.out.int(receivers as i64);
     Ok(())
 }

@@ -270,6 +270,12 @@ impl State {
         memory.update(config.maxmemory, config.maxmemory_policy);
         let scripts = crate::scripting::Engine::new();
         let script_status = scripts.status();
+        let repl = replication::ReplicationState::default();
+        repl.sync_config(&config);
+        let aof = appendonly::AofState::default();
+        aof.log
+            .replication
+            .set_backlog_size(config.repl_backlog_size.max(1) as usize);
         State {
             keyspace: {
                 let keyspace = Keyspace::new(config.databases);
@@ -294,8 +300,8 @@ impl State {
             config_epoch: AtomicU64::new(0),
             lastsave: AtomicI64::new(unix_ms() / 1000),
             rdb: Default::default(),
-            aof: Default::default(),
-            repl: Default::default(),
+            aof,
+            repl,
             memory,
             password_set: AtomicBool::new(password_set),
             listeners,

@@ -68,6 +68,11 @@ pub struct ReplicationState {
     /// off), and `replica-read-only`, mirrored for the check before every
     /// write.
     pub min_replicas: AtomicU64,
+    /// The link to our master is up (mirrors `Master::state`, for the
+    /// MASTERDOWN check before every command).
+    pub link_up: std::sync::atomic::AtomicBool,
+    /// `replica-serve-stale-data no`, mirrored.
+    pub refuse_stale: std::sync::atomic::AtomicBool,
     /// `replica-read-only no` (false, the default, reads as "yes").
     pub writable: std::sync::atomic::AtomicBool,
     /// Bytes read from our master and written to our replicas.
@@ -94,6 +99,8 @@ impl ReplicationState {
         self.min_replicas.store(min, Ordering::Release);
         self.writable
             .store(!config.replica_read_only, Ordering::Release);
+        self.refuse_stale
+            .store(!config.replica_serve_stale_data, Ordering::Release);
     }
 
     /// True if this server replicates a master.
@@ -123,6 +130,7 @@ impl ReplicationState {
             client_id: None,
         });
         drop(master);
+        self.link_up.store(false, Ordering::Release);
         self.cut_link();
         self.changed.notify_all();
         generation
@@ -132,6 +140,7 @@ impl ReplicationState {
     pub fn unfollow(&self) -> bool {
         self.generation.fetch_add(1, Ordering::AcqRel);
         let was = self.master.lock().take().is_some();
+        self.link_up.store(false, Ordering::Release);
         self.cut_link();
         self.changed.notify_all();
         was
@@ -184,6 +193,8 @@ impl ReplicationState {
         match master.as_mut() {
             Some(m) if m.generation == generation => {
                 change(m);
+                self.link_up
+                    .store(m.state == LinkState::Connected, Ordering::Release);
                 true
             }
             _ => false,
@@ -217,6 +228,7 @@ pub fn follow(state: &super::State, host: String, port: u16) {
     state.update_config(|c| c.replicaof = Some((host.clone(), port)));
     state.repl.follow(host, port);
     state.replication().set_replica(true);
+    state.log.set_replica(true);
     // A replica's keys expire by its master's DELs, not by its own reaper.
     state.keyspace().reaper.set_active(false);
     disconnect_replicas(state);
@@ -230,6 +242,7 @@ pub fn promote(state: &super::State) {
     let replication = state.replication();
     replication.shift_replid();
     replication.set_replica(false);
+    state.log.set_replica(false);
     state.keyspace().reaper.set_active(true);
     disconnect_replicas(state);
 }
@@ -325,4 +338,17 @@ pub fn write_refusal(
         ));
     }
     None
+}
+
+/// `MASTERDOWN` for a command that needs up-to-date data, on a replica
+/// whose link is down with `replica-serve-stale-data no`.
+pub fn stale_refusal(state: &super::State) -> Option<crate::error::CommandError> {
+    (state.repl.refuse_stale.load(Ordering::Acquire)
+        && state.replication().is_replica()
+        && !state.repl.link_up.load(Ordering::Acquire))
+    .then(|| {
+        crate::error::CommandError::canned(
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+        )
+    })
 }
