@@ -11,7 +11,7 @@ export RUSTC_BOOTSTRAP=1
 # Every target must build: a run below only filters libFuzzer's output, so
 # a target that failed to compile would otherwise pass unnoticed.
 cargo fuzz build -s none
-for target in request_parser glob rdb_loader aof_loader dispatch config lua_reply script_flags function_payload restore_payload hll; do
+for target in request_parser glob rdb_loader aof_loader dispatch config lua_reply script_flags function_payload restore_payload hll replication_stream; do
   # libFuzzer adds what it finds to the first corpus directory: the scratch
   # one (ignored by git), never the committed seeds.
   mkdir -p "corpus/$target"

@@ -46,7 +46,8 @@
 //! ```
 //!
 //! - `server`: the listener, the worker pool, one connection's read →
-//!   execute → reply loop, and loading the data at start-up.
+//!   execute → reply loop, loading the data at start-up, and replication's
+//!   connections (a replica's on the master, the link to a master).
 //! - `commands`: the command table and dispatcher (arity, auth,
 //!   transactions, locking), then one module per command family. A command
 //!   runs for a session; it needs no socket.
@@ -59,7 +60,8 @@
 //! - `config`: every Redis 7.0 directive, files, CONFIG SET and REWRITE.
 //!   `channels`: subscribers, message delivery, keyspace notifications.
 //!   `process`: daemonizing, the pid file, supervisors, the OOM score.
-//! - `persist`: RDB and AOF in Redis's formats, point-in-time snapshots.
+//! - `persist`: RDB and AOF in Redis's formats, point-in-time snapshots,
+//!   the replication stream and its backlog.
 //! - `resp`: requests in (multibulk and inline), replies out (RESP2 and
 //!   RESP3). `net`: listening sockets, waiting on a socket or a wake-up,
 //!   MIGRATE's connections to its targets.

@@ -89,33 +89,26 @@ fn link(state: &State, master: &Master) -> io::Result<()> {
     };
     send(&mut writer, &["PSYNC", &replid, &offset.to_string()])?;
     let reply = read_line(&mut reader)?;
-    if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
-        let mut words = rest.split(' ');
-        let (Some(id), Some(offset)) = (words.next(), words.next()) else {
-            return Err(io::Error::other(format!("bad FULLRESYNC reply: {reply}")));
-        };
-        let offset: u64 = offset
-            .parse()
-            .map_err(|_| io::Error::other(format!("bad FULLRESYNC offset: {reply}")))?;
-        state.log.notice(&format!(
-            "Full resync from master: {id}:{offset}"
-        ));
-        state.repl.update(generation, |m| m.state = LinkState::Sync);
-        receive_rdb(state, generation, &mut reader)?;
-        replication.adopt(id, offset);
-        state.log.notice("MASTER <-> REPLICA sync: Finished with success");
-    } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
-        let id = rest.trim();
-        if !id.is_empty() {
-            replication.continue_with(id);
+    match parse_psync_reply(&reply).map_err(io::Error::other)? {
+        PsyncReply::Full { replid: id, offset } => {
+            state
+                .log
+                .notice(&format!("Full resync from master: {id}:{offset}"));
+            state.repl.update(generation, |m| m.state = LinkState::Sync);
+            receive_rdb(state, generation, &mut reader)?;
+            replication.adopt(&id, offset);
+            state
+                .log
+                .notice("MASTER <-> REPLICA sync: Finished with success");
         }
-        state.log.notice(
-            "Successful partial resynchronization with master. MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.",
-        );
-    } else {
-        return Err(io::Error::other(format!(
-            "unexpected reply to PSYNC: {reply}"
-        )));
+        PsyncReply::Continue { replid } => {
+            if let Some(id) = replid {
+                replication.continue_with(&id);
+            }
+            state.log.notice(
+                "Successful partial resynchronization with master. MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.",
+            );
+        }
     }
     apply_stream(state, generation, reader, writer, stream)
 }
@@ -189,49 +182,41 @@ fn handshake(
 /// everything this server held.
 fn receive_rdb(state: &State, generation: u64, reader: &mut BufReader<TcpStream>) -> io::Result<()> {
     let header = read_line(reader)?;
-    let Some(size) = header.strip_prefix('$') else {
-        return Err(io::Error::other(format!(
-            "bad protocol from MASTER, the first byte is not '$': {header}"
-        )));
-    };
     let mut rdb = Vec::new();
-    if let Some(mark) = size.strip_prefix("EOF:") {
-        let mark = mark.as_bytes().to_vec();
-        state.repl.update(generation, |m| m.transfer_size = -1);
-        let mut chunk = vec![0u8; 1 << 16];
-        loop {
-            let n = reader.read(&mut chunk)?;
-            if n == 0 {
-                return Err(io::ErrorKind::UnexpectedEof.into());
-            }
-            rdb.extend_from_slice(&chunk[..n]);
-            progress(state, generation, rdb.len());
-            if rdb.len() >= mark.len() && rdb.ends_with(&mark) {
-                rdb.truncate(rdb.len() - mark.len());
-                break;
+    let mut chunk = vec![0u8; 1 << 16];
+    match parse_transfer_header(&header).map_err(io::Error::other)? {
+        Transfer::Eof(mark) => {
+            state.repl.update(generation, |m| m.transfer_size = -1);
+            loop {
+                let n = reader.read(&mut chunk)?;
+                if n == 0 {
+                    return Err(io::ErrorKind::UnexpectedEof.into());
+                }
+                rdb.extend_from_slice(&chunk[..n]);
+                progress(state, generation, rdb.len());
+                if strip_eof_mark(&mut rdb, &mark) {
+                    break;
+                }
             }
         }
-    } else {
-        let len: usize = size
-            .parse()
-            .map_err(|_| io::Error::other(format!("bad RDB length from MASTER: {header}")))?;
-        state
-            .repl
-            .update(generation, |m| m.transfer_size = len as i64);
-        state.log.notice(&format!(
-            "MASTER <-> REPLICA sync: receiving {len} bytes from master to disk"
-        ));
-        // Read as it arrives: the length is the master's word, not memory
-        // to set aside before the bytes exist.
-        let mut chunk = vec![0u8; 1 << 16];
-        while rdb.len() < len {
-            let want = (len - rdb.len()).min(chunk.len());
-            let n = reader.read(&mut chunk[..want])?;
-            if n == 0 {
-                return Err(io::ErrorKind::UnexpectedEof.into());
+        Transfer::Disk(len) => {
+            state
+                .repl
+                .update(generation, |m| m.transfer_size = len as i64);
+            state.log.notice(&format!(
+                "MASTER <-> REPLICA sync: receiving {len} bytes from master to disk"
+            ));
+            // Read as it arrives: the length is the master's word, not
+            // memory to set aside before the bytes exist.
+            while (rdb.len() as u64) < len {
+                let want = (len - rdb.len() as u64).min(chunk.len() as u64) as usize;
+                let n = reader.read(&mut chunk[..want])?;
+                if n == 0 {
+                    return Err(io::ErrorKind::UnexpectedEof.into());
+                }
+                rdb.extend_from_slice(&chunk[..n]);
+                progress(state, generation, rdb.len());
             }
-            rdb.extend_from_slice(&chunk[..n]);
-            progress(state, generation, rdb.len());
         }
     }
     state
@@ -399,6 +384,79 @@ fn apply_as(
     }
 }
 
+/// The master's answer to PSYNC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PsyncReply {
+    /// `+FULLRESYNC <replid> <offset>`: an RDB follows.
+    Full { replid: String, offset: u64 },
+    /// `+CONTINUE [<replid>]`: the stream continues from our offset (with
+    /// the master's ID, if it changed).
+    Continue { replid: Option<String> },
+}
+
+/// Reads the master's answer to PSYNC; anything else (an error, an old
+/// master's reply) is the reason the link fails.
+pub fn parse_psync_reply(line: &str) -> Result<PsyncReply, String> {
+    if let Some(rest) = line.strip_prefix("+FULLRESYNC ") {
+        let mut words = rest.split(' ');
+        return match (words.next(), words.next().map(str::parse::<u64>)) {
+            (Some(id), Some(Ok(offset))) if id.len() == 40 => Ok(PsyncReply::Full {
+                replid: id.to_string(),
+                offset,
+            }),
+            _ => Err(format!("bad FULLRESYNC reply from master: {line}")),
+        };
+    }
+    if let Some(rest) = line.strip_prefix("+CONTINUE") {
+        let id = rest.trim();
+        return match id.len() {
+            0 => Ok(PsyncReply::Continue { replid: None }),
+            40 => Ok(PsyncReply::Continue {
+                replid: Some(id.to_string()),
+            }),
+            _ => Err(format!("bad CONTINUE reply from master: {line}")),
+        };
+    }
+    Err(format!("unexpected reply to PSYNC from master: {line}"))
+}
+
+/// How the RDB of a full sync arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transfer {
+    /// `$<length>`: that many bytes.
+    Disk(u64),
+    /// `$EOF:<40 bytes>`: bytes until the same 40 bytes end them.
+    Eof(Vec<u8>),
+}
+
+/// Reads the line that starts the RDB transfer (Redis's
+/// `readSyncBulkPayload`: the mark is exactly 40 bytes).
+pub fn parse_transfer_header(line: &str) -> Result<Transfer, String> {
+    let Some(size) = line.strip_prefix('$') else {
+        return Err(format!(
+            "bad protocol from MASTER, the first byte is not '$' (we received '{line}'), are you sure the host and port are right?"
+        ));
+    };
+    if let Some(mark) = size.strip_prefix("EOF:") {
+        if mark.len() != 40 {
+            return Err(format!("bad EOF mark from MASTER: {line}"));
+        }
+        return Ok(Transfer::Eof(mark.as_bytes().to_vec()));
+    }
+    size.parse::<u64>()
+        .map(Transfer::Disk)
+        .map_err(|_| format!("bad RDB length from MASTER: {line}"))
+}
+
+/// True once `rdb` ends with the transfer's mark, which is then cut off.
+pub fn strip_eof_mark(rdb: &mut Vec<u8>, mark: &[u8]) -> bool {
+    if rdb.len() >= mark.len() && rdb.ends_with(mark) {
+        rdb.truncate(rdb.len() - mark.len());
+        return true;
+    }
+    false
+}
+
 fn send_ack(writer: &mut TcpStream, offset: u64) -> io::Result<()> {
     send(writer, &["REPLCONF", "ACK", &offset.to_string()])
 }
@@ -426,5 +484,54 @@ fn read_line(reader: &mut BufReader<TcpStream>) -> io::Result<String> {
         if !line.is_empty() {
             return Ok(String::from_utf8_lossy(&line).into_owned());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "0123456789abcdef0123456789abcdef01234567";
+
+    #[test]
+    fn psync_replies() {
+        assert_eq!(
+            parse_psync_reply(&format!("+FULLRESYNC {ID} 42")),
+            Ok(PsyncReply::Full {
+                replid: ID.into(),
+                offset: 42
+            })
+        );
+        assert_eq!(
+            parse_psync_reply("+CONTINUE"),
+            Ok(PsyncReply::Continue { replid: None })
+        );
+        assert_eq!(
+            parse_psync_reply(&format!("+CONTINUE {ID}")),
+            Ok(PsyncReply::Continue {
+                replid: Some(ID.into())
+            })
+        );
+        for bad in ["+FULLRESYNC x 1", "+FULLRESYNC", "-ERR no", "+CONTINUE short", ""] {
+            assert!(parse_psync_reply(bad).is_err(), "{bad}");
+        }
+        assert!(parse_psync_reply(&format!("+FULLRESYNC {ID} -1")).is_err());
+    }
+
+    #[test]
+    fn transfer_headers_and_the_eof_mark() {
+        assert_eq!(parse_transfer_header("$12"), Ok(Transfer::Disk(12)));
+        assert_eq!(
+            parse_transfer_header(&format!("$EOF:{ID}")),
+            Ok(Transfer::Eof(ID.as_bytes().to_vec()))
+        );
+        for bad in ["12", "$-1", "$EOF:short", "$x"] {
+            assert!(parse_transfer_header(bad).is_err(), "{bad}");
+        }
+        let mut rdb = b"REDIS".to_vec();
+        assert!(!strip_eof_mark(&mut rdb, ID.as_bytes()));
+        rdb.extend_from_slice(ID.as_bytes());
+        assert!(strip_eof_mark(&mut rdb, ID.as_bytes()));
+        assert_eq!(rdb, b"REDIS");
     }
 }

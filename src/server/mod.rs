@@ -13,6 +13,10 @@
 //!   its sleep while a blocking command waits.
 //! - [`load`]: loading the data at start-up (the append-only file, replayed
 //!   through the dispatcher, or the dump).
+//! - [`to_replica`]: a replica's connection on this master: the full sync,
+//!   then the command stream.
+//! - [`from_master`]: the link to our own master when this server is a
+//!   replica: the handshake, the RDB, applying the stream.
 //!
 //! What the threads share, and the periodic tasks they run, are in
 //! [`crate::state`]; the sockets in [`crate::net`].
