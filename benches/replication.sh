@@ -3,8 +3,9 @@
 # one run on this machine:
 #   1. a full sync of 1M keys (DEBUG POPULATE), disk and diskless forms:
 #      seconds from REPLICAOF until the replica's link is up with every key;
-#   2. replication lag under redis-benchmark SET load at 50 clients: the
-#      master's offset minus the replica's, sampled every 50 ms (bytes);
+#   2. replication lag under redis-benchmark SET load at 50 clients: how
+#      long a write on the master takes to be readable on the replica
+#      (benches/repl_lag.py, a probe every 20 ms);
 #   3. the master's SET throughput with one replica attached, as a ratio of
 #      its throughput alone.
 #
@@ -64,22 +65,16 @@ load() { # load KIND WITH_REPLICA: throughput, and lag samples if replicated
   if [ "$replicated" = yes ]; then
     start "$kind" $r --replicaof 127.0.0.1 $m
     until [ "$(field $r master_link_status)" = up ]; do sleep 0.02; done
-    (while :; do
-      a=$(field $m master_repl_offset); b=$(field $r master_repl_offset)
-      echo $((a - b))
-      sleep 0.05
-    done) > "$work/lag-$kind" 2>/dev/null &
+    python3 benches/repl_lag.py $m $r > "$work/lag-$kind" &
     sampler=$!
   fi
   local rps
   rps=$(redis-benchmark -p $m -t set -c 50 -n "$requests" -r 100000 -d 64 --csv \
-    | tail -1 | cut -d, -f2 | tr -d '"')
+    | tail -1 | tr -d '"' | awk -F, '{ print $2, $7 }')
   if [ "$replicated" = yes ]; then
-    kill $sampler 2>/dev/null || true
-    sort -n "$work/lag-$kind" | awk -v kind="$kind" '
-      { v[NR] = $1; s += $1 }
-      END { printf "lag %s under SET x50: mean %d B, p50 %d B, p99 %d B, max %d B (%d samples)\n",
-            kind, s / NR, v[int(NR * 0.5)], v[int(NR * 0.99)], v[NR], NR }'
+    kill -TERM $sampler 2>/dev/null || true
+    wait $sampler 2>/dev/null || true
+    echo "lag $kind under SET x50: $(cat "$work/lag-$kind")"
     stop $r
   fi
   stop $m
@@ -95,5 +90,7 @@ for kind in redis sedis; do
   out=$(load "$kind" yes)
   echo "$out" | head -n -1
   with=$(echo "$out" | tail -1)
-  echo "SET x50 $kind: alone $alone rps, with a replica $with rps, ratio $(echo "scale=2; $with / $alone" | bc)"
+  read -r alone_rps alone_p99 <<< "$alone"
+  read -r with_rps with_p99 <<< "$with"
+  echo "SET x50 $kind: alone $alone_rps rps (p99 $alone_p99 ms), with a replica $with_rps rps (p99 $with_p99 ms), ratio $(echo "scale=2; $with_rps / $alone_rps" | bc)"
 done

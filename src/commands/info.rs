@@ -518,7 +518,7 @@ fn persistence_section(src: &Sources, out: &mut String) {
     fields(
         out,
         &[
-            ("loading", &0),
+            ("loading", &(state.repl.loading.load(Ordering::Acquire) as u8)),
             ("async_loading", &0),
             ("current_cow_peak", &0),
             ("current_cow_size", &0),

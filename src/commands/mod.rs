@@ -415,6 +415,11 @@ pub fn process(
         .flatten()
     {
         Some(err)
+    } else if let Some(err) = (!cmd.has(flags::LOADING) && !client.is_master)
+        .then(|| crate::state::replication::loading_refusal(state))
+        .flatten()
+    {
+        Some(err)
     } else if client.pubsub.total() > 0 && !out.is_resp3() && !cmd.has(flags::ALLOW_SUBSCRIBED) {
         Some(CommandError::err(format_args!(
             "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",

@@ -249,6 +249,15 @@ fn progress(state: &State, generation: u64, read: usize) {
 /// client sees it half loaded.
 fn load_dump(state: &State, path: &std::path::Path) -> io::Result<()> {
     state.log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
+    // Clients get LOADING until the load ends, however it ends.
+    struct Loading<'a>(&'a std::sync::atomic::AtomicBool);
+    impl Drop for Loading<'_> {
+        fn drop(&mut self) {
+            self.0.store(false, Ordering::Release);
+        }
+    }
+    state.repl.loading.store(true, Ordering::Release);
+    let _loading = Loading(&state.repl.loading);
     let ks = state.keyspace();
     let mut plan = LockPlan::new();
     plan.add_all(ks, Mode::Write);
@@ -365,16 +374,18 @@ fn apply_as(
         let Some(args) = request else {
             continue;
         };
+        let gate = state.repl.apply_gate.read();
         crate::commands::process(state, client, &mut out, &args);
         out.clear();
         parser.recycle(args);
-        if client.ack_requested {
-            client.ack_requested = false;
-            send_ack(writer, replication.offset())?;
-        }
+        let ack = std::mem::take(&mut client.ack_requested).then(|| replication.offset());
         if client.multi.is_none() {
             replication.feed_raw(&unapplied, Some(client.db));
             unapplied.clear();
+        }
+        drop(gate);
+        if let Some(offset) = ack {
+            send_ack(writer, offset)?;
         }
         if last_ack.elapsed() >= Duration::from_secs(1) {
             send_ack(writer, replication.offset())?;

@@ -51,9 +51,13 @@ pub fn full_sync(
     // One snapshot at a time: this waits for a BGSAVE in progress.
     let saving = state.rdb.saving_lock();
     let mut ids = None;
+    // On a replica, not between applying a command of its master and
+    // passing its bytes on.
+    let gate = state.repl.apply_gate.write();
     let marked = snapshot::mark(state.keyspace(), || {
         ids = Some(state.replication().start_full_sync(replica.clone()));
     });
+    drop(gate);
     let (replid, offset) = ids.expect("the mark registers the replica");
     state.log.notice(&format!(
         "Starting BGSAVE for SYNC with target: {}",

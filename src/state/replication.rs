@@ -71,6 +71,9 @@ pub struct ReplicationState {
     /// The link to our master is up (mirrors `Master::state`, for the
     /// MASTERDOWN check before every command).
     pub link_up: std::sync::atomic::AtomicBool,
+    /// A replica is loading its master's RDB: commands not flagged
+    /// `loading` get LOADING meanwhile.
+    pub loading: std::sync::atomic::AtomicBool,
     /// `replica-serve-stale-data no`, mirrored.
     pub refuse_stale: std::sync::atomic::AtomicBool,
     /// `replica-read-only no` (false, the default, reads as "yes").
@@ -83,6 +86,11 @@ pub struct ReplicationState {
     acked: Condvar,
     /// Signalled when the master changes (the link thread sleeps on it).
     changed: Condvar,
+    /// Held (shared) by the link while it applies one of its master's
+    /// commands and passes its bytes on, and (exclusive) by a sub-replica's
+    /// full sync at its snapshot point: so the snapshot never holds a
+    /// command whose bytes the sub-replica will receive again.
+    pub apply_gate: parking_lot::RwLock<()>,
     /// The socket of the link to the master, so that REPLICAOF and CLIENT
     /// KILL can cut a link blocked in a read.
     pub link_socket: Mutex<Option<std::net::TcpStream>>,
@@ -351,4 +359,14 @@ pub fn stale_refusal(state: &super::State) -> Option<crate::error::CommandError>
             "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
         )
     })
+}
+
+/// `LOADING` for a command that cannot run while a replica loads its
+/// master's RDB.
+pub fn loading_refusal(state: &super::State) -> Option<crate::error::CommandError> {
+    state
+        .repl
+        .loading
+        .load(Ordering::Acquire)
+        .then(|| crate::error::CommandError::canned("LOADING Redis is loading the dataset in memory"))
 }
