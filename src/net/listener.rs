@@ -71,6 +71,22 @@ impl Listeners {
         })
     }
 
+    /// No socket at all: a server used only in its own process. A later
+    /// CONFIG SET port or bind binds as usual.
+    pub fn none() -> io::Result<Listeners> {
+        let binding = Binding {
+            addresses: Vec::new(),
+            port: 0,
+            backlog: 0,
+        };
+        Ok(Listeners {
+            sockets: Mutex::new((Vec::new(), binding)),
+            wake: WakePipe::new()?,
+            polling: Mutex::new(Polling::default()),
+            polled: Condvar::new(),
+        })
+    }
+
     /// The first socket's address: the one to connect to.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.sockets

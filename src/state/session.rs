@@ -136,8 +136,8 @@ impl Session {
             no_evict: false,
             query_buffer: 0,
             multi_mem_counted: Cell::new((0, 0)),
+            rng: state.session_rng(handle.id),
             handle,
-            rng: Rng::new(),
             blocking: Default::default(),
             pubsub: Subscriptions::default(),
             tracking: Default::default(),
@@ -505,6 +505,27 @@ impl Sessions {
         });
         self.clients.lock().insert(id, handle.clone());
         Ok(handle)
+    }
+
+    /// Registers a client that runs in the server's own process, with no
+    /// socket (an embedding program's in-process client): listed, killed
+    /// and counted like any other, and local (127.0.0.1, port 0) for the
+    /// checks that trust local clients, as a Unix socket's are.
+    pub fn register_local(&self) -> Arc<SessionHandle> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let local = SocketAddr::from(([127, 0, 0, 1], 0));
+        let handle = Arc::new(SessionHandle {
+            id,
+            addr: local,
+            laddr: local,
+            fd: -1,
+            created: Instant::now(),
+            stream: None,
+            killed: AtomicBool::new(false),
+            info: Mutex::new(SessionInfo::default()),
+        });
+        self.clients.lock().insert(id, handle.clone());
+        handle
     }
 
     /// A handle for an internal client that has no socket and is not listed
