@@ -36,7 +36,7 @@
 //! (`tests/layers.rs` checks every `crate::` path against this list):
 //!
 //! ```text
-//!  6  server (listener, worker pool, connection loop, start-up loading)   client
+//!  6  server (listener, worker pool, connection loop, start-up loading)   client   embed
 //!  5  commands (table, dispatcher, one module per command family)
 //!  4  state (what all threads share, sessions, persistence's upkeep)   scripting
 //!  3  process, config, channels (pub/sub registry, keyspace notifications)
@@ -47,6 +47,9 @@
 //!
 //! - `server`: the listener, the worker pool, one connection's read →
 //!   execute → reply loop, and loading the data at start-up.
+//! - `embed`: sedis inside a program or test: a server started in one
+//!   line, in-process clients on the same dispatcher, a manual clock,
+//!   direct access to the data, injected faults (see [`embed`]).
 //! - `commands`: the command table and dispatcher (arity, auth,
 //!   transactions, locking), then one module per command family. A command
 //!   runs for a session; it needs no socket.
@@ -75,6 +78,7 @@
 pub mod alloc;
 pub mod client;
 pub mod config;
+pub mod embed;
 
 /// Declares the inner modules: private, so `missing_docs` is for the
 /// public API only, and documented for readers of
@@ -92,6 +96,7 @@ inner_modules!(
 );
 
 pub use config::Config;
+pub use embed::{Embedded, LocalClient};
 pub use resp::Frame;
 pub use server::{Server, ServerHandle};
 
