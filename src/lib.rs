@@ -25,10 +25,28 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
+//! Inside a test or a program that wants no socket at all, [`embed`] is
+//! the easier door: a server in one line, clients that run commands in the
+//! calling thread, a clock the test moves, direct access to the data, and
+//! faults on demand:
+//!
+//! ```
+//! use std::time::Duration;
+//! use sedis::{Embedded, Frame};
+//!
+//! let server = Embedded::builder().manual_clock().start()?;
+//! let mut client = server.client();
+//! client.call(&["SET", "token", "t0k3n", "EX", "60"])?;
+//! server.advance(Duration::from_secs(60));
+//! assert_eq!(client.call(&["GET", "token"])?, Frame::NullBulk);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
 //! The public API is small: [`Server`] and its [`ServerHandle`], its
 //! [`Config`] (and the [`config`] types its fields use), the protocol's
-//! [`Frame`], a blocking [`client`], and the counting allocator
-//! ([`alloc`]) behind INFO's `used_memory`.
+//! [`Frame`], [`embed`]'s [`Embedded`] server and [`LocalClient`], a
+//! blocking [`client`] (and its typed [`client::Commands`]), and the
+//! counting allocator ([`alloc`]) behind INFO's `used_memory`.
 //!
 //! ## Layout
 //!

@@ -36,7 +36,8 @@ pub type Result<T> = std::result::Result<T, ReplyError>;
 /// ```
 /// use std::time::Duration;
 ///
-/// let server = sedis::Embedded::start()?;
+/// // A manual clock, so that a TTL read back is exactly what was set.
+/// let server = sedis::Embedded::builder().manual_clock().start()?;
 /// let db = server.db(1);
 /// db.set("name", "sedis")?;
 /// db.hset("user:1", "email", "a@example.com")?;

@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -125,9 +126,24 @@ impl LocalClient {
         // Messages that arrived before the command come before its reply.
         self.collect_messages()?;
         let previous = tracking::set_current(self.session.id);
-        let command =
-            crate::commands::process(&self.state, &mut self.session, &mut self.out, &args);
+        let (state, session, out) = (&*self.state, &mut self.session, &mut self.out);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            crate::commands::process(state, session, out, &args)
+        }));
         tracking::set_current(previous);
+        let command = match outcome {
+            Ok(command) => command,
+            Err(_) => {
+                // A bug, not the caller's fault: answered as a socket
+                // client would be, and the client closed.
+                self.out.clear();
+                self.out.error(&crate::error::CommandError::err(
+                    "internal error while executing the command",
+                ));
+                self.session.close_after_reply = true;
+                None
+            }
+        };
         let name = command.map_or("NULL", |c| c.full_name);
         // Others see this client (CLIENT LIST, INFO's blocked_clients)
         // as of its last command, a wait included.
@@ -146,7 +162,9 @@ impl LocalClient {
         if self.session.close_after_reply {
             self.closed = true;
         }
-        let mut frames = parse_all(&self.out.take())?.into_iter();
+        let frames = parse_all(self.out.buffer());
+        self.out.clear();
+        let mut frames = frames?.into_iter();
         let reply = loop {
             match frames.next() {
                 // RESP3 pushes (invalidations) are messages, not the reply.

@@ -144,6 +144,16 @@ impl Builder {
     /// encodings' limits (128 elements by default) are hash tables whose
     /// order depends on a per-process hash seed: draws from those repeat
     /// within a process, not across processes.
+    ///
+    /// ```
+    /// let draw = || -> std::io::Result<sedis::Frame> {
+    ///     let server = sedis::Embedded::builder().seed(2024).start()?;
+    ///     server.db(0).sadd("deck", ["ace", "king", "queen", "jack", "ten"])?;
+    ///     server.client().call(&["SRANDMEMBER", "deck", "2"])
+    /// };
+    /// assert_eq!(draw()?, draw()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn seed(mut self, seed: u64) -> Builder {
         self.setup.rng_seed = Some(seed);
         self
@@ -241,6 +251,12 @@ impl Embedded {
         session.db = db;
         let args: Vec<Vec<u8>> = args.iter().map(|a| a.to_vec()).collect();
         crate::commands::process(&self.state, session, out, &args);
+        if session.blocking.pending.is_some() {
+            // This client never waits: a blocking command with nothing to
+            // take answers as if its timeout had passed, as inside MULTI.
+            crate::server::worker::abandon(&self.state, session);
+            out.null_array();
+        }
         let reply = Frame::parse(out.buffer())
             .ok()
             .flatten()
@@ -426,6 +442,18 @@ impl Embedded {
     /// Drops every client connection, TCP and in-process, as CLIENT KILL
     /// would: their next call fails (an in-process client blocked in a
     /// command gets the UNBLOCKED error first). Returns how many there were.
+    ///
+    /// ```
+    /// let server = sedis::Embedded::builder().listen().start()?;
+    /// let mut tcp = server.connect()?;
+    /// tcp.call(&["PING"])?; // answered: the server has registered it
+    /// let mut local = server.client();
+    /// assert_eq!(server.disconnect_all(), 2);
+    /// assert!(tcp.call(&["PING"]).is_err());
+    /// assert!(local.call(&["PING"]).is_err());
+    /// assert!(server.client().call(&["PING"]).is_ok(), "new clients are served");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn disconnect_all(&self) -> usize {
         let clients = self.state.sessions.list();
         for client in &clients {
