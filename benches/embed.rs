@@ -53,7 +53,11 @@ fn footprint() {
         // Commands answer at once (they run in the caller's thread); the
         // servers' own threads start alongside. Wait for the last one each
         // starts (the acceptor, or without one the periodic task), by name.
-        let last = if listen { "sedis-acceptor" } else { "sedis-cron" };
+        let last = if listen {
+            "sedis-acceptor"
+        } else {
+            "sedis-cron"
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while named_threads(last) < count && Instant::now() < deadline {
             std::thread::yield_now();
