@@ -468,3 +468,27 @@ fn the_redis_crate_talks_to_an_embedded_server() {
         .unwrap_err();
     assert!(err.to_string().contains("injected"), "{err}");
 }
+
+#[test]
+fn client_kill_ends_an_in_process_clients_wait() {
+    let server = Embedded::start().unwrap();
+    std::thread::scope(|scope| {
+        let mut blocked = server.client();
+        let blocked_id = blocked.id().to_string();
+        let waiting = scope.spawn(move || blocked.call(&["BLPOP", "k", "0"]).is_err());
+        let mut subscriber = server.client();
+        let subscriber_id = subscriber.id().to_string();
+        subscriber.call(&["SUBSCRIBE", "c"]).unwrap();
+        let listening = scope.spawn(move || subscriber.next_message(None).is_err());
+        until_blocked(&server, 1);
+        let mut admin = server.client();
+        for id in [&blocked_id, &subscriber_id] {
+            assert_eq!(
+                admin.call(&["CLIENT", "KILL", "ID", id]).unwrap(),
+                Frame::Integer(1)
+            );
+        }
+        assert!(waiting.join().unwrap(), "the blocked call fails");
+        assert!(listening.join().unwrap(), "the wait for messages fails");
+    });
+}

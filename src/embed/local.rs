@@ -144,6 +144,11 @@ impl LocalClient {
                 None
             }
         };
+        // Once the client has a waker (it blocked or subscribed), a kill
+        // wakes it there, as a socket's hang-up would.
+        if let Some(waker) = self.session.blocking.waker_ref() {
+            let _ = self.session.handle.local_waker.set(waker.clone());
+        }
         let name = command.map_or("NULL", |c| c.full_name);
         // Others see this client (CLIENT LIST, INFO's blocked_clients)
         // as of its last command, a wait included.

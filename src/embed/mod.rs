@@ -459,7 +459,7 @@ impl Embedded {
         for client in &clients {
             client.kill();
             if client.fd < 0 {
-                // No socket to shut: end its wait by hand.
+                // No socket to shut: end its wait by hand, as CLIENT KILL does.
                 self.state.keyspace().blocked.unblock(client.id, true);
             }
         }

@@ -355,6 +355,9 @@ pub struct SessionHandle {
     stream: Option<TcpStream>,
     /// Set by CLIENT KILL; the owner closes the connection when it sees it.
     pub killed: AtomicBool,
+    /// A client with no socket (in-process) has nothing for a kill to
+    /// shut down: its waker, once it has one, is woken instead.
+    pub local_waker: std::sync::OnceLock<Arc<Waker>>,
     /// Fields the owner refreshes after each command.
     pub info: Mutex<SessionInfo>,
 }
@@ -476,6 +479,9 @@ impl SessionHandle {
     pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
         self.close();
+        if let Some(waker) = self.local_waker.get() {
+            waker.wake();
+        }
     }
 }
 
@@ -501,6 +507,7 @@ impl Sessions {
             created: Instant::now(),
             stream: Some(stream.try_clone()?),
             killed: AtomicBool::new(false),
+            local_waker: std::sync::OnceLock::new(),
             info: Mutex::new(SessionInfo::default()),
         });
         self.clients.lock().insert(id, handle.clone());
@@ -522,6 +529,7 @@ impl Sessions {
             created: Instant::now(),
             stream: None,
             killed: AtomicBool::new(false),
+            local_waker: std::sync::OnceLock::new(),
             info: Mutex::new(SessionInfo::default()),
         });
         self.clients.lock().insert(id, handle.clone());
@@ -540,6 +548,7 @@ impl Sessions {
             created: Instant::now(),
             stream: None,
             killed: AtomicBool::new(false),
+            local_waker: std::sync::OnceLock::new(),
             info: Mutex::new(SessionInfo::default()),
         })
     }
