@@ -531,3 +531,34 @@ fn client_kill_ends_an_in_process_clients_wait() {
         assert!(listening.join().unwrap(), "the wait for messages fails");
     });
 }
+
+#[test]
+fn client_side_caching_invalidates_in_process_clients() {
+    let server = Embedded::start().unwrap();
+    let mut cached = server.client();
+    cached.call(&["HELLO", "3"]).unwrap();
+    assert_eq!(cached.call(&["CLIENT", "TRACKING", "ON"]).unwrap(), ok());
+    cached.call(&["GET", "k"]).unwrap();
+    server.client().call(&["SET", "k", "v"]).unwrap();
+    assert_eq!(
+        cached.next_message(Some(Duration::from_secs(10))).unwrap(),
+        Some(Frame::Push(vec![
+            bulk("invalidate"),
+            Frame::Array(vec![bulk("k")])
+        ]))
+    );
+    // BCAST: told of every key with the prefix, after the writer's reply.
+    let mut bcast = server.client();
+    bcast.call(&["HELLO", "3"]).unwrap();
+    bcast
+        .call(&["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "user:"])
+        .unwrap();
+    server.client().call(&["SET", "user:1", "x"]).unwrap();
+    assert_eq!(
+        bcast.next_message(Some(Duration::from_secs(10))).unwrap(),
+        Some(Frame::Push(vec![
+            bulk("invalidate"),
+            Frame::Array(vec![bulk("user:1")])
+        ]))
+    );
+}

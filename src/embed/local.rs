@@ -144,6 +144,7 @@ impl LocalClient {
                 None
             }
         };
+        self.after_tracking(command.map(|c| c.full_name));
         // Once the client has a waker (it blocked or subscribed), a kill
         // wakes it there, as a socket's hang-up would.
         if let Some(waker) = self.session.blocking.waker_ref() {
@@ -167,6 +168,15 @@ impl LocalClient {
         if self.session.close_after_reply {
             self.closed = true;
         }
+        // BCAST invalidations go out at the end of a batch, after its
+        // replies: here every call is a batch.
+        let mut own = tracking::Own {
+            client_id: self.session.id,
+            out: &mut self.out,
+        };
+        self.state
+            .tracking
+            .broadcast(&self.state.sessions, Some(&mut own));
         let frames = parse_all(self.out.buffer());
         self.out.clear();
         let mut frames = frames?.into_iter();
@@ -227,6 +237,29 @@ impl LocalClient {
                 Event::TimedOut => return Ok(None),
                 Event::Woken | Event::Readable | Event::Hangup => {}
             }
+        }
+    }
+
+    /// Client-side caching after a command, as a socket connection does
+    /// it: the invalidations held for this client follow its reply,
+    /// CLIENT CACHING lasts one command, and senders learn the client's
+    /// protocol.
+    fn after_tracking(&mut self, command: Option<&str>) {
+        let tracking = &mut self.session.tracking;
+        let client_command =
+            command.is_some_and(|name| name == "client" || name.starts_with("client|"));
+        if tracking.caching && self.session.multi.is_none() && !client_command {
+            tracking.caching = false;
+        }
+        if let Some(sink) = &tracking.sink {
+            sink.update(self.out.is_resp3(), self.session.pubsub.total() > 0);
+            let mut own = tracking::Own {
+                client_id: self.session.id,
+                out: &mut self.out,
+            };
+            self.state
+                .tracking
+                .after_command(&self.state.sessions, &mut own);
         }
     }
 
