@@ -562,3 +562,16 @@ fn client_side_caching_invalidates_in_process_clients() {
         ]))
     );
 }
+
+#[test]
+fn a_socket_clients_blocking_timeout_follows_the_manual_clock_too() {
+    let server = Embedded::builder().listen().manual_clock().start().unwrap();
+    let mut tcp = server.connect().unwrap();
+    tcp.send(&["XREAD", "BLOCK", "5000", "STREAMS", "s", "$"])
+        .unwrap();
+    until_blocked(&server, 1);
+    server.advance(Duration::from_millis(4999));
+    assert_eq!(blocked_clients(&server), 1, "not yet");
+    server.advance(Duration::from_millis(1));
+    assert_eq!(tcp.read().unwrap(), Frame::NullArray);
+}
