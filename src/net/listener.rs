@@ -71,8 +71,9 @@ impl Listeners {
         })
     }
 
-    /// No socket at all: a server used only in its own process. A later
-    /// CONFIG SET port or bind binds as usual.
+    /// No socket at all: a server used only in its own process. Such a
+    /// server runs no acceptor, so sockets a later CONFIG SET port or bind
+    /// would open are never served.
     pub fn none() -> io::Result<Listeners> {
         let binding = Binding {
             addresses: Vec::new(),
