@@ -3,9 +3,27 @@
 //! multibulk request, read the reply back as a [`Frame`]. The handshake
 //! commands (AUTH, SELECT, HELLO) are ordinary calls; each tool reports their
 //! failures in its own words, so none of that policy lives here.
+//!
+//! [`Commands`] adds typed calls for the common commands to any client
+//! with a generic `call`: this connection and the in-process
+//! [`LocalClient`](crate::LocalClient) alike.
+//!
+//! ```
+//! use sedis::client::Commands;
+//!
+//! let server = sedis::Embedded::builder().listen().start()?;
+//! let mut conn = server.connect()?; // a TCP connection
+//! conn.set("counter", "41")?;
+//! assert_eq!(conn.incr("counter")?, 42);
+//! assert_eq!(conn.get("counter")?, Some(b"42".to_vec()));
+//! let err = conn.call(&["LPUSH", "counter", "x"])?;
+//! assert!(err.is_error(), "the generic call returns error replies as frames");
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::io::{self, BufReader, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::time::Duration;
 
 use crate::resp::Frame;
 
@@ -67,6 +85,140 @@ impl Connection {
     pub fn shutdown(&self) {
         let _ = self.writer.shutdown(Shutdown::Both);
     }
+}
+
+/// Typed calls for the common commands, on top of a client's generic
+/// `call`. An error reply becomes an [`io::Error`] of kind `Other` whose
+/// text is the reply's (`WRONGTYPE Operation against...`), so `?` works
+/// in any function returning `io::Result`.
+pub trait Commands {
+    /// Runs one command and returns its reply, an error reply included.
+    fn call_command(&mut self, args: &[&[u8]]) -> io::Result<Frame>;
+
+    /// PING.
+    fn ping(&mut self) -> io::Result<()> {
+        self.call_command(&[b"PING"]).and_then(reply).map(drop)
+    }
+
+    /// GET: the string at `key`, if any.
+    fn get(&mut self, key: impl AsRef<[u8]>) -> io::Result<Option<Vec<u8>>> {
+        match reply(self.call_command(&[b"GET", key.as_ref()])?)? {
+            Frame::Bulk(value) => Ok(Some(value)),
+            Frame::NullBulk | Frame::Null => Ok(None),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// SET `key` `value`.
+    fn set(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> io::Result<()> {
+        self.call_command(&[b"SET", key.as_ref(), value.as_ref()])
+            .and_then(reply)
+            .map(drop)
+    }
+
+    /// SET `key` `value` PX `ttl`.
+    fn set_with_ttl(
+        &mut self,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+        ttl: Duration,
+    ) -> io::Result<()> {
+        let ms = ttl.as_millis().to_string();
+        self.call_command(&[b"SET", key.as_ref(), value.as_ref(), b"PX", ms.as_bytes()])
+            .and_then(reply)
+            .map(drop)
+    }
+
+    /// DEL: true if `key` existed.
+    fn del(&mut self, key: impl AsRef<[u8]>) -> io::Result<bool> {
+        integer(self.call_command(&[b"DEL", key.as_ref()])?).map(|n| n > 0)
+    }
+
+    /// EXISTS `key`.
+    fn exists(&mut self, key: impl AsRef<[u8]>) -> io::Result<bool> {
+        integer(self.call_command(&[b"EXISTS", key.as_ref()])?).map(|n| n > 0)
+    }
+
+    /// INCR: the new value.
+    fn incr(&mut self, key: impl AsRef<[u8]>) -> io::Result<i64> {
+        integer(self.call_command(&[b"INCR", key.as_ref()])?)
+    }
+
+    /// PEXPIRE: false if `key` does not exist.
+    fn expire(&mut self, key: impl AsRef<[u8]>, ttl: Duration) -> io::Result<bool> {
+        let ms = ttl.as_millis().to_string();
+        integer(self.call_command(&[b"PEXPIRE", key.as_ref(), ms.as_bytes()])?).map(|n| n == 1)
+    }
+
+    /// PTTL: `None` if `key` has no TTL or does not exist.
+    fn ttl(&mut self, key: impl AsRef<[u8]>) -> io::Result<Option<Duration>> {
+        let ms = integer(self.call_command(&[b"PTTL", key.as_ref()])?)?;
+        Ok((ms >= 0).then(|| Duration::from_millis(ms as u64)))
+    }
+
+    /// HSET one field.
+    fn hset(
+        &mut self,
+        key: impl AsRef<[u8]>,
+        field: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+    ) -> io::Result<()> {
+        integer(self.call_command(&[b"HSET", key.as_ref(), field.as_ref(), value.as_ref()])?)
+            .map(drop)
+    }
+
+    /// HGET one field.
+    fn hget(
+        &mut self,
+        key: impl AsRef<[u8]>,
+        field: impl AsRef<[u8]>,
+    ) -> io::Result<Option<Vec<u8>>> {
+        match reply(self.call_command(&[b"HGET", key.as_ref(), field.as_ref()])?)? {
+            Frame::Bulk(value) => Ok(Some(value)),
+            Frame::NullBulk | Frame::Null => Ok(None),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// RPUSH one value: the list's new length.
+    fn rpush(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> io::Result<i64> {
+        integer(self.call_command(&[b"RPUSH", key.as_ref(), value.as_ref()])?)
+    }
+
+    /// PUBLISH: how many subscribers received the message.
+    fn publish(&mut self, channel: impl AsRef<[u8]>, message: impl AsRef<[u8]>) -> io::Result<i64> {
+        integer(self.call_command(&[b"PUBLISH", channel.as_ref(), message.as_ref()])?)
+    }
+}
+
+impl Commands for Connection {
+    fn call_command(&mut self, args: &[&[u8]]) -> io::Result<Frame> {
+        self.call(args)
+    }
+}
+
+/// The reply, or its error as an [`io::Error`].
+fn reply(frame: Frame) -> io::Result<Frame> {
+    match frame {
+        Frame::Error(text) => Err(io::Error::other(
+            String::from_utf8_lossy(&text).into_owned(),
+        )),
+        frame => Ok(frame),
+    }
+}
+
+fn integer(frame: Frame) -> io::Result<i64> {
+    match reply(frame)? {
+        Frame::Integer(n) => Ok(n),
+        other => Err(unexpected(other)),
+    }
+}
+
+fn unexpected(frame: Frame) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("unexpected reply: {frame:?}"),
+    )
 }
 
 /// Opens a TCP connection to the first address of `host:port` that accepts.

@@ -25,10 +25,28 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
+//! Inside a test or a program that wants no socket at all, [`embed`] is
+//! the easier door: a server in one line, clients that run commands in the
+//! calling thread, a clock the test moves, direct access to the data, and
+//! faults on demand:
+//!
+//! ```
+//! use std::time::Duration;
+//! use sedis::{Embedded, Frame};
+//!
+//! let server = Embedded::builder().manual_clock().start()?;
+//! let mut client = server.client();
+//! client.call(&["SET", "token", "t0k3n", "EX", "60"])?;
+//! server.advance(Duration::from_secs(60));
+//! assert_eq!(client.call(&["GET", "token"])?, Frame::NullBulk);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
 //! The public API is small: [`Server`] and its [`ServerHandle`], its
 //! [`Config`] (and the [`config`] types its fields use), the protocol's
-//! [`Frame`], a blocking [`client`], and the counting allocator
-//! ([`alloc`]) behind INFO's `used_memory`.
+//! [`Frame`], [`embed`]'s [`Embedded`] server and [`LocalClient`], a
+//! blocking [`client`] (and its typed [`client::Commands`]), and the
+//! counting allocator ([`alloc`]) behind INFO's `used_memory`.
 //!
 //! ## Layout
 //!
@@ -36,7 +54,7 @@
 //! (`tests/layers.rs` checks every `crate::` path against this list):
 //!
 //! ```text
-//!  6  server (listener, worker pool, connection loop, start-up loading)   client
+//!  6  server (listener, worker pool, connection loop, start-up loading)   client   embed
 //!  5  commands (table, dispatcher, one module per command family)
 //!  4  state (what all threads share, sessions, persistence's upkeep)   scripting
 //!  3  process, config, channels (pub/sub registry, keyspace notifications)
@@ -48,6 +66,9 @@
 //! - `server`: the listener, the worker pool, one connection's read →
 //!   execute → reply loop, loading the data at start-up, and replication's
 //!   connections (a replica's on the master, the link to a master).
+//! - `embed`: sedis inside a program or test: a server started in one
+//!   line, in-process clients on the same dispatcher, a manual clock,
+//!   direct access to the data, injected faults (see [`embed`]).
 //! - `commands`: the command table and dispatcher (arity, auth,
 //!   transactions, locking), then one module per command family. A command
 //!   runs for a session; it needs no socket.
@@ -77,6 +98,7 @@
 pub mod alloc;
 pub mod client;
 pub mod config;
+pub mod embed;
 
 /// Declares the inner modules: private, so `missing_docs` is for the
 /// public API only, and documented for readers of
@@ -94,6 +116,7 @@ inner_modules!(
 );
 
 pub use config::Config;
+pub use embed::{Embedded, LocalClient};
 pub use resp::Frame;
 pub use server::{Server, ServerHandle};
 

@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["channels", "config", "process"],
     &["scripting", "state"],
     &["commands"],
-    &["server", "client"],
+    &["server", "client", "embed"],
 ];
 
 /// Each module's position: its layer, then its place within the layer

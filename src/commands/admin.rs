@@ -123,9 +123,10 @@ fn shutdown(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
     Ok(())
 }
 
-/// `TIME`: unix seconds and microseconds, as two bulk strings.
+/// `TIME`: unix seconds and microseconds, as two bulk strings, by the
+/// server's clock (a manual one included).
 fn time(ctx: &mut Ctx, _args: &[Vec<u8>]) -> CommandResult {
-    let us = crate::clock::unix_us();
+    let us = ctx.keyspace().clock.unix_us();
     ctx.out.array(2);
     ctx.out.bulk_int(us / 1_000_000);
     ctx.out.bulk_int(us % 1_000_000);

@@ -122,15 +122,22 @@ pub fn block(ctx: &mut Ctx, keys: &[Vec<u8>], timeout: Timeout, op: BlockedOp) -
         ctx.out.is_resp3(),
         waker,
     ));
+    let deadline = match timeout {
+        Timeout::Forever => None,
+        // A manual clock's deadline passes when the clock is moved past
+        // it (`BlockedClients::time_out_due`), not in real time.
+        Timeout::After(d) if ctx.keyspace().clock.is_manual() => {
+            let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+            waiter.set_manual_deadline(ctx.now_ms.saturating_add(ms));
+            None
+        }
+        Timeout::After(d) => Instant::now().checked_add(d),
+    };
     let mut db = ctx.db();
     for key in &waiter.keys {
         db.block(key.as_bytes(), waiter.clone());
     }
     ctx.keyspace().blocked.register(&waiter);
-    let deadline = match timeout {
-        Timeout::Forever => None,
-        Timeout::After(d) => Instant::now().checked_add(d),
-    };
     ctx.client.blocking.pending = Some(Pending { waiter, deadline });
     Ok(())
 }

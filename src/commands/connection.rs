@@ -633,6 +633,11 @@ fn client_kill(ctx: &mut Ctx, args: &[Vec<u8>]) -> CommandResult {
             ctx.client.close_after_reply = true;
         } else {
             handle.kill();
+            if handle.fd < 0 {
+                // An in-process client has no socket whose hang-up would
+                // end its wait: ends it as CLIENT UNBLOCK ... ERROR does.
+                ctx.keyspace().blocked.unblock(handle.id, true);
+            }
         }
         killed += 1;
     }

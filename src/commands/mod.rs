@@ -377,6 +377,14 @@ pub fn process(
         );
         return Some(resolved);
     }
+    // A fault injected on purpose answers in the command's place; the
+    // server's own internal client (u64::MAX) is never failed.
+    if client.id != u64::MAX
+        && let Some(err) = state.faults.take(cmd.name)
+    {
+        reject(state, client, out, Some(&resolved), &err);
+        return Some(resolved);
+    }
     // Held to the end of the command: see `pass_gate`.
     let mut _pass = match pass_gate(state, client, cmd) {
         Ok(pass) => pass,
@@ -550,7 +558,8 @@ fn pass_gate<'a>(state: &'a State, client: &Session, cmd: &Command) -> CommandRe
         }
         let status = &state.script_status;
         let threshold = state.config().busy_reply_threshold;
-        let ran_for = crate::clock::unix_ms() - status.started_ms() as i64;
+        // The script's start was read from the server's clock.
+        let ran_for = state.keyspace().clock.unix_ms() - status.started_ms() as i64;
         if status.is_running() && ran_for >= threshold {
             if cmd.has(flags::ALLOW_BUSY) {
                 return Ok(Pass::BesideBusyScript);
@@ -667,14 +676,14 @@ pub fn call(
     let plan = lock_plan(state.keyspace(), client, client.db, resolved.command, args);
     let locks = state.keyspace().lock(&plan);
     // One clock read serves as the command's time and its start, as in
-    // Redis's `call`.
+    // Redis's `call`; a manual clock gives the time, the wall the start.
     let started_us = crate::clock::unix_us();
     let mut ctx = Ctx {
         state,
         client,
         out,
         locks,
-        now_ms: started_us / 1000,
+        now_ms: state.keyspace().clock.command_us(started_us) / 1000,
         dirty: 0,
         propagate: None,
     };

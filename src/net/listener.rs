@@ -71,6 +71,23 @@ impl Listeners {
         })
     }
 
+    /// No socket at all: a server used only in its own process. Such a
+    /// server runs no acceptor, so sockets a later CONFIG SET port or bind
+    /// would open are never served.
+    pub fn none() -> io::Result<Listeners> {
+        let binding = Binding {
+            addresses: Vec::new(),
+            port: 0,
+            backlog: 0,
+        };
+        Ok(Listeners {
+            sockets: Mutex::new((Vec::new(), binding)),
+            wake: WakePipe::new()?,
+            polling: Mutex::new(Polling::default()),
+            polled: Condvar::new(),
+        })
+    }
+
     /// The first socket's address: the one to connect to.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.sockets

@@ -247,15 +247,34 @@ pub fn load_locked(
     path: &Path,
     encodings: Encodings,
 ) -> Result<Option<LoadReport>, RdbError> {
-    let ks = locks.keyspace();
     let file = match File::open(path) {
         Ok(file) => file,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(err) => return Err(RdbError::Io(err)),
     };
-    let mut decoder =
-        Decoder::new(BufReader::with_capacity(1 << 20, file))?.with_encodings(encodings);
-    let now = crate::clock::unix_ms();
+    load_from(locks, BufReader::with_capacity(1 << 20, file), encodings).map(Some)
+}
+
+/// Loads a dump held in memory, with every shard already write-locked by
+/// the caller, as [`load_locked`] loads a file.
+pub fn load_bytes_locked(
+    locks: &mut LockSet<'_>,
+    dump: &[u8],
+    encodings: Encodings,
+) -> Result<LoadReport, RdbError> {
+    load_from(locks, dump, encodings)
+}
+
+/// Reads a dump from `input` into the locked keyspace. Keys whose deadline
+/// has passed by the server's clock are skipped, as Redis skips them.
+fn load_from<R: io::Read>(
+    locks: &mut LockSet<'_>,
+    input: R,
+    encodings: Encodings,
+) -> Result<LoadReport, RdbError> {
+    let ks = locks.keyspace();
+    let mut decoder = Decoder::new(input)?.with_encodings(encodings);
+    let now = ks.clock.unix_ms();
     let mut report = LoadReport::default();
     let mut db = 0;
     while let Some(item) = decoder.next_item()? {
@@ -287,7 +306,7 @@ pub fn load_locked(
             Item::Aux { .. } | Item::ResizeDb { .. } => {}
         }
     }
-    Ok(Some(report))
+    Ok(report)
 }
 
 /// Times a closure, for log lines like Redis's "DB saved on disk".

@@ -104,28 +104,58 @@ pub struct ServerHandle {
     thread: Option<JoinHandle<io::Result<()>>>,
 }
 
+/// What a server embedded in a program may set beyond its configuration.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Setup {
+    /// No listening socket: the server is reached only in-process.
+    pub no_listener: bool,
+    /// The server's clock (the wall clock unless a test wants its own).
+    pub clock: crate::clock::Clock,
+    /// Seeds the random draws and the keys' placement, so they repeat.
+    pub rng_seed: Option<u64>,
+    /// Start empty: no dump or append-only file is read, whatever the
+    /// working directory holds.
+    pub skip_load: bool,
+}
+
 impl Server {
     /// Binds the configured address (port 0 picks a free port), loads the
     /// dump if there is one, and prepares the server. Nothing runs until
     /// [`Server::run`] or [`Server::spawn`]. A dump that cannot be read is an
     /// error: the server never starts empty over existing data.
     pub fn bind(config: Config) -> io::Result<Server> {
+        Server::bind_with(config, Setup::default())
+    }
+
+    /// [`Server::bind`], set up as `setup` says.
+    pub(crate) fn bind_with(config: Config, setup: Setup) -> io::Result<Server> {
         let renames = crate::commands::registry::renames(&config.renamed_commands)
             .map_err(io::Error::other)?;
         let mut log = Logger::new(config.loglevel, &config.logfile)?;
         if config.syslog_enabled {
             log.enable_syslog(&config.syslog_ident, config.syslog_facility);
         }
-        let listeners = Listeners::bind(&config.binding(), &log)?;
+        let listeners = if setup.no_listener {
+            Listeners::none()?
+        } else {
+            Listeners::bind(&config.binding(), &log)?
+        };
         let commands = crate::commands::registry().len();
         let mut state = State::new(config, listeners, log, commands);
         state.renames = renames;
+        state.rng_seed = setup.rng_seed;
+        state.keyspace_mut().set_clock(setup.clock);
+        if let Some(seed) = setup.rng_seed {
+            state.keyspace_mut().set_hasher_seed(seed);
+        }
         let state = Arc::new(state);
         appendonly::install_expire_hook(&state);
         install_expired_events(&state);
         install_tracking(&state);
         // The AOF, when enabled, wins over the dump, as in Redis.
-        load::load_at_startup(&state)?;
+        if !setup.skip_load {
+            load::load_at_startup(&state)?;
+        }
         let master = state.config().replicaof.clone();
         if let Some((host, port)) = master {
             crate::state::replication::follow(&state, host, port);
@@ -184,11 +214,16 @@ impl Server {
                 .name("sedis-cron".into())
                 .spawn(|_| cron::run(state))
                 .expect("spawn cron");
-            let acceptor = scope
-                .builder()
-                .name("sedis-acceptor".into())
-                .spawn(|scope| accept_loop(scope, state))
-                .expect("spawn acceptor");
+            // A server with no socket (embedded, in-process only) needs
+            // no acceptor.
+            let listening = state.listeners.local_addr().is_some();
+            let acceptor = listening.then(|| {
+                scope
+                    .builder()
+                    .name("sedis-acceptor".into())
+                    .spawn(|scope| accept_loop(scope, state))
+                    .expect("spawn acceptor")
+            });
             while !final_save(state) {
                 state.shutdown.call_off();
             }
@@ -196,7 +231,9 @@ impl Server {
             state.listeners.wake();
             // Once the acceptor returns, no new client can register, so
             // closing the registered ones releases every worker.
-            let _ = acceptor.join();
+            if let Some(acceptor) = acceptor {
+                let _ = acceptor.join();
+            }
             state.listeners.close();
             state.sessions.close_all();
             // Commands waiting out a CLIENT PAUSE see the shutdown.

@@ -15,10 +15,13 @@
 //!   invalidation messages.
 //! - [`replication`]: the master this server follows, if any, and the sync
 //!   counters.
+//! - [`faults`]: errors injected on purpose (commands that fail, a full
+//!   disk), for testing clients.
 
 pub mod appendonly;
 pub mod cron;
 pub mod eviction;
+pub mod faults;
 pub mod histogram;
 pub mod saving;
 pub mod latency;
@@ -232,6 +235,12 @@ pub struct State {
     /// The function running now (FUNCTION STATS shows it while the engine
     /// is busy).
     pub running_script: Mutex<Option<RunningScript>>,
+    /// Errors injected on purpose (see [`faults`]).
+    pub faults: faults::Faults,
+    /// Seeds every session's random generator (SPOP, SRANDMEMBER,
+    /// RANDOMKEY...) when set, so that the draws repeat from run to run;
+    /// `None` seeds each from the process's randomness.
+    pub rng_seed: Option<u64>,
 }
 
 /// A function in progress, as FUNCTION STATS reports it.
@@ -317,7 +326,24 @@ impl State {
             scripts: Mutex::new(scripts),
             script_status,
             running_script: Mutex::new(None),
+            faults: Default::default(),
+            rng_seed: None,
         }
+    }
+
+    /// The random generator for session `id`: seeded from
+    /// [`State::rng_seed`] and the id when a seed is set.
+    pub fn session_rng(&self, id: u64) -> crate::rng::Rng {
+        match self.rng_seed {
+            None => crate::rng::Rng::new(),
+            Some(seed) => crate::rng::Rng::with_seed(seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+        }
+    }
+
+    /// The keyspace, to change before the server starts (its clock, its
+    /// hash seed).
+    pub fn keyspace_mut(&mut self) -> &mut Keyspace {
+        &mut self.keyspace
     }
 
     /// The replication ID (INFO's `master_replid`).

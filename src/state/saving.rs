@@ -138,12 +138,18 @@ pub fn save_now(state: &State, wait: bool) -> Result<io::Result<()>, SaveRefused
 fn save_locked(state: &State) -> io::Result<snapshot::SaveReport> {
     let opts = save_options(state);
     let dirty_before = state.dirty();
-    let (result, secs) = snapshot::timed(|| snapshot::save(state.keyspace(), &opts));
+    let (result, secs) = snapshot::timed(|| match state.faults.disk_error() {
+        Some(full) => Err(full),
+        None => snapshot::save(state.keyspace(), &opts),
+    });
     match &result {
         Ok(report) => {
             state.subtract_dirty(dirty_before);
             state.lastsave.store(unix_ms() / 1000, Ordering::Relaxed);
             state.rdb.saves.fetch_add(1, Ordering::Relaxed);
+            // Any successful save clears a failed background save's
+            // MISCONF, as Redis's `rdbSave` sets `lastbgsave_status`.
+            state.rdb.last_bgsave_ok.store(true, Ordering::Relaxed);
             state.log.notice(&format!(
                 "DB saved on disk ({} keys, {} bytes, {secs:.3} seconds)",
                 report.keys, report.bytes

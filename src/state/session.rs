@@ -154,8 +154,8 @@ impl Session {
             no_evict: false,
             query_buffer: 0,
             multi_mem_counted: Cell::new((0, 0)),
+            rng: state.session_rng(handle.id),
             handle,
-            rng: Rng::new(),
             blocking: Default::default(),
             pubsub: Subscriptions::default(),
             tracking: Default::default(),
@@ -396,6 +396,9 @@ pub struct SessionHandle {
     stream: Option<TcpStream>,
     /// Set by CLIENT KILL; the owner closes the connection when it sees it.
     pub killed: AtomicBool,
+    /// A client with no socket (in-process) has nothing for a kill to
+    /// shut down: its waker, once it has one, is woken instead.
+    pub local_waker: std::sync::OnceLock<Arc<Waker>>,
     /// Fields the owner refreshes after each command.
     pub info: Mutex<SessionInfo>,
 }
@@ -523,6 +526,9 @@ impl SessionHandle {
     pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
         self.close();
+        if let Some(waker) = self.local_waker.get() {
+            waker.wake();
+        }
     }
 }
 
@@ -548,10 +554,33 @@ impl Sessions {
             created: Instant::now(),
             stream: Some(stream.try_clone()?),
             killed: AtomicBool::new(false),
+            local_waker: std::sync::OnceLock::new(),
             info: Mutex::new(SessionInfo::default()),
         });
         self.clients.lock().insert(id, handle.clone());
         Ok(handle)
+    }
+
+    /// Registers a client that runs in the server's own process, with no
+    /// socket (an embedding program's in-process client): listed, killed
+    /// and counted like any other, and local (127.0.0.1, port 0) for the
+    /// checks that trust local clients, as a Unix socket's are.
+    pub fn register_local(&self) -> Arc<SessionHandle> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let local = SocketAddr::from(([127, 0, 0, 1], 0));
+        let handle = Arc::new(SessionHandle {
+            id,
+            addr: local,
+            laddr: local,
+            fd: -1,
+            created: Instant::now(),
+            stream: None,
+            killed: AtomicBool::new(false),
+            local_waker: std::sync::OnceLock::new(),
+            info: Mutex::new(SessionInfo::default()),
+        });
+        self.clients.lock().insert(id, handle.clone());
+        handle
     }
 
     /// A handle for an internal client that has no socket and is not listed
@@ -566,6 +595,7 @@ impl Sessions {
             created: Instant::now(),
             stream: None,
             killed: AtomicBool::new(false),
+            local_waker: std::sync::OnceLock::new(),
             info: Mutex::new(SessionInfo::default()),
         })
     }

@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use super::keyspace::Keyspace;
-use crate::clock::unix_ms;
 
 /// Keys expired per lock hold before the lock is released and retaken, so
 /// a mass expiry never stalls other clients on one shard.
@@ -100,6 +99,15 @@ impl Reaper {
         self.state.lock().active
     }
 
+    /// Makes the reaper look again now: the server's manual clock moved, so
+    /// deadlines may have passed without any real time passing.
+    pub fn clock_moved(&self) {
+        let mut state = self.state.lock();
+        state.wake_at = i64::MIN;
+        self.wake_at.store(i64::MIN, Ordering::Release);
+        self.cond.notify_all();
+    }
+
     /// Asks the reaper loop to end.
     pub fn shutdown(&self) {
         self.state.lock().shutdown = true;
@@ -109,6 +117,17 @@ impl Reaper {
     /// The reaper loop: run it on its own thread; returns after `shutdown`.
     pub fn run(keyspace: &Keyspace) {
         let reaper = &keyspace.reaper;
+        let clock = &keyspace.clock;
+        let unix_ms = || clock.unix_ms();
+        // A manual clock moves only when told, and then says so
+        // (`clock_moved`): no real time needs waiting out.
+        let sleep_for = |ms: i64| {
+            if clock.is_manual() || ms == i64::MAX {
+                Duration::from_secs(3600)
+            } else {
+                Duration::from_millis(ms.max(0) as u64)
+            }
+        };
         loop {
             {
                 let mut state = reaper.state.lock();
@@ -122,7 +141,7 @@ impl Reaper {
                 }
                 let held = reaper.held_until.load(Ordering::Acquire);
                 if held > unix_ms() {
-                    let wait = Duration::from_millis((held - unix_ms()).max(0) as u64);
+                    let wait = sleep_for(held - unix_ms());
                     reaper.cond.wait_until(&mut state, Instant::now() + wait);
                     continue;
                 }
@@ -144,11 +163,7 @@ impl Reaper {
             }
             let now = unix_ms();
             if target > now {
-                let wait = if target == i64::MAX {
-                    Duration::from_secs(3600)
-                } else {
-                    Duration::from_millis((target - now) as u64)
-                };
+                let wait = sleep_for(if target == i64::MAX { target } else { target - now });
                 reaper.cond.wait_until(&mut state, Instant::now() + wait);
             }
         }

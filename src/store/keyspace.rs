@@ -95,6 +95,9 @@ pub struct Keyspace {
     /// The access count LFU eviction currently evicts at (see
     /// [`Keyspace::evict_lfu`]).
     pub(super) lfu_level: std::sync::atomic::AtomicU8,
+    /// The server's clock: commands, the reaper and loading read their
+    /// time from it (see [`crate::clock::Clock`]).
+    pub clock: crate::clock::Clock,
 }
 
 /// See [`Keyspace::add_expire_hook`].
@@ -137,7 +140,20 @@ impl Keyspace {
             gate: super::gate::Gate::default(),
             access: super::lfu::AccessMode::default(),
             lfu_level: std::sync::atomic::AtomicU8::new(super::lfu::INIT),
+            clock: crate::clock::Clock::wall(),
         }
+    }
+
+    /// Uses `clock` instead of the wall clock (before the server starts).
+    pub fn set_clock(&mut self, clock: crate::clock::Clock) {
+        self.clock = clock;
+    }
+
+    /// Places keys in shards by `seed` instead of a random per-process
+    /// seed (before any key exists), so that RANDOMKEY's draws repeat from
+    /// one run to the next.
+    pub fn set_hasher_seed(&mut self, seed: u64) {
+        self.hasher = KeyHasher::with_seed(seed);
     }
 
     /// Adds a function told about every key that expires (lazily or by

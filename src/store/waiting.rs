@@ -25,7 +25,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 
@@ -120,6 +120,11 @@ pub struct Waiter {
     pub resp3: bool,
     state: Mutex<WaitState>,
     notify: Arc<dyn Notify>,
+    /// When the wait times out by the server's manual clock (unix ms;
+    /// `i64::MAX`: never, or the wall clock's own timer applies). Moving
+    /// that clock times out every waiter it passes
+    /// ([`BlockedClients::time_out_due`]).
+    manual_deadline: AtomicI64,
 }
 
 impl std::fmt::Debug for Waiter {
@@ -151,7 +156,13 @@ impl Waiter {
             resp3,
             state: Mutex::new(WaitState::Waiting),
             notify,
+            manual_deadline: AtomicI64::new(i64::MAX),
         }
+    }
+
+    /// Times the wait out at `at_ms` by the server's manual clock.
+    pub fn set_manual_deadline(&self, at_ms: i64) {
+        self.manual_deadline.store(at_ms, Ordering::Release);
     }
 
     pub fn is_waiting(&self) -> bool {
@@ -252,6 +263,20 @@ impl BlockedClients {
     pub fn unblock(&self, id: u64, with_error: bool) -> bool {
         let waiter = self.by_id.lock().get(&id).cloned();
         waiter.is_some_and(|w| w.unblock(self, with_error))
+    }
+
+    /// The server's manual clock reads `now_ms`: every wait whose deadline
+    /// that passes times out (null reply), as the wall clock's timer would
+    /// have done. Returns how many did.
+    pub fn time_out_due(&self, now_ms: i64) -> usize {
+        let due: Vec<Arc<Waiter>> = self
+            .by_id
+            .lock()
+            .values()
+            .filter(|w| w.manual_deadline.load(Ordering::Acquire) <= now_ms)
+            .cloned()
+            .collect();
+        due.iter().filter(|w| w.unblock(self, false)).count()
     }
 }
 
