@@ -240,27 +240,10 @@ impl LocalClient {
         }
     }
 
-    /// Client-side caching after a command, as a socket connection does
-    /// it: the invalidations held for this client follow its reply,
-    /// CLIENT CACHING lasts one command, and senders learn the client's
-    /// protocol.
+    /// Client-side caching after a command (see
+    /// [`tracking::after_client_command`]).
     fn after_tracking(&mut self, command: Option<&str>) {
-        let tracking = &mut self.session.tracking;
-        let client_command =
-            command.is_some_and(|name| name == "client" || name.starts_with("client|"));
-        if tracking.caching && self.session.multi.is_none() && !client_command {
-            tracking.caching = false;
-        }
-        if let Some(sink) = &tracking.sink {
-            sink.update(self.out.is_resp3(), self.session.pubsub.total() > 0);
-            let mut own = tracking::Own {
-                client_id: self.session.id,
-                out: &mut self.out,
-            };
-            self.state
-                .tracking
-                .after_command(&self.state.sessions, &mut own);
-        }
+        tracking::after_client_command(&self.state, &mut self.session, &mut self.out, command);
     }
 
     /// Mirrors what CLIENT LIST shows into the shared handle, as a socket

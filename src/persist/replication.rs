@@ -314,21 +314,18 @@ impl Replication {
     /// `PING` to every replica, every `repl-ping-replica-period` seconds:
     /// counted in the offset, without a SELECT.
     pub fn ping(&self) {
-        if !self.is_active() || self.replica.load(Ordering::Acquire) {
-            return;
-        }
-        let mut inner = self.inner.lock();
-        if inner.replicas.is_empty() {
-            return;
-        }
-        let mut bytes = Vec::new();
-        Frame::encode_request(&[b"PING".to_vec()], &mut bytes);
-        self.append(&mut inner, &bytes);
+        self.to_replicas(&[b"PING"]);
     }
 
     /// `REPLCONF GETACK *` into the stream (WAIT asks every replica where
     /// it stands).
     pub fn request_acks(&self) {
+        self.to_replicas(&[b"REPLCONF", b"GETACK", b"*"]);
+    }
+
+    /// A master's own command to its replicas, not a write: only while it
+    /// has some, and never in any database.
+    fn to_replicas(&self, argv: &[&[u8]]) {
         if !self.is_active() || self.replica.load(Ordering::Acquire) {
             return;
         }
@@ -336,11 +333,9 @@ impl Replication {
         if inner.replicas.is_empty() {
             return;
         }
+        let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
         let mut bytes = Vec::new();
-        Frame::encode_request(
-            &[b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()],
-            &mut bytes,
-        );
+        Frame::encode_request(&argv, &mut bytes);
         self.append(&mut inner, &bytes);
     }
 

@@ -435,26 +435,10 @@ impl Connection<'_> {
         self.info_stale = true;
     }
 
-    /// Client-side caching after a command: the invalidations held for
-    /// this client go out after its reply; CLIENT CACHING lasts for one
-    /// command (or one transaction), CLIENT commands aside, as in Redis's
-    /// `resetClient`; and senders learn the connection's protocol.
+    /// Client-side caching after a command (see
+    /// [`tracking::after_client_command`]).
     fn after_tracking(&mut self, command: Option<&str>) {
-        let tracking = &mut self.client.tracking;
-        let client_command = command.is_some_and(|name| name == "client" || name.starts_with("client|"));
-        if tracking.caching && self.client.multi.is_none() && !client_command {
-            tracking.caching = false;
-        }
-        if let Some(sink) = &tracking.sink {
-            sink.update(self.out.is_resp3(), self.client.pubsub.total() > 0);
-            let mut own = tracking::Own {
-                client_id: self.client.id,
-                out: &mut self.out,
-            };
-            self.state
-                .tracking
-                .after_command(&self.state.sessions, &mut own);
-        }
+        tracking::after_client_command(self.state, &mut self.client, &mut self.out, command);
     }
 
     /// The command CLIENT REPLY SKIP silenced has replied: replies are on

@@ -515,6 +515,21 @@ pub fn protected_mode_denies(config: &Config, peer: IpAddr) -> bool {
 }
 
 impl SessionHandle {
+    /// A handle for a session with no socket, at `addr`.
+    fn socketless(id: u64, addr: SocketAddr) -> Arc<SessionHandle> {
+        Arc::new(SessionHandle {
+            id,
+            addr,
+            laddr: addr,
+            fd: -1,
+            created: Instant::now(),
+            stream: None,
+            killed: AtomicBool::new(false),
+            local_waker: std::sync::OnceLock::new(),
+            info: Mutex::new(SessionInfo::default()),
+        })
+    }
+
     /// Closes the socket from outside the owning thread.
     pub fn close(&self) {
         if let Some(stream) = &self.stream {
@@ -567,18 +582,7 @@ impl Sessions {
     /// checks that trust local clients, as a Unix socket's are.
     pub fn register_local(&self) -> Arc<SessionHandle> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        let local = SocketAddr::from(([127, 0, 0, 1], 0));
-        let handle = Arc::new(SessionHandle {
-            id,
-            addr: local,
-            laddr: local,
-            fd: -1,
-            created: Instant::now(),
-            stream: None,
-            killed: AtomicBool::new(false),
-            local_waker: std::sync::OnceLock::new(),
-            info: Mutex::new(SessionInfo::default()),
-        });
+        let handle = SessionHandle::socketless(id, SocketAddr::from(([127, 0, 0, 1], 0)));
         self.clients.lock().insert(id, handle.clone());
         handle
     }
@@ -586,18 +590,7 @@ impl Sessions {
     /// A handle for an internal client that has no socket and is not listed
     /// (Redis's fake client that replays the append-only file).
     pub fn internal(&self) -> Arc<SessionHandle> {
-        let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
-        Arc::new(SessionHandle {
-            id: u64::MAX,
-            addr: unspecified,
-            laddr: unspecified,
-            fd: -1,
-            created: Instant::now(),
-            stream: None,
-            killed: AtomicBool::new(false),
-            local_waker: std::sync::OnceLock::new(),
-            info: Mutex::new(SessionInfo::default()),
-        })
+        SessionHandle::socketless(u64::MAX, SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
     pub fn unregister(&self, id: u64) {

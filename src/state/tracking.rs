@@ -726,6 +726,32 @@ impl Tracking {
     }
 }
 
+/// Client-side caching after one of a client's commands (a connection's or
+/// an in-process client's): CLIENT CACHING lasts for one command (or one
+/// transaction), CLIENT commands aside, as in Redis's `resetClient`; the
+/// invalidations held for the client follow its reply; and senders learn
+/// its protocol.
+pub fn after_client_command(
+    state: &super::State,
+    session: &mut super::session::Session,
+    out: &mut crate::resp::ReplyWriter,
+    command: Option<&str>,
+) {
+    let tracking = &mut session.tracking;
+    let client_command = command.is_some_and(|name| name == "client" || name.starts_with("client|"));
+    if tracking.caching && session.multi.is_none() && !client_command {
+        tracking.caching = false;
+    }
+    if let Some(sink) = &tracking.sink {
+        sink.update(out.is_resp3(), session.pubsub.total() > 0);
+        let mut own = Own {
+            client_id: session.id,
+            out,
+        };
+        state.tracking.after_command(&state.sessions, &mut own);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
