@@ -401,12 +401,15 @@ pub fn process(
     } else if client.multi.is_some() && cmd.has(flags::NO_MULTI) {
         Some(error::NOT_ALLOWED_IN_MULTI)
     } else if {
-        client.pre_command_oom = !crate::state::eviction::perform_evictions(state, &mut client.rng);
+        // A replica leaves eviction to its master (whose DELs it gets),
+        // as Redis does with `replica-ignore-maxmemory yes`.
+        client.pre_command_oom = !state.replication().is_replica()
+            && !crate::state::eviction::perform_evictions(state, &mut client.rng);
         client.pre_command_oom
     } && refused_when_out_of_memory(cmd_flags, client)
     {
         Some(error::OOM)
-    } else if let Some(err) = may_write(cmd_flags, client)
+    } else if let Some(err) = (may_write(cmd_flags, client) && !client.is_master)
         .then(|| crate::state::saving::writes_refused(state))
         .flatten()
     {
@@ -540,6 +543,9 @@ const BUSY_POLL: std::time::Duration = std::time::Duration::from_millis(10);
 /// waiting is answered BUSY instead, unless it is allowed beside a busy
 /// script (Redis's `CMD_ALLOW_BUSY`).
 fn pass_gate<'a>(state: &'a State, client: &Session, cmd: &Command) -> CommandResult<Pass<'a>> {
+    if cmd.has(flags::UNGATED) {
+        return Ok(Pass::BesideBusyScript);
+    }
     let gate = &state.keyspace().gate;
     let alone = cmd.has(flags::RUNS_SCRIPT)
         || (cmd.has(flags::RUNS_QUEUE)

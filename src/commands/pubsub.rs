@@ -155,7 +155,9 @@ fn publish_kind(ctx: &mut Ctx, kind: Kind, args: &[Vec<u8>]) -> CommandResult {
             db: Some(ctx.client.db),
             argv: args,
         };
-        replication.feed(&[logged]);
+        if let Some(offset) = replication.feed(&[logged]) {
+            ctx.client.repl_offset = offset;
+        }
     }
     ctx.out.int(receivers as i64);
     Ok(())

@@ -207,7 +207,7 @@ fn acked(ctx: &Ctx, offset: u64) -> i64 {
         .replication()
         .replicas()
         .iter()
-        .filter(|r| r.ack_offset.load(Ordering::Acquire) >= offset)
+        .filter(|r| r.state() == ReplicaState::Online && r.ack_offset.load(Ordering::Acquire) >= offset)
         .count() as i64
 }
 
@@ -340,7 +340,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new("replconf", -1, replconf).flags(ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY).doc("server", "3.0.0", "An internal command for configuring the replication stream", "O(1)"),
     Command::new("sync", 1, sync).flags(NO_ASYNC_LOADING | ADMIN | NO_MULTI | NOSCRIPT).doc("server", "1.0.0", "Internal command used for replication", ""),
     Command::new("psync", -3, sync).syntax("replicationid offset:integer").flags(NO_ASYNC_LOADING | ADMIN | NO_MULTI | NOSCRIPT).doc("server", "2.8.0", "Internal command used for replication", ""),
-    Command::new("wait", 3, wait).syntax("numreplicas:integer timeout:integer").flags(NOSCRIPT).acl(acl::CONNECTION | acl::NOT_GROUP).tips(&["request_policy:all_shards", "response_policy:agg_min"]).doc("generic", "3.0.0", "Wait for the synchronous replication of all the write commands sent in the context of the current connection", "O(1)"),
+    Command::new("wait", 3, wait).syntax("numreplicas:integer timeout:integer").flags(NOSCRIPT | UNGATED).acl(acl::CONNECTION | acl::NOT_GROUP).tips(&["request_policy:all_shards", "response_policy:agg_min"]).doc("generic", "3.0.0", "Wait for the synchronous replication of all the write commands sent in the context of the current connection", "O(1)"),
     Command::new("role", 1, role).flags(NOSCRIPT | LOADING | STALE | FAST).acl(acl::ADMIN | acl::DANGEROUS).doc("server", "2.8.12", "Return the role of the instance in the context of replication", "O(1)"),
     Command::new("replicaof", 3, replicaof).syntax("(host port:integer|NO ONE)").flags(ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING).doc("server", "5.0.0", "Make the server a replica of another instance, or promote it as master.", "O(1)"),
     Command::new("slaveof", 3, replicaof).syntax("(host port:integer|NO ONE)").flags(ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING).doc("server", "1.0.0", "Make the server a replica of another instance, or promote it as master. Deprecated starting with Redis 5. Use REPLICAOF instead.", "O(1)"),

@@ -87,6 +87,10 @@ pub mod flags {
     /// command runs until it ends (see `store::gate`), and EXEC of a
     /// transaction holding one runs alone too.
     pub const RUNS_SCRIPT: u32 = 1 << 28;
+    /// Not a Redis flag: touches no data and may sleep long (WAIT), so it
+    /// runs without a pass through the keyspace gate: a script waiting to
+    /// run alone is not held up by it.
+    pub const UNGATED: u32 = 1 << 29;
 
     /// The flags COMMAND INFO reports, in Redis's order
     /// (`addReplyCommandFlags`). Redis hides `may_replicate`, `sentinel`

@@ -142,6 +142,18 @@ impl Waker {
         n > 0 && fd.revents & HANGUP != 0
     }
 
+    /// True if the socket has bytes to read (or hung up) right now.
+    pub fn readable_now(&self) -> bool {
+        let mut fd = libc::pollfd {
+            fd: self.socket,
+            events: libc::POLLIN | HANGUP,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, zero timeout.
+        let n = unsafe { libc::poll(&mut fd, 1, 0) };
+        n > 0 && fd.revents != 0
+    }
+
     /// Sleeps until woken, the socket shows `interest`, or `deadline`
     /// passes (`None`: no deadline). A wake-up wins over a socket event
     /// that arrives at the same time.

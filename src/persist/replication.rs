@@ -160,6 +160,11 @@ impl Replica {
     }
 
     pub fn set_state(&self, state: ReplicaState) {
+        if state == ReplicaState::Online {
+            // The silence before (a long snapshot, a load) is no timeout.
+            self.ack_at_ms
+                .fetch_max(crate::clock::unix_ms(), Ordering::AcqRel);
+        }
         self.state.store(state as u8, Ordering::Release);
     }
 
@@ -504,9 +509,11 @@ impl Replication {
 
     /// A partial resync told us the master's (possibly new) ID: if it
     /// changed, our old one becomes the second ID, valid up to here.
-    pub fn continue_with(&self, replid: &str) {
+    /// Returns whether the ID changed.
+    pub fn continue_with(&self, replid: &str) -> bool {
         let mut inner = self.inner.lock();
-        if inner.replid != replid {
+        let changed = inner.replid != replid;
+        if changed {
             inner.replid2 = std::mem::replace(&mut inner.replid, replid.to_string());
             inner.second_offset = inner.offset as i64 + 1;
         }
@@ -514,6 +521,7 @@ impl Replication {
             inner.create_backlog();
             self.active.store(true, Ordering::Release);
         }
+        changed
     }
 
     /// Promotion (REPLICAOF NO ONE) or a lost master: a new ID, the old one

@@ -28,6 +28,10 @@ pub struct SaveOptions {
     pub used_memory: u64,
     /// The FUNCTION libraries' code, saved ahead of the keys as in Redis.
     pub functions: Vec<Vec<u8>>,
+    /// For a full sync: the database the replication stream has selected
+    /// at the snapshot point (the `repl-stream-db` aux field), where the
+    /// replica applies the stream until it selects another.
+    pub stream_db: Option<usize>,
 }
 
 /// What a save wrote.
@@ -171,13 +175,17 @@ fn write_snapshot<W: io::Write>(
 ) -> io::Result<(W, usize)> {
     let mut enc = Encoder::new(out, opts.compress, opts.checksum);
     let ctime = crate::clock::unix_ms() / 1000;
-    enc.header(&[
+    let mut aux = vec![
         ("redis-ver", AuxValue::Str(crate::REDIS_VERSION.to_string())),
         ("redis-bits", AuxValue::Int(64)),
         ("ctime", AuxValue::Int(ctime)),
         ("used-mem", AuxValue::Int(opts.used_memory as i64)),
-        ("aof-base", AuxValue::Int(0)),
-    ])?;
+    ];
+    if let Some(db) = opts.stream_db {
+        aux.push(("repl-stream-db", AuxValue::Int(db as i64)));
+    }
+    aux.push(("aof-base", AuxValue::Int(0)));
+    enc.header(&aux)?;
     for code in &opts.functions {
         enc.function(code)?;
     }
@@ -223,6 +231,8 @@ pub struct LoadReport {
     pub expired: usize,
     /// The FUNCTION libraries' code, for the caller to load.
     pub functions: Vec<Vec<u8>>,
+    /// The `repl-stream-db` aux field, if the dump has one.
+    pub stream_db: Option<usize>,
 }
 
 /// Loads a dump into an empty keyspace. `Ok(None)` if the file does not
@@ -303,6 +313,12 @@ fn load_from<R: io::Read>(
                 report.keys += 1;
             }
             Item::Function(code) => report.functions.push(code),
+            Item::Aux { key, value } if key == b"repl-stream-db" => {
+                report.stream_db = std::str::from_utf8(&value)
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .filter(|&db: &usize| db < ks.databases());
+            }
             Item::Aux { .. } | Item::ResizeDb { .. } => {}
         }
     }
@@ -360,6 +376,7 @@ mod tests {
             functions: vec![
                 b"#!lua name=lib\nredis.register_function('f', function() end)".to_vec(),
             ],
+            stream_db: None,
         };
         let report = save(&ks, &opts).unwrap();
         assert_eq!(report.keys, 502);

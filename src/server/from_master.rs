@@ -95,15 +95,31 @@ fn link(state: &State, master: &Master) -> io::Result<()> {
                 .log
                 .notice(&format!("Full resync from master: {id}:{offset}"));
             state.repl.update(generation, |m| m.state = LinkState::Sync);
-            receive_rdb(state, generation, &mut reader)?;
+            let stream_db = receive_rdb(state, generation, &mut reader)?;
+            let gate = state.repl.apply_gate.write();
+            if !state.repl.is_current(generation) {
+                return Ok(());
+            }
             replication.adopt(&id, offset);
+            state
+                .repl
+                .link_db
+                .store(stream_db.unwrap_or(0), Ordering::Release);
+            drop(gate);
+            // Our own replicas hold the history we just left: they must
+            // sync again (Redis's `replicationAttachToNewMaster`).
+            crate::state::replication::disconnect_replicas(state);
             state
                 .log
                 .notice("MASTER <-> REPLICA sync: Finished with success");
         }
         PsyncReply::Continue { replid } => {
-            if let Some(id) = replid {
-                replication.continue_with(&id);
+            if let Some(id) = replid
+                && replication.continue_with(&id)
+            {
+                // A new ID: our replicas learn it by reconnecting (they
+                // continue from us with a partial resync).
+                crate::state::replication::disconnect_replicas(state);
             }
             state.log.notice(
                 "Successful partial resynchronization with master. MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.",
@@ -180,7 +196,11 @@ fn handshake(
 /// Receives the RDB (`$<length>` or the diskless `$EOF:<mark>` form),
 /// writes it to the dump file as Redis does, and loads it in place of
 /// everything this server held.
-fn receive_rdb(state: &State, generation: u64, reader: &mut BufReader<TcpStream>) -> io::Result<()> {
+fn receive_rdb(
+    state: &State,
+    generation: u64,
+    reader: &mut BufReader<TcpStream>,
+) -> io::Result<Option<usize>> {
     let header = read_line(reader)?;
     let mut rdb = Vec::new();
     let mut chunk = vec![0u8; 1 << 16];
@@ -246,8 +266,9 @@ fn progress(state: &State, generation: u64, read: usize) {
 }
 
 /// Empties the keyspace and loads `path`, under every shard's lock, so no
-/// client sees it half loaded.
-fn load_dump(state: &State, path: &std::path::Path) -> io::Result<()> {
+/// client sees it half loaded. Returns the stream's database at the
+/// snapshot point, if the dump says.
+fn load_dump(state: &State, path: &std::path::Path) -> io::Result<Option<usize>> {
     state.log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
     // Clients get LOADING until the load ends, however it ends.
     struct Loading<'a>(&'a std::sync::atomic::AtomicBool);
@@ -279,7 +300,7 @@ fn load_dump(state: &State, path: &std::path::Path) -> io::Result<()> {
                 .warning(&format!("Failed loading a function library from the master: {err:?}"));
         }
     }
-    Ok(())
+    Ok(report.stream_db)
 }
 
 /// Applies the master's stream until the link drops, the master changes or
@@ -311,6 +332,8 @@ fn apply_as(
     writer: &mut TcpStream,
 ) -> io::Result<()> {
     let replication = state.replication();
+    // A link that continues where a dropped one stopped is in its database.
+    client.db = state.repl.link_db.load(Ordering::Acquire);
     state.repl.update(generation, |m| {
         m.state = LinkState::Connected;
         m.down_since = None;
@@ -375,9 +398,25 @@ fn apply_as(
             continue;
         };
         let gate = state.repl.apply_gate.read();
-        crate::commands::process(state, client, &mut out, &args);
+        // Promoted meanwhile (REPLICAOF NO ONE waits for this gate): what
+        // arrives now is no longer ours to apply.
+        if !state.repl.is_current(generation) {
+            return Ok(());
+        }
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            crate::commands::process(state, client, &mut out, &args)
+        }));
+        if outcome.is_err() {
+            // A bug, not the master's fault; this link cannot go on
+            // consistently, so it drops and the next one resyncs.
+            return Err(io::Error::other(format!(
+                "applying {} from the master panicked",
+                String::from_utf8_lossy(&args[0])
+            )));
+        }
         out.clear();
         parser.recycle(args);
+        state.repl.link_db.store(client.db, Ordering::Release);
         let ack = std::mem::take(&mut client.ack_requested).then(|| replication.offset());
         if client.multi.is_none() {
             replication.feed_raw(&unapplied, Some(client.db));

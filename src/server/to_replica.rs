@@ -56,6 +56,13 @@ pub fn full_sync(
     let gate = state.repl.apply_gate.write();
     let marked = snapshot::mark(state.keyspace(), || {
         ids = Some(state.replication().start_full_sync(replica.clone()));
+        // A master selects again after the mark; a replica passes its
+        // master's stream on as it is, in the database it has selected.
+        opts.stream_db = Some(if state.replication().is_replica() {
+            state.repl.link_db.load(Ordering::Acquire)
+        } else {
+            0
+        });
     });
     drop(gate);
     let (replid, offset) = ids.expect("the mark registers the replica");

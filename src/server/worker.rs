@@ -293,6 +293,11 @@ impl Connection<'_> {
             // when idle; messages sent to it count as activity.
             let deadline = self.idle_timeout().map(|idle| Instant::now() + idle);
             match waker.wait(Interest::Readable, deadline)? {
+                // A busy stream wakes a replica's connection all the time:
+                // its ACKs must still be read.
+                Event::Woken if self.client.replica.is_some() && waker.readable_now() => {
+                    return Ok(true);
+                }
                 Event::Woken => continue,
                 // A hang-up may still leave bytes to read: the read says.
                 Event::Readable | Event::Hangup => return Ok(true),

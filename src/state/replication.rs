@@ -78,6 +78,10 @@ pub struct ReplicationState {
     pub refuse_stale: std::sync::atomic::AtomicBool,
     /// `replica-read-only no` (false, the default, reads as "yes").
     pub writable: std::sync::atomic::AtomicBool,
+    /// The database our master's stream has selected, as far as applied:
+    /// kept across a dropped link (a `+CONTINUE` selects nothing again) and
+    /// written into the RDB of a full sync this replica serves.
+    pub link_db: std::sync::atomic::AtomicUsize,
     /// Bytes read from our master and written to our replicas.
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
@@ -235,6 +239,7 @@ pub fn follow(state: &super::State, host: String, port: u16) {
     // CONFIG REWRITE writes the master this server follows now.
     state.update_config(|c| c.replicaof = Some((host.clone(), port)));
     state.repl.follow(host, port);
+    state.repl.link_db.store(0, Ordering::Release);
     state.replication().set_replica(true);
     state.log.set_replica(true);
     // A replica's keys expire by its master's DELs, not by its own reaper.
@@ -248,8 +253,11 @@ pub fn follow(state: &super::State, host: String, port: u16) {
 pub fn promote(state: &super::State) {
     state.update_config(|c| c.replicaof = None);
     let replication = state.replication();
+    // Not while the link is between applying a command and passing it on.
+    let gate = state.repl.apply_gate.write();
     replication.shift_replid();
     replication.set_replica(false);
+    drop(gate);
     state.log.set_replica(false);
     state.keyspace().reaper.set_active(true);
     disconnect_replicas(state);

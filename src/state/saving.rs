@@ -84,6 +84,7 @@ pub fn save_options(state: &State) -> SaveOptions {
         checksum: config.rdbchecksum,
         used_memory: resident_bytes(),
         functions: function_codes(state),
+        stream_db: None,
     }
 }
 

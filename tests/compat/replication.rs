@@ -166,7 +166,11 @@ fn redis_master_to_sedis_replica(diskless: bool) {
         info_field(&mut m, "replication", "master_repl_offset")
     );
     assert_eq!(String::from_utf8_lossy(&role), expected);
-    // Cutting the link: the replica comes back with a partial resync.
+    // Cutting the link: the replica comes back with a partial resync, in
+    // the database the stream had selected (a CONTINUE selects nothing).
+    let mut nine = Conn::connect(master.addr()).unwrap();
+    run_all(&mut nine, &[&["SELECT", "9"], &["SET", "nine", "1"]]);
+    wait_in_sync(&mut m, &mut r);
     let partial_before: u64 = info_field(&mut m, "stats", "sync_partial_ok")
         .parse()
         .unwrap();
@@ -174,7 +178,7 @@ fn redis_master_to_sedis_replica(diskless: bool) {
         call(&mut r, &["CLIENT", "KILL", "TYPE", "master"]),
         b":1\r\n"
     );
-    call(&mut m, &["SET", "after-cut", "1"]);
+    call(&mut nine, &["SET", "after-cut", "1"]);
     until("a partial resync", || {
         info_field(&mut m, "stats", "sync_partial_ok")
             .parse::<u64>()
@@ -216,9 +220,18 @@ fn a_chain_through_sedis_keeps_the_masters_offsets() {
     let port = top.port;
     let middle = sedis(|c| c.replicaof = Some(("127.0.0.1".into(), port)));
     let mut m = Conn::connect(middle.addr).unwrap();
+    wait_in_sync(&mut t, &mut m);
+    // The bottom replica's full sync starts while the stream is in
+    // database 7: the RDB says so (`repl-stream-db`), since the bytes
+    // passed on after it select nothing.
+    let mut seven = Conn::connect(top.addr()).unwrap();
+    run_all(&mut seven, &[&["SELECT", "7"], &["SET", "a", "1"]]);
+    wait_in_sync(&mut t, &mut m);
     let middle_port = middle.addr.port().to_string();
     let bottom = RedisServer::start_args(&["--replicaof", "127.0.0.1", &middle_port]);
     let mut b = Conn::connect(bottom.addr()).unwrap();
+    wait_in_sync(&mut m, &mut b);
+    call(&mut seven, &["SET", "b", "2"]);
     run_all(&mut t, LATER);
     wait_in_sync(&mut t, &mut m);
     wait_in_sync(&mut m, &mut b);
