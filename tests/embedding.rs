@@ -421,6 +421,62 @@ fn a_full_disk_fails_saves_and_then_writes() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// With the append-only file on, a full disk leaves a write unacknowledged
+/// (the client is closed, as a socket client is), later writes get MISCONF,
+/// and once the disk has room the everysec flush catches up and writes are
+/// accepted again, the unacknowledged one included in the file.
+#[test]
+fn a_full_disk_fails_append_only_writes() {
+    let dir = std::env::temp_dir().join(format!("sedis-embed-aof-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let server = Embedded::builder()
+        .configure(|c| {
+            c.dir = dir.display().to_string();
+            c.appendonly = true;
+        })
+        .start()
+        .unwrap();
+    let mut c = server.client();
+    assert_eq!(c.call(&["SET", "before", "1"]).unwrap(), ok());
+    server.set_disk_full(true);
+    assert!(
+        c.call(&["SET", "during", "1"]).is_err(),
+        "no acknowledgement"
+    );
+    let mut d = server.client();
+    match d.call(&["SET", "refused", "1"]).unwrap() {
+        Frame::Error(e) => assert!(
+            e.starts_with(b"MISCONF Errors writing to the AOF file: No space left on device"),
+            "{}",
+            String::from_utf8_lossy(&e)
+        ),
+        other => panic!("{other:?}"),
+    }
+    server.set_disk_full(false);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while d.call(&["SET", "after", "1"]).unwrap() != ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "writes never accepted again"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop((c, d));
+    server.shutdown().unwrap();
+    let mut logged = String::new();
+    for entry in std::fs::read_dir(dir.join("appendonlydir")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "aof") {
+            logged.push_str(&String::from_utf8_lossy(&std::fs::read(path).unwrap()));
+        }
+    }
+    for key in ["before", "during", "after"] {
+        assert!(logged.contains(key), "{key} is in the file");
+    }
+    assert!(!logged.contains("refused"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn disconnect_all_drops_socket_and_in_process_clients() {
     let server = Embedded::builder().listen().start().unwrap();

@@ -177,6 +177,14 @@ impl LocalClient {
         self.state
             .tracking
             .broadcast(&self.state.sessions, Some(&mut own));
+        // A write is acknowledged only once the append-only file holds it,
+        // as for a socket client: if the file cannot take it, the client
+        // gets no reply and is closed.
+        if let Err(err) = crate::state::appendonly::sync_for_reply(&self.state, &self.session) {
+            self.out.clear();
+            self.closed = true;
+            return Err(err);
+        }
         let frames = parse_all(self.out.buffer());
         self.out.clear();
         let mut frames = frames?.into_iter();

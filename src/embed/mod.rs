@@ -160,7 +160,12 @@ impl Builder {
     }
 
     /// Starts the server: it serves as soon as this returns.
-    pub fn start(self) -> io::Result<Embedded> {
+    pub fn start(mut self) -> io::Result<Embedded> {
+        // Asked for an append-only file: it is opened (and loaded, if one
+        // is there) as at a server's start; only the dump is left unread.
+        if self.config.appendonly {
+            self.setup.skip_load = false;
+        }
         let server = Server::bind_with(self.config, self.setup)?;
         let state = server.state().clone();
         let handle = server.spawn()?;
@@ -423,9 +428,10 @@ impl Embedded {
         self.state.faults.clear();
     }
 
-    /// Makes writing the dump fail as on a full disk (SAVE, BGSAVE, save
-    /// points: "No space left on device"), until called with `false`.
-    /// The append-only file is not affected.
+    /// Makes persistence fail as on a full disk ("No space left on
+    /// device"), until called with `false`: writing the dump (SAVE, BGSAVE,
+    /// save points) and appending to the append-only file, whose writers
+    /// then get no acknowledgement and later writes MISCONF, as in Redis.
     ///
     /// ```
     /// let server = sedis::Embedded::builder()
@@ -437,6 +443,11 @@ impl Embedded {
     /// ```
     pub fn set_disk_full(&self, full: bool) {
         self.state.faults.set_disk_full(full);
+        self.state
+            .aof
+            .log
+            .disk_full
+            .store(full, std::sync::atomic::Ordering::Release);
     }
 
     /// Drops every client connection, TCP and in-process, as CLIENT KILL

@@ -247,6 +247,9 @@ pub struct AofLog {
     /// Fsyncs are left to the operating system for now
     /// (`no-appendfsync-on-rewrite` while a rewrite runs).
     pub fsync_paused: AtomicBool,
+    /// Writes fail as on a full disk (an embedding program's injected
+    /// fault), until cleared.
+    pub disk_full: AtomicBool,
     /// The replication stream: everything appended here is fed to it too,
     /// in the same call, so both see one key's writes in the same order.
     pub replication: super::replication::Replication,
@@ -288,6 +291,7 @@ impl Default for AofLog {
             last_write_error: Mutex::new(String::new()),
             appended: AtomicU64::new(0),
             fsync_paused: AtomicBool::new(false),
+            disk_full: AtomicBool::new(false),
             replication: Default::default(),
         }
     }
@@ -436,7 +440,11 @@ impl AofLog {
         };
         state.writing = true;
         let mut done = 0;
+        let disk_full = self.disk_full.load(Ordering::Acquire);
         let result = parking_lot::MutexGuard::unlocked(state, || {
+            if disk_full {
+                return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+            }
             let start_len = file.metadata()?.len();
             while done < pending.len() {
                 match file.write(&pending[done..]) {
