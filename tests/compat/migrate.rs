@@ -20,7 +20,7 @@ fn sedis_with_debug() -> TestServer {
 }
 
 /// One key of every type and encoding, some with a TTL.
-const DATASET: &[&[&str]] = &[
+pub const DATASET: &[&[&str]] = &[
     &["SET", "str", "hello"],
     &["SET", "int", "-12345"],
     &["SET", "ttl", "v", "EX", "1000"],

@@ -42,23 +42,12 @@ fn until(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
-/// Keys of every type, in two databases, some with a TTL.
-const DATASET: &[&[&str]] = &[
-    &["SET", "str", "hello"],
-    &["SET", "int", "-12345"],
-    &["SET", "ttl", "v", "EX", "1000"],
-    &["RPUSH", "list", "a", "b", "1", "2"],
-    &["SADD", "intset", "1", "2", "3"],
-    &["SADD", "set", "a", "b", "c"],
-    &["HSET", "hash", "f", "v", "g", "w"],
-    &["ZADD", "zset", "1", "a", "2.5", "b", "-inf", "c"],
-    &["PFADD", "hll", "a", "b", "c"],
-    &["XADD", "stream", "1-1", "a", "b"],
-    &["XGROUP", "CREATE", "stream", "g", "0"],
-    &["SELECT", "3"],
-    &["SET", "in3", "x"],
-    &["SELECT", "0"],
-];
+/// Keys of every type (MIGRATE's set), and one in another database.
+fn dataset() -> Vec<&'static [&'static str]> {
+    let mut commands = crate::migrate::DATASET.to_vec();
+    commands.extend_from_slice(&[&["SELECT", "3"][..], &["SET", "in3", "x"], &["SELECT", "0"]]);
+    commands
+}
 
 /// Writes made once the replica is attached: the stream must carry them,
 /// SELECTs and transactions included.
@@ -73,7 +62,7 @@ const LATER: &[&[&str]] = &[
     &["EXEC"],
     &["SELECT", "0"],
     &["DEL", "str"],
-    &["XADD", "stream", "2-1", "c", "d"],
+    &["XADD", "stream", "3-1", "c", "d"],
     &["EXPIRE", "hash", "1000"],
 ];
 
@@ -113,7 +102,7 @@ fn wait_in_sync(master: &mut Conn, replica: &mut Conn) {
 fn sedis_master_to_redis_replica(diskless: bool) {
     let master = sedis(|c| c.repl_diskless_sync = diskless);
     let mut m = Conn::connect(master.addr).unwrap();
-    run_all(&mut m, DATASET);
+    run_all(&mut m, &dataset());
     let port = master.addr.port().to_string();
     let replica = RedisServer::start_args(&["--replicaof", "127.0.0.1", &port]);
     let mut r = Conn::connect(replica.addr()).unwrap();
@@ -150,7 +139,7 @@ fn redis_master_to_sedis_replica(diskless: bool) {
         "0",
     ]);
     let mut m = Conn::connect(master.addr()).unwrap();
-    run_all(&mut m, DATASET);
+    run_all(&mut m, &dataset());
     let port = master.port;
     let replica = sedis(|c| c.replicaof = Some(("127.0.0.1".into(), port)));
     let mut r = Conn::connect(replica.addr).unwrap();
@@ -216,7 +205,7 @@ fn sedis_follows_a_redis_master_from_a_disk_snapshot() {
 fn a_chain_through_sedis_keeps_the_masters_offsets() {
     let top = RedisServer::start_args(&["--repl-diskless-sync-delay", "0"]);
     let mut t = Conn::connect(top.addr()).unwrap();
-    run_all(&mut t, DATASET);
+    run_all(&mut t, &dataset());
     let port = top.port;
     let middle = sedis(|c| c.replicaof = Some(("127.0.0.1".into(), port)));
     let mut m = Conn::connect(middle.addr).unwrap();
@@ -251,7 +240,7 @@ fn a_chain_through_sedis_keeps_the_masters_offsets() {
 fn sedis_replicates_sedis() {
     let master = sedis(|_| {});
     let mut m = Conn::connect(master.addr).unwrap();
-    run_all(&mut m, DATASET);
+    run_all(&mut m, &dataset());
     let port = master.addr.port();
     let replica = sedis(|c| c.replicaof = Some(("127.0.0.1".into(), port)));
     let mut r = Conn::connect(replica.addr).unwrap();
