@@ -414,10 +414,8 @@ pub fn process(
         .flatten()
     {
         Some(err)
-    } else if let Some(err) = (cmd_flags & flags::WRITE != 0
-        || (cmd_flags & flags::RUNS_QUEUE != 0
-            && client.multi.as_ref().is_some_and(|m| queued_have(m, flags::WRITE))))
-    .then(|| crate::state::replication::write_refusal(state, client))
+    } else if let Some(err) = has_or_queued(cmd_flags, client, flags::WRITE)
+        .then(|| crate::state::replication::write_refusal(state, client))
     .flatten()
     {
         Some(err)
@@ -580,12 +578,15 @@ fn pass_gate<'a>(state: &'a State, client: &Session, cmd: &Command) -> CommandRe
 /// [`flags::REFUSED_ON_MISCONF`]). `flags` are the command's, as a script
 /// it runs may change them.
 fn may_write(bits: u32, client: &Session) -> bool {
-    bits & (flags::WRITE | flags::REFUSED_ON_MISCONF) != 0
+    bits & flags::REFUSED_ON_MISCONF != 0 || has_or_queued(bits, client, flags::WRITE)
+}
+
+/// True if the command (flags `bits`) has `flag`, or is EXEC of a
+/// transaction that queued a command with it.
+fn has_or_queued(bits: u32, client: &Session, flag: u32) -> bool {
+    bits & flag != 0
         || (bits & flags::RUNS_QUEUE != 0
-            && client
-                .multi
-                .as_ref()
-                .is_some_and(|m| queued_have(m, flags::WRITE)))
+            && client.multi.as_ref().is_some_and(|m| queued_have(m, flag)))
 }
 
 /// True if any command queued in `multi` has `flag`.

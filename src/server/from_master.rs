@@ -38,12 +38,9 @@ pub fn run(state: &State) {
             return;
         }
         let lost = state.repl.update(generation, |m| {
-            if m.state == LinkState::Connected {
-                m.down_since = Some(Instant::now());
-            }
+            // None while it was up: down from now.
             m.down_since.get_or_insert_with(Instant::now);
             m.state = LinkState::Connect;
-            m.client_id = None;
         });
         if lost {
             match result {
@@ -337,7 +334,6 @@ fn apply_as(
     state.repl.update(generation, |m| {
         m.state = LinkState::Connected;
         m.down_since = None;
-        m.client_id = Some(client.id);
         m.last_io = Instant::now();
     });
     state

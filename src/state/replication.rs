@@ -50,8 +50,6 @@ pub struct Master {
     /// The RDB transfer in progress: bytes expected (-1: EOF form) and read.
     pub transfer_size: i64,
     pub transfer_read: u64,
-    /// The client id of the link's session, while connected.
-    pub client_id: Option<u64>,
 }
 
 /// Server-wide replication state.
@@ -139,7 +137,6 @@ impl ReplicationState {
             last_io: Instant::now(),
             transfer_size: 0,
             transfer_read: 0,
-            client_id: None,
         });
         drop(master);
         self.link_up.store(false, Ordering::Release);
@@ -337,15 +334,10 @@ pub fn write_refusal(
         return None;
     }
     if state.replication().is_replica() {
-        return state
-            .repl
-            .writable
-            .load(Ordering::Acquire)
-            .then_some(())
-            .is_none()
-            .then_some(crate::error::CommandError::canned(
-                "READONLY You can't write against a read only replica.",
-            ));
+        let read_only = !state.repl.writable.load(Ordering::Acquire);
+        return read_only.then(|| {
+            crate::error::CommandError::canned("READONLY You can't write against a read only replica.")
+        });
     }
     let min = state.repl.min_replicas.load(Ordering::Acquire);
     if min > 0 && (good_replicas(state, &state.config()) as u64) < min {
